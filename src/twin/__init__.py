@@ -1,0 +1,3 @@
+"""Behavioral Twin Engine."""
+
+__version__ = "0.1.0"

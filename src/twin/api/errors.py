@@ -1,0 +1,92 @@
+"""One place that maps errors to HTTP: ``{"error": {"code", "message", "details"}}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from twin.errors import TwinError
+
+log = logging.getLogger("twin.api")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_failed",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The error envelope every 4xx/5xx answer carries."""
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> tuple[int | None, str]:
+    """(record index, dotted field) of a pydantic error location."""
+    parts = [p for p in loc if p != "body"]
+    index: int | None = None
+    if len(parts) >= 2 and isinstance(parts[1], int):
+        index = parts[1]
+        parts = parts[2:]
+    return index, ".".join(str(p) for p in parts) or "body"
+
+
+def validation_details(errors: list[Any]) -> list[dict[str, Any]]:
+    """Pydantic errors as ``[{index, field, reason}]``."""
+    out = []
+    for err in errors:
+        index, field = _field_path(tuple(err.get("loc", ())))
+        out.append({"index": index, "field": field, "reason": err.get("msg", "invalid")})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that produce the error envelope."""
+
+    @app.exception_handler(TwinError)
+    async def _twin_error(_request: Request, exc: TwinError) -> JSONResponse:
+        return JSONResponse(
+            status_code=exc.http_status, content=error_body(exc.code, exc.message, exc.details)
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = validation_details(list(exc.errors()))
+        where = ", ".join(
+            (f"record {d['index']} " if d["index"] is not None else "")
+            + f"{d['field']}: {d['reason']}"
+            for d in details[:5]
+        )
+        more = f" (and {len(details) - 5} more)" if len(details) > 5 else ""
+        return JSONResponse(
+            status_code=422,
+            content=error_body("validation_failed", f"invalid request: {where}{more}", details),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        return JSONResponse(
+            status_code=exc.status_code,
+            content=error_body(code, str(exc.detail)),
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(
+            status_code=500, content=error_body("internal_error", "internal server error")
+        )

@@ -1,0 +1,59 @@
+"""Settings from the environment (``TWIN_*``), read in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from twin.errors import ConfigError
+
+ROOT_DATA_DIR = Path("/var/lib/twin")
+
+
+def default_data_dir() -> Path:
+    """The default ``TWIN_DATA_DIR``.
+
+    As root, never a home directory: the embedded server runs as a system user and
+    would have to open read/enter permission on every parent folder of its data.
+    """
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return ROOT_DATA_DIR
+    return Path(platformdirs.user_data_dir("twin"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Engine settings; build with :func:`load_settings`."""
+
+    database_url: str | None
+    data_dir: Path
+    log_level: str = "INFO"
+
+    @property
+    def embedded(self) -> bool:
+        """True when the engine runs its own PostgreSQL (no ``TWIN_DATABASE_URL``)."""
+        return self.database_url is None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read ``TWIN_*`` variables from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    url = env.get("TWIN_DATABASE_URL") or None
+    if url is not None and not url.startswith(
+        ("postgresql://", "postgresql+psycopg://", "postgres://")
+    ):
+        raise ConfigError(
+            "TWIN_DATABASE_URL must be a PostgreSQL URL such as "
+            f"postgresql://user:password@host:5432/dbname (got {url!r})"
+        )
+    data_dir = (
+        Path(env["TWIN_DATA_DIR"]).expanduser() if env.get("TWIN_DATA_DIR") else default_data_dir()
+    )
+    level = env.get("TWIN_LOG_LEVEL", "INFO").upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"TWIN_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {level!r})")
+    return Settings(database_url=url, data_dir=data_dir, log_level=level)

@@ -1,0 +1,107 @@
+"""Every mapped model; importing this package registers all tables on ``twin.db.base.metadata``."""
+
+from twin.db.models.cognitive import (
+    BurnoutRiskAssessment,
+    CognitiveLoadMetric,
+    StressResponsePattern,
+)
+from twin.db.models.insights import (
+    AppliedRecommendation,
+    ArticleRead,
+    BehavioralGoal,
+    InsightNotification,
+    LearningArticle,
+    Recommendation,
+)
+from twin.db.models.learning import (
+    Card,
+    Course,
+    Exam,
+    LearningObjective,
+    Lecture,
+    Mission,
+    ObjectivePrerequisite,
+    Review,
+    StudySession,
+    User,
+    ValidationResponse,
+)
+from twin.db.models.orchestration import (
+    CalendarIntegration,
+    ScheduleAdaptation,
+    SessionOrchestrationPlan,
+    StudyScheduleRecommendation,
+)
+from twin.db.models.patterns import (
+    BehavioralEvent,
+    BehavioralInsight,
+    BehavioralPattern,
+    InsightPattern,
+    UserLearningProfile,
+)
+from twin.db.models.personalization import (
+    ExperimentAssignment,
+    PersonalizationConfig,
+    PersonalizationEffectiveness,
+    PersonalizationExperiment,
+    PersonalizationOutcome,
+    PersonalizationPreferences,
+)
+from twin.db.models.service import ApiKey, EngineSecret, SimulationTruth
+from twin.db.models.struggle import (
+    InterventionRecommendation,
+    LearningPattern,
+    PerformanceMetric,
+    PerformancePrediction,
+    PredictionFeedback,
+    StruggleIndicator,
+    StrugglePrediction,
+)
+
+__all__ = [
+    "ApiKey",
+    "AppliedRecommendation",
+    "ArticleRead",
+    "BehavioralEvent",
+    "BehavioralGoal",
+    "BehavioralInsight",
+    "BehavioralPattern",
+    "BurnoutRiskAssessment",
+    "CalendarIntegration",
+    "Card",
+    "CognitiveLoadMetric",
+    "Course",
+    "EngineSecret",
+    "Exam",
+    "ExperimentAssignment",
+    "InsightNotification",
+    "InsightPattern",
+    "InterventionRecommendation",
+    "LearningArticle",
+    "LearningObjective",
+    "LearningPattern",
+    "Lecture",
+    "Mission",
+    "ObjectivePrerequisite",
+    "PerformanceMetric",
+    "PerformancePrediction",
+    "PersonalizationConfig",
+    "PersonalizationEffectiveness",
+    "PersonalizationExperiment",
+    "PersonalizationOutcome",
+    "PersonalizationPreferences",
+    "PredictionFeedback",
+    "Recommendation",
+    "Review",
+    "ScheduleAdaptation",
+    "SessionOrchestrationPlan",
+    "SimulationTruth",
+    "StressResponsePattern",
+    "StruggleIndicator",
+    "StrugglePrediction",
+    "StudyScheduleRecommendation",
+    "StudySession",
+    "User",
+    "UserLearningProfile",
+    "ValidationResponse",
+]

