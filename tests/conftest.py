@@ -113,3 +113,13 @@ def empty_db(pg_server: PgServer) -> Iterator[Database]:
     yield database
     database.close()
     pg_server.drop_database(name)
+
+
+DB_FIXTURES = {"pg_server", "template_db", "db", "empty_db"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that touches PostgreSQL with ``db`` (so ``-m db`` / ``-m 'not db'`` work)."""
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)

