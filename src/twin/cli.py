@@ -24,6 +24,10 @@ db_app = typer.Typer(
     help="Database: migrations, verification, the embedded server.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(
+    help="Service API keys (a key may act for any learner).", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -180,6 +184,92 @@ def db_status() -> None:
     server = EmbeddedPostgres(settings.data_dir)
     state = "running" if server.is_running() else "stopped"
     console.print(f"embedded server in {server.pgdata}: {state}")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="A name for the key, e.g. the platform.")],
+) -> None:
+    """Create a service API key and print it once (only its hash is stored)."""
+    from twin.db import migrate
+    from twin.services.auth import create_api_key
+
+    with database() as db:
+        migrate.ensure_migrated(db.engine)
+        with db.session() as session:
+            row, plaintext = create_api_key(session, name)
+            key_name = row.name
+    console.print(f"service key [bold]{key_name}[/] (shown once, store it now):")
+    print(plaintext)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List service API keys (names and prefixes, never the keys)."""
+    from twin.db import migrate
+    from twin.services.auth import list_api_keys
+
+    with database() as db:
+        migrate.ensure_migrated(db.engine)
+        table = Table("name", "prefix", "created", "revoked")
+        with db.session() as session:
+            for key in list_api_keys(session):
+                revoked = key.revokedAt.isoformat(timespec="seconds") if key.revokedAt else ""
+                table.add_row(
+                    key.name,
+                    key.keyPrefix + "…",
+                    key.createdAt.isoformat(timespec="seconds"),
+                    revoked,
+                )
+        console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Revoke a service API key (takes effect within seconds on every API process)."""
+    from twin.db import migrate
+    from twin.services.auth import revoke_api_key
+
+    with database() as db:
+        migrate.ensure_migrated(db.engine)
+        with db.session() as session:
+            revoke_api_key(session, name)
+    console.print(f"revoked [bold]{name}[/]")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    with_worker: Annotated[
+        bool, typer.Option("--with-worker", help="Also run a job worker in this process.")
+    ] = False,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    run_server(host=host, port=port, with_worker=with_worker)
+
+
+def run_server(host: str, port: int, with_worker: bool, banner: object = None) -> None:
+    """Open the database, migrate-check it, serve until Ctrl-C/SIGTERM, then close everything."""
+    import uvicorn
+
+    from twin.api.app import create_app
+    from twin.db import migrate
+
+    with database() as db:
+        migrate.ensure_migrated(db.engine)
+        worker = None
+        if with_worker:
+            from twin.jobs.worker import start_worker_in_background
+
+            worker = start_worker_in_background(db.url)
+        try:
+            if callable(banner):
+                banner(db)
+            uvicorn.run(create_app(database=db), host=host, port=port, log_level="warning")
+        finally:
+            if worker is not None:
+                worker.stop()
 
 
 @app.command("demo")

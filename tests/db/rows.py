@@ -14,9 +14,9 @@ from twin.db.base import metadata
 USER_ID = "user-rows-1"
 
 
-def _value(table: sa.Table, column: sa.Column[Any], n: int) -> Any:
+def _value(table: sa.Table, column: sa.Column[Any], n: int, user_id: str) -> Any:
     if column.name == "userId" or (table.name == "users" and column.name == "id"):
-        return USER_ID
+        return user_id
     if column.name == "id":
         return f"{table.name}-{n}"
     t = column.type
@@ -41,10 +41,19 @@ def _value(table: sa.Table, column: sa.Column[Any], n: int) -> Any:
     return f"{table.name}.{column.name}.{n}"
 
 
-def insert_one_row_everywhere(conn: sa.Connection, *, n: int = 1) -> dict[str, dict[str, Any]]:
+def insert_one_row_everywhere(
+    conn: sa.Connection,
+    *,
+    n: int = 1,
+    user_id: str = USER_ID,
+    skip: tuple[str, ...] = (),
+    parents: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
     """Insert one row into every table of the model; return them by table name."""
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, dict[str, Any]] = dict(parents or {})
     for table in metadata.sorted_tables:
+        if table.name in skip:
+            continue
         row: dict[str, Any] = {}
         for column in table.columns:
             fks = list(column.foreign_keys)
@@ -52,7 +61,7 @@ def insert_one_row_everywhere(conn: sa.Connection, *, n: int = 1) -> dict[str, d
                 target = fks[0].column.table.name
                 row[column.name] = rows[target]["id"]
             else:
-                row[column.name] = _value(table, column, n)
+                row[column.name] = _value(table, column, n, user_id)
         conn.execute(table.insert().values(**row))
         rows[table.name] = row
     return rows

@@ -18,6 +18,8 @@ from fsrs.scheduler import DEFAULT_PARAMETERS as FSRS6_DEFAULT_PARAMETERS
 DESIRED_RETENTION = 0.9
 RATING_VALUES = {"AGAIN": 1, "HARD": 2, "GOOD": 3, "EASY": 4}
 DEFAULT_PARAMETERS: tuple[float, ...] = tuple(FSRS6_DEFAULT_PARAMETERS)
+# fsrs.Card sleeps 1 ms to mint a unique id when none is given; the engine keeps its own ids.
+FSRS_CARD_ID = 0
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,10 @@ def review(
     """The card's state after a review with ``rating`` at ``at`` (``state`` None for a new card)."""
     scheduler = _scheduler(tuple(parameters))
     if state is None:
-        card = Card()
+        card = Card(card_id=FSRS_CARD_ID)
     else:
         card = Card(
+            card_id=FSRS_CARD_ID,
             state=State.Review,
             stability=state.stability,
             difficulty=state.difficulty,
@@ -112,6 +115,7 @@ def recall_probability(
         return 0.0
     scheduler = _scheduler(tuple(parameters))
     card = Card(
+        card_id=FSRS_CARD_ID,
         state=State.Review,
         stability=state.stability,
         difficulty=state.difficulty,

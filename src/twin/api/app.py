@@ -1,0 +1,63 @@
+"""The FastAPI application factory (nothing is built at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+
+import twin
+from twin.api.deps import authenticate
+from twin.api.errors import install_error_handlers
+from twin.api.routers import health, users
+from twin.config import Settings, load_settings
+from twin.db import migrate
+from twin.db.engine import Database, open_database
+from twin.services.auth import KeyCache
+
+DESCRIPTION = """
+The Behavioral Twin Engine's HTTP API.
+
+Every route under `/v1` needs `Authorization: Bearer <credential>`:
+a **service API key** (`twin keys create NAME`) may act for any learner;
+a **learner token** (`POST /v1/tokens`) reads and writes only under
+`/v1/users/{its learner}/`. Errors always have the body
+`{"error": {"code", "message", "details"}}`.
+"""
+
+V1_ROUTERS: tuple[APIRouter, ...] = (users.router,)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the app; the database is opened in the lifespan unless one is injected."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        db = database if database is not None else open_database(settings or load_settings())
+        try:
+            migrate.ensure_migrated(db.engine)
+            app.state.db = db
+            yield
+        finally:
+            if owned:
+                db.close()
+
+    app = FastAPI(
+        title="Behavioral Twin Engine",
+        version=twin.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.key_cache = KeyCache()
+    app.state.token_secret = None
+    if database is not None:
+        app.state.db = database
+    install_error_handlers(app)
+    app.include_router(health.router)
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(authenticate)])
+    for router in V1_ROUTERS:
+        v1.include_router(router)
+    app.include_router(v1)
+    return app

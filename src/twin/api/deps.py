@@ -1,0 +1,82 @@
+"""Request dependencies: the database session and the caller's principal (auth + scoping)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from twin.db.base import utcnow
+from twin.db.engine import Database
+from twin.errors import Forbidden, Unauthorized
+from twin.services.auth import (
+    LEARNER_TOKEN_PREFIX,
+    SERVICE_KEY_PREFIX,
+    KeyCache,
+    Principal,
+    authenticate_service_key,
+    token_secret,
+    verify_learner_token,
+)
+
+
+def get_db(request: Request) -> Database:
+    """The application's database."""
+    db: Database = request.app.state.db
+    return db
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session for the request: committed when the handler returns, rolled back on error."""
+    with get_db(request).session() as session:
+        yield session
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, credential = header.partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        raise Unauthorized(
+            "missing credential: send 'Authorization: Bearer <service key or learner token>'"
+        )
+    return credential.strip()
+
+
+def authenticate(request: Request) -> Principal:
+    """Check the credential (401) and that a learner token stays on its own learner's paths (403)."""
+    credential = _bearer(request)
+    db = get_db(request)
+    with db.session() as session:
+        if credential.startswith(SERVICE_KEY_PREFIX):
+            cache: KeyCache = request.app.state.key_cache
+            principal = authenticate_service_key(session, credential, cache)
+        elif credential.startswith(LEARNER_TOKEN_PREFIX):
+            secret = request.app.state.token_secret or token_secret(session)
+            request.app.state.token_secret = secret
+            principal = verify_learner_token(secret, credential, utcnow())
+        else:
+            raise Unauthorized("unrecognised credential: expected a service key or a learner token")
+    if not principal.is_service:
+        path_user = request.path_params.get("userId")
+        if path_user is None:
+            raise Forbidden("learner tokens may only be used under /v1/users/{their own id}/")
+        if path_user != principal.user_id:
+            raise Forbidden("this learner token does not grant access to another learner's data")
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def require_service(principal: CurrentPrincipal) -> Principal:
+    """Only a service API key may call this endpoint."""
+    if not principal.is_service:
+        raise Forbidden("this endpoint needs a service API key")
+    return principal
+
+
+ServicePrincipal = Annotated[Principal, Depends(require_service)]

@@ -1,0 +1,42 @@
+"""API fixtures: an app on the test database, a service key, learner tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from twin.api.app import create_app
+from twin.db.base import utcnow
+from twin.db.engine import Database
+from twin.services import auth
+
+
+@pytest.fixture
+def client(db: Database) -> Iterator[TestClient]:
+    with TestClient(create_app(database=db), raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def service_key(db: Database) -> str:
+    with db.session() as session:
+        _row, key = auth.create_api_key(session, "test-platform")
+    return key
+
+
+@pytest.fixture
+def service_headers(service_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {service_key}"}
+
+
+@pytest.fixture
+def learner_headers(db: Database) -> Callable[..., dict[str, str]]:
+    def make(user_id: str, ttl_seconds: int = 600) -> dict[str, str]:
+        with db.session() as session:
+            secret = auth.token_secret(session)
+        token, _exp = auth.issue_learner_token(secret, user_id, ttl_seconds, utcnow())
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
