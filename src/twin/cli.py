@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -237,6 +238,18 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
     console.print(f"revoked [bold]{name}[/]")
 
 
+def _register_feature_commands() -> None:
+    """Commands whose implementation lives next to its feature."""
+    from twin.jobs.command import worker_command
+
+    app.command("worker", help="Run job workers (scheduled analyses, predictions, …).")(
+        worker_command
+    )
+
+
+_register_feature_commands()
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -272,9 +285,33 @@ def run_server(host: str, port: int, with_worker: bool, banner: object = None) -
                 worker.stop()
 
 
+DEMO_LEARNERS = 50
+DEMO_WEEKS = 8
+DEMO_SEED = 42
+REAL_LEARNER_ID = "revlog-learner"
+
+
+def shared_data_file(name: str) -> Path | None:
+    """A file of ../shared/data beside the repository (or the working directory), if present."""
+    import twin
+
+    candidates = [
+        Path(twin.__file__).resolve().parents[3] / "shared" / "data" / name,
+        Path.cwd().parent / "shared" / "data" / name,
+    ]
+    return next((c for c in candidates if c.is_file()), None)
+
+
 @app.command("demo")
-def demo() -> None:
-    """The main job: start the database, migrate it, verify it and print the report."""
+def demo(
+    serve_api: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the API at the end (Ctrl-C stops).")
+    ] = True,
+    port: Annotated[int, typer.Option(help="Port for the API.")] = 8000,
+    learners: Annotated[int, typer.Option(help="Simulated learners.")] = DEMO_LEARNERS,
+    weeks: Annotated[int, typer.Option(help="Weeks of simulated activity.")] = DEMO_WEEKS,
+) -> None:
+    """The main job: database, migrations, verification, a simulated cohort, the real log, the API."""
     from twin.db import migrate
     from twin.db.verify import verify_database
 
@@ -283,14 +320,78 @@ def demo() -> None:
         where = (
             f"embedded PostgreSQL in {db.embedded.pgdata}" if db.embedded else "TWIN_DATABASE_URL"
         )
-        console.print(f"[bold]database:[/] {where}")
+        console.rule("[bold]1. database")
+        console.print(f"database: {where}")
         migrate.upgrade(db.engine, "head")
-        console.print(f"[bold]migrated to:[/] {migrate.current_revision(db.engine)}")
+        console.print(f"migrated to: {migrate.current_revision(db.engine)}")
         report = verify_database(db.engine)
-    print_verify_report(report)
-    console.print(f"demo finished in {time.perf_counter() - started:.1f} s")
-    if not report.ok:
-        raise typer.Exit(1)
+        print_verify_report(report)
+        if not report.ok:
+            raise typer.Exit(1)
+        console.rule("[bold]2. data")
+        demo_data(db, learners=learners, weeks=weeks)
+        console.print(f"set-up finished in {time.perf_counter() - started:.1f} s")
+    if serve_api:
+        console.rule("[bold]3. API")
+        run_server(
+            host="127.0.0.1", port=port, with_worker=True, banner=lambda db: demo_banner(db, port)
+        )
+
+
+def demo_data(db: Database, *, learners: int, weeks: int) -> None:
+    """Load the demo cohort and the real review log, unless already there."""
+    import sqlalchemy as sa
+
+    from twin.simulate.load import load_cohort
+
+    with db.engine.connect() as conn:
+        have = conn.execute(
+            sa.text("SELECT count(*) FROM simulation_truth WHERE seed = :s"), {"s": DEMO_SEED}
+        ).scalar_one()
+    if have:
+        console.print(f"simulated cohort (seed {DEMO_SEED}): {have} learners already loaded")
+    else:
+        summary = load_cohort(db, learners=learners, weeks=weeks, seed=DEMO_SEED, progress=True)
+        console.print(f"simulated {learners} learners × {weeks} weeks: {summary}")
+    revlog = shared_data_file("revlog_single_learner.csv")
+    if revlog is None:
+        console.print("real review log not found beside the repository (../shared/data): skipped")
+        return
+    from twin.ingest.revlog import import_revlog
+
+    result = import_revlog(db, revlog, user_id=REAL_LEARNER_ID, timezone="UTC")
+    console.print(f"real review log imported as learner {REAL_LEARNER_ID!r}: {result}")
+
+
+def demo_banner(db: Database, port: int) -> None:
+    """Print a fresh service key, a learner token and example calls."""
+    import sqlalchemy as sa
+
+    from twin.db.base import utcnow
+    from twin.services import auth
+
+    with db.session() as session:
+        _row, key = auth.create_api_key(session, f"demo-{utcnow():%Y%m%d-%H%M%S}")
+        learner = session.execute(
+            sa.text("SELECT id FROM users ORDER BY (id = :real) DESC, id LIMIT 1"),
+            {"real": REAL_LEARNER_ID},
+        ).scalar_one()
+        secret = auth.token_secret(session)
+        token, _exp = auth.issue_learner_token(secret, learner, 3600, utcnow())
+    base = f"http://127.0.0.1:{port}"
+    console.print(f"API docs: {base}/docs")
+    console.print("service key (acts for any learner):")
+    print(f"  {key}")
+    console.print(f"learner token for {learner!r} (1 hour):")
+    print(f"  {token}")
+    console.print("try:")
+    print(f"  curl -s -H 'Authorization: Bearer {key}' '{base}/v1/users?limit=5'")
+    print(f"  curl -s -H 'Authorization: Bearer {token}' '{base}/v1/users/{learner}'")
+    print(
+        f"  curl -s -H 'Authorization: Bearer {token}' "
+        f"'{base}/v1/users/{learner}/events?eventType=CARD_REVIEWED&limit=3'"
+    )
+    console.print("Ctrl-C stops the API, the worker and the embedded database.")
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from twin.errors import DatabaseUnavailable
 
 DATABASE_NAME = "twin"
+STARTUP_WAIT_SECONDS = 30.0
 HANDLE_FILE = ".handle_pids.json"
 
 
@@ -130,7 +132,20 @@ class EmbeddedPostgres:
         import psycopg
 
         admin = self.url("postgres").replace("postgresql+psycopg://", "postgresql://", 1)
-        with psycopg.connect(admin, autocommit=True) as conn:
+        # A process that attaches while another one is still starting the server can find
+        # it alive but not yet accepting connections: wait for it, briefly.
+        deadline = time.monotonic() + STARTUP_WAIT_SECONDS
+        while True:
+            try:
+                conn = psycopg.connect(admin, autocommit=True)
+                break
+            except psycopg.OperationalError as exc:
+                if "starting up" not in str(exc) or time.monotonic() > deadline:
+                    raise DatabaseUnavailable(
+                        f"the embedded PostgreSQL does not answer: {exc}"
+                    ) from exc
+                time.sleep(0.1)
+        with conn:
             exists = conn.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
             ).fetchone()

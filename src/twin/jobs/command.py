@@ -1,0 +1,51 @@
+"""``twin worker``: run a job worker until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from twin.config import load_settings
+from twin.db.engine import open_database
+from twin.db.migrate import ensure_migrated
+from twin.errors import TwinError
+from twin.jobs.worker import run_worker
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def worker_command(
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Jobs run at the same time by this worker.")
+    ] = 1,
+    queue: Annotated[
+        list[str] | None,
+        typer.Option("--queue", "-q", help="Queue to take jobs from (repeatable; default: all)."),
+    ] = None,
+) -> None:
+    """Run a job worker until Ctrl-C or SIGTERM (the job in hand is finished first)."""
+    err_console = Console(stderr=True)
+    try:
+        settings = load_settings()
+        db = open_database(settings)
+    except TwinError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}")
+        raise typer.Exit(1) from None
+    try:
+        ensure_migrated(db.engine)
+        # Configured only now, so start-up chatter (server, Alembic) stays out of the log.
+        logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+        run_worker(db.url, concurrency=concurrency, queues=queue or None)
+    except TwinError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        # A second Ctrl-C during the graceful stop: the job in hand stays "doing".
+        err_console.print("[bold red]interrupted:[/] the job in hand was abandoned")
+        raise typer.Exit(130) from None
+    finally:
+        # Releases the embedded server (stopping it when this was its last user).
+        db.close()

@@ -1,0 +1,96 @@
+"""Periodic jobs, declared one entry each: name, cron (with a seconds field), task.
+
+To schedule new work, write its task in a module of ``twin.jobs`` and add one
+``PeriodicJob`` to ``PERIODIC_JOBS``. The task is called as
+``task(context, timestamp=...)`` where ``timestamp`` is the Unix time of the tick it
+serves, so work that depends on the time (e.g. "learners whose local time is
+Sunday 23:xx", run from an hourly tick) computes it from the tick, not the clock.
+
+Every periodic job gets a lock and a queueing lock named after it: the database
+accepts one job per tick (procrastinate's unique periodic-defer record), at most
+one of them waits in the queue and at most one runs, however many workers there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
+
+import croniter  # type: ignore[import-untyped]
+from procrastinate import Blueprint, JobContext
+
+from twin.jobs.housekeeping import housekeeping
+
+# minute hour day-of-month month day-of-week second (croniter's order: seconds last)
+CRON_FIELDS = 6
+DEFAULT_QUEUE = "default"
+LOCK_PREFIX = "twin:periodic:"
+
+
+class PeriodicTaskFunction(Protocol):
+    """The body of a periodic job: the job context and the tick's Unix timestamp."""
+
+    def __call__(self, context: JobContext, *, timestamp: int) -> Awaitable[None] | None: ...
+
+
+def check_cron(cron: str) -> None:
+    """Raise ValueError unless ``cron`` is a valid six-field expression (seconds last)."""
+    fields = cron.split()
+    if len(fields) != CRON_FIELDS:
+        raise ValueError(
+            f"cron {cron!r} has {len(fields)} fields; write six: "
+            "minute hour day-of-month month day-of-week second"
+        )
+    if not croniter.croniter.is_valid(cron):
+        raise ValueError(f"cron {cron!r} is not a valid cron expression")
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """One scheduled task of the engine."""
+
+    name: str
+    cron: str
+    task: PeriodicTaskFunction
+    description: str
+    queue: str = DEFAULT_QUEUE
+
+    def __post_init__(self) -> None:
+        check_cron(self.cron)
+
+    @property
+    def lock(self) -> str:
+        """The lock (and queueing lock) shared by every job of this schedule."""
+        return LOCK_PREFIX + self.name
+
+
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob(
+        name="housekeeping",
+        # Hourly, off the hour: analysis ticks that run on the hour get the workers first.
+        cron="7 * * * * 0",
+        task=housekeeping,
+        description="delete queue jobs finished more than 7 days ago",
+    ),
+)
+
+
+def register_periodic_jobs(blueprint: Blueprint, jobs: Iterable[PeriodicJob]) -> None:
+    """Register each job as a task of ``blueprint`` and schedule it on its cron."""
+    jobs = list(jobs)
+    names = [job.name for job in jobs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"periodic job names must be unique: {', '.join(duplicates)}")
+    for job in jobs:
+        task = blueprint.task(
+            name=job.name,
+            pass_context=True,
+            queue=job.queue,
+            lock=job.lock,
+            queueing_lock=job.lock,
+        )(job.task)
+        # procrastinate types periodic tasks as taking ``timestamp`` positionally; it is
+        # always passed by keyword, as our PeriodicTaskFunction declares.
+        blueprint.periodic(cron=job.cron)(cast(Any, task))
