@@ -1,0 +1,133 @@
+"""Whether a learner has enough data for a full analysis, and whether a re-analysis is due.
+
+A full analysis needs 6 weeks since the first session, 20 completed sessions and 50
+reviews (ENGINE.md 5.1). Each minimum is reported as ``{"have": x, "need": y}``;
+overall progress is the mean of ``min(1, have/need)`` over the three (a mean, not a
+minimum, so the progress bar moves whichever minimum the learner works on).
+Re-analysis is due when the learner was never analysed, when 10 sessions have started
+since ``lastAnalyzedAt``, or on request at most once a day unless forced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from twin.analysis.patterns.common import rounded
+from twin.analysis.patterns.inputs import LearnerData
+
+FULL_ANALYSIS_MIN_AGE = timedelta(weeks=6)
+FULL_ANALYSIS_MIN_SESSIONS = 20
+FULL_ANALYSIS_MIN_REVIEWS = 50
+REANALYSIS_MIN_NEW_SESSIONS = 10
+ON_REQUEST_MIN_INTERVAL = timedelta(days=1)
+SECONDS_PER_DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class Sufficiency:
+    """How far the learner is towards a full analysis."""
+
+    age: timedelta
+    completed_sessions: int
+    reviews: int
+    sessions_since_last_analysis: int
+    reanalysis_due: bool
+
+    @property
+    def days_since_first_session(self) -> float:
+        """Days from the first session to ``now`` (0 without sessions)."""
+        return max(0.0, self.age.total_seconds() / SECONDS_PER_DAY)
+
+    @property
+    def minimums(self) -> dict[str, dict[str, float]]:
+        """Each minimum as ``{"have": x, "need": y}``."""
+        return {
+            "daysSinceFirstSession": {
+                "have": rounded(self.days_since_first_session, 1),
+                "need": FULL_ANALYSIS_MIN_AGE.total_seconds() / SECONDS_PER_DAY,
+            },
+            "sessions": {"have": self.completed_sessions, "need": FULL_ANALYSIS_MIN_SESSIONS},
+            "reviews": {"have": self.reviews, "need": FULL_ANALYSIS_MIN_REVIEWS},
+        }
+
+    @property
+    def met(self) -> dict[str, bool]:
+        """Which minimums are met (the age is compared exactly, as a time span)."""
+        return {
+            "daysSinceFirstSession": self.age >= FULL_ANALYSIS_MIN_AGE,
+            "sessions": self.completed_sessions >= FULL_ANALYSIS_MIN_SESSIONS,
+            "reviews": self.reviews >= FULL_ANALYSIS_MIN_REVIEWS,
+        }
+
+    @property
+    def sufficient(self) -> bool:
+        """All three minimums met."""
+        return all(self.met.values())
+
+    @property
+    def missing(self) -> dict[str, dict[str, float]]:
+        """The minimums not yet met, with how far along the learner is."""
+        return {k: v for k, v in self.minimums.items() if not self.met[k]}
+
+    @property
+    def progress(self) -> float:
+        """Mean over the minimums of ``min(1, have/need)``, in [0, 1]."""
+        ratios = (
+            self.age / FULL_ANALYSIS_MIN_AGE,
+            self.completed_sessions / FULL_ANALYSIS_MIN_SESSIONS,
+            self.reviews / FULL_ANALYSIS_MIN_REVIEWS,
+        )
+        return sum(min(1.0, max(0.0, r)) for r in ratios) / len(ratios)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready answer, e.g. for an insufficient-data response."""
+        return {
+            "sufficient": self.sufficient,
+            "progress": rounded(self.progress),
+            "minimums": self.minimums,
+            "missing": self.missing,
+            "sessionsSinceLastAnalysis": self.sessions_since_last_analysis,
+            "reanalysisDue": self.reanalysis_due,
+        }
+
+
+def reanalysis_due(
+    *,
+    now: datetime,
+    last_analyzed_at: datetime | None,
+    new_sessions: int,
+    requested: bool = False,
+    forced: bool = False,
+) -> bool:
+    """Never analysed, ≥ 10 new sessions, or requested (at most once a day unless forced)."""
+    if last_analyzed_at is None or new_sessions >= REANALYSIS_MIN_NEW_SESSIONS:
+        return True
+    if requested:
+        return forced or now - last_analyzed_at >= ON_REQUEST_MIN_INTERVAL
+    return False
+
+
+def assess_sufficiency(
+    data: LearnerData, *, requested: bool = False, forced: bool = False
+) -> Sufficiency:
+    """The learner's progress towards the full-analysis minimums and whether to re-analyse."""
+    first = data.first_session
+    age = data.now - first if first is not None else timedelta(0)
+    last = data.last_analyzed_at
+    new_sessions = (
+        len(data.sessions) if last is None else sum(1 for s in data.sessions if s.started_at > last)
+    )
+    return Sufficiency(
+        age=max(age, timedelta(0)),
+        completed_sessions=len(data.sessions),
+        reviews=data.review_count,
+        sessions_since_last_analysis=new_sessions,
+        reanalysis_due=reanalysis_due(
+            now=data.now,
+            last_analyzed_at=last,
+            new_sessions=new_sessions,
+            requested=requested,
+            forced=forced,
+        ),
+    )
