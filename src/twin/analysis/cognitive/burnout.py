@@ -1,0 +1,755 @@
+"""Burnout risk over a 14-day window (ENGINE.md 5.4), with warning signals and interventions.
+
+Six factors, each 0–100, combined as ``risk = Σ weight·factor`` on 0–100 (no second
+×100: the source spec had one). Levels: LOW < 25 ≤ MEDIUM < 50 ≤ HIGH < 75 ≤ CRITICAL.
+
+The window is the 14 local calendar days ending on ``now`` (inclusive), i.e. the
+days ``now − 13`` … ``now``. Days before the learner's history starts are not
+counted; days inside the covered span without a record are days without study.
+
+Calibration (how each factor reaches 100). Aim: HIGH or worse within 7 days of
+the onset of an overload episode, and never for learners without one, including
+those who study a lot but comfortably. Hence: a week of daily overload must be
+enough on its own, and hours without strain must never be.
+
+- intensity: study hours of the busier of the window's two weeks; 0 at ≤ 10
+  h/week (≈ 1.5 h a day), 100 at ≥ 25 h/week (≈ 3.5 h every day). The busier
+  week, not the fortnight's mean, so a week of overload is not halved by the
+  calm week before it. Worth at most 20 points: heavy but comfortable study
+  stays LOW/MEDIUM.
+- performance decline: fall of the least-squares line through the daily mean
+  performance across the observed span; 20 points → 100; needs 6 days with
+  data (with 4–5 noisy days the fitted line swings by tens of points).
+- chronic load: share of the days with a load reading (study days, but at
+  least 4) whose mean load is > 60; 100 once half of them are. Taken over study
+  days, not calendar days, so that it measures how strained the studying is,
+  and leaves how much rest there is to the recovery factor.
+- irregularity: share of planned sessions not completed (missed or skipped);
+  100 at half of them.
+- engagement decay: as performance decline, on daily engagement (0–100).
+- recovery deficit: recovery days (mean load < 40, or a day off that was not a
+  skipped plan: skipping is avoidance, not rest) against the 2 per week a
+  learner needs; 100 with none.
+
+Worked example, 7 days into an episode (7 calm days at 1.5 h and load 30, then
+7 days at 4 h and load 68, a 10-point slide, a quarter of sessions skipped):
+25 (chronic) + 20 (intensity: 28 h in the busy week) + ~12 (decline) + ~6
+(irregularity) + ~3 (engagement) + 0 (recovery) ≈ 66: HIGH. A calm fortnight
+(1–2 h a day, load 20–40) scores ≈ 0–15: LOW.
+
+Measured: on simple daily simulations (noise σ 7 points; episodes of 3–5 h/day
+at load 68 ± 8 with falling performance) 92–99 % of episodes reach HIGH within
+7 days and no calm learner does. On ``twin.simulate`` cohorts (200 learners,
+sessions scored with ``load.compute_cognitive_load``) only 30 % of overload
+and 2 % of burnout episodes reach HIGH within 7 days, with 8 % of learners
+without episodes flagged at some point in 10 weeks: there, overload sessions
+average load 55 (41 % above 60) on 2–5 study days a week, hours rise by only
+~27 %, and burnout episodes lower hours and load, which the intensity,
+chronic-load and recovery factors (half of the weight) cannot see.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from twin.analysis.cognitive.common import (
+    BurnoutRiskLevel,
+    InsufficientData,
+    Severity,
+    banded_severity,
+    clamp_score,
+    scaled_score,
+)
+
+WINDOW_DAYS = 14
+DAYS_PER_WEEK = 7
+MINUTES_PER_HOUR = 60.0
+
+# --- factor calibration (see the module docstring for the reasoning) -------
+INTENSITY_HOURS_PER_WEEK_FLOOR = 10.0
+INTENSITY_HOURS_PER_WEEK_AT_MAX = 25.0
+PERFORMANCE_DECLINE_POINTS_AT_MAX = 20.0
+CHRONIC_LOAD_DAY_ABOVE = 60.0
+CHRONIC_LOAD_SHARE_AT_MAX = 0.5
+# The share is taken over days with a load reading, but over at least this many days.
+CHRONIC_MIN_DENOMINATOR_DAYS = 4
+IRREGULAR_MISSED_SHARE_AT_MAX = 0.5
+ENGAGEMENT_DECLINE_POINTS_AT_MAX = 20.0
+RECOVERY_DAY_LOAD_BELOW = 40.0
+RECOVERY_DAYS_NEEDED_PER_WEEK = 2.0
+# A fitted trend needs daily values on at least this many days: with 4–5 noisy days a
+# least-squares line swings by tens of points (see the module docstring).
+TREND_MIN_DAYS = 6
+
+# --- levels ----------------------------------------------------------------
+RISK_MEDIUM_MIN = 25.0
+RISK_HIGH_MIN = 50.0
+RISK_CRITICAL_MIN = 75.0
+
+# --- data sufficiency and confidence ----------------------------------------
+# Fewer covered days than this: the assessment carries an insufficient-data note.
+MIN_COVERED_DAYS = 7
+# confidence = coverage × (BASE + (1 − BASE) × weight share of measured factors)
+CONFIDENCE_MEASURED_BASE = 0.4
+
+# --- warning signals -------------------------------------------------------
+SIGNAL_CHRONIC_MIN_DAYS = 3
+SIGNAL_DROP_MIN_POINTS = 5.0
+SIGNAL_MISSED_MIN_SHARE = 0.2
+SIGNAL_MISSED_MIN_SESSIONS = 2
+SIGNAL_NO_RECOVERY_MIN_FACTOR = 50.0
+# A day counts as a late-night study day with this many minutes between 23:00 and 05:00 local.
+LATE_NIGHT_DAY_MIN_MINUTES = 30.0
+SIGNAL_LATE_NIGHT_MIN_DAYS = 3
+LATE_NIGHT_DAYS_AT_MAX = 7.0
+SIGNAL_MEDIUM_MIN = 40.0
+SIGNAL_HIGH_MIN = 60.0
+SIGNAL_CRITICAL_MIN = 80.0
+
+# --- interventions ---------------------------------------------------------
+MEDIUM_LOAD_REDUCTION_FRACTION = 0.25
+MEDIUM_BREAK_EVERY_MINUTES = 25
+HIGH_MAX_SESSION_MINUTES = 30
+HIGH_REST_DAYS = 1
+HIGH_REST_WITHIN_HOURS = 48
+CRITICAL_MAX_SESSION_MINUTES = 20
+CRITICAL_REST_DAYS = 2
+CRITICAL_EXTENDED_REST_DAYS = 3
+CRITICAL_EXTENDED_REST_RISK = 90.0
+CRITICAL_REST_WITHIN_HOURS = 0
+
+# --- recovery tracking -----------------------------------------------------
+# Score changes smaller than this (without a level change) count as STABLE.
+RECOVERY_STABLE_BAND_POINTS = 5.0
+
+
+@dataclass(frozen=True)
+class BurnoutWeights:
+    """Factor weights (ENGINE.md 5.4); they sum to 1."""
+
+    intensity: float = 0.20
+    performance_decline: float = 0.25
+    chronic_load: float = 0.25
+    irregularity: float = 0.15
+    engagement_decay: float = 0.10
+    recovery_deficit: float = 0.05
+
+
+BURNOUT_WEIGHTS = BurnoutWeights()
+
+
+class BurnoutFactorName(StrEnum):
+    """The six contributing factors."""
+
+    INTENSITY = "INTENSITY"
+    PERFORMANCE_DECLINE = "PERFORMANCE_DECLINE"
+    CHRONIC_LOAD = "CHRONIC_LOAD"
+    IRREGULARITY = "IRREGULARITY"
+    ENGAGEMENT_DECAY = "ENGAGEMENT_DECAY"
+    RECOVERY_DEFICIT = "RECOVERY_DEFICIT"
+
+
+class WarningSignalType(StrEnum):
+    """Named warning signs shown with an assessment."""
+
+    CHRONIC_OVERLOAD = "CHRONIC_OVERLOAD"
+    PERFORMANCE_DROP = "PERFORMANCE_DROP"
+    ENGAGEMENT_LOSS = "ENGAGEMENT_LOSS"
+    IRREGULAR_PATTERN = "IRREGULAR_PATTERN"
+    NO_RECOVERY = "NO_RECOVERY"
+    LATE_NIGHT_STUDY = "LATE_NIGHT_STUDY"
+
+
+class RecoveryDirection(StrEnum):
+    """Direction of change between two assessments."""
+
+    IMPROVING = "IMPROVING"
+    STABLE = "STABLE"
+    WORSENING = "WORSENING"
+
+
+@dataclass(frozen=True)
+class DailyStudyAggregate:
+    """One local calendar day of a learner's study, aggregated by the service.
+
+    ``mean_load`` is None on days without a load reading; ``mean_performance``
+    and ``engagement`` are 0–100 (None when unknown); ``late_night_minutes`` is
+    study time between 23:00 and 05:00 local.
+    """
+
+    day: date
+    study_minutes: float = 0.0
+    mean_load: float | None = None
+    sessions_planned: int = 0
+    sessions_completed: int = 0
+    sessions_skipped: int = 0
+    mean_performance: float | None = None
+    engagement: float | None = None
+    late_night_minutes: float = 0.0
+
+
+@dataclass(frozen=True)
+class BurnoutFactor:
+    """One contributing factor: its 0–100 score, weight, contribution and the measure behind it."""
+
+    name: BurnoutFactorName
+    score: float
+    weight: float
+    value: float | None
+    unit: str
+    measured: bool
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def contribution(self) -> float:
+        """Points of risk this factor adds (``weight × score``)."""
+        return self.weight * self.score
+
+    def to_json(self) -> dict[str, Any]:
+        """One element of ``burnout_risk_assessments.contributingFactors``."""
+        return {
+            "factor": self.name.value,
+            "score": round(self.score, 2),
+            "weight": self.weight,
+            "contribution": round(self.contribution, 2),
+            "value": None if self.value is None else round(self.value, 4),
+            "unit": self.unit,
+            "measured": self.measured,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass(frozen=True)
+class WarningSignal:
+    """A named warning sign, its severity and the numbers behind it."""
+
+    type: WarningSignalType
+    severity: Severity
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """One element of ``burnout_risk_assessments.warningSignals``."""
+        return {
+            "type": self.type.value,
+            "severity": self.severity.value,
+            "message": self.message,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass(frozen=True)
+class MissionOverride:
+    """Limits the mission planner must apply while the risk is HIGH or CRITICAL."""
+
+    max_minutes: int
+    new_content: bool
+    review_only: bool
+    rest_days: int
+    rest_within_hours: int
+
+    def to_json(self) -> dict[str, Any]:
+        """``{maxMinutes, newContent, reviewOnly, restDays, restWithinHours}``."""
+        return {
+            "maxMinutes": self.max_minutes,
+            "newContent": self.new_content,
+            "reviewOnly": self.review_only,
+            "restDays": self.rest_days,
+            "restWithinHours": self.rest_within_hours,
+        }
+
+
+@dataclass(frozen=True)
+class AssessmentSnapshot:
+    """What recovery tracking needs of a stored assessment."""
+
+    risk_score: float
+    level: BurnoutRiskLevel
+    assessed_on: date
+
+
+@dataclass(frozen=True)
+class BurnoutAssessment:
+    """A burnout-risk assessment with everything that explains it."""
+
+    risk_score: float
+    level: BurnoutRiskLevel
+    factors: tuple[BurnoutFactor, ...]
+    warning_signals: tuple[WarningSignal, ...]
+    recommendations: tuple[str, ...]
+    mission_override: MissionOverride | None
+    confidence: float
+    window_start: date
+    window_end: date
+    covered_days: int
+    insufficient: InsufficientData | None = None
+
+    def contributing_factors_json(self) -> list[dict[str, Any]]:
+        """The ``contributingFactors`` JSON array."""
+        return [f.to_json() for f in self.factors]
+
+    def warning_signals_json(self) -> list[dict[str, Any]]:
+        """The ``warningSignals`` JSON array."""
+        return [s.to_json() for s in self.warning_signals]
+
+    def snapshot(self) -> AssessmentSnapshot:
+        """The parts recovery tracking compares."""
+        return AssessmentSnapshot(self.risk_score, self.level, self.window_end)
+
+
+@dataclass(frozen=True)
+class RecoveryProgress:
+    """Change between two assessments of the same learner."""
+
+    score_change: float
+    level_change: int
+    direction: RecoveryDirection
+    days_between: int
+    recovered: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for the API."""
+        return {
+            "scoreChange": round(self.score_change, 2),
+            "levelChange": self.level_change,
+            "direction": self.direction.value,
+            "daysBetween": self.days_between,
+            "recovered": self.recovered,
+        }
+
+
+_LEVEL_RANK: dict[BurnoutRiskLevel, int] = {
+    BurnoutRiskLevel.LOW: 0,
+    BurnoutRiskLevel.MEDIUM: 1,
+    BurnoutRiskLevel.HIGH: 2,
+    BurnoutRiskLevel.CRITICAL: 3,
+}
+
+
+def risk_level(risk_score: float) -> BurnoutRiskLevel:
+    """LOW < 25 ≤ MEDIUM < 50 ≤ HIGH < 75 ≤ CRITICAL."""
+    if risk_score >= RISK_CRITICAL_MIN:
+        return BurnoutRiskLevel.CRITICAL
+    if risk_score >= RISK_HIGH_MIN:
+        return BurnoutRiskLevel.HIGH
+    if risk_score >= RISK_MEDIUM_MIN:
+        return BurnoutRiskLevel.MEDIUM
+    return BurnoutRiskLevel.LOW
+
+
+def intensity_factor(hours_per_week: float) -> float:
+    """0 at ≤ 10 h/week, 100 at ≥ 25 h/week, linear between."""
+    return scaled_score(
+        hours_per_week, INTENSITY_HOURS_PER_WEEK_FLOOR, INTENSITY_HOURS_PER_WEEK_AT_MAX
+    )
+
+
+def performance_decline_factor(drop_points: float) -> float:
+    """0 with no drop, 100 at a 20-point fitted drop."""
+    return scaled_score(drop_points, 0.0, PERFORMANCE_DECLINE_POINTS_AT_MAX)
+
+
+def chronic_load_factor(overloaded_share: float) -> float:
+    """0 with no day above load 60, 100 when half of the days with a load reading are."""
+    return scaled_score(overloaded_share, 0.0, CHRONIC_LOAD_SHARE_AT_MAX)
+
+
+def irregularity_factor(missed_share: float) -> float:
+    """0 with every planned session done, 100 with half of them missed or skipped."""
+    return scaled_score(missed_share, 0.0, IRREGULAR_MISSED_SHARE_AT_MAX)
+
+
+def engagement_decay_factor(drop_points: float) -> float:
+    """0 with no drop, 100 at a 20-point fitted drop in engagement."""
+    return scaled_score(drop_points, 0.0, ENGAGEMENT_DECLINE_POINTS_AT_MAX)
+
+
+def recovery_deficit_factor(recovery_days: int, covered_days: int) -> float:
+    """Share of the needed recovery days (2 per week) that were missing, as 0–100."""
+    needed = RECOVERY_DAYS_NEEDED_PER_WEEK * covered_days / DAYS_PER_WEEK
+    if needed <= 0:
+        return 0.0
+    return clamp_score(100.0 * (needed - recovery_days) / needed)
+
+
+def is_recovery_day(record: DailyStudyAggregate) -> bool:
+    """A day of light study (mean load < 40) or a planned day off; unknown load and skipped plans are not."""
+    if record.sessions_planned > record.sessions_completed:
+        # Skipping what was planned is avoidance, not rest (a burnout sign, not a recovery).
+        return False
+    if record.mean_load is None:
+        return record.study_minutes <= 0
+    return record.mean_load < RECOVERY_DAY_LOAD_BELOW
+
+
+def combine_risk(factors: Sequence[BurnoutFactor]) -> float:
+    """``Σ weight·factor`` on 0–100."""
+    return clamp_score(math.fsum(f.contribution for f in factors))
+
+
+def fitted_drop(day_index: Sequence[float], values: Sequence[float]) -> float | None:
+    """Fall of the least-squares line across the observed span (positive = decline); None below 6 days."""
+    if len(values) < TREND_MIN_DAYS:
+        return None
+    x = np.asarray(day_index, dtype=float)
+    y = np.asarray(values, dtype=float)
+    dx = x - x.mean()
+    sxx = float(dx @ dx)
+    if sxx == 0.0:
+        return None
+    slope = float(dx @ (y - y.mean())) / sxx
+    return -slope * float(x.max() - x.min())
+
+
+def peak_week_hours(records: Sequence[DailyStudyAggregate]) -> float:
+    """Study hours of the busier of the window's two weeks (the most recent 7 days and the 7 before).
+
+    A week of overload is not halved by a calm week before it; a part-week (short
+    history) is scaled up to 7 days.
+    """
+    ordered = sorted(records, key=lambda r: r.day)
+    recent, earlier = ordered[-DAYS_PER_WEEK:], ordered[:-DAYS_PER_WEEK]
+    best = 0.0
+    for week in (recent, earlier):
+        if week:
+            minutes = math.fsum(max(0.0, r.study_minutes) for r in week)
+            best = max(best, minutes / MINUTES_PER_HOUR * DAYS_PER_WEEK / len(week))
+    return best
+
+
+def _window(now: date) -> tuple[date, date]:
+    """First and last day of the 14-day window ending on ``now`` (a datetime counts as its date)."""
+    end = now.date() if isinstance(now, datetime) else now
+    return end - timedelta(days=WINDOW_DAYS - 1), end
+
+
+def assess_burnout_risk(
+    days: Sequence[DailyStudyAggregate],
+    now: date,
+    *,
+    history_start: date | None = None,
+    weights: BurnoutWeights = BURNOUT_WEIGHTS,
+) -> BurnoutAssessment:
+    """Burnout risk of the 14 days ending on ``now`` (the learner's local date).
+
+    ``history_start`` is the learner's first day of data; without it the first
+    record in the window is taken as the start (pass it when you know it, so
+    rest days at the start of the window count as rest).
+    """
+    window_start, window_end = _window(now)
+    in_window: dict[date, DailyStudyAggregate] = {}
+    for record in days:
+        if window_start <= record.day <= window_end:
+            if record.day in in_window:
+                raise ValueError(f"two aggregates for {record.day.isoformat()}")
+            in_window[record.day] = record
+
+    if history_start is not None:
+        covered_start = max(window_start, history_start)
+    elif in_window:
+        covered_start = min(in_window)
+    else:
+        covered_start = window_end + timedelta(days=1)
+    covered_days = max(0, (window_end - covered_start).days + 1)
+    covered = [covered_start + timedelta(days=i) for i in range(covered_days)]
+    records = [in_window.get(d, DailyStudyAggregate(day=d)) for d in covered]
+
+    factors = _factors(records, covered_days, weights)
+    risk = combine_risk(factors)
+    level = risk_level(risk)
+    by_name = {f.name: f for f in factors}
+
+    measured_weight = math.fsum(f.weight for f in factors if f.measured)
+    total_weight = math.fsum(f.weight for f in factors)
+    coverage = covered_days / WINDOW_DAYS
+    confidence = coverage * (
+        CONFIDENCE_MEASURED_BASE
+        + (1 - CONFIDENCE_MEASURED_BASE) * (measured_weight / total_weight if total_weight else 0)
+    )
+
+    signals = _warning_signals(records, by_name)
+    study_days = [r.study_minutes for r in records if r.study_minutes > 0]
+    mean_daily_minutes = math.fsum(study_days) / len(study_days) if study_days else 0.0
+    return BurnoutAssessment(
+        risk_score=risk,
+        level=level,
+        factors=factors,
+        warning_signals=signals,
+        recommendations=recommendations_for(level, signals, mean_daily_minutes),
+        mission_override=mission_override_for(level, risk),
+        confidence=confidence,
+        window_start=window_start,
+        window_end=window_end,
+        covered_days=covered_days,
+        insufficient=(
+            InsufficientData("days", covered_days, MIN_COVERED_DAYS)
+            if covered_days < MIN_COVERED_DAYS
+            else None
+        ),
+    )
+
+
+def _factors(
+    records: Sequence[DailyStudyAggregate], covered_days: int, weights: BurnoutWeights
+) -> tuple[BurnoutFactor, ...]:
+    """The six factors over the covered days of the window."""
+    total_minutes = math.fsum(max(0.0, r.study_minutes) for r in records)
+    hours_per_week = peak_week_hours(records)
+    intensity = BurnoutFactor(
+        BurnoutFactorName.INTENSITY,
+        intensity_factor(hours_per_week),
+        weights.intensity,
+        hours_per_week,
+        "hours/week",
+        covered_days > 0,
+        {"totalMinutes": total_minutes, "coveredDays": covered_days, "basis": "busier week"},
+    )
+
+    perf_days = [
+        (i, r.mean_performance) for i, r in enumerate(records) if r.mean_performance is not None
+    ]
+    perf_drop = fitted_drop([i for i, _ in perf_days], [v for _, v in perf_days])
+    performance = BurnoutFactor(
+        BurnoutFactorName.PERFORMANCE_DECLINE,
+        performance_decline_factor(perf_drop) if perf_drop is not None else 0.0,
+        weights.performance_decline,
+        perf_drop,
+        "performance points lost (fitted)",
+        perf_drop is not None,
+        {"daysWithPerformance": len(perf_days), "needDays": TREND_MIN_DAYS},
+    )
+
+    loads = [r.mean_load for r in records]
+    overloaded = sum(1 for x in loads if x is not None and x > CHRONIC_LOAD_DAY_ABOVE)
+    load_days = sum(1 for x in loads if x is not None)
+    overloaded_share = overloaded / max(load_days, CHRONIC_MIN_DENOMINATOR_DAYS)
+    chronic = BurnoutFactor(
+        BurnoutFactorName.CHRONIC_LOAD,
+        chronic_load_factor(overloaded_share),
+        weights.chronic_load,
+        overloaded_share,
+        "share of study days with load > 60",
+        covered_days > 0,
+        {"overloadedDays": overloaded, "daysWithLoad": load_days},
+    )
+
+    planned = sum(max(0, r.sessions_planned) for r in records)
+    missed = sum(
+        max(r.sessions_planned - r.sessions_completed, r.sessions_skipped, 0) for r in records
+    )
+    missed = min(missed, planned)
+    missed_share = missed / planned if planned else None
+    irregularity = BurnoutFactor(
+        BurnoutFactorName.IRREGULARITY,
+        irregularity_factor(missed_share) if missed_share is not None else 0.0,
+        weights.irregularity,
+        missed_share,
+        "share of planned sessions missed or skipped",
+        missed_share is not None,
+        {"planned": planned, "missedOrSkipped": missed},
+    )
+
+    eng_days = [(i, r.engagement) for i, r in enumerate(records) if r.engagement is not None]
+    eng_drop = fitted_drop([i for i, _ in eng_days], [v for _, v in eng_days])
+    engagement = BurnoutFactor(
+        BurnoutFactorName.ENGAGEMENT_DECAY,
+        engagement_decay_factor(eng_drop) if eng_drop is not None else 0.0,
+        weights.engagement_decay,
+        eng_drop,
+        "engagement points lost (fitted)",
+        eng_drop is not None,
+        {"daysWithEngagement": len(eng_days), "needDays": TREND_MIN_DAYS},
+    )
+
+    recovery_days = sum(1 for r in records if is_recovery_day(r))
+    recovery = BurnoutFactor(
+        BurnoutFactorName.RECOVERY_DEFICIT,
+        recovery_deficit_factor(recovery_days, covered_days),
+        weights.recovery_deficit,
+        float(recovery_days),
+        "days with load < 40",
+        covered_days > 0,
+        {
+            "recoveryDays": recovery_days,
+            "neededDays": RECOVERY_DAYS_NEEDED_PER_WEEK * covered_days / DAYS_PER_WEEK,
+        },
+    )
+    return (intensity, performance, chronic, irregularity, engagement, recovery)
+
+
+def _signal_severity(score: float) -> Severity:
+    return banded_severity(
+        score,
+        medium_min=SIGNAL_MEDIUM_MIN,
+        high_min=SIGNAL_HIGH_MIN,
+        critical_min=SIGNAL_CRITICAL_MIN,
+    )
+
+
+def _warning_signals(
+    records: Sequence[DailyStudyAggregate], by_name: dict[BurnoutFactorName, BurnoutFactor]
+) -> tuple[WarningSignal, ...]:
+    """Warning signals with the numbers behind each."""
+    signals: list[WarningSignal] = []
+    chronic = by_name[BurnoutFactorName.CHRONIC_LOAD]
+    overloaded_days = int(chronic.evidence["overloadedDays"])
+    if overloaded_days >= SIGNAL_CHRONIC_MIN_DAYS:
+        signals.append(
+            WarningSignal(
+                WarningSignalType.CHRONIC_OVERLOAD,
+                _signal_severity(chronic.score),
+                f"Load above 60 on {overloaded_days} of {chronic.evidence['daysWithLoad']} "
+                "study days.",
+                dict(chronic.evidence),
+            )
+        )
+    perf = by_name[BurnoutFactorName.PERFORMANCE_DECLINE]
+    if perf.value is not None and perf.value >= SIGNAL_DROP_MIN_POINTS:
+        signals.append(
+            WarningSignal(
+                WarningSignalType.PERFORMANCE_DROP,
+                _signal_severity(perf.score),
+                f"Performance fell by about {perf.value:.0f} points over the period.",
+                {"dropPoints": round(perf.value, 2), **perf.evidence},
+            )
+        )
+    eng = by_name[BurnoutFactorName.ENGAGEMENT_DECAY]
+    if eng.value is not None and eng.value >= SIGNAL_DROP_MIN_POINTS:
+        signals.append(
+            WarningSignal(
+                WarningSignalType.ENGAGEMENT_LOSS,
+                _signal_severity(eng.score),
+                f"Engagement fell by about {eng.value:.0f} points over the period.",
+                {"dropPoints": round(eng.value, 2), **eng.evidence},
+            )
+        )
+    irregular = by_name[BurnoutFactorName.IRREGULARITY]
+    missed = int(irregular.evidence["missedOrSkipped"])
+    if (
+        irregular.value is not None
+        and irregular.value >= SIGNAL_MISSED_MIN_SHARE
+        and missed >= SIGNAL_MISSED_MIN_SESSIONS
+    ):
+        signals.append(
+            WarningSignal(
+                WarningSignalType.IRREGULAR_PATTERN,
+                _signal_severity(irregular.score),
+                f"{missed} of {irregular.evidence['planned']} planned sessions missed or skipped.",
+                dict(irregular.evidence),
+            )
+        )
+    recovery = by_name[BurnoutFactorName.RECOVERY_DEFICIT]
+    if recovery.score >= SIGNAL_NO_RECOVERY_MIN_FACTOR:
+        signals.append(
+            WarningSignal(
+                WarningSignalType.NO_RECOVERY,
+                _signal_severity(recovery.score),
+                f"Only {recovery.evidence['recoveryDays']} light or rest days "
+                f"(about {recovery.evidence['neededDays']:.0f} needed).",
+                dict(recovery.evidence),
+            )
+        )
+    late_days = sum(1 for r in records if r.late_night_minutes >= LATE_NIGHT_DAY_MIN_MINUTES)
+    if late_days >= SIGNAL_LATE_NIGHT_MIN_DAYS:
+        late_minutes = math.fsum(r.late_night_minutes for r in records)
+        signals.append(
+            WarningSignal(
+                WarningSignalType.LATE_NIGHT_STUDY,
+                _signal_severity(scaled_score(late_days, 0.0, LATE_NIGHT_DAYS_AT_MAX)),
+                f"Studied after 23:00 on {late_days} days.",
+                {"lateNightDays": late_days, "lateNightMinutes": late_minutes},
+            )
+        )
+    return tuple(signals)
+
+
+_SIGNAL_ADVICE: dict[WarningSignalType, str] = {
+    WarningSignalType.CHRONIC_OVERLOAD: "Alternate demanding days with light review days.",
+    WarningSignalType.PERFORMANCE_DROP: "Go back to material you know before adding new topics.",
+    WarningSignalType.ENGAGEMENT_LOSS: "Shorten sessions and vary the content type.",
+    WarningSignalType.IRREGULAR_PATTERN: "Plan fewer sessions you can actually keep.",
+    WarningSignalType.NO_RECOVERY: "Keep at least two light or rest days a week.",
+    WarningSignalType.LATE_NIGHT_STUDY: "Finish studying before 23:00; sleep consolidates memory.",
+}
+
+
+def recommendations_for(
+    level: BurnoutRiskLevel,
+    signals: Sequence[WarningSignal] = (),
+    mean_daily_minutes: float = 0.0,
+) -> tuple[str, ...]:
+    """Recommendations for a risk level, then one per warning signal."""
+    if level is BurnoutRiskLevel.LOW:
+        advice = ["Keep going: your current rhythm looks sustainable."]
+    elif level is BurnoutRiskLevel.MEDIUM:
+        lighter = mean_daily_minutes * (1 - MEDIUM_LOAD_REDUCTION_FRACTION)
+        target = f" (about {lighter:.0f} min on study days)" if lighter > 0 else ""
+        advice = [
+            f"Lighten your schedule by about {MEDIUM_LOAD_REDUCTION_FRACTION:.0%}{target}.",
+            f"Take a short break every {MEDIUM_BREAK_EVERY_MINUTES} minutes.",
+        ]
+    elif level is BurnoutRiskLevel.HIGH:
+        advice = [
+            f"Take a rest day within the next {HIGH_REST_WITHIN_HOURS} hours.",
+            f"Review only: no new content, sessions of at most {HIGH_MAX_SESSION_MINUTES} minutes.",
+        ]
+    else:
+        advice = [
+            "Take 2–3 days off studying, starting now.",
+            "No new content until your risk is back to MEDIUM; short review sessions only.",
+        ]
+    advice.extend(_SIGNAL_ADVICE[s.type] for s in signals)
+    return tuple(advice)
+
+
+def mission_override_for(level: BurnoutRiskLevel, risk_score: float) -> MissionOverride | None:
+    """Mission limits for HIGH and CRITICAL risk; None below."""
+    if level is BurnoutRiskLevel.HIGH:
+        return MissionOverride(
+            max_minutes=HIGH_MAX_SESSION_MINUTES,
+            new_content=False,
+            review_only=True,
+            rest_days=HIGH_REST_DAYS,
+            rest_within_hours=HIGH_REST_WITHIN_HOURS,
+        )
+    if level is BurnoutRiskLevel.CRITICAL:
+        rest = (
+            CRITICAL_EXTENDED_REST_DAYS
+            if risk_score >= CRITICAL_EXTENDED_REST_RISK
+            else CRITICAL_REST_DAYS
+        )
+        return MissionOverride(
+            max_minutes=CRITICAL_MAX_SESSION_MINUTES,
+            new_content=False,
+            review_only=True,
+            rest_days=rest,
+            rest_within_hours=CRITICAL_REST_WITHIN_HOURS,
+        )
+    return None
+
+
+def track_recovery(previous: AssessmentSnapshot, current: AssessmentSnapshot) -> RecoveryProgress:
+    """How the risk moved between two assessments (a level change outranks the score band)."""
+    score_change = current.risk_score - previous.risk_score
+    level_change = _LEVEL_RANK[current.level] - _LEVEL_RANK[previous.level]
+    if level_change < 0 or (level_change == 0 and score_change <= -RECOVERY_STABLE_BAND_POINTS):
+        direction = RecoveryDirection.IMPROVING
+    elif level_change > 0 or score_change >= RECOVERY_STABLE_BAND_POINTS:
+        direction = RecoveryDirection.WORSENING
+    else:
+        direction = RecoveryDirection.STABLE
+    at_risk = {BurnoutRiskLevel.HIGH, BurnoutRiskLevel.CRITICAL}
+    return RecoveryProgress(
+        score_change=score_change,
+        level_change=level_change,
+        direction=direction,
+        days_between=(current.assessed_on - previous.assessed_on).days,
+        recovered=previous.level in at_risk and current.level not in at_risk,
+    )

@@ -1,0 +1,87 @@
+"""Shared vocabulary of the cognitive analyses: levels, severities, insufficient-data answers.
+
+The enums repeat the values of the database enums (``twin.db.enums``) because the
+analysis core may not import the database layer; a test checks that they agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+SCORE_MIN = 0.0
+SCORE_MAX = 100.0
+
+
+class LoadLevel(StrEnum):
+    """Band of a cognitive-load score (0–100)."""
+
+    LOW = "LOW"
+    MODERATE = "MODERATE"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+class Severity(StrEnum):
+    """Severity of an indicator or warning signal; same values as the ``Severity`` DB enum."""
+
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+class BurnoutRiskLevel(StrEnum):
+    """Band of a burnout-risk score; same values as the ``BurnoutRiskLevel`` DB enum."""
+
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+SEVERITY_RANK: dict[Severity, int] = {
+    Severity.LOW: 0,
+    Severity.MEDIUM: 1,
+    Severity.HIGH: 2,
+    Severity.CRITICAL: 3,
+}
+
+
+@dataclass(frozen=True)
+class InsufficientData:
+    """A minimum that is not met yet, and how far along the learner is."""
+
+    requirement: str
+    have: int
+    need: int
+
+    def to_json(self) -> dict[str, dict[str, int]]:
+        """``{"sessions": {"have": 12, "need": 30}}``."""
+        return {self.requirement: {"have": self.have, "need": self.need}}
+
+
+def clamp_score(value: float) -> float:
+    """``value`` limited to [0, 100]; NaN counts as 0 (nothing measured, nothing added)."""
+    if math.isnan(value):
+        return SCORE_MIN
+    return min(SCORE_MAX, max(SCORE_MIN, value))
+
+
+def scaled_score(value: float, zero_at: float, max_at: float) -> float:
+    """Linear 0–100 score: 0 at or below ``zero_at``, 100 at or above ``max_at``."""
+    return clamp_score(SCORE_MAX * (value - zero_at) / (max_at - zero_at))
+
+
+def banded_severity(
+    score: float, *, medium_min: float, high_min: float, critical_min: float
+) -> Severity:
+    """Severity of a 0–100 score; each lower edge belongs to the band above it."""
+    if score >= critical_min:
+        return Severity.CRITICAL
+    if score >= high_min:
+        return Severity.HIGH
+    if score >= medium_min:
+        return Severity.MEDIUM
+    return Severity.LOW

@@ -1,0 +1,40 @@
+"""The analysis enums agree with the database enums they are stored in."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import pytest
+
+from twin.analysis.cognitive import common
+from twin.analysis.cognitive.load import INDICATOR_CATEGORY
+from twin.db import enums
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [(common.Severity, enums.Severity), (common.BurnoutRiskLevel, enums.BurnoutRiskLevel)],
+)
+def test_enum_values_match_the_database(ours: type[StrEnum], theirs: type[StrEnum]) -> None:
+    """Same names and values, same order."""
+    assert [(m.name, m.value) for m in ours] == [(m.name, m.value) for m in theirs]
+
+
+def test_indicator_categories_are_database_indicator_types() -> None:
+    """Each stress indicator's category is an IndicatorType value."""
+    assert set(INDICATOR_CATEGORY.values()) <= {m.value for m in enums.IndicatorType}
+
+
+def test_insufficient_data_shape() -> None:
+    """``{"sessions": {"have": n, "need": m}}``."""
+    assert common.InsufficientData("sessions", 12, 30).to_json() == {
+        "sessions": {"have": 12, "need": 30}
+    }
+
+
+def test_clamp_and_scale() -> None:
+    """Scores are clamped to 0–100 and NaN counts as 0."""
+    assert common.clamp_score(float("nan")) == 0.0
+    assert common.clamp_score(-5.0) == 0.0
+    assert common.clamp_score(150.0) == 100.0
+    assert common.scaled_score(15.0, 10.0, 20.0) == 50.0
