@@ -1,0 +1,1 @@
+"""Reproducible performance runs of the Behavioral Twin Engine (print tables, write JSON)."""
