@@ -352,7 +352,11 @@ def demo_data(db: Database, *, learners: int, weeks: int) -> None:
         console.print(f"simulated cohort (seed {DEMO_SEED}): {have} learners already loaded")
     else:
         summary = load_cohort(db, learners=learners, weeks=weeks, seed=DEMO_SEED, progress=True)
-        console.print(f"simulated {learners} learners × {weeks} weeks: {summary}")
+        console.print(
+            f"simulated {learners} learners × {weeks} weeks (seed {DEMO_SEED}): "
+            f"{summary.rows.get('behavioral_events', 0):,} events, {summary.total_rows:,} rows "
+            f"in {summary.seconds:.1f} s"
+        )
     revlog = shared_data_file("revlog_single_learner.csv")
     if revlog is None:
         console.print("real review log not found beside the repository (../shared/data): skipped")

@@ -1,0 +1,1487 @@
+"""Pure generation of one simulated learner's learning data from their hidden traits.
+
+``generate_learner(traits, rng, start, weeks)`` returns every row of the learner, by
+table (:class:`twin.simulate.rows.Table`), with deterministic ids derived from the
+learner's id. No database, no clock: the window starts at local midnight of ``start``
+in the learner's time zone and lasts ``weeks`` weeks.
+
+How traits become data (the ground truth analyses are tested against):
+
+* **Recall** of a card at a review ``t`` days after its previous review is drawn with
+  probability ``R0·e^(−k·t)·m``, where ``m ≤ 1`` multiplies effects independent of
+  ``t`` (time of day, fatigue, content affinity, episodes, struggle objectives); an
+  ML fit of ``R0·e^(−k·t)`` on (elapsed days, rating ≠ AGAIN) recovers ``k``.
+  Review intervals do not depend on outcomes: retention-targeted ones (recall 0.75–0.95
+  of R0) mixed with exploration intervals log-uniform over k·t ∈ [0.5, 2.5], jittered
+  and clipped to 0.8–30 days. New cards enter the deck only while the learner's usual
+  session can keep up (a mission's objectives always get started), so with k fixed per
+  learner accuracy ranges from ≈ 0.6 (k ≈ 0.05) to ≈ 0.3 (k ≈ 0.4): fast forgetters
+  really do forget between daily sessions.
+* **Rating quality** (HARD vs GOOD/EASY among recalled cards) follows a quality factor
+  ``q`` with the same effects at full strength, so performance (share of GOOD/EASY)
+  peaks at the chronotype's peak hour and drops after the attention span.
+* **Session length**: missions plan the lower edge of the best bucket (the attention span
+  lies inside it); shorter sessions complete fewer objectives, longer ones run into
+  fatigue (accuracy decays after the span), so sessions in the best bucket score best.
+  Session lengths are drawn from the best bucket (45%) or any other bucket.
+* **Content**: each session has a primary content type drawn from the affinities; every
+  outcome of a session scales with the affinity of its type (dominant = best).
+* **Struggle objectives** (unmastered prerequisites and their dependents): recall × 0.55,
+  HARD more often, validation scores × 0.55, fewer completions.
+* **Chronotype**: a Gaussian (σ 2 h) around the peak hour; sessions start in the peak
+  (or, without a chronotype, habit) hour 30% of the time, otherwise anywhere from 6 h
+  before to 7 h after it, so both the peak and distant hours are observed.
+* **Episodes**: overload = longer, later, more sessions, slower answers, more errors and
+  pauses; burnout = skipped days, shorter sessions, declining performance and engagement.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+
+from twin.simulate.localtime import DAY_MS, HOUR_MS, LocalClock, local_clock
+from twin.simulate.memory_batch import replay_cards, retrievability_at
+from twin.simulate.rows import NULL_MS, Column, Kind, Table, iso_ms
+from twin.simulate.traits import (
+    CONTENT_TYPES,
+    SESSION_BUCKETS,
+    LearnerTraits,
+    learner_rng,
+    sample_traits,
+)
+
+DEFAULT_START = date(2026, 1, 5)  # a Monday
+
+# --- catalogue -----------------------------------------------------------------------
+COURSE_CATALOGUE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Anatomy", "ANAT", ("upper limb", "thorax", "abdomen", "head and neck", "pelvis")),
+    ("Physiology", "PHYS", ("cardiac cycle", "renal clearance", "respiration", "acid-base")),
+    (
+        "Pharmacology",
+        "PHAR",
+        ("pharmacokinetics", "autonomic drugs", "antibiotics", "anticoagulants"),
+    ),
+    ("Pathology", "PATH", ("inflammation", "neoplasia", "hemodynamics", "cell injury")),
+    ("Biochemistry", "BIOC", ("glycolysis", "lipid metabolism", "enzyme kinetics", "vitamins")),
+    ("Microbiology", "MICR", ("gram-positive cocci", "virology", "mycology", "parasites")),
+    ("Immunology", "IMMU", ("innate immunity", "antibodies", "hypersensitivity", "transplants")),
+    ("Neuroscience", "NEUR", ("cranial nerves", "spinal tracts", "basal ganglia", "stroke")),
+)
+OBJECTIVE_VERBS = ("Explain", "Describe", "Compare", "Apply", "Identify", "Interpret")
+PROMPT_TYPES = ("EXPLAIN_TO_PATIENT", "CLINICAL_REASONING", "CONTROLLED_FAILURE")
+RATINGS = ("AGAIN", "HARD", "GOOD", "EASY")
+
+# --- calendar ------------------------------------------------------------------------
+LECTURES_BEFORE_START_PER_COURSE = 2
+LECTURE_UPLOAD_BEFORE_START_RANGE_DAYS = (3, 20)
+LECTURE_UPLOAD_WINDOW_SHARE = 0.7  # later lectures arrive within this share of the window
+LECTURE_UPLOAD_HOURS_LOCAL = (10.0, 22.0)
+USER_CREATED_BEFORE_START_DAYS = 28
+FUTURE_MISSION_DAYS = 7  # PENDING missions planned after the window
+EXAM_OFFSET_RANGE_DAYS = (-10, 21)  # relative to the end of the window
+EXAM_HOUR_LOCAL = 9.0
+
+# --- sessions ------------------------------------------------------------------------
+PEAK_SESSION_SHARE = 0.30  # sessions starting in the habit (peak) hour
+START_SPREAD_BEFORE_HOURS = 6.0
+START_SPREAD_AFTER_HOURS = 7.0
+EARLIEST_START_HOUR_LOCAL = 6.0
+LATEST_START_HOUR_LOCAL = 23.75
+EXTRA_SESSION_PROBABILITY = 0.12  # a second session on a study day
+UNPLANNED_SESSION_PROBABILITY = 0.05  # a session on a day without a mission
+SECOND_SESSION_GAP_RANGE_HOURS = (1.0, 4.0)
+BEST_BUCKET_SESSION_SHARE = 0.45
+BUCKET_SAMPLING_RANGES_MINUTES = ((15, 30), (30, 40), (40, 50), (50, 60), (60, 90), (90, 140))
+MIN_SESSION_MINUTES = 10.0
+MAX_SESSION_MINUTES = 180.0
+PRIMARY_CONTENT_MINUTES_SHARE = 0.5  # of a session spent on its primary content type
+FLASHCARD_SESSION_REVIEW_FACTOR = 1.25
+OTHER_SESSION_REVIEW_FACTOR = 0.92
+MIN_REVIEWS_PER_SESSION = 3
+MAX_REVIEWS_PER_SESSION = 90
+NEW_CARD_LOOKAHEAD_MS = 86_400_000  # cards due within a day count as load for new cards
+MAX_NEW_CARDS_SHARE = 0.4  # of the learner's usual review slots per session
+MISSION_NEW_CARDS_PER_OBJECTIVE = 1
+DECK_BUDGET_FACTOR = 1.5  # cards due soon may exceed a usual session's slots by this factor
+REVIEW_POSITION_RANGE = (0.02, 0.98)  # reviews fall strictly inside the session
+MISSION_OBJECTIVES_RANGE = (2, 4)
+RECENT_LECTURE_DAYS = 14
+RECENT_LECTURE_WEIGHT = 3.0
+
+# --- performance model ---------------------------------------------------------------
+CHRONO_RECALL_SHARE = 0.2  # share of the chronotype amplitude that also affects recall
+FATIGUE_MAX_DROP = 0.6
+FATIGUE_TAU_SPAN_SHARE = 0.12  # fatigue time constant as a share of the attention span
+FATIGUE_TAU_MIN_MINUTES = 4.0
+AFFINITY_MAX_PENALTY = 0.3  # quality (GOOD/EASY share, scores) of the least liked type
+AFFINITY_RECALL_SHARE = 0.2  # share of that penalty that also lowers recall
+STRUGGLE_RECALL_FACTOR = 0.55
+STRUGGLE_QUALITY_FACTOR = 0.7
+STRUGGLE_COMPLETION_FACTOR = 0.6
+COMPLEXITY_QUALITY_FACTOR = {"BASIC": 1.0, "INTERMEDIATE": 0.97, "ADVANCED": 0.93}
+FIRST_REVIEW_EQUIVALENT_DAYS = 1.5  # a new card is recalled as if last seen this long ago
+RECALL_PROBABILITY_RANGE = (0.0, 0.99)
+HARD_BASE = 0.08
+HARD_SLOPE = 0.9
+EASY_BASE = 0.18
+COMPLETION_EFFICIENCY_RANGE = (0.9, 1.1)
+
+# --- review scheduling (independent of outcomes, so k stays identifiable) --------------
+TARGET_RECALL_RANGE = (0.75, 0.95)
+EXPLORATION_INTERVAL_SHARE = 0.35
+# Exploration intervals span k·t from 0.5 to 2.5 (recall ≈ 0.61·R0 down to 0.08·R0),
+# log-uniform: the decay is observed at the learner's own time scale.
+EXPLORATION_KT_RANGE = (0.5, 2.5)
+INTERVAL_JITTER_SIGMA = 0.25
+INTERVAL_RANGE_DAYS = (0.8, 30.0)
+
+# --- latency and pauses ----------------------------------------------------------------
+LATENCY_SIGMA = 0.35
+CARD_LATENCY_SIGMA = 0.2
+AGAIN_LATENCY_FACTOR = 1.6
+HARD_LATENCY_FACTOR = 1.25
+FATIGUE_LATENCY_GAIN = 0.6
+ANSWER_READ_RANGE_MS = (1_500, 6_000)
+MAX_LATENCY_MS = 120_000
+PAUSES_PER_HOUR = 2.0
+MEAN_PAUSE_MS = 90_000.0
+
+# --- episodes -----------------------------------------------------------------------
+OVERLOAD_RECALL_DROP = 0.05
+OVERLOAD_QUALITY_DROP = 0.25
+OVERLOAD_LATENCY_GAIN = 0.9
+OVERLOAD_DURATION_FACTOR = 1.35
+OVERLOAD_LATE_NIGHT_SHARE = 0.6
+LATE_NIGHT_START_RANGE_HOURS = (21.5, 24.5)
+OVERLOAD_EXTRA_SESSION_PROBABILITY = 0.45
+OVERLOAD_PAUSE_FACTOR = 2.5
+BURNOUT_SKIP_EXTRA = 0.5
+BURNOUT_QUALITY_DECLINE = 0.35
+BURNOUT_RECALL_DECLINE = 0.06
+BURNOUT_DURATION_FACTOR = 0.7
+BURNOUT_LATENCY_FACTOR = 1.3
+BURNOUT_PAUSE_FACTOR = 1.8
+BURNOUT_ENGAGEMENT_DROP = 0.3
+
+# --- validations, engagement, other events ------------------------------------------------
+VALIDATIONS_PER_SESSION = 0.8
+VALIDATIONS_EXTRA_FOR_ASSESSMENT_SESSIONS = 1.5
+MAX_VALIDATIONS_PER_SESSION = 4
+VALIDATION_BASE_SCORE = 0.85
+VALIDATION_SCORE_SD = 0.08
+STRUGGLE_VALIDATION_FACTOR = 0.55
+VALIDATION_CONFIDENCE_SD = 0.15
+# Prompt-type mix (EXPLAIN_TO_PATIENT, CLINICAL_REASONING, CONTROLLED_FAILURE) by the
+# session's primary content type.
+PROMPT_TYPE_WEIGHTS: dict[str, tuple[float, float, float]] = {
+    "clinical_reasoning": (0.15, 0.70, 0.15),
+    "validation": (0.60, 0.00, 0.40),
+    "other": (0.45, 0.30, 0.25),
+}
+SELF_ASSESSMENT_NOISE_SD = 0.5  # on the 1–5 scale
+CONFIDENCE_RATING_NOISE_SD = 0.1
+DIFFICULTY_RATING_NOISE_SD = 0.5  # on the 1–5 scale
+SEARCHES_PER_SESSION = 0.5
+GRAPH_VIEWS_PER_SESSION = 0.3
+ENGAGEMENT_NOISE_SD = 0.06
+ENGAGEMENT_OVERRUN_PENALTY = 0.3
+ENGAGEMENT_HIGH_MIN = 0.88
+ENGAGEMENT_MEDIUM_MIN = 0.72
+RUSHED_DURATION_SHARE = 0.6
+THOROUGH_MIN_PERFORMANCE = 75
+PERFORMANCE_REVIEW_WEIGHT = 0.7  # session performance = 0.7·GOOD/EASY share + 0.3·validation
+
+# Ordering of events sharing a timestamp.
+_EVENT_PRIORITY = {
+    "LECTURE_UPLOADED": 0,
+    "SESSION_STARTED": 1,
+    "MISSION_STARTED": 2,
+    "CARD_REVIEWED": 3,
+    "VALIDATION_COMPLETED": 3,
+    "SEARCH_PERFORMED": 3,
+    "GRAPH_VIEWED": 3,
+    "MISSION_COMPLETED": 4,
+    "SESSION_ENDED": 5,
+}
+
+# Load order (foreign keys first); every table the simulator writes.
+TABLE_ORDER: tuple[str, ...] = (
+    "users",
+    "courses",
+    "lectures",
+    "learning_objectives",
+    "objective_prerequisites",
+    "cards",
+    "missions",
+    "study_sessions",
+    "reviews",
+    "validation_responses",
+    "exams",
+    "behavioral_events",
+    "simulation_truth",
+)
+
+
+@dataclass(frozen=True)
+class LearnerData:
+    """Everything generated for one learner: traits and rows by table (in load order)."""
+
+    traits: LearnerTraits
+    tables: dict[str, Table]
+    truth: dict[str, Any]
+
+    def table(self, name: str) -> Table:
+        """The rows of table ``name``."""
+        return self.tables[name]
+
+
+@dataclass
+class _Sessions:
+    """Per-session arrays built while planning the days."""
+
+    day: list[int] = field(default_factory=list)
+    start_ms: list[int] = field(default_factory=list)
+    duration_min: list[float] = field(default_factory=list)
+    primary: list[int] = field(default_factory=list)  # index into CONTENT_TYPES
+    mission: list[int] = field(default_factory=list)  # mission index or -1
+    episode_kind: list[int] = field(default_factory=list)  # 0 none, 1 overload, 2 burnout
+    episode_intensity: list[float] = field(default_factory=list)
+    episode_progress: list[float] = field(default_factory=list)
+
+
+def generate_cohort_learner(seed: int, index: int, start: date, weeks: int) -> LearnerData:
+    """Sample learner ``index`` of cohort ``seed`` and generate their data."""
+    rng = learner_rng(seed, index)
+    traits = sample_traits(seed, index, weeks, rng, len(COURSE_CATALOGUE))
+    return generate_learner(traits, rng, start, weeks)
+
+
+def _affinity_factor(affinities: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 - AFFINITY_MAX_PENALTY * (1.0 - affinities / affinities.max()))
+
+
+def _fatigue(minutes_in: np.ndarray, span: float) -> np.ndarray:
+    over = np.maximum(0.0, minutes_in - span)
+    tau = max(FATIGUE_TAU_MIN_MINUTES, FATIGUE_TAU_SPAN_SHARE * span)
+    return 1.0 - FATIGUE_MAX_DROP * (1.0 - np.exp(-over / tau))
+
+
+def _episode_days(traits: LearnerTraits, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    kind = np.zeros(days, dtype=np.int64)
+    intensity = np.zeros(days)
+    progress = np.zeros(days)
+    for e in traits.episodes:
+        span = np.arange(e.onset_day, e.end_day + 1)
+        kind[span] = 1 if e.kind == "overload" else 2
+        intensity[span] = e.intensity
+        progress[span] = (span - e.onset_day) / max(1, e.end_day - e.onset_day)
+    return kind, intensity, progress
+
+
+def _start_hour(rng: np.random.Generator, habit: int, late_night: bool) -> float:
+    if late_night:
+        return float(rng.uniform(*LATE_NIGHT_START_RANGE_HOURS))
+    if rng.random() < PEAK_SESSION_SHARE:
+        return habit + float(rng.random())
+    low = max(EARLIEST_START_HOUR_LOCAL, habit - START_SPREAD_BEFORE_HOURS)
+    high = min(LATEST_START_HOUR_LOCAL, habit + START_SPREAD_AFTER_HOURS)
+    return float(rng.uniform(low, high))
+
+
+def _session_minutes(rng: np.random.Generator, best_bucket: int) -> float:
+    if rng.random() < BEST_BUCKET_SESSION_SHARE:
+        bucket = best_bucket
+    else:
+        bucket = int(rng.integers(len(SESSION_BUCKETS) - 1))
+        bucket += bucket >= best_bucket
+    low, high = BUCKET_SAMPLING_RANGES_MINUTES[bucket]
+    return float(rng.uniform(low, high))
+
+
+def generate_learner(
+    traits: LearnerTraits, rng: np.random.Generator, start: date, weeks: int
+) -> LearnerData:
+    """Every row of one learner over ``weeks`` weeks from local ``start`` (pure)."""
+    return _Generator(traits, rng, start, weeks).run()
+
+
+class _Generator:
+    """One learner's simulation; state lives here only while generating."""
+
+    def __init__(
+        self, traits: LearnerTraits, rng: np.random.Generator, start: date, weeks: int
+    ) -> None:
+        self.t = traits
+        self.rng = rng
+        self.start = start
+        self.days = weeks * 7
+        self.clock: LocalClock = local_clock(traits.timezone, start, self.days)
+        self.uid = traits.user_id
+        cur = traits.curriculum
+        self.n_objectives = len(cur.objective_lecture)
+        self.n_cards = len(cur.card_objective)
+        self.n_lectures = len(cur.lecture_course)
+        self.card_objective = np.asarray(cur.card_objective, dtype=np.int64)
+        self.objective_lecture = np.asarray(cur.objective_lecture, dtype=np.int64)
+        struggle = np.zeros(self.n_objectives, dtype=bool)
+        struggle[list(traits.struggle_objectives)] = True
+        self.objective_struggle = struggle
+        self.card_struggle = struggle[self.card_objective]
+        self.affinity = np.asarray(traits.content_affinities)
+        self.affinity_factor = _affinity_factor(self.affinity)
+        self.window_start_ms = self.clock.to_utc_ms(start, 0.0)
+        self.window_end_ms = self.clock.to_utc_ms(start + timedelta(days=self.days), 0.0)
+
+    # --- calendar ------------------------------------------------------------------------
+    def _lecture_uploads(self) -> np.ndarray:
+        rng = self.rng
+        uploads = np.zeros(self.n_lectures, dtype=np.int64)
+        seen_per_course: dict[int, int] = {}
+        for lecture, course in enumerate(self.t.curriculum.lecture_course):
+            n = seen_per_course.get(course, 0)
+            seen_per_course[course] = n + 1
+            if n < LECTURES_BEFORE_START_PER_COURSE:
+                day = -int(rng.integers(*LECTURE_UPLOAD_BEFORE_START_RANGE_DAYS))
+            else:
+                day = int(rng.integers(0, max(1, int(self.days * LECTURE_UPLOAD_WINDOW_SHARE))))
+            hour = float(rng.uniform(*LECTURE_UPLOAD_HOURS_LOCAL))
+            uploads[lecture] = self.clock.to_utc_ms(self.start + timedelta(days=day), hour)
+        return uploads
+
+    def _plan(self) -> tuple[_Sessions, list[tuple[int, str]]]:
+        """Days → missions (day, status placeholder) and sessions."""
+        t, rng = self.t, self.rng
+        kind, intensity, progress = _episode_days(t, self.days)
+        sessions = _Sessions()
+        missions: list[tuple[int, str]] = []  # (day, "SKIPPED" | "PLANNED" | "PENDING")
+        start_weekday = self.start.weekday()
+        for day in range(self.days):
+            weekday = (start_weekday + day) % 7
+            planned = weekday in t.study_weekdays
+            k = int(kind[day])
+            skip_p = t.irregularity
+            if k == 2:
+                skip_p += BURNOUT_SKIP_EXTRA * intensity[day] * (0.5 + 0.5 * progress[day])
+            n_sessions = 0
+            mission = -1
+            if planned:
+                mission = len(missions)
+                if rng.random() < skip_p:
+                    missions.append((day, "SKIPPED"))
+                else:
+                    missions.append((day, "PLANNED"))
+                    n_sessions = 1
+                    extra_p = (
+                        OVERLOAD_EXTRA_SESSION_PROBABILITY if k == 1 else EXTRA_SESSION_PROBABILITY
+                    )
+                    n_sessions += rng.random() < extra_p
+            elif rng.random() < UNPLANNED_SESSION_PROBABILITY * (1 - skip_p):
+                n_sessions = 1
+            previous_end = -1.0
+            for j in range(n_sessions):
+                late = k == 1 and rng.random() < OVERLOAD_LATE_NIGHT_SHARE
+                minutes = _session_minutes(rng, t.best_session_bucket)
+                if k == 1:
+                    minutes *= 1 + (OVERLOAD_DURATION_FACTOR - 1) * intensity[day]
+                elif k == 2:
+                    minutes *= 1 - (1 - BURNOUT_DURATION_FACTOR) * intensity[day]
+                minutes = min(MAX_SESSION_MINUTES, max(MIN_SESSION_MINUTES, minutes))
+                if j == 0:
+                    hour = _start_hour(rng, t.habit_hour_local, late)
+                else:
+                    hour = previous_end + float(rng.uniform(*SECOND_SESSION_GAP_RANGE_HOURS))
+                    if hour > LATE_NIGHT_START_RANGE_HOURS[1]:
+                        break
+                previous_end = hour + minutes / 60.0
+                sessions.day.append(day)
+                sessions.start_ms.append(
+                    self.clock.to_utc_ms(self.start + timedelta(days=day), hour)
+                )
+                sessions.duration_min.append(minutes)
+                sessions.primary.append(int(rng.choice(len(CONTENT_TYPES), p=self.affinity)))
+                sessions.mission.append(mission if j == 0 else -1)
+                sessions.episode_kind.append(k)
+                sessions.episode_intensity.append(float(intensity[day]))
+                sessions.episode_progress.append(float(progress[day]))
+        for day in range(self.days, self.days + FUTURE_MISSION_DAYS):
+            if (start_weekday + day) % 7 in t.study_weekdays:
+                missions.append((day, "PENDING"))
+        return sessions, missions
+
+    # --- main ----------------------------------------------------------------------------
+    def run(self) -> LearnerData:
+        """Plan the days, simulate sessions and reviews, and assemble the rows."""
+        t, rng = self.t, self.rng
+        uploads = self._lecture_uploads()
+        card_intro_ms = uploads[self.objective_lecture[self.card_objective]]
+        plan, missions = self._plan()
+        n_s = len(plan.day)
+        s_start = np.asarray(plan.start_ms, dtype=np.int64)
+        s_minutes = np.asarray(plan.duration_min)
+        s_dur_ms = np.rint(s_minutes * 60_000).astype(np.int64)
+        s_end = s_start + s_dur_ms
+        s_primary = np.asarray(plan.primary, dtype=np.int64)
+        s_kind = np.asarray(plan.episode_kind, dtype=np.int64)
+        s_int = np.asarray(plan.episode_intensity)
+        s_prog = np.asarray(plan.episode_progress)
+        s_mission = np.asarray(plan.mission, dtype=np.int64)
+
+        # Session-level factors.
+        local_start = self.clock.local_ms(s_start)
+        start_hour = (local_start % DAY_MS) / HOUR_MS
+        chrono = t.chronotype
+        if chrono.peak_hour_local is not None:
+            d = np.abs(start_hour - (chrono.peak_hour_local + 0.5))
+            d = np.minimum(d, 24 - d)
+            off = 1 - np.exp(-(d**2) / (2 * chrono.falloff_hours**2))
+            q_chrono = 1 - chrono.amplitude * off
+            m_chrono = 1 - CHRONO_RECALL_SHARE * chrono.amplitude * off
+        else:
+            q_chrono = np.ones(n_s)
+            m_chrono = np.ones(n_s)
+        a_sess = self.affinity_factor[s_primary]
+        overload = s_kind == 1
+        burnout = s_kind == 2
+        e_recall = np.where(
+            overload,
+            1 - OVERLOAD_RECALL_DROP * s_int,
+            np.where(burnout, 1 - BURNOUT_RECALL_DECLINE * s_int * s_prog, 1.0),
+        )
+        e_quality = np.where(
+            overload,
+            1 - OVERLOAD_QUALITY_DROP * s_int,
+            np.where(burnout, 1 - BURNOUT_QUALITY_DECLINE * s_int * s_prog, 1.0),
+        )
+        e_latency = np.where(
+            overload,
+            1 + OVERLOAD_LATENCY_GAIN * s_int,
+            np.where(burnout, 1 + (BURNOUT_LATENCY_FACTOR - 1) * s_int, 1.0),
+        )
+        review_factor = np.where(
+            s_primary == CONTENT_TYPES.index("flashcard"),
+            FLASHCARD_SESSION_REVIEW_FACTOR,
+            OTHER_SESSION_REVIEW_FACTOR,
+        )
+        expected_reviews = s_minutes * t.reviews_per_minute * review_factor
+        slots = np.clip(
+            rng.poisson(expected_reviews) if n_s else np.zeros(0, dtype=np.int64),
+            MIN_REVIEWS_PER_SESSION,
+            MAX_REVIEWS_PER_SESSION,
+        )
+
+        # Missions: objectives planned per mission (active objectives, recent lectures favoured).
+        mission_objectives = self._mission_objectives(missions, uploads)
+        session_objectives = [mission_objectives[m] if m >= 0 else [] for m in s_mission.tolist()]
+
+        reviews = self._reviews(
+            s_start,
+            s_dur_ms,
+            slots,
+            session_objectives,
+            card_intro_ms,
+            m_chrono * (1 - AFFINITY_RECALL_SHARE * (1 - a_sess)) * e_recall,
+            q_chrono * a_sess * e_quality,
+            e_latency,
+        )
+        validations = self._validations(
+            s_start,
+            s_dur_ms,
+            s_primary,
+            session_objectives,
+            q_chrono * e_quality,
+            reviews["seen_objectives_at"],
+        )
+        return self._assemble(
+            uploads=uploads,
+            plan=plan,
+            missions=missions,
+            mission_objectives=mission_objectives,
+            s_start=s_start,
+            s_end=s_end,
+            s_dur_ms=s_dur_ms,
+            s_minutes=s_minutes,
+            s_primary=s_primary,
+            s_kind=s_kind,
+            s_int=s_int,
+            s_quality=q_chrono * a_sess * e_quality,
+            reviews=reviews,
+            validations=validations,
+        )
+
+    def _mission_objectives(
+        self, missions: list[tuple[int, str]], uploads: np.ndarray
+    ) -> list[list[int]]:
+        """Objectives of each mission: a weighted draw without replacement among active ones."""
+        rng = self.rng
+        if not missions:
+            return []
+        obj_upload = uploads[self.objective_lecture]
+        day_start = self.window_start_ms + np.array([d for d, _ in missions]) * DAY_MS
+        active = obj_upload[None, :] <= (day_start + DAY_MS)[:, None]
+        active[~active.any(axis=1)] = True
+        recent = obj_upload[None, :] >= (day_start - RECENT_LECTURE_DAYS * DAY_MS)[:, None]
+        weight = np.where(recent, RECENT_LECTURE_WEIGHT, 1.0)
+        # Efraimidis–Spirakis: the n largest of u^(1/w) are a weighted sample without replacement.
+        keys = np.where(active, np.log(rng.random(active.shape)) / weight, -np.inf)
+        wanted = rng.integers(
+            MISSION_OBJECTIVES_RANGE[0], MISSION_OBJECTIVES_RANGE[1] + 1, len(missions)
+        )
+        n = np.minimum(wanted, active.sum(axis=1))
+        order = np.argsort(-keys, axis=1, kind="stable")
+        return [sorted(order[m, : n[m]].tolist()) for m in range(len(missions))]
+
+    def _reviews(
+        self,
+        s_start: np.ndarray,
+        s_dur_ms: np.ndarray,
+        slots: np.ndarray,
+        session_objectives: list[list[int]],
+        card_intro_ms: np.ndarray,
+        m_session: np.ndarray,
+        q_session: np.ndarray,
+        latency_session: np.ndarray,
+    ) -> dict[str, Any]:
+        t, rng = self.t, self.rng
+        n_cards = self.n_cards
+        last = np.full(n_cards, NULL_MS, dtype=np.int64)
+        due = np.full(n_cards, np.iinfo(np.int64).max, dtype=np.int64)
+        seen = np.zeros(n_cards, dtype=bool)
+        k, r0, span = t.forgetting_rate_k_per_day, t.initial_recall_r0, t.attention_span_minutes
+        complexity_q = np.array(
+            [COMPLEXITY_QUALITY_FACTOR[c] for c in t.curriculum.objective_complexity]
+        )[self.card_objective]
+        card_q = np.where(self.card_struggle, STRUGGLE_QUALITY_FACTOR, 1.0) * complexity_q
+        card_m = np.where(self.card_struggle, STRUGGLE_RECALL_FACTOR, 1.0)
+        card_latency = np.exp(rng.normal(0.0, CARD_LATENCY_SIGMA, n_cards))
+        # The deck grows only while the learner's usual session could keep up with it.
+        typical = max(
+            MIN_REVIEWS_PER_SESSION,
+            round(DECK_BUDGET_FACTOR * t.planned_session_minutes * t.reviews_per_minute),
+        )
+        # Cards are generated objective by objective: objective o owns card_range[o]:card_range[o+1].
+        card_range = np.searchsorted(self.card_objective, np.arange(self.n_objectives + 1))
+        out_card: list[np.ndarray] = []
+        out_session: list[np.ndarray] = []
+        out_time: list[np.ndarray] = []
+        out_elapsed: list[np.ndarray] = []
+        out_first: list[np.ndarray] = []
+        out_fatigue: list[np.ndarray] = []
+        for s in range(len(s_start)):
+            t0 = int(s_start[s])
+            n = int(slots[s])
+            due_idx = np.flatnonzero(seen & (due <= t0))
+            # New cards only into spare capacity: cards due soon count against the slots.
+            upcoming = int(np.count_nonzero(seen & (due <= t0 + NEW_CARD_LOOKAHEAD_MS)))
+            if len(due_idx) > n:
+                due_idx = due_idx[np.argsort(due[due_idx], kind="stable")[:n]]
+            room = min(n - len(due_idx), typical - upcoming, round(MAX_NEW_CARDS_SHARE * typical))
+            objectives = session_objectives[s]
+            new_idx = np.zeros(0, dtype=np.int64)
+            if room > 0 or objectives:
+                fresh = ~seen & (card_intro_ms <= t0)
+                forced: list[int] = []
+                in_mission = np.zeros(n_cards, dtype=bool)
+                for o in objectives:
+                    lo, hi = card_range[o], card_range[o + 1]
+                    in_mission[lo:hi] = True
+                    first_fresh = np.flatnonzero(fresh[lo:hi])[:MISSION_NEW_CARDS_PER_OBJECTIVE]
+                    forced.extend((first_fresh + lo).tolist())
+                # A mission's objectives are always started, even over the deck budget.
+                forced = forced[: max(0, n - len(due_idx))]
+                fresh[forced] = False
+                candidates = np.concatenate(
+                    [
+                        np.asarray(forced, dtype=np.int64),
+                        np.flatnonzero(fresh & in_mission),
+                        np.flatnonzero(fresh & ~in_mission),
+                    ]
+                )
+                new_idx = candidates[: max(0, room, len(forced))]
+            chosen = np.concatenate([due_idx, new_idx])
+            if len(chosen) == 0:
+                continue
+            chosen = chosen[rng.permutation(len(chosen))]
+            pos = np.sort(rng.uniform(*REVIEW_POSITION_RANGE, len(chosen)))
+            at = t0 + np.rint(pos * s_dur_ms[s]).astype(np.int64)
+            first_time = ~seen[chosen]
+            elapsed = np.where(first_time, np.nan, (at - last[chosen]) / DAY_MS)
+            out_card.append(chosen)
+            out_session.append(np.full(len(chosen), s, dtype=np.int64))
+            out_time.append(at)
+            out_elapsed.append(elapsed)
+            out_first.append(first_time)
+            out_fatigue.append(_fatigue((at - t0) / 60_000.0, span))
+            # Next due time: outcome-independent, a retention target or an exploration interval.
+            m = len(chosen)
+            explore = rng.random(m) < EXPLORATION_INTERVAL_SHARE
+            lo, hi = (kt / k for kt in EXPLORATION_KT_RANGE)
+            explore_days = np.exp(rng.uniform(math.log(lo), math.log(hi), m))
+            target = rng.uniform(*TARGET_RECALL_RANGE, m)
+            target_days = np.log(np.maximum(r0 / target, 1.0)) / k
+            target_days *= np.exp(rng.normal(0.0, INTERVAL_JITTER_SIGMA, m))
+            interval = np.clip(np.where(explore, explore_days, target_days), *INTERVAL_RANGE_DAYS)
+            last[chosen] = at
+            due[chosen] = at + np.rint(interval * DAY_MS).astype(np.int64)
+            seen[chosen] = True
+        if out_card:
+            card = np.concatenate(out_card)
+            session = np.concatenate(out_session)
+            at = np.concatenate(out_time)
+            elapsed = np.concatenate(out_elapsed)
+            first = np.concatenate(out_first)
+            fatigue = np.concatenate(out_fatigue)
+        else:
+            card = session = at = np.zeros(0, dtype=np.int64)
+            elapsed = fatigue = np.zeros(0)
+            first = np.zeros(0, dtype=bool)
+        n = len(card)
+        m_total = m_session[session] * fatigue * card_m[card]
+        q_total = q_session[session] * fatigue * card_q[card]
+        days = np.where(first, FIRST_REVIEW_EQUIVALENT_DAYS, np.nan_to_num(elapsed))
+        p = r0 * np.exp(-k * days) * m_total
+        p = np.clip(p, *RECALL_PROBABILITY_RANGE)
+        recalled = rng.random(n) < p
+        p_hard = np.clip(HARD_BASE + HARD_SLOPE * (1 - q_total), 0.0, 0.9)
+        p_easy = EASY_BASE * q_total**2
+        u = rng.random(n)
+        rating = np.where(
+            ~recalled, 1, np.where(u < p_hard, 2, np.where(u > 1 - p_easy, 4, 3))
+        ).astype(np.int64)
+        fatigue_latency = 1 + FATIGUE_LATENCY_GAIN * (1 - fatigue) / FATIGUE_MAX_DROP
+        rating_latency = np.where(
+            rating == 1, AGAIN_LATENCY_FACTOR, np.where(rating == 2, HARD_LATENCY_FACTOR, 1.0)
+        )
+        latency = (
+            t.base_response_latency_ms
+            * card_latency[card]
+            * latency_session[session]
+            * fatigue_latency
+            * rating_latency
+            * np.exp(rng.normal(0.0, LATENCY_SIGMA, n))
+        )
+        latency_ms = np.minimum(np.rint(latency), MAX_LATENCY_MS).astype(np.int64)
+        time_spent = latency_ms + rng.integers(*ANSWER_READ_RANGE_MS, n)
+        replay = replay_cards(n_cards, card, at, rating)
+        objective = self.card_objective[card]
+        # When each objective was first studied (for validation prompts of extra sessions).
+        first_seen = np.full(self.n_objectives, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first_seen, objective, at)
+        return {
+            "card": card,
+            "session": session,
+            "at": at,
+            "elapsed": elapsed,
+            "first": first,
+            "rating": rating,
+            "recalled": recalled,
+            "latency_ms": latency_ms,
+            "time_spent_ms": time_spent,
+            "fatigue": fatigue,
+            "replay": replay,
+            "objective": objective,
+            "seen_objectives_at": first_seen,
+        }
+
+    def _validations(
+        self,
+        s_start: np.ndarray,
+        s_dur_ms: np.ndarray,
+        s_primary: np.ndarray,
+        session_objectives: list[list[int]],
+        q_session_no_affinity: np.ndarray,
+        first_seen: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        rng = self.rng
+        n_s = len(s_start)
+        assessment = np.isin(
+            s_primary,
+            [CONTENT_TYPES.index("validation"), CONTENT_TYPES.index("clinical_reasoning")],
+        )
+        counts = (
+            rng.poisson(
+                VALIDATIONS_PER_SESSION + VALIDATIONS_EXTRA_FOR_ASSESSMENT_SESSIONS * assessment
+            )
+            if n_s
+            else np.zeros(0, np.int64)
+        )
+        counts = np.minimum(counts, MAX_VALIDATIONS_PER_SESSION).astype(np.int64)
+        session = np.repeat(np.arange(n_s), counts)
+        n = len(session)
+        pos = rng.uniform(*REVIEW_POSITION_RANGE, n)
+        at = s_start[session] + np.rint(pos * s_dur_ms[session]).astype(np.int64)
+        objective = np.empty(n, dtype=np.int64)
+        u = rng.random(n)
+        for i, s in enumerate(session.tolist()):
+            options = session_objectives[s]
+            if not options:
+                studied = np.flatnonzero(first_seen <= at[i])
+                options = studied.tolist() if len(studied) else list(range(self.n_objectives))
+            objective[i] = options[int(u[i] * len(options))]
+        prim = s_primary[session]
+        clinical = CONTENT_TYPES.index("clinical_reasoning")
+        validation = CONTENT_TYPES.index("validation")
+        cumulative = np.cumsum(
+            [
+                PROMPT_TYPE_WEIGHTS.get(CONTENT_TYPES[p], PROMPT_TYPE_WEIGHTS["other"])
+                for p in range(len(CONTENT_TYPES))
+            ],
+            axis=1,
+        )
+        v = rng.random(n)
+        prompt = np.minimum(
+            (v[:, None] >= cumulative[prim]).sum(axis=1), len(PROMPT_TYPES) - 1
+        ).astype(np.int64)
+        own_type = np.where(prompt == 1, clinical, validation)
+        own_factor = np.sqrt(self.affinity_factor[own_type])
+        fatigue = _fatigue((at - s_start[session]) / 60_000.0, self.t.attention_span_minutes)
+        struggle = np.where(self.objective_struggle[objective], STRUGGLE_VALIDATION_FACTOR, 1.0)
+        mean = (
+            VALIDATION_BASE_SCORE
+            * q_session_no_affinity[session]
+            * self.affinity_factor[prim]
+            * own_factor
+            * fatigue
+            * struggle
+        )
+        score = np.clip(mean + rng.normal(0.0, VALIDATION_SCORE_SD, n), 0.0, 1.0).round(3)
+        confidence = np.clip(score + rng.normal(0.0, VALIDATION_CONFIDENCE_SD, n), 0.0, 1.0)
+        confidence = confidence.round(3)
+        return {
+            "session": session,
+            "at": at,
+            "objective": objective,
+            "prompt": prompt,
+            "content": own_type,
+            "score": score,
+            "confidence": confidence,
+        }
+
+    # --- rows ----------------------------------------------------------------------------
+    def _assemble(
+        self,
+        *,
+        uploads: np.ndarray,
+        plan: _Sessions,
+        missions: list[tuple[int, str]],
+        mission_objectives: list[list[int]],
+        s_start: np.ndarray,
+        s_end: np.ndarray,
+        s_dur_ms: np.ndarray,
+        s_minutes: np.ndarray,
+        s_primary: np.ndarray,
+        s_kind: np.ndarray,
+        s_int: np.ndarray,
+        s_quality: np.ndarray,
+        reviews: dict[str, Any],
+        validations: dict[str, np.ndarray],
+    ) -> LearnerData:
+        t, rng, uid, cur = self.t, self.rng, self.uid, self.t.curriculum
+        n_s = len(s_start)
+        planned_minutes = t.planned_session_minutes
+        created_ms = self.window_start_ms - USER_CREATED_BEFORE_START_DAYS * DAY_MS
+        session_ids = [f"{uid}-s{i}" for i in range(n_s)]
+        mission_ids = [f"{uid}-m{i}" for i in range(len(missions))]
+        objective_ids = [f"{uid}-o{i}" for i in range(self.n_objectives)]
+        card_ids = [f"{uid}-k{i}" for i in range(self.n_cards)]
+        lecture_ids = [f"{uid}-l{i}" for i in range(self.n_lectures)]
+        course_ids = [f"{uid}-c{i}" for i in range(cur.course_count)]
+
+        # --- per-session outcomes ---
+        r_session = reviews["session"]
+        rating = reviews["rating"]
+        n_rev = np.bincount(r_session, minlength=n_s)
+        n_good = np.bincount(r_session, weights=rating >= 3, minlength=n_s)
+        n_correct = np.bincount(r_session, weights=rating >= 2, minlength=n_s)
+        n_new = np.bincount(r_session, weights=reviews["first"], minlength=n_s).astype(np.int64)
+        v_session = validations["session"]
+        n_val = np.bincount(v_session, minlength=n_s)
+        val_sum = np.bincount(v_session, weights=validations["score"], minlength=n_s)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            good_share = np.where(n_rev > 0, n_good / np.maximum(n_rev, 1), np.nan)
+            accuracy = np.where(n_rev > 0, n_correct / np.maximum(n_rev, 1), np.nan)
+            val_mean = np.where(n_val > 0, val_sum / np.maximum(n_val, 1), np.nan)
+        perf_raw = np.where(
+            np.isnan(val_mean),
+            good_share,
+            np.where(
+                np.isnan(good_share),
+                val_mean,
+                PERFORMANCE_REVIEW_WEIGHT * good_share + (1 - PERFORMANCE_REVIEW_WEIGHT) * val_mean,
+            ),
+        )
+        perf = np.rint(100 * np.nan_to_num(perf_raw, nan=0.5)).astype(np.int64)
+
+        # Mission completion of the sessions that run a mission.
+        s_mission = np.asarray(plan.mission, dtype=np.int64)
+        completions: list[str | None] = []
+        planned_count = np.zeros(n_s, dtype=np.int64)
+        done_count = np.zeros(n_s, dtype=np.int64)
+        mission_done: dict[int, list[bool]] = {}
+        efficiency = rng.uniform(*COMPLETION_EFFICIENCY_RANGE, n_s)
+        for s in range(n_s):
+            m = int(s_mission[s])
+            if m < 0:
+                completions.append(None)
+                continue
+            objectives = mission_objectives[m]
+            per = planned_minutes / len(objectives)
+            cum = per * np.arange(1, len(objectives) + 1)
+            budget = s_minutes[s] * efficiency[s]
+            chance = np.where(self.objective_struggle[objectives], STRUGGLE_COMPLETION_FACTOR, 1.0)
+            done = (cum <= budget) & (rng.random(len(objectives)) < chance)
+            mission_done[m] = done.tolist()
+            planned_count[s] = len(objectives)
+            done_count[s] = int(done.sum())
+            parts = []
+            for j, objective in enumerate(objectives):
+                if not done[j]:
+                    continue
+                at = int(s_start[s] + min(cum[j] / efficiency[s], s_minutes[s]) * 60_000)
+                sel = (r_session == s) & (reviews["objective"] == objective)
+                acc = float((rating[sel] >= 2).mean()) if sel.any() else float(s_quality[s])
+                self_assessment = int(
+                    np.clip(round(1 + 4 * acc + rng.normal(0, SELF_ASSESSMENT_NOISE_SD)), 1, 5)
+                )
+                confidence = round(
+                    float(np.clip(acc + rng.normal(0, CONFIDENCE_RATING_NOISE_SD), 0, 1)), 2
+                )
+                parts.append(
+                    f'{{"objectiveId": "{objective_ids[objective]}", "completedAt": "{iso_ms(at)}", '
+                    f'"selfAssessment": {self_assessment}, "confidenceRating": {confidence}}}'
+                )
+            completions.append("[" + ", ".join(parts) + "]")
+        completion = np.where(planned_count > 0, done_count / np.maximum(planned_count, 1), np.nan)
+
+        overrun = np.maximum(0.0, (s_minutes - t.attention_span_minutes) / s_minutes)
+        burnout_drop = np.where(
+            s_kind == 2, BURNOUT_ENGAGEMENT_DROP * s_int * np.asarray(plan.episode_progress), 0.0
+        )
+        engagement = np.clip(
+            s_quality * (1 - ENGAGEMENT_OVERRUN_PENALTY * overrun)
+            - burnout_drop
+            + rng.normal(0.0, ENGAGEMENT_NOISE_SD, n_s),
+            0.0,
+            1.0,
+        )
+        engagement_level = np.where(
+            engagement >= ENGAGEMENT_HIGH_MIN,
+            "HIGH",
+            np.where(engagement >= ENGAGEMENT_MEDIUM_MIN, "MEDIUM", "LOW"),
+        )
+        pause_factor = np.where(
+            s_kind == 1, OVERLOAD_PAUSE_FACTOR, np.where(s_kind == 2, BURNOUT_PAUSE_FACTOR, 1.0)
+        )
+        pauses = (
+            rng.poisson(s_minutes / 60 * PAUSES_PER_HOUR * pause_factor)
+            if n_s
+            else np.zeros(0, np.int64)
+        )
+        paused_ms = np.rint(rng.gamma(np.maximum(pauses, 1), MEAN_PAUSE_MS) * (pauses > 0)).astype(
+            np.int64
+        )
+        quality = np.where(
+            s_minutes < RUSHED_DURATION_SHARE * planned_minutes,
+            "RUSHED",
+            np.where(
+                (perf >= THOROUGH_MIN_PERFORMANCE) & (np.nan_to_num(completion, nan=1.0) >= 1.0),
+                "THOROUGH",
+                "NORMAL",
+            ),
+        )
+
+        # --- events ---
+        ev_ts: list[np.ndarray] = []
+        ev_type: list[list[str]] = []
+        ev_data: list[list[str]] = []
+        ev_quality: list[list[str | None]] = []
+        ev_content: list[list[str | None]] = []
+        ev_difficulty: list[list[str | None]] = []
+        ev_engagement: list[list[str | None]] = []
+        ev_perf: list[list[int | None]] = []
+
+        def add(
+            ts: np.ndarray,
+            kind: str,
+            data: list[str],
+            *,
+            quality_: list[str | None] | None = None,
+            content: list[str | None] | None = None,
+            difficulty: list[str | None] | None = None,
+            engagement_: list[str | None] | None = None,
+            perf_: list[int | None] | None = None,
+        ) -> None:
+            n = len(data)
+            none: list[Any] = [None] * n
+            ev_ts.append(np.asarray(ts, dtype=np.int64))
+            ev_type.append([kind] * n)
+            ev_data.append(data)
+            ev_quality.append(quality_ if quality_ is not None else none)
+            ev_content.append(content if content is not None else none)
+            ev_difficulty.append(difficulty if difficulty is not None else none)
+            ev_engagement.append(engagement_ if engagement_ is not None else none)
+            ev_perf.append(perf_ if perf_ is not None else none)
+
+        course_of_lecture = cur.lecture_course
+        add(
+            uploads,
+            "LECTURE_UPLOADED",
+            [
+                f'{{"lectureId": "{lecture_ids[i]}", "courseId": "{course_ids[course_of_lecture[i]]}"}}'
+                for i in range(self.n_lectures)
+            ],
+            content=["lecture"] * self.n_lectures,
+        )
+        mission_json = ["null" if m < 0 else f'"{mission_ids[m]}"' for m in s_mission.tolist()]
+        primary_names = [CONTENT_TYPES[p] for p in s_primary.tolist()]
+        add(
+            s_start,
+            "SESSION_STARTED",
+            [
+                f'{{"sessionId": "{session_ids[s]}", "missionId": {mission_json[s]}, '
+                f'"plannedMinutes": {planned_minutes}}}'
+                for s in range(n_s)
+            ],
+            content=list(primary_names),
+        )
+        shares = 0.5 * self.affinity
+        content_minutes = [
+            ", ".join(
+                f'"{name}": {round(float(s_minutes[s] * (shares[c] + (PRIMARY_CONTENT_MINUTES_SHARE if c == s_primary[s] else 0.0))), 1)}'
+                for c, name in enumerate(CONTENT_TYPES)
+            )
+            for s in range(n_s)
+        ]
+        add(
+            s_end,
+            "SESSION_ENDED",
+            [
+                f'{{"sessionId": "{session_ids[s]}", "missionId": {mission_json[s]}, '
+                f'"durationMs": {int(s_dur_ms[s])}, "reviewsCompleted": {int(n_rev[s])}, '
+                f'"accuracy": {_json_float(accuracy[s])}, "goodEasyShare": {_json_float(good_share[s])}, '
+                f'"validationMean": {_json_float(val_mean[s])}, "pauseCount": {int(pauses[s])}, '
+                f'"pausedMs": {int(paused_ms[s])}, "objectivesPlanned": {int(planned_count[s])}, '
+                f'"objectivesCompleted": {int(done_count[s])}, '
+                f'"engagementScore": {round(float(engagement[s]) * 100)}, '
+                f'"contentMinutes": {{{content_minutes[s]}}}}}'
+                for s in range(n_s)
+            ],
+            quality_=quality.tolist(),
+            content=list(primary_names),
+            engagement_=engagement_level.tolist(),
+            perf_=perf.tolist(),
+        )
+        # Reviews.
+        r_card = reviews["card"]
+        rating_names = [RATINGS[r - 1] for r in rating.tolist()]
+        complexity = cur.objective_complexity
+        add(
+            reviews["at"],
+            "CARD_REVIEWED",
+            [
+                f'{{"cardId": "{card_ids[c]}", "rating": "{rn}", "responseLatencyMs": {lat}, '
+                f'"sessionId": "{session_ids[s]}"}}'
+                for c, rn, lat, s in zip(
+                    r_card.tolist(),
+                    rating_names,
+                    reviews["latency_ms"].tolist(),
+                    r_session.tolist(),
+                    strict=True,
+                )
+            ],
+            content=["flashcard"] * len(r_card),
+            difficulty=[complexity[o] for o in reviews["objective"].tolist()],
+        )
+        # Validations.
+        n_v = len(v_session)
+        validation_ids = [f"{uid}-v{i}" for i in range(n_v)]
+        v_obj = validations["objective"].tolist()
+        v_prompt = [PROMPT_TYPES[p] for p in validations["prompt"].tolist()]
+        v_score = validations["score"].tolist()
+        add(
+            validations["at"],
+            "VALIDATION_COMPLETED",
+            [
+                f'{{"validationId": "{validation_ids[i]}", "objectiveId": "{objective_ids[v_obj[i]]}", '
+                f'"promptType": "{v_prompt[i]}", "score": {v_score[i]}, '
+                f'"sessionId": "{session_ids[v_session[i]]}"}}'
+                for i in range(n_v)
+            ],
+            content=[CONTENT_TYPES[c] for c in validations["content"].tolist()],
+            difficulty=[complexity[o] for o in v_obj],
+        )
+        # Missions started / completed.
+        mission_sessions = np.flatnonzero(s_mission >= 0)
+        m_status: list[str] = [status for _day, status in missions]
+        for s in mission_sessions.tolist():
+            m = int(s_mission[s])
+            m_status[m] = "COMPLETED" if all(mission_done[m]) else "IN_PROGRESS"
+        add(
+            s_start[mission_sessions],
+            "MISSION_STARTED",
+            [
+                f'{{"missionId": "{mission_ids[s_mission[s]]}", "sessionId": "{session_ids[s]}", '
+                f'"objectivesPlanned": {int(planned_count[s])}, "estimatedMinutes": {planned_minutes}}}'
+                for s in mission_sessions.tolist()
+            ],
+            content=[primary_names[s] for s in mission_sessions.tolist()],
+        )
+        completed_sessions = [
+            s for s in mission_sessions.tolist() if m_status[int(s_mission[s])] == "COMPLETED"
+        ]
+        add(
+            s_end[completed_sessions],
+            "MISSION_COMPLETED",
+            [
+                f'{{"missionId": "{mission_ids[s_mission[s]]}", "sessionId": "{session_ids[s]}", '
+                f'"objectivesCompleted": {int(done_count[s])}, "actualMinutes": {round(float(s_minutes[s]))}}}'
+                for s in completed_sessions
+            ],
+            quality_=[str(quality[s]) for s in completed_sessions],
+            content=[primary_names[s] for s in completed_sessions],
+            perf_=[int(perf[s]) for s in completed_sessions],
+        )
+        # Searches and graph views inside sessions.
+        topics_of_course = [COURSE_CATALOGUE[c][2] for c in cur.course_names]
+        n_search = rng.poisson(SEARCHES_PER_SESSION, n_s) if n_s else np.zeros(0, np.int64)
+        search_session = np.repeat(np.arange(n_s), n_search)
+        search_at = s_start[search_session] + np.rint(
+            rng.uniform(*REVIEW_POSITION_RANGE, len(search_session)) * s_dur_ms[search_session]
+        ).astype(np.int64)
+        search_topic = rng.integers(0, 1 << 30, len(search_session))
+        search_course = rng.integers(0, cur.course_count, len(search_session))
+        add(
+            search_at,
+            "SEARCH_PERFORMED",
+            [
+                f'{{"sessionId": "{session_ids[s]}", "query": "{topics_of_course[c][q % len(topics_of_course[c])]}"}}'
+                for s, c, q in zip(
+                    search_session.tolist(),
+                    search_course.tolist(),
+                    search_topic.tolist(),
+                    strict=True,
+                )
+            ],
+            content=["lecture"] * len(search_session),
+        )
+        n_graph = rng.poisson(GRAPH_VIEWS_PER_SESSION, n_s) if n_s else np.zeros(0, np.int64)
+        graph_session = np.repeat(np.arange(n_s), n_graph)
+        graph_at = s_start[graph_session] + np.rint(
+            rng.uniform(*REVIEW_POSITION_RANGE, len(graph_session)) * s_dur_ms[graph_session]
+        ).astype(np.int64)
+        graph_objective = rng.integers(0, self.n_objectives, len(graph_session))
+        add(
+            graph_at,
+            "GRAPH_VIEWED",
+            [
+                f'{{"sessionId": "{session_ids[s]}", "objectiveId": "{objective_ids[o]}"}}'
+                for s, o in zip(graph_session.tolist(), graph_objective.tolist(), strict=True)
+            ],
+            content=["lecture"] * len(graph_session),
+        )
+
+        ts = np.concatenate(ev_ts)
+        types = [x for part in ev_type for x in part]
+        priority = np.array([_EVENT_PRIORITY[x] for x in types], dtype=np.int64)
+        order = np.lexsort((priority, ts))
+        ts = ts[order]
+        order_list = order.tolist()
+
+        def pick(parts: list[list[Any]]) -> list[Any]:
+            flat = [x for part in parts for x in part]
+            return [flat[i] for i in order_list]
+
+        hour, weekday = self.clock.hour_and_weekday(ts)
+        n_ev = len(ts)
+        events = Table(
+            "behavioral_events",
+            (
+                Column("id", Kind.TEXT, [f"{uid}-e{i}" for i in range(n_ev)]),
+                Column("userId", Kind.TEXT, [uid] * n_ev),
+                Column("eventType", Kind.TEXT, [types[i] for i in order_list]),
+                Column("eventData", Kind.JSON, pick(ev_data)),
+                Column("timestamp", Kind.TIMESTAMP, ts),
+                Column("completionQuality", Kind.TEXT, pick(ev_quality)),
+                Column("contentType", Kind.TEXT, pick(ev_content)),
+                Column("dayOfWeek", Kind.INT, weekday),
+                Column("difficultyLevel", Kind.TEXT, pick(ev_difficulty)),
+                Column("engagementLevel", Kind.TEXT, pick(ev_engagement)),
+                Column("sessionPerformanceScore", Kind.INT, pick(ev_perf)),
+                Column("timeOfDay", Kind.INT, hour),
+            ),
+        )
+
+        # --- reviews, cards, objectives ---
+        replay = reviews["replay"]
+        n_r = len(r_card)
+        review_table = Table(
+            "reviews",
+            (
+                Column("id", Kind.TEXT, [f"{uid}-r{i}" for i in range(n_r)]),
+                Column("userId", Kind.TEXT, [uid] * n_r),
+                Column("cardId", Kind.TEXT, [card_ids[c] for c in r_card.tolist()]),
+                Column("sessionId", Kind.TEXT, [session_ids[s] for s in r_session.tolist()]),
+                Column("rating", Kind.TEXT, rating_names),
+                Column("timeSpentMs", Kind.INT, reviews["time_spent_ms"]),
+                Column("reviewedAt", Kind.TIMESTAMP, reviews["at"]),
+                Column("difficultyBefore", Kind.FLOAT, replay.difficulty_before),
+                Column("difficultyAfter", Kind.FLOAT, replay.difficulty_after),
+                Column("stabilityBefore", Kind.FLOAT, replay.stability_before),
+                Column("stabilityAfter", Kind.FLOAT, replay.stability_after),
+            ),
+        )
+        retrievability = retrievability_at(
+            replay.card_stability, replay.card_last_review_ms, self.window_end_ms
+        )
+        card_lecture = self.objective_lecture[self.card_objective]
+        cards = Table(
+            "cards",
+            (
+                Column("id", Kind.TEXT, card_ids),
+                Column(
+                    "courseId",
+                    Kind.TEXT,
+                    [course_ids[course_of_lecture[lec]] for lec in card_lecture.tolist()],
+                ),
+                Column("lectureId", Kind.TEXT, [lecture_ids[lec] for lec in card_lecture.tolist()]),
+                Column("objectiveId", Kind.TEXT, [objective_ids[o] for o in cur.card_objective]),
+                Column("cardType", Kind.TEXT, list(cur.card_type)),
+                Column("difficulty", Kind.FLOAT, replay.card_difficulty),
+                Column("stability", Kind.FLOAT, replay.card_stability),
+                Column("retrievability", Kind.FLOAT, retrievability),
+                Column("lastReviewedAt", Kind.TIMESTAMP, replay.card_last_review_ms),
+                Column("nextReviewAt", Kind.TIMESTAMP, replay.card_next_review_ms),
+                Column("reviewCount", Kind.INT, replay.card_review_count),
+                Column("lapseCount", Kind.INT, replay.card_lapse_count),
+            ),
+        )
+        r_obj = reviews["objective"]
+        obj_n = np.bincount(r_obj, minlength=self.n_objectives)
+        obj_correct = np.bincount(r_obj, weights=rating >= 2, minlength=self.n_objectives)
+        obj_time = np.bincount(r_obj, weights=reviews["time_spent_ms"], minlength=self.n_objectives)
+        obj_last = np.full(self.n_objectives, NULL_MS, dtype=np.int64)
+        np.maximum.at(obj_last, r_obj, reviews["at"])
+        obj_acc = np.where(obj_n > 0, obj_correct / np.maximum(obj_n, 1), np.nan)
+        mastery = [
+            "NOT_STARTED"
+            if n == 0
+            else "BEGINNER"
+            if a < 0.5
+            else "INTERMEDIATE"
+            if a < 0.7
+            else "ADVANCED"
+            if a < 0.85
+            else "MASTERED"
+            for n, a in zip(obj_n.tolist(), obj_acc.tolist(), strict=True)
+        ]
+        weakness = np.where(obj_n > 0, np.round(1 - np.nan_to_num(obj_acc), 4), 0.5)
+        objectives_table = Table(
+            "learning_objectives",
+            (
+                Column("id", Kind.TEXT, objective_ids),
+                Column("lectureId", Kind.TEXT, [lecture_ids[lec] for lec in cur.objective_lecture]),
+                Column(
+                    "objective",
+                    Kind.TEXT,
+                    [self._objective_text(o) for o in range(self.n_objectives)],
+                ),
+                Column("isHighYield", Kind.BOOL, list(cur.objective_high_yield)),
+                Column("complexity", Kind.TEXT, list(complexity)),
+                Column("masteryLevel", Kind.TEXT, mastery),
+                Column("weaknessScore", Kind.FLOAT, weakness),
+                Column("lastStudiedAt", Kind.TIMESTAMP, obj_last),
+                Column("totalStudyTimeMs", Kind.INT, np.rint(obj_time).astype(np.int64)),
+                Column("createdAt", Kind.TIMESTAMP, uploads[self.objective_lecture]),
+            ),
+        )
+        prereq = cur.prerequisites
+        prerequisites = Table(
+            "objective_prerequisites",
+            (
+                Column("id", Kind.TEXT, [f"{uid}-p{i}" for i in range(len(prereq))]),
+                Column("objectiveId", Kind.TEXT, [objective_ids[o] for o, _p, _s in prereq]),
+                Column("prerequisiteId", Kind.TEXT, [objective_ids[p] for _o, p, _s in prereq]),
+                Column("strength", Kind.FLOAT, [s for _o, _p, s in prereq]),
+            ),
+        )
+
+        # --- sessions and missions ---
+        sessions = Table(
+            "study_sessions",
+            (
+                Column("id", Kind.TEXT, session_ids),
+                Column("userId", Kind.TEXT, [uid] * n_s),
+                Column(
+                    "missionId",
+                    Kind.TEXT,
+                    [None if m < 0 else mission_ids[m] for m in s_mission.tolist()],
+                ),
+                Column("startedAt", Kind.TIMESTAMP, s_start),
+                Column("completedAt", Kind.TIMESTAMP, s_end),
+                Column("durationMs", Kind.INT, s_dur_ms),
+                Column("reviewsCompleted", Kind.INT, n_rev),
+                Column("newCardsStudied", Kind.INT, n_new),
+                Column("sessionNotes", Kind.TEXT, [None] * n_s),
+                Column("objectiveCompletions", Kind.JSON, completions),
+            ),
+        )
+        session_of_mission = {int(s_mission[s]): s for s in mission_sessions.tolist()}
+        n_m = len(missions)
+        m_date = [
+            self.clock.to_utc_ms(self.start + timedelta(days=day), 0.0) for day, _ in missions
+        ]
+        m_session = [session_of_mission.get(m, -1) for m in range(n_m)]
+        planned_reviews = round(planned_minutes * t.reviews_per_minute)
+        m_objectives_json = []
+        for m in range(n_m):
+            done = mission_done.get(m, [False] * len(mission_objectives[m]))
+            per = round(planned_minutes / len(mission_objectives[m]))
+            m_objectives_json.append(
+                "["
+                + ", ".join(
+                    f'{{"objectiveId": "{objective_ids[o]}", "estimatedMinutes": {per}, '
+                    f'"completed": {"true" if d else "false"}}}'
+                    for o, d in zip(mission_objectives[m], done, strict=True)
+                )
+                + "]"
+            )
+        difficulty_rating = np.clip(
+            np.rint(5 - 4 * perf / 100 + rng.normal(0, DIFFICULTY_RATING_NOISE_SD, n_s)), 1, 5
+        ).astype(np.int64)
+
+        def by_session(values: list[Any] | np.ndarray, default: Any = None) -> list[Any]:
+            return [default if s < 0 else values[s] for s in m_session]
+
+        missions_table = Table(
+            "missions",
+            (
+                Column("id", Kind.TEXT, mission_ids),
+                Column("userId", Kind.TEXT, [uid] * n_m),
+                Column("date", Kind.TIMESTAMP, np.asarray(m_date, dtype=np.int64)),
+                Column("status", Kind.TEXT, m_status),
+                Column("estimatedMinutes", Kind.INT, [planned_minutes] * n_m),
+                Column(
+                    "completedAt",
+                    Kind.TIMESTAMP,
+                    np.asarray(
+                        [
+                            int(s_end[s]) if s >= 0 and m_status[m] == "COMPLETED" else NULL_MS
+                            for m, s in enumerate(m_session)
+                        ],
+                        dtype=np.int64,
+                    ),
+                ),
+                Column("objectives", Kind.JSON, m_objectives_json),
+                Column(
+                    "reviewCardCount",
+                    Kind.INT,
+                    by_session((n_rev - n_new).tolist(), planned_reviews),
+                ),
+                Column("newContentCount", Kind.INT, by_session(n_new.tolist(), 0)),
+                Column(
+                    "actualMinutes",
+                    Kind.INT,
+                    by_session(np.rint(s_minutes).astype(np.int64).tolist()),
+                ),
+                Column("difficultyRating", Kind.INT, by_session(difficulty_rating.tolist())),
+                Column(
+                    "successScore",
+                    Kind.FLOAT,
+                    by_session(
+                        [
+                            round(float(np.nan_to_num(c) * p / 100), 4)
+                            for c, p in zip(completion.tolist(), perf.tolist(), strict=True)
+                        ]
+                    ),
+                ),
+                Column(
+                    "recommendedStartTime", Kind.TIMESTAMP, np.full(n_m, NULL_MS, dtype=np.int64)
+                ),
+                Column(
+                    "actualStartTime",
+                    Kind.TIMESTAMP,
+                    np.asarray(by_session(s_start.tolist(), NULL_MS), dtype=np.int64),
+                ),
+                Column("recommendedDuration", Kind.INT, [planned_minutes] * n_m),
+                Column(
+                    "actualDuration",
+                    Kind.INT,
+                    by_session(np.rint(s_minutes).astype(np.int64).tolist()),
+                ),
+                Column(
+                    "sessionPerformanceScore",
+                    Kind.FLOAT,
+                    by_session([float(p) for p in perf.tolist()]),
+                ),
+            ),
+        )
+        validation_table = Table(
+            "validation_responses",
+            (
+                Column("id", Kind.TEXT, validation_ids),
+                Column("userId", Kind.TEXT, [uid] * n_v),
+                Column("sessionId", Kind.TEXT, [session_ids[s] for s in v_session.tolist()]),
+                Column("objectiveId", Kind.TEXT, [objective_ids[o] for o in v_obj]),
+                Column("promptType", Kind.TEXT, v_prompt),
+                Column("score", Kind.FLOAT, validations["score"]),
+                Column("confidence", Kind.FLOAT, validations["confidence"]),
+                Column("respondedAt", Kind.TIMESTAMP, validations["at"]),
+            ),
+        )
+
+        # --- user, courses, lectures, exams, truth ---
+        users = Table(
+            "users",
+            (
+                Column("id", Kind.TEXT, [uid]),
+                Column("email", Kind.TEXT, [f"{uid}@simulated.invalid"]),
+                Column("name", Kind.TEXT, [f"Simulated learner {t.index} (seed {t.seed})"]),
+                Column("createdAt", Kind.TIMESTAMP, np.asarray([created_ms], dtype=np.int64)),
+                Column(
+                    "updatedAt", Kind.TIMESTAMP, np.asarray([self.window_end_ms], dtype=np.int64)
+                ),
+                Column("defaultMissionMinutes", Kind.INT, [planned_minutes]),
+                Column("behavioralAnalysisEnabled", Kind.BOOL, [True]),
+                Column("learningStyleProfilingEnabled", Kind.BOOL, [True]),
+                Column("shareAnonymizedPatterns", Kind.BOOL, [False]),
+                Column("timezone", Kind.TEXT, [t.timezone]),
+            ),
+        )
+        catalogue = [COURSE_CATALOGUE[c] for c in cur.course_names]
+        courses = Table(
+            "courses",
+            (
+                Column("id", Kind.TEXT, course_ids),
+                Column("userId", Kind.TEXT, [uid] * cur.course_count),
+                Column("name", Kind.TEXT, [c[0] for c in catalogue]),
+                Column("code", Kind.TEXT, [f"{c[1]}{101 + i}" for i, c in enumerate(catalogue)]),
+                Column(
+                    "createdAt",
+                    Kind.TIMESTAMP,
+                    np.full(cur.course_count, created_ms, dtype=np.int64),
+                ),
+                Column(
+                    "updatedAt",
+                    Kind.TIMESTAMP,
+                    np.full(cur.course_count, created_ms, dtype=np.int64),
+                ),
+            ),
+        )
+        lecture_titles: list[str] = []
+        lecture_tags: list[list[str]] = []
+        lecture_topics: list[str] = []
+        per_course: dict[int, int] = {}
+        for course in course_of_lecture:
+            n = per_course.get(course, 0)
+            per_course[course] = n + 1
+            name, code, topics = catalogue[course]
+            topic = topics[n % len(topics)]
+            lecture_topics.append(topic)
+            lecture_titles.append(f"{name} lecture {n + 1}: {topic}")
+            lecture_tags.append([topic, code.lower()])
+        lectures = Table(
+            "lectures",
+            (
+                Column("id", Kind.TEXT, lecture_ids),
+                Column("userId", Kind.TEXT, [uid] * self.n_lectures),
+                Column("courseId", Kind.TEXT, [course_ids[c] for c in course_of_lecture]),
+                Column("title", Kind.TEXT, lecture_titles),
+                Column("topicTags", Kind.TEXT_ARRAY, lecture_tags),
+                Column("uploadedAt", Kind.TIMESTAMP, uploads),
+            ),
+        )
+        exam_days = rng.integers(
+            EXAM_OFFSET_RANGE_DAYS[0], EXAM_OFFSET_RANGE_DAYS[1] + 1, cur.course_count
+        )
+        exam_ms = np.asarray(
+            [
+                self.clock.to_utc_ms(
+                    self.start + timedelta(days=self.days + int(d)), EXAM_HOUR_LOCAL
+                )
+                for d in exam_days.tolist()
+            ],
+            dtype=np.int64,
+        )
+        exams = Table(
+            "exams",
+            (
+                Column("id", Kind.TEXT, [f"{uid}-x{i}" for i in range(cur.course_count)]),
+                Column("userId", Kind.TEXT, [uid] * cur.course_count),
+                Column("courseId", Kind.TEXT, course_ids),
+                Column(
+                    "name",
+                    Kind.TEXT,
+                    [
+                        f"{c[0]} {'midterm' if d < 0 else 'final'} exam"
+                        for c, d in zip(catalogue, exam_days.tolist(), strict=True)
+                    ],
+                ),
+                Column("date", Kind.TIMESTAMP, exam_ms),
+                Column(
+                    "coverageTopics",
+                    Kind.TEXT_ARRAY,
+                    [
+                        sorted(
+                            {
+                                lecture_topics[lec]
+                                for lec in range(self.n_lectures)
+                                if course_of_lecture[lec] == c
+                            }
+                        )
+                        for c in range(cur.course_count)
+                    ],
+                ),
+            ),
+        )
+        truth = t.to_json(self.start)
+        truth["userId"] = uid
+        truth["seed"] = t.seed
+        truth["window"] = {"startDate": self.start.isoformat(), "weeks": self.days // 7}
+        truth_table = Table(
+            "simulation_truth",
+            (
+                Column("id", Kind.TEXT, [f"{uid}-truth"]),
+                Column("userId", Kind.TEXT, [uid]),
+                Column("seed", Kind.INT, [t.seed]),
+                Column("traits", Kind.JSON, [json.dumps(truth, sort_keys=True)]),
+                Column(
+                    "createdAt", Kind.TIMESTAMP, np.asarray([self.window_end_ms], dtype=np.int64)
+                ),
+            ),
+        )
+        tables = {
+            "users": users,
+            "courses": courses,
+            "lectures": lectures,
+            "learning_objectives": objectives_table,
+            "objective_prerequisites": prerequisites,
+            "cards": cards,
+            "missions": missions_table,
+            "study_sessions": sessions,
+            "reviews": review_table,
+            "validation_responses": validation_table,
+            "exams": exams,
+            "behavioral_events": events,
+            "simulation_truth": truth_table,
+        }
+        assert tuple(tables) == TABLE_ORDER
+        return LearnerData(traits=t, tables=tables, truth=truth)
+
+    def _objective_text(self, objective: int) -> str:
+        cur = self.t.curriculum
+        lecture = cur.objective_lecture[objective]
+        course = cur.lecture_course[lecture]
+        name, _code, topics = COURSE_CATALOGUE[cur.course_names[course]]
+        verb = OBJECTIVE_VERBS[objective % len(OBJECTIVE_VERBS)]
+        topic = topics[(lecture + objective) % len(topics)]
+        return f"{verb} key concept {objective + 1} of {topic} ({name})"
+
+
+def _json_float(value: float) -> str:
+    """A JSON number rounded to 4 decimals, or null for NaN."""
+    return "null" if math.isnan(value) else repr(round(float(value), 4))

@@ -1,0 +1,636 @@
+"""The simulator's generation is deterministic and its data follow the hidden traits."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.optimize import minimize
+
+from twin.analysis import memory
+from twin.simulate.generate import (
+    DEFAULT_START,
+    TABLE_ORDER,
+    LearnerData,
+    generate_cohort_learner,
+    generate_learner,
+)
+from twin.simulate.memory_batch import replay_cards
+from twin.simulate.rows import NULL_MS, Column, Kind, Table, copy_text, ms_to_datetime
+from twin.simulate.traits import CONTENT_TYPES, SESSION_BUCKETS, learner_rng, sample_traits
+
+SEED = 20260105
+WEEKS = 12
+COHORT = 60
+DAY_MS = 86_400_000
+
+
+@pytest.fixture(scope="module")
+def cohort() -> list[LearnerData]:
+    """Sixty learners of one seed over twelve weeks (about a second to generate)."""
+    return [generate_cohort_learner(SEED, i, DEFAULT_START, WEEKS) for i in range(COHORT)]
+
+
+def _rows(data: LearnerData) -> dict[str, list[tuple[Any, ...]]]:
+    return {name: data.tables[name].rows() for name in TABLE_ORDER}
+
+
+def _sessions(data: LearnerData) -> list[dict[str, Any]]:
+    """SESSION_ENDED events joined with their start's local hour."""
+    ev = data.table("behavioral_events")
+    types = list(ev.column("eventType"))
+    payloads = list(ev.column("eventData"))
+    hours = np.asarray(ev.column("timeOfDay"))
+    perf = list(ev.column("sessionPerformanceScore"))
+    content = list(ev.column("contentType"))
+    engagement = list(ev.column("engagementLevel"))
+    start_hour = {
+        json.loads(payloads[i])["sessionId"]: int(hours[i])
+        for i, t in enumerate(types)
+        if t == "SESSION_STARTED"
+    }
+    sessions = []
+    for i, t in enumerate(types):
+        if t != "SESSION_ENDED":
+            continue
+        payload = json.loads(payloads[i])
+        sessions.append(
+            {
+                **payload,
+                "hour": start_hour[payload["sessionId"]],
+                "performance": perf[i],
+                "contentType": content[i],
+                "engagement": engagement[i],
+            }
+        )
+    return sessions
+
+
+def _review_arrays(data: LearnerData) -> dict[str, np.ndarray]:
+    reviews = data.table("reviews")
+    cards = data.table("cards")
+    objective_of = dict(zip(cards.column("id"), cards.column("objectiveId"), strict=True))
+    card = np.array(reviews.column("cardId"))
+    return {
+        "card": card,
+        "objective": np.array([objective_of[c] for c in card]),
+        "at": np.asarray(reviews.column("reviewedAt")),
+        "recalled": np.array(reviews.column("rating")) != "AGAIN",
+        "session": np.array(reviews.column("sessionId")),
+    }
+
+
+def _elapsed_and_recall(data: LearnerData) -> tuple[np.ndarray, np.ndarray]:
+    """(days since the card's previous review, recalled?) for every review but a card's first."""
+    r = _review_arrays(data)
+    order = np.lexsort((r["at"], r["card"]))
+    card, at, ok = r["card"][order], r["at"][order], r["recalled"][order]
+    same = card[1:] == card[:-1]
+    return ((at[1:] - at[:-1]) / DAY_MS)[same], ok[1:][same].astype(float)
+
+
+def _fit_forgetting_curve(elapsed: np.ndarray, recalled: np.ndarray) -> tuple[float, float]:
+    """Maximum-likelihood R0 and k of R(t) = R0·exp(−k·t) on individual outcomes."""
+
+    def nll(p: np.ndarray) -> float:
+        r0, k = 1 / (1 + math.exp(-p[0])), math.exp(p[1])
+        pr = np.clip(r0 * np.exp(-k * elapsed), 1e-9, 1 - 1e-9)
+        return float(-np.sum(recalled * np.log(pr) + (1 - recalled) * np.log(1 - pr)))
+
+    fit = minimize(nll, np.array([2.0, math.log(0.14)]), method="Nelder-Mead")
+    return 1 / (1 + math.exp(-fit.x[0])), math.exp(fit.x[1])
+
+
+# --- determinism -----------------------------------------------------------------------
+
+
+def test_same_seed_same_rows_different_seed_different_rows() -> None:
+    """Generation is a pure function of (seed, learner index, start, weeks)."""
+    a = generate_cohort_learner(7, 3, DEFAULT_START, 4)
+    b = generate_cohort_learner(7, 3, DEFAULT_START, 4)
+    assert _rows(a) == _rows(b)
+    assert a.truth == b.truth
+    other_seed = generate_cohort_learner(8, 3, DEFAULT_START, 4)
+    assert _rows(other_seed)["behavioral_events"] != _rows(a)["behavioral_events"]
+    other_learner = generate_cohort_learner(7, 4, DEFAULT_START, 4)
+    assert _rows(other_learner)["reviews"] != _rows(a)["reviews"]
+
+
+def test_a_learner_does_not_depend_on_other_learners() -> None:
+    """Learner 5 is the same whether generated alone or after learners 0–4."""
+    alone = _rows(generate_cohort_learner(11, 5, DEFAULT_START, 3))
+    for i in range(5):
+        generate_cohort_learner(11, i, DEFAULT_START, 3)
+    assert _rows(generate_cohort_learner(11, 5, DEFAULT_START, 3)) == alone
+
+
+def test_ids_are_deterministic_and_derived_from_the_learner(cohort: list[LearnerData]) -> None:
+    """Ids are sim{seed}-u{i}… strings, unique per table; no random UUIDs."""
+    data = cohort[0]
+    uid = f"sim{SEED}-u0"
+    assert data.table("users").column("id") == [uid]
+    for name in TABLE_ORDER:
+        ids = list(data.table(name).column("id"))
+        assert len(set(ids)) == len(ids), name
+        assert all(i.startswith(uid + ("-" if name != "users" else "")) for i in ids), name
+
+
+# --- integrity ---------------------------------------------------------------------------
+
+
+def test_references_resolve_and_times_nest(cohort: list[LearnerData]) -> None:
+    """Every reference points at a generated row; reviews fall inside their session."""
+    for data in cohort[:10]:
+        t = data.tables
+        ids = {name: set(t[name].column("id")) for name in TABLE_ORDER}
+        assert set(t["cards"].column("objectiveId")) <= ids["learning_objectives"]
+        assert set(t["cards"].column("lectureId")) <= ids["lectures"]
+        assert set(t["learning_objectives"].column("lectureId")) <= ids["lectures"]
+        assert (
+            set(t["objective_prerequisites"].column("prerequisiteId")) <= ids["learning_objectives"]
+        )
+        assert set(t["reviews"].column("cardId")) <= ids["cards"]
+        assert set(t["reviews"].column("sessionId")) <= ids["study_sessions"]
+        assert set(t["validation_responses"].column("objectiveId")) <= ids["learning_objectives"]
+        missions = {m for m in t["study_sessions"].column("missionId") if m is not None}
+        assert missions <= ids["missions"]
+        sessions = t["study_sessions"]
+        bounds = dict(
+            zip(
+                sessions.column("id"),
+                zip(
+                    np.asarray(sessions.column("startedAt")).tolist(),
+                    np.asarray(sessions.column("completedAt")).tolist(),
+                    strict=True,
+                ),
+                strict=True,
+            )
+        )
+        for sid, at in zip(
+            t["reviews"].column("sessionId"),
+            np.asarray(t["reviews"].column("reviewedAt")).tolist(),
+            strict=True,
+        ):
+            started, completed = bounds[sid]
+            assert started < at < completed
+        events = t["behavioral_events"]
+        assert set(events.column("userId")) == {data.traits.user_id}
+        for payload in events.column("eventData"):
+            json.loads(payload)
+        for value in t["study_sessions"].column("objectiveCompletions"):
+            assert value is None or isinstance(json.loads(value), list)
+        missions_json = [json.loads(v) for v in t["missions"].column("objectives")]
+        assert all(
+            {"objectiveId", "estimatedMinutes", "completed"} <= set(o)
+            for m in missions_json
+            for o in m
+        )
+
+
+def test_cohort_volume_reaches_a_thousand_events_per_learner(cohort: list[LearnerData]) -> None:
+    """Twelve weeks give on average well over 1,000 behavioral events per learner."""
+    events = [len(d.table("behavioral_events")) for d in cohort]
+    assert np.mean(events) >= 1_000
+    kinds = {k for d in cohort for k in d.table("behavioral_events").column("eventType")}
+    assert {
+        "SESSION_STARTED",
+        "SESSION_ENDED",
+        "CARD_REVIEWED",
+        "VALIDATION_COMPLETED",
+        "MISSION_STARTED",
+        "MISSION_COMPLETED",
+        "SEARCH_PERFORMED",
+        "GRAPH_VIEWED",
+        "LECTURE_UPLOADED",
+    } <= kinds
+
+
+def test_truth_records_every_trait_with_units(cohort: list[LearnerData]) -> None:
+    """The traits JSON names each trait clearly; ids and dates point into the data."""
+    data = cohort[0]
+    stored = json.loads(data.table("simulation_truth").column("traits")[0])
+    assert stored == json.loads(json.dumps(data.truth))
+    for key in (
+        "timezone",
+        "chronotype",
+        "attentionSpanMinutes",
+        "bestSessionBucket",
+        "forgettingRateK",
+        "initialRecallR0",
+        "contentAffinities",
+        "dominantContentType",
+        "prerequisiteGapObjectiveIds",
+        "struggleObjectiveIds",
+        "episodes",
+        "irregularity",
+        "interventionResponsive",
+        "units",
+    ):
+        assert key in stored, key
+    objectives = set()
+    for d in cohort:
+        objectives = set(d.table("learning_objectives").column("id"))
+        assert set(d.truth["struggleObjectiveIds"]) <= objectives
+        assert set(d.truth["prerequisiteGapObjectiveIds"]) <= set(d.truth["struggleObjectiveIds"])
+        assert abs(sum(d.truth["contentAffinities"].values()) - 1) < 1e-3
+        for episode in d.truth["episodes"]:
+            onset = date.fromisoformat(episode["onsetDate"])
+            end = date.fromisoformat(episode["endDate"])
+            assert DEFAULT_START <= onset <= end < DEFAULT_START + timedelta(weeks=WEEKS)
+            assert episode["kind"] in {"overload", "burnout"}
+    chronotypes = [d.traits.chronotype.has_peak for d in cohort]
+    assert 0.1 < 1 - np.mean(chronotypes) < 0.5  # about 30% without a time-of-day effect
+
+
+# --- local time ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("timezone", "start"),
+    [
+        ("Asia/Kolkata", DEFAULT_START),
+        ("America/New_York", date(2026, 3, 2)),  # DST starts 2026-03-08
+        ("Australia/Sydney", date(2026, 3, 23)),  # DST ends 2026-04-05
+    ],
+)
+def test_time_of_day_and_weekday_are_local(timezone: str, start: date) -> None:
+    """timeOfDay / dayOfWeek of every event equal the UTC timestamp seen in the learner's zone."""
+    rng = learner_rng(3, 1)
+    traits = dataclasses.replace(sample_traits(3, 1, 4, rng, 8), timezone=timezone)
+    data = generate_learner(traits, rng, start, 4)
+    events = data.table("behavioral_events")
+    zone = ZoneInfo(timezone)
+    ts = np.asarray(events.column("timestamp")).tolist()
+    hours = np.asarray(events.column("timeOfDay")).tolist()
+    weekdays = np.asarray(events.column("dayOfWeek")).tolist()
+    for ms, hour, weekday in zip(ts, hours, weekdays, strict=True):
+        local = ms_to_datetime(ms).replace(tzinfo=UTC).astimezone(zone)
+        assert (local.hour, local.weekday()) == (hour, weekday)
+    assert data.table("users").column("timezone") == [timezone]
+    # Sessions start on the learner's local clock, not UTC: their local hours cluster.
+    started = [
+        h for h, t in zip(hours, events.column("eventType"), strict=True) if t == "SESSION_STARTED"
+    ]
+    assert min(started) >= 6 or any(e.kind == "overload" for e in traits.episodes)
+
+
+def test_missions_are_dated_at_local_midnight() -> None:
+    """A mission's date is the learner's local midnight, stored as naive UTC."""
+    rng = learner_rng(5, 2)
+    traits = dataclasses.replace(sample_traits(5, 2, 2, rng, 8), timezone="America/Los_Angeles")
+    data = generate_learner(traits, rng, DEFAULT_START, 2)
+    zone = ZoneInfo("America/Los_Angeles")
+    for ms in np.asarray(data.table("missions").column("date")).tolist():
+        local = ms_to_datetime(ms).replace(tzinfo=UTC).astimezone(zone)
+        assert (local.hour, local.minute) == (0, 0)
+
+
+# --- forgetting curve ----------------------------------------------------------------------
+
+
+def _learner_with_k(seed: int, index: int, k: float, weeks: int) -> LearnerData:
+    """A diligent learner (daily study, brisk reviews, no episodes) with forgetting rate k."""
+    rng = learner_rng(seed, index)
+    traits = dataclasses.replace(
+        sample_traits(seed, index, weeks, rng, 8),
+        forgetting_rate_k_per_day=k,
+        reviews_per_minute=0.45,
+        study_weekdays=(0, 1, 2, 3, 4, 5, 6),
+        episodes=(),
+    )
+    return generate_learner(traits, rng, DEFAULT_START, weeks)
+
+
+@pytest.mark.parametrize("k", [0.07, 0.15, 0.35])
+def test_recall_follows_the_forgetting_curve(k: float) -> None:
+    """An ML fit of R0·e^(−k·t) on (elapsed days, recalled?) recovers k within ±25%.
+
+    One learner with plenty of reviews (26 weeks), then eight 16-week learners whose
+    fits must centre on k (the fit's own sampling error is about ±10% at this size).
+    """
+    data = _learner_with_k(42, 0, k, 26)
+    elapsed, recalled = _elapsed_and_recall(data)
+    assert len(elapsed) >= 1_000
+    assert elapsed.min() > 0.5 and elapsed.max() > 2.0 / k  # intervals vary widely
+    _r0, k_hat = _fit_forgetting_curve(elapsed, recalled)
+    assert abs(k_hat / k - 1) < 0.25, (k, k_hat)
+    errors = []
+    for index in range(1, 9):
+        elapsed, recalled = _elapsed_and_recall(_learner_with_k(42, index, k, 16))
+        errors.append(_fit_forgetting_curve(elapsed, recalled)[1] / k - 1)
+    assert abs(np.median(errors)) < 0.12, errors
+    assert np.mean(np.abs(errors) < 0.25) >= 0.75, errors
+
+
+def test_forgetting_rates_are_recovered_across_a_cohort(cohort: list[LearnerData]) -> None:
+    """Over sixty learners the fit is unbiased and mostly within ±25% of the trait."""
+    errors = []
+    for data in cohort:
+        elapsed, recalled = _elapsed_and_recall(data)
+        if len(elapsed) < 300:
+            continue
+        _r0, k_hat = _fit_forgetting_curve(elapsed, recalled)
+        errors.append(k_hat / data.traits.forgetting_rate_k_per_day - 1)
+    errors_arr = np.asarray(errors)
+    assert len(errors_arr) >= 40
+    assert abs(np.median(errors_arr)) < 0.08
+    assert np.mean(np.abs(errors_arr) < 0.25) >= 0.75
+
+
+def test_binned_recall_matches_the_curve_shape() -> None:
+    """Recall at long intervals falls the way e^(−k·t) says relative to short intervals."""
+    rng = learner_rng(43, 0)
+    k = 0.12
+    traits = dataclasses.replace(
+        sample_traits(43, 0, WEEKS, rng, 8), forgetting_rate_k_per_day=k, episodes=()
+    )
+    data = generate_learner(traits, rng, DEFAULT_START, WEEKS)
+    elapsed, recalled = _elapsed_and_recall(data)
+    short = (elapsed >= 0.8) & (elapsed < 2.5)
+    long = (elapsed >= 6) & (elapsed < 15)
+    assert short.sum() > 50 and long.sum() > 30
+    ratio = recalled[long].mean() / recalled[short].mean()
+    expected = math.exp(-k * (elapsed[long].mean() - elapsed[short].mean()))
+    assert abs(ratio - expected) < 0.2
+
+
+# --- memory state --------------------------------------------------------------------------
+
+
+def test_vectorised_memory_state_equals_twin_analysis_memory(cohort: list[LearnerData]) -> None:
+    """Card and review FSRS columns are what twin.analysis.memory.replay gives (40 cards)."""
+    data = cohort[3]
+    reviews = data.table("reviews")
+    cards = data.table("cards")
+    card_ids = list(cards.column("id"))[:40]
+    by_card: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(reviews.column("cardId")):
+        by_card[c].append(i)
+    at = np.asarray(reviews.column("reviewedAt")).tolist()
+    rating = list(reviews.column("rating"))
+    s_after = np.asarray(reviews.column("stabilityAfter"))
+    d_after = np.asarray(reviews.column("difficultyAfter"))
+    s_before = np.asarray(reviews.column("stabilityBefore"))
+    column = {
+        name: np.asarray(cards.column(name))
+        for name in (
+            "stability",
+            "difficulty",
+            "reviewCount",
+            "lapseCount",
+            "lastReviewedAt",
+            "nextReviewAt",
+        )
+    }
+    for n, cid in enumerate(card_ids):
+        state = None
+        for i in sorted(by_card[cid], key=lambda i: at[i]):
+            assert s_before[i] == pytest.approx(state.stability if state else 0.0, rel=1e-12)
+            state = memory.review(state, rating[i], ms_to_datetime(at[i]))
+            assert s_after[i] == pytest.approx(state.stability, rel=1e-12)
+            assert d_after[i] == pytest.approx(state.difficulty, rel=1e-12)
+        if state is None:
+            assert column["reviewCount"][n] == 0 and column["lastReviewedAt"][n] == NULL_MS
+            continue
+        assert column["stability"][n] == pytest.approx(state.stability, rel=1e-12)
+        assert column["difficulty"][n] == pytest.approx(state.difficulty, rel=1e-12)
+        assert column["reviewCount"][n] == state.review_count
+        assert column["lapseCount"][n] == state.lapse_count
+        assert ms_to_datetime(column["lastReviewedAt"][n]) == state.last_review
+        assert ms_to_datetime(column["nextReviewAt"][n]) == state.next_review
+
+
+def test_replay_handles_same_day_reviews_like_memory() -> None:
+    """Reviews less than a day apart take FSRS's short-term branch, as memory.review does."""
+    base = 1_767_600_000_000
+    times = [base, base + 3_600_000, base + 2 * DAY_MS, base + 2 * DAY_MS + 60_000]
+    ratings = [3, 1, 2, 4]
+    result = replay_cards(1, np.zeros(4, dtype=np.int64), np.array(times), np.array(ratings))
+    state = None
+    for ms, r in zip(times, ratings, strict=True):
+        state = memory.review(state, r, ms_to_datetime(ms))
+    assert state is not None
+    assert result.card_stability[0] == pytest.approx(state.stability, rel=1e-12)
+    assert result.card_difficulty[0] == pytest.approx(state.difficulty, rel=1e-12)
+    assert result.card_lapse_count[0] == state.lapse_count == 1
+
+
+# --- chronotype --------------------------------------------------------------------------
+
+
+def _centered_by_distance(
+    cohort: list[LearnerData], *, with_peak: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Session performance minus the learner's mean, at the peak/habit hour and ≥ 5 h away."""
+    near, far = [], []
+    for data in cohort:
+        t = data.traits
+        if t.chronotype.has_peak != with_peak:
+            continue
+        if not with_peak and any(e.kind == "overload" for e in t.episodes):
+            continue  # late-night overload sessions are worse for reasons other than the clock
+        sessions = [s for s in _sessions(data) if s["reviewsCompleted"] >= 5]
+        perf = np.array([s["performance"] for s in sessions], dtype=float)
+        hour = np.array([s["hour"] for s in sessions])
+        distance = np.abs(hour - t.habit_hour_local)
+        distance = np.minimum(distance, 24 - distance)
+        centered = perf - perf.mean()
+        near.extend(centered[distance == 0])
+        far.extend(centered[distance >= 5])
+    return np.asarray(near), np.asarray(far)
+
+
+def test_learners_with_a_chronotype_perform_best_at_their_peak(cohort: list[LearnerData]) -> None:
+    """Sessions starting in the peak hour score clearly above sessions ≥ 5 h away."""
+    near, far = _centered_by_distance(cohort, with_peak=True)
+    assert len(near) > 100 and len(far) > 100
+    assert near.mean() - far.mean() > 8
+    assert stats.ttest_ind(near, far, equal_var=False).pvalue < 1e-6
+
+
+def test_learners_without_a_chronotype_show_no_hour_effect(cohort: list[LearnerData]) -> None:
+    """For learners without a peak, sessions in their usual hour are no better than others."""
+    near, far = _centered_by_distance(cohort, with_peak=False)
+    assert len(near) > 30 and len(far) > 30
+    assert abs(near.mean() - far.mean()) < 5
+    assert stats.ttest_ind(near, far, equal_var=False).pvalue > 0.01
+
+
+# --- attention span ----------------------------------------------------------------------
+
+
+def test_accuracy_decays_after_the_attention_span(cohort: list[LearnerData]) -> None:
+    """Reviews well past the attention span are answered worse than those before it."""
+    before, after = [], []
+    for data in cohort:
+        span = data.traits.attention_span_minutes
+        sessions = data.table("study_sessions")
+        started = dict(
+            zip(
+                sessions.column("id"),
+                np.asarray(sessions.column("startedAt")).tolist(),
+                strict=True,
+            )
+        )
+        r = _review_arrays(data)
+        minute = (r["at"] - np.array([started[s] for s in r["session"]])) / 60_000
+        good = np.array(data.table("reviews").column("rating")) != "AGAIN"
+        before.extend(good[minute < span])
+        after.extend(good[minute > span + 15])
+    assert np.mean(after) < 0.8 * np.mean(before)
+
+
+def test_sessions_in_the_best_bucket_score_best(cohort: list[LearnerData]) -> None:
+    """ENGINE's bucket score (performance, completion, fatigue) peaks at the true bucket for most."""
+    hits = within_one = counted = 0
+    for data in cohort:
+        sessions = _sessions(data)
+        minutes = np.array([s["durationMs"] / 60_000 for s in sessions])
+        perf = np.array([s["performance"] for s in sessions], dtype=float)
+        completion = np.array(
+            [
+                s["objectivesCompleted"] / s["objectivesPlanned"] if s["objectivesPlanned"] else 1.0
+                for s in sessions
+            ]
+        )
+        scores = []
+        for _label, low, high in SESSION_BUCKETS:
+            m = (minutes >= low) & (minutes < high)
+            scores.append(0.5 * perf[m].mean() + 30 * completion[m].mean() if m.sum() >= 3 else -1)
+        best = int(np.argmax(scores))
+        counted += 1
+        hits += best == data.traits.best_session_bucket
+        within_one += abs(best - data.traits.best_session_bucket) <= 1
+    assert hits / counted >= 0.55
+    assert within_one / counted >= 0.85
+
+
+# --- content affinity ------------------------------------------------------------------------
+
+
+def test_the_dominant_content_type_has_the_best_outcomes_and_time_share(
+    cohort: list[LearnerData],
+) -> None:
+    """Sessions of the dominant type perform best and it takes the largest share of time."""
+    best_outcome = best_share = counted = 0
+    high_engagement = {"dominant": [], "other": []}
+    for data in cohort:
+        dominant = data.traits.dominant_content_type
+        sessions = _sessions(data)
+        by_type: dict[str, list[float]] = defaultdict(list)
+        minutes: dict[str, float] = defaultdict(float)
+        for s in sessions:
+            by_type[s["contentType"]].append(s["performance"])
+            for name, value in s["contentMinutes"].items():
+                minutes[name] += value
+            key = "dominant" if s["contentType"] == dominant else "other"
+            high_engagement[key].append(s["engagement"] == "HIGH")
+        means = {c: np.mean(v) for c, v in by_type.items() if len(v) >= 3}
+        counted += 1
+        best_outcome += max(means, key=lambda c: means[c]) == dominant
+        best_share += max(minutes, key=lambda c: minutes[c]) == dominant
+    assert set(CONTENT_TYPES) >= set(minutes)
+    assert best_outcome / counted >= 0.7
+    assert best_share / counted >= 0.9
+    assert np.mean(high_engagement["dominant"]) > np.mean(high_engagement["other"])
+
+
+# --- struggle ---------------------------------------------------------------------------------
+
+
+def test_struggle_objectives_have_low_accuracy_and_scores(cohort: list[LearnerData]) -> None:
+    """Studied struggle objectives: accuracy < 0.65, below the learner's other objectives."""
+    checked = 0
+    struggle_scores, other_scores = [], []
+    for data in cohort:
+        struggle = set(data.truth["struggleObjectiveIds"])
+        assert struggle, "every learner has at least one struggle objective"
+        r = _review_arrays(data)
+        mask = np.isin(r["objective"], list(struggle))
+        if mask.sum() >= 20:
+            checked += 1
+            assert r["recalled"][mask].mean() < 0.65
+            assert r["recalled"][mask].mean() < r["recalled"][~mask].mean()
+        v = data.table("validation_responses")
+        for objective, score in zip(
+            v.column("objectiveId"), np.asarray(v.column("score")).tolist(), strict=True
+        ):
+            (struggle_scores if objective in struggle else other_scores).append(score)
+    assert checked >= 30
+    assert np.mean(struggle_scores) < 0.6 < np.mean(other_scores)
+
+
+# --- episodes ---------------------------------------------------------------------------------
+
+
+def test_episodes_change_behaviour(cohort: list[LearnerData]) -> None:
+    """Overload slows answers and pushes sessions late; burnout skips planned days."""
+    latency_ratio, late_share, skip_in, skip_out = [], [], [], []
+    for data in cohort:
+        start_ms = np.asarray(data.table("users").column("createdAt"))[0] + 28 * DAY_MS
+        missions = data.table("missions")
+        mission_day = (np.asarray(missions.column("date")) - start_ms + DAY_MS // 2) // DAY_MS
+        skipped = np.array(missions.column("status")) == "SKIPPED"
+        ev = data.table("behavioral_events")
+        types = np.array(ev.column("eventType"))
+        day = (np.asarray(ev.column("timestamp")) - start_ms) // DAY_MS
+        for e in data.traits.episodes:
+            inside = (day >= e.onset_day) & (day <= e.end_day)
+            if e.kind == "overload":
+                reviewed = types == "CARD_REVIEWED"
+                latency = np.array(
+                    [
+                        json.loads(p)["responseLatencyMs"] if t == "CARD_REVIEWED" else 0
+                        for p, t in zip(ev.column("eventData"), types, strict=True)
+                    ]
+                )
+                if (reviewed & inside).sum() > 20:
+                    latency_ratio.append(
+                        np.median(latency[reviewed & inside])
+                        / np.median(latency[reviewed & ~inside])
+                    )
+                starts = (types == "SESSION_STARTED") & inside
+                hours = np.asarray(ev.column("timeOfDay"))[starts]
+                if len(hours):
+                    late_share.append(np.mean((hours >= 21) | (hours <= 1)))
+            else:
+                m_inside = (mission_day >= e.onset_day) & (mission_day <= e.end_day)
+                planned = np.array(missions.column("status")) != "PENDING"
+                if m_inside.sum() >= 5:
+                    skip_in.append(skipped[m_inside & planned].mean())
+                    skip_out.append(skipped[~m_inside & planned].mean())
+    assert len(latency_ratio) >= 5 and np.median(latency_ratio) > 1.3
+    assert np.mean(late_share) > 0.3
+    assert len(skip_in) >= 5 and np.mean(skip_in) > np.mean(skip_out) + 0.15
+
+
+# --- COPY encoding ------------------------------------------------------------------------------
+
+
+def test_copy_text_escapes_and_encodes_nulls() -> None:
+    """Text with tabs, newlines and backslashes, NULLs, arrays and timestamps encode for COPY."""
+    table = Table(
+        "t",
+        (
+            Column("a", Kind.TEXT, ["x\ty", None, "back\\slash\nline"]),
+            Column("b", Kind.INT, [1, None, 3]),
+            Column("c", Kind.TIMESTAMP, np.array([0, NULL_MS, 1_767_571_200_123])),
+            Column("d", Kind.TEXT_ARRAY, [["a", 'q"uote'], [], ["b"]]),
+            Column("e", Kind.FLOAT, [0.1, 1 / 3, None]),
+            Column("f", Kind.BOOL, [True, False, None]),
+        ),
+    )
+    lines = copy_text(table).splitlines()
+    # The array literal escapes the quote (\\"), and COPY then escapes that backslash.
+    assert lines[0] == 'x\\ty\t1\t1970-01-01T00:00:00.000\t{"a","q\\\\"uote"}\t0.1\tt'
+    assert lines[1] == "\\N\t\\N\t\\N\t{}\t0.3333333333333333\tf"
+    assert lines[2] == 'back\\\\slash\\nline\t3\t2026-01-05T00:00:00.123\t{"b"}\t\\N\t\\N'
+    assert table.rows()[2][2] == datetime(2026, 1, 5, 0, 0, 0, 123000)
