@@ -238,13 +238,58 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
     console.print(f"revoked [bold]{name}[/]")
 
 
+@app.command(
+    "bench",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def bench(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Argument(help="queries, api_events, recall_quality, simulate_load, …")
+    ],
+) -> None:
+    """Run a benchmark of the source checkout (extra options go to it; try `twin bench queries --help`)."""
+    import subprocess
+    import sys
+
+    import twin
+
+    root = Path(twin.__file__).resolve().parents[2]
+    module = root / "benchmarks" / f"{name}.py"
+    if not module.is_file():
+        available = sorted(
+            p.stem for p in (root / "benchmarks").glob("*.py") if not p.stem.startswith("_")
+        )
+        raise fail(
+            f"no benchmark {name!r} in {root / 'benchmarks'}"
+            + (
+                f"; available: {', '.join(available)}"
+                if available
+                else " (benchmarks ship with the source checkout)"
+            )
+        )
+    raise typer.Exit(
+        subprocess.call([sys.executable, "-m", f"benchmarks.{name}", *ctx.args], cwd=root)
+    )
+
+
 def _register_feature_commands() -> None:
     """Commands whose implementation lives next to its feature."""
+    from twin.ingest.command import import_revlog_command
     from twin.jobs.command import worker_command
+    from twin.simulate.command import simulate_command
 
     app.command("worker", help="Run job workers (scheduled analyses, predictions, …).")(
         worker_command
     )
+    app.command("simulate", help="Simulate learners with known hidden traits and load them.")(
+        simulate_command
+    )
+    import_app = typer.Typer(help="Import learning data from files.", no_args_is_help=True)
+    import_app.command("revlog", help="Import a flashcard review log (CSV) for a learner.")(
+        import_revlog_command
+    )
+    app.add_typer(import_app, name="import")
 
 
 _register_feature_commands()
