@@ -400,7 +400,8 @@ def demo_data(db: Database, *, learners: int, weeks: int) -> None:
         console.print(
             f"simulated {learners} learners × {weeks} weeks (seed {DEMO_SEED}): "
             f"{summary.rows.get('behavioral_events', 0):,} events, {summary.total_rows:,} rows "
-            f"in {summary.seconds:.1f} s"
+            f"in {summary.seconds:.1f} s",
+            soft_wrap=True,
         )
     revlog = shared_data_file("revlog_single_learner.csv")
     if revlog is None:
@@ -409,7 +410,9 @@ def demo_data(db: Database, *, learners: int, weeks: int) -> None:
     from twin.ingest.revlog import import_revlog
 
     result = import_revlog(db, revlog, user_id=REAL_LEARNER_ID, timezone="UTC")
-    console.print(f"real review log imported as learner {REAL_LEARNER_ID!r}: {result}")
+    console.print(
+        f"real review log imported as learner {REAL_LEARNER_ID!r}: {result}", soft_wrap=True
+    )
 
 
 def demo_banner(db: Database, port: int) -> None:

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from twin.cli import app
+from twin.cli import app, shared_data_file
 from twin.db.engine import Database
 
 runner = CliRunner()
@@ -76,9 +76,17 @@ def test_demo_on_a_fresh_embedded_server(
     data_dir: Path = tmp_path_factory.mktemp("demo", numbered=True)
     monkeypatch.delenv("TWIN_DATABASE_URL", raising=False)
     monkeypatch.setenv("TWIN_DATA_DIR", str(data_dir))
-    result = runner.invoke(app, ["demo"], terminal_width=250)
+    args = ["demo", "--no-serve", "--learners", "3", "--weeks", "3"]
+    result = runner.invoke(app, args, terminal_width=250)
     assert result.exit_code == 0, result.output
     assert "embedded PostgreSQL" in result.output
     assert "0 failed" in result.output
+    assert "simulated 3 learners × 3 weeks" in result.output
+    if shared_data_file("revlog_single_learner.csv") is not None:
+        assert "12,580 reviews, 1,205 cards, 64 sessions" in result.output
+    # A second run reuses what is there.
+    result = runner.invoke(app, args, terminal_width=250)
+    assert result.exit_code == 0, result.output
+    assert "3 learners already loaded" in result.output
     result = runner.invoke(app, ["db", "status"])
     assert "stopped" in result.output  # the demo stopped the server it started

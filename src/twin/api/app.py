@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 
 import twin
 from twin.api.deps import authenticate
 from twin.api.errors import install_error_handlers
-from twin.api.routers import health, users
+from twin.api.routers import health, ingest, users
 from twin.config import Settings, load_settings
 from twin.db import migrate
 from twin.db.engine import Database, open_database
@@ -26,7 +27,7 @@ a **learner token** (`POST /v1/tokens`) reads and writes only under
 `{"error": {"code", "message", "details"}}`.
 """
 
-V1_ROUTERS: tuple[APIRouter, ...] = (users.router,)
+V1_ROUTERS: tuple[APIRouter, ...] = (users.router, ingest.router)
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -60,4 +61,21 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for router in V1_ROUTERS:
         v1.include_router(router)
     app.include_router(v1)
+    _document_record_schemas(app)
     return app
+
+
+def _document_record_schemas(app: FastAPI) -> None:
+    """Add the ingestion record schemas (referenced by the batch endpoints) to the OpenAPI components."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                ingest.OPENAPI_SCHEMAS
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

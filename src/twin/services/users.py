@@ -232,6 +232,9 @@ def erase_user(session: Session, user_id: str) -> dict[str, int]:
     through their ON DELETE CASCADE foreign keys.
     """
     get_user(session, user_id)
+    # Ingestion holds FOR KEY SHARE on the learner while it writes: wait for running batches
+    # and keep new ones out, so none can leave rows behind an erasure.
+    session.execute(sa.text("SELECT 1 FROM users WHERE id = :u FOR UPDATE"), {"u": user_id})
     counts: dict[str, int] = {}
     for table in user_tables_with_user_id(session):
         result = session.execute(

@@ -1,0 +1,215 @@
+"""Ingestion of learning data and behavioral events; the review-log upload; the events listing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from twin.api.deps import CurrentPrincipal, get_db
+from twin.api.routers.users import UserId
+from twin.db.enums import EventType
+from twin.errors import ValidationFailed
+from twin.services import ingest as ingest_service
+from twin.services.ingest import (
+    DEFAULT_EVENT_PAGE,
+    KINDS,
+    MAX_BATCH_RECORDS,
+    MAX_EVENT_PAGE,
+    RECORD_MODELS,
+    BatchResult,
+    EventView,
+)
+
+router = APIRouter(tags=["ingestion"])
+
+KIND_TITLES = {
+    "courses": "courses",
+    "lectures": "lectures",
+    "objectives": "learning objectives (with prerequisites inline)",
+    "cards": "cards",
+    "sessions": "study sessions",
+    "reviews": "flashcard reviews (they update the cards' memory state)",
+    "validations": "validation responses",
+    "missions": "missions",
+    "exams": "exams",
+    "events": "behavioral events (timeOfDay/dayOfWeek filled in the learner's time zone)",
+}
+
+# Record schemas for the OpenAPI document, registered under components/schemas by the app.
+OPENAPI_SCHEMAS: dict[str, Any] = {}
+
+
+def _batch_schema(kind: str) -> dict[str, Any]:
+    model = RECORD_MODELS[kind]
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    OPENAPI_SCHEMAS.update(schema.pop("$defs", {}))
+    OPENAPI_SCHEMAS[model.__name__] = schema
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["records"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "records": {
+                                "type": "array",
+                                "maxItems": MAX_BATCH_RECORDS,
+                                "items": {"$ref": f"#/components/schemas/{model.__name__}"},
+                            }
+                        },
+                    }
+                }
+            },
+        }
+    }
+
+
+async def _records(request: Request) -> list[dict[str, Any]]:
+    """The ``records`` array of a JSON body; every record is checked by the ingestion service."""
+    raw = await request.body()
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise ValidationFailed(
+            f"request body is not valid JSON: {exc}",
+            details=[{"index": None, "field": "body", "reason": "invalid JSON"}],
+        ) from None
+    if not isinstance(body, dict) or "records" not in body:
+        raise ValidationFailed(
+            'request body must be an object {"records": [...]}',
+            details=[{"index": None, "field": "records", "reason": "missing"}],
+        )
+    extra = sorted(set(body) - {"records"})
+    if extra:
+        raise ValidationFailed(
+            f"unexpected fields in the request body: {', '.join(extra)}",
+            details=[{"index": None, "field": f, "reason": "unexpected field"} for f in extra],
+        )
+    records = body["records"]
+    if not isinstance(records, list):
+        raise ValidationFailed(
+            "records must be an array",
+            details=[{"index": None, "field": "records", "reason": "not an array"}],
+        )
+    return records
+
+
+def _add_batch_route(kind: str) -> None:
+    async def endpoint(userId: UserId, request: Request, _: CurrentPrincipal) -> BatchResult:
+        records = await _records(request)
+        db = get_db(request)
+        return await run_in_threadpool(ingest_service.ingest_batch, db, userId, kind, records)
+
+    endpoint.__name__ = f"ingest_{kind}"
+    router.add_api_route(
+        f"/users/{{userId}}/{kind}:batch",
+        endpoint,
+        methods=["POST"],
+        response_model=BatchResult,
+        summary=f"Upsert a batch of {KIND_TITLES.get(kind, kind)}",
+        description=(
+            f"Up to {MAX_BATCH_RECORDS:,} records; idempotent by record id (the same batch sent "
+            "twice changes nothing and answers the same); all or nothing: on any invalid record "
+            "the answer is 422 listing every bad record by index, field and reason, and nothing "
+            "is written. References to another learner's records are rejected."
+        ),
+        openapi_extra=_batch_schema(kind),
+    )
+
+
+for _kind in KINDS:
+    _add_batch_route(_kind)
+
+
+class EventPage(BaseModel):
+    """A page of events, newest first."""
+
+    events: list[EventView]
+    nextCursor: str | None = Field(description="Pass back as `cursor` for the next page")
+
+
+def _as_utc(value: datetime | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValidationFailed(
+            f"{field} needs a time-zone offset (RFC 3339), e.g. 2026-01-31T08:00:00Z",
+            details=[{"index": None, "field": field, "reason": "missing time-zone offset"}],
+        )
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+@router.get("/users/{userId}/events", response_model=EventPage, summary="List behavioral events")
+def list_events(
+    userId: UserId,
+    request: Request,
+    _: CurrentPrincipal,
+    eventType: EventType | None = None,
+    since: Annotated[datetime | None, Query(description="RFC 3339, inclusive")] = None,
+    until: Annotated[datetime | None, Query(description="RFC 3339, exclusive")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_EVENT_PAGE)] = DEFAULT_EVENT_PAGE,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> EventPage:
+    """Newest first, keyset pagination (the seed's first query pattern)."""
+    events, next_cursor = ingest_service.list_events(
+        get_db(request),
+        userId,
+        eventType,
+        _as_utc(since, "since"),
+        _as_utc(until, "until"),
+        limit,
+        cursor,
+    )
+    return EventPage(events=events, nextCursor=next_cursor)
+
+
+class ImportOut(BaseModel):
+    """What a review-log import wrote (rows already present count as written)."""
+
+    userId: str
+    courseId: str
+    rows: int
+    reviews: int
+    cards: int
+    sessions: int
+    events: int
+    skipped: list[dict[str, Any]]
+
+
+@router.post(
+    "/users/{userId}/imports/revlog",
+    response_model=ImportOut,
+    summary="Import a flashcard review log (CSV upload)",
+)
+def import_revlog(
+    userId: UserId,
+    request: Request,
+    _: CurrentPrincipal,
+    file: Annotated[
+        UploadFile, File(description="CSV: card_id, review_rating, review_time, review_duration")
+    ],
+    timezone: Annotated[str, Form(description="IANA time zone of a new learner")] = "UTC",
+    skipBad: Annotated[bool, Form(description="Skip malformed rows instead of rejecting")] = False,
+) -> ImportOut:
+    """Creates the learner if needed, a course, cards, reviews, sessions and events; re-import changes nothing."""
+    result = ingest_service.import_revlog(
+        get_db(request), file.file, userId, timezone=timezone, skip_bad=skipBad
+    )
+    return ImportOut(
+        userId=result.user_id,
+        courseId=result.course_id,
+        rows=result.rows,
+        reviews=result.reviews,
+        cards=result.cards,
+        sessions=result.sessions,
+        events=result.events,
+        skipped=[{"line": p.line, "field": p.field, "reason": p.reason} for p in result.skipped],
+    )

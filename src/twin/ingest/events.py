@@ -1,0 +1,169 @@
+"""Reading a learner's behavioral events back: newest first, keyset pagination.
+
+The page order is ``(timestamp DESC, id DESC)``; the cursor is an opaque string
+carrying the last row's ``(timestamp, id)``, so pages never repeat or skip an
+event even when events share a timestamp or new ones arrive between pages.
+With an event type the query is an equality on ``(userId, eventType)`` and a
+range on ``timestamp`` — exactly the index
+``behavioral_events_userId_eventType_timestamp_idx``, read backwards. Without
+one, the page is the merge of one such index range per event type (13 short
+scans, at most ``limit + 1`` rows each): its cost does not grow with the
+learner's history, unlike sorting all of the learner's events found through
+``behavioral_events_userId_idx``, and it does not depend on other learners'
+activity, unlike a backward scan of ``behavioral_events_timestamp_idx``. (An
+index on ``(userId, timestamp, id)`` would allow a single scan; see the notes.)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from twin.db.engine import Database
+from twin.db.enums import CompletionQuality, EngagementLevel, EventType
+from twin.errors import ValidationFailed
+from twin.ingest.batch import learner_timezone, transaction
+from twin.ingest.schemas import format_timestamp, parse_rfc3339, to_storage_time
+
+DEFAULT_EVENT_PAGE = 100
+MAX_EVENT_PAGE = 1000
+CURSOR_VERSION = 1
+
+_SELECT = (
+    'SELECT id, "userId", "eventType"::text AS "eventType", "eventData", timestamp, '
+    '"completionQuality"::text AS "completionQuality", "contentType", "dayOfWeek", '
+    '"difficultyLevel", "engagementLevel"::text AS "engagementLevel", '
+    '"sessionPerformanceScore", "timeOfDay" FROM behavioral_events'
+)
+_ORDER = "ORDER BY timestamp DESC, id DESC LIMIT %(limit)s"
+
+
+class EventView(BaseModel):
+    """One stored behavioral event as the API shows it (timestamp in UTC)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    userId: str
+    eventType: EventType
+    eventData: dict[str, Any]
+    timestamp: datetime
+    completionQuality: CompletionQuality | None = None
+    contentType: str | None = None
+    dayOfWeek: int | None = None
+    difficultyLevel: str | None = None
+    engagementLevel: EngagementLevel | None = None
+    sessionPerformanceScore: int | None = None
+    timeOfDay: int | None = None
+
+
+def _invalid(field: str, reason: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"invalid {field}: {reason}", details=[{"index": None, "field": field, "reason": reason}]
+    )
+
+
+def encode_cursor(timestamp: datetime, event_id: str) -> str:
+    """An opaque cursor for the position just after the event ``(timestamp, id)``."""
+    raw = json.dumps([CURSOR_VERSION, format_timestamp(timestamp), event_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The ``(timestamp, id)`` a cursor stands for; ValidationFailed when it is not ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        version, stamp, event_id = json.loads(raw)
+        if version != CURSOR_VERSION or not isinstance(event_id, str):
+            raise ValueError("unknown cursor version")
+        return parse_rfc3339(stamp), event_id
+    except (ValueError, TypeError, binascii.Error):
+        raise _invalid("cursor", "not a cursor returned by this endpoint") from None
+
+
+def _utc(value: datetime) -> datetime:
+    # Naive values are taken as UTC already (the storage convention).
+    return value if value.tzinfo is None else to_storage_time(value)
+
+
+def events_query(
+    user_id: str,
+    event_type: EventType | str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = DEFAULT_EVENT_PAGE,
+    cursor: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The SQL and parameters of one page (one row more than ``limit``, to see if more follow)."""
+    if not 1 <= limit <= MAX_EVENT_PAGE:
+        raise _invalid("limit", f"must be between 1 and {MAX_EVENT_PAGE} (got {limit})")
+    if event_type is not None and event_type not in EventType.__members__:
+        raise _invalid("eventType", f"must be one of {', '.join(EventType.__members__)}")
+    conditions = ['"userId" = %(user_id)s']
+    params: dict[str, Any] = {"user_id": user_id, "limit": limit + 1}
+    if event_type is not None:
+        conditions.append('"eventType" = %(event_type)s::"EventType"')
+        params["event_type"] = str(event_type)
+    if since is not None:
+        conditions.append("timestamp >= %(since)s")
+        params["since"] = _utc(since)
+    if until is not None:
+        conditions.append("timestamp < %(until)s")
+        params["until"] = _utc(until)
+    if cursor is not None:
+        params["cursor_ts"], params["cursor_id"] = decode_cursor(cursor)
+        # The plain bound lets the index range-scan; the OR breaks timestamp ties by id.
+        conditions.append(
+            "timestamp <= %(cursor_ts)s AND (timestamp < %(cursor_ts)s OR id < %(cursor_id)s)"
+        )
+    where = " AND ".join(conditions)
+    if event_type is not None:
+        return f"{_SELECT} WHERE {where} {_ORDER}", params
+    branches = " UNION ALL ".join(
+        f"""({_SELECT} WHERE {where} AND "eventType" = '{member.value}' {_ORDER})"""
+        for member in EventType
+    )
+    return f"SELECT * FROM ({branches}) AS page {_ORDER}", params
+
+
+def list_events(
+    db: Database,
+    user_id: str,
+    event_type: EventType | str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = DEFAULT_EVENT_PAGE,
+    cursor: str | None = None,
+) -> tuple[list[EventView], str | None]:
+    """A page of the learner's events, newest first, and the cursor of the next page (or None)."""
+    sql, params = events_query(user_id, event_type, since, until, limit, cursor)
+    with transaction(db) as conn:
+        learner_timezone(conn, user_id, for_write=False)
+        rows = conn.execute(sql, params).fetchall()
+    events = [
+        EventView(
+            id=r[0],
+            userId=r[1],
+            eventType=EventType(r[2]),
+            eventData=r[3],
+            timestamp=r[4].replace(tzinfo=UTC),
+            completionQuality=r[5],
+            contentType=r[6],
+            dayOfWeek=r[7],
+            difficultyLevel=r[8],
+            engagementLevel=r[9],
+            sessionPerformanceScore=r[10],
+            timeOfDay=r[11],
+        )
+        for r in rows[:limit]
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(last[4], last[0])
+    return events, next_cursor
