@@ -194,3 +194,8 @@ def test_erasure_leaves_no_row_anywhere(
         assert conn.execute(sa.text("SELECT count(*) FROM learning_articles")).scalar_one() == 1
     assert client.get(f"/v1/users/{ERASED}", headers=service_headers).status_code == 404
     assert client.delete(f"/v1/users/{ERASED}", headers=service_headers).status_code == 404
+
+
+def test_timestamps_are_utc_with_z(client: TestClient, service_headers: dict[str, str]) -> None:
+    body = client.put("/v1/users/tz", json={}, headers=service_headers).json()
+    assert body["createdAt"].endswith("Z") and body["updatedAt"].endswith("Z")

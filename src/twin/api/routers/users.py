@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -10,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from twin.api.deps import CurrentPrincipal, DbSession, ServicePrincipal, get_db
+from twin.api.types import UtcDatetime
 from twin.db.base import utcnow
 from twin.db.models import User
 from twin.services import auth as auth_service
@@ -55,8 +55,8 @@ class UserOut(BaseModel):
     behavioralAnalysisEnabled: bool
     learningStyleProfilingEnabled: bool
     shareAnonymizedPatterns: bool
-    createdAt: datetime
-    updatedAt: datetime
+    createdAt: UtcDatetime
+    updatedAt: UtcDatetime
 
     @classmethod
     def of(cls, user: User) -> UserOut:
