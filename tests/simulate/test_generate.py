@@ -229,6 +229,9 @@ def test_truth_records_every_trait_with_units(cohort: list[LearnerData]) -> None
         "dominantContentType",
         "prerequisiteGapObjectiveIds",
         "struggleObjectiveIds",
+        "complexityMismatchObjectiveIds",
+        "abilityLevel",
+        "sessionHiddenLoad",
         "episodes",
         "irregularity",
         "interventionResponsive",
@@ -246,6 +249,14 @@ def test_truth_records_every_trait_with_units(cohort: list[LearnerData]) -> None
             end = date.fromisoformat(episode["endDate"])
             assert DEFAULT_START <= onset <= end < DEFAULT_START + timedelta(weeks=WEEKS)
             assert episode["kind"] in {"overload", "burnout"}
+            overload_end = date.fromisoformat(episode["overloadEndDate"])
+            assert onset <= overload_end <= end
+            if episode["kind"] == "burnout":
+                assert date.fromisoformat(
+                    episode["withdrawalOnsetDate"]
+                ) == overload_end + timedelta(days=1)
+            else:
+                assert episode["withdrawalOnsetDate"] is None and overload_end == end
     chronotypes = [d.traits.chronotype.has_peak for d in cohort]
     assert 0.1 < 1 - np.mean(chronotypes) < 0.5  # about 30% without a time-of-day effect
 
@@ -293,7 +304,7 @@ def test_missions_are_dated_at_local_midnight() -> None:
         assert (local.hour, local.minute) == (0, 0)
 
 
-# --- forgetting curve ----------------------------------------------------------------------
+# --- forgetting curve and realistic recall --------------------------------------------------
 
 
 def _learner_with_k(seed: int, index: int, k: float, weeks: int) -> LearnerData:
@@ -302,36 +313,41 @@ def _learner_with_k(seed: int, index: int, k: float, weeks: int) -> LearnerData:
     traits = dataclasses.replace(
         sample_traits(seed, index, weeks, rng, 8),
         forgetting_rate_k_per_day=k,
-        reviews_per_minute=0.45,
+        reviews_per_minute=0.34,
         study_weekdays=(0, 1, 2, 3, 4, 5, 6),
         episodes=(),
     )
     return generate_learner(traits, rng, DEFAULT_START, weeks)
 
 
-@pytest.mark.parametrize("k", [0.07, 0.15, 0.35])
+@pytest.mark.parametrize("k", [0.04, 0.1, 0.18])
 def test_recall_follows_the_forgetting_curve(k: float) -> None:
-    """An ML fit of R0·e^(−k·t) on (elapsed days, recalled?) recovers k within ±25%.
+    """An ML fit of R0·e^(−k·t) on (elapsed days, recalled?) recovers k.
 
-    One learner with plenty of reviews (26 weeks), then eight 16-week learners whose
-    fits must centre on k (the fit's own sampling error is about ±10% at this size).
+    Adaptive scheduling keeps most reviews near the learner's target recall, but puts
+    some off, so short and long k·t are both observed. Nine learners (one of 26 weeks,
+    eight of 16) must centre on k; the fit's own sampling error is about ±10% here and
+    time-of-day and fatigue effects bias it down by a few percent.
     """
     data = _learner_with_k(42, 0, k, 26)
     elapsed, recalled = _elapsed_and_recall(data)
     assert len(elapsed) >= 1_000
-    assert elapsed.min() > 0.5 and elapsed.max() > 2.0 / k  # intervals vary widely
-    _r0, k_hat = _fit_forgetting_curve(elapsed, recalled)
-    assert abs(k_hat / k - 1) < 0.25, (k, k_hat)
-    errors = []
+    kt = elapsed * k
+    assert np.mean(kt < 0.05) > 0.1 and np.mean(kt > 0.5) > 0.03  # short and long intervals
+    errors = [_fit_forgetting_curve(elapsed, recalled)[1] / k - 1]
     for index in range(1, 9):
         elapsed, recalled = _elapsed_and_recall(_learner_with_k(42, index, k, 16))
         errors.append(_fit_forgetting_curve(elapsed, recalled)[1] / k - 1)
     assert abs(np.median(errors)) < 0.12, errors
-    assert np.mean(np.abs(errors) < 0.25) >= 0.75, errors
+    assert np.mean(np.abs(errors) <= 0.25) >= 0.75, errors
 
 
 def test_forgetting_rates_are_recovered_across_a_cohort(cohort: list[LearnerData]) -> None:
-    """Over sixty learners the fit is unbiased and mostly within ±25% of the trait."""
+    """Over sixty learners the fit is nearly unbiased and mostly within ±25% of the trait.
+
+    (benchmarks/simulator_truth_check.py measures ≥ 90% within ±25% on 200 learners
+    with the engine's own fit.)
+    """
     errors = []
     for data in cohort:
         elapsed, recalled = _elapsed_and_recall(data)
@@ -340,26 +356,52 @@ def test_forgetting_rates_are_recovered_across_a_cohort(cohort: list[LearnerData
         _r0, k_hat = _fit_forgetting_curve(elapsed, recalled)
         errors.append(k_hat / data.traits.forgetting_rate_k_per_day - 1)
     errors_arr = np.asarray(errors)
-    assert len(errors_arr) >= 40
-    assert abs(np.median(errors_arr)) < 0.08
-    assert np.mean(np.abs(errors_arr) < 0.25) >= 0.75
+    assert len(errors_arr) >= 50
+    assert abs(np.median(errors_arr)) < 0.12
+    assert np.mean(np.abs(errors_arr) <= 0.25) >= 0.85
 
 
 def test_binned_recall_matches_the_curve_shape() -> None:
     """Recall at long intervals falls the way e^(−k·t) says relative to short intervals."""
-    rng = learner_rng(43, 0)
-    k = 0.12
-    traits = dataclasses.replace(
-        sample_traits(43, 0, WEEKS, rng, 8), forgetting_rate_k_per_day=k, episodes=()
-    )
-    data = generate_learner(traits, rng, DEFAULT_START, WEEKS)
+    data = _learner_with_k(43, 0, 0.12, WEEKS)
     elapsed, recalled = _elapsed_and_recall(data)
-    short = (elapsed >= 0.8) & (elapsed < 2.5)
-    long = (elapsed >= 6) & (elapsed < 15)
-    assert short.sum() > 50 and long.sum() > 30
+    short = elapsed < 1.0
+    long = (elapsed >= 4) & (elapsed < 15)
+    assert short.sum() > 100 and long.sum() > 30
     ratio = recalled[long].mean() / recalled[short].mean()
-    expected = math.exp(-k * (elapsed[long].mean() - elapsed[short].mean()))
-    assert abs(ratio - expected) < 0.2
+    expected = math.exp(-0.12 * (elapsed[long].mean() - elapsed[short].mean()))
+    assert abs(ratio - expected) < 0.15
+
+
+def _calm_sessions(data: LearnerData) -> list[dict[str, Any]]:
+    """SESSION_ENDED payloads of sessions outside every episode."""
+    start_ms = np.asarray(data.table("users").column("createdAt"))[0] + 28 * DAY_MS
+    episode_days = {day for e in data.traits.episodes for day in range(e.onset_day, e.end_day + 1)}
+    ev = data.table("behavioral_events")
+    out = []
+    for kind, payload, ts in zip(
+        ev.column("eventType"),
+        ev.column("eventData"),
+        np.asarray(ev.column("timestamp")).tolist(),
+        strict=True,
+    ):
+        if kind == "SESSION_ENDED" and (ts - start_ms) // DAY_MS not in episode_days:
+            out.append(json.loads(payload))
+    return out
+
+
+def test_accuracy_is_realistic(cohort: list[LearnerData]) -> None:
+    """About 0.8 of reviews are recalled; calm sessions have 10–20% AGAIN (real log: 0.79)."""
+    ratings = np.concatenate([np.array(d.table("reviews").column("rating")) for d in cohort])
+    accuracy = float(np.mean(ratings != "AGAIN"))
+    assert 0.72 <= accuracy <= 0.86, accuracy
+    again = [1 - s["accuracy"] for d in cohort for s in _calm_sessions(d) if s["reviewsCompleted"]]
+    assert 0.10 <= float(np.median(again)) <= 0.20, np.median(again)
+    assert 0.10 <= float(np.mean(again)) <= 0.24, np.mean(again)
+    per_learner = [
+        float(np.mean(np.array(d.table("reviews").column("rating")) != "AGAIN")) for d in cohort
+    ]
+    assert min(per_learner) > 0.55 and max(per_learner) < 0.95
 
 
 # --- memory state --------------------------------------------------------------------------
@@ -521,7 +563,7 @@ def test_the_dominant_content_type_has_the_best_outcomes_and_time_share(
 ) -> None:
     """Sessions of the dominant type perform best and it takes the largest share of time."""
     best_outcome = best_share = counted = 0
-    high_engagement = {"dominant": [], "other": []}
+    high_engagement: dict[str, list[bool]] = {"dominant": [], "other": []}
     for data in cohort:
         dominant = data.traits.dominant_content_type
         sessions = _sessions(data)
@@ -547,9 +589,12 @@ def test_the_dominant_content_type_has_the_best_outcomes_and_time_share(
 
 
 def test_struggle_objectives_have_low_accuracy_and_scores(cohort: list[LearnerData]) -> None:
-    """Studied struggle objectives: accuracy < 0.65, below the learner's other objectives."""
+    """Studied struggle objectives: session accuracy < 0.65 (ENGINE 5.2), others ≥ 0.75."""
     checked = 0
-    struggle_scores, other_scores = [], []
+    struggle_scores: list[float] = []
+    other_scores: list[float] = []
+    struggle_acc: list[float] = []
+    other_acc: list[float] = []
     for data in cohort:
         struggle = set(data.truth["struggleObjectiveIds"])
         assert struggle, "every learner has at least one struggle objective"
@@ -557,59 +602,149 @@ def test_struggle_objectives_have_low_accuracy_and_scores(cohort: list[LearnerDa
         mask = np.isin(r["objective"], list(struggle))
         if mask.sum() >= 20:
             checked += 1
-            assert r["recalled"][mask].mean() < 0.65
             assert r["recalled"][mask].mean() < r["recalled"][~mask].mean()
+        # Accuracy per (session, objective), as the 5.2 outcome rule reads it.
+        pairs: dict[tuple[str, str], list[bool]] = defaultdict(list)
+        for session, objective, ok in zip(r["session"], r["objective"], r["recalled"], strict=True):
+            pairs[(session, objective)].append(bool(ok))
+        for (_session, objective), oks in pairs.items():
+            (struggle_acc if objective in struggle else other_acc).append(float(np.mean(oks)))
         v = data.table("validation_responses")
         for objective, score in zip(
             v.column("objectiveId"), np.asarray(v.column("score")).tolist(), strict=True
         ):
             (struggle_scores if objective in struggle else other_scores).append(score)
     assert checked >= 30
+    assert np.mean(struggle_acc) < 0.65 <= 0.75 <= np.mean(other_acc)
     assert np.mean(struggle_scores) < 0.6 < np.mean(other_scores)
+
+
+def test_struggles_follow_prerequisite_gaps_and_complexity(cohort: list[LearnerData]) -> None:
+    """Struggles are gap prerequisites, their dependents, or objectives above the learner's ability."""
+    from twin.simulate.traits import COMPLEXITY_LEVEL
+
+    advanced_struggle, advanced = 0, 0
+    for data in cohort:
+        t = data.traits
+        cur = t.curriculum
+        dependents = {o for o, pre, _s in cur.prerequisites if pre in t.gap_prerequisite_objectives}
+        mismatch = set(t.mismatch_struggle_objectives)
+        assert set(t.struggle_objectives) == (
+            set(t.gap_prerequisite_objectives) | dependents | mismatch
+        )
+        for o in mismatch:
+            assert COMPLEXITY_LEVEL[cur.objective_complexity[o]] > t.ability
+        for o, level in enumerate(cur.objective_complexity):
+            if level == "ADVANCED":
+                advanced += 1
+                advanced_struggle += o in t.struggle_objectives
+    basic = [
+        o in d.traits.struggle_objectives
+        for d in cohort
+        for o, level in enumerate(d.traits.curriculum.objective_complexity)
+        if level == "BASIC"
+    ]
+    assert advanced_struggle / advanced > np.mean(basic)
 
 
 # --- episodes ---------------------------------------------------------------------------------
 
 
+def _episode_figures(data: LearnerData) -> dict[int | str, Any]:
+    """Per phase (calm / overload / withdrawal): study minutes per day, latencies, AGAIN, skips."""
+    t = data.traits
+    start_ms = np.asarray(data.table("users").column("createdAt"))[0] + 28 * DAY_MS
+    phase = np.zeros(WEEKS * 7, dtype=np.int64)
+    for e in t.episodes:
+        phase[e.onset_day : e.overload_last_day + 1] = 1
+        if e.withdrawal_onset_day is not None:
+            phase[e.withdrawal_onset_day : e.end_day + 1] = 2
+    sessions = data.table("study_sessions")
+    s_day = (np.asarray(sessions.column("startedAt")) - start_ms) // DAY_MS
+    s_day = np.clip(s_day, 0, WEEKS * 7 - 1)
+    minutes = np.asarray(sessions.column("durationMs")) / 60_000
+    ev = data.table("behavioral_events")
+    types = np.array(ev.column("eventType"))
+    reviewed = types == "CARD_REVIEWED"
+    r_day = np.clip((np.asarray(ev.column("timestamp"))[reviewed] - start_ms) // DAY_MS, 0, None)
+    payloads = [
+        json.loads(p)
+        for p, k in zip(ev.column("eventData"), types, strict=True)
+        if k == "CARD_REVIEWED"
+    ]
+    latency = np.array([p["responseLatencyMs"] for p in payloads])
+    again = np.array([p["rating"] == "AGAIN" for p in payloads])
+    r_phase = phase[np.minimum(r_day, WEEKS * 7 - 1)]
+    missions = data.table("missions")
+    m_day = (np.asarray(missions.column("date")) - start_ms + DAY_MS // 2) // DAY_MS
+    status = np.array(missions.column("status"))
+    inside = m_day < WEEKS * 7
+    m_phase = phase[np.minimum(m_day, WEEKS * 7 - 1)]
+    out: dict[int | str, Any] = {}
+    for p in (0, 1, 2):
+        days = int(np.sum(phase == p))
+        out[p] = {
+            "days": days,
+            "minutes_per_day": float(minutes[phase[s_day] == p].sum()) / days if days else None,
+            "latency": float(np.median(latency[r_phase == p])) if (r_phase == p).any() else None,
+            "again": float(again[r_phase == p].mean()) if (r_phase == p).any() else None,
+            "skip": float(np.mean(status[inside & (m_phase == p)] == "SKIPPED"))
+            if (inside & (m_phase == p)).any()
+            else None,
+        }
+    s_hours = np.asarray(
+        [h for h, k in zip(ev.column("timeOfDay"), types, strict=True) if k == "SESSION_STARTED"]
+    )
+    out["overload_late"] = (
+        float(np.mean(((s_hours >= 23) | (s_hours < 2))[phase[s_day] == 1]))
+        if (phase[s_day] == 1).any()
+        else None
+    )
+    return out
+
+
 def test_episodes_change_behaviour(cohort: list[LearnerData]) -> None:
-    """Overload slows answers and pushes sessions late; burnout skips planned days."""
-    latency_ratio, late_share, skip_in, skip_out = [], [], [], []
+    """Overload: more hours, slower answers, more AGAIN, late nights; burnout: skipped plans."""
+    hours, latency, again, late, skip_w, skip_calm, again_calm = [], [], [], [], [], [], []
     for data in cohort:
+        if not data.traits.episodes:
+            continue
+        f = _episode_figures(data)
+        calm, overload, withdrawal = f[0], f[1], f[2]
+        if overload["days"] >= 4 and overload["latency"] is not None:
+            hours.append(overload["minutes_per_day"] / calm["minutes_per_day"])
+            latency.append(overload["latency"] / calm["latency"])
+            again.append(overload["again"])
+            again_calm.append(calm["again"])
+            late.append(f["overload_late"])
+        if withdrawal["days"] >= 5 and withdrawal["skip"] is not None:
+            skip_w.append(withdrawal["skip"])
+            skip_calm.append(calm["skip"])
+    assert len(hours) >= 20 and len(skip_w) >= 6
+    assert 1.5 <= np.median(hours) <= 2.2, np.median(hours)  # +60–100% study time
+    assert 1.4 <= np.median(latency) <= 2.0, np.median(latency)  # +40–80% latency (+ fatigue)
+    assert 0.30 <= np.median(again) <= 0.50 and np.median(again) > np.median(again_calm) + 0.15
+    assert np.mean(late) > 0.2  # sessions at 23:00–02:00
+    assert np.mean(skip_w) > np.mean(skip_calm) + 0.3
+
+
+def test_hidden_load_is_recorded_and_higher_in_overload(cohort: list[LearnerData]) -> None:
+    """Every session has a hidden load 0–100 (truth only); overload sessions carry more."""
+    calm, overload = [], []
+    for data in cohort:
+        hidden = data.session_hidden_load
+        assert len(hidden) == len(data.table("study_sessions"))
+        assert data.truth["sessionHiddenLoad"] == hidden.tolist()
+        assert ((hidden >= 0) & (hidden <= 100)).all()
         start_ms = np.asarray(data.table("users").column("createdAt"))[0] + 28 * DAY_MS
-        missions = data.table("missions")
-        mission_day = (np.asarray(missions.column("date")) - start_ms + DAY_MS // 2) // DAY_MS
-        skipped = np.array(missions.column("status")) == "SKIPPED"
-        ev = data.table("behavioral_events")
-        types = np.array(ev.column("eventType"))
-        day = (np.asarray(ev.column("timestamp")) - start_ms) // DAY_MS
+        day = (np.asarray(data.table("study_sessions").column("startedAt")) - start_ms) // DAY_MS
+        over = np.zeros(len(day), dtype=bool)
         for e in data.traits.episodes:
-            inside = (day >= e.onset_day) & (day <= e.end_day)
-            if e.kind == "overload":
-                reviewed = types == "CARD_REVIEWED"
-                latency = np.array(
-                    [
-                        json.loads(p)["responseLatencyMs"] if t == "CARD_REVIEWED" else 0
-                        for p, t in zip(ev.column("eventData"), types, strict=True)
-                    ]
-                )
-                if (reviewed & inside).sum() > 20:
-                    latency_ratio.append(
-                        np.median(latency[reviewed & inside])
-                        / np.median(latency[reviewed & ~inside])
-                    )
-                starts = (types == "SESSION_STARTED") & inside
-                hours = np.asarray(ev.column("timeOfDay"))[starts]
-                if len(hours):
-                    late_share.append(np.mean((hours >= 21) | (hours <= 1)))
-            else:
-                m_inside = (mission_day >= e.onset_day) & (mission_day <= e.end_day)
-                planned = np.array(missions.column("status")) != "PENDING"
-                if m_inside.sum() >= 5:
-                    skip_in.append(skipped[m_inside & planned].mean())
-                    skip_out.append(skipped[~m_inside & planned].mean())
-    assert len(latency_ratio) >= 5 and np.median(latency_ratio) > 1.3
-    assert np.mean(late_share) > 0.3
-    assert len(skip_in) >= 5 and np.mean(skip_in) > np.mean(skip_out) + 0.15
+            over |= (day >= e.onset_day) & (day <= e.overload_last_day)
+        calm.extend(hidden[~over].tolist())
+        overload.extend(hidden[over].tolist())
+    assert np.median(calm) < 35 and np.median(overload) > 55
+    assert "sessionHiddenLoad" not in {c for t in cohort[0].tables.values() for c in t.column_names}
 
 
 # --- COPY encoding ------------------------------------------------------------------------------

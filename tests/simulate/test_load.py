@@ -17,6 +17,7 @@ from twin.errors import Conflict, ValidationFailed
 from twin.simulate.command import simulate_command
 from twin.simulate.generate import TABLE_ORDER
 from twin.simulate.load import SimulationSummary, load_cohort
+from twin.simulate.traits import FORGETTING_K_RANGE_PER_DAY
 
 pytestmark = pytest.mark.db
 
@@ -106,11 +107,22 @@ def test_ground_truth_has_a_row_per_learner(db: Database, loaded: SimulationSumm
             )
         ).all()
     assert len(rows) == LEARNERS
+    with db.engine.connect() as conn:
+        traits_sessions: dict[str, int] = dict(
+            conn.execute(
+                sa.text('SELECT "userId", count(*) FROM study_sessions GROUP BY "userId"')
+            ).all()
+        )
     for user_id, seed, traits, timezone in rows:
         assert user_id.startswith(f"sim{SEED}-u")
         assert seed == SEED
         assert traits["timezone"] == timezone
-        assert 0.05 <= traits["forgettingRateK"] <= 0.5
+        assert (
+            FORGETTING_K_RANGE_PER_DAY[0]
+            <= traits["forgettingRateK"]
+            <= FORGETTING_K_RANGE_PER_DAY[1]
+        )
+        assert len(traits["sessionHiddenLoad"]) == traits_sessions[user_id]
         assert traits["struggleObjectiveIds"]
 
 

@@ -5,34 +5,56 @@ table (:class:`twin.simulate.rows.Table`), with deterministic ids derived from t
 learner's id. No database, no clock: the window starts at local midnight of ``start``
 in the learner's time zone and lasts ``weeks`` weeks.
 
-How traits become data (the ground truth analyses are tested against):
+How traits become data (the ground truth analyses are tested against; the numbers are
+measured by ``python -m benchmarks.simulator_truth_check``):
 
 * **Recall** of a card at a review ``t`` days after its previous review is drawn with
-  probability ``R0·e^(−k·t)·m``, where ``m ≤ 1`` multiplies effects independent of
-  ``t`` (time of day, fatigue, content affinity, episodes, struggle objectives); an
-  ML fit of ``R0·e^(−k·t)`` on (elapsed days, rating ≠ AGAIN) recovers ``k``.
-  Review intervals do not depend on outcomes: retention-targeted ones (recall 0.75–0.95
-  of R0) mixed with exploration intervals log-uniform over k·t ∈ [0.5, 2.5], jittered
-  and clipped to 0.8–30 days. New cards enter the deck only while the learner's usual
-  session can keep up (a mission's objectives always get started), so with k fixed per
-  learner accuracy ranges from ≈ 0.6 (k ≈ 0.05) to ≈ 0.3 (k ≈ 0.4): fast forgetters
-  really do forget between daily sessions.
+  probability ``R0·e^(−k·t)·m``. ``m`` multiplies effects that do not depend on ``t``:
+  time of day, content affinity and fatigue (each centred on the learner's own average,
+  so R0 is their recall in their usual conditions), episodes, struggle objectives. An
+  ML fit of ``R0·e^(−k·t)`` on (elapsed days, rating ≠ AGAIN) recovers ``k`` (±25% for
+  ≥ 90% of learners); a card's first review is recalled with ``FIRST_REVIEW_RECALL·m``.
+* **Scheduling** is adaptive, like a spaced-repetition scheduler on the learner's own
+  curve: after each review the card falls due when ``e^(−k·t)`` reaches a target drawn
+  per review (0.94–0.995 of R0; 14% of reviews are put off to 0.25–0.60, so long
+  ``k·t`` are observed too and R0 and k stay identifiable). A session takes the cards
+  due before the middle of the gap to the learner's next session, earliest first; the
+  deck grows while the mean session keeps up, and a card leaves the queue once learned
+  (10 recalls) or as a leech (3 lapses). Calm sessions have ≈ 20% AGAIN, ≈ 0.8 overall.
 * **Rating quality** (HARD vs GOOD/EASY among recalled cards) follows a quality factor
   ``q`` with the same effects at full strength, so performance (share of GOOD/EASY)
   peaks at the chronotype's peak hour and drops after the attention span.
 * **Session length**: missions plan the lower edge of the best bucket (the attention span
-  lies inside it); shorter sessions complete fewer objectives, longer ones run into
-  fatigue (accuracy decays after the span), so sessions in the best bucket score best.
-  Session lengths are drawn from the best bucket (45%) or any other bucket.
+  lies inside it); shorter sessions complete fewer objectives and are rushed (lower
+  quality); longer ones run past the attention span into fatigue (quality, and 70% as
+  much recall, decay after it), so sessions in the best bucket score best. Lengths come
+  from the best bucket (40%), its neighbours, and every other bucket (≥ 3 sessions each).
 * **Content**: each session has a primary content type drawn from the affinities; every
-  outcome of a session scales with the affinity of its type (dominant = best).
-* **Struggle objectives** (unmastered prerequisites and their dependents): recall × 0.55,
-  HARD more often, validation scores × 0.55, fewer completions.
-* **Chronotype**: a Gaussian (σ 2 h) around the peak hour; sessions start in the peak
-  (or, without a chronotype, habit) hour 30% of the time, otherwise anywhere from 6 h
-  before to 7 h after it, so both the peak and distant hours are observed.
-* **Episodes**: overload = longer, later, more sessions, slower answers, more errors and
-  pauses; burnout = skipped days, shorter sessions, declining performance and engagement.
+  outcome of a session scales with the affinity of its type (dominant = best, and no
+  other type within 60% of its affinity), and half its minutes go to that type.
+* **Struggle objectives** (unmastered prerequisites and their dependents, plus
+  objectives more complex than the learner's ability): recall × 0.62, HARD more often,
+  validation scores × 0.6, fewer completions — session accuracy on them ≈ 0.5 against
+  ≈ 0.8 on the learner's other objectives.
+* **Chronotype**: a Gaussian (σ 1.5 h) around the peak hour lowers quality (by the
+  amplitude, 0.32–0.44 far from the peak), recall (30% of it) and engagement (50% of it
+  more); each session starts in the peak (or, without a chronotype, habit) hour 36% of
+  the time, otherwise anywhere from 6 h before to 7 h after it; about 1.5 sessions per
+  study day give about 100 sessions in 12 weeks.
+* **Episodes** (intensity ``I`` 0.7–1): *overload* = about 1.6–2× the study hours
+  (extra and 23:00–02:00 sessions, study on unplanned days, sessions × (1 + 0.6·I)
+  while the attention span shrinks), answers ≈ 40–80% slower, cramming (new cards fill
+  free slots and are recalled poorly; repeat recall × (1 − 0.15·I)): AGAIN ≈ 30–45%,
+  5× more and longer pauses — session load > 60 on most days. *Burnout* = an overload
+  phase of 5–8 days, then withdrawal: planned missions skipped (up to ≈ 75%), shorter
+  and fewer sessions, performance and engagement falling day by day, while the sessions
+  that happen stay slow, error-prone and paused.
+* **Hidden load**: per session, ENGINE 5.4's load formula applied to the session's
+  noise-free generative quantities (expected latency ratio to the learner's calm
+  sessions, expected error rate, expected pause rate and share, expected decline of the
+  GOOD/EASY share between the halves of the session, length beyond the best bucket's
+  midpoint); returned as ``LearnerData.session_hidden_load`` and stored in the truth as
+  ``sessionHiddenLoad`` (not in any other table).
 """
 
 from __future__ import annotations
@@ -45,6 +67,16 @@ from typing import Any
 
 import numpy as np
 
+from twin.analysis.cognitive.load import (
+    DECLINE_POINTS_AT_MAX,
+    DURATION_EXCESS_FRACTION_AT_MAX,
+    ERROR_RATE_AT_MAX,
+    EXPECTED_ERROR_RATE,
+    LATENCY_RATIO_AT_MAX,
+    LOAD_WEIGHTS,
+    PAUSE_SHARE_AT_MAX,
+    PAUSES_PER_HOUR_AT_MAX,
+)
 from twin.simulate.localtime import DAY_MS, HOUR_MS, LocalClock, local_clock
 from twin.simulate.memory_batch import replay_cards, retrievability_at
 from twin.simulate.rows import NULL_MS, Column, Kind, Table, iso_ms
@@ -88,16 +120,18 @@ EXAM_OFFSET_RANGE_DAYS = (-10, 21)  # relative to the end of the window
 EXAM_HOUR_LOCAL = 9.0
 
 # --- sessions ------------------------------------------------------------------------
-PEAK_SESSION_SHARE = 0.30  # sessions starting in the habit (peak) hour
+PEAK_SESSION_SHARE = 0.36  # sessions starting in the habit (peak) hour
 START_SPREAD_BEFORE_HOURS = 6.0
 START_SPREAD_AFTER_HOURS = 7.0
 EARLIEST_START_HOUR_LOCAL = 6.0
 LATEST_START_HOUR_LOCAL = 23.75
-EXTRA_SESSION_PROBABILITY = 0.12  # a second session on a study day
-UNPLANNED_SESSION_PROBABILITY = 0.05  # a session on a day without a mission
-SECOND_SESSION_GAP_RANGE_HOURS = (1.0, 4.0)
-BEST_BUCKET_SESSION_SHARE = 0.45
-BUCKET_SAMPLING_RANGES_MINUTES = ((15, 30), (30, 40), (40, 50), (50, 60), (60, 90), (90, 140))
+SECOND_SESSION_PROBABILITY = 0.5  # a second session on a study day
+THIRD_SESSION_PROBABILITY = 0.15  # a third, given a second
+UNPLANNED_SESSION_PROBABILITY = 0.08  # a session on a day without a mission
+MIN_GAP_BETWEEN_SESSIONS_HOURS = 0.5
+BEST_BUCKET_SESSION_SHARE = 0.40
+NEIGHBOUR_BUCKET_WEIGHT = 2.0  # adjacent buckets are this many times as likely as far ones
+BUCKET_SAMPLING_RANGES_MINUTES = ((15, 30), (30, 40), (40, 50), (50, 60), (60, 90), (90, 125))
 MIN_SESSION_MINUTES = 10.0
 MAX_SESSION_MINUTES = 180.0
 PRIMARY_CONTENT_MINUTES_SHARE = 0.5  # of a session spent on its primary content type
@@ -106,40 +140,55 @@ OTHER_SESSION_REVIEW_FACTOR = 0.92
 MIN_REVIEWS_PER_SESSION = 3
 MAX_REVIEWS_PER_SESSION = 90
 NEW_CARD_LOOKAHEAD_MS = 86_400_000  # cards due within a day count as load for new cards
-MAX_NEW_CARDS_SHARE = 0.4  # of the learner's usual review slots per session
+MAX_NEW_CARDS_SHARE = 0.6  # of the learner's usual review slots per session
 MISSION_NEW_CARDS_PER_OBJECTIVE = 1
-DECK_BUDGET_FACTOR = 1.5  # cards due soon may exceed a usual session's slots by this factor
+DECK_BUDGET_FACTOR = 1.5  # cards due soon may exceed the mean session's slots by this factor
 REVIEW_POSITION_RANGE = (0.02, 0.98)  # reviews fall strictly inside the session
 MISSION_OBJECTIVES_RANGE = (2, 4)
 RECENT_LECTURE_DAYS = 14
 RECENT_LECTURE_WEIGHT = 3.0
 
 # --- performance model ---------------------------------------------------------------
-CHRONO_RECALL_SHARE = 0.2  # share of the chronotype amplitude that also affects recall
-FATIGUE_MAX_DROP = 0.6
+# Recall effects of the time of day, content and fatigue are centred on the learner's own
+# mean over their calm sessions (see _SessionEffects): they move recall without biasing it.
+CHRONO_RECALL_SHARE = 0.3  # share of the chronotype amplitude that also affects recall
+CHRONO_ENGAGEMENT_SHARE = 0.5  # … and that lowers engagement on top of quality
+FATIGUE_MAX_DROP = 0.6  # of quality, long after the attention span
+FATIGUE_RECALL_SHARE = 0.7  # share of the fatigue drop that also lowers recall
 FATIGUE_TAU_SPAN_SHARE = 0.12  # fatigue time constant as a share of the attention span
 FATIGUE_TAU_MIN_MINUTES = 4.0
+RUSH_QUALITY_PENALTY = 0.6  # quality × (1 − this × share of the planned minutes missing)
 AFFINITY_MAX_PENALTY = 0.3  # quality (GOOD/EASY share, scores) of the least liked type
-AFFINITY_RECALL_SHARE = 0.2  # share of that penalty that also lowers recall
-STRUGGLE_RECALL_FACTOR = 0.55
+AFFINITY_RECALL_SHARE = 0.06  # share of that penalty that also affects recall
+STRUGGLE_RECALL_FACTOR = 0.62
 STRUGGLE_QUALITY_FACTOR = 0.7
 STRUGGLE_COMPLETION_FACTOR = 0.6
 COMPLEXITY_QUALITY_FACTOR = {"BASIC": 1.0, "INTERMEDIATE": 0.97, "ADVANCED": 0.93}
-FIRST_REVIEW_EQUIVALENT_DAYS = 1.5  # a new card is recalled as if last seen this long ago
+FIRST_REVIEW_RECALL = 0.95  # a new card (seen in its lecture) is recalled this often × m
 RECALL_PROBABILITY_RANGE = (0.0, 0.99)
 HARD_BASE = 0.08
 HARD_SLOPE = 0.9
 EASY_BASE = 0.18
-COMPLETION_EFFICIENCY_RANGE = (0.9, 1.1)
+COMPLETION_EFFICIENCY_RANGE = (1.0, 1.15)  # minutes of planned work done per minute
 
-# --- review scheduling (independent of outcomes, so k stays identifiable) --------------
-TARGET_RECALL_RANGE = (0.75, 0.95)
-EXPLORATION_INTERVAL_SHARE = 0.35
-# Exploration intervals span k·t from 0.5 to 2.5 (recall ≈ 0.61·R0 down to 0.08·R0),
-# log-uniform: the decay is observed at the learner's own time scale.
-EXPLORATION_KT_RANGE = (0.5, 2.5)
-INTERVAL_JITTER_SIGMA = 0.25
-INTERVAL_RANGE_DAYS = (0.8, 30.0)
+# --- adaptive review scheduling on the learner's own curve ------------------------------
+# The next review is due when recall on the learner's curve falls to a target share of
+# R0: usually 0.94–0.995; a share of reviews is put off to 0.25–0.60 (long intervals), so
+# the decay is observed over a wide range of k·t. A session takes the cards that fall
+# due before the middle of the gap to the learner's next session (reviewing them now is
+# closer to their due time than waiting), at most ``DUE_LOOKAHEAD_MS`` ahead.
+TARGET_RELATIVE_RECALL_RANGE = (0.94, 0.995)
+PUT_OFF_SHARE = 0.14
+PUT_OFF_RELATIVE_RECALL_RANGE = (0.25, 0.60)
+DUE_LOOKAHEAD_MS = 24 * 3_600_000
+DUE_GAP_SHARE = 0.5  # of the time to the next session
+# A card is learned after this many recalled repeat reviews and leaves the review queue
+# for the window (its next interval would exceed it); a card lapsing this often is a
+# leech and is suspended. Both depend on past outcomes only, so the ML fit stays valid.
+GRADUATION_RECALLS = 10
+LEECH_LAPSES = 3
+MIN_INTERVAL_DAYS = 0.3  # a card can come back in a later session of the same day
+MAX_INTERVAL_DAYS = 30.0
 
 # --- latency and pauses ----------------------------------------------------------------
 LATENCY_SIGMA = 0.35
@@ -152,30 +201,53 @@ MAX_LATENCY_MS = 120_000
 PAUSES_PER_HOUR = 2.0
 MEAN_PAUSE_MS = 90_000.0
 
-# --- episodes -----------------------------------------------------------------------
-OVERLOAD_RECALL_DROP = 0.05
-OVERLOAD_QUALITY_DROP = 0.25
-OVERLOAD_LATENCY_GAIN = 0.9
-OVERLOAD_DURATION_FACTOR = 1.35
-OVERLOAD_LATE_NIGHT_SHARE = 0.6
-LATE_NIGHT_START_RANGE_HOURS = (21.5, 24.5)
-OVERLOAD_EXTRA_SESSION_PROBABILITY = 0.45
-OVERLOAD_PAUSE_FACTOR = 2.5
-BURNOUT_SKIP_EXTRA = 0.5
-BURNOUT_QUALITY_DECLINE = 0.35
-BURNOUT_RECALL_DECLINE = 0.06
-BURNOUT_DURATION_FACTOR = 0.7
-BURNOUT_LATENCY_FACTOR = 1.3
-BURNOUT_PAUSE_FACTOR = 1.8
-BURNOUT_ENGAGEMENT_DROP = 0.3
+# --- episodes (effects scale with the episode's intensity I, 0.7–1) ---------------------
+NO_PHASE, OVERLOAD_PHASE, WITHDRAWAL_PHASE = 0, 1, 2
+OVERLOAD_SKIP_FACTOR = 0.3  # of the learner's irregularity: overloaded learners keep plans
+OVERLOAD_UNPLANNED_STUDY_PROBABILITY = 0.5  # × I, studying on a day without a mission
+OVERLOAD_SECOND_SESSION_PROBABILITY = 0.25
+OVERLOAD_LATE_NIGHT_PROBABILITY = 0.5  # × I, an extra session at 23:00–02:00
+LATE_NIGHT_START_RANGE_HOURS = (23.0, 25.5)
+LATEST_LATE_NIGHT_START_HOURS = 26.0
+OVERLOAD_DURATION_GAIN = 0.6  # minutes × (1 + gain·I)
+OVERLOAD_SPAN_SHRINK = 0.3  # attention span × (1 − shrink·I)
+OVERLOAD_RECALL_DROP = 0.15  # recall × (1 − drop·I)
+# Overloaded learners cram: new cards fill every free slot, and crammed material is
+# recalled poorly at its first review (× (1 − drop·I) on top). Most of the extra AGAIN
+# is on first reviews, which a forgetting-curve fit does not use.
+OVERLOAD_FIRST_RECALL_DROP = 0.45
+OVERLOAD_QUALITY_DROP = 0.35
+OVERLOAD_LATENCY_GAIN = 0.4  # latency × (1 + gain·I)
+OVERLOAD_PAUSE_RATE_GAIN = 4.5  # pauses per hour × (1 + gain·I)
+OVERLOAD_PAUSE_LENGTH_GAIN = 1.5  # mean pause × (1 + gain·I)
+OVERLOAD_ENGAGEMENT_DROP = 0.1
+WITHDRAWAL_SKIP = 0.75  # extra skip probability × I, growing from 60% to 100% over the phase
+WITHDRAWAL_SKIP_START_SHARE = 0.6
+WITHDRAWAL_SECOND_SESSION_FACTOR = 0.3
+WITHDRAWAL_DURATION_DROP = 0.35  # minutes × (1 − drop·I)
+WITHDRAWAL_RECALL_DROP = 0.25
+WITHDRAWAL_QUALITY_DROP = 0.2  # quality × (1 − (drop + decline·progress)·I)
+WITHDRAWAL_QUALITY_DECLINE = 0.25
+WITHDRAWAL_LATENCY_GAIN = 0.7
+WITHDRAWAL_PAUSE_RATE_GAIN = 3.0
+WITHDRAWAL_PAUSE_LENGTH_GAIN = 1.2
+WITHDRAWAL_ENGAGEMENT_DROP = 0.3  # × I × (0.5 + 0.5·progress)
+
+# --- hidden load -------------------------------------------------------------------------
+# The optimal session length the engine should find: the best bucket's midpoint (5.1).
+BUCKET_MIDPOINT_MINUTES = (15.0, 35.0, 45.0, 55.0, 75.0, 90.0)
+HIDDEN_LOAD_DECIMALS = 1
 
 # --- validations, engagement, other events ------------------------------------------------
 VALIDATIONS_PER_SESSION = 0.8
 VALIDATIONS_EXTRA_FOR_ASSESSMENT_SESSIONS = 1.5
 MAX_VALIDATIONS_PER_SESSION = 4
-VALIDATION_BASE_SCORE = 0.85
+VALIDATION_BASE_SCORE = 0.88
+# Share of the session's quality effects (time of day, content, rushing, fatigue, episodes)
+# that a validation score carries: an explanation is judged less harshly than a recall.
+VALIDATION_EFFECT_SHARE = 0.6
 VALIDATION_SCORE_SD = 0.08
-STRUGGLE_VALIDATION_FACTOR = 0.55
+STRUGGLE_VALIDATION_FACTOR = 0.6
 VALIDATION_CONFIDENCE_SD = 0.15
 # Prompt-type mix (EXPLAIN_TO_PATIENT, CLINICAL_REASONING, CONTROLLED_FAILURE) by the
 # session's primary content type.
@@ -230,11 +302,16 @@ TABLE_ORDER: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class LearnerData:
-    """Everything generated for one learner: traits and rows by table (in load order)."""
+    """Everything generated for one learner: traits, rows by table (in load order), truth.
+
+    ``session_hidden_load`` is the hidden load per study session (same order as the
+    ``study_sessions`` rows; also in ``truth["sessionHiddenLoad"]``).
+    """
 
     traits: LearnerTraits
     tables: dict[str, Table]
     truth: dict[str, Any]
+    session_hidden_load: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def table(self, name: str) -> Table:
         """The rows of table ``name``."""
@@ -250,9 +327,27 @@ class _Sessions:
     duration_min: list[float] = field(default_factory=list)
     primary: list[int] = field(default_factory=list)  # index into CONTENT_TYPES
     mission: list[int] = field(default_factory=list)  # mission index or -1
-    episode_kind: list[int] = field(default_factory=list)  # 0 none, 1 overload, 2 burnout
-    episode_intensity: list[float] = field(default_factory=list)
-    episode_progress: list[float] = field(default_factory=list)
+    phase: list[int] = field(default_factory=list)  # NO_PHASE, OVERLOAD_PHASE, WITHDRAWAL_PHASE
+    intensity: list[float] = field(default_factory=list)
+    progress: list[float] = field(default_factory=list)  # through the withdrawal, 0–1
+
+
+@dataclass(frozen=True)
+class _SessionEffects:
+    """Per-session multipliers of the performance, latency and pause model."""
+
+    recall: np.ndarray  # × recall probability
+    quality: np.ndarray  # × quality (GOOD/EASY vs HARD), scores, engagement
+    quality_no_affinity: np.ndarray
+    engagement: np.ndarray  # × engagement (time of day), on top of quality
+    latency: np.ndarray  # × response latency
+    span: np.ndarray  # effective attention span, minutes
+    pause_rate: np.ndarray  # × pauses per hour
+    pause_length: np.ndarray  # × mean pause
+    engagement_drop: np.ndarray  # subtracted from engagement (0–1)
+    first_recall: np.ndarray  # × recall of a card's first review (crammed new material)
+    cramming: np.ndarray  # bool: new cards fill every free slot
+    fatigue_recall_offset: float = 0.0  # the learner's usual recall loss to fatigue
 
 
 def generate_cohort_learner(seed: int, index: int, start: date, weeks: int) -> LearnerData:
@@ -266,27 +361,47 @@ def _affinity_factor(affinities: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 - AFFINITY_MAX_PENALTY * (1.0 - affinities / affinities.max()))
 
 
-def _fatigue(minutes_in: np.ndarray, span: float) -> np.ndarray:
+def _fatigue(minutes_in: np.ndarray, span: np.ndarray | float) -> np.ndarray:
+    """Quality multiplier at ``minutes_in`` minutes into a session with attention span ``span``."""
     over = np.maximum(0.0, minutes_in - span)
+    tau = np.maximum(FATIGUE_TAU_MIN_MINUTES, FATIGUE_TAU_SPAN_SHARE * np.asarray(span))
+    return np.asarray(1.0 - FATIGUE_MAX_DROP * (1.0 - np.exp(-over / tau)))
+
+
+def _usual_fatigue_drop(minutes: np.ndarray, span: float) -> float:
+    """Mean quality drop to fatigue over the reviews of sessions of these lengths.
+
+    Reviews are spread evenly over a session (and their number grows with its length),
+    so this is the minute-weighted mean over sessions of the drop averaged over time.
+    """
+    if len(minutes) == 0:
+        return 0.0
     tau = max(FATIGUE_TAU_MIN_MINUTES, FATIGUE_TAU_SPAN_SHARE * span)
-    return 1.0 - FATIGUE_MAX_DROP * (1.0 - np.exp(-over / tau))
+    over = np.maximum(0.0, minutes - span)
+    integral = FATIGUE_MAX_DROP * (over - tau * (1 - np.exp(-over / tau)))
+    return float(integral.sum() / minutes.sum())
 
 
 def _episode_days(traits: LearnerTraits, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    kind = np.zeros(days, dtype=np.int64)
+    """Per day: phase, intensity, and progress through the withdrawal (0 → 1)."""
+    phase = np.full(days, NO_PHASE, dtype=np.int64)
     intensity = np.zeros(days)
     progress = np.zeros(days)
     for e in traits.episodes:
-        span = np.arange(e.onset_day, e.end_day + 1)
-        kind[span] = 1 if e.kind == "overload" else 2
-        intensity[span] = e.intensity
-        progress[span] = (span - e.onset_day) / max(1, e.end_day - e.onset_day)
-    return kind, intensity, progress
+        overload = np.arange(e.onset_day, min(days - 1, e.overload_last_day) + 1)
+        phase[overload] = OVERLOAD_PHASE
+        intensity[overload] = e.intensity
+        withdrawal_onset = e.withdrawal_onset_day
+        if withdrawal_onset is not None and withdrawal_onset < days:
+            span = np.arange(withdrawal_onset, min(days - 1, e.end_day) + 1)
+            phase[span] = WITHDRAWAL_PHASE
+            intensity[span] = e.intensity
+            progress[span] = (span - withdrawal_onset) / max(1, e.end_day - withdrawal_onset)
+    return phase, intensity, progress
 
 
-def _start_hour(rng: np.random.Generator, habit: int, late_night: bool) -> float:
-    if late_night:
-        return float(rng.uniform(*LATE_NIGHT_START_RANGE_HOURS))
+def _start_hour(rng: np.random.Generator, habit: int) -> float:
+    """A session's local start hour: the habit (peak) hour 36% of the time, else spread around it."""
     if rng.random() < PEAK_SESSION_SHARE:
         return habit + float(rng.random())
     low = max(EARLIEST_START_HOUR_LOCAL, habit - START_SPREAD_BEFORE_HOURS)
@@ -294,14 +409,55 @@ def _start_hour(rng: np.random.Generator, habit: int, late_night: bool) -> float
     return float(rng.uniform(low, high))
 
 
-def _session_minutes(rng: np.random.Generator, best_bucket: int) -> float:
-    if rng.random() < BEST_BUCKET_SESSION_SHARE:
-        bucket = best_bucket
-    else:
-        bucket = int(rng.integers(len(SESSION_BUCKETS) - 1))
-        bucket += bucket >= best_bucket
+def _bucket_weights(best_bucket: int) -> np.ndarray:
+    """Cumulative probabilities of the session-length buckets for a learner's best bucket.
+
+    The best bucket 40% of the time; its neighbours ``NEIGHBOUR_BUCKET_WEIGHT`` times as
+    often as the other buckets.
+    """
+    n = len(SESSION_BUCKETS)
+    distance = np.abs(np.arange(n) - best_bucket)
+    weights = np.where(
+        distance == 0,
+        BEST_BUCKET_SESSION_SHARE,
+        np.where(distance == 1, NEIGHBOUR_BUCKET_WEIGHT, 1.0),
+    )
+    others = distance > 0
+    weights[others] *= (1 - BEST_BUCKET_SESSION_SHARE) / weights[others].sum()
+    return np.asarray(np.cumsum(weights))
+
+
+def _session_minutes(rng: np.random.Generator, cumulative: np.ndarray) -> float:
+    """A session length drawn from the buckets (``cumulative`` from :func:`_bucket_weights`)."""
+    n = len(cumulative)
+    bucket = min(n - 1, int(np.searchsorted(cumulative, rng.random(), side="right")))
     low, high = BUCKET_SAMPLING_RANGES_MINUTES[bucket]
     return float(rng.uniform(low, high))
+
+
+def _scaled(value: np.ndarray, zero_at: float, max_at: float) -> np.ndarray:
+    """ENGINE 5.4's linear sub-score, vectorised: 0 at or below ``zero_at``, 100 at ``max_at``."""
+    return np.asarray(np.clip(100.0 * (value - zero_at) / (max_at - zero_at), 0.0, 100.0))
+
+
+def _half_difference(values: np.ndarray, session: np.ndarray, n_sessions: int) -> np.ndarray:
+    """Per session: mean of the first half of ``values`` minus the second half (time order).
+
+    ``session`` must be sorted (the reviews of a session are contiguous and in time order);
+    with an odd count the middle value is left out; 0 for sessions under 2 values.
+    """
+    counts = np.bincount(session, minlength=n_sessions)
+    first = np.r_[0, np.cumsum(counts)[:-1]]
+    rank = np.arange(len(session)) - first[session]
+    half = counts // 2
+    n = counts[session]
+    in_first = rank < half[session]
+    in_second = rank >= n - half[session]
+    s1 = np.bincount(session, weights=values * in_first, minlength=n_sessions)
+    s2 = np.bincount(session, weights=values * in_second, minlength=n_sessions)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diff = np.where(half > 0, (s1 - s2) / np.maximum(half, 1), 0.0)
+    return np.asarray(diff)
 
 
 def generate_learner(
@@ -354,50 +510,80 @@ class _Generator:
             uploads[lecture] = self.clock.to_utc_ms(self.start + timedelta(days=day), hour)
         return uploads
 
+    def _day_sessions(
+        self, planned: bool, phase: int, intensity: float, skip_p: float
+    ) -> tuple[str | None, int, bool]:
+        """(mission status or None, daytime sessions, late-night session?) of one day."""
+        rng = self.rng
+        status: str | None = None
+        studies = False
+        if planned:
+            if rng.random() < skip_p:
+                status = "SKIPPED"
+            else:
+                status = "PLANNED"
+                studies = True
+        elif phase == OVERLOAD_PHASE:
+            studies = rng.random() < OVERLOAD_UNPLANNED_STUDY_PROBABILITY * intensity
+        else:
+            studies = rng.random() < UNPLANNED_SESSION_PROBABILITY * (1 - skip_p)
+        if not studies:
+            return status, 0, False
+        if phase == OVERLOAD_PHASE:
+            second_p = OVERLOAD_SECOND_SESSION_PROBABILITY
+        elif phase == WITHDRAWAL_PHASE:
+            second_p = SECOND_SESSION_PROBABILITY * WITHDRAWAL_SECOND_SESSION_FACTOR
+        else:
+            second_p = SECOND_SESSION_PROBABILITY
+        n = 1
+        if rng.random() < second_p:
+            n += 1 + (rng.random() < THIRD_SESSION_PROBABILITY)
+        late = (
+            phase == OVERLOAD_PHASE and rng.random() < OVERLOAD_LATE_NIGHT_PROBABILITY * intensity
+        )
+        return status, n, late
+
     def _plan(self) -> tuple[_Sessions, list[tuple[int, str]]]:
         """Days → missions (day, status placeholder) and sessions."""
         t, rng = self.t, self.rng
-        kind, intensity, progress = _episode_days(t, self.days)
+        phase, intensity, progress = _episode_days(t, self.days)
         sessions = _Sessions()
         missions: list[tuple[int, str]] = []  # (day, "SKIPPED" | "PLANNED" | "PENDING")
         start_weekday = self.start.weekday()
+        bucket_weights = _bucket_weights(t.best_session_bucket)
         for day in range(self.days):
             weekday = (start_weekday + day) % 7
             planned = weekday in t.study_weekdays
-            k = int(kind[day])
+            ph, level = int(phase[day]), float(intensity[day])
             skip_p = t.irregularity
-            if k == 2:
-                skip_p += BURNOUT_SKIP_EXTRA * intensity[day] * (0.5 + 0.5 * progress[day])
-            n_sessions = 0
+            if ph == OVERLOAD_PHASE:
+                skip_p *= OVERLOAD_SKIP_FACTOR
+            elif ph == WITHDRAWAL_PHASE:
+                ramp = (
+                    WITHDRAWAL_SKIP_START_SHARE + (1 - WITHDRAWAL_SKIP_START_SHARE) * progress[day]
+                )
+                skip_p += (1 - skip_p) * WITHDRAWAL_SKIP * level * ramp
+            status, n_day, late = self._day_sessions(planned, ph, level, skip_p)
             mission = -1
-            if planned:
+            if status is not None:
                 mission = len(missions)
-                if rng.random() < skip_p:
-                    missions.append((day, "SKIPPED"))
-                else:
-                    missions.append((day, "PLANNED"))
-                    n_sessions = 1
-                    extra_p = (
-                        OVERLOAD_EXTRA_SESSION_PROBABILITY if k == 1 else EXTRA_SESSION_PROBABILITY
-                    )
-                    n_sessions += rng.random() < extra_p
-            elif rng.random() < UNPLANNED_SESSION_PROBABILITY * (1 - skip_p):
-                n_sessions = 1
-            previous_end = -1.0
-            for j in range(n_sessions):
-                late = k == 1 and rng.random() < OVERLOAD_LATE_NIGHT_SHARE
-                minutes = _session_minutes(rng, t.best_session_bucket)
-                if k == 1:
-                    minutes *= 1 + (OVERLOAD_DURATION_FACTOR - 1) * intensity[day]
-                elif k == 2:
-                    minutes *= 1 - (1 - BURNOUT_DURATION_FACTOR) * intensity[day]
+                missions.append((day, status))
+            hours = sorted(_start_hour(rng, t.habit_hour_local) for _ in range(n_day))
+            if late:
+                hours.append(float(rng.uniform(*LATE_NIGHT_START_RANGE_HOURS)))
+            previous_end = -math.inf
+            for j, wanted in enumerate(hours):
+                is_late = late and j == len(hours) - 1
+                minutes = _session_minutes(rng, bucket_weights)
+                if ph == OVERLOAD_PHASE:
+                    minutes *= 1 + OVERLOAD_DURATION_GAIN * level
+                elif ph == WITHDRAWAL_PHASE:
+                    minutes *= 1 - WITHDRAWAL_DURATION_DROP * level
                 minutes = min(MAX_SESSION_MINUTES, max(MIN_SESSION_MINUTES, minutes))
-                if j == 0:
-                    hour = _start_hour(rng, t.habit_hour_local, late)
-                else:
-                    hour = previous_end + float(rng.uniform(*SECOND_SESSION_GAP_RANGE_HOURS))
-                    if hour > LATE_NIGHT_START_RANGE_HOURS[1]:
-                        break
+                hour = max(wanted, previous_end + MIN_GAP_BETWEEN_SESSIONS_HOURS)
+                latest = LATEST_LATE_NIGHT_START_HOURS if is_late else LATEST_START_HOUR_LOCAL
+                if hour > latest:
+                    continue  # no room left today (a late-night session may still follow)
                 previous_end = hour + minutes / 60.0
                 sessions.day.append(day)
                 sessions.start_ms.append(
@@ -405,14 +591,83 @@ class _Generator:
                 )
                 sessions.duration_min.append(minutes)
                 sessions.primary.append(int(rng.choice(len(CONTENT_TYPES), p=self.affinity)))
-                sessions.mission.append(mission if j == 0 else -1)
-                sessions.episode_kind.append(k)
-                sessions.episode_intensity.append(float(intensity[day]))
-                sessions.episode_progress.append(float(progress[day]))
+                sessions.mission.append(mission if j == 0 and status == "PLANNED" else -1)
+                sessions.phase.append(ph)
+                sessions.intensity.append(level)
+                sessions.progress.append(float(progress[day]))
         for day in range(self.days, self.days + FUTURE_MISSION_DAYS):
             if (start_weekday + day) % 7 in t.study_weekdays:
                 missions.append((day, "PENDING"))
         return sessions, missions
+
+    def _effects(
+        self, plan: _Sessions, start_hour: np.ndarray, minutes: np.ndarray
+    ) -> _SessionEffects:
+        """Per-session multipliers from the chronotype, content, rushing and episodes.
+
+        Recall effects of the time of day, content and fatigue are centred on their mean
+        over the learner's calm sessions, so they add contrast without moving the
+        learner's usual recall (R0 is the recall in their usual conditions).
+        """
+        t = self.t
+        n_s = len(plan.day)
+        phase = np.asarray(plan.phase, dtype=np.int64)
+        level = np.asarray(plan.intensity)
+        prog = np.asarray(plan.progress)
+        over = phase == OVERLOAD_PHASE
+        withdraw = phase == WITHDRAWAL_PHASE
+        calm = phase == NO_PHASE
+
+        def calm_mean(values: np.ndarray) -> float:
+            return float(values[calm].mean()) if calm.any() else 0.0
+
+        def by_phase(overload: np.ndarray | float, withdrawal: np.ndarray | float) -> np.ndarray:
+            return np.asarray(np.where(over, overload, np.where(withdraw, withdrawal, 1.0)))
+
+        chrono = t.chronotype
+        off = np.zeros(n_s)
+        if chrono.peak_hour_local is not None:
+            d = np.abs(start_hour - (chrono.peak_hour_local + 0.5))
+            d = np.minimum(d, 24 - d)
+            off = 1 - np.exp(-(d**2) / (2 * chrono.falloff_hours**2))
+        amplitude = chrono.amplitude
+        q_chrono = 1 - amplitude * off
+        m_chrono = 1 + CHRONO_RECALL_SHARE * amplitude * (calm_mean(off) - off)
+        a_sess = self.affinity_factor[np.asarray(plan.primary, dtype=np.int64)]
+        m_affinity = 1 + AFFINITY_RECALL_SHARE * (a_sess - calm_mean(a_sess))
+        rush = 1 - RUSH_QUALITY_PENALTY * np.maximum(0.0, 1 - minutes / t.planned_session_minutes)
+        e_recall = by_phase(1 - OVERLOAD_RECALL_DROP * level, 1 - WITHDRAWAL_RECALL_DROP * level)
+        e_quality = by_phase(
+            1 - OVERLOAD_QUALITY_DROP * level,
+            1 - (WITHDRAWAL_QUALITY_DROP + WITHDRAWAL_QUALITY_DECLINE * prog) * level,
+        )
+        quality_no_affinity = q_chrono * e_quality * rush
+        span = t.attention_span_minutes * by_phase(1 - OVERLOAD_SPAN_SHRINK * level, 1.0)
+        return _SessionEffects(
+            recall=m_chrono * m_affinity * e_recall,
+            quality=quality_no_affinity * a_sess,
+            quality_no_affinity=quality_no_affinity,
+            engagement=1 - CHRONO_ENGAGEMENT_SHARE * amplitude * off,
+            latency=by_phase(
+                1 + OVERLOAD_LATENCY_GAIN * level, 1 + WITHDRAWAL_LATENCY_GAIN * level
+            ),
+            span=span,
+            pause_rate=by_phase(
+                1 + OVERLOAD_PAUSE_RATE_GAIN * level, 1 + WITHDRAWAL_PAUSE_RATE_GAIN * level
+            ),
+            pause_length=by_phase(
+                1 + OVERLOAD_PAUSE_LENGTH_GAIN * level, 1 + WITHDRAWAL_PAUSE_LENGTH_GAIN * level
+            ),
+            engagement_drop=np.where(
+                over,
+                OVERLOAD_ENGAGEMENT_DROP * level,
+                np.where(withdraw, WITHDRAWAL_ENGAGEMENT_DROP * level * (0.5 + 0.5 * prog), 0.0),
+            ),
+            first_recall=by_phase(1 - OVERLOAD_FIRST_RECALL_DROP * level, 1.0),
+            cramming=over,
+            fatigue_recall_offset=FATIGUE_RECALL_SHARE
+            * _usual_fatigue_drop(minutes[calm], t.attention_span_minutes),
+        )
 
     # --- main ----------------------------------------------------------------------------
     def run(self) -> LearnerData:
@@ -427,42 +682,11 @@ class _Generator:
         s_dur_ms = np.rint(s_minutes * 60_000).astype(np.int64)
         s_end = s_start + s_dur_ms
         s_primary = np.asarray(plan.primary, dtype=np.int64)
-        s_kind = np.asarray(plan.episode_kind, dtype=np.int64)
-        s_int = np.asarray(plan.episode_intensity)
-        s_prog = np.asarray(plan.episode_progress)
         s_mission = np.asarray(plan.mission, dtype=np.int64)
-
-        # Session-level factors.
         local_start = self.clock.local_ms(s_start)
         start_hour = (local_start % DAY_MS) / HOUR_MS
-        chrono = t.chronotype
-        if chrono.peak_hour_local is not None:
-            d = np.abs(start_hour - (chrono.peak_hour_local + 0.5))
-            d = np.minimum(d, 24 - d)
-            off = 1 - np.exp(-(d**2) / (2 * chrono.falloff_hours**2))
-            q_chrono = 1 - chrono.amplitude * off
-            m_chrono = 1 - CHRONO_RECALL_SHARE * chrono.amplitude * off
-        else:
-            q_chrono = np.ones(n_s)
-            m_chrono = np.ones(n_s)
-        a_sess = self.affinity_factor[s_primary]
-        overload = s_kind == 1
-        burnout = s_kind == 2
-        e_recall = np.where(
-            overload,
-            1 - OVERLOAD_RECALL_DROP * s_int,
-            np.where(burnout, 1 - BURNOUT_RECALL_DECLINE * s_int * s_prog, 1.0),
-        )
-        e_quality = np.where(
-            overload,
-            1 - OVERLOAD_QUALITY_DROP * s_int,
-            np.where(burnout, 1 - BURNOUT_QUALITY_DECLINE * s_int * s_prog, 1.0),
-        )
-        e_latency = np.where(
-            overload,
-            1 + OVERLOAD_LATENCY_GAIN * s_int,
-            np.where(burnout, 1 + (BURNOUT_LATENCY_FACTOR - 1) * s_int, 1.0),
-        )
+        effects = self._effects(plan, start_hour, s_minutes)
+
         review_factor = np.where(
             s_primary == CONTENT_TYPES.index("flashcard"),
             FLASHCARD_SESSION_REVIEW_FACTOR,
@@ -480,21 +704,14 @@ class _Generator:
         session_objectives = [mission_objectives[m] if m >= 0 else [] for m in s_mission.tolist()]
 
         reviews = self._reviews(
-            s_start,
-            s_dur_ms,
-            slots,
-            session_objectives,
-            card_intro_ms,
-            m_chrono * (1 - AFFINITY_RECALL_SHARE * (1 - a_sess)) * e_recall,
-            q_chrono * a_sess * e_quality,
-            e_latency,
+            s_start, s_dur_ms, slots, session_objectives, card_intro_ms, effects
         )
         validations = self._validations(
             s_start,
             s_dur_ms,
             s_primary,
             session_objectives,
-            q_chrono * e_quality,
+            effects,
             reviews["seen_objectives_at"],
         )
         return self._assemble(
@@ -507,9 +724,7 @@ class _Generator:
             s_dur_ms=s_dur_ms,
             s_minutes=s_minutes,
             s_primary=s_primary,
-            s_kind=s_kind,
-            s_int=s_int,
-            s_quality=q_chrono * a_sess * e_quality,
+            effects=effects,
             reviews=reviews,
             validations=validations,
         )
@@ -536,6 +751,11 @@ class _Generator:
         order = np.argsort(-keys, axis=1, kind="stable")
         return [sorted(order[m, : n[m]].tolist()) for m in range(len(missions))]
 
+    def _next_intervals(self, relative: np.ndarray) -> np.ndarray:
+        """Days until just-reviewed cards are due: ``e^(−k·t)`` falls to ``relative`` (of R0)."""
+        days = -np.log(relative) / self.t.forgetting_rate_k_per_day
+        return np.asarray(np.minimum(MAX_INTERVAL_DAYS, np.maximum(MIN_INTERVAL_DAYS, days)))
+
     def _reviews(
         self,
         s_start: np.ndarray,
@@ -543,16 +763,19 @@ class _Generator:
         slots: np.ndarray,
         session_objectives: list[list[int]],
         card_intro_ms: np.ndarray,
-        m_session: np.ndarray,
-        q_session: np.ndarray,
-        latency_session: np.ndarray,
+        effects: _SessionEffects,
     ) -> dict[str, Any]:
+        """Session by session: which cards are reviewed, when, and whether they are recalled.
+
+        Recall is drawn inside the loop because graduation and leech suspension depend
+        on past outcomes; ratings, latencies and memory state are then vectorised.
+        """
         t, rng = self.t, self.rng
         n_cards = self.n_cards
         last = np.full(n_cards, NULL_MS, dtype=np.int64)
         due = np.full(n_cards, np.iinfo(np.int64).max, dtype=np.int64)
         seen = np.zeros(n_cards, dtype=bool)
-        k, r0, span = t.forgetting_rate_k_per_day, t.initial_recall_r0, t.attention_span_minutes
+        k, r0 = t.forgetting_rate_k_per_day, t.initial_recall_r0
         complexity_q = np.array(
             [COMPLEXITY_QUALITY_FACTOR[c] for c in t.curriculum.objective_complexity]
         )[self.card_objective]
@@ -562,25 +785,55 @@ class _Generator:
         # The deck grows only while the learner's usual session could keep up with it.
         typical = max(
             MIN_REVIEWS_PER_SESSION,
-            round(DECK_BUDGET_FACTOR * t.planned_session_minutes * t.reviews_per_minute),
+            round(DECK_BUDGET_FACTOR * float(np.mean(slots))) if len(slots) else 0,
         )
         # Cards are generated objective by objective: objective o owns card_range[o]:card_range[o+1].
         card_range = np.searchsorted(self.card_objective, np.arange(self.n_objectives + 1))
+        recalls = np.zeros(n_cards, dtype=np.int64)
+        lapses = np.zeros(n_cards, dtype=np.int64)
+        never = np.iinfo(np.int64).max
         out_card: list[np.ndarray] = []
         out_session: list[np.ndarray] = []
         out_time: list[np.ndarray] = []
         out_elapsed: list[np.ndarray] = []
         out_first: list[np.ndarray] = []
+        out_p: list[np.ndarray] = []
+        out_recalled: list[np.ndarray] = []
         out_fatigue: list[np.ndarray] = []
+        # Random draws for every review slot, up front (a session reviews at most its slots).
+        block_start = np.r_[0, np.cumsum(slots)].astype(np.int64)
+        total = int(block_start[-1])
+        u_order = rng.random(total)
+        u_position = rng.uniform(*REVIEW_POSITION_RANGE, total)
+        u_recall = rng.random(total)
+        target = np.where(
+            rng.random(total) < PUT_OFF_SHARE,
+            rng.uniform(*PUT_OFF_RELATIVE_RECALL_RANGE, total),
+            rng.uniform(*TARGET_RELATIVE_RECALL_RANGE, total),
+        )
+        gap_to_next = (
+            np.diff(s_start, append=s_start[-1] + 2 * DUE_LOOKAHEAD_MS) if len(s_start) else s_start
+        )
+        lookahead = np.minimum(DUE_LOOKAHEAD_MS, np.rint(DUE_GAP_SHARE * gap_to_next)).astype(
+            np.int64
+        )
         for s in range(len(s_start)):
             t0 = int(s_start[s])
             n = int(slots[s])
-            due_idx = np.flatnonzero(seen & (due <= t0))
+            # Due before the middle of the gap to the next session (learning cards can come
+            # back in a later session of the same day, as with a scheduler's learning steps).
+            due_idx = np.flatnonzero(seen & (due <= t0 + int(lookahead[s])))
             # New cards only into spare capacity: cards due soon count against the slots.
             upcoming = int(np.count_nonzero(seen & (due <= t0 + NEW_CARD_LOOKAHEAD_MS)))
             if len(due_idx) > n:
                 due_idx = due_idx[np.argsort(due[due_idx], kind="stable")[:n]]
-            room = min(n - len(due_idx), typical - upcoming, round(MAX_NEW_CARDS_SHARE * typical))
+            if effects.cramming[s]:
+                # Overloaded learners cram new material into every free slot.
+                room = n - len(due_idx)
+            else:
+                room = min(
+                    n - len(due_idx), typical - upcoming, round(MAX_NEW_CARDS_SHARE * typical)
+                )
             objectives = session_objectives[s]
             new_idx = np.zeros(0, dtype=np.int64)
             if room > 0 or objectives:
@@ -606,28 +859,43 @@ class _Generator:
             chosen = np.concatenate([due_idx, new_idx])
             if len(chosen) == 0:
                 continue
-            chosen = chosen[rng.permutation(len(chosen))]
-            pos = np.sort(rng.uniform(*REVIEW_POSITION_RANGE, len(chosen)))
+            block = slice(int(block_start[s]), int(block_start[s]) + len(chosen))
+            chosen = chosen[np.argsort(u_order[block], kind="stable")]
+            pos = np.sort(u_position[block])
             at = t0 + np.rint(pos * s_dur_ms[s]).astype(np.int64)
             first_time = ~seen[chosen]
-            elapsed = np.where(first_time, np.nan, (at - last[chosen]) / DAY_MS)
+            days_since = np.where(first_time, 0.0, (at - last[chosen]) / DAY_MS)
+            elapsed = np.where(first_time, np.nan, days_since)
+            fatigue = _fatigue((at - t0) / 60_000.0, float(effects.span[s]))
+            curve = np.where(
+                first_time,
+                FIRST_REVIEW_RECALL * effects.first_recall[s],
+                r0 * np.exp(-k * days_since),
+            )
+            m_total = (
+                effects.recall[s]
+                * (1 + effects.fatigue_recall_offset - FATIGUE_RECALL_SHARE * (1 - fatigue))
+                * card_m[chosen]
+            )
+            p = np.minimum(
+                RECALL_PROBABILITY_RANGE[1],
+                np.maximum(RECALL_PROBABILITY_RANGE[0], curve * m_total),
+            )
+            recalled = u_recall[block] < p
             out_card.append(chosen)
             out_session.append(np.full(len(chosen), s, dtype=np.int64))
             out_time.append(at)
             out_elapsed.append(elapsed)
             out_first.append(first_time)
-            out_fatigue.append(_fatigue((at - t0) / 60_000.0, span))
-            # Next due time: outcome-independent, a retention target or an exploration interval.
-            m = len(chosen)
-            explore = rng.random(m) < EXPLORATION_INTERVAL_SHARE
-            lo, hi = (kt / k for kt in EXPLORATION_KT_RANGE)
-            explore_days = np.exp(rng.uniform(math.log(lo), math.log(hi), m))
-            target = rng.uniform(*TARGET_RECALL_RANGE, m)
-            target_days = np.log(np.maximum(r0 / target, 1.0)) / k
-            target_days *= np.exp(rng.normal(0.0, INTERVAL_JITTER_SIGMA, m))
-            interval = np.clip(np.where(explore, explore_days, target_days), *INTERVAL_RANGE_DAYS)
+            out_p.append(p)
+            out_recalled.append(recalled)
+            out_fatigue.append(fatigue)
             last[chosen] = at
-            due[chosen] = at + np.rint(interval * DAY_MS).astype(np.int64)
+            recalls[chosen] += recalled & ~first_time
+            lapses[chosen] += ~recalled & ~first_time
+            next_due = at + np.rint(self._next_intervals(target[block]) * DAY_MS).astype(np.int64)
+            done = (recalls[chosen] >= GRADUATION_RECALLS) | (lapses[chosen] >= LEECH_LAPSES)
+            due[chosen] = np.where(done, never, next_due)
             seen[chosen] = True
         if out_card:
             card = np.concatenate(out_card)
@@ -635,18 +903,15 @@ class _Generator:
             at = np.concatenate(out_time)
             elapsed = np.concatenate(out_elapsed)
             first = np.concatenate(out_first)
+            p = np.concatenate(out_p)
+            recalled = np.concatenate(out_recalled)
             fatigue = np.concatenate(out_fatigue)
         else:
             card = session = at = np.zeros(0, dtype=np.int64)
-            elapsed = fatigue = np.zeros(0)
-            first = np.zeros(0, dtype=bool)
+            elapsed = p = fatigue = np.zeros(0)
+            first = recalled = np.zeros(0, dtype=bool)
         n = len(card)
-        m_total = m_session[session] * fatigue * card_m[card]
-        q_total = q_session[session] * fatigue * card_q[card]
-        days = np.where(first, FIRST_REVIEW_EQUIVALENT_DAYS, np.nan_to_num(elapsed))
-        p = r0 * np.exp(-k * days) * m_total
-        p = np.clip(p, *RECALL_PROBABILITY_RANGE)
-        recalled = rng.random(n) < p
+        q_total = effects.quality[session] * fatigue * card_q[card]
         p_hard = np.clip(HARD_BASE + HARD_SLOPE * (1 - q_total), 0.0, 0.9)
         p_easy = EASY_BASE * q_total**2
         u = rng.random(n)
@@ -657,21 +922,28 @@ class _Generator:
         rating_latency = np.where(
             rating == 1, AGAIN_LATENCY_FACTOR, np.where(rating == 2, HARD_LATENCY_FACTOR, 1.0)
         )
+        slow = effects.latency[session]
         latency = (
             t.base_response_latency_ms
             * card_latency[card]
-            * latency_session[session]
+            * slow
             * fatigue_latency
             * rating_latency
             * np.exp(rng.normal(0.0, LATENCY_SIGMA, n))
         )
         latency_ms = np.minimum(np.rint(latency), MAX_LATENCY_MS).astype(np.int64)
-        time_spent = latency_ms + rng.integers(*ANSWER_READ_RANGE_MS, n)
+        # Reading the answer slows down with the session's latency factor too.
+        read_ms = np.rint(rng.integers(*ANSWER_READ_RANGE_MS, n) * slow).astype(np.int64)
+        time_spent = latency_ms + read_ms
         replay = replay_cards(n_cards, card, at, rating)
         objective = self.card_objective[card]
         # When each objective was first studied (for validation prompts of extra sessions).
         first_seen = np.full(self.n_objectives, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(first_seen, objective, at)
+        # Expected latency factor of each review (for the hidden load): everything but noise.
+        expected_rating_latency = (1 - p) * AGAIN_LATENCY_FACTOR + p * (
+            p_hard * HARD_LATENCY_FACTOR + (1 - p_hard)
+        )
         return {
             "card": card,
             "session": session,
@@ -686,6 +958,9 @@ class _Generator:
             "replay": replay,
             "objective": objective,
             "seen_objectives_at": first_seen,
+            "p_recall": p,
+            "p_good": p * (1 - p_hard),
+            "expected_latency": slow * fatigue_latency * expected_rating_latency,
         }
 
     def _validations(
@@ -694,7 +969,7 @@ class _Generator:
         s_dur_ms: np.ndarray,
         s_primary: np.ndarray,
         session_objectives: list[list[int]],
-        q_session_no_affinity: np.ndarray,
+        effects: _SessionEffects,
         first_seen: np.ndarray,
     ) -> dict[str, np.ndarray]:
         rng = self.rng
@@ -739,16 +1014,11 @@ class _Generator:
         ).astype(np.int64)
         own_type = np.where(prompt == 1, clinical, validation)
         own_factor = np.sqrt(self.affinity_factor[own_type])
-        fatigue = _fatigue((at - s_start[session]) / 60_000.0, self.t.attention_span_minutes)
+        fatigue = _fatigue((at - s_start[session]) / 60_000.0, effects.span[session])
         struggle = np.where(self.objective_struggle[objective], STRUGGLE_VALIDATION_FACTOR, 1.0)
-        mean = (
-            VALIDATION_BASE_SCORE
-            * q_session_no_affinity[session]
-            * self.affinity_factor[prim]
-            * own_factor
-            * fatigue
-            * struggle
-        )
+        factor = effects.quality_no_affinity[session] * self.affinity_factor[prim] * own_factor
+        factor = factor * fatigue
+        mean = VALIDATION_BASE_SCORE * (1 - VALIDATION_EFFECT_SHARE * (1 - factor)) * struggle
         score = np.clip(mean + rng.normal(0.0, VALIDATION_SCORE_SD, n), 0.0, 1.0).round(3)
         confidence = np.clip(score + rng.normal(0.0, VALIDATION_CONFIDENCE_SD, n), 0.0, 1.0)
         confidence = confidence.round(3)
@@ -761,6 +1031,48 @@ class _Generator:
             "score": score,
             "confidence": confidence,
         }
+
+    def _hidden_load(
+        self,
+        s_minutes: np.ndarray,
+        phase: np.ndarray,
+        effects: _SessionEffects,
+        reviews: dict[str, Any],
+    ) -> np.ndarray:
+        """ENGINE 5.4's load formula on each session's noise-free generative quantities."""
+        n_s = len(s_minutes)
+        session = reviews["session"]
+        n_rev = np.bincount(session, minlength=n_s)
+        has = n_rev > 0
+        denom = np.maximum(n_rev, 1)
+        latency = np.bincount(session, weights=reviews["expected_latency"], minlength=n_s) / denom
+        calm = has & (phase == NO_PHASE)
+        baseline = float(np.median(latency[calm])) if calm.any() else 1.0
+        error_rate = np.bincount(session, weights=1 - reviews["p_recall"], minlength=n_s) / denom
+        decline_points = 100.0 * _half_difference(reviews["p_good"], session, n_s)
+        pauses_per_hour = PAUSES_PER_HOUR * effects.pause_rate
+        pause_share = np.minimum(
+            1.0, pauses_per_hour * MEAN_PAUSE_MS * effects.pause_length / HOUR_MS
+        )
+        per_active_hour = pauses_per_hour / np.maximum(1e-9, 1 - pause_share)
+        optimal = BUCKET_MIDPOINT_MINUTES[self.t.best_session_bucket]
+        latency_ratio = np.where(has, latency / baseline, 1.0)
+        w = LOAD_WEIGHTS
+        load = (
+            w.latency * _scaled(latency_ratio, 1.0, LATENCY_RATIO_AT_MAX)
+            + w.errors
+            * np.where(has, _scaled(error_rate, EXPECTED_ERROR_RATE, ERROR_RATE_AT_MAX), 0.0)
+            + w.engagement
+            * (
+                _scaled(pause_share, 0.0, PAUSE_SHARE_AT_MAX)
+                + _scaled(per_active_hour, 0.0, PAUSES_PER_HOUR_AT_MAX)
+            )
+            / 2
+            + w.decline * _scaled(decline_points, 0.0, DECLINE_POINTS_AT_MAX)
+            + w.duration
+            * _scaled((s_minutes - optimal) / optimal, 0.0, DURATION_EXCESS_FRACTION_AT_MAX)
+        )
+        return np.asarray(np.round(np.clip(load, 0.0, 100.0), HIDDEN_LOAD_DECIMALS))
 
     # --- rows ----------------------------------------------------------------------------
     def _assemble(
@@ -775,14 +1087,13 @@ class _Generator:
         s_dur_ms: np.ndarray,
         s_minutes: np.ndarray,
         s_primary: np.ndarray,
-        s_kind: np.ndarray,
-        s_int: np.ndarray,
-        s_quality: np.ndarray,
+        effects: _SessionEffects,
         reviews: dict[str, Any],
         validations: dict[str, np.ndarray],
     ) -> LearnerData:
         t, rng, uid, cur = self.t, self.rng, self.uid, self.t.curriculum
         n_s = len(s_start)
+        s_quality = effects.quality
         planned_minutes = t.planned_session_minutes
         created_ms = self.window_start_ms - USER_CREATED_BEFORE_START_DAYS * DAY_MS
         session_ids = [f"{uid}-s{i}" for i in range(n_s)]
@@ -824,6 +1135,14 @@ class _Generator:
         done_count = np.zeros(n_s, dtype=np.int64)
         mission_done: dict[int, list[bool]] = {}
         efficiency = rng.uniform(*COMPLETION_EFFICIENCY_RANGE, n_s)
+        # Accuracy per (session, objective) of the session's reviews, for self-assessments.
+        pair = r_session * self.n_objectives + reviews["objective"]
+        pair_n = np.bincount(pair, minlength=n_s * self.n_objectives)
+        pair_ok = np.bincount(pair, weights=rating >= 2, minlength=n_s * self.n_objectives)
+        max_objectives = MISSION_OBJECTIVES_RANGE[1]
+        u_done = rng.random((n_s, max_objectives))
+        assessment_noise = rng.normal(0.0, SELF_ASSESSMENT_NOISE_SD, (n_s, max_objectives))
+        confidence_noise = rng.normal(0.0, CONFIDENCE_RATING_NOISE_SD, (n_s, max_objectives))
         for s in range(n_s):
             m = int(s_mission[s])
             if m < 0:
@@ -834,7 +1153,7 @@ class _Generator:
             cum = per * np.arange(1, len(objectives) + 1)
             budget = s_minutes[s] * efficiency[s]
             chance = np.where(self.objective_struggle[objectives], STRUGGLE_COMPLETION_FACTOR, 1.0)
-            done = (cum <= budget) & (rng.random(len(objectives)) < chance)
+            done = (cum <= budget) & (u_done[s, : len(objectives)] < chance)
             mission_done[m] = done.tolist()
             planned_count[s] = len(objectives)
             done_count[s] = int(done.sum())
@@ -843,14 +1162,11 @@ class _Generator:
                 if not done[j]:
                     continue
                 at = int(s_start[s] + min(cum[j] / efficiency[s], s_minutes[s]) * 60_000)
-                sel = (r_session == s) & (reviews["objective"] == objective)
-                acc = float((rating[sel] >= 2).mean()) if sel.any() else float(s_quality[s])
-                self_assessment = int(
-                    np.clip(round(1 + 4 * acc + rng.normal(0, SELF_ASSESSMENT_NOISE_SD)), 1, 5)
-                )
-                confidence = round(
-                    float(np.clip(acc + rng.normal(0, CONFIDENCE_RATING_NOISE_SD), 0, 1)), 2
-                )
+                key = s * self.n_objectives + objective
+                n_pair = int(pair_n[key])
+                acc = float(pair_ok[key]) / n_pair if n_pair else float(s_quality[s])
+                self_assessment = min(5, max(1, round(1 + 4 * acc + assessment_noise[s, j])))
+                confidence = round(min(1.0, max(0.0, acc + confidence_noise[s, j])), 2)
                 parts.append(
                     f'{{"objectiveId": "{objective_ids[objective]}", "completedAt": "{iso_ms(at)}", '
                     f'"selfAssessment": {self_assessment}, "confidenceRating": {confidence}}}'
@@ -858,13 +1174,10 @@ class _Generator:
             completions.append("[" + ", ".join(parts) + "]")
         completion = np.where(planned_count > 0, done_count / np.maximum(planned_count, 1), np.nan)
 
-        overrun = np.maximum(0.0, (s_minutes - t.attention_span_minutes) / s_minutes)
-        burnout_drop = np.where(
-            s_kind == 2, BURNOUT_ENGAGEMENT_DROP * s_int * np.asarray(plan.episode_progress), 0.0
-        )
+        overrun = np.maximum(0.0, (s_minutes - effects.span) / s_minutes)
         engagement = np.clip(
-            s_quality * (1 - ENGAGEMENT_OVERRUN_PENALTY * overrun)
-            - burnout_drop
+            s_quality * effects.engagement * (1 - ENGAGEMENT_OVERRUN_PENALTY * overrun)
+            - effects.engagement_drop
             + rng.normal(0.0, ENGAGEMENT_NOISE_SD, n_s),
             0.0,
             1.0,
@@ -874,17 +1187,16 @@ class _Generator:
             "HIGH",
             np.where(engagement >= ENGAGEMENT_MEDIUM_MIN, "MEDIUM", "LOW"),
         )
-        pause_factor = np.where(
-            s_kind == 1, OVERLOAD_PAUSE_FACTOR, np.where(s_kind == 2, BURNOUT_PAUSE_FACTOR, 1.0)
-        )
         pauses = (
-            rng.poisson(s_minutes / 60 * PAUSES_PER_HOUR * pause_factor)
+            rng.poisson(s_minutes / 60 * PAUSES_PER_HOUR * effects.pause_rate)
             if n_s
             else np.zeros(0, np.int64)
         )
-        paused_ms = np.rint(rng.gamma(np.maximum(pauses, 1), MEAN_PAUSE_MS) * (pauses > 0)).astype(
-            np.int64
-        )
+        paused_ms = np.rint(
+            rng.gamma(np.maximum(pauses, 1), MEAN_PAUSE_MS * effects.pause_length) * (pauses > 0)
+        ).astype(np.int64)
+        # Pauses happen inside the session: never more than half of it.
+        paused_ms = np.minimum(paused_ms, s_dur_ms // 2)
         quality = np.where(
             s_minutes < RUSHED_DURATION_SHARE * planned_minutes,
             "RUSHED",
@@ -1292,12 +1604,7 @@ class _Generator:
                 Column(
                     "successScore",
                     Kind.FLOAT,
-                    by_session(
-                        [
-                            round(float(np.nan_to_num(c) * p / 100), 4)
-                            for c, p in zip(completion.tolist(), perf.tolist(), strict=True)
-                        ]
-                    ),
+                    by_session(np.round(np.nan_to_num(completion) * perf / 100, 4).tolist()),
                 ),
                 Column(
                     "recommendedStartTime", Kind.TIMESTAMP, np.full(n_m, NULL_MS, dtype=np.int64)
@@ -1438,10 +1745,14 @@ class _Generator:
                 ),
             ),
         )
+        hidden_load = self._hidden_load(
+            s_minutes, np.asarray(plan.phase, dtype=np.int64), effects, reviews
+        )
         truth = t.to_json(self.start)
         truth["userId"] = uid
         truth["seed"] = t.seed
         truth["window"] = {"startDate": self.start.isoformat(), "weeks": self.days // 7}
+        truth["sessionHiddenLoad"] = hidden_load.tolist()
         truth_table = Table(
             "simulation_truth",
             (
@@ -1470,7 +1781,7 @@ class _Generator:
             "simulation_truth": truth_table,
         }
         assert tuple(tables) == TABLE_ORDER
-        return LearnerData(traits=t, tables=tables, truth=truth)
+        return LearnerData(traits=t, tables=tables, truth=truth, session_hidden_load=hidden_load)
 
     def _objective_text(self, objective: int) -> str:
         cur = self.t.curriculum

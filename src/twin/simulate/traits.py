@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-TRAITS_VERSION = 1
+TRAITS_VERSION = 2
 
 # Time zones spread over the world (north/south hemisphere DST, half-hour offset, no DST).
 TIMEZONES: tuple[str, ...] = (
@@ -66,46 +66,66 @@ PLANNED_SESSION_MINUTES: tuple[int, ...] = (15, 30, 40, 50, 60, 90)
 NO_CHRONOTYPE_SHARE = 0.30
 PEAK_HOUR_MIN_LOCAL = 6
 PEAK_HOUR_MAX_LOCAL = 22
-CHRONOTYPE_AMPLITUDE_RANGE = (0.15, 0.30)  # relative performance drop far from the peak
-CHRONOTYPE_FALLOFF_HOURS = 2.0  # Gaussian width of the peak
+CHRONOTYPE_AMPLITUDE_RANGE = (0.32, 0.44)  # relative performance drop far from the peak
+CHRONOTYPE_FALLOFF_HOURS = 1.5  # Gaussian width (σ) of the peak
 HABIT_HOUR_MIN_LOCAL = 7  # session-time habit of learners without a chronotype
 HABIT_HOUR_MAX_LOCAL = 21
 
-FORGETTING_K_RANGE_PER_DAY = (0.05, 0.5)  # log-uniform
-INITIAL_RECALL_R0_RANGE = (0.90, 1.00)
+FORGETTING_K_RANGE_PER_DAY = (0.025, 0.20)  # log-uniform; half-lives 3.5–28 days
+INITIAL_RECALL_R0_RANGE = (0.94, 0.99)
 
 DOMINANT_AFFINITY_RANGE = (0.45, 0.65)
 OTHER_AFFINITY_DIRICHLET_ALPHA = 2.0
+# No other type comes closer to the dominant one than this share of its affinity.
+OTHER_AFFINITY_MAX_SHARE_OF_DOMINANT = 0.6
 
-STUDY_DAYS_PER_WEEK_CHOICES = (4, 5, 6, 7)
-STUDY_DAYS_PER_WEEK_WEIGHTS = (0.2, 0.35, 0.3, 0.15)
+STUDY_DAYS_PER_WEEK_CHOICES = (5, 6, 7)
+STUDY_DAYS_PER_WEEK_WEIGHTS = (0.35, 0.4, 0.25)
 WEEKDAY_PLAN_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 0.9, 0.55, 0.55)  # Monday … Sunday
 
-IRREGULARITY_RANGE = (0.03, 0.30)  # probability of skipping a planned study day
+IRREGULARITY_RANGE = (0.02, 0.18)  # probability of skipping a planned study day
 INTERVENTION_RESPONSIVE_SHARE = 0.6
-REVIEWS_PER_MINUTE_RANGE = (0.30, 0.45)
+REVIEWS_PER_MINUTE_RANGE = (0.22, 0.34)
 BASE_RESPONSE_LATENCY_RANGE_MS = (5_000.0, 11_000.0)
 
 EPISODE_COUNT_WEIGHTS = (0.45, 0.35, 0.20)  # none, one, two
 OVERLOAD_SHARE = 0.55
-OVERLOAD_DURATION_RANGE_DAYS = (4, 10)
-BURNOUT_DURATION_RANGE_DAYS = (10, 21)
-EPISODE_INTENSITY_RANGE = (0.6, 1.0)
+OVERLOAD_DURATION_RANGE_DAYS = (5, 10)
+# Burnout = an overload phase of about a week, then withdrawal.
+BURNOUT_OVERLOAD_PHASE_RANGE_DAYS = (5, 8)
+BURNOUT_WITHDRAWAL_RANGE_DAYS = (7, 14)
+EPISODE_INTENSITY_RANGE = (0.7, 1.0)
 EPISODE_BASELINE_DAYS = 14  # no episode starts before this many days of normal study
-EPISODE_TAIL_DAYS = 5  # nor later than this many days before the end of the window
+EPISODE_TAIL_DAYS = 8  # nor later than this many days before the end of the window
+EPISODE_MIN_GAP_DAYS = 10  # normal days between two episodes
+
+# Learner ability on the complexity scale of ENGINE 5.2 (BASIC 0.3, INTERMEDIATE 0.6,
+# ADVANCED 0.9): objectives above it are likelier struggles (complexity mismatch).
+ABILITY_RANGE = (0.55, 0.95)
+COMPLEXITY_LEVEL = {"BASIC": 0.3, "INTERMEDIATE": 0.6, "ADVANCED": 0.9}
+# Probability that an objective outside the prerequisite-gap chains is a struggle, per
+# unit of complexity mismatch (max(0, complexity − ability)).
+MISMATCH_STRUGGLE_PER_UNIT = 1.0
+MISMATCH_STRUGGLE_MAX = 0.3
 
 # Curriculum shape.
 COURSE_COUNT_CHOICES = (1, 2, 3)
-LECTURES_PER_COURSE_RANGE = (3, 5)
+LECTURES_PER_COURSE_RANGE = (4, 6)
 OBJECTIVES_PER_LECTURE_RANGE = (2, 4)
-CARDS_PER_OBJECTIVE_RANGE = (2, 4)
+CARDS_PER_OBJECTIVE_RANGE = (4, 24)  # bounds; the count follows cards_wanted()
+# Card supply (cards_wanted): sessions review about reviews-per-minute × minutes cards,
+# and a card leaves the queue after ~this many reviews (see generate.GRADUATION_RECALLS).
+SESSIONS_PER_DAY_ESTIMATE = 1.2
+MEAN_SESSION_MINUTES_ESTIMATE = 52.0
+REVIEWS_PER_CARD_ESTIMATE = 12.0
+CARD_SUPPLY_MARGIN = 1.6
 PREREQUISITE_SHARE = 0.7  # objectives after the first lecture that have prerequisites
 COMPLEXITIES: tuple[str, ...] = ("BASIC", "INTERMEDIATE", "ADVANCED")
 COMPLEXITY_WEIGHTS = (0.3, 0.45, 0.25)
 HIGH_YIELD_SHARE = 0.3
 CARD_TYPES: tuple[str, ...] = ("BASIC", "CLOZE", "CLINICAL_REASONING")
 CARD_TYPE_WEIGHTS = (0.6, 0.3, 0.1)
-MAX_STRUGGLE_SHARE = 0.3  # of a learner's objectives
+MAX_STRUGGLE_SHARE = 0.2  # of a learner's objectives
 MAX_GAP_PREREQUISITES = 2
 
 
@@ -125,12 +145,28 @@ class Chronotype:
 
 @dataclass(frozen=True)
 class Episode:
-    """An overload or burnout episode over local days ``onset_day`` … ``end_day`` (inclusive)."""
+    """An overload or burnout episode over local days ``onset_day`` … ``end_day`` (inclusive).
+
+    Every episode starts with an overload phase (``onset_day`` … ``overload_end_day``);
+    a burnout episode then withdraws (``overload_end_day + 1`` … ``end_day``).
+    """
 
     kind: str  # "overload" | "burnout"
     onset_day: int  # days since the simulation start
     end_day: int
     intensity: float  # 0–1
+    overload_end_day: int = -1  # last day of the overload phase (-1: the whole episode)
+
+    @property
+    def overload_last_day(self) -> int:
+        """Last day of the overload phase."""
+        return self.end_day if self.overload_end_day < 0 else self.overload_end_day
+
+    @property
+    def withdrawal_onset_day(self) -> int | None:
+        """First day of withdrawal (burnout only)."""
+        last = self.overload_last_day
+        return last + 1 if last < self.end_day else None
 
 
 @dataclass(frozen=True)
@@ -168,6 +204,8 @@ class LearnerTraits:
     content_affinities: tuple[float, ...]  # per CONTENT_TYPES, sums to 1
     gap_prerequisite_objectives: tuple[int, ...]
     struggle_objectives: tuple[int, ...]
+    ability: float  # on the complexity scale (BASIC 0.3 … ADVANCED 0.9)
+    mismatch_struggle_objectives: tuple[int, ...]  # struggles from complexity > ability
     episodes: tuple[Episode, ...]
     irregularity: float
     intervention_responsive: bool
@@ -226,6 +264,10 @@ class LearnerTraits:
                 self.objective_id(o) for o in self.gap_prerequisite_objectives
             ],
             "struggleObjectiveIds": [self.objective_id(o) for o in self.struggle_objectives],
+            "complexityMismatchObjectiveIds": [
+                self.objective_id(o) for o in self.mismatch_struggle_objectives
+            ],
+            "abilityLevel": round(self.ability, 4),
             "episodes": [
                 {
                     "kind": e.kind,
@@ -233,6 +275,12 @@ class LearnerTraits:
                     "endDate": (start + timedelta(days=e.end_day)).isoformat(),
                     "durationDays": e.end_day - e.onset_day + 1,
                     "intensity": round(e.intensity, 4),
+                    "overloadEndDate": (start + timedelta(days=e.overload_last_day)).isoformat(),
+                    "withdrawalOnsetDate": (
+                        None
+                        if e.withdrawal_onset_day is None
+                        else (start + timedelta(days=e.withdrawal_onset_day)).isoformat()
+                    ),
                 }
                 for e in self.episodes
             ],
@@ -244,13 +292,25 @@ class LearnerTraits:
             "units": {
                 "peakHourLocal": "hour of day 0-23, learner's local time (IANA timezone)",
                 "habitHourLocal": "hour of day 0-23, local time",
-                "amplitude": "relative drop of performance far (>= 6 h) from the peak",
+                "amplitude": "relative drop of performance far (>= 4 h) from the peak",
                 "attentionSpanMinutes": "minutes; accuracy decays after this point of a session",
                 "forgettingRateK": "1/day in R(t) = R0*exp(-k*t), t = days since previous review",
-                "initialRecallR0": "probability 0-1",
+                "initialRecallR0": (
+                    "probability 0-1: recall right after a review, in the learner's usual "
+                    "conditions (time of day, content, fatigue effects are centred on them)"
+                ),
                 "halfLifeDays": "days (ln 2 / k)",
                 "contentAffinities": "weights summing to 1",
-                "episodes": "onsetDate/endDate are local ISO dates, endDate inclusive",
+                "episodes": (
+                    "onsetDate/endDate are local ISO dates, endDate inclusive; every episode "
+                    "starts with overload (onsetDate … overloadEndDate); burnout then withdraws "
+                    "(withdrawalOnsetDate … endDate)"
+                ),
+                "abilityLevel": "complexity scale: BASIC 0.3, INTERMEDIATE 0.6, ADVANCED 0.9",
+                "sessionHiddenLoad": (
+                    "per study session (id suffix -s<i>), the load 0-100 ENGINE 5.4's formula "
+                    "gives on the session's noise-free generative quantities"
+                ),
                 "irregularity": "probability of skipping a planned study day",
                 "studyWeekdays": "0 = Monday ... 6 = Sunday",
                 "reviewsPerMinute": "flashcard reviews per session minute",
@@ -273,8 +333,25 @@ def _choice(rng: np.random.Generator, n: int, weights: tuple[float, ...]) -> int
     return min(n - 1, int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")))
 
 
-def sample_curriculum(rng: np.random.Generator, course_catalogue_size: int) -> Curriculum:
-    """Courses → lectures → objectives (with prerequisite edges inside a course) → cards."""
+def cards_wanted(weeks: int, reviews_per_minute: float) -> int:
+    """How many cards a learner needs so that graduation never empties their sessions.
+
+    Expected review slots over the window (sessions per day × mean minutes × reviews per
+    minute) over the reviews a card takes to graduate, with a margin for the cards of
+    lectures that arrive late in the window.
+    """
+    slots = weeks * 7 * SESSIONS_PER_DAY_ESTIMATE * MEAN_SESSION_MINUTES_ESTIMATE
+    return math.ceil(slots * reviews_per_minute / REVIEWS_PER_CARD_ESTIMATE * CARD_SUPPLY_MARGIN)
+
+
+def sample_curriculum(
+    rng: np.random.Generator, course_catalogue_size: int, cards_total: int = 0
+) -> Curriculum:
+    """Courses → lectures → objectives (with prerequisite edges inside a course) → cards.
+
+    Each objective gets about ``cards_total / objectives`` cards (± 1), at least
+    ``CARDS_PER_OBJECTIVE_RANGE[0]`` and at most ``CARDS_PER_OBJECTIVE_RANGE[1]``.
+    """
     n_courses = int(rng.choice(COURSE_COUNT_CHOICES))
     course_names = tuple(
         int(c) for c in rng.choice(course_catalogue_size, size=n_courses, replace=False)
@@ -310,8 +387,11 @@ def sample_curriculum(rng: np.random.Generator, course_catalogue_size: int) -> C
             earlier.extend(this_lecture)
     card_objective: list[int] = []
     card_type: list[str] = []
+    low, high = CARDS_PER_OBJECTIVE_RANGE
+    per_objective = cards_total / max(1, len(objective_lecture))
+    centre = min(high - 1, max(low + 1, round(per_objective)))
     for objective in range(len(objective_lecture)):
-        n_cards = int(rng.integers(CARDS_PER_OBJECTIVE_RANGE[0], CARDS_PER_OBJECTIVE_RANGE[1] + 1))
+        n_cards = int(rng.integers(centre - 1, centre + 2))
         for _ in range(n_cards):
             card_objective.append(objective)
             card_type.append(CARD_TYPES[_choice(rng, 3, CARD_TYPE_WEIGHTS)])
@@ -328,9 +408,15 @@ def sample_curriculum(rng: np.random.Generator, course_catalogue_size: int) -> C
 
 
 def _sample_struggles(
-    rng: np.random.Generator, curriculum: Curriculum
-) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Unmastered prerequisites, and the objectives the learner struggles on (them + dependents)."""
+    rng: np.random.Generator, curriculum: Curriculum, ability: float
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Unmastered prerequisites, the objectives the learner struggles on, and mismatch struggles.
+
+    Struggles are the unmastered prerequisites and their dependents (same course), plus
+    objectives whose complexity exceeds the learner's ability, each with probability
+    ``MISMATCH_STRUGGLE_PER_UNIT × mismatch`` (at most ``MISMATCH_STRUGGLE_MAX``), while
+    the struggle share stays at most ``MAX_STRUGGLE_SHARE``.
+    """
     n_objectives = len(curriculum.objective_lecture)
     dependents: dict[int, set[int]] = {}
     for objective, pre, _strength in curriculum.prerequisites:
@@ -350,7 +436,15 @@ def _sample_struggles(
         struggle = grown
         if len(gaps) >= wanted:
             break
-    return tuple(sorted(gaps)), tuple(sorted(struggle))
+    mismatch: list[int] = []
+    draws = rng.random(n_objectives)
+    for objective in range(n_objectives):
+        gap = COMPLEXITY_LEVEL[curriculum.objective_complexity[objective]] - ability
+        p = min(MISMATCH_STRUGGLE_MAX, MISMATCH_STRUGGLE_PER_UNIT * max(0.0, gap))
+        if objective not in struggle and draws[objective] < p and len(struggle) < limit:
+            struggle.add(objective)
+            mismatch.append(objective)
+    return tuple(sorted(gaps)), tuple(sorted(struggle)), tuple(mismatch)
 
 
 def _sample_episodes(rng: np.random.Generator, days: int) -> tuple[Episode, ...]:
@@ -362,17 +456,31 @@ def _sample_episodes(rng: np.random.Generator, days: int) -> tuple[Episode, ...]
     episodes: list[Episode] = []
     for _ in range(n):
         kind = "overload" if rng.random() < OVERLOAD_SHARE else "burnout"
-        low, high = (
-            OVERLOAD_DURATION_RANGE_DAYS if kind == "overload" else BURNOUT_DURATION_RANGE_DAYS
-        )
-        duration = int(rng.integers(low, high + 1))
+        if kind == "overload":
+            low, high = OVERLOAD_DURATION_RANGE_DAYS
+            overload_days = int(rng.integers(low, high + 1))
+            withdrawal_days = 0
+        else:
+            low, high = BURNOUT_OVERLOAD_PHASE_RANGE_DAYS
+            overload_days = int(rng.integers(low, high + 1))
+            low, high = BURNOUT_WITHDRAWAL_RANGE_DAYS
+            withdrawal_days = int(rng.integers(low, high + 1))
         onset = int(rng.integers(EPISODE_BASELINE_DAYS, last_onset + 1))
-        end = min(days - 1, onset + duration - 1)
+        end = min(days - 1, onset + overload_days + withdrawal_days - 1)
+        overload_end = min(end, onset + overload_days - 1)
         intensity = float(rng.uniform(*EPISODE_INTENSITY_RANGE))
-        # Keep a gap of at least two normal days between episodes.
-        if any(onset <= e.end_day + 2 and end >= e.onset_day - 2 for e in episodes):
+        gap = EPISODE_MIN_GAP_DAYS
+        if any(onset <= e.end_day + gap and end >= e.onset_day - gap for e in episodes):
             continue
-        episodes.append(Episode(kind=kind, onset_day=onset, end_day=end, intensity=intensity))
+        episodes.append(
+            Episode(
+                kind=kind,
+                onset_day=onset,
+                end_day=end,
+                intensity=intensity,
+                overload_end_day=overload_end,
+            )
+        )
     return tuple(sorted(episodes, key=lambda e: e.onset_day))
 
 
@@ -387,7 +495,9 @@ def sample_traits(
     else:
         peak = int(rng.integers(PEAK_HOUR_MIN_LOCAL, PEAK_HOUR_MAX_LOCAL + 1))
         chronotype = Chronotype(
-            peak_hour_local=peak, amplitude=float(rng.uniform(*CHRONOTYPE_AMPLITUDE_RANGE))
+            peak_hour_local=peak,
+            amplitude=float(rng.uniform(*CHRONOTYPE_AMPLITUDE_RANGE)),
+            falloff_hours=CHRONOTYPE_FALLOFF_HOURS,
         )
         habit = peak
     bucket = int(rng.integers(len(SESSION_BUCKETS)))
@@ -401,11 +511,15 @@ def sample_traits(
     top = float(rng.uniform(*DOMINANT_AFFINITY_RANGE))
     rest = rng.dirichlet([OTHER_AFFINITY_DIRICHLET_ALPHA] * (len(CONTENT_TYPES) - 1)) * (1 - top)
     # The dominant type must stay strictly the largest.
-    rest = np.minimum(rest, top * 0.9)
+    rest = np.minimum(rest, top * OTHER_AFFINITY_MAX_SHARE_OF_DOMINANT)
     affinities = np.insert(rest, dominant, top)
     affinities = affinities / affinities.sum()
-    curriculum = sample_curriculum(rng, course_catalogue_size)
-    gaps, struggle = _sample_struggles(rng, curriculum)
+    reviews_per_minute = float(rng.uniform(*REVIEWS_PER_MINUTE_RANGE))
+    curriculum = sample_curriculum(
+        rng, course_catalogue_size, cards_wanted(weeks, reviews_per_minute)
+    )
+    ability = float(rng.uniform(*ABILITY_RANGE))
+    gaps, struggle, mismatch = _sample_struggles(rng, curriculum, ability)
     episodes = _sample_episodes(rng, weeks * 7)
     irregularity = float(rng.uniform(*IRREGULARITY_RANGE))
     responsive = bool(rng.random() < INTERVENTION_RESPONSIVE_SHARE)
@@ -426,11 +540,13 @@ def sample_traits(
         content_affinities=tuple(float(a) for a in affinities),
         gap_prerequisite_objectives=gaps,
         struggle_objectives=struggle,
+        ability=ability,
+        mismatch_struggle_objectives=mismatch,
         episodes=episodes,
         irregularity=irregularity,
         intervention_responsive=responsive,
         study_weekdays=tuple(sorted(int(d) for d in weekdays)),
-        reviews_per_minute=float(rng.uniform(*REVIEWS_PER_MINUTE_RANGE)),
+        reviews_per_minute=reviews_per_minute,
         base_response_latency_ms=float(rng.uniform(*BASE_RESPONSE_LATENCY_RANGE_MS)),
         curriculum=curriculum,
     )
