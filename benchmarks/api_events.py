@@ -64,7 +64,10 @@ def encode_batch(learner: str, batch_no: int, rng: random.Random) -> bytes:
             {
                 "id": f"{learner}-b{batch_no}-e{i}",
                 "eventType": EVENT_TYPES[rng.randrange(len(EVENT_TYPES))],
-                "eventData": {"cardId": f"card-{rng.randrange(500)}", "latencyMs": rng.randrange(400, 9000)},
+                "eventData": {
+                    "cardId": f"card-{rng.randrange(500)}",
+                    "latencyMs": rng.randrange(400, 9000),
+                },
                 "timestamp": ts.isoformat().replace("+00:00", "Z"),
                 "sessionPerformanceScore": rng.randrange(0, 101),
             }
@@ -144,7 +147,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError(f"server did not start: {server.stderr.read().decode() if server.stderr else ''}")
+                raise RuntimeError(
+                    f"server did not start: {server.stderr.read().decode() if server.stderr else ''}"
+                )
             time.sleep(0.2)
         sampler = MemorySampler(server.pid)
         sampler.start()
@@ -153,7 +158,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         def post(item: tuple[str, bytes], client: httpx.Client) -> float:
             learner, body = item
             t0 = time.perf_counter()
-            response = client.post(f"{base}/v1/users/{learner}/events:batch", content=body, headers=headers)
+            response = client.post(
+                f"{base}/v1/users/{learner}/events:batch", content=body, headers=headers
+            )
             if response.status_code != 200:
                 raise RuntimeError(f"ingest failed: {response.status_code} {response.text[:300]}")
             return time.perf_counter() - t0
@@ -161,7 +168,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         clients = [httpx.Client(timeout=120) for _ in range(args.clients)]
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=args.clients) as pool:
-            latencies = list(pool.map(lambda ib: post(ib[1], clients[ib[0] % args.clients]), enumerate(bodies)))
+            latencies = list(
+                pool.map(lambda ib: post(ib[1], clients[ib[0] % args.clients]), enumerate(bodies))
+            )
         ingest_seconds = time.perf_counter() - started
         total_events = args.batches * BATCH_EVENTS
 
@@ -171,7 +180,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 learner = learners[rng.randrange(len(learners))]
                 params = {"eventType": EVENT_TYPES[rng.randrange(len(EVENT_TYPES))], "limit": 50}
                 t0 = time.perf_counter()
-                response = client.get(f"{base}/v1/users/{learner}/events", params=params, headers=headers)
+                response = client.get(
+                    f"{base}/v1/users/{learner}/events", params=params, headers=headers
+                )
                 list_latencies.append(time.perf_counter() - t0)
                 if response.status_code != 200:
                     raise RuntimeError(f"listing failed: {response.status_code}")
@@ -214,7 +225,9 @@ def machine() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--batches", type=int, default=60)
     parser.add_argument("--learners", type=int, default=40)
@@ -236,7 +249,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         " / ".join(f"{figures['listLatencyMs'][k]:.1f}" for k in ("p50", "p95", "p99")),
         "p95 ≤ 10",
     )
-    table.add_row("API peak RSS (MB)", f"{figures['apiPeakRssMb']:.0f} (idle {figures['apiIdleRssMb']:.0f})", "≤ 300")
+    table.add_row(
+        "API peak RSS (MB)",
+        f"{figures['apiPeakRssMb']:.0f} (idle {figures['apiIdleRssMb']:.0f})",
+        "≤ 300",
+    )
     console.print(table)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"machine": machine(), "figures": figures}, indent=2))
