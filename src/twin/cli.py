@@ -275,8 +275,10 @@ def bench(
 
 def _register_feature_commands() -> None:
     """Commands whose implementation lives next to its feature."""
+    from twin.cognitive_command import health_command
     from twin.ingest.command import import_revlog_command
     from twin.jobs.command import worker_command
+    from twin.patterns_command import analyze_command
     from twin.simulate.command import simulate_command
 
     app.command("worker", help="Run job workers (scheduled analyses, predictions, …).")(
@@ -284,6 +286,12 @@ def _register_feature_commands() -> None:
     )
     app.command("simulate", help="Simulate learners with known hidden traits and load them.")(
         simulate_command
+    )
+    app.command("analyze", help="Analyse a learner's patterns now and print their twin.")(
+        analyze_command
+    )
+    app.command("health", help="A learner's cognitive load, burnout risk and stress patterns.")(
+        health_command
     )
     import_app = typer.Typer(help="Import learning data from files.", no_args_is_help=True)
     import_app.command("revlog", help="Import a flashcard review log (CSV) for a learner.")(

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI
 import twin
 from twin.api.deps import authenticate
 from twin.api.errors import install_error_handlers
-from twin.api.routers import health, ingest, users
+from twin.api.routers import cognitive, health, ingest, patterns, users
 from twin.config import Settings, load_settings
 from twin.db import migrate
 from twin.db.engine import Database, open_database
@@ -27,7 +27,12 @@ a **learner token** (`POST /v1/tokens`) reads and writes only under
 `{"error": {"code", "message", "details"}}`.
 """
 
-V1_ROUTERS: tuple[APIRouter, ...] = (users.router, ingest.router)
+V1_ROUTERS: tuple[APIRouter, ...] = (
+    users.router,
+    ingest.router,
+    patterns.router,
+    cognitive.router,
+)
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:

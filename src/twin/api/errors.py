@@ -37,7 +37,7 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> tuple[int | None, str]:
     """(record index, dotted field) of a pydantic error location."""
     parts = [p for p in loc if p != "body"]
     index: int | None = None
-    if len(parts) >= 2 and isinstance(parts[1], int):
+    if len(parts) >= 2 and parts[0] == "records" and isinstance(parts[1], int):
         index = parts[1]
         parts = parts[2:]
     return index, ".".join(str(p) for p in parts) or "body"

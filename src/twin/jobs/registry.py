@@ -20,7 +20,13 @@ from typing import Any, Protocol, cast
 import croniter  # type: ignore[import-untyped]
 from procrastinate import Blueprint, JobContext
 
+from twin.jobs.cognitive import JOB_CRON as COGNITIVE_CRON
+from twin.jobs.cognitive import JOB_NAME as COGNITIVE_JOB
+from twin.jobs.cognitive import cognitive_health
 from twin.jobs.housekeeping import housekeeping
+from twin.jobs.patterns import JOB_CRON as PATTERNS_CRON
+from twin.jobs.patterns import JOB_NAME as PATTERNS_JOB
+from twin.jobs.patterns import weekly_pattern_analysis
 
 # minute hour day-of-month month day-of-week second (croniter's order: seconds last)
 CRON_FIELDS = 6
@@ -72,6 +78,21 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         cron="7 * * * * 0",
         task=housekeeping,
         description="delete queue jobs finished more than 7 days ago",
+    ),
+    PeriodicJob(
+        name=PATTERNS_JOB,
+        # Hourly on the hour: learners at Sunday 23:xx local time, and those with 10 new sessions.
+        cron=PATTERNS_CRON,
+        task=weekly_pattern_analysis,
+        description="weekly pattern analysis at Sunday 23:00 local time (twin.jobs.patterns)",
+    ),
+    PeriodicJob(
+        name=COGNITIVE_JOB,
+        # Hourly on the hour: learners at 04:xx local time (burnout daily, stress on Mondays).
+        cron=COGNITIVE_CRON,
+        task=cognitive_health,
+        description="burnout risk daily and stress patterns weekly at 04:00 local time "
+        "(twin.jobs.cognitive)",
     ),
 )
 

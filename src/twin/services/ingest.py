@@ -17,6 +17,7 @@ from twin.ingest.batch import BatchResult
 from twin.ingest.events import DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE, EventView
 from twin.ingest.revlog import ImportResult, ProgressCallback, RowProblem
 from twin.ingest.schemas import KINDS, MAX_BATCH_RECORDS, RECORD_MODELS
+from twin.services import cognitive
 
 __all__ = [
     "DEFAULT_EVENT_PAGE",
@@ -38,8 +39,14 @@ __all__ = [
 def ingest_batch(
     db: Database, user_id: str, kind: str, records: list[dict[str, Any]]
 ) -> BatchResult:
-    """Validate and upsert a batch of one kind for a learner, all or nothing (see twin.ingest.batch)."""
-    return batch.ingest_batch(db, user_id, kind, records)
+    """Validate and upsert a batch of one kind for a learner, all or nothing (see twin.ingest.batch).
+
+    Once committed, the cognitive load of every study session the batch touched is
+    recomputed (live load); that step never undoes or fails the ingestion.
+    """
+    result = batch.ingest_batch(db, user_id, kind, records)
+    cognitive.on_batch_ingested(db, user_id, kind, records)
+    return result
 
 
 def list_events(

@@ -45,6 +45,8 @@ DERIVED_TABLES = (
     "personalization_effectiveness",
     "study_schedule_recommendations",
     "session_orchestration_plans",
+    "learner_load_profiles",
+    "learner_memory_models",
 )
 # Content/learning-style profiling: the profile's style fields and content-preference patterns.
 STYLE_PATTERN_TYPE = "CONTENT_TYPE_PREFERENCE"

@@ -26,6 +26,7 @@ from twin.db.models.learning import (
     User,
     ValidationResponse,
 )
+from twin.db.models.memory import LearnerMemoryModel
 from twin.db.models.orchestration import (
     CalendarIntegration,
     ScheduleAdaptation,
@@ -77,6 +78,7 @@ __all__ = [
     "InsightNotification",
     "InsightPattern",
     "InterventionRecommendation",
+    "LearnerMemoryModel",
     "LearningArticle",
     "LearningObjective",
     "LearningPattern",

@@ -12,9 +12,12 @@ from twin.db.base import (
     Base,
     created_column,
     enum_type,
+    fk,
     index,
     pk_column,
     text_array_column,
+    unique,
+    updated_column,
 )
 from twin.db.enums import BurnoutRiskLevel
 
@@ -28,6 +31,8 @@ class CognitiveLoadMetric(Base):
         index("cognitive_load_metrics", "sessionId"),
         index("cognitive_load_metrics", "timestamp"),
         index("cognitive_load_metrics", "loadScore"),
+        # 0007: the learner's latest readings and load history (GET …/cognitive-load/*)
+        index("cognitive_load_metrics", "userId", "timestamp"),
     )
 
     id: Mapped[str] = pk_column()
@@ -48,6 +53,8 @@ class BurnoutRiskAssessment(Base):
         index("burnout_risk_assessments", "userId"),
         index("burnout_risk_assessments", "riskLevel"),
         index("burnout_risk_assessments", "assessmentDate"),
+        # 0007: the learner's latest assessment (daily job, GET …/burnout-risk)
+        index("burnout_risk_assessments", "userId", "assessmentDate"),
     )
 
     id: Mapped[str] = pk_column()
@@ -76,3 +83,31 @@ class StressResponsePattern(Base):
     patternData: Mapped[dict[str, Any]]
     confidence: Mapped[float]
     detectedAt: Mapped[datetime] = created_column()
+
+
+class LearnerLoadProfile(Base):
+    """The load fields of the learner's profile (ENGINE.md 5.4): load tolerance, 7-day mean load.
+
+    A table of its own (0007) rather than columns on ``user_learning_profiles``: that
+    seed table's columns are fixed by SCHEMA.md, and its NOT NULL fields (optimal
+    session length, forgetting curve …) cannot be filled with honest values before
+    pattern analysis has run. ``details`` holds the stress profile behind the numbers.
+    """
+
+    __tablename__ = "learner_load_profiles"
+    __table_args__ = (unique("learner_load_profiles", "userId"),)
+
+    id: Mapped[str] = pk_column()
+    userId: Mapped[str] = mapped_column(
+        fk("learner_load_profiles", "userId", "users.id", ondelete="CASCADE")
+    )
+    # load (0-100) above which the learner's performance drops (stress profile)
+    loadTolerance: Mapped[float | None]
+    # mean of the load readings of the last 7 days
+    meanLoad7d: Mapped[float | None]
+    # StressProfile.to_json(): primary stressors, tolerance method, recovery time, evidence
+    details: Mapped[dict[str, Any]] = mapped_column(
+        server_default=sa.text("'{}'::jsonb"), default=dict
+    )
+    stressAnalyzedAt: Mapped[datetime | None]
+    updatedAt: Mapped[datetime] = updated_column()

@@ -1,0 +1,276 @@
+"""The weekly pattern analysis: Sunday 23:00 in each learner's own time zone, from an hourly tick.
+
+Time zones differ by whole and half hours, so one weekly cron cannot hit "Sunday 23:00
+local" for everybody. The job runs every hour on the hour (``0 * * * * 0``) and each
+tick (:func:`run_tick`) analyses
+
+* **weekly**: the learners whose local time at the tick's timestamp is Sunday 23:xx
+  (``EXTRACT(ISODOW/HOUR FROM to_timestamp(:tick) AT TIME ZONE users.timezone)``), and
+* **due**: learners already analysed who have had 10 new completed sessions since
+  ``lastAnalyzedAt`` (ENGINE.md 5.1's incremental re-analysis), at any hour,
+
+skipping learners with behavioural analysis switched off or too little data for a full
+analysis (6 weeks, 20 completed sessions, 50 reviews; checked in SQL, so they cost no
+loading). The analysis time is the tick's timestamp, not the wall clock, so a tick
+that runs late analyses the same data and tests are deterministic.
+
+**Never twice.** Each learner is analysed in its own transaction holding a
+transaction-level advisory lock on that learner (the service's lock, also taken by
+analyses on request); inside the lock the service re-reads ``lastAnalyzedAt`` and skips
+the learner when it is at or after ``tick − 12 h``. Two overlapping ticks (a retried
+job, two workers, a tick racing an on-request run) therefore analyse each learner once:
+the loser either fails to take the lock or sees the fresh ``lastAnalyzedAt``.
+procrastinate's periodic lock already keeps one job per tick; this guards the rest.
+A tick analyses two learners at a time (threads, :data:`TICK_THREADS`).
+
+**The database inside a job.** Tasks get no database from procrastinate, so
+:func:`job_database` builds one :class:`~twin.db.engine.Database` per worker process
+from the job App's own connection string (the conninfo of its ``PsycopgConnector``,
+turned into a SQLAlchemy URL) and caches it by that string: one small connection
+pool per worker process and database, opened on the first job and disposed with the
+process. Tests and tools call :func:`run_tick` with a Database directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg.conninfo
+import sqlalchemy as sa
+from procrastinate import JobContext
+from sqlalchemy.engine import URL
+
+from twin.analysis.patterns.sufficiency import (
+    FULL_ANALYSIS_MIN_AGE,
+    FULL_ANALYSIS_MIN_REVIEWS,
+    FULL_ANALYSIS_MIN_SESSIONS,
+    REANALYSIS_MIN_NEW_SESSIONS,
+)
+from twin.db.engine import Database, create_db_engine
+from twin.errors import TwinError
+from twin.services import patterns as patterns_service
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "weekly_pattern_analysis"
+# Every hour on the hour, second 0 (housekeeping runs at :07, off the hour).
+JOB_CRON = "0 * * * * 0"
+WEEKLY_LOCAL_ISODOW = 7  # Sunday
+WEEKLY_LOCAL_HOUR = 23
+# A learner analysed this recently (before the tick) is not analysed again by the tick.
+FRESH_ANALYSIS_WINDOW = timedelta(hours=12)
+# Learners analysed at once by one tick (threads; each holds one database connection).
+TICK_THREADS = 2
+JOB_DB_POOL_SIZE = TICK_THREADS + 1
+
+REASON_WEEKLY = "weekly"
+REASON_DUE = "due"
+
+# Learners to analyse at one tick: Sunday 23:xx local, or 10 new sessions since the last
+# analysis; consent given; enough data for a full analysis (checked here, cheaply).
+SELECT_LEARNERS_SQL = sa.text(
+    """
+    WITH local AS (
+      SELECT u.id, (to_timestamp(:tick) AT TIME ZONE u.timezone) AS local_time
+      FROM users u
+      WHERE u."behavioralAnalysisEnabled"
+    ), candidates AS (
+      SELECT l.id, p."lastAnalyzedAt" AS last_at,
+             (extract(isodow FROM l.local_time) = :isodow
+              AND extract(hour FROM l.local_time) = :hour) AS weekly
+      FROM local l
+      LEFT JOIN user_learning_profiles p ON p."userId" = l.id
+    ), counts AS (
+      SELECT c.id, c.last_at, c.weekly,
+             (SELECT count(*) FROM study_sessions s
+               WHERE s."userId" = c.id AND s."completedAt" IS NOT NULL
+                 AND s."startedAt" < :now) AS sessions,
+             (SELECT min(s."startedAt") FROM study_sessions s
+               WHERE s."userId" = c.id AND s."completedAt" IS NOT NULL
+                 AND s."startedAt" < :now) AS first_at,
+             (SELECT count(*) FROM study_sessions s
+               WHERE s."userId" = c.id AND s."completedAt" IS NOT NULL
+                 AND s."startedAt" < :now AND s."startedAt" > c.last_at) AS new_sessions
+      FROM candidates c
+      WHERE c.weekly OR c.last_at IS NOT NULL
+    )
+    SELECT c.id, c.weekly
+    FROM counts c
+    WHERE c.sessions >= :min_sessions
+      AND c.first_at <= :now - make_interval(secs => :min_age_seconds)
+      AND (c.weekly OR c.new_sessions >= :min_new_sessions)
+      AND (c.last_at IS NULL OR c.last_at < :fresh)
+      AND (SELECT count(*) FROM reviews r
+            WHERE r."userId" = c.id AND r."reviewedAt" < :now) >= :min_reviews
+    ORDER BY c.id
+    """
+)
+
+
+def tick_time(timestamp: int | float) -> datetime:
+    """The tick's Unix timestamp as an aware UTC datetime."""
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def select_learners(db: Database, tick: datetime) -> list[tuple[str, str]]:
+    """(learner id, reason) of the learners this tick should analyse, by id."""
+    tick = tick.astimezone(UTC)
+    now = tick.replace(tzinfo=None)
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            SELECT_LEARNERS_SQL,
+            {
+                "tick": tick.timestamp(),
+                "isodow": WEEKLY_LOCAL_ISODOW,
+                "hour": WEEKLY_LOCAL_HOUR,
+                "now": now,
+                "min_sessions": FULL_ANALYSIS_MIN_SESSIONS,
+                "min_age_seconds": FULL_ANALYSIS_MIN_AGE.total_seconds(),
+                "min_new_sessions": REANALYSIS_MIN_NEW_SESSIONS,
+                "min_reviews": FULL_ANALYSIS_MIN_REVIEWS,
+                "fresh": now - FRESH_ANALYSIS_WINDOW,
+            },
+        ).all()
+    return [(r.id, REASON_WEEKLY if r.weekly else REASON_DUE) for r in rows]
+
+
+@dataclass
+class TickReport:
+    """What one tick did, learner by learner."""
+
+    tick: datetime
+    selected: int = 0
+    analyzed: list[str] = field(default_factory=list)
+    insufficient: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One log line."""
+        return (
+            f"pattern analysis tick {self.tick.isoformat()}: {self.selected} selected, "
+            f"{len(self.analyzed)} analysed, {len(self.insufficient)} insufficient, "
+            f"{len(self.skipped)} skipped, {len(self.failed)} failed in {self.seconds:.1f} s"
+        )
+
+
+def analyze_one(db: Database, user_id: str, tick: datetime) -> patterns_service.AnalysisOutcome:
+    """Analyse one learner for ``tick`` in its own transaction (skips if locked or fresh)."""
+    with db.session() as session:
+        return patterns_service.analyze_user(
+            session,
+            user_id,
+            now=tick,
+            trigger=patterns_service.TRIGGER_SCHEDULED,
+            skip_if_analyzed_since=tick - FRESH_ANALYSIS_WINDOW,
+        )
+
+
+def _analyze_safely(
+    db: Database, user_id: str, tick: datetime
+) -> tuple[str, patterns_service.AnalysisOutcome | None, str | None]:
+    try:
+        return user_id, analyze_one(db, user_id, tick), None
+    except TwinError as exc:
+        log.warning("pattern analysis of %s failed: %s", user_id, exc.message)
+        return user_id, None, exc.message
+    except Exception as exc:  # one learner's bad data must not stop the others
+        log.exception("pattern analysis of %s failed", user_id)
+        return user_id, None, f"{type(exc).__name__}: {exc}"
+
+
+def run_tick(db: Database, tick: datetime, *, threads: int = TICK_THREADS) -> TickReport:
+    """Select this tick's learners and analyse each once (see the module docstring).
+
+    Learners are analysed ``threads`` at a time, each in its own transaction: while one
+    thread waits for the database another computes, so two threads use two cores better.
+    """
+    began = time.perf_counter()
+    tick = tick.astimezone(UTC)
+    report = TickReport(tick=tick)
+    learners = [user_id for user_id, _reason in select_learners(db, tick)]
+    report.selected = len(learners)
+    if threads <= 1 or len(learners) <= 1:
+        results = [_analyze_safely(db, u, tick) for u in learners]
+    else:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="twin-patterns") as pool:
+            results = list(pool.map(lambda u: _analyze_safely(db, u, tick), learners))
+    for user_id, outcome, error in results:
+        if outcome is None:
+            report.failed[user_id] = error or "failed"
+        elif outcome.status == patterns_service.STATUS_ANALYZED:
+            report.analyzed.append(user_id)
+        elif outcome.status == patterns_service.STATUS_INSUFFICIENT:
+            report.insufficient.append(user_id)
+        else:
+            report.skipped[user_id] = outcome.reason or outcome.status
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+# --- the database of a worker process --------------------------------------------------------
+
+_DATABASES: dict[str, Database] = {}
+_DATABASES_LOCK = threading.Lock()
+
+
+def sqlalchemy_url(conninfo: str) -> str:
+    """A ``postgresql+psycopg`` URL for a libpq conninfo string (host sockets kept as query)."""
+    params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    query: dict[str, str] = {}
+    host = params.pop("host", None)
+    if host is not None:
+        query["host"] = str(host)
+    port = params.pop("port", None)
+    user = params.pop("user", None)
+    password = params.pop("password", None)
+    dbname = params.pop("dbname", None)
+    for key, value in params.items():
+        query[key] = str(value)
+    url = URL.create(
+        "postgresql+psycopg",
+        username=str(user) if user is not None else None,
+        password=str(password) if password is not None else None,
+        port=int(port) if port is not None and str(port).isdigit() else None,
+        database=str(dbname) if dbname is not None else None,
+        query=query,
+    )
+    return url.render_as_string(hide_password=False)
+
+
+def _app_conninfo(context: JobContext) -> str:
+    connector: Any = context.app.connector
+    pool_args = getattr(connector, "_pool_args", None)
+    conninfo = pool_args.get("conninfo") if isinstance(pool_args, dict) else None
+    if not isinstance(conninfo, str) or not conninfo:
+        raise RuntimeError(
+            "the job App's connector has no conninfo; build the App with "
+            "twin.jobs.app.create_job_app(database_url)"
+        )
+    return conninfo
+
+
+def job_database(context: JobContext) -> Database:
+    """The worker process's Database for the job App's connection string (built once, cached)."""
+    conninfo = _app_conninfo(context)
+    with _DATABASES_LOCK:
+        db = _DATABASES.get(conninfo)
+        if db is None:
+            engine = create_db_engine(
+                sqlalchemy_url(conninfo), pool_size=JOB_DB_POOL_SIZE, max_overflow=0
+            )
+            db = _DATABASES[conninfo] = Database(engine=engine)
+        return db
+
+
+def weekly_pattern_analysis(context: JobContext, *, timestamp: int) -> None:
+    """The hourly tick: analyse learners at Sunday 23:xx local time, and those with 10 new sessions."""
+    report = run_tick(job_database(context), tick_time(timestamp))
+    log.info(report.summary())
