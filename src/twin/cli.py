@@ -383,6 +383,8 @@ def demo(
             raise typer.Exit(1)
         console.rule("[bold]2. data")
         demo_data(db, learners=learners, weeks=weeks)
+        console.rule("[bold]3. the twins")
+        demo_twins(db)
         console.print(f"set-up finished in {time.perf_counter() - started:.1f} s")
     if serve_api:
         console.rule("[bold]3. API")
@@ -421,6 +423,65 @@ def demo_data(db: Database, *, learners: int, weeks: int) -> None:
     console.print(
         f"real review log imported as learner {REAL_LEARNER_ID!r}: {result}", soft_wrap=True
     )
+
+
+def demo_twins(db: Database) -> None:
+    """Analyse every learner as of their last activity; show the cohort and the real learner's twin."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from twin.patterns_command import show_twin
+    from twin.services import cognitive as cognitive_service
+    from twin.services import patterns as patterns_service
+
+    with db.engine.connect() as conn:
+        last_activity = conn.execute(
+            sa.text(
+                'SELECT "userId", max("startedAt") FROM study_sessions GROUP BY "userId" ORDER BY 1'
+            )
+        ).all()
+    table = Table(
+        "learner",
+        "analysis",
+        "patterns",
+        "insights",
+        "optimal hours",
+        "latest load",
+        "burnout risk",
+        title="the cohort's twins (as of each learner's last study day)",
+    )
+    outcomes = {}
+    for user_id, last in last_activity:
+        now = last + timedelta(hours=1)
+        with db.session() as session:
+            outcome = patterns_service.analyze_user(session, user_id, now=now, force=True)
+        outcomes[user_id] = outcome
+        with db.session() as session:
+            learner = cognitive_service.require_learner(session, user_id)
+            cognitive_service.ensure_session_loads(session, learner, now - timedelta(days=14), now)
+            burnout = cognitive_service.burnout_risk(session, learner, now)
+            load = cognitive_service.current_load(session, user_id)
+            n_patterns = len(patterns_service.list_patterns(session, user_id, limit=100))
+            n_insights = len(patterns_service.open_insights(session, user_id))
+        hours = ""
+        if outcome.analysis is not None:
+            times = outcome.analysis.profile.preferred_study_times
+            hours = ", ".join(str(t.get("label", t.get("hour", ""))) for t in times[:2])
+        reading = load.current
+        table.add_row(
+            user_id,
+            outcome.status,
+            str(n_patterns),
+            str(n_insights),
+            hours[:40],
+            f"{reading.load_score:.0f}" if reading is not None else "—",
+            f"{burnout.level.value} ({burnout.risk_score:.0f})",
+        )
+    console.print(table)
+    featured = REAL_LEARNER_ID if REAL_LEARNER_ID in outcomes else next(iter(outcomes), None)
+    if featured is not None:
+        show_twin(db, featured, outcomes[featured])
 
 
 def demo_banner(db: Database, port: int) -> None:
