@@ -18,6 +18,7 @@ from twin.db.models import BurnoutRiskAssessment, StressResponsePattern
 from twin.db.models.cognitive import LearnerLoadProfile
 from twin.jobs import cognitive as job
 from twin.jobs.app import create_job_app, libpq_conninfo, task_name
+from twin.jobs.database import close_cached_databases, sqlalchemy_url
 from twin.jobs.registry import PERIODIC_JOBS
 
 # 2026-03-08 19:00 UTC = Monday 2026-03-09 04:00 in Tokyo (UTC+9), 00:30 in Kolkata,
@@ -116,9 +117,7 @@ def test_overlapping_ticks_assess_once(world: Database) -> None:
 
 
 def test_conninfo_becomes_a_sqlalchemy_url() -> None:
-    url = job.database_url_from_conninfo(
-        "host=/tmp/pg dbname=twin user=postgres port=5433 sslmode=disable"
-    )
+    url = sqlalchemy_url("host=/tmp/pg dbname=twin user=postgres port=5433 sslmode=disable")
     engine = sa.create_engine(url)
     try:
         assert engine.url.database == "twin" and engine.url.username == "postgres"
@@ -130,7 +129,7 @@ def test_conninfo_becomes_a_sqlalchemy_url() -> None:
 @pytest.fixture
 def cached() -> Iterator[None]:
     yield
-    job.close_cached_databases()
+    close_cached_databases()
 
 
 def test_task_builds_its_database_from_the_apps_connection_string(

@@ -24,6 +24,7 @@ from tests.services.test_patterns_support import (
 from twin.db.engine import Database
 from twin.jobs import patterns as job
 from twin.jobs.app import create_job_app, libpq_conninfo
+from twin.jobs.database import close_cached_databases, sqlalchemy_url
 from twin.jobs.registry import PERIODIC_JOBS
 from twin.services import patterns as ps
 
@@ -137,8 +138,7 @@ def test_the_task_builds_its_database_from_the_job_app(cohort_db: Database) -> N
     assert count_rows(cohort_db, "user_learning_profiles", L0) == 1
     first = job.job_database(context)
     assert job.job_database(context) is first  # cached per process and connection string
-    first.close()
-    job._DATABASES.clear()
+    close_cached_databases()
 
 
 @pytest.mark.parametrize(
@@ -150,5 +150,5 @@ def test_the_task_builds_its_database_from_the_job_app(cohort_db: Database) -> N
 )
 def test_conninfo_back_to_a_url(url: str) -> None:
     conninfo = libpq_conninfo(url)
-    again = libpq_conninfo(job.sqlalchemy_url(conninfo))
+    again = libpq_conninfo(sqlalchemy_url(conninfo))
     assert psycopg.conninfo.conninfo_to_dict(again) == psycopg.conninfo.conninfo_to_dict(conninfo)

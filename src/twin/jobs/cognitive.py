@@ -27,18 +27,15 @@ every tick of a worker reuses one engine and its connection pool.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import psycopg.conninfo
-import sqlalchemy as sa
-from procrastinate import App, JobContext
+from procrastinate import JobContext
 
-from twin.db.engine import Database, create_db_engine
+from twin.db.engine import Database
+from twin.jobs.database import database_for_app
 from twin.services import cognitive
 
 log = logging.getLogger(__name__)
@@ -53,7 +50,6 @@ STRESS_LOCAL_WEEKDAY = 0
 # Active learners: a session started in this many days before the tick.
 ACTIVE_DAYS = 14
 # Connections of a worker's engine: a tick handles its learners one after the other.
-JOB_DB_POOL_SIZE = 2
 
 
 @dataclass(frozen=True)
@@ -126,58 +122,6 @@ def run_cognitive_tick(db: Database, tick: datetime) -> TickReport:
                 outcome = "failed"
             report.outcomes[f"{kind}:{outcome}"] += 1
     return report
-
-
-def database_url_from_conninfo(conninfo: str) -> str:
-    """A SQLAlchemy URL (psycopg driver) for a libpq connection string."""
-    params = psycopg.conninfo.conninfo_to_dict(conninfo)
-    username = params.pop("user", None)
-    password = params.pop("password", None)
-    database = params.pop("dbname", None)
-    url = sa.engine.URL.create(
-        "postgresql+psycopg",
-        username=None if username is None else str(username),
-        password=None if password is None else str(password),
-        database=None if database is None else str(database),
-        # host (or a socket directory), port, sslmode …: passed to psycopg as they are.
-        query={key: str(value) for key, value in params.items() if value is not None},
-    )
-    return url.render_as_string(hide_password=False)
-
-
-_DATABASES: dict[str, Database] = {}
-_DATABASES_LOCK = threading.Lock()
-
-
-def _app_conninfo(app: App) -> str:
-    """The connection string the App's pool connects with."""
-    connector: Any = app.connector
-    conninfo = getattr(connector.pool, "conninfo", None)
-    if not isinstance(conninfo, str) or not conninfo:
-        raise RuntimeError("the job App's connector has no connection string")
-    return conninfo
-
-
-def database_for_app(app: App) -> Database:
-    """The engine's database for tasks of ``app`` (built once per worker process)."""
-    conninfo = _app_conninfo(app)
-    with _DATABASES_LOCK:
-        db = _DATABASES.get(conninfo)
-        if db is None:
-            engine = create_db_engine(
-                database_url_from_conninfo(conninfo), pool_size=JOB_DB_POOL_SIZE, max_overflow=0
-            )
-            db = Database(engine=engine)
-            _DATABASES[conninfo] = db
-        return db
-
-
-def close_cached_databases() -> None:
-    """Dispose of the databases built by :func:`database_for_app`."""
-    with _DATABASES_LOCK:
-        for db in _DATABASES.values():
-            db.close()
-        _DATABASES.clear()
 
 
 def cognitive_health(context: JobContext, *, timestamp: int) -> None:

@@ -34,17 +34,13 @@ process. Tests and tools call :func:`run_tick` with a Database directly.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import psycopg.conninfo
 import sqlalchemy as sa
 from procrastinate import JobContext
-from sqlalchemy.engine import URL
 
 from twin.analysis.patterns.sufficiency import (
     FULL_ANALYSIS_MIN_AGE,
@@ -52,8 +48,9 @@ from twin.analysis.patterns.sufficiency import (
     FULL_ANALYSIS_MIN_SESSIONS,
     REANALYSIS_MIN_NEW_SESSIONS,
 )
-from twin.db.engine import Database, create_db_engine
+from twin.db.engine import Database
 from twin.errors import TwinError
+from twin.jobs.database import database_for_app
 from twin.services import patterns as patterns_service
 
 log = logging.getLogger(__name__)
@@ -67,7 +64,6 @@ WEEKLY_LOCAL_HOUR = 23
 FRESH_ANALYSIS_WINDOW = timedelta(hours=12)
 # Learners analysed at once by one tick (threads; each holds one database connection).
 TICK_THREADS = 2
-JOB_DB_POOL_SIZE = TICK_THREADS + 1
 
 REASON_WEEKLY = "weekly"
 REASON_DUE = "due"
@@ -215,59 +211,9 @@ def run_tick(db: Database, tick: datetime, *, threads: int = TICK_THREADS) -> Ti
     return report
 
 
-# --- the database of a worker process --------------------------------------------------------
-
-_DATABASES: dict[str, Database] = {}
-_DATABASES_LOCK = threading.Lock()
-
-
-def sqlalchemy_url(conninfo: str) -> str:
-    """A ``postgresql+psycopg`` URL for a libpq conninfo string (host sockets kept as query)."""
-    params = psycopg.conninfo.conninfo_to_dict(conninfo)
-    query: dict[str, str] = {}
-    host = params.pop("host", None)
-    if host is not None:
-        query["host"] = str(host)
-    port = params.pop("port", None)
-    user = params.pop("user", None)
-    password = params.pop("password", None)
-    dbname = params.pop("dbname", None)
-    for key, value in params.items():
-        query[key] = str(value)
-    url = URL.create(
-        "postgresql+psycopg",
-        username=str(user) if user is not None else None,
-        password=str(password) if password is not None else None,
-        port=int(port) if port is not None and str(port).isdigit() else None,
-        database=str(dbname) if dbname is not None else None,
-        query=query,
-    )
-    return url.render_as_string(hide_password=False)
-
-
-def _app_conninfo(context: JobContext) -> str:
-    connector: Any = context.app.connector
-    pool_args = getattr(connector, "_pool_args", None)
-    conninfo = pool_args.get("conninfo") if isinstance(pool_args, dict) else None
-    if not isinstance(conninfo, str) or not conninfo:
-        raise RuntimeError(
-            "the job App's connector has no conninfo; build the App with "
-            "twin.jobs.app.create_job_app(database_url)"
-        )
-    return conninfo
-
-
 def job_database(context: JobContext) -> Database:
     """The worker process's Database for the job App's connection string (built once, cached)."""
-    conninfo = _app_conninfo(context)
-    with _DATABASES_LOCK:
-        db = _DATABASES.get(conninfo)
-        if db is None:
-            engine = create_db_engine(
-                sqlalchemy_url(conninfo), pool_size=JOB_DB_POOL_SIZE, max_overflow=0
-            )
-            db = _DATABASES[conninfo] = Database(engine=engine)
-        return db
+    return database_for_app(context.app)
 
 
 def weekly_pattern_analysis(context: JobContext, *, timestamp: int) -> None:

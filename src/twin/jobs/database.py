@@ -1,0 +1,80 @@
+"""The engine's database inside a worker process, built from the job App's connection string.
+
+Tasks run in a worker whose only configuration is the App's connection string
+(the embedded server's URI is known only at run time), so each worker process
+builds one :class:`~twin.db.engine.Database` per connection string, once, and
+every task module shares it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from procrastinate import App
+
+from twin.db.engine import Database, create_db_engine
+
+# Connections per worker process: the pattern tick runs two learners at a time, plus one.
+JOB_DB_POOL_SIZE = 3
+
+_DATABASES: dict[str, Database] = {}
+_DATABASES_LOCK = threading.Lock()
+
+
+def sqlalchemy_url(conninfo: str) -> str:
+    """A SQLAlchemy URL (psycopg driver) for a libpq connection string."""
+    params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    username = params.pop("user", None)
+    password = params.pop("password", None)
+    database = params.pop("dbname", None)
+    url = sa.engine.URL.create(
+        "postgresql+psycopg",
+        username=None if username is None else str(username),
+        password=None if password is None else str(password),
+        database=None if database is None else str(database),
+        # host (or a socket directory), port, sslmode …: passed to psycopg as they are.
+        query={key: str(value) for key, value in params.items() if value is not None},
+    )
+    return url.render_as_string(hide_password=False)
+
+
+def app_conninfo(app: App) -> str:
+    """The libpq connection string the App's connector was built with."""
+    connector: Any = app.connector
+    pool_args = getattr(connector, "_pool_args", None)
+    conninfo = pool_args.get("conninfo") if isinstance(pool_args, dict) else None
+    if not conninfo:
+        try:
+            conninfo = getattr(connector.pool, "conninfo", None)
+        except Exception:  # the pool is created only when the App opens
+            conninfo = None
+    if not isinstance(conninfo, str) or not conninfo:
+        raise RuntimeError(
+            "the job App's connector has no connection string; build the App with "
+            "twin.jobs.app.create_job_app(database_url)"
+        )
+    return conninfo
+
+
+def database_for_app(app: App) -> Database:
+    """The engine's database for tasks of ``app`` (built once per worker process)."""
+    conninfo = app_conninfo(app)
+    with _DATABASES_LOCK:
+        db = _DATABASES.get(conninfo)
+        if db is None:
+            engine = create_db_engine(
+                sqlalchemy_url(conninfo), pool_size=JOB_DB_POOL_SIZE, max_overflow=0
+            )
+            db = _DATABASES[conninfo] = Database(engine=engine)
+        return db
+
+
+def close_cached_databases() -> None:
+    """Dispose of the databases built by :func:`database_for_app`."""
+    with _DATABASES_LOCK:
+        for db in _DATABASES.values():
+            db.close()
+        _DATABASES.clear()
