@@ -278,8 +278,10 @@ def _register_feature_commands() -> None:
     from twin.cognitive_command import health_command
     from twin.ingest.command import import_revlog_command
     from twin.jobs.command import worker_command
+    from twin.model_command import model_app
     from twin.patterns_command import analyze_command
     from twin.simulate.command import simulate_command
+    from twin.struggle_command import predict_command
 
     app.command("worker", help="Run job workers (scheduled analyses, predictions, …).")(
         worker_command
@@ -293,6 +295,10 @@ def _register_feature_commands() -> None:
     app.command("health", help="A learner's cognitive load, burnout risk and stress patterns.")(
         health_command
     )
+    app.command("predict", help="Predict a learner's upcoming struggles and print the reasons.")(
+        predict_command
+    )
+    app.add_typer(model_app, name="model")
     import_app = typer.Typer(help="Import learning data from files.", no_args_is_help=True)
     import_app.command("revlog", help="Import a flashcard review log (CSV) for a learner.")(
         import_revlog_command

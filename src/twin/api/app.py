@@ -11,7 +11,15 @@ from fastapi import APIRouter, Depends, FastAPI
 import twin
 from twin.api.deps import authenticate
 from twin.api.errors import install_error_handlers
-from twin.api.routers import cognitive, health, ingest, patterns, users
+from twin.api.routers import (
+    cognitive,
+    health,
+    ingest,
+    patterns,
+    struggle,
+    struggle_outcomes,
+    users,
+)
 from twin.config import Settings, load_settings
 from twin.db import migrate
 from twin.db.engine import Database, open_database
@@ -31,6 +39,8 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     users.router,
     ingest.router,
     patterns.router,
+    struggle.router,
+    struggle_outcomes.router,
     cognitive.router,
 )
 

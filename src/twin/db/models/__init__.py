@@ -48,6 +48,7 @@ from twin.db.models.personalization import (
     PersonalizationOutcome,
     PersonalizationPreferences,
 )
+from twin.db.models.registry import InsightKey, StruggleModelVersion
 from twin.db.models.service import ApiKey, EngineSecret, SimulationTruth
 from twin.db.models.struggle import (
     InterventionRecommendation,
@@ -75,6 +76,7 @@ __all__ = [
     "EngineSecret",
     "Exam",
     "ExperimentAssignment",
+    "InsightKey",
     "InsightNotification",
     "InsightPattern",
     "InterventionRecommendation",
@@ -100,6 +102,7 @@ __all__ = [
     "SimulationTruth",
     "StressResponsePattern",
     "StruggleIndicator",
+    "StruggleModelVersion",
     "StrugglePrediction",
     "StudyScheduleRecommendation",
     "StudySession",
