@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from procrastinate import JobContext
+from procrastinate import Blueprint, JobContext
 
 from twin.analysis.patterns.sufficiency import (
     FULL_ANALYSIS_MIN_AGE,
@@ -220,3 +220,7 @@ def weekly_pattern_analysis(context: JobContext, *, timestamp: int) -> None:
     """The hourly tick: analyse learners at Sunday 23:xx local time, and those with 10 new sessions."""
     report = run_tick(job_database(context), tick_time(timestamp))
     log.info(report.summary())
+
+
+def register_tasks(blueprint: Blueprint) -> None:
+    """Add this module's on-demand tasks to ``blueprint`` (none yet)."""

@@ -6,6 +6,7 @@ import logging
 
 from procrastinate import Blueprint
 
+from twin.jobs import patterns, struggle
 from twin.jobs.registry import PERIODIC_JOBS, register_periodic_jobs
 
 log = logging.getLogger(__name__)
@@ -25,5 +26,8 @@ def build_blueprint() -> Blueprint:
     # (namespace prefix), so one blueprint can serve only one App.
     blueprint = Blueprint()
     blueprint.task(name=PING)(ping)
+    # On-demand tasks of feature modules (e.g. one job per learner, fanned out by a tick).
+    patterns.register_tasks(blueprint)
+    struggle.register_tasks(blueprint)
     register_periodic_jobs(blueprint, PERIODIC_JOBS)
     return blueprint
