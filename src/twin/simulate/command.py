@@ -78,6 +78,13 @@ def simulate_command(
             "--replace", help="Delete this seed's simulated learners first if they exist."
         ),
     ] = False,
+    share_patterns: Annotated[
+        bool,
+        typer.Option(
+            "--share-patterns",
+            help="Mark the learners as sharing anonymized patterns (cross-learner training).",
+        ),
+    ] = False,
 ) -> None:
     """Simulate learners with hidden traits and load their learning data (ground truth kept)."""
     from twin.config import load_settings
@@ -92,7 +99,16 @@ def simulate_command(
         raise typer.Exit(1) from None
     try:
         ensure_migrated(db.engine)
-        summary = load_cohort(db, learners, weeks, seed, start_date, progress=True, replace=replace)
+        summary = load_cohort(
+            db,
+            learners,
+            weeks,
+            seed,
+            start_date,
+            progress=True,
+            replace=replace,
+            share_patterns=share_patterns,
+        )
     except TwinError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}")
         raise typer.Exit(1) from None

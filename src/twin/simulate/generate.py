@@ -55,12 +55,28 @@ measured by ``python -m benchmarks.simulator_truth_check``):
   GOOD/EASY share between the halves of the session, length beyond the best bucket's
   midpoint); returned as ``LearnerData.session_hidden_load`` and stored in the truth as
   ``sessionHiddenLoad`` (not in any other table).
+* **Interventions** (optional, ``interventions={objective id or index: first day}``, the
+  day counted from ``start`` in the learner's local calendar, or a ``date``): from the
+  sessions of that day on, a learner with ``traits.intervention_responsive`` has the
+  struggle penalties of that objective lifted ``INTERVENTION_LIFT_SHARE`` (75%) of the
+  way back to 1 — recall × 0.62 → × 0.905, quality × 0.7 → × 0.925, validation × 0.6
+  → × 0.9, completion × 0.6 → × 0.9; a non-responsive learner is unaffected. Every
+  random draw is the same as in the run without interventions, so all rows dated before
+  the earliest intervention day (sessions, reviews, validations, missions, events, their
+  ids) are identical to it; end-of-window snapshots (card memory state, objective
+  mastery, the truth's ``sessionHiddenLoad``) may differ. Per-review draws after the
+  schedule are drawn for as many reviews as the run without interventions has (a second,
+  intervention-free pass of the schedule counts them); extra reviews draw from a side
+  stream of the learner's seed. The truth records them as ``interventions``.
+* **Sharing**: ``share_patterns=True`` sets ``users.shareAnonymizedPatterns`` (default
+  False), so cross-learner training may use the learner.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -163,6 +179,11 @@ AFFINITY_RECALL_SHARE = 0.06  # share of that penalty that also affects recall
 STRUGGLE_RECALL_FACTOR = 0.62
 STRUGGLE_QUALITY_FACTOR = 0.7
 STRUGGLE_COMPLETION_FACTOR = 0.6
+# Interventions lift a struggle penalty this share of the way back to 1 (responsive learners).
+INTERVENTION_LIFT_SHARE = 0.75
+# Side stream of the learner's seed for per-review draws beyond the intervention-free count.
+INTERVENTION_DRAW_STREAM = 0x1A7E
+NO_INTERVENTION_DAY = np.iinfo(np.int64).max
 COMPLEXITY_QUALITY_FACTOR = {"BASIC": 1.0, "INTERMEDIATE": 0.97, "ADVANCED": 0.93}
 FIRST_REVIEW_RECALL = 0.95  # a new card (seen in its lecture) is recalled this often × m
 RECALL_PROBABILITY_RANGE = (0.0, 0.99)
@@ -350,11 +371,60 @@ class _SessionEffects:
     fatigue_recall_offset: float = 0.0  # the learner's usual recall loss to fatigue
 
 
-def generate_cohort_learner(seed: int, index: int, start: date, weeks: int) -> LearnerData:
+Interventions = Mapping[int | str, int | date]
+"""Objective (id or index) → first day the intervention takes effect (day index or date)."""
+
+
+def lifted(factor: float) -> float:
+    """A struggle penalty ``factor`` once an intervention has lifted it (responsive learners)."""
+    return factor + INTERVENTION_LIFT_SHARE * (1.0 - factor)
+
+
+def generate_cohort_learner(
+    seed: int,
+    index: int,
+    start: date,
+    weeks: int,
+    *,
+    interventions: Interventions | None = None,
+    share_patterns: bool = False,
+) -> LearnerData:
     """Sample learner ``index`` of cohort ``seed`` and generate their data."""
     rng = learner_rng(seed, index)
     traits = sample_traits(seed, index, weeks, rng, len(COURSE_CATALOGUE))
-    return generate_learner(traits, rng, start, weeks)
+    return generate_learner(
+        traits, rng, start, weeks, interventions=interventions, share_patterns=share_patterns
+    )
+
+
+def intervention_days(
+    traits: LearnerTraits, start: date, interventions: Interventions | None
+) -> dict[int, int]:
+    """Objective index → first day of effect, validated; the earliest day wins per objective.
+
+    Keys are objective indices or ids (``<userId>-o<i>``); values day indices from
+    ``start`` (≥ 0) or dates. Raises ``ValueError`` naming the bad entry.
+    """
+    n = len(traits.curriculum.objective_lecture)
+    prefix = f"{traits.user_id}-o"
+    days: dict[int, int] = {}
+    for key, when in (interventions or {}).items():
+        if isinstance(key, str):
+            suffix = key.removeprefix(prefix)
+            if suffix == key or not suffix.isdigit():
+                raise ValueError(
+                    f"intervention objective {key!r} is not an objective of {traits.user_id}"
+                )
+            objective = int(suffix)
+        else:
+            objective = int(key)
+        if not 0 <= objective < n:
+            raise ValueError(f"intervention objective {key!r} is out of range (0–{n - 1})")
+        day = (when - start).days if isinstance(when, date) else int(when)
+        if day < 0:
+            raise ValueError(f"intervention day of {key!r} is before the window start ({day})")
+        days[objective] = min(day, days.get(objective, day))
+    return days
 
 
 def _affinity_factor(affinities: np.ndarray) -> np.ndarray:
@@ -461,17 +531,37 @@ def _half_difference(values: np.ndarray, session: np.ndarray, n_sessions: int) -
 
 
 def generate_learner(
-    traits: LearnerTraits, rng: np.random.Generator, start: date, weeks: int
+    traits: LearnerTraits,
+    rng: np.random.Generator,
+    start: date,
+    weeks: int,
+    *,
+    interventions: Interventions | None = None,
+    share_patterns: bool = False,
 ) -> LearnerData:
-    """Every row of one learner over ``weeks`` weeks from local ``start`` (pure)."""
-    return _Generator(traits, rng, start, weeks).run()
+    """Every row of one learner over ``weeks`` weeks from local ``start`` (pure).
+
+    ``interventions`` (objective id or index → first day of effect) lift the struggle
+    penalties of responsive learners from that day (see the module docstring);
+    ``share_patterns`` sets ``users.shareAnonymizedPatterns``.
+    """
+    return _Generator(
+        traits, rng, start, weeks, interventions=interventions, share_patterns=share_patterns
+    ).run()
 
 
 class _Generator:
     """One learner's simulation; state lives here only while generating."""
 
     def __init__(
-        self, traits: LearnerTraits, rng: np.random.Generator, start: date, weeks: int
+        self,
+        traits: LearnerTraits,
+        rng: np.random.Generator,
+        start: date,
+        weeks: int,
+        *,
+        interventions: Interventions | None = None,
+        share_patterns: bool = False,
     ) -> None:
         self.t = traits
         self.rng = rng
@@ -489,6 +579,18 @@ class _Generator:
         struggle[list(traits.struggle_objectives)] = True
         self.objective_struggle = struggle
         self.card_struggle = struggle[self.card_objective]
+        self.share_patterns = share_patterns
+        self.intervention_days = intervention_days(traits, start, interventions)
+        self.interventions_given = interventions is not None
+        effect_day = np.full(self.n_objectives, NO_INTERVENTION_DAY, dtype=np.int64)
+        if traits.intervention_responsive:
+            for objective, day in self.intervention_days.items():
+                effect_day[objective] = day
+        self.objective_effect_day = effect_day
+        self.card_effect_day = effect_day[self.card_objective]
+        # Only struggle objectives have penalties to lift.
+        self.lifts = bool(np.any(struggle & (effect_day < self.days)))
+        self.session_day = np.zeros(0, dtype=np.int64)
         self.affinity = np.asarray(traits.content_affinities)
         self.affinity_factor = _affinity_factor(self.affinity)
         self.window_start_ms = self.clock.to_utc_ms(start, 0.0)
@@ -683,6 +785,7 @@ class _Generator:
         s_end = s_start + s_dur_ms
         s_primary = np.asarray(plan.primary, dtype=np.int64)
         s_mission = np.asarray(plan.mission, dtype=np.int64)
+        self.session_day = np.asarray(plan.day, dtype=np.int64)
         local_start = self.clock.local_ms(s_start)
         start_hour = (local_start % DAY_MS) / HOUR_MS
         effects = self._effects(plan, start_hour, s_minutes)
@@ -772,15 +875,16 @@ class _Generator:
         """
         t, rng = self.t, self.rng
         n_cards = self.n_cards
-        last = np.full(n_cards, NULL_MS, dtype=np.int64)
-        due = np.full(n_cards, np.iinfo(np.int64).max, dtype=np.int64)
-        seen = np.zeros(n_cards, dtype=bool)
         k, r0 = t.forgetting_rate_k_per_day, t.initial_recall_r0
         complexity_q = np.array(
             [COMPLEXITY_QUALITY_FACTOR[c] for c in t.curriculum.objective_complexity]
         )[self.card_objective]
         card_q = np.where(self.card_struggle, STRUGGLE_QUALITY_FACTOR, 1.0) * complexity_q
         card_m = np.where(self.card_struggle, STRUGGLE_RECALL_FACTOR, 1.0)
+        lifted_q = np.where(self.card_struggle, lifted(STRUGGLE_QUALITY_FACTOR), 1.0) * complexity_q
+        lifted_m = np.where(self.card_struggle, lifted(STRUGGLE_RECALL_FACTOR), 1.0)
+        card_effect_day = self.card_effect_day
+        s_day = self.session_day
         card_latency = np.exp(rng.normal(0.0, CARD_LATENCY_SIGMA, n_cards))
         # The deck grows only while the learner's usual session could keep up with it.
         typical = max(
@@ -789,17 +893,6 @@ class _Generator:
         )
         # Cards are generated objective by objective: objective o owns card_range[o]:card_range[o+1].
         card_range = np.searchsorted(self.card_objective, np.arange(self.n_objectives + 1))
-        recalls = np.zeros(n_cards, dtype=np.int64)
-        lapses = np.zeros(n_cards, dtype=np.int64)
-        never = np.iinfo(np.int64).max
-        out_card: list[np.ndarray] = []
-        out_session: list[np.ndarray] = []
-        out_time: list[np.ndarray] = []
-        out_elapsed: list[np.ndarray] = []
-        out_first: list[np.ndarray] = []
-        out_p: list[np.ndarray] = []
-        out_recalled: list[np.ndarray] = []
-        out_fatigue: list[np.ndarray] = []
         # Random draws for every review slot, up front (a session reviews at most its slots).
         block_start = np.r_[0, np.cumsum(slots)].astype(np.int64)
         total = int(block_start[-1])
@@ -817,104 +910,152 @@ class _Generator:
         lookahead = np.minimum(DUE_LOOKAHEAD_MS, np.rint(DUE_GAP_SHARE * gap_to_next)).astype(
             np.int64
         )
-        for s in range(len(s_start)):
-            t0 = int(s_start[s])
-            n = int(slots[s])
-            # Due before the middle of the gap to the next session (learning cards can come
-            # back in a later session of the same day, as with a scheduler's learning steps).
-            due_idx = np.flatnonzero(seen & (due <= t0 + int(lookahead[s])))
-            # New cards only into spare capacity: cards due soon count against the slots.
-            upcoming = int(np.count_nonzero(seen & (due <= t0 + NEW_CARD_LOOKAHEAD_MS)))
-            if len(due_idx) > n:
-                due_idx = due_idx[np.argsort(due[due_idx], kind="stable")[:n]]
-            if effects.cramming[s]:
-                # Overloaded learners cram new material into every free slot.
-                room = n - len(due_idx)
+
+        def schedule(lift: bool) -> tuple[np.ndarray, ...]:
+            """The session-by-session schedule (no draws); ``lift`` applies the interventions."""
+            last = np.full(n_cards, NULL_MS, dtype=np.int64)
+            due = np.full(n_cards, np.iinfo(np.int64).max, dtype=np.int64)
+            seen = np.zeros(n_cards, dtype=bool)
+            recalls = np.zeros(n_cards, dtype=np.int64)
+            lapses = np.zeros(n_cards, dtype=np.int64)
+            never = np.iinfo(np.int64).max
+            out_card: list[np.ndarray] = []
+            out_session: list[np.ndarray] = []
+            out_time: list[np.ndarray] = []
+            out_elapsed: list[np.ndarray] = []
+            out_first: list[np.ndarray] = []
+            out_p: list[np.ndarray] = []
+            out_recalled: list[np.ndarray] = []
+            out_fatigue: list[np.ndarray] = []
+            for s in range(len(s_start)):
+                t0 = int(s_start[s])
+                n = int(slots[s])
+                # Due before the middle of the gap to the next session (learning cards can come
+                # back in a later session of the same day, as with a scheduler's learning steps).
+                due_idx = np.flatnonzero(seen & (due <= t0 + int(lookahead[s])))
+                # New cards only into spare capacity: cards due soon count against the slots.
+                upcoming = int(np.count_nonzero(seen & (due <= t0 + NEW_CARD_LOOKAHEAD_MS)))
+                if len(due_idx) > n:
+                    due_idx = due_idx[np.argsort(due[due_idx], kind="stable")[:n]]
+                if effects.cramming[s]:
+                    # Overloaded learners cram new material into every free slot.
+                    room = n - len(due_idx)
+                else:
+                    room = min(
+                        n - len(due_idx), typical - upcoming, round(MAX_NEW_CARDS_SHARE * typical)
+                    )
+                objectives = session_objectives[s]
+                new_idx = np.zeros(0, dtype=np.int64)
+                if room > 0 or objectives:
+                    fresh = ~seen & (card_intro_ms <= t0)
+                    forced: list[int] = []
+                    in_mission = np.zeros(n_cards, dtype=bool)
+                    for o in objectives:
+                        lo, hi = card_range[o], card_range[o + 1]
+                        in_mission[lo:hi] = True
+                        first_fresh = np.flatnonzero(fresh[lo:hi])[:MISSION_NEW_CARDS_PER_OBJECTIVE]
+                        forced.extend((first_fresh + lo).tolist())
+                    # A mission's objectives are always started, even over the deck budget.
+                    forced = forced[: max(0, n - len(due_idx))]
+                    fresh[forced] = False
+                    candidates = np.concatenate(
+                        [
+                            np.asarray(forced, dtype=np.int64),
+                            np.flatnonzero(fresh & in_mission),
+                            np.flatnonzero(fresh & ~in_mission),
+                        ]
+                    )
+                    new_idx = candidates[: max(0, room, len(forced))]
+                chosen = np.concatenate([due_idx, new_idx])
+                if len(chosen) == 0:
+                    continue
+                block = slice(int(block_start[s]), int(block_start[s]) + len(chosen))
+                chosen = chosen[np.argsort(u_order[block], kind="stable")]
+                pos = np.sort(u_position[block])
+                at = t0 + np.rint(pos * s_dur_ms[s]).astype(np.int64)
+                first_time = ~seen[chosen]
+                days_since = np.where(first_time, 0.0, (at - last[chosen]) / DAY_MS)
+                elapsed = np.where(first_time, np.nan, days_since)
+                fatigue = _fatigue((at - t0) / 60_000.0, float(effects.span[s]))
+                curve = np.where(
+                    first_time,
+                    FIRST_REVIEW_RECALL * effects.first_recall[s],
+                    r0 * np.exp(-k * days_since),
+                )
+                m_total = (
+                    effects.recall[s]
+                    * (1 + effects.fatigue_recall_offset - FATIGUE_RECALL_SHARE * (1 - fatigue))
+                    * (
+                        np.where(
+                            card_effect_day[chosen] <= s_day[s], lifted_m[chosen], card_m[chosen]
+                        )
+                        if lift
+                        else card_m[chosen]
+                    )
+                )
+                p = np.minimum(
+                    RECALL_PROBABILITY_RANGE[1],
+                    np.maximum(RECALL_PROBABILITY_RANGE[0], curve * m_total),
+                )
+                recalled = u_recall[block] < p
+                out_card.append(chosen)
+                out_session.append(np.full(len(chosen), s, dtype=np.int64))
+                out_time.append(at)
+                out_elapsed.append(elapsed)
+                out_first.append(first_time)
+                out_p.append(p)
+                out_recalled.append(recalled)
+                out_fatigue.append(fatigue)
+                last[chosen] = at
+                recalls[chosen] += recalled & ~first_time
+                lapses[chosen] += ~recalled & ~first_time
+                next_due = at + np.rint(self._next_intervals(target[block]) * DAY_MS).astype(
+                    np.int64
+                )
+                done = (recalls[chosen] >= GRADUATION_RECALLS) | (lapses[chosen] >= LEECH_LAPSES)
+                due[chosen] = np.where(done, never, next_due)
+                seen[chosen] = True
+            if out_card:
+                card = np.concatenate(out_card)
+                session = np.concatenate(out_session)
+                at = np.concatenate(out_time)
+                elapsed = np.concatenate(out_elapsed)
+                first = np.concatenate(out_first)
+                p = np.concatenate(out_p)
+                recalled = np.concatenate(out_recalled)
+                fatigue = np.concatenate(out_fatigue)
             else:
-                room = min(
-                    n - len(due_idx), typical - upcoming, round(MAX_NEW_CARDS_SHARE * typical)
-                )
-            objectives = session_objectives[s]
-            new_idx = np.zeros(0, dtype=np.int64)
-            if room > 0 or objectives:
-                fresh = ~seen & (card_intro_ms <= t0)
-                forced: list[int] = []
-                in_mission = np.zeros(n_cards, dtype=bool)
-                for o in objectives:
-                    lo, hi = card_range[o], card_range[o + 1]
-                    in_mission[lo:hi] = True
-                    first_fresh = np.flatnonzero(fresh[lo:hi])[:MISSION_NEW_CARDS_PER_OBJECTIVE]
-                    forced.extend((first_fresh + lo).tolist())
-                # A mission's objectives are always started, even over the deck budget.
-                forced = forced[: max(0, n - len(due_idx))]
-                fresh[forced] = False
-                candidates = np.concatenate(
-                    [
-                        np.asarray(forced, dtype=np.int64),
-                        np.flatnonzero(fresh & in_mission),
-                        np.flatnonzero(fresh & ~in_mission),
-                    ]
-                )
-                new_idx = candidates[: max(0, room, len(forced))]
-            chosen = np.concatenate([due_idx, new_idx])
-            if len(chosen) == 0:
-                continue
-            block = slice(int(block_start[s]), int(block_start[s]) + len(chosen))
-            chosen = chosen[np.argsort(u_order[block], kind="stable")]
-            pos = np.sort(u_position[block])
-            at = t0 + np.rint(pos * s_dur_ms[s]).astype(np.int64)
-            first_time = ~seen[chosen]
-            days_since = np.where(first_time, 0.0, (at - last[chosen]) / DAY_MS)
-            elapsed = np.where(first_time, np.nan, days_since)
-            fatigue = _fatigue((at - t0) / 60_000.0, float(effects.span[s]))
-            curve = np.where(
-                first_time,
-                FIRST_REVIEW_RECALL * effects.first_recall[s],
-                r0 * np.exp(-k * days_since),
-            )
-            m_total = (
-                effects.recall[s]
-                * (1 + effects.fatigue_recall_offset - FATIGUE_RECALL_SHARE * (1 - fatigue))
-                * card_m[chosen]
-            )
-            p = np.minimum(
-                RECALL_PROBABILITY_RANGE[1],
-                np.maximum(RECALL_PROBABILITY_RANGE[0], curve * m_total),
-            )
-            recalled = u_recall[block] < p
-            out_card.append(chosen)
-            out_session.append(np.full(len(chosen), s, dtype=np.int64))
-            out_time.append(at)
-            out_elapsed.append(elapsed)
-            out_first.append(first_time)
-            out_p.append(p)
-            out_recalled.append(recalled)
-            out_fatigue.append(fatigue)
-            last[chosen] = at
-            recalls[chosen] += recalled & ~first_time
-            lapses[chosen] += ~recalled & ~first_time
-            next_due = at + np.rint(self._next_intervals(target[block]) * DAY_MS).astype(np.int64)
-            done = (recalls[chosen] >= GRADUATION_RECALLS) | (lapses[chosen] >= LEECH_LAPSES)
-            due[chosen] = np.where(done, never, next_due)
-            seen[chosen] = True
-        if out_card:
-            card = np.concatenate(out_card)
-            session = np.concatenate(out_session)
-            at = np.concatenate(out_time)
-            elapsed = np.concatenate(out_elapsed)
-            first = np.concatenate(out_first)
-            p = np.concatenate(out_p)
-            recalled = np.concatenate(out_recalled)
-            fatigue = np.concatenate(out_fatigue)
-        else:
-            card = session = at = np.zeros(0, dtype=np.int64)
-            elapsed = p = fatigue = np.zeros(0)
-            first = recalled = np.zeros(0, dtype=bool)
+                card = session = at = np.zeros(0, dtype=np.int64)
+                elapsed = p = fatigue = np.zeros(0)
+                first = recalled = np.zeros(0, dtype=bool)
+            return card, session, at, elapsed, first, p, recalled, fatigue
+
+        card, session, at, elapsed, first, p, recalled, fatigue = schedule(self.lifts)
         n = len(card)
-        q_total = effects.quality[session] * fatigue * card_q[card]
+        # Per-review draws: as many as the run without interventions makes (so that every
+        # later draw, and every review before the first intervention day, is unchanged);
+        # reviews beyond that count draw from a side stream.
+        n_draw = len(schedule(False)[0]) if self.lifts else n
+        u = rng.random(n_draw)
+        latency_noise = rng.normal(0.0, LATENCY_SIGMA, n_draw)
+        read_draw = rng.integers(*ANSWER_READ_RANGE_MS, n_draw)
+        if n > n_draw:
+            side = np.random.default_rng(
+                np.random.SeedSequence([t.seed, t.index, INTERVENTION_DRAW_STREAM])
+            )
+            extra = n - n_draw
+            u = np.concatenate([u, side.random(extra)])
+            latency_noise = np.concatenate([latency_noise, side.normal(0.0, LATENCY_SIGMA, extra)])
+            read_draw = np.concatenate([read_draw, side.integers(*ANSWER_READ_RANGE_MS, extra)])
+        u, latency_noise, read_draw = u[:n], latency_noise[:n], read_draw[:n]
+        review_q = (
+            np.where(card_effect_day[card] <= s_day[session], lifted_q[card], card_q[card])
+            if self.lifts
+            else card_q[card]
+        )
+        q_total = effects.quality[session] * fatigue * review_q
         p_hard = np.clip(HARD_BASE + HARD_SLOPE * (1 - q_total), 0.0, 0.9)
         p_easy = EASY_BASE * q_total**2
-        u = rng.random(n)
         rating = np.where(
             ~recalled, 1, np.where(u < p_hard, 2, np.where(u > 1 - p_easy, 4, 3))
         ).astype(np.int64)
@@ -929,11 +1070,11 @@ class _Generator:
             * slow
             * fatigue_latency
             * rating_latency
-            * np.exp(rng.normal(0.0, LATENCY_SIGMA, n))
+            * np.exp(latency_noise)
         )
         latency_ms = np.minimum(np.rint(latency), MAX_LATENCY_MS).astype(np.int64)
         # Reading the answer slows down with the session's latency factor too.
-        read_ms = np.rint(rng.integers(*ANSWER_READ_RANGE_MS, n) * slow).astype(np.int64)
+        read_ms = np.rint(read_draw * slow).astype(np.int64)
         time_spent = latency_ms + read_ms
         replay = replay_cards(n_cards, card, at, rating)
         objective = self.card_objective[card]
@@ -1016,6 +1157,13 @@ class _Generator:
         own_factor = np.sqrt(self.affinity_factor[own_type])
         fatigue = _fatigue((at - s_start[session]) / 60_000.0, effects.span[session])
         struggle = np.where(self.objective_struggle[objective], STRUGGLE_VALIDATION_FACTOR, 1.0)
+        if self.lifts:
+            effective = self.objective_effect_day[objective] <= self.session_day[session]
+            struggle = np.where(
+                self.objective_struggle[objective] & effective,
+                lifted(STRUGGLE_VALIDATION_FACTOR),
+                struggle,
+            )
         factor = effects.quality_no_affinity[session] * self.affinity_factor[prim] * own_factor
         factor = factor * fatigue
         mean = VALIDATION_BASE_SCORE * (1 - VALIDATION_EFFECT_SHARE * (1 - factor)) * struggle
@@ -1153,6 +1301,13 @@ class _Generator:
             cum = per * np.arange(1, len(objectives) + 1)
             budget = s_minutes[s] * efficiency[s]
             chance = np.where(self.objective_struggle[objectives], STRUGGLE_COMPLETION_FACTOR, 1.0)
+            if self.lifts:
+                effective = self.objective_effect_day[objectives] <= self.session_day[s]
+                chance = np.where(
+                    self.objective_struggle[objectives] & effective,
+                    lifted(STRUGGLE_COMPLETION_FACTOR),
+                    chance,
+                )
             done = (cum <= budget) & (u_done[s, : len(objectives)] < chance)
             mission_done[m] = done.tolist()
             planned_count[s] = len(objectives)
@@ -1655,7 +1810,7 @@ class _Generator:
                 Column("defaultMissionMinutes", Kind.INT, [planned_minutes]),
                 Column("behavioralAnalysisEnabled", Kind.BOOL, [True]),
                 Column("learningStyleProfilingEnabled", Kind.BOOL, [True]),
-                Column("shareAnonymizedPatterns", Kind.BOOL, [False]),
+                Column("shareAnonymizedPatterns", Kind.BOOL, [self.share_patterns]),
                 Column("timezone", Kind.TEXT, [t.timezone]),
             ),
         )
@@ -1753,6 +1908,12 @@ class _Generator:
         truth["seed"] = t.seed
         truth["window"] = {"startDate": self.start.isoformat(), "weeks": self.days // 7}
         truth["sessionHiddenLoad"] = hidden_load.tolist()
+        if self.interventions_given:
+            truth["interventions"] = {
+                objective_ids[o]: (self.start + timedelta(days=d)).isoformat()
+                for o, d in sorted(self.intervention_days.items())
+            }
+            truth["interventionLiftShare"] = INTERVENTION_LIFT_SHARE
         truth_table = Table(
             "simulation_truth",
             (

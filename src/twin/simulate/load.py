@@ -21,7 +21,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -34,9 +34,19 @@ import sqlalchemy as sa
 from twin.db.base import metadata
 from twin.db.engine import Database
 from twin.errors import Conflict, ValidationFailed
-from twin.simulate.generate import DEFAULT_START, TABLE_ORDER, generate_cohort_learner
+from twin.simulate.generate import (
+    COURSE_CATALOGUE,
+    DEFAULT_START,
+    TABLE_ORDER,
+    Interventions,
+    generate_cohort_learner,
+    intervention_days,
+)
 from twin.simulate.rows import copy_statement, copy_text
-from twin.simulate.traits import user_id
+from twin.simulate.traits import learner_rng, sample_traits, user_id
+
+CohortInterventions = Mapping[str | int, Interventions]
+"""Per learner (user id or learner index): objective id or index → first day of effect."""
 
 DEFAULT_BATCH_LEARNERS = 100
 MAX_SEED = 2**31 - 1  # simulation_truth.seed is a PostgreSQL integer
@@ -110,13 +120,33 @@ class EncodedBatch:
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def encode_batch(seed: int, start: date, weeks: int, first: int, count: int) -> EncodedBatch:
-    """Generate learners ``first … first + count − 1`` and encode them as COPY text (pure)."""
+def encode_batch(
+    seed: int,
+    start: date,
+    weeks: int,
+    first: int,
+    count: int,
+    interventions: Mapping[int, Interventions] | None = None,
+    share_patterns: bool = False,
+) -> EncodedBatch:
+    """Generate learners ``first … first + count − 1`` and encode them as COPY text (pure).
+
+    ``interventions`` maps learner index → that learner's interventions (see
+    :func:`twin.simulate.generate.generate_learner`); ``share_patterns`` sets every
+    learner's ``shareAnonymizedPatterns``.
+    """
     parts: dict[str, list[str]] = {name: [] for name in TABLE_ORDER}
     rows = dict.fromkeys(TABLE_ORDER, 0)
     columns: dict[str, tuple[str, ...]] = {}
     for index in range(first, first + count):
-        data = generate_cohort_learner(seed, index, start, weeks)
+        data = generate_cohort_learner(
+            seed,
+            index,
+            start,
+            weeks,
+            interventions=(interventions or {}).get(index),
+            share_patterns=share_patterns,
+        )
         for name in TABLE_ORDER:
             table = data.tables[name]
             columns.setdefault(name, table.column_names)
@@ -178,6 +208,37 @@ def delete_seed(db: Database, seed: int) -> int:
             users = metadata.tables["users"]
             conn.execute(sa.delete(users).where(users.c.id.in_(chunk)))
     return len(ids)
+
+
+def _learner_interventions(
+    seed: int, learners: int, weeks: int, start: date, interventions: CohortInterventions | None
+) -> dict[int, Interventions]:
+    """Interventions by learner index, validated (unknown learners or objectives are refused)."""
+    if not interventions:
+        return {}
+    by_index: dict[int, Interventions] = {}
+    problems: list[dict[str, Any]] = []
+    ids = {user_id(seed, i): i for i in range(learners)}
+    for key, plan in interventions.items():
+        index = ids.get(key) if isinstance(key, str) else key
+        if index is None or not 0 <= index < learners:
+            problems.append(
+                {"field": "interventions", "reason": f"{key!r} is not a learner of this cohort"}
+            )
+            continue
+        rng = learner_rng(seed, index)
+        traits = sample_traits(seed, index, weeks, rng, len(COURSE_CATALOGUE))
+        try:
+            intervention_days(traits, start, plan)
+        except ValueError as exc:
+            problems.append({"field": "interventions", "reason": str(exc)})
+            continue
+        by_index[index] = dict(plan)
+    if problems:
+        raise ValidationFailed(
+            "invalid interventions: " + "; ".join(p["reason"] for p in problems), details=problems
+        )
+    return by_index
 
 
 MAX_DEFAULT_PARALLELISM = 4
@@ -254,13 +315,27 @@ def _batches(learners: int, batch_learners: int) -> list[tuple[int, int]]:
 
 
 def _encoded_batches(
-    seed: int, start: date, weeks: int, learners: int, batch_learners: int, workers: int
+    seed: int,
+    start: date,
+    weeks: int,
+    learners: int,
+    batch_learners: int,
+    workers: int,
+    interventions: Mapping[int, Interventions] | None = None,
+    share_patterns: bool = False,
 ) -> Iterator[EncodedBatch]:
     """Encoded batches in order; generated ahead in ``workers`` processes (0 = inline)."""
     plan = _batches(learners, batch_learners)
+
+    def options(first: int, count: int) -> dict[str, Any]:
+        batch = {
+            i: plan_ for i, plan_ in (interventions or {}).items() if first <= i < first + count
+        }
+        return {"interventions": batch or None, "share_patterns": share_patterns}
+
     if workers <= 0:
         for first, count in plan:
-            yield encode_batch(seed, start, weeks, first, count)
+            yield encode_batch(seed, start, weeks, first, count, **options(first, count))
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -268,14 +343,16 @@ def _encoded_batches(
         todo = iter(plan)
         limit = workers * IN_FLIGHT_BATCHES_PER_WORKER
         for first, count in todo:
-            pending.append(pool.submit(encode_batch, seed, start, weeks, first, count))
+            pending.append(
+                pool.submit(encode_batch, seed, start, weeks, first, count, **options(first, count))
+            )
             if len(pending) >= limit:
                 break
         while pending:
             batch = pending.pop(0).result()
             nxt = next(todo, None)
             if nxt is not None:
-                pending.append(pool.submit(encode_batch, seed, start, weeks, *nxt))
+                pending.append(pool.submit(encode_batch, seed, start, weeks, *nxt, **options(*nxt)))
             yield batch
 
 
@@ -348,10 +425,20 @@ def load_cohort(
     workers: int | None = None,
     connections: int | None = None,
     check_foreign_keys: bool = False,
+    share_patterns: bool = False,
+    interventions: CohortInterventions | None = None,
 ) -> SimulationSummary:
-    """Generate ``learners`` simulated learners over ``weeks`` weeks and COPY them in."""
+    """Generate ``learners`` simulated learners over ``weeks`` weeks and COPY them in.
+
+    ``share_patterns`` sets ``users.shareAnonymizedPatterns`` of every learner (default
+    False: no cross-learner use). ``interventions`` maps a learner (user id or index) to
+    ``{objective id or index: first day of effect}`` (see
+    :func:`twin.simulate.generate.generate_learner`); bad entries raise
+    ``ValidationFailed`` before anything is written.
+    """
     _validate(learners, weeks, seed, batch_learners)
     start = start or DEFAULT_START
+    by_index = _learner_interventions(seed, learners, weeks, start, interventions)
     workers = _default_workers() if workers is None else workers
     connections = _default_connections() if connections is None else max(1, connections)
     began = time.perf_counter()
@@ -367,7 +454,16 @@ def load_cohort(
             )
         replaced = delete_seed(db, seed)
     rows = dict.fromkeys(TABLE_ORDER, 0)
-    batches = _encoded_batches(seed, start, weeks, learners, batch_learners, workers)
+    batches = _encoded_batches(
+        seed,
+        start,
+        weeks,
+        learners,
+        batch_learners,
+        workers,
+        interventions=by_index,
+        share_patterns=share_patterns,
+    )
     with _progress_bar(learners) if progress else nullcontext(None) as tracker:
         _load_batches(
             db,
