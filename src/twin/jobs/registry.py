@@ -27,6 +27,11 @@ from twin.jobs.housekeeping import housekeeping
 from twin.jobs.patterns import JOB_CRON as PATTERNS_CRON
 from twin.jobs.patterns import JOB_NAME as PATTERNS_JOB
 from twin.jobs.patterns import weekly_pattern_analysis
+from twin.jobs.struggle import JOB_CRON as STRUGGLE_CRON
+from twin.jobs.struggle import JOB_NAME as STRUGGLE_JOB
+from twin.jobs.struggle import RETRAIN_CRON as STRUGGLE_RETRAIN_CRON
+from twin.jobs.struggle import RETRAIN_JOB_NAME as STRUGGLE_RETRAIN_JOB
+from twin.jobs.struggle import struggle_daily, struggle_weekly_retraining
 
 # minute hour day-of-month month day-of-week second (croniter's order: seconds last)
 CRON_FIELDS = 6
@@ -93,6 +98,22 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         task=cognitive_health,
         description="burnout risk daily and stress patterns weekly at 04:00 local time "
         "(twin.jobs.cognitive)",
+    ),
+    PeriodicJob(
+        name=STRUGGLE_JOB,
+        # Hourly on the hour: learners at 05:xx local time (outcomes, then the day's predictions).
+        cron=STRUGGLE_CRON,
+        task=struggle_daily,
+        description="struggle outcomes and predictions daily at 05:00 local time "
+        "(twin.jobs.struggle)",
+    ),
+    PeriodicJob(
+        name=STRUGGLE_RETRAIN_JOB,
+        # Mondays 03:00 UTC.
+        cron=STRUGGLE_RETRAIN_CRON,
+        task=struggle_weekly_retraining,
+        description="retrain the struggle model; deploy only when it beats the current one "
+        "(twin.jobs.struggle)",
     ),
 )
 

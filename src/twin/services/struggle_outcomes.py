@@ -1,0 +1,830 @@
+"""Outcomes of struggle predictions, learner feedback, measured performance (ENGINE.md 5.2).
+
+Everything here works on what was actually recorded; the pure rules live in
+:mod:`twin.analysis.struggle.outcomes` and :mod:`twin.analysis.struggle.metrics`.
+
+**Which study counts (automatic outcome, :func:`capture_outcomes`).** Days are the
+learner's *local* calendar days (``users.timezone``). For a PENDING prediction of
+objective O made at ``predictedAt`` (and with no learner feedback), its *study day* is
+the first local day D on which, after ``predictedAt`` and before ``now``, the learner
+
+* reviewed cards of O at least :data:`MIN_REVIEWS_FOR_OUTCOME` (3) times, or
+* answered at least one validation prompt on O,
+
+and D must be over (its local end ≤ ``now``), so an outcome never changes as more of
+the same day's reviews arrive: the daily job at 05:00 local records yesterday's study.
+The observations are the items of D after ``predictedAt``: review accuracy = share of
+the reviews rated other than AGAIN (recalled; used only with ≥ 3 reviews), the AGAIN
+count, the mean validation score. The rule is :func:`automatic_outcome` (accuracy <
+0.65, or ≥ 3 AGAIN, or validation < 0.6).
+
+One outcome per objective-study-day: if several PENDING predictions of O share the
+same study day D, only the latest of them (the one in force when the learner studied)
+records the outcome; the older ones become DISMISSED (superseded) without an outcome.
+The prediction service updates an objective's open prediction in place at each run
+(``predictedAt`` = the run), so the daily job captures *before* it generates; study
+between local midnight and the 05:00 run falls on a day not over yet and, once the
+run moves ``predictedAt`` past it, is not used (a known, small loss). A prediction whose objective is
+not studied within :data:`NEVER_STUDIED_DISMISS_DAYS` (30) days becomes DISMISSED too.
+DISMISSED predictions have no ``actualOutcome`` and are left out of every metric and of
+training.
+
+**Status** (:func:`prediction_status`): p ≥ 0.5 & struggled → CONFIRMED; p ≥ 0.5 & not
+→ FALSE_POSITIVE; p < 0.5 & struggled → MISSED; p < 0.5 & not → RESOLVED (the enum has
+no true-negative value; RESOLVED closes a correct "no struggle").
+
+**Learner feedback** (:func:`record_feedback`) adds a ``prediction_feedback`` row and
+sets ``actualOutcome`` and the status from the learner's answer, whatever the automatic
+rule said before; the automatic capture only ever touches PENDING predictions without
+feedback, so it never overrides the learner. A later feedback replaces an earlier one.
+
+**performance_metrics** are maintained by the daily job (not at ingestion, which stays
+as cheap as it is): :func:`refresh_performance_metrics` recomputes, per objective and
+local day, from the reviews of the last :data:`METRICS_LOOKBACK_DAYS` local days (the
+whole history on a learner's first run), and upserts by (userId, learningObjectiveId,
+date). ``date`` is the local calendar day at 00:00 (no zone); ``retentionScore`` is the
+share of reviews recalled (rating ≠ AGAIN), ``correctReviews`` those recalled,
+``incorrectReviews`` the AGAINs, ``studyTimeMs`` the reviews' time spent.
+
+**Model performance** (:func:`model_performance`) uses only predictions with a recorded
+outcome (CONFIRMED, FALSE_POSITIVE, MISSED, RESOLVED): below 10 it is an
+insufficient-data answer. **Struggle reduction** (:func:`struggle_reduction`) compares
+the share of objective-study-days (same qualifying rule, whole local days, computed
+from raw reviews and validations, predicted or not) that were struggles in the 6 weeks
+before the learner's first prediction with the latest week / 30 days / everything since.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from twin.analysis.struggle.common import InsufficientData, rounded
+from twin.analysis.struggle.metrics import (
+    BASELINE_WEEKS,
+    MIN_OUTCOMES_FOR_METRICS,
+    OutcomeRecord,
+    PerformanceReport,
+    StruggleReduction,
+    performance_report,
+    weekly_trend,
+)
+from twin.analysis.struggle.metrics import struggle_reduction as reduction_of
+from twin.analysis.struggle.outcomes import (
+    PREDICTION_THRESHOLD,
+    STRUGGLE_AGAIN_AT_LEAST,
+    automatic_outcome,
+    prediction_status,
+)
+from twin.analysis.struggle.rules import RULE_MODEL_VERSION
+from twin.db.base import new_id
+from twin.db.enums import FeedbackType, PredictionStatus
+from twin.db.models import PerformanceMetric, PredictionFeedback, StrugglePrediction, User
+from twin.errors import NotFound, ValidationFailed
+from twin.services.patterns import analysis_user, require_analysis_enabled
+from twin.services.struggle_models import RECORDED_STATUSES, active_registry_row
+
+MIN_REVIEWS_FOR_OUTCOME = STRUGGLE_AGAIN_AT_LEAST
+"""Reviews of an objective's cards on one local day that make it a study day (3)."""
+
+MIN_VALIDATIONS_FOR_OUTCOME = 1
+"""Validation answers on an objective on one local day that make it a study day."""
+
+NEVER_STUDIED_DISMISS_DAYS = 30
+"""A prediction whose objective is not studied this many days after it becomes DISMISSED."""
+
+METRICS_LOOKBACK_DAYS = 7
+"""performance_metrics: local days recomputed by each daily run (late-synced reviews)."""
+
+PERIOD_DAYS: dict[str, int | None] = {"week": 7, "month": 30, "all": None}
+"""Current window of the struggle reduction: the last 7 / 30 complete local days, or all."""
+
+MAX_FEEDBACK_COMMENT_CHARS = 2000
+"""Longest accepted feedback comment."""
+
+HELPFULNESS_RANGE = (1, 5)
+"""Accepted helpfulness ratings (inclusive)."""
+
+REASON_STUDIED = "studied"
+REASON_SUPERSEDED = "superseded"
+REASON_NEVER_STUDIED = "never_studied"
+
+Period = Literal["week", "month", "all"]
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _naive_utc(ts: datetime) -> datetime:
+    """Storage form of a timestamp: naive UTC."""
+    return ts if ts.tzinfo is None else ts.astimezone(UTC).replace(tzinfo=None)
+
+
+def _zone(name: str) -> ZoneInfo:
+    """The learner's zone (UTC when the stored name is not a valid IANA zone)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _local_date(ts: datetime, zone: ZoneInfo) -> date:
+    """Local calendar date of a naive-UTC instant."""
+    return ts.replace(tzinfo=UTC).astimezone(zone).date()
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """Naive-UTC instant at which local ``day`` starts."""
+    return _naive_utc(datetime.combine(day, time(0), tzinfo=zone))
+
+
+@dataclass(frozen=True)
+class DayObservation:
+    """What the learner did on one objective on one local day (after a prediction)."""
+
+    reviews: int = 0
+    again: int = 0
+    validation_scores: tuple[float, ...] = ()
+
+    @property
+    def qualifies(self) -> bool:
+        """Enough study to judge: ≥ 3 reviews or ≥ 1 validation answer."""
+        return (
+            self.reviews >= MIN_REVIEWS_FOR_OUTCOME
+            or len(self.validation_scores) >= MIN_VALIDATIONS_FOR_OUTCOME
+        )
+
+    @property
+    def accuracy(self) -> float | None:
+        """Share of reviews recalled (rating ≠ AGAIN); None below 3 reviews."""
+        if self.reviews < MIN_REVIEWS_FOR_OUTCOME:
+            return None
+        return (self.reviews - self.again) / self.reviews
+
+    @property
+    def validation(self) -> float | None:
+        """Mean validation score (0–1), None without answers."""
+        if not self.validation_scores:
+            return None
+        return sum(self.validation_scores) / len(self.validation_scores)
+
+    def struggled(self) -> bool | None:
+        """The automatic outcome of ENGINE.md 5.2 for this day."""
+        return automatic_outcome(
+            self.accuracy, self.again if self.reviews > 0 else None, self.validation
+        )
+
+
+# --- outcome capture -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CapturedOutcome:
+    """What the capture did to one prediction."""
+
+    prediction_id: str
+    objective_id: str
+    status: PredictionStatus
+    reason: str
+    """``studied`` (outcome recorded), ``superseded`` or ``never_studied`` (DISMISSED)."""
+    struggled: bool | None = None
+    study_date: date | None = None
+    observation: DayObservation | None = None
+
+
+_STUDY_ITEMS_SQL = sa.text(
+    """
+    SELECT c."objectiveId" AS oid, r."reviewedAt" AS at,
+           (r.rating = 'AGAIN') AS again, NULL::float8 AS score
+    FROM reviews r JOIN cards c ON c.id = r."cardId"
+    WHERE r."userId" = :uid AND c."objectiveId" = ANY(:oids)
+      AND r."reviewedAt" > :since AND r."reviewedAt" < :now
+    UNION ALL
+    SELECT v."objectiveId", v."respondedAt", NULL, v.score
+    FROM validation_responses v
+    WHERE v."userId" = :uid AND v."objectiveId" = ANY(:oids)
+      AND v."respondedAt" > :since AND v."respondedAt" < :now
+    ORDER BY at
+    """
+)
+
+
+def _first_study_day(
+    items: Sequence[tuple[datetime, bool | None, float | None]],
+    after: datetime,
+    zone: ZoneInfo,
+    now: datetime,
+) -> tuple[date, DayObservation] | None:
+    """The first complete local day after ``after`` that qualifies, with its observation."""
+    days: dict[date, list[tuple[bool | None, float | None]]] = {}
+    for at, again, score in items:
+        if at > after:
+            days.setdefault(_local_date(at, zone), []).append((again, score))
+    for day in sorted(days):
+        entries = days[day]
+        obs = DayObservation(
+            reviews=sum(1 for again, score in entries if score is None),
+            again=sum(1 for again, score in entries if score is None and again),
+            validation_scores=tuple(score for _a, score in entries if score is not None),
+        )
+        if obs.qualifies:
+            if _local_midnight(day + timedelta(days=1), zone) > now:
+                return None  # the study day is not over yet: wait for it
+            return day, obs
+    return None
+
+
+def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[CapturedOutcome]:
+    """Record automatic outcomes of the learner's PENDING predictions (see the module docstring).
+
+    Predictions with learner feedback are never touched. Writes in the caller's
+    transaction; returns what was done to each prediction it changed.
+    """
+    now = _naive_utc(now)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no learner with id {user_id!r}")
+    zone = _zone(user.timezone)
+    pending = session.execute(
+        sa.select(
+            StrugglePrediction.id,
+            StrugglePrediction.learningObjectiveId,
+            StrugglePrediction.predictedAt,
+            StrugglePrediction.predictedStruggleProbability,
+        )
+        .where(
+            StrugglePrediction.userId == user_id,
+            StrugglePrediction.predictionStatus == PredictionStatus.PENDING,
+            StrugglePrediction.predictedAt < now,
+            ~sa.exists().where(PredictionFeedback.predictionId == StrugglePrediction.id),
+        )
+        .order_by(StrugglePrediction.predictedAt, StrugglePrediction.id)
+    ).all()
+    if not pending:
+        return []
+    oids = sorted({p.learningObjectiveId for p in pending})
+    since = min(p.predictedAt for p in pending)
+    items: dict[str, list[tuple[datetime, bool | None, float | None]]] = defaultdict(list)
+    for row in session.execute(
+        _STUDY_ITEMS_SQL, {"uid": user_id, "oids": oids, "since": since, "now": now}
+    ):
+        items[row.oid].append((row.at, row.again, row.score))
+
+    # (objective, study day) → the predictions it resolves, latest predictedAt last.
+    groups: dict[tuple[str, date], list[Any]] = defaultdict(list)
+    observations: dict[str, DayObservation] = {}
+    results: list[CapturedOutcome] = []
+    dismiss_before = now - timedelta(days=NEVER_STUDIED_DISMISS_DAYS)
+    for p in pending:
+        found = _first_study_day(items.get(p.learningObjectiveId, ()), p.predictedAt, zone, now)
+        if found is None:
+            if p.predictedAt <= dismiss_before:
+                results.append(
+                    CapturedOutcome(
+                        p.id,
+                        p.learningObjectiveId,
+                        PredictionStatus.DISMISSED,
+                        REASON_NEVER_STUDIED,
+                    )
+                )
+            continue
+        day, obs = found
+        groups[(p.learningObjectiveId, day)].append(p)
+        observations[p.id] = obs
+
+    for (oid, day), preds in groups.items():
+        *older, winner = preds
+        for p in older:
+            results.append(
+                CapturedOutcome(p.id, oid, PredictionStatus.DISMISSED, REASON_SUPERSEDED)
+            )
+        obs = observations[winner.id]
+        struggled = obs.struggled()
+        status = PredictionStatus(
+            prediction_status(winner.predictedStruggleProbability, struggled).value
+        )
+        results.append(CapturedOutcome(winner.id, oid, status, REASON_STUDIED, struggled, day, obs))
+
+    if results:
+        session.execute(
+            sa.update(StrugglePrediction),
+            [
+                {
+                    "id": r.prediction_id,
+                    "predictionStatus": r.status,
+                    "actualOutcome": r.struggled,
+                    "actualOutcomeRecordedAt": now if r.reason == REASON_STUDIED else None,
+                }
+                for r in results
+            ],
+        )
+    return results
+
+
+# --- learner feedback ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedbackResult:
+    """The stored feedback and the prediction's new state."""
+
+    feedback_id: str
+    prediction_id: str
+    feedback_type: FeedbackType
+    actual_struggle: bool
+    helpfulness: int | None
+    comments: str | None
+    submitted_at: datetime
+    probability: float
+    previous_status: PredictionStatus
+    status: PredictionStatus
+    previous_outcome: bool | None
+
+
+def _check_feedback(helpfulness: int | None, comments: str | None) -> None:
+    """ValidationFailed naming each bad field (the API validates the same first)."""
+    details = []
+    low, high = HELPFULNESS_RANGE
+    if helpfulness is not None and not low <= helpfulness <= high:
+        details.append({"index": None, "field": "helpfulness", "reason": f"must be {low}-{high}"})
+    if comments is not None and len(comments) > MAX_FEEDBACK_COMMENT_CHARS:
+        details.append(
+            {
+                "index": None,
+                "field": "comments",
+                "reason": f"at most {MAX_FEEDBACK_COMMENT_CHARS} characters",
+            }
+        )
+    if details:
+        reasons = ", ".join(f"{d['field']}: {d['reason']}" for d in details)
+        raise ValidationFailed(f"invalid feedback: {reasons}", details=details)
+
+
+_FEEDBACK_READ_SQL = sa.text(
+    """
+    WITH prev AS (
+      SELECT id, "predictionStatus" AS status, "actualOutcome" AS outcome,
+             "predictedStruggleProbability" AS p
+      FROM struggle_predictions WHERE id = :pid AND "userId" = :uid
+      FOR UPDATE
+    )
+    SELECT u."behavioralAnalysisEnabled" AS enabled, prev.id, prev.status, prev.outcome, prev.p
+    FROM users u LEFT JOIN prev ON true
+    WHERE u.id = :uid
+    """
+)
+
+_FEEDBACK_WRITE_SQL = sa.text(
+    """
+    WITH upd AS (
+      UPDATE struggle_predictions
+      SET "actualOutcome" = :actual, "actualOutcomeRecordedAt" = :now,
+          "predictionStatus" = CAST(:status AS "PredictionStatus")
+      WHERE id = :pid
+    )
+    INSERT INTO prediction_feedback
+      (id, "predictionId", "userId", "feedbackType", "actualStruggle", helpfulness, comments,
+       "submittedAt")
+    VALUES (:fid, :pid, :uid, CAST(:kind AS "FeedbackType"), :actual, :helpfulness, :comments,
+            :now)
+    """
+)
+
+
+def record_feedback(
+    session: Session,
+    user_id: str,
+    prediction_id: str,
+    *,
+    actual_struggle: bool,
+    feedback_type: FeedbackType | str | None = None,
+    helpfulness: int | None = None,
+    comments: str | None = None,
+    now: datetime,
+) -> FeedbackResult:
+    """Store the learner's feedback; their answer becomes the outcome and sets the status.
+
+    404 when the learner is unknown, or the prediction is unknown or another learner's;
+    403 when the learner switched behavioural analysis off. Without a ``feedback_type``:
+    HELPFUL when the prediction was right (p ≥ 0.5 ⇔ struggled), INACCURATE when wrong.
+    Two statements (read and lock; update and insert), so it stays well under 20 ms.
+    """
+    _check_feedback(helpfulness, comments)
+    try:
+        kind = None if feedback_type is None else FeedbackType(feedback_type)
+    except ValueError:
+        raise ValidationFailed(
+            f"invalid feedback: feedbackType {feedback_type!r} is not one of "
+            f"{', '.join(FeedbackType)}",
+            details=[{"index": None, "field": "feedbackType", "reason": "unknown value"}],
+        ) from None
+    now = _naive_utc(now)
+    row = session.execute(_FEEDBACK_READ_SQL, {"pid": prediction_id, "uid": user_id}).first()
+    if row is None:
+        raise NotFound(f"no learner with id {user_id!r}; create it with PUT /v1/users/{user_id}")
+    if not row.enabled:
+        require_analysis_enabled(User(id=user_id, behavioralAnalysisEnabled=False))
+    if row.id is None:
+        raise NotFound(f"no prediction {prediction_id!r} for learner {user_id!r}")
+    p = float(row.p)
+    if kind is None:
+        right = (p >= PREDICTION_THRESHOLD) == actual_struggle
+        kind = FeedbackType.HELPFUL if right else FeedbackType.INACCURATE
+    status = PredictionStatus(prediction_status(p, actual_struggle).value)
+    feedback_id = new_id()
+    session.execute(
+        _FEEDBACK_WRITE_SQL,
+        {
+            "pid": prediction_id,
+            "uid": user_id,
+            "fid": feedback_id,
+            "actual": actual_struggle,
+            "now": now,
+            "status": status.value,
+            "kind": kind.value,
+            "helpfulness": helpfulness,
+            "comments": comments,
+        },
+    )
+    return FeedbackResult(
+        feedback_id=feedback_id,
+        prediction_id=prediction_id,
+        feedback_type=kind,
+        actual_struggle=actual_struggle,
+        helpfulness=helpfulness,
+        comments=comments,
+        submitted_at=now,
+        probability=p,
+        previous_status=PredictionStatus(row.status),
+        status=status,
+        previous_outcome=row.outcome,
+    )
+
+
+# --- performance_metrics ---------------------------------------------------------------------
+
+
+_METRICS_SQL = sa.text(
+    """
+    SELECT c."objectiveId" AS oid,
+           ((r."reviewedAt" AT TIME ZONE 'UTC') AT TIME ZONE :tz)::date AS day,
+           count(*) AS n,
+           count(*) FILTER (WHERE r.rating <> 'AGAIN') AS correct,
+           count(*) FILTER (WHERE r.rating = 'AGAIN') AS incorrect,
+           coalesce(sum(r."timeSpentMs"), 0) AS spent
+    FROM reviews r JOIN cards c ON c.id = r."cardId"
+    WHERE r."userId" = :uid AND c."objectiveId" IS NOT NULL
+      AND r."reviewedAt" >= :since AND r."reviewedAt" < :now
+    GROUP BY 1, 2
+    """
+)
+
+
+def refresh_performance_metrics(
+    session: Session, user_id: str, now: datetime, *, full: bool | None = None
+) -> int:
+    """Upsert performance_metrics per (objective, local day) from reviews; returns rows written.
+
+    Recomputes the last :data:`METRICS_LOOKBACK_DAYS` local days (today so far included),
+    or the whole history when ``full`` is true or, with ``full=None``, when the learner
+    has no performance_metrics yet.
+    """
+    now = _naive_utc(now)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no learner with id {user_id!r}")
+    zone = _zone(user.timezone)
+    if full is None:
+        full = (
+            session.scalar(
+                sa.select(PerformanceMetric.id).where(PerformanceMetric.userId == user_id).limit(1)
+            )
+            is None
+        )
+    since = (
+        datetime(1970, 1, 1)
+        if full
+        else _local_midnight(_local_date(now, zone) - timedelta(days=METRICS_LOOKBACK_DAYS), zone)
+    )
+    rows = session.execute(
+        _METRICS_SQL, {"uid": user_id, "tz": zone.key, "since": since, "now": now}
+    ).all()
+    if not rows:
+        return 0
+    values = [
+        {
+            "id": new_id(),
+            "userId": user_id,
+            "learningObjectiveId": r.oid,
+            "date": datetime.combine(r.day, time(0)),
+            "retentionScore": rounded(r.correct / r.n),
+            "studyTimeMs": int(r.spent),
+            "reviewCount": int(r.n),
+            "correctReviews": int(r.correct),
+            "incorrectReviews": int(r.incorrect),
+            "createdAt": now,
+        }
+        for r in rows
+    ]
+    stmt = pg_insert(PerformanceMetric)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["userId", "learningObjectiveId", "date"],
+            set_={
+                k: stmt.excluded[k]
+                for k in (
+                    "retentionScore",
+                    "studyTimeMs",
+                    "reviewCount",
+                    "correctReviews",
+                    "incorrectReviews",
+                )
+            },
+        ),
+        values,
+    )
+    return len(values)
+
+
+# --- model performance -----------------------------------------------------------------------
+
+
+def _report_json(report: PerformanceReport | InsufficientData) -> dict[str, Any]:
+    """JSON form of a performance report (or of its insufficient-data answer)."""
+    if isinstance(report, InsufficientData):
+        return {"status": "insufficient_data", "insufficient": report.to_json()}
+
+    def r(x: float | None) -> float | None:
+        return None if x is None else rounded(x)
+
+    cm = report.confusion
+    return {
+        "status": "ok",
+        "n": report.n,
+        "struggled": report.n_struggled,
+        "accuracy": r(report.accuracy),
+        "precision": r(report.precision),
+        "recall": r(report.recall),
+        "f1": r(report.f1),
+        "auc": r(report.auc),
+        "brier": r(report.brier),
+        "ece": r(report.ece),
+        "calibration": [
+            {
+                "lower": b.lower,
+                "upper": b.upper,
+                "count": b.count,
+                "meanPredicted": r(b.mean_predicted),
+                "observedRate": r(b.observed_rate),
+            }
+            for b in report.calibration
+        ],
+        "confusionMatrix": {
+            "truePositive": cm.true_positive,
+            "falsePositive": cm.false_positive,
+            "trueNegative": cm.true_negative,
+            "falseNegative": cm.false_negative,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class ModelPerformance:
+    """Metrics of a learner's predictions from recorded outcomes, and the active model."""
+
+    user_id: str
+    outcomes: int
+    overall: PerformanceReport | InsufficientData
+    by_model_version: dict[str, PerformanceReport | InsufficientData]
+    weekly: list[tuple[date, PerformanceReport | InsufficientData]]
+    active_model: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready answer (camelCase)."""
+        body: dict[str, Any] = {
+            "userId": self.user_id,
+            "outcomes": self.outcomes,
+            "minOutcomes": MIN_OUTCOMES_FOR_METRICS,
+            "activeModel": self.active_model,
+        }
+        if isinstance(self.overall, InsufficientData):
+            body["status"] = "insufficient_data"
+            body["insufficient"] = self.overall.to_json()
+            return body
+        body["status"] = "ok"
+        body["overall"] = _report_json(self.overall)
+        body["byModelVersion"] = {v: _report_json(r) for v, r in self.by_model_version.items()}
+        body["weeklyTrend"] = [
+            {"weekStart": d.isoformat(), **_report_json(r)} for d, r in self.weekly
+        ]
+        return body
+
+
+def _active_model_summary(session: Session) -> dict[str, Any]:
+    """The registry's active model (global) and its held-out metrics."""
+    row = active_registry_row(session)
+    if row is None:
+        return {"version": RULE_MODEL_VERSION, "kind": "rules", "heldOutMetrics": None}
+    return {
+        "version": row.version,
+        "kind": row.kind,
+        "activatedAt": None if row.activatedAt is None else row.activatedAt.isoformat() + "Z",
+        "outcomeCount": row.outcomeCount,
+        "learnerCount": row.learnerCount,
+        "heldOutMetrics": dict(row.metrics),
+    }
+
+
+def model_performance(session: Session, user_id: str) -> ModelPerformance:
+    """Accuracy, precision, recall, F1, AUC, Brier, calibration, confusion, weekly trend.
+
+    Only predictions with a recorded outcome count (never a claim without outcomes);
+    below :data:`MIN_OUTCOMES_FOR_METRICS` the answer is ``{"outcomes": {have, need}}``.
+    Weeks are the learner's local ISO weeks of ``actualOutcomeRecordedAt``.
+    """
+    user = analysis_user(session, user_id)
+    zone = _zone(user.timezone)
+    rows = session.execute(
+        sa.select(
+            StrugglePrediction.predictedStruggleProbability,
+            StrugglePrediction.actualOutcome,
+            StrugglePrediction.actualOutcomeRecordedAt,
+            StrugglePrediction.featureVector["modelVersion"].astext,
+        )
+        .where(
+            StrugglePrediction.userId == user_id,
+            StrugglePrediction.predictionStatus.in_(RECORDED_STATUSES),
+            StrugglePrediction.actualOutcome.is_not(None),
+        )
+        .order_by(StrugglePrediction.actualOutcomeRecordedAt)
+    ).all()
+    probs = [float(r[0]) for r in rows]
+    ys = [bool(r[1]) for r in rows]
+    overall = performance_report(probs, ys)
+    by_version: dict[str, PerformanceReport | InsufficientData] = {}
+    weekly: list[tuple[date, PerformanceReport | InsufficientData]] = []
+    if not isinstance(overall, InsufficientData):
+        versions: dict[str, list[int]] = defaultdict(list)
+        for i, r in enumerate(rows):
+            versions[r[3] or "unknown"].append(i)
+        by_version = {
+            v: performance_report([probs[i] for i in idx], [ys[i] for i in idx])
+            for v, idx in sorted(versions.items())
+        }
+        records = [
+            OutcomeRecord(
+                probability=probs[i],
+                struggled=ys[i],
+                recorded_at=(r[2] or datetime(1970, 1, 1)).replace(tzinfo=UTC).astimezone(zone),
+            )
+            for i, r in enumerate(rows)
+        ]
+        weekly = [(w.week_start, w.report) for w in weekly_trend(records)]
+    return ModelPerformance(
+        user_id=user_id,
+        outcomes=len(rows),
+        overall=overall,
+        by_model_version=by_version,
+        weekly=weekly,
+        active_model=_active_model_summary(session),
+    )
+
+
+# --- struggle reduction ----------------------------------------------------------------------
+
+
+_STUDY_DAYS_SQL = sa.text(
+    """
+    WITH items AS (
+      SELECT c."objectiveId" AS oid,
+             ((r."reviewedAt" AT TIME ZONE 'UTC') AT TIME ZONE :tz)::date AS day,
+             1 AS n, (r.rating = 'AGAIN')::int AS again, NULL::float8 AS score
+      FROM reviews r JOIN cards c ON c.id = r."cardId"
+      WHERE r."userId" = :uid AND c."objectiveId" IS NOT NULL
+        AND r."reviewedAt" >= :since AND r."reviewedAt" < :until
+      UNION ALL
+      SELECT v."objectiveId",
+             ((v."respondedAt" AT TIME ZONE 'UTC') AT TIME ZONE :tz)::date, 0, 0, v.score
+      FROM validation_responses v
+      WHERE v."userId" = :uid AND v."objectiveId" IS NOT NULL
+        AND v."respondedAt" >= :since AND v."respondedAt" < :until
+    )
+    SELECT oid, day, sum(n)::int AS reviews, sum(again)::int AS again,
+           array_remove(array_agg(score), NULL) AS scores
+    FROM items GROUP BY oid, day
+    """
+)
+
+
+def objective_study_days(
+    session: Session, user_id: str, zone: ZoneInfo, first_day: date, end_day: date
+) -> list[tuple[date, bool]]:
+    """(local day, struggled) of every objective-study-day in [first_day, end_day)."""
+    rows = session.execute(
+        _STUDY_DAYS_SQL,
+        {
+            "uid": user_id,
+            "tz": zone.key,
+            "since": _local_midnight(first_day, zone),
+            "until": _local_midnight(end_day, zone),
+        },
+    ).all()
+    out = []
+    for r in rows:
+        obs = DayObservation(
+            reviews=r.reviews, again=r.again, validation_scores=tuple(r.scores or ())
+        )
+        struggled = obs.struggled()
+        if obs.qualifies and struggled is not None:
+            out.append((r.day, struggled))
+    return out
+
+
+@dataclass(frozen=True)
+class ReductionReport:
+    """Struggle reduction of one learner over one period, with its windows."""
+
+    user_id: str
+    period: str
+    predictions_enabled_at: datetime | None
+    baseline: tuple[date, date] | None
+    current: tuple[date, date] | None
+    result: StruggleReduction | InsufficientData
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready answer: windows as [start, end) local dates."""
+
+        def window(w: tuple[date, date] | None) -> dict[str, str] | None:
+            return None if w is None else {"start": w[0].isoformat(), "end": w[1].isoformat()}
+
+        body: dict[str, Any] = {
+            "userId": self.user_id,
+            "period": self.period,
+            "predictionsEnabledAt": None
+            if self.predictions_enabled_at is None
+            else self.predictions_enabled_at.isoformat() + "Z",
+            "baselineWindow": window(self.baseline),
+            "currentWindow": window(self.current),
+        }
+        if isinstance(self.result, InsufficientData):
+            body["status"] = "insufficient_data"
+            body["insufficient"] = self.result.to_json()
+            return body
+        r = self.result
+        body.update(
+            status="ok",
+            baselineRate=rounded(r.baseline_rate),
+            currentRate=rounded(r.current_rate),
+            reduction=rounded(r.reduction),
+            baselineStudyDays=r.baseline_n,
+            currentStudyDays=r.current_n,
+            meetsTarget=r.meets_target,
+        )
+        return body
+
+
+def struggle_reduction(
+    session: Session, user_id: str, period: Period | str, *, now: datetime
+) -> ReductionReport:
+    """(baseline rate − current rate) / baseline rate of struggles per objective-study-day.
+
+    Baseline: the 6 weeks (local days) before the day of the learner's first prediction.
+    Current: the last 7 (``week``) or 30 (``month``) complete local days, or every
+    complete day since the first prediction (``all``); never before the first prediction.
+    """
+    if period not in PERIOD_DAYS:
+        raise ValidationFailed(
+            f"invalid period {period!r}: expected one of {', '.join(PERIOD_DAYS)}",
+            details=[{"index": None, "field": "period", "reason": "week, month or all"}],
+        )
+    user = analysis_user(session, user_id)
+    zone = _zone(user.timezone)
+    now = _naive_utc(now)
+    first = session.scalar(
+        sa.select(sa.func.min(StrugglePrediction.predictedAt)).where(
+            StrugglePrediction.userId == user_id
+        )
+    )
+    if first is None:
+        return ReductionReport(
+            user_id, period, None, None, None, InsufficientData("predictions", 0, 1)
+        )
+    enabled_day = _local_date(first, zone)
+    today = _local_date(now, zone)
+    baseline = (enabled_day - timedelta(weeks=BASELINE_WEEKS), enabled_day)
+    days = PERIOD_DAYS[period]
+    current_start = enabled_day if days is None else max(enabled_day, today - timedelta(days=days))
+    current = (current_start, today)
+    studied = objective_study_days(session, user_id, zone, baseline[0], today)
+    base = [s for d, s in studied if baseline[0] <= d < baseline[1]]
+    cur = [s for d, s in studied if current[0] <= d < current[1]]
+    result = reduction_of(sum(base), len(base), sum(cur), len(cur))
+    return ReductionReport(user_id, period, first, baseline, current, result)
