@@ -347,6 +347,8 @@ def run_server(host: str, port: int, with_worker: bool, banner: object = None) -
 DEMO_LEARNERS = 50
 DEMO_WEEKS = 8
 DEMO_SEED = 42
+DEMO_PREDICTION_WEEKS = 4  # weekly predictions before today's, so outcomes exist
+DEMO_PREDICTION_LEARNERS_SHOWN = 3
 REAL_LEARNER_ID = "revlog-learner"
 
 
@@ -391,9 +393,11 @@ def demo(
         demo_data(db, learners=learners, weeks=weeks)
         console.rule("[bold]3. the twins")
         demo_twins(db)
+        console.rule("[bold]4. struggle predictions")
+        demo_predictions(db)
         console.print(f"set-up finished in {time.perf_counter() - started:.1f} s")
     if serve_api:
-        console.rule("[bold]3. API")
+        console.rule("[bold]5. API")
         run_server(
             host="127.0.0.1", port=port, with_worker=True, banner=lambda db: demo_banner(db, port)
         )
@@ -412,7 +416,11 @@ def demo_data(db: Database, *, learners: int, weeks: int) -> None:
     if have:
         console.print(f"simulated cohort (seed {DEMO_SEED}): {have} learners already loaded")
     else:
-        summary = load_cohort(db, learners=learners, weeks=weeks, seed=DEMO_SEED, progress=True)
+        # The demo cohort shares anonymized patterns, so the engine may train its struggle
+        # model across these learners (real learners decide this themselves; default off).
+        summary = load_cohort(
+            db, learners=learners, weeks=weeks, seed=DEMO_SEED, progress=True, share_patterns=True
+        )
         console.print(
             f"simulated {learners} learners × {weeks} weeks (seed {DEMO_SEED}): "
             f"{summary.rows.get('behavioral_events', 0):,} events, {summary.total_rows:,} rows "
@@ -488,6 +496,71 @@ def demo_twins(db: Database) -> None:
     featured = REAL_LEARNER_ID if REAL_LEARNER_ID in outcomes else next(iter(outcomes), None)
     if featured is not None:
         show_twin(db, featured, outcomes[featured])
+
+
+def demo_predictions(db: Database) -> None:
+    """Run the struggle loop over the cohort's last weeks, train, and show current predictions.
+
+    Each simulated learner is predicted weekly over the last :data:`DEMO_PREDICTION_WEEKS`
+    weeks of their data (outcomes captured from what they studied afterwards, exactly as the
+    daily job does), the engine trains its model on the recorded outcomes (deployed only if
+    it beats the rule baseline on held-out learners), and today's predictions are shown with
+    their reasons for a few learners.
+    """
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from twin.model_command import comparison_table
+    from twin.services import struggle as struggle_service
+    from twin.services import struggle_models, struggle_outcomes
+    from twin.struggle_command import predictions_table
+
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                'SELECT s."userId", max(s."startedAt") FROM study_sessions s '
+                'JOIN simulation_truth t ON t."userId" = s."userId" GROUP BY 1 ORDER BY 1'
+            )
+        ).all()
+    if not rows:
+        console.print("no simulated learners: skipped")
+        return
+    started = time.perf_counter()
+    for user_id, last in rows:
+        for weeks_back in range(DEMO_PREDICTION_WEEKS, 0, -1):
+            cut = last - timedelta(weeks=weeks_back)
+            with db.session() as session:
+                struggle_outcomes.capture_outcomes(session, user_id, cut)
+                struggle_service.generate_predictions(session, user_id, cut)
+        with db.session() as session:
+            struggle_outcomes.capture_outcomes(session, user_id, last + timedelta(hours=1))
+    latest = max(last for _u, last in rows) + timedelta(hours=1)
+    with db.session() as session:
+        report = struggle_models.train(session, latest)
+    console.print(
+        f"{len(rows)} learners predicted weekly over {DEMO_PREDICTION_WEEKS} weeks, outcomes "
+        f"captured, in {time.perf_counter() - started:.1f} s",
+        soft_wrap=True,
+    )
+    if report.candidate is not None:
+        console.print(comparison_table(report))
+    console.print(f"model training: {report.status} — {report.decision}", soft_wrap=True)
+    results = []
+    for user_id, last in rows:
+        with db.session() as session:
+            results.append(
+                struggle_service.generate_predictions(session, user_id, last + timedelta(hours=1))
+            )
+    at_risk = [r for r in results if r.at_risk > 0]
+    console.print(
+        f"today's predictions: {sum(len(r.predictions) for r in results)} objectives of "
+        f"{len(results)} learners, {sum(r.at_risk for r in results)} at risk (p > 0.5) for "
+        f"{len(at_risk)} learners",
+        soft_wrap=True,
+    )
+    for result in at_risk[:DEMO_PREDICTION_LEARNERS_SHOWN]:
+        console.print(predictions_table(result, limit=4, at_risk_only=True))
 
 
 def demo_banner(db: Database, port: int) -> None:
