@@ -130,6 +130,69 @@ def test_overlapping_ticks_analyse_each_learner_once(cohort_db: Database) -> Non
     assert [o[0] for o in occurrences] == [1]
 
 
+def test_a_large_tick_analyses_in_processes_each_learner_once(cohort_db: Database) -> None:
+    _zones(cohort_db, {L0: "Asia/Tokyo", L1: "Asia/Tokyo", L2: "Asia/Tokyo"})
+    # Threshold 1: these three learners go to two spawned analysis processes.
+    report = job.run_tick(cohort_db, TICK, processes=2, process_min_learners=1)
+    assert report.selected == 3 and report.analyzed == [L0, L1, L2] and not report.failed
+    stamps = rows(cohort_db, 'SELECT "lastAnalyzedAt" FROM user_learning_profiles')
+    assert [s[0] for s in stamps] == [naive(TICK)] * 3
+    processed = {
+        u: rows(
+            cohort_db,
+            'SELECT "patternType"::text, confidence, "patternData" FROM behavioral_patterns '
+            'WHERE "userId" = :u ORDER BY 1, "patternData"->>\'key\'',
+            u=u,
+        )
+        for u in (L0, L1, L2)
+    }
+    assert all(processed.values())
+    # A retried tick selects nobody; handed the same learners anyway (a tick that
+    # selected them before the first committed), the processes re-check and skip them.
+    assert job.run_tick(cohort_db, TICK, processes=2, process_min_learners=1).selected == 0
+    again = job.analyze_learners(cohort_db, [L0, L1, L2], TICK, processes=2, process_min_learners=1)
+    assert [(u, status) for u, status, _ in again] == [(u, ps.STATUS_SKIPPED) for u in (L0, L1, L2)]
+    assert all("already analysed" in (reason or "") for _, _, reason in again)
+    occurrences = rows(cohort_db, 'SELECT DISTINCT "occurrenceCount" FROM behavioral_patterns')
+    assert [o[0] for o in occurrences] == [1]
+    # The same tick on threads writes the same patterns: processes change nothing else.
+    execute(cohort_db, "DELETE FROM behavioral_insights")
+    execute(cohort_db, "DELETE FROM behavioral_patterns")
+    execute(cohort_db, "DELETE FROM user_learning_profiles")
+    threaded = job.run_tick(cohort_db, TICK, processes=0)
+    assert threaded.analyzed == [L0, L1, L2]
+    for u, expected in processed.items():
+        assert (
+            rows(
+                cohort_db,
+                'SELECT "patternType"::text, confidence, "patternData" FROM behavioral_patterns '
+                'WHERE "userId" = :u ORDER BY 1, "patternData"->>\'key\'',
+                u=u,
+            )
+            == expected
+        )
+
+
+def test_small_tick_stays_on_threads(cohort_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    _zones(cohort_db, {L0: "Asia/Tokyo", L1: "Asia/Tokyo"})
+
+    def no_processes(*_args: object) -> list[job.LearnerResult]:
+        raise AssertionError("a tick below the threshold must not start processes")
+
+    monkeypatch.setattr(job, "_analyze_in_processes", no_processes)
+    assert job.PROCESS_MIN_LEARNERS > 2
+    assert job.run_tick(cohort_db, TICK).analyzed == [L0, L1]
+
+
+def test_a_pool_that_cannot_start_falls_back_to_threads(
+    cohort_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _zones(cohort_db, {L0: "Asia/Tokyo", L1: "Asia/Tokyo", L2: "Asia/Tokyo"})
+    monkeypatch.setattr(job, "PROCESS_START_METHOD", "no-such-start-method")
+    report = job.run_tick(cohort_db, TICK, processes=2, process_min_learners=1)
+    assert report.analyzed == [L0, L1, L2] and not report.failed
+
+
 def test_the_task_builds_its_database_from_the_job_app(cohort_db: Database) -> None:
     _zones(cohort_db, {L0: "Asia/Tokyo"})
     app = create_job_app(cohort_db.url)

@@ -46,8 +46,9 @@ One analysis of one learner (:func:`analyze_user`), in the caller's transaction:
 5. **Write**: the pattern lifecycle (:func:`~twin.analysis.patterns.lifecycle.plan_lifecycle`
    on the stored patterns; ``key`` and ``consecutiveMisses`` live in ``patternData``);
    ≤ 5 new insights (:func:`~twin.analysis.patterns.insights.generate_insights`, skipping
-   keys of unacknowledged insights, derived from their linked patterns) with their
-   ``insight_patterns``; the ``user_learning_profiles`` row (upsert, ``lastAnalyzedAt``,
+   the keys of unacknowledged insights: :func:`open_insight_keys`) with their
+   ``insight_patterns`` and their key in ``insight_keys`` (so the key outlives the
+   pattern, which the lifecycle may delete while the insight is still open); the ``user_learning_profiles`` row (upsert, ``lastAnalyzedAt``,
    ``dataQualityScore``). With style profiling off no content preference or
    learning-style profile is stored, and stored content-preference patterns are deleted.
 
@@ -94,6 +95,7 @@ from twin.db.enums import BehavioralPatternType, InsightType
 from twin.db.models import (
     BehavioralInsight,
     BehavioralPattern,
+    InsightKey,
     InsightPattern,
     User,
     UserLearningProfile,
@@ -741,8 +743,23 @@ def _pattern_data(pattern: DetectedPattern, misses: int) -> dict[str, Any]:
     return {**pattern.data, PATTERN_DATA_KEY: pattern.key, PATTERN_DATA_MISSES: misses}
 
 
-def open_insight_keys(session: Session, user_id: str) -> set[str]:
-    """Keys of the learner's unacknowledged insights, one per linked pattern (type, key)."""
+def stored_insight_keys(session: Session, user_id: str) -> set[str]:
+    """Keys stored in ``insight_keys`` for the learner's unacknowledged insights."""
+    return set(
+        session.scalars(
+            sa.select(InsightKey.key)
+            .join(BehavioralInsight, BehavioralInsight.id == InsightKey.insightId)
+            .where(
+                InsightKey.userId == user_id,
+                BehavioralInsight.userId == user_id,
+                BehavioralInsight.acknowledgedAt.is_(None),
+            )
+        )
+    )
+
+
+def linked_insight_keys(session: Session, user_id: str) -> set[str]:
+    """Keys derived from the patterns still linked to unacknowledged insights (type, key)."""
     rows = session.execute(
         sa.select(
             BehavioralInsight.insightType,
@@ -759,6 +776,17 @@ def open_insight_keys(session: Session, user_id: str) -> set[str]:
         if isinstance(key, str):
             keys.add(f"{insight_type.value}:{pattern_type.value}:{key}")
     return keys
+
+
+def open_insight_keys(session: Session, user_id: str) -> set[str]:
+    """Keys no new insight may take: those of the learner's unacknowledged insights.
+
+    The stored key of each insight (``insight_keys``, written with it since migration
+    0008) survives the deletion of the pattern it came from; the keys derived from the
+    patterns still linked cover insights written before 0008 (no stored key) and keep
+    blocking an insight about a secondary linked pattern, as before 0008.
+    """
+    return stored_insight_keys(session, user_id) | linked_insight_keys(session, user_id)
 
 
 def _write_analysis(
@@ -844,6 +872,11 @@ def _write_analysis(
                 actionableRecommendation=insight.actionable_recommendation,
                 confidence=round(insight.confidence, 6),
                 createdAt=stamp,
+            )
+        )
+        session.add(
+            InsightKey(
+                id=new_id(), insightId=insight_id, userId=user.id, key=insight.key, createdAt=stamp
             )
         )
         linked = {ids[p] for p in insight.patterns if p in ids}
@@ -1044,12 +1077,14 @@ __all__ = [
     "delete_patterns",
     "insight_patterns",
     "learning_profile",
+    "linked_insight_keys",
     "list_patterns",
     "load_learner_data",
     "open_insight_keys",
     "open_insights",
     "pattern_key",
     "require_analysis_enabled",
+    "stored_insight_keys",
     "study_time_heatmap",
     "try_lock_learner",
 ]
