@@ -197,6 +197,15 @@ SEVERITY_RANK = {None: 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
 
 _IDS = sa.bindparam("ids", type_=pg.ARRAY(sa.Text()))
 
+_OBJECTIVE_INFO_SQL = (
+    "SELECT o.id, o.objective, o.complexity::text AS complexity, "
+    'o."masteryLevel"::text AS mastery, l.id AS lecture_id, l."topicTags" AS tags, '
+    'c.id AS course_id, c.name AS course_name, l."uploadedAt" AS uploaded_at '
+    'FROM learning_objectives o JOIN lectures l ON l.id = o."lectureId" '
+    'JOIN courses c ON c.id = l."courseId"'
+)
+"""Objectives with their lecture and course; callers append the WHERE clause."""
+
 
 # =======================================================================================
 # The learner
@@ -300,6 +309,26 @@ class ObjectiveInfo:
     uploaded_at: datetime
 
 
+def _objective_rows(
+    session: Session, query: sa.TextClause, params: dict[str, Any]
+) -> dict[str, ObjectiveInfo]:
+    """``{id: ObjectiveInfo}`` for the rows of ``query`` (built on ``_OBJECTIVE_INFO_SQL``)."""
+    return {
+        r.id: ObjectiveInfo(
+            id=r.id,
+            text=r.objective,
+            complexity=r.complexity,
+            mastery_level=r.mastery,
+            lecture_id=r.lecture_id,
+            topic_tags=tuple(r.tags or ()),
+            course_id=r.course_id,
+            course_name=r.course_name,
+            uploaded_at=r.uploaded_at,
+        )
+        for r in session.execute(query, params)
+    }
+
+
 @dataclass
 class _CardFacts:
     """One card's reviews as of ``now`` and ``now − 7 d``."""
@@ -368,29 +397,9 @@ def _json_ids(entries: Any) -> list[str]:
 def _load(session: Session, learner: Learner, now: datetime, horizon: timedelta) -> _LearnerData:
     """Load the learner's objectives, cards, reviews, validations, missions, exams, outcomes, load."""
     u = learner.user_id
-    objectives = {
-        r.id: ObjectiveInfo(
-            id=r.id,
-            text=r.objective,
-            complexity=r.complexity,
-            mastery_level=r.mastery,
-            lecture_id=r.lecture_id,
-            topic_tags=tuple(r.tags or ()),
-            course_id=r.course_id,
-            course_name=r.course_name,
-            uploaded_at=r.uploaded_at,
-        )
-        for r in session.execute(
-            sa.text(
-                "SELECT o.id, o.objective, o.complexity::text AS complexity, "
-                'o."masteryLevel"::text AS mastery, l.id AS lecture_id, l."topicTags" AS tags, '
-                'c.id AS course_id, c.name AS course_name, l."uploadedAt" AS uploaded_at '
-                'FROM learning_objectives o JOIN lectures l ON l.id = o."lectureId" '
-                'JOIN courses c ON c.id = l."courseId" WHERE l."userId" = :u'
-            ),
-            {"u": u},
-        )
-    }
+    objectives = _objective_rows(
+        session, sa.text(f'{_OBJECTIVE_INFO_SQL} WHERE l."userId" = :u'), {"u": u}
+    )
     past = now - DECLINE_WINDOW
     since30 = now - LAPSE_WINDOW
     cards = [
@@ -1261,29 +1270,11 @@ class PredictionList:
 def _objective_infos(session: Session, objective_ids: Sequence[str]) -> dict[str, ObjectiveInfo]:
     if not objective_ids:
         return {}
-    return {
-        r.id: ObjectiveInfo(
-            id=r.id,
-            text=r.objective,
-            complexity=r.complexity,
-            mastery_level=r.mastery,
-            lecture_id=r.lecture_id,
-            topic_tags=tuple(r.tags or ()),
-            course_id=r.course_id,
-            course_name=r.course_name,
-            uploaded_at=r.uploaded_at,
-        )
-        for r in session.execute(
-            sa.text(
-                "SELECT o.id, o.objective, o.complexity::text AS complexity, "
-                'o."masteryLevel"::text AS mastery, l.id AS lecture_id, l."topicTags" AS tags, '
-                'c.id AS course_id, c.name AS course_name, l."uploadedAt" AS uploaded_at '
-                'FROM learning_objectives o JOIN lectures l ON l.id = o."lectureId" '
-                'JOIN courses c ON c.id = l."courseId" WHERE o.id = ANY(:ids)'
-            ).bindparams(_IDS),
-            {"ids": list(objective_ids)},
-        )
-    }
+    return _objective_rows(
+        session,
+        sa.text(f"{_OBJECTIVE_INFO_SQL} WHERE o.id = ANY(:ids)").bindparams(_IDS),
+        {"ids": list(objective_ids)},
+    )
 
 
 def _views(session: Session, rows: Sequence[StrugglePrediction]) -> list[PredictionView]:
