@@ -31,12 +31,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
-import shutil
 import statistics
-import tempfile
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -51,10 +47,9 @@ from rich.table import Table
 from scipy import stats
 from sqlalchemy.orm import Session
 
+from benchmarks.ingest_support import machine, scratch_database
 from twin.analysis.cognitive.load import SessionLoadInput, compute_cognitive_load
-from twin.config import Settings
-from twin.db import migrate
-from twin.db.engine import Database, open_database
+from twin.db.engine import Database
 from twin.jobs.cognitive import run_cognitive_tick
 from twin.services import auth
 from twin.services import cognitive as service
@@ -76,23 +71,6 @@ BURNOUT_SAMPLES = 200
 CHRONIC_DAY_LOAD = 60.0
 MIN_CONSOLE_WIDTH = 120  # characters: the table is wide
 console = Console(width=max(MIN_CONSOLE_WIDTH, Console().width))
-
-
-def machine() -> dict[str, Any]:
-    """Where the figures were measured."""
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-    }
-
-
-def server_version(db: Database) -> str:
-    """The PostgreSQL server version."""
-    with db.engine.connect() as conn:
-        return str(conn.execute(sa.text("SHOW server_version")).scalar_one())
 
 
 def truths(db: Database, seed: int) -> dict[str, dict[str, Any]]:
@@ -485,11 +463,7 @@ def report_table(result: dict[str, Any]) -> Table:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Build the database, run the engine over the cohort, measure."""
-    url = args.database_url or os.environ.get("TWIN_DATABASE_URL") or None
-    data_dir = Path(tempfile.mkdtemp(prefix="twin-cogbench-")) if url is None else None
-    db = open_database(Settings(database_url=url, data_dir=data_dir or Path(".")))
-    try:
-        migrate.upgrade(db.engine, "head")
+    with scratch_database(args.database_url, keep=args.keep) as (db, where):
         console.print(
             f"[bold]simulating[/] {args.learners} learners × {args.weeks} weeks (seed {args.seed})"
         )
@@ -504,7 +478,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result = {
             "benchmark": "cognitive_quality",
             "measuredAt": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {**machine(), "postgres": server_version(db), "embedded": url is None},
+            "machine": machine(db, where),
             "parameters": {
                 "learners": args.learners,
                 "weeks": args.weeks,
@@ -532,10 +506,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "liveHook": live_hook_speed(db, learners),
             },
         }
-    finally:
-        db.close()
-        if data_dir is not None and not args.keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
     return result
 
 

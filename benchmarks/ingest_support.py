@@ -1,4 +1,4 @@
-"""Shared pieces of the ingestion benchmarks: a fresh database, the machine, JSON results."""
+"""Shared pieces of the benchmarks: a fresh or scratch database, the machine, JSON results."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,9 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from twin.config import Settings
 from twin.db import migrate
 from twin.db.embedded import EmbeddedPostgres
-from twin.db.engine import Database, create_db_engine, normalize_url
+from twin.db.engine import Database, create_db_engine, normalize_url, open_database
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SHARED_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -57,6 +59,27 @@ def fresh_database() -> Iterator[tuple[Database, str]]:
             yield database, "embedded PostgreSQL (temporary directory)"
         finally:
             database.close()
+
+
+@contextmanager
+def scratch_database(
+    database_url: str | None, *, keep: bool = False, prefix: str = "twin-bench-"
+) -> Iterator[tuple[Database, str]]:
+    """A migrated database for a quality/speed benchmark, and a description of where it runs.
+
+    ``database_url`` (or ``TWIN_DATABASE_URL``) is used as it is; otherwise an embedded
+    server in a new temporary directory, removed afterwards unless ``keep``.
+    """
+    url = database_url or os.environ.get("TWIN_DATABASE_URL") or None
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix)) if url is None else None
+    db = open_database(Settings(database_url=url, data_dir=data_dir or Path(".")))
+    try:
+        migrate.upgrade(db.engine, "head")
+        yield db, (f"embedded PostgreSQL in {data_dir}" if url is None else "TWIN_DATABASE_URL")
+    finally:
+        db.close()
+        if data_dir is not None and not keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _cpu_model() -> str:

@@ -25,11 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
-import shutil
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -42,10 +38,9 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from twin.config import Settings
-from twin.db import migrate
+from benchmarks.ingest_support import machine, scratch_database
 from twin.db.base import utcnow
-from twin.db.engine import Database, open_database
+from twin.db.engine import Database
 from twin.db.enums import PredictionStatus
 from twin.db.models import StrugglePrediction
 from twin.jobs.struggle import run_daily_tick
@@ -62,18 +57,6 @@ TICK_HOUR_UTC = 20  # the tick's time of day (any hour: every learner is run)
 DAYS_BEFORE_END = 14  # the first tick, before the end of the simulated window
 MIN_CONSOLE_WIDTH = 110
 console = Console(width=max(MIN_CONSOLE_WIDTH, Console().width))
-
-
-def machine(db: Database) -> dict[str, Any]:
-    """Where the figures were measured."""
-    with db.engine.connect() as conn:
-        server = str(conn.execute(sa.text("SHOW server_version")).scalar_one())
-    return {
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "postgres": server,
-    }
 
 
 def learner_ids(db: Database) -> list[str]:
@@ -228,11 +211,7 @@ def report_table(result: dict[str, Any]) -> Table:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Build the database, run the job, measure."""
-    url = args.database_url or os.environ.get("TWIN_DATABASE_URL") or None
-    data_dir = Path(tempfile.mkdtemp(prefix="twin-strugglebench-")) if url is None else None
-    db = open_database(Settings(database_url=url, data_dir=data_dir or Path(".")))
-    try:
-        migrate.upgrade(db.engine, "head")
+    with scratch_database(args.database_url, keep=args.keep) as (db, where):
         console.print(f"[bold]simulating[/] {args.learners} learners × {args.weeks} weeks")
         summary = load_cohort(db, args.learners, args.weeks, args.seed, progress=True, replace=True)
         learners = learner_ids(db)
@@ -246,7 +225,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             f"--learners {args.learners} --weeks {args.weeks} --seed {args.seed} "
             f"--days {args.days} --threads {args.threads}",
             "measuredAt": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {**machine(db), "embedded": url is None},
+            "machine": machine(db, where),
             "parameters": {
                 "learners": len(learners),
                 "weeks": args.weeks,
@@ -257,10 +236,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "dailyJob": days,
             "feedback": feedback_speed(db, args.seed),
         }
-    finally:
-        db.close()
-        if data_dir is not None and not args.keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
     return result
 
 

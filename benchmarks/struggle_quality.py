@@ -49,11 +49,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import platform
-import shutil
 import statistics
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -69,6 +65,7 @@ from rich.console import Console
 from rich.table import Table
 from scipy.stats import rankdata
 
+from benchmarks.ingest_support import machine, scratch_database
 from twin.analysis.struggle.common import InsufficientData
 from twin.analysis.struggle.features import FEATURE_NAMES, FeatureVector
 from twin.analysis.struggle.metrics import (
@@ -80,9 +77,7 @@ from twin.analysis.struggle.metrics import (
 )
 from twin.analysis.struggle.model import TrainedModel, predict_proba, train_model
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION, rule_predict
-from twin.config import Settings
-from twin.db import migrate
-from twin.db.engine import Database, open_database
+from twin.db.engine import Database
 from twin.errors import Conflict
 from twin.services import struggle, struggle_models, struggle_outcomes
 from twin.simulate.generate import DEFAULT_START, INTERVENTION_LIFT_SHARE
@@ -114,19 +109,6 @@ console = Console(width=max(MIN_CONSOLE_WIDTH, Console().width))
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def machine(db: Database) -> dict[str, Any]:
-    """Where the figures were measured."""
-    with db.engine.connect() as conn:
-        server = str(conn.execute(sa.text("SHOW server_version")).scalar_one())
-    return {
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "postgres": server,
-        "database": "embedded" if db.embedded is not None else "TWIN_DATABASE_URL",
-    }
 
 
 def local_midnight(day: date, timezone: str) -> datetime:
@@ -702,12 +684,8 @@ def report_table(result: dict[str, Any]) -> Table:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Build the database, run the engine over both cohorts, measure."""
     began = time.perf_counter()
-    url = args.database_url or os.environ.get("TWIN_DATABASE_URL") or None
-    data_dir = Path(tempfile.mkdtemp(prefix="twin-strugglebench-")) if url is None else None
-    db = open_database(Settings(database_url=url, data_dir=data_dir or Path(".")))
     start = DEFAULT_START
-    try:
-        migrate.upgrade(db.engine, "head")
+    with scratch_database(args.database_url, keep=args.keep) as (db, where):
         console.print(
             f"[bold]quality cohort[/]: {args.learners} learners × {args.weeks} weeks "
             f"(seed {args.seed}, sharing on)"
@@ -739,7 +717,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result = {
             "benchmark": "struggle_quality",
             "measuredAt": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": machine(db),
+            "machine": machine(db, where),
             "path": "services",
             "parameters": {
                 "learners": args.learners,
@@ -774,10 +752,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "totalSeconds": time.perf_counter() - began,
             },
         }
-    finally:
-        db.close()
-        if data_dir is not None and not args.keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
     return result
 
 

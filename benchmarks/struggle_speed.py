@@ -21,10 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import shutil
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,10 +31,9 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from twin.config import Settings
-from twin.db import migrate
+from benchmarks.ingest_support import machine, scratch_database
 from twin.db.base import new_id, utcnow
-from twin.db.engine import Database, open_database
+from twin.db.engine import Database
 from twin.services import auth, struggle
 from twin.simulate.load import load_cohort
 from twin.simulate.traits import user_id
@@ -53,19 +48,6 @@ WARMUP_RUNS = 5
 MIN_RUNS = 30
 MIN_CONSOLE_WIDTH = 110
 console = Console(width=max(MIN_CONSOLE_WIDTH, Console().width))
-
-
-def machine(db: Database) -> dict[str, Any]:
-    """Where the figures were measured."""
-    with db.engine.connect() as conn:
-        version = str(conn.execute(sa.text("SHOW server_version")).scalar_one())
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "postgres": version,
-    }
 
 
 def prepare_learner(db: Database, uid: str) -> dict[str, int]:
@@ -225,11 +207,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Build the database, prepare the learner, measure."""
     if args.runs < MIN_RUNS:
         raise SystemExit(f"--runs must be at least {MIN_RUNS}")
-    url = args.database_url or os.environ.get("TWIN_DATABASE_URL") or None
-    data_dir = Path(tempfile.mkdtemp(prefix="twin-strugglebench-")) if url is None else None
-    db = open_database(Settings(database_url=url, data_dir=data_dir or Path(".")))
-    try:
-        migrate.upgrade(db.engine, "head")
+    with scratch_database(args.database_url, keep=args.keep) as (db, where):
         start = (datetime.now(UTC) - timedelta(weeks=args.weeks)).date()
         console.print(
             f"[bold]simulating[/] {args.learners} learners × {args.weeks} weeks from {start} "
@@ -246,7 +224,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result = {
             "benchmark": "struggle_speed",
             "measuredAt": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {**machine(db), "embedded": url is None},
+            "machine": machine(db, where),
             "parameters": {
                 "learners": args.learners,
                 "weeks": args.weeks,
@@ -265,10 +243,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "speed": {"http": http, "service": service_speed(db, uid, args.runs)},
             "targetP95Ms": TARGET_P95_MS,
         }
-    finally:
-        db.close()
-        if data_dir is not None and not args.keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
     return result
 
 
