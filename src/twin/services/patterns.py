@@ -126,15 +126,21 @@ PATTERN_DATA_KEY = "key"
 PATTERN_DATA_MISSES = "consecutiveMisses"
 
 
-def require_analysis_enabled(user: User) -> None:
-    """Forbidden (403) unless the learner allows behavioural analysis."""
-    if not user.behavioralAnalysisEnabled:
+def check_analysis_consent(user_id: str, enabled: bool) -> None:
+    """Forbidden (403) unless behavioural analysis is allowed: the one consent gate of every analysis."""
+    if not enabled:
         raise Forbidden(
-            f"behavioural analysis is switched off for learner {user.id!r} "
-            "(users.behavioralAnalysisEnabled = false): no analysis runs and no patterns, "
-            "insights or profile are kept; switch it on with PATCH /v1/users/{userId}/privacy",
+            f"behavioural analysis is switched off for learner {user_id!r} "
+            "(users.behavioralAnalysisEnabled = false): no analysis or prediction runs and no "
+            "derived data (patterns, insights, profile, predictions…) is kept; switch it on "
+            f"with PATCH /v1/users/{user_id}/privacy",
             details={"behavioralAnalysisEnabled": False},
         )
+
+
+def require_analysis_enabled(user: User) -> None:
+    """Forbidden (403) unless the learner allows behavioural analysis."""
+    check_analysis_consent(user.id, user.behavioralAnalysisEnabled)
 
 
 def analysis_user(session: Session, user_id: str) -> User:
@@ -1072,6 +1078,7 @@ __all__ = [
     "acknowledge_insight",
     "analysis_user",
     "analyze_user",
+    "check_analysis_consent",
     "content_by_primary_type",
     "data_counts",
     "delete_patterns",

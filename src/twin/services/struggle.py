@@ -142,7 +142,8 @@ from twin.db.models import (
     StrugglePrediction,
 )
 from twin.db.models import Mission as MissionRow
-from twin.errors import Conflict, Forbidden, NotFound
+from twin.errors import Conflict, NotFound
+from twin.services.patterns import analysis_user, check_analysis_consent
 from twin.services.struggle_models import active_model
 
 # --- windows and thresholds ------------------------------------------------------------
@@ -261,31 +262,15 @@ def _load_learner(session: Session, user_id: str, now: datetime) -> Learner:
     return Learner(user_id, bool(enabled), weights, profile, preferences)
 
 
-def _require_enabled(learner: Learner) -> None:
-    """Forbidden when the learner switched behavioural analysis off."""
-    if not learner.analysis_enabled:
-        raise Forbidden(
-            f"behavioural analysis is switched off for learner {learner.user_id!r} "
-            "(behavioralAnalysisEnabled = false): no struggle prediction runs for them; "
-            f"switch it on with PATCH /v1/users/{learner.user_id}/privacy",
-            details={"setting": "behavioralAnalysisEnabled", "value": False},
-        )
-
-
 def require_enabled(session: Session, user_id: str) -> None:
-    """404 for an unknown learner, 403 when behavioural analysis is off (one cheap query)."""
-    enabled = session.execute(
-        sa.text('SELECT "behavioralAnalysisEnabled" FROM users WHERE id = :u'), {"u": user_id}
-    ).scalar_one_or_none()
-    if enabled is None:
-        raise NotFound(f"no learner with id {user_id!r}; create it with PUT /v1/users/{user_id}")
-    _require_enabled(Learner(user_id, bool(enabled), DEFAULT_FSRS_WEIGHTS, LearnerProfile(), None))
+    """404 for an unknown learner, 403 when behavioural analysis is off."""
+    analysis_user(session, user_id)
 
 
 def analysis_learner(session: Session, user_id: str, now: datetime) -> Learner:
     """The learner (404 if unknown), checked for consent to behavioural analysis (403)."""
     learner = _load_learner(session, user_id, now)
-    _require_enabled(learner)
+    check_analysis_consent(user_id, learner.analysis_enabled)
     return learner
 
 

@@ -89,7 +89,7 @@ from twin.db.base import new_id
 from twin.db.enums import FeedbackType, PredictionStatus
 from twin.db.models import PerformanceMetric, PredictionFeedback, StrugglePrediction, User
 from twin.errors import NotFound, ValidationFailed
-from twin.services.patterns import analysis_user, require_analysis_enabled
+from twin.services.patterns import analysis_user, check_analysis_consent
 from twin.services.struggle_models import RECORDED_STATUSES, active_registry_row
 
 MIN_REVIEWS_FOR_OUTCOME = STRUGGLE_AGAIN_AT_LEAST
@@ -430,8 +430,7 @@ def record_feedback(
     row = session.execute(_FEEDBACK_READ_SQL, {"pid": prediction_id, "uid": user_id}).first()
     if row is None:
         raise NotFound(f"no learner with id {user_id!r}; create it with PUT /v1/users/{user_id}")
-    if not row.enabled:
-        require_analysis_enabled(User(id=user_id, behavioralAnalysisEnabled=False))
+    check_analysis_consent(user_id, bool(row.enabled))
     if row.id is None:
         raise NotFound(f"no prediction {prediction_id!r} for learner {user_id!r}")
     p = float(row.p)
