@@ -238,21 +238,36 @@ class Row:
     features: np.ndarray
     unknown: frozenset[str]
     data_quality: float
-    outcome: bool
+    outcome: bool | None
     truth: bool
+    rule: str | None = None
+    """The outcome rule that decided (``evidence-v1`` / ``engine-v1``)."""
+    engine_outcome: bool | None = None
+    """What the ENGINE rule said on the first study day (None: no such day)."""
 
 
-def outcome_rows(db: Database, learners: list[Learner], start: date) -> list[Row]:
-    """Every prediction of the learners with a recorded outcome, features parsed."""
+def outcome_rows(
+    db: Database, learners: list[Learner], start: date, *, recorded_only: bool = True
+) -> list[Row]:
+    """Predictions of the learners, features parsed: with a recorded outcome, or all of them.
+
+    ``recorded_only=False`` also returns predictions without an outcome (pending,
+    inconclusive, never studied; superseded ones are left out: a later prediction of the
+    same objective took their place).
+    """
     by_id = {lr.user_id: lr for lr in learners}
+    where = (
+        '"actualOutcome" IS NOT NULL AND "predictionStatus"::text = ANY(:recorded)'
+        if recorded_only
+        else "coalesce(\"featureVector\"->'outcome'->>'reason', '') <> 'superseded'"
+    )
     with db.engine.connect() as conn:
         rows = conn.execute(
             sa.text(
                 'SELECT "userId", "learningObjectiveId", "predictedAt", '
                 '"predictedStruggleProbability", "featureVector", "actualOutcome" '
                 "FROM struggle_predictions "
-                'WHERE "userId" = ANY(:ids) AND "actualOutcome" IS NOT NULL '
-                'AND "predictionStatus"::text = ANY(:recorded) '
+                f'WHERE "userId" = ANY(:ids) AND {where} '
                 'ORDER BY "userId", "predictedAt", id'
             ),
             {"ids": list(by_id), "recorded": list(RECORDED)},
@@ -262,6 +277,7 @@ def outcome_rows(db: Database, learners: list[Learner], start: date) -> list[Row
         learner = by_id[uid]
         local_day = at.replace(tzinfo=UTC).astimezone(ZoneInfo(learner.timezone)).date()
         feats = fv["features"]
+        measured = fv.get("outcome") or {}
         out.append(
             Row(
                 user_id=uid,
@@ -272,11 +288,52 @@ def outcome_rows(db: Database, learners: list[Learner], start: date) -> list[Row
                 features=np.asarray([float(feats[n]) for n in FEATURE_NAMES]),
                 unknown=frozenset(fv.get("unknown") or ()),
                 data_quality=float(fv["dataQuality"]),
-                outcome=bool(outcome),
+                outcome=None if outcome is None else bool(outcome),
                 truth=oid in learner.struggles,
+                rule=measured.get("rule"),
+                engine_outcome=measured.get("engineRuleStruggled"),
             )
         )
     return out
+
+
+def outcome_coverage(db: Database, learners: list[Learner]) -> dict[str, int]:
+    """Predictions by how their outcome capture ended (status, or DISMISSED reason)."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT CASE WHEN \"predictionStatus\"::text = 'DISMISSED' "
+                "THEN 'DISMISSED:' || coalesce(\"featureVector\"->'outcome'->>'reason', "
+                "'superseded') ELSE \"predictionStatus\"::text END AS k, count(*) "
+                'FROM struggle_predictions WHERE "userId" = ANY(:ids) GROUP BY 1 ORDER BY 1'
+            ),
+            {"ids": [lr.user_id for lr in learners]},
+        ).all()
+    return {k: int(n) for k, n in rows}
+
+
+def label_agreement(rows: list[Row]) -> dict[str, Any]:
+    """How often each rule's label says "struggled" on true struggles and on the others."""
+
+    def rates(pairs: list[tuple[bool, bool]]) -> dict[str, Any]:
+        on = [label for label, truth in pairs if truth]
+        off = [label for label, truth in pairs if not truth]
+        return {
+            "rows": len(pairs),
+            "hitRate": _rate(on),
+            "falseFireRate": _rate(off),
+        }
+
+    return {
+        "recorded": rates([(bool(r.outcome), r.truth) for r in rows if r.outcome is not None]),
+        "recordedByRule": {
+            rule: rates([(bool(r.outcome), r.truth) for r in rows if r.rule == rule])
+            for rule in sorted({r.rule for r in rows if r.rule})
+        },
+        "engineRule": rates(
+            [(bool(r.engine_outcome), r.truth) for r in rows if r.engine_outcome is not None]
+        ),
+    }
 
 
 def scores(p: np.ndarray, y: np.ndarray) -> dict[str, Any]:
@@ -304,8 +361,14 @@ def rule_probabilities(rows: list[Row]) -> np.ndarray:
     )
 
 
-def quality(rows: list[Row], days: list[int], start: date) -> dict[str, Any]:
-    """Train on train learners' earlier rows; evaluate on held-out learners' later rows."""
+def quality(
+    rows: list[Row], days: list[int], start: date, every: list[Row] | None = None
+) -> dict[str, Any]:
+    """Train on train learners' earlier rows; evaluate on held-out learners' later rows.
+
+    ``every``: all predictions (with or without an outcome), for the truth evaluation of
+    the held-out learners' later predictions whatever became of their outcome.
+    """
     boundary = days[len(days) // 2]  # later = this cut day and after
     train = [r for r in rows if is_train_learner(r.user_id) and r.day < boundary]
     test = [r for r in rows if not is_train_learner(r.user_id) and r.day >= boundary]
@@ -331,8 +394,8 @@ def quality(rows: list[Row], days: list[int], start: date) -> dict[str, Any]:
     y_truth = np.asarray([r.truth for r in test], dtype=np.float64)
     # Diagnostics. (1) The ceiling of the outcome label: an oracle that knows exactly which
     # objectives are struggles predicts P(outcome | truth), estimated on the train rows.
-    rate_t = _rate([r.outcome for r in train if r.truth]) or 0.0
-    rate_f = _rate([r.outcome for r in train if not r.truth]) or 0.0
+    rate_t = _rate([bool(r.outcome) for r in train if r.truth]) or 0.0
+    rate_f = _rate([bool(r.outcome) for r in train if not r.truth]) or 0.0
     p_oracle = np.where(y_truth == 1.0, rate_t, rate_f)
     # (2) Whether the features identify the struggle objectives: the same training on the
     # simulator's truth instead of the recorded outcomes.
@@ -345,7 +408,43 @@ def quality(rows: list[Row], days: list[int], start: date) -> dict[str, Any]:
         window_start=window_start,
         window_end=window_end,
     )
+    # (3) The same training on the ENGINE rule's verdicts (first study day) of the same
+    # predictions: the label the ENGINE thresholds alone would have recorded.
+    engine_train = [r for r in train if r.engine_outcome is not None]
+    engine_test = [r for r in test if r.engine_outcome is not None]
+    engine_model = train_model(
+        np.vstack([r.features for r in engine_train]),
+        np.asarray([r.engine_outcome for r in engine_train], dtype=np.float64),
+        [r.user_id for r in engine_train],
+        rng=np.random.default_rng(MODEL_SEED),
+        now=window_end,
+        window_start=window_start,
+        window_end=window_end,
+    )
+    engine_labels: dict[str, Any] | None = None
+    if not isinstance(engine_model, InsufficientData) and engine_test:
+        xe = np.vstack([r.features for r in engine_test])
+        ye = np.asarray([r.truth for r in engine_test], dtype=np.float64)
+        engine_labels = {
+            "trainRows": len(engine_train),
+            "vsTruth": scores(predict_proba(engine_model, xe), ye),
+            "rulesVsTruth": scores(rule_probabilities(engine_test), ye),
+        }
+    # (4) Every later prediction of the held-out learners, outcome or not, against truth.
+    all_later = [r for r in (every or []) if not is_train_learner(r.user_id) and r.day >= boundary]
+    every_prediction: dict[str, Any] | None = None
+    if all_later:
+        xa = np.vstack([r.features for r in all_later])
+        ya = np.asarray([r.truth for r in all_later], dtype=np.float64)
+        every_prediction = {
+            "trained": scores(predict_proba(model, xa), ya),
+            "rules": scores(rule_probabilities(all_later), ya),
+            "withOutcome": sum(1 for r in all_later if r.outcome is not None),
+        }
     return {
+        "labels": label_agreement(rows),
+        "engineRuleLabels": engine_labels,
+        "everyHeldOutPrediction": every_prediction,
         "split": {
             "trainLearners": len({r.user_id for r in train}),
             "heldOutLearners": len({r.user_id for r in test}),
@@ -371,11 +470,11 @@ def quality(rows: list[Row], days: list[int], start: date) -> dict[str, Any]:
         "dataQualityMean": float(np.mean([r.data_quality for r in test])),
         "allRows": {
             "rows": len(rows),
-            "positives": sum(r.outcome for r in rows),
+            "positives": sum(bool(r.outcome) for r in rows),
             "learners": len({r.user_id for r in rows}),
             "truthPositives": sum(r.truth for r in rows),
-            "outcomeRateOnTruthStruggles": _rate([r.outcome for r in rows if r.truth]),
-            "outcomeRateOnOthers": _rate([r.outcome for r in rows if not r.truth]),
+            "outcomeRateOnTruthStruggles": _rate([bool(r.outcome) for r in rows if r.truth]),
+            "outcomeRateOnOthers": _rate([bool(r.outcome) for r in rows if not r.truth]),
             "dataQualityMean": float(np.mean([r.data_quality for r in rows])),
         },
     }
@@ -600,6 +699,43 @@ def report_table(result: dict[str, Any]) -> Table:
             "(vs truth, same held-out rows)",
             "",
         )
+    every = q.get("everyHeldOutPrediction")
+    if every is not None:
+        m, r = every["trained"], every["rules"]
+        table.add_row(
+            "  every held-out later prediction vs truth (outcome or not)",
+            "",
+            f"AUC {_num(m['auc'])}, Brier {_num(m['brier'])}, ECE {_num(m['ece'])}",
+            f"AUC {_num(r['auc'])}, Brier {_num(r['brier'])}, ECE {_num(r['ece'])}",
+            f"{m['n']} rows, {every['withOutcome']} with outcome",
+        )
+    labels = q["labels"]
+    rec, eng = labels["recorded"], labels["engineRule"]
+    table.add_row(
+        "  labels: P(struggled | true struggle) / P(struggled | other)",
+        "",
+        f"recorded {_pct(rec['hitRate'])} / {_pct(rec['falseFireRate'])} ({rec['rows']})",
+        f"ENGINE rule {_pct(eng['hitRate'])} / {_pct(eng['falseFireRate'])} ({eng['rows']})",
+        "",
+    )
+    engine = q.get("engineRuleLabels")
+    if engine is not None:
+        m, r = engine["vsTruth"], engine["rulesVsTruth"]
+        table.add_row(
+            "  model trained on ENGINE-rule labels, vs truth",
+            "",
+            f"AUC {_num(m['auc'])}, Brier {_num(m['brier'])}, ECE {_num(m['ece'])}",
+            f"AUC {_num(r['auc'])}, Brier {_num(r['brier'])}, ECE {_num(r['ece'])}",
+            f"{m['n']} rows",
+        )
+    cov = q.get("coverage") or {}
+    table.add_row(
+        "  outcome capture (all predictions)",
+        "",
+        ", ".join(f"{k} {v}" for k, v in cov.items() if not k.startswith("DISMISSED")),
+        ", ".join(f"{k.split(':', 1)[1]} {v}" for k, v in cov.items() if k.startswith("DISMISSED")),
+        "",
+    )
     for label, key in LABEL_SOURCES:
         m, r = q[key]["trained"], q[key]["rules"]
         beats = (
@@ -707,9 +843,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         console.print(f"[bold]cuts[/] {days}: capture outcomes, generate predictions …")
         cuts = run_cuts(db, learners, days, start, args.weeks * 7, apply=False)
         rows = outcome_rows(db, learners, start)
+        every = outcome_rows(db, learners, start, recorded_only=False)
+        coverage = outcome_coverage(db, learners)
         console.print(f"[bold]training[/] on {len(rows)} recorded outcomes …")
         t1 = time.perf_counter()
-        q = quality(rows, days, start)
+        q = {**quality(rows, days, start, every), "coverage": coverage}
         train_seconds = time.perf_counter() - t1
         svc = service_training(db, start, args.weeks)
         console.print(f"[bold]struggle reduction[/]: {args.reduction_learners} learners …")

@@ -6,6 +6,7 @@ job and command tests.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
@@ -98,9 +99,19 @@ _counter = iter(range(10**9))
 
 
 def add_reviews(
-    session: Session, uid: str, key: str, at: datetime, ratings: Sequence[str], spent_ms: int = 5000
+    session: Session,
+    uid: str,
+    key: str,
+    at: datetime,
+    ratings: Sequence[str],
+    spent_ms: int = 5000,
+    *,
+    stability_before: float = 0.0,
 ) -> None:
-    """Reviews of objective ``key``'s cards a minute apart from ``at``."""
+    """Reviews of objective ``key``'s cards a minute apart from ``at``.
+
+    ``stability_before`` 0 marks first reviews of a card (as the FSRS replay stores them).
+    """
     for i, rating in enumerate(ratings):
         session.add(
             Review(
@@ -110,6 +121,7 @@ def add_reviews(
                 rating=ReviewRating(rating),
                 timeSpentMs=spent_ms,
                 reviewedAt=at + timedelta(minutes=i),
+                stabilityBefore=stability_before,
             )
         )
     session.flush()
@@ -260,6 +272,90 @@ def test_capture_applies_the_outcome_rule_on_local_study_days(tokyo: Database) -
     assert [(c.prediction_id, c.status) for c in later] == [("E", PredictionStatus.CONFIRMED)]
     with tokyo.session() as s:
         assert svc.capture_outcomes(s, "tk", NOW + timedelta(days=2)) == []
+
+
+def _later(session: Session, uid: str, key: str, at: datetime, ratings: str) -> None:
+    """Non-first reviews (G = GOOD, A = AGAIN) of objective ``key`` from ``at``."""
+    names = {"G": "GOOD", "A": "AGAIN"}
+    add_reviews(session, uid, key, at, [names[r] for r in ratings], stability_before=3.0)
+
+
+@pytest.fixture
+def baseline_learner(db: Database) -> Database:
+    """Learner ``ev`` (UTC): 40 non-first reviews of F before T0 (0.8 recalled) and predictions."""
+    with db.session() as s:
+        make_world(s, "ev")
+        for day in range(1, 5):  # 40 non-first reviews of F, 8 AGAIN: baseline 0.8
+            _later(s, "ev", "F", T0 - timedelta(days=day), "GGGGAGGGGA")
+        add_prediction(s, "ev", "A", 0.7, T0, pid="A")
+        add_prediction(s, "ev", "B", 0.2, T0, pid="B")
+        add_prediction(s, "ev", "C", 0.3, T0 - timedelta(days=31), pid="C-stale")
+        add_prediction(s, "ev", "D", 0.3, T0 - timedelta(days=31), pid="D-stale")
+        add_reviews(
+            s, "ev", "A", T0 + timedelta(hours=2), ["AGAIN"] * 3
+        )  # first reviews: no evidence
+        _later(s, "ev", "A", T0 + timedelta(hours=3), "AAA")  # day 1: +2.87
+        _later(s, "ev", "A", T0 + DAY_1 + timedelta(hours=3), "GAAG")  # day 2: crosses at the 2nd A
+        _later(s, "ev", "B", T0 + timedelta(hours=3), "GGGGGGG")  # 6 recalls decide: no struggle
+        _later(s, "ev", "C", T0 - timedelta(days=30), "GG")  # studied, never conclusive
+    return db
+
+
+DAY_1 = timedelta(days=1)
+
+
+def test_evidence_rule_tests_the_objective_against_the_learners_baseline(
+    baseline_learner: Database,
+) -> None:
+    """Golden: A's 5th non-first AGAIN crosses ln 95 on day 2; B's 6th recall crosses
+    ln(0.05/0.99); C studied but inconclusive after 30 days; D never studied."""
+    db = baseline_learner
+    with db.session() as s:
+        day1 = {c.prediction_id: c for c in svc.capture_outcomes(s, "ev", T0 + DAY_1)}
+    assert {pid: (c.status, c.struggled, c.reason) for pid, c in day1.items()} == {
+        "B": (PredictionStatus.RESOLVED, False, "studied"),
+        "C-stale": (PredictionStatus.DISMISSED, None, "inconclusive"),
+        "D-stale": (PredictionStatus.DISMISSED, None, "never_studied"),
+    }
+    b = day1["B"].evidence
+    assert b is not None and b.rule == "evidence-v1"
+    # B's baseline: F (40, 8 AGAIN), A's 3 non-first AGAINs and C's 2 recalls → 34/45.
+    assert b.baseline.accuracy == pytest.approx(34 / 45) and b.baseline.reviews == 45
+    assert b.decision is not None and (b.decision.reviews, b.decision.again) == (6, 0)
+    # A: 3 AGAINs on day 1 (+2.87) are not enough; the first reviews carry no evidence.
+    assert prediction(db, "A").predictionStatus == PredictionStatus.PENDING
+    with db.session() as s:
+        day2 = {c.prediction_id: c for c in svc.capture_outcomes(s, "ev", T0 + 2 * DAY_1)}
+    a = day2["A"]
+    assert (a.status, a.struggled, a.study_date) == (
+        PredictionStatus.CONFIRMED,
+        True,
+        (T0 + DAY_1).date(),
+    )
+    assert a.evidence is not None and a.evidence.decision is not None
+    assert (a.evidence.decision.reviews, a.evidence.decision.again) == (6, 5)
+    # A's baseline: F (40, 8 AGAIN), B's 7 and C's 2 recalls → b = 41/49.
+    base = 41 / 49
+    assert a.evidence.baseline.accuracy == pytest.approx(base)
+    assert a.evidence.decision.log_likelihood_ratio == pytest.approx(
+        5 * math.log((1 - 0.6 * base) / (1 - base)) + math.log(0.6)
+    )
+    # The ENGINE rule's verdict on the first study day is kept beside it (6 AGAIN: struggled).
+    assert a.evidence.engine_verdict is True and a.evidence.engine_day == T0.date()
+    stored = prediction(db, "A").featureVector or {}
+    assert stored["outcome"]["rule"] == "evidence-v1"
+    assert stored["outcome"]["engineRuleStruggled"] is True
+    assert stored["outcome"]["baselineAccuracy"] == pytest.approx(base, abs=1e-4)
+    assert stored["outcome"]["studyDate"] == (T0 + DAY_1).date().isoformat()
+    assert stored["features"] == features()  # the prediction's own features are kept
+
+
+def test_without_a_baseline_the_engine_rule_decides(tokyo: Database) -> None:
+    """Too little study elsewhere: the documented ENGINE rule, recorded as such."""
+    with tokyo.session() as s:
+        done = {c.prediction_id: c for c in svc.capture_outcomes(s, "tk", NOW)}
+    assert done["A"].evidence is not None and done["A"].evidence.rule == "engine-v1"
+    assert (prediction(tokyo, "A").featureVector or {})["outcome"]["rule"] == "engine-v1"
 
 
 def test_feedback_overrides_and_survives_recapture(tokyo: Database) -> None:

@@ -214,6 +214,40 @@ def test_regeneration_updates_open_predictions_in_place(db: Database) -> None:
     assert dates == [(T + timedelta(hours=1),)]
 
 
+def test_a_prediction_whose_objective_was_studied_since_is_kept_for_its_outcome(
+    db: Database,
+) -> None:
+    """T's card is reviewed at T + 1 day: regenerating at T + 36 h keeps T's prediction as it
+    was (its outcome is being measured on that study); the others are updated in place."""
+    with db.session() as s:
+        make_struggle_learner(s, U)
+        first = struggle.generate_predictions(s, U, T)
+    target = next(p for p in first.predictions if p.objective.id == f"{U}-oT")
+    later = T + timedelta(hours=36)
+    with db.session() as s:
+        second = struggle.generate_predictions(s, U, later)
+    assert [k.prediction_id for k in second.awaiting_outcome] == [target.prediction_id]
+    kept = second.awaiting_outcome[0]
+    assert (kept.probability, kept.predicted_at) == (target.probability, T)
+    assert f"{U}-oT" not in {p.objective.id for p in second.predictions}
+    updated = {p.prediction_id for p in second.predictions if not p.created}
+    assert updated == {p.prediction_id for p in first.predictions} - {target.prediction_id}
+    assert second.to_json()["counts"]["awaitingOutcome"] == 1
+    with db.session() as s:
+        row = s.get(StrugglePrediction, target.prediction_id)
+        assert row is not None and row.predictedAt == T
+        assert row.predictedStruggleProbability == target.probability
+        n_indicators = s.execute(
+            sa.text('SELECT count(*) FROM struggle_indicators WHERE "predictionId" = :p'),
+            {"p": target.prediction_id},
+        ).scalar_one()
+    assert n_indicators == len(target.indicators) > 0  # its indicators are kept too
+    # Kept predictions still compete for alerts, with their stored values.
+    due = kept.due_at - later
+    if kept.probability >= 0.7 and due <= timedelta(days=3):
+        assert target.prediction_id in {a.prediction_id for a in second.alerts}
+
+
 def test_privacy_and_unknown_learner(db: Database) -> None:
     with db.session() as s:
         make_struggle_learner(s, "off", enabled=False)

@@ -64,7 +64,11 @@ p ≤ 0.5 (needed for MISSED outcomes and AUC; lists hide them with ``minProbabi
 ``predictionConfidence = dataQuality × (0.5 + 0.5·|2p − 1|)``: full data and a clear
 call → near 1; a coin-flip probability or little data → low. Regenerating updates the
 learner's *open* prediction of the same objective in place (PENDING, no outcome, no
-applied intervention) and replaces its indicators and unapplied interventions. For
+applied intervention) and replaces its indicators and unapplied interventions — unless
+the objective has been studied (reviewed or validated) since that prediction: then its
+outcome is being measured on that study (``struggle_outcomes``), and rewriting it with
+features that contain the study would grade it on its own evidence, so it is kept as it
+was and returned as ``awaitingOutcome`` (it still competes for alerts). For
 p > 0.5 indicators and interventions (tailored with the learner's profile) are written.
 Alerts (p ≥ 0.7, due within 3 days, top 3 by priority) are returned, not stored.
 
@@ -100,6 +104,7 @@ from twin.analysis.recall import DEFAULT_FSRS_WEIGHTS, FsrsWeights, RecallModel
 from twin.analysis.recall.fsrs6 import retrievability
 from twin.analysis.struggle.common import InterventionType as AnalysisInterventionType
 from twin.analysis.struggle.common import ObjectiveComplexity as AnalysisComplexity
+from twin.analysis.struggle.common import Severity as AnalysisSeverity
 from twin.analysis.struggle.common import clip01, rounded
 from twin.analysis.struggle.features import (
     COMPLEXITY_VALUE,
@@ -896,6 +901,33 @@ class AlertView:
 
 
 @dataclass(frozen=True)
+class KeptPrediction:
+    """An open prediction left as it was: its objective has been studied since it was made.
+
+    Its outcome is being measured on that study (see ``struggle_outcomes``), so rewriting
+    it with features that already contain the study would grade it on its own evidence.
+    """
+
+    prediction_id: str
+    objective: ObjectiveInfo
+    probability: float
+    confidence: float
+    predicted_at: datetime
+    due_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "predictionId": self.prediction_id,
+            "objective": _objective_json(self.objective),
+            "probability": rounded(self.probability),
+            "confidence": rounded(self.confidence),
+            "predictedAt": self.predicted_at,
+            "dueAt": self.due_at,
+        }
+
+
+@dataclass(frozen=True)
 class GenerationResult:
     """What a generation run stored and what deserves an alert."""
 
@@ -909,6 +941,8 @@ class GenerationResult:
     interventions: int
     predictions: list[GeneratedPrediction]
     alerts: list[AlertView]
+    awaiting_outcome: list[KeptPrediction] = field(default_factory=list)
+    """Open predictions kept as they were while their outcome is measured."""
 
     @property
     def at_risk(self) -> int:
@@ -930,8 +964,10 @@ class GenerationResult:
                 "indicators": self.indicators,
                 "interventions": self.interventions,
                 "alerts": len(self.alerts),
+                "awaitingOutcome": len(self.awaiting_outcome),
             },
             "predictions": [p.to_json() for p in self.predictions],
+            "awaitingOutcome": [k.to_json() for k in self.awaiting_outcome],
             "alerts": [a.to_json() for a in self.alerts],
         }
 
@@ -968,6 +1004,61 @@ def _open_predictions(
     return out
 
 
+_STUDIED_SINCE_SQL = sa.text(
+    """
+    SELECT p.id FROM struggle_predictions p
+    WHERE p.id = ANY(:ids) AND (
+      EXISTS (SELECT 1 FROM cards c JOIN reviews r ON r."cardId" = c.id
+              WHERE c."objectiveId" = p."learningObjectiveId" AND r."userId" = p."userId"
+                AND r."reviewedAt" > p."predictedAt" AND r."reviewedAt" < :now)
+      OR EXISTS (SELECT 1 FROM validation_responses v
+                 WHERE v."objectiveId" = p."learningObjectiveId" AND v."userId" = p."userId"
+                   AND v."respondedAt" > p."predictedAt" AND v."respondedAt" < :now))
+    """
+)
+
+
+def _studied_since(session: Session, prediction_ids: Sequence[str], now: datetime) -> set[str]:
+    """Open predictions whose objective was studied (reviewed or validated) after them."""
+    if not prediction_ids:
+        return set()
+    return set(session.scalars(_STUDIED_SINCE_SQL, {"ids": list(prediction_ids), "now": now}))
+
+
+def _kept_alert_candidates(
+    session: Session,
+    kept: Sequence[StrugglePrediction],
+    dues: Mapping[str, datetime],
+    now: datetime,
+) -> list[AlertCandidate]:
+    """Alert candidates of kept predictions, from what was stored with them."""
+    severities: dict[str, list[AnalysisSeverity]] = defaultdict(list)
+    for pid, severity in session.execute(
+        sa.select(StruggleIndicator.predictionId, StruggleIndicator.severity).where(
+            StruggleIndicator.predictionId.in_([k.id for k in kept])
+        )
+    ):
+        if pid is not None:
+            severities[pid].append(AnalysisSeverity(severity.value))
+    out = []
+    for row in kept:
+        vector = row.featureVector or {}
+        load = (vector.get("features") or {}).get("cognitiveLoadIndicator")
+        unknown = "cognitiveLoadIndicator" in (vector.get("unknown") or [])
+        top = max(severities[row.id], key=lambda s: SEVERITY_VALUE[s], default=None)
+        out.append(
+            AlertCandidate(
+                prediction_id=row.id,
+                probability=row.predictedStruggleProbability,
+                confidence=row.predictionConfidence,
+                due_in_days=(dues[row.id] - now).total_seconds() / SECONDS_PER_DAY,
+                severity=top,
+                cognitive_load=0.0 if unknown or load is None else float(load),
+            )
+        )
+    return out
+
+
 def generate_predictions(
     session: Session, user_id: str, now: datetime, days_ahead: int = DEFAULT_DAYS_AHEAD
 ) -> GenerationResult:
@@ -984,9 +1075,25 @@ def generate_predictions(
     )
     data = _load(session, learner, now, timedelta(days=days_ahead))
     candidates = _candidates(data, days_ahead)
-    contexts = _contexts(data, [c.objectiveId for c in candidates])
     model = active_model(session)
     existing = _open_predictions(session, user_id, [c.objectiveId for c in candidates])
+    measuring = _studied_since(session, [p.id for p in existing.values()], now)
+    kept_rows = {oid: row for oid, row in existing.items() if row.id in measuring}
+    existing = {oid: row for oid, row in existing.items() if row.id not in measuring}
+    kept = [
+        KeptPrediction(
+            prediction_id=row.id,
+            objective=data.objectives[c.objectiveId],
+            probability=row.predictedStruggleProbability,
+            confidence=row.predictionConfidence,
+            predicted_at=row.predictedAt,
+            due_at=c.dueAt,
+        )
+        for c in candidates
+        if (row := kept_rows.get(c.objectiveId)) is not None
+    ]
+    candidates = [c for c in candidates if c.objectiveId not in kept_rows]
+    contexts = _contexts(data, [c.objectiveId for c in candidates])
     if existing:
         ids = [p.id for p in existing.values()]
         session.execute(sa.delete(StruggleIndicator).where(StruggleIndicator.predictionId.in_(ids)))
@@ -997,7 +1104,9 @@ def generate_predictions(
             )
         )
     results: list[GeneratedPrediction] = []
-    alert_candidates: list[AlertCandidate] = []
+    alert_candidates = _kept_alert_candidates(
+        session, list(kept_rows.values()), {k.prediction_id: k.due_at for k in kept}, now
+    )
     n_indicators = n_interventions = 0
     for cand in candidates:
         ctx = contexts[cand.objectiveId]
@@ -1106,15 +1215,18 @@ def generate_predictions(
             )
         )
     session.flush()
-    by_id = {r.prediction_id: r for r in results}
+    shown: dict[str, tuple[ObjectiveInfo, float, datetime]] = {
+        r.prediction_id: (r.objective, r.probability, r.candidate.dueAt) for r in results
+    }
+    shown.update({k.prediction_id: (k.objective, k.probability, k.due_at) for k in kept})
     alerts = [
         AlertView(
             prediction_id=a.prediction_id,
-            objective=by_id[a.prediction_id].objective,
-            probability=by_id[a.prediction_id].probability,
+            objective=shown[a.prediction_id][0],
+            probability=shown[a.prediction_id][1],
             priority=a.priority,
             urgency=a.urgency,
-            due_at=by_id[a.prediction_id].candidate.dueAt,
+            due_at=shown[a.prediction_id][2],
         )
         for a in alerts_for(alert_candidates)
     ]
@@ -1130,6 +1242,7 @@ def generate_predictions(
         interventions=n_interventions,
         predictions=sorted(results, key=lambda r: (-r.probability, r.candidate.dueAt)),
         alerts=alerts,
+        awaiting_outcome=sorted(kept, key=lambda k: (-k.probability, k.due_at)),
     )
 
 

@@ -4,30 +4,42 @@ Everything here works on what was actually recorded; the pure rules live in
 :mod:`twin.analysis.struggle.outcomes` and :mod:`twin.analysis.struggle.metrics`.
 
 **Which study counts (automatic outcome, :func:`capture_outcomes`).** Days are the
-learner's *local* calendar days (``users.timezone``). For a PENDING prediction of
-objective O made at ``predictedAt`` (and with no learner feedback), its *study day* is
-the first local day D on which, after ``predictedAt`` and before ``now``, the learner
+learner's *local* calendar days (``users.timezone``), and only whole days count (study
+before the local midnight that starts ``now``'s day), so an outcome never changes as more
+of the same day's reviews arrive: the daily job at 05:00 local records up to yesterday.
 
-* reviewed cards of O at least :data:`MIN_REVIEWS_FOR_OUTCOME` (3) times, or
-* answered at least one validation prompt on O,
+*The evidence rule* (``evidence-v1``, :func:`~twin.analysis.struggle.outcomes.sequential_outcome`)
+decides whenever the learner has a baseline. The baseline is how they do on *other*
+objectives from 30 days before the prediction to the end of the evidence window: the
+share of non-first reviews recalled (≥ 30 reviews) and the mean validation score (≥ 5
+answers). The evidence is the objective's own non-first reviews and validation answers
+after ``predictedAt``, for at most :data:`NEVER_STUDIED_DISMISS_DAYS` (30) days. First
+reviews of a card (``stabilityBefore`` = 0) are left out on both sides: they measure how
+new material goes, not whether this objective is hard for this learner. A sequential
+probability ratio test (baseline against 60% of it; α = 1%, β = 5%) records the outcome
+on the day its boundary is crossed. Why not the ENGINE thresholds alone: at the usual
+~3 reviews a day at ~20% AGAIN they fire on about 30% of objectives the learner does
+*not* struggle with (measured against the simulator's truth; ``benchmarks/struggle_quality``),
+so a model trained on them learns that noise.
 
-and D must be over (its local end ≤ ``now``), so an outcome never changes as more of
-the same day's reviews arrive: the daily job at 05:00 local records yesterday's study.
-The observations are the items of D after ``predictedAt``: review accuracy = share of
-the reviews rated other than AGAIN (recalled; used only with ≥ 3 reviews), the AGAIN
-count, the mean validation score. The rule is :func:`automatic_outcome` (accuracy <
-0.65, or ≥ 3 AGAIN, or validation < 0.6).
+*The ENGINE rule* (``engine-v1``) decides when there is no baseline yet (a new learner):
+the first day after ``predictedAt`` on which the learner reviewed the objective's cards
+≥ :data:`MIN_REVIEWS_FOR_OUTCOME` (3) times or answered a validation prompt on it;
+:func:`automatic_outcome` on that day's items (accuracy < 0.65, or ≥ 3 AGAIN, or
+validation < 0.6). Its verdict is computed and stored for every prediction either way
+(``featureVector.outcome.engineRuleStruggled``), so both can be compared on the same data.
 
-One outcome per objective-study-day: if several PENDING predictions of O share the
-same study day D, only the latest of them (the one in force when the learner studied)
-records the outcome; the older ones become DISMISSED (superseded) without an outcome.
-The prediction service updates an objective's open prediction in place at each run
-(``predictedAt`` = the run), so the daily job captures *before* it generates; study
-between local midnight and the 05:00 run falls on a day not over yet and, once the
-run moves ``predictedAt`` past it, is not used (a known, small loss). A prediction whose objective is
-not studied within :data:`NEVER_STUDIED_DISMISS_DAYS` (30) days becomes DISMISSED too.
-DISMISSED predictions have no ``actualOutcome`` and are left out of every metric and of
-training.
+The measurement is stored with the prediction as ``featureVector.outcome`` (rule,
+baseline, counts, log-likelihood ratio, study day). While an open prediction is being
+measured (its objective has been studied since ``predictedAt``) the prediction service
+does not rewrite it (:mod:`twin.services.struggle`): its features must not contain the
+evidence it is graded on. Not decided 30 days after the prediction: DISMISSED
+(``inconclusive`` when studied, ``never_studied`` otherwise).
+
+One outcome per objective-study-day: if several PENDING predictions of O are decided on
+the same day D, only the latest of them records the outcome; the older ones become
+DISMISSED (superseded) without an outcome. DISMISSED predictions have no
+``actualOutcome`` and are left out of every metric and of training.
 
 **Status** (:func:`prediction_status`): p ≥ 0.5 & struggled → CONFIRMED; p ≥ 0.5 & not
 → FALSE_POSITIVE; p < 0.5 & struggled → MISSED; p < 0.5 & not → RESOLVED (the enum has
@@ -56,6 +68,7 @@ before the learner's first prediction with the latest week / 30 days / everythin
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -79,10 +92,17 @@ from twin.analysis.struggle.metrics import (
 )
 from twin.analysis.struggle.metrics import struggle_reduction as reduction_of
 from twin.analysis.struggle.outcomes import (
+    ENGINE_RULE,
+    EVIDENCE_RULE,
     PREDICTION_THRESHOLD,
     STRUGGLE_AGAIN_AT_LEAST,
+    EvidenceDecision,
+    EvidenceItem,
+    OutcomeBaseline,
     automatic_outcome,
+    outcome_baseline,
     prediction_status,
+    sequential_outcome,
 )
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION
 from twin.db.base import new_id
@@ -116,6 +136,10 @@ HELPFULNESS_RANGE = (1, 5)
 REASON_STUDIED = "studied"
 REASON_SUPERSEDED = "superseded"
 REASON_NEVER_STUDIED = "never_studied"
+REASON_INCONCLUSIVE = "inconclusive"
+
+BASELINE_DAYS = 30
+"""The learner's baseline comes from other objectives from this long before the prediction."""
 
 Period = Literal["week", "month", "all"]
 
@@ -186,6 +210,41 @@ class DayObservation:
 # --- outcome capture -------------------------------------------------------------------------
 
 
+def _maybe_rounded(x: float | None) -> float | None:
+    return None if x is None else rounded(x)
+
+
+@dataclass(frozen=True)
+class OutcomeEvidence:
+    """What the automatic capture measured for one prediction (also kept on the prediction)."""
+
+    rule: str
+    """:data:`EVIDENCE_RULE` (the sequential test) or :data:`ENGINE_RULE` (no baseline yet)."""
+    baseline: OutcomeBaseline
+    decision: EvidenceDecision | None
+    """The sequential test (evidence rule only)."""
+    engine_verdict: bool | None
+    """What the ENGINE rule says on the first study day (kept for comparison)."""
+    engine_day: date | None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form (stored as ``featureVector.outcome``)."""
+        d = self.decision
+        return {
+            "rule": self.rule,
+            "baselineAccuracy": _maybe_rounded(self.baseline.accuracy),
+            "baselineValidation": _maybe_rounded(self.baseline.validation),
+            "baselineReviews": self.baseline.reviews,
+            "baselineValidations": self.baseline.validations,
+            "reviews": None if d is None else d.reviews,
+            "again": None if d is None else d.again,
+            "validations": None if d is None else d.validations,
+            "logLikelihoodRatio": None if d is None else rounded(d.log_likelihood_ratio),
+            "engineRuleStruggled": self.engine_verdict,
+            "engineRuleDay": None if self.engine_day is None else self.engine_day.isoformat(),
+        }
+
+
 @dataclass(frozen=True)
 class CapturedOutcome:
     """What the capture did to one prediction."""
@@ -194,52 +253,102 @@ class CapturedOutcome:
     objective_id: str
     status: PredictionStatus
     reason: str
-    """``studied`` (outcome recorded), ``superseded`` or ``never_studied`` (DISMISSED)."""
+    """``studied`` (outcome recorded); DISMISSED: ``superseded``, ``never_studied``, ``inconclusive``."""
     struggled: bool | None = None
     study_date: date | None = None
     observation: DayObservation | None = None
+    """The ENGINE rule's study day (when there was one)."""
+    evidence: OutcomeEvidence | None = None
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One study item of the learner: a review or a validation answer."""
+
+    oid: str
+    at: datetime
+    again: bool | None
+    first: bool
+    score: float | None
 
 
 _STUDY_ITEMS_SQL = sa.text(
     """
     SELECT c."objectiveId" AS oid, r."reviewedAt" AS at,
-           (r.rating = 'AGAIN') AS again, NULL::float8 AS score
+           (r.rating = 'AGAIN') AS again, (r."stabilityBefore" = 0) AS first,
+           NULL::float8 AS score
     FROM reviews r JOIN cards c ON c.id = r."cardId"
-    WHERE r."userId" = :uid AND c."objectiveId" = ANY(:oids)
-      AND r."reviewedAt" > :since AND r."reviewedAt" < :now
+    WHERE r."userId" = :uid AND c."objectiveId" IS NOT NULL
+      AND r."reviewedAt" >= :since AND r."reviewedAt" < :now
     UNION ALL
-    SELECT v."objectiveId", v."respondedAt", NULL, v.score
+    SELECT v."objectiveId", v."respondedAt", NULL, false, v.score
     FROM validation_responses v
-    WHERE v."userId" = :uid AND v."objectiveId" = ANY(:oids)
-      AND v."respondedAt" > :since AND v."respondedAt" < :now
+    WHERE v."userId" = :uid AND v."objectiveId" IS NOT NULL
+      AND v."respondedAt" >= :since AND v."respondedAt" < :now
     ORDER BY at
     """
 )
 
 
 def _first_study_day(
-    items: Sequence[tuple[datetime, bool | None, float | None]],
-    after: datetime,
-    zone: ZoneInfo,
-    now: datetime,
+    items: Sequence[_Item], after: datetime, zone: ZoneInfo, now: datetime
 ) -> tuple[date, DayObservation] | None:
     """The first complete local day after ``after`` that qualifies, with its observation."""
-    days: dict[date, list[tuple[bool | None, float | None]]] = {}
-    for at, again, score in items:
-        if at > after:
-            days.setdefault(_local_date(at, zone), []).append((again, score))
+    days: dict[date, list[_Item]] = {}
+    for item in items:
+        if item.at > after:
+            days.setdefault(_local_date(item.at, zone), []).append(item)
     for day in sorted(days):
         entries = days[day]
         obs = DayObservation(
-            reviews=sum(1 for again, score in entries if score is None),
-            again=sum(1 for again, score in entries if score is None and again),
-            validation_scores=tuple(score for _a, score in entries if score is not None),
+            reviews=sum(1 for i in entries if i.score is None),
+            again=sum(1 for i in entries if i.score is None and i.again),
+            validation_scores=tuple(i.score for i in entries if i.score is not None),
         )
         if obs.qualifies:
             if _local_midnight(day + timedelta(days=1), zone) > now:
                 return None  # the study day is not over yet: wait for it
             return day, obs
     return None
+
+
+class _Totals:
+    """Running sums of time-ordered items, for the baseline of any window in O(log n)."""
+
+    def __init__(self, items: Sequence[_Item]) -> None:
+        self.times = [i.at for i in items]
+        reviews = again = validations = 0
+        score = 0.0
+        self.sums: list[tuple[int, int, int, float]] = [(0, 0, 0, 0.0)]
+        for i in items:
+            if i.score is not None:
+                validations += 1
+                score += i.score
+            elif not i.first:
+                reviews += 1
+                again += 1 if i.again else 0
+            self.sums.append((reviews, again, validations, score))
+
+    def window(self, since: datetime, until: datetime) -> tuple[int, int, int, float]:
+        """(non-first reviews, AGAINs among them, validations, score sum) in [since, until)."""
+        lo = bisect_left(self.times, since)
+        hi = bisect_left(self.times, until)
+        a, b = self.sums[lo], self.sums[hi]
+        return b[0] - a[0], b[1] - a[1], b[2] - a[2], b[3] - a[3]
+
+
+def _baseline(
+    everything: _Totals, own: _Totals, since: datetime, until: datetime
+) -> OutcomeBaseline:
+    """The learner's baseline on the other objectives in [since, until)."""
+    all_r, all_a, all_v, all_s = everything.window(since, until)
+    own_r, own_a, own_v, own_s = own.window(since, until)
+    return outcome_baseline(all_r - own_r, all_a - own_a, all_v - own_v, all_s - own_s)
+
+
+def _evidence(items: Sequence[_Item], after: datetime, until: datetime) -> list[_Item]:
+    """The objective's items in (after, until): non-first reviews and validations."""
+    return [i for i in items if after < i.at < until and (i.score is not None or not i.first)]
 
 
 def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[CapturedOutcome]:
@@ -259,6 +368,7 @@ def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[Capt
             StrugglePrediction.learningObjectiveId,
             StrugglePrediction.predictedAt,
             StrugglePrediction.predictedStruggleProbability,
+            StrugglePrediction.featureVector,
         )
         .where(
             StrugglePrediction.userId == user_id,
@@ -270,48 +380,88 @@ def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[Capt
     ).all()
     if not pending:
         return []
-    oids = sorted({p.learningObjectiveId for p in pending})
-    since = min(p.predictedAt for p in pending)
-    items: dict[str, list[tuple[datetime, bool | None, float | None]]] = defaultdict(list)
-    for row in session.execute(
-        _STUDY_ITEMS_SQL, {"uid": user_id, "oids": oids, "since": since, "now": now}
-    ):
-        items[row.oid].append((row.at, row.again, row.score))
+    since = min(p.predictedAt for p in pending) - timedelta(days=BASELINE_DAYS)
+    items: list[_Item] = [
+        _Item(row.oid, row.at, row.again, bool(row.first), row.score)
+        for row in session.execute(_STUDY_ITEMS_SQL, {"uid": user_id, "since": since, "now": now})
+    ]
+    by_objective: dict[str, list[_Item]] = defaultdict(list)
+    for item in items:
+        by_objective[item.oid].append(item)
+    everything = _Totals(items)
+    totals = {oid: _Totals(own) for oid, own in by_objective.items()}
+    no_items = _Totals([])
+    # Only whole local days count: nothing after the start of today (local).
+    day_over = _local_midnight(_local_date(now, zone), zone)
 
     # (objective, study day) → the predictions it resolves, latest predictedAt last.
     groups: dict[tuple[str, date], list[Any]] = defaultdict(list)
-    observations: dict[str, DayObservation] = {}
+    decided: dict[str, tuple[bool, DayObservation | None, OutcomeEvidence]] = {}
     results: list[CapturedOutcome] = []
     dismiss_before = now - timedelta(days=NEVER_STUDIED_DISMISS_DAYS)
     for p in pending:
-        found = _first_study_day(items.get(p.learningObjectiveId, ()), p.predictedAt, zone, now)
-        if found is None:
+        own = by_objective.get(p.learningObjectiveId, [])
+        engine = _first_study_day(own, p.predictedAt, zone, now)
+        engine_day, engine_obs = engine if engine is not None else (None, None)
+        engine_verdict = engine_obs.struggled() if engine_obs is not None else None
+        horizon = min(day_over, p.predictedAt + timedelta(days=NEVER_STUDIED_DISMISS_DAYS))
+        baseline = _baseline(
+            everything,
+            totals.get(p.learningObjectiveId, no_items),
+            p.predictedAt - timedelta(days=BASELINE_DAYS),
+            horizon,
+        )
+        outcome: bool | None = None
+        day: date | None = None
+        decision: EvidenceDecision | None = None
+        if baseline.usable:
+            evidence = _evidence(own, p.predictedAt, horizon)
+            decision = sequential_outcome(
+                [
+                    EvidenceItem(again=i.again if i.score is None else None, score=i.score)
+                    for i in evidence
+                ],
+                baseline,
+            )
+            if decision.struggled is not None and decision.decided_at is not None:
+                outcome = decision.struggled
+                day = _local_date(evidence[decision.decided_at].at, zone)
+            rule = EVIDENCE_RULE
+        else:
+            outcome, day, rule = engine_verdict, engine_day, ENGINE_RULE
+        record = OutcomeEvidence(rule, baseline, decision, engine_verdict, engine_day)
+        if outcome is None or day is None:
             if p.predictedAt <= dismiss_before:
+                studied = any(i.at > p.predictedAt for i in own)
+                reason = REASON_INCONCLUSIVE if studied else REASON_NEVER_STUDIED
                 results.append(
                     CapturedOutcome(
                         p.id,
                         p.learningObjectiveId,
                         PredictionStatus.DISMISSED,
-                        REASON_NEVER_STUDIED,
+                        reason,
+                        observation=engine_obs,
+                        evidence=record,
                     )
                 )
             continue
-        day, obs = found
         groups[(p.learningObjectiveId, day)].append(p)
-        observations[p.id] = obs
+        decided[p.id] = (outcome, engine_obs, record)
 
+    vectors = {p.id: dict(p.featureVector or {}) for p in pending}
     for (oid, day), preds in groups.items():
         *older, winner = preds
         for p in older:
             results.append(
                 CapturedOutcome(p.id, oid, PredictionStatus.DISMISSED, REASON_SUPERSEDED)
             )
-        obs = observations[winner.id]
-        struggled = obs.struggled()
+        struggled, obs, record = decided[winner.id]
         status = PredictionStatus(
             prediction_status(winner.predictedStruggleProbability, struggled).value
         )
-        results.append(CapturedOutcome(winner.id, oid, status, REASON_STUDIED, struggled, day, obs))
+        results.append(
+            CapturedOutcome(winner.id, oid, status, REASON_STUDIED, struggled, day, obs, record)
+        )
 
     if results:
         session.execute(
@@ -322,6 +472,21 @@ def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[Capt
                     "predictionStatus": r.status,
                     "actualOutcome": r.struggled,
                     "actualOutcomeRecordedAt": now if r.reason == REASON_STUDIED else None,
+                    "featureVector": (
+                        vectors[r.prediction_id]
+                        if r.evidence is None
+                        else {
+                            **vectors[r.prediction_id],
+                            "outcome": {
+                                **r.evidence.to_json(),
+                                "struggled": r.struggled,
+                                "studyDate": None
+                                if r.study_date is None
+                                else r.study_date.isoformat(),
+                                "reason": r.reason,
+                            },
+                        }
+                    ),
                 }
                 for r in results
             ],

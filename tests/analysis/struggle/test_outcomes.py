@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from twin.analysis.struggle.common import PredictionStatus
-from twin.analysis.struggle.outcomes import automatic_outcome, prediction_status, resolve_outcome
+from twin.analysis.struggle.outcomes import (
+    NO_STRUGGLE_BOUNDARY,
+    STRUGGLE_BOUNDARY,
+    EvidenceItem,
+    OutcomeBaseline,
+    automatic_outcome,
+    item_log_likelihood_ratio,
+    outcome_baseline,
+    prediction_status,
+    resolve_outcome,
+    sequential_outcome,
+)
 
 
 @pytest.mark.parametrize(
@@ -56,3 +69,69 @@ def test_status_rejects_bad_probability() -> None:
     """Probabilities outside [0, 1] are a bug."""
     with pytest.raises(ValueError):
         prediction_status(1.2, True)
+
+
+# --- the evidence rule ---------------------------------------------------------------------------
+
+
+def test_wald_boundaries_golden() -> None:
+    """ln((1 − β)/α) and ln(β/(1 − α)) with α = 1%, β = 5%."""
+    assert pytest.approx(math.log(95.0)) == STRUGGLE_BOUNDARY
+    assert pytest.approx(4.553877) == STRUGGLE_BOUNDARY
+    assert pytest.approx(-2.985682, abs=1e-6) == NO_STRUGGLE_BOUNDARY
+
+
+def test_baseline_needs_enough_data_and_is_clamped() -> None:
+    """30 non-first reviews for a recall baseline, 5 answers for a validation baseline."""
+    b = outcome_baseline(reviews=29, again=3, validations=4, validation_score_sum=3.0)
+    assert (b.accuracy, b.validation, b.usable) == (None, None, False)
+    b = outcome_baseline(reviews=40, again=10, validations=5, validation_score_sum=3.5)
+    assert b.accuracy == pytest.approx(0.75) and b.validation == pytest.approx(0.7)
+    assert outcome_baseline(30, 0, 0, 0.0).accuracy == 0.97  # all recalled: clamped
+    assert outcome_baseline(30, 30, 0, 0.0).accuracy == 0.3  # none recalled: clamped
+
+
+def test_item_log_likelihood_ratios_golden() -> None:
+    """Baseline recall 0.8 → struggle recall 0.48; baseline validation 0.7 → 0.42, sd 0.15."""
+    base = OutcomeBaseline(accuracy=0.8, validation=0.7)
+    assert item_log_likelihood_ratio(EvidenceItem(again=True), base) == pytest.approx(
+        math.log(0.52 / 0.2)
+    )
+    assert item_log_likelihood_ratio(EvidenceItem(again=False), base) == pytest.approx(
+        math.log(0.6)
+    )
+    # ((0.3 − 0.7)² − (0.3 − 0.42)²) / (2 · 0.15²) = (0.16 − 0.0144) / 0.045
+    assert item_log_likelihood_ratio(EvidenceItem(score=0.3), base) == pytest.approx(3.235556, 1e-6)
+    # A score at the midpoint 0.56 is neutral.
+    assert item_log_likelihood_ratio(EvidenceItem(score=0.56), base) == pytest.approx(0.0)
+    # Kinds without a baseline carry no evidence.
+    assert item_log_likelihood_ratio(EvidenceItem(score=0.3), OutcomeBaseline(0.8, None)) is None
+    assert item_log_likelihood_ratio(EvidenceItem(again=True), OutcomeBaseline(None, 0.7)) is None
+
+
+def test_sequential_outcome_decides_at_the_crossing_item() -> None:
+    """5 AGAINs at baseline 0.8: 5 × 0.9555 = 4.78 ≥ 4.55 → struggle at item 4."""
+    base = OutcomeBaseline(accuracy=0.8, validation=None)
+    d = sequential_outcome([EvidenceItem(again=True)] * 7, base)
+    assert (d.struggled, d.decided_at, d.reviews, d.again) == (True, 4, 5, 5)
+    assert d.log_likelihood_ratio == pytest.approx(5 * math.log(2.6))
+    # 5 recalls: −2.55, not yet; the 6th: −3.06 ≤ −2.99 → no struggle at item 5.
+    d = sequential_outcome([EvidenceItem(again=False)] * 5, base)
+    assert (d.struggled, d.decided_at, d.reviews) == (None, None, 5)
+    d = sequential_outcome([EvidenceItem(again=False)] * 9, base)
+    assert (d.struggled, d.decided_at, d.reviews, d.again) == (False, 5, 6, 0)
+    # Mixed: AGAIN, recall alternate → +0.4447 per pair; after 9 pairs (4.00) the AGAIN
+    # of item 18 takes it to 4.96 ≥ 4.55 (after 8 pairs + AGAIN it is only 4.51).
+    mixed = [EvidenceItem(again=i % 2 == 0) for i in range(30)]
+    d = sequential_outcome(mixed, base)
+    assert (d.struggled, d.decided_at) == (True, 18)
+    assert d.log_likelihood_ratio == pytest.approx(9 * math.log(0.6 * 2.6) + math.log(2.6))
+
+
+def test_sequential_outcome_combines_validations_and_skips_unbaselined_items() -> None:
+    """Two validations at 0.3 (3.24 each) decide; reviews without a recall baseline are skipped."""
+    base = OutcomeBaseline(accuracy=None, validation=0.7)
+    items = [EvidenceItem(again=True), EvidenceItem(score=0.3), EvidenceItem(score=0.3)]
+    d = sequential_outcome(items, base)
+    assert (d.struggled, d.decided_at, d.reviews, d.validations) == (True, 2, 0, 2)
+    assert sequential_outcome([], base).struggled is None
