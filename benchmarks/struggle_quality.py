@@ -24,8 +24,14 @@ error (:mod:`twin.analysis.struggle.metrics`, 10 equal-width bins). The rule bas
 is the stored ``rules-v1`` probability of the same rows. Labels: the
 simulator's truth (primary: objective in ``struggleObjectiveIds``, the label the issue's
 targets are stated on) and the recorded outcome (the engine's own measurement).
-Then the engine's own ``struggle_models.train`` runs on all recorded outcomes and
-deploys its candidate if it beats the rules (its decision is reported).
+Beside that: the same model evaluated on *every* later prediction of the held-out
+learners (also those whose outcome is pending or inconclusive) against truth; how
+often each label says "struggled" on true struggles and on the others (the recorded
+outcome, and the ENGINE rule's verdict on the first study day, stored with every
+outcome); a model trained on the ENGINE-rule verdicts instead, against truth; and how
+the outcome capture ended for all predictions. Then the engine's own
+``struggle_models.train`` runs on all recorded outcomes and deploys its candidate if it
+beats the rules (its decision is reported).
 
 **Struggle reduction** (cohort B: ``--reduction-learners`` × ``--weeks``, seed + 1,
 not sharing; 60% of learners are intervention-responsive in the simulator). Closed

@@ -527,20 +527,22 @@ def test_analysis_off_is_forbidden(db: Database) -> None:
 
 
 def test_struggle_reduction_baseline_before_first_prediction(db: Database) -> None:
-    """Baseline 5 of 10 study days struggled, last week 2 of 10 → reduction 0.6."""
+    """Baseline: 3 of 12 studied objectives struggled (all AGAIN against 9 of 10 recalled
+    elsewhere); last week 1 of 12 → reduction (3/12 − 1/12)/(3/12) = 2/3."""
+    keys = "ABCDEFGHIJKL"
     first = datetime(2026, 3, 1, 6, 0)
     with db.session() as s:
-        make_world(s, "r")
-        for i in range(10):  # baseline: one study day per objective-day in February
-            day = datetime(2026, 2, 2 + i * 2, 9, 0)
-            add_reviews(s, "r", OBJECTIVES[i % 6], day, ["AGAIN"] * 3 if i < 5 else ["GOOD"] * 3)
-        add_reviews(s, "r", "A", datetime(2026, 1, 10, 9), ["AGAIN"] * 3)  # before the baseline
-        add_reviews(s, "r", "B", datetime(2026, 2, 20, 9), ["GOOD"] * 2)  # too few: not a day
+        make_world(s, "r", objectives=keys)
+        for i, key in enumerate(keys):  # baseline: 10 non-first reviews per objective
+            day = datetime(2026, 2, 2 + i, 9, 0)
+            _later(s, "r", key, day, "AAAAAAAAAA" if key in "ABC" else "GGGGAGGGGG")
+        _later(s, "r", "D", datetime(2026, 1, 10, 9), "AAAAAAAAAA")  # before the baseline
         add_prediction(s, "r", "A", 0.7, first)
-        for i in range(5):  # current: 2 objectives a day on 03-10 … 03-14
-            day = datetime(2026, 3, 10 + i, 9, 0)
-            add_reviews(s, "r", "A", day, ["GOOD"] * 4)
-            add_validation(s, "r", "B", day, 0.4 if i < 2 else 0.9)
+        for i, key in enumerate(keys):  # current: 03-10 … 03-13
+            day = datetime(2026, 3, 10 + i % 4, 9, 0)
+            _later(s, "r", key, day, "AAAAAAAAAA" if key == "A" else "GGGGAGGGGG")
+        # First reviews of new cards are not evidence: C stays a non-struggle.
+        add_reviews(s, "r", "C", datetime(2026, 3, 11, 12), ["AGAIN"] * 6)
     now = datetime(2026, 3, 15, 12, 0)
     with db.session() as s:
         week = svc.struggle_reduction(s, "r", "week", now=now).to_dict()
@@ -548,13 +550,16 @@ def test_struggle_reduction_baseline_before_first_prediction(db: Database) -> No
     assert week["status"] == "ok"
     assert week["baselineWindow"] == {"start": "2026-01-18", "end": "2026-03-01"}
     assert week["currentWindow"] == {"start": "2026-03-08", "end": "2026-03-15"}
-    assert (week["baselineRate"], week["currentRate"], week["reduction"]) == (0.5, 0.2, 0.6)
-    assert (week["baselineStudyDays"], week["currentStudyDays"]) == (10, 10)
+    assert (week["baselineRate"], week["currentRate"]) == (0.25, round(1 / 12, 4))
+    assert week["reduction"] == round(2 / 3, 4)
+    assert (week["baselineObjectives"], week["currentObjectives"]) == (12, 12)
     assert week["meetsTarget"] is True
     assert everything["currentWindow"]["start"] == "2026-03-01"
+    assert everything["reduction"] == week["reduction"]
     with db.session() as s:
         short = svc.struggle_reduction(s, "r", "week", now=datetime(2026, 3, 12, 12)).to_dict()
-    assert short["insufficient"] == {"current objectives": {"have": 4, "need": 10}}
+    # By 03-12 only the objectives of 03-10 and 03-11 were studied in the window.
+    assert short["insufficient"] == {"current objectives": {"have": 6, "need": 10}}
     with db.session() as s, pytest.raises(ValidationFailed):
         svc.struggle_reduction(s, "r", "year", now=now)
 

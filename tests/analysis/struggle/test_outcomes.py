@@ -18,6 +18,7 @@ from twin.analysis.struggle.outcomes import (
     prediction_status,
     resolve_outcome,
     sequential_outcome,
+    window_verdict,
 )
 
 
@@ -135,3 +136,18 @@ def test_sequential_outcome_combines_validations_and_skips_unbaselined_items() -
     d = sequential_outcome(items, base)
     assert (d.struggled, d.decided_at, d.reviews, d.validations) == (True, 2, 0, 2)
     assert sequential_outcome([], base).struggled is None
+
+
+def test_window_verdict_weighs_the_whole_window() -> None:
+    """Baseline 0.8: 2 AGAINs + 3 recalls = 2·0.9555 − 3·0.5108 = +0.379 → struggle; one more
+    recall (−0.132) → not; fewer than 5 items → no verdict. A struggle that stops halfway
+    (5 AGAINs, then 15 recalls) is not one over the window, though the SPRT stops at item 4."""
+    base = OutcomeBaseline(accuracy=0.8, validation=None)
+    two_of_five = [EvidenceItem(again=a) for a in (True, False, True, False, False)]
+    assert window_verdict(two_of_five, base) is True
+    assert window_verdict([*two_of_five, EvidenceItem(again=False)], base) is False
+    assert window_verdict(two_of_five[:4], base) is None
+    assert window_verdict([EvidenceItem(score=0.2)] * 5, OutcomeBaseline(0.8, None)) is None
+    halfway = [EvidenceItem(again=True)] * 5 + [EvidenceItem(again=False)] * 15
+    assert window_verdict(halfway, base) is False
+    assert sequential_outcome(halfway, base).struggled is True

@@ -208,3 +208,21 @@ def sequential_outcome(
         if llr <= NO_STRUGGLE_BOUNDARY:
             return EvidenceDecision(False, index, llr, reviews, again, validations)
     return EvidenceDecision(None, None, llr, reviews, again, validations)
+
+
+MIN_WINDOW_EVIDENCE = 5
+"""Non-first reviews and validation answers an objective needs in a window to be counted."""
+
+
+def window_verdict(items: Sequence[EvidenceItem], baseline: OutcomeBaseline) -> bool | None:
+    """Did the learner struggle on an objective over a whole window (struggle reduction)?
+
+    True when the summed log-likelihood ratio of its items favours a struggle (60% of
+    the baseline) over the baseline, i.e. > 0; None below :data:`MIN_WINDOW_EVIDENCE`
+    items with a baseline. Unlike :func:`sequential_outcome` it weighs all of the
+    window's evidence, so a struggle that ends halfway through shows as such.
+    """
+    steps = [s for s in (item_log_likelihood_ratio(i, baseline) for i in items) if s is not None]
+    if len(steps) < MIN_WINDOW_EVIDENCE:
+        return None
+    return sum(steps) > 0.0

@@ -97,8 +97,8 @@ class StruggleReductionOut(BaseModel):
     baselineRate: float | None = None
     currentRate: float | None = None
     reduction: float | None = None
-    baselineStudyDays: int | None = None
-    currentStudyDays: int | None = None
+    baselineObjectives: int | None = None
+    currentObjectives: int | None = None
     meetsTarget: bool | None = Field(default=None, description="reduction ≥ 25%")
 
 
