@@ -69,6 +69,11 @@ def predictions_table(
         f"{c['candidates']} objectives predicted ({c['created']} new, {c['updated']} updated), "
         f"{c['atRisk']} at risk (p > 0.5), {c['indicators']} indicators, "
         f"{c['interventions']} interventions"
+        + (
+            f"; {c['awaitingOutcome']} kept as they were while their outcome is measured"
+            if c["awaitingOutcome"]
+            else ""
+        )
         + (f"; showing {limit} of {len(rows)}" if len(rows) > limit else "")
     )
     table.caption_justify = "left"
