@@ -358,6 +358,11 @@ def _evidence(items: Sequence[_Item], after: datetime, until: datetime) -> list[
     return [i for i in items if after < i.at < until and (i.score is not None or not i.first)]
 
 
+def _as_evidence(items: Sequence[_Item]) -> list[EvidenceItem]:
+    """The pure test's view of study items."""
+    return [EvidenceItem(again=i.again if i.score is None else None, score=i.score) for i in items]
+
+
 def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[CapturedOutcome]:
     """Record automatic outcomes of the learner's PENDING predictions (see the module docstring).
 
@@ -423,13 +428,7 @@ def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[Capt
         decision: EvidenceDecision | None = None
         if baseline.usable:
             evidence = _evidence(own, p.predictedAt, horizon)
-            decision = sequential_outcome(
-                [
-                    EvidenceItem(again=i.again if i.score is None else None, score=i.score)
-                    for i in evidence
-                ],
-                baseline,
-            )
+            decision = sequential_outcome(_as_evidence(evidence), baseline)
             if decision.struggled is not None and decision.decided_at is not None:
                 outcome = decision.struggled
                 day = _local_date(evidence[decision.decided_at].at, zone)
@@ -891,12 +890,9 @@ def objective_window_verdicts(
     verdicts = []
     for own in by_objective.values():
         baseline = _baseline(everything, _Totals(own), since, until)
-        evidence = [
-            EvidenceItem(again=i.again if i.score is None else None, score=i.score)
-            for i in own
-            if i.score is not None or not i.first
-        ]
-        verdict = window_verdict(evidence, baseline)
+        # The window is [since, until): an item exactly at ``since`` belongs to it.
+        inside = _evidence(own, since - timedelta(microseconds=1), until)
+        verdict = window_verdict(_as_evidence(inside), baseline)
         if verdict is not None:
             verdicts.append(verdict)
     return verdicts
