@@ -23,7 +23,7 @@ from rich.table import Table
 
 from benchmarks.ingest_support import fresh_database, machine, write_result
 from twin.db.engine import Database
-from twin.db.enums import EventType
+from twin.enums import EventType
 from twin.ingest.batch import ingest_batch
 from twin.ingest.schemas import MAX_BATCH_RECORDS
 

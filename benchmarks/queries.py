@@ -73,8 +73,8 @@ from benchmarks.bench_http import BATCH_EVENTS as HTTP_BATCH_EVENTS
 from benchmarks.bench_http import DEFAULT_INGEST_BATCHES as DEFAULT_HTTP_BATCHES
 from benchmarks.bench_http import measure_http
 from twin.db import migrate
-from twin.db.enums import BehavioralPatternType, PersonalizationContext
 from twin.db.query_patterns import EPIC5_INDEXES, QUERY_PATTERNS, QueryPattern
+from twin.enums import BehavioralPatternType, PersonalizationContext
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 RESULT_FORMAT_VERSION = 1

@@ -41,8 +41,8 @@ from rich.table import Table
 from benchmarks.ingest_support import machine, scratch_database
 from twin.db.base import utcnow
 from twin.db.engine import Database
-from twin.db.enums import PredictionStatus
 from twin.db.models import StrugglePrediction
+from twin.enums import PredictionStatus
 from twin.jobs.struggle import run_daily_tick
 from twin.services import auth
 from twin.services import struggle_outcomes as outcomes_service

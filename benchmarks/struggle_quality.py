@@ -72,7 +72,7 @@ from rich.table import Table
 from scipy.stats import rankdata
 
 from benchmarks.ingest_support import machine, scratch_database
-from twin.analysis.struggle.common import InsufficientData
+from twin.analysis.common import InsufficientData
 from twin.analysis.struggle.features import FEATURE_NAMES, FeatureVector
 from twin.analysis.struggle.metrics import (
     STRUGGLE_REDUCTION_TARGET,

@@ -19,8 +19,8 @@ SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "SCHEMA.md"
 if not SPEC.is_file():
     pytest.skip(f"data-model spec not found at {SPEC}", allow_module_level=True)
 
-import twin.db.enums as enums_module  # noqa: E402
 import twin.db.models  # noqa: E402, F401  (registers every table on the metadata)
+import twin.enums as enums_module  # noqa: E402
 from twin.db.base import metadata  # noqa: E402
 
 SCALARS = {
@@ -321,7 +321,7 @@ def test_every_fk_on_update_cascade_and_named(table: str) -> None:
 @pytest.mark.parametrize("name", sorted(ENUMS))
 def test_enum(name: str) -> None:
     enum_cls = getattr(enums_module, name, None)
-    assert enum_cls is not None, f"twin.db.enums.{name} missing"
+    assert enum_cls is not None, f"twin.enums.{name} missing"
     assert [m.value for m in enum_cls] == ENUMS[name]
     for table in metadata.tables.values():
         for col in table.c:

@@ -13,7 +13,7 @@ import twin.api.app as app_module
 from tests.services.test_struggle_outcomes import T0, add_prediction, make_world, prediction
 from twin.api.routers import struggle_outcomes as router_module
 from twin.db.engine import Database
-from twin.db.enums import PredictionStatus
+from twin.enums import PredictionStatus
 
 Headers = dict[str, str]
 

@@ -17,8 +17,8 @@ from tests.services.test_struggle_outcomes import (
     prediction,
 )
 from twin.db.engine import Database
-from twin.db.enums import PredictionStatus
 from twin.db.models import PerformanceMetric, StruggleModelVersion, StrugglePrediction
+from twin.enums import PredictionStatus
 from twin.jobs import struggle as job
 from twin.jobs.registry import PERIODIC_JOBS
 

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from tests.conftest import PgServer
 from twin.analysis.cognitive.load import SessionLoadInput, compute_cognitive_load
 from twin.db.engine import Database, create_db_engine
-from twin.db.enums import IndicatorType, MissionStatus, ReviewRating
 from twin.db.models import (
     BurnoutRiskAssessment,
     CognitiveLoadMetric,
@@ -22,6 +21,7 @@ from twin.db.models import (
     StruggleIndicator,
 )
 from twin.db.models.cognitive import LearnerLoadProfile
+from twin.enums import IndicatorType, MissionStatus, ReviewRating
 from twin.services import cognitive as svc
 from twin.services import ingest as ingest_service
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from twin.db.enums import EventType, MissionStatus, ObjectiveComplexity, ReviewRating
 from twin.db.models import (
     BehavioralEvent,
     Card,
@@ -28,6 +27,7 @@ from twin.db.models import (
     StudySession,
     User,
 )
+from twin.enums import EventType, MissionStatus, ObjectiveComplexity, ReviewRating
 
 T0 = datetime(2026, 3, 2, 9, 0)  # a Monday, naive UTC
 

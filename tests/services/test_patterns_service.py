@@ -22,8 +22,8 @@ from tests.services.test_patterns_support import (
 )
 from twin.analysis.recall import MIN_REVIEWS_FOR_FIT
 from twin.db.engine import Database
-from twin.db.enums import BehavioralPatternType
 from twin.db.models import BehavioralPattern
+from twin.enums import BehavioralPatternType
 from twin.errors import Conflict, Forbidden, NotFound
 from twin.services import memory as memory_service
 from twin.services import patterns as ps

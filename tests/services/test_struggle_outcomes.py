@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from twin.analysis.struggle.features import FEATURE_NAMES
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION
 from twin.db.engine import Database
-from twin.db.enums import FeedbackType, MissionStatus, PredictionStatus, ReviewRating
 from twin.db.models import (
     Card,
     Course,
@@ -33,6 +32,7 @@ from twin.db.models import (
     User,
     ValidationResponse,
 )
+from twin.enums import FeedbackType, MissionStatus, PredictionStatus, ReviewRating
 from twin.errors import Forbidden, NotFound, ValidationFailed
 from twin.services import struggle_models as models_service
 from twin.services import struggle_outcomes as svc

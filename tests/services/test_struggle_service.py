@@ -20,8 +20,8 @@ from tests.services.test_struggle_support import (
 from twin.analysis.struggle.features import build_features
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION, rule_predict
 from twin.db.engine import Database, create_db_engine
-from twin.db.enums import InterventionStatus, MissionStatus
 from twin.db.models import InterventionRecommendation, Mission, StrugglePrediction
+from twin.enums import InterventionStatus, MissionStatus
 from twin.errors import Conflict, Forbidden, NotFound
 from twin.services import struggle
 from twin.simulate.generate import DEFAULT_START

@@ -19,14 +19,6 @@ from sqlalchemy.orm import Session
 
 from twin.analysis.recall import DEFAULT_FSRS_WEIGHTS
 from twin.analysis.recall.fsrs6 import retrievability
-from twin.db.enums import (
-    CardType,
-    MasteryLevel,
-    MissionStatus,
-    ObjectiveComplexity,
-    PredictionStatus,
-    ReviewRating,
-)
 from twin.db.models import (
     Card,
     CognitiveLoadMetric,
@@ -41,6 +33,14 @@ from twin.db.models import (
     User,
     UserLearningProfile,
     ValidationResponse,
+)
+from twin.enums import (
+    CardType,
+    MasteryLevel,
+    MissionStatus,
+    ObjectiveComplexity,
+    PredictionStatus,
+    ReviewRating,
 )
 
 T = datetime(2026, 3, 10, 12, 0)

@@ -26,8 +26,8 @@ from sqlalchemy.dialects import postgresql
 
 import twin.db.models  # noqa: F401  (registers every table)
 from twin.db.base import metadata
-from twin.db.enums import ALL_ENUMS
 from twin.db.query_patterns import EPIC5_INDEXES, QUERY_PATTERNS, QueryPattern
+from twin.enums import ALL_ENUMS
 
 EPIC5_FK = "experiment_assignments_experimentId_fkey"
 

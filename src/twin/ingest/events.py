@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from twin.db.engine import Database
-from twin.db.enums import CompletionQuality, EngagementLevel, EventType
+from twin.enums import CompletionQuality, EngagementLevel, EventType
 from twin.errors import ValidationFailed
 from twin.ingest.batch import learner_timezone, transaction
 from twin.ingest.schemas import format_timestamp, parse_rfc3339, to_storage_time

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from twin.db.engine import Database
-from twin.db.enums import CardType, EventType
+from twin.enums import CardType, EventType
 from twin.errors import ValidationFailed
 from twin.ingest.batch import (
     PgConnection,

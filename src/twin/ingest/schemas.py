@@ -35,7 +35,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from twin.db.enums import (
+from twin.enums import (
     CardType,
     CompletionQuality,
     EngagementLevel,

@@ -82,7 +82,7 @@ from twin.analysis.cognitive.burnout import (
     track_recovery,
 )
 from twin.analysis.cognitive.common import BurnoutRiskLevel as AnalysisRiskLevel
-from twin.analysis.cognitive.common import InsufficientData, Severity
+from twin.analysis.cognitive.common import Severity
 from twin.analysis.cognitive.difficulty import DifficultyAdjustment, adapt_difficulty
 from twin.analysis.cognitive.load import (
     BASELINE_RECENT_SESSIONS,
@@ -116,10 +116,9 @@ from twin.analysis.cognitive.trend import (
     load_trend,
     recent_mean_load,
 )
+from twin.analysis.common import InsufficientData
 from twin.db.base import new_id, utcnow
 from twin.db.engine import Database
-from twin.db.enums import BurnoutRiskLevel, IndicatorType
-from twin.db.enums import Severity as DbSeverity
 from twin.db.models import (
     BurnoutRiskAssessment,
     CognitiveLoadMetric,
@@ -127,6 +126,8 @@ from twin.db.models import (
     StruggleIndicator,
 )
 from twin.db.models.cognitive import LearnerLoadProfile
+from twin.enums import BurnoutRiskLevel, IndicatorType
+from twin.enums import Severity as DbSeverity
 from twin.errors import Forbidden, NotFound
 
 # --- session load ------------------------------------------------------------

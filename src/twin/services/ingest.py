@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from twin.db.engine import Database
-from twin.db.enums import EventType
+from twin.enums import EventType
 from twin.ingest import batch, events, revlog
 from twin.ingest.batch import BatchResult
 from twin.ingest.events import DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE, EventView

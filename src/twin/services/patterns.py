@@ -91,7 +91,6 @@ from twin.analysis.patterns.sufficiency import (
     reanalysis_due,
 )
 from twin.db.base import new_id
-from twin.db.enums import BehavioralPatternType, InsightType
 from twin.db.models import (
     BehavioralInsight,
     BehavioralPattern,
@@ -100,6 +99,7 @@ from twin.db.models import (
     User,
     UserLearningProfile,
 )
+from twin.enums import BehavioralPatternType, InsightType
 from twin.errors import Conflict, Forbidden, NotFound
 from twin.services.memory import MemoryRefresh, as_utc, naive_utc, refresh_memory_model
 from twin.services.users import get_user

@@ -133,7 +133,13 @@ from twin.analysis.struggle.workflow import (
 )
 from twin.analysis.struggle.workflow import apply_intervention as apply_to_mission
 from twin.db.base import new_id
-from twin.db.enums import (
+from twin.db.models import (
+    InterventionRecommendation,
+    StruggleIndicator,
+    StrugglePrediction,
+)
+from twin.db.models import Mission as MissionRow
+from twin.enums import (
     IndicatorType,
     InterventionStatus,
     InterventionType,
@@ -141,12 +147,6 @@ from twin.db.enums import (
     PredictionStatus,
     Severity,
 )
-from twin.db.models import (
-    InterventionRecommendation,
-    StruggleIndicator,
-    StrugglePrediction,
-)
-from twin.db.models import Mission as MissionRow
 from twin.errors import Conflict, NotFound
 from twin.services.patterns import analysis_user, check_analysis_consent
 from twin.services.struggle_models import active_model

@@ -16,7 +16,8 @@ import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from twin.analysis.struggle.common import InsufficientData, rounded
+from twin.analysis.common import InsufficientData
+from twin.analysis.struggle.common import rounded
 from twin.analysis.struggle.features import FEATURE_NAMES, FeatureVector
 from twin.analysis.struggle.model import (
     BRIER_TOLERANCE,
@@ -32,8 +33,8 @@ from twin.analysis.struggle.model import (
 )
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION, rule_predict
 from twin.db.base import new_id, utcnow
-from twin.db.enums import PredictionStatus
 from twin.db.models import StruggleModelVersion, StrugglePrediction, User
+from twin.enums import PredictionStatus
 
 RECORDED_STATUSES: tuple[PredictionStatus, ...] = (
     PredictionStatus.CONFIRMED,

@@ -86,7 +86,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from twin.analysis.struggle.common import InsufficientData, rounded
+from twin.analysis.common import InsufficientData
+from twin.analysis.struggle.common import rounded
 from twin.analysis.struggle.metrics import (
     BASELINE_WEEKS,
     MIN_OUTCOMES_FOR_METRICS,
@@ -113,8 +114,8 @@ from twin.analysis.struggle.outcomes import (
 )
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION
 from twin.db.base import new_id
-from twin.db.enums import FeedbackType, PredictionStatus
 from twin.db.models import PerformanceMetric, PredictionFeedback, StrugglePrediction, User
+from twin.enums import FeedbackType, PredictionStatus
 from twin.errors import NotFound, ValidationFailed
 from twin.services.patterns import analysis_user, check_analysis_consent
 from twin.services.struggle_models import RECORDED_STATUSES, active_registry_row

@@ -6,9 +6,10 @@ from enum import StrEnum
 
 import pytest
 
+from twin import enums
 from twin.analysis.cognitive import common
 from twin.analysis.cognitive.load import INDICATOR_CATEGORY
-from twin.db import enums
+from twin.analysis.common import InsufficientData
 
 
 @pytest.mark.parametrize(
@@ -27,9 +28,7 @@ def test_indicator_categories_are_database_indicator_types() -> None:
 
 def test_insufficient_data_shape() -> None:
     """``{"sessions": {"have": n, "need": m}}``."""
-    assert common.InsufficientData("sessions", 12, 30).to_json() == {
-        "sessions": {"have": 12, "need": 30}
-    }
+    assert InsufficientData("sessions", 12, 30).to_json() == {"sessions": {"have": 12, "need": 30}}
 
 
 def test_clamp_and_scale() -> None:

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from twin.analysis.cognitive.common import InsufficientData
 from twin.analysis.cognitive.load_performance import (
     LoadPerformanceAnalysis,
     analyze_load_performance,
 )
+from twin.analysis.common import InsufficientData
 
 # Six sessions per 20-point band; performance peaks in the 40–60 band (an inverted U).
 BAND_PERFORMANCE = {10.0: 60.0, 30.0: 75.0, 50.0: 85.0, 70.0: 70.0, 90.0: 50.0}

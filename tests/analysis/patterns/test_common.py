@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from twin import enums
 from twin.analysis.patterns.common import (
     DetectedPattern,
     InsightType,
@@ -12,7 +13,6 @@ from twin.analysis.patterns.common import (
     hour_label,
     window_label,
 )
-from twin.db import enums
 
 
 def test_pattern_type_mirrors_database_enum() -> None:

@@ -6,8 +6,9 @@ from enum import StrEnum
 
 import pytest
 
+from twin import enums
+from twin.analysis.common import InsufficientData
 from twin.analysis.struggle import common
-from twin.db import enums
 
 
 @pytest.mark.parametrize(
@@ -27,9 +28,7 @@ def test_enum_values_match_the_database(ours: type[StrEnum], theirs: type[StrEnu
 
 def test_insufficient_data_shape() -> None:
     """``{"outcomes": {"have": n, "need": m}}``."""
-    assert common.InsufficientData("outcomes", 12, 50).to_json() == {
-        "outcomes": {"have": 12, "need": 50}
-    }
+    assert InsufficientData("outcomes", 12, 50).to_json() == {"outcomes": {"have": 12, "need": 50}}
 
 
 def test_logistic_is_stable_and_symmetric() -> None:

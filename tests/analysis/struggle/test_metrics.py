@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twin.analysis.struggle.common import InsufficientData
+from twin.analysis.common import InsufficientData
 from twin.analysis.struggle.metrics import (
     OutcomeRecord,
     PerformanceReport,

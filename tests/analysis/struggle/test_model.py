@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.analysis.struggle.synth import START, make_cohort
-from twin.analysis.struggle.common import InsufficientData
+from twin.analysis.common import InsufficientData
 from twin.analysis.struggle.features import FeatureVector
 from twin.analysis.struggle.metrics import PerformanceReport, performance_report
 from twin.analysis.struggle.model import (

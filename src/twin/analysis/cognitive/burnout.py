@@ -61,12 +61,12 @@ import numpy as np
 
 from twin.analysis.cognitive.common import (
     BurnoutRiskLevel,
-    InsufficientData,
     Severity,
     banded_severity,
     clamp_score,
     scaled_score,
 )
+from twin.analysis.common import InsufficientData
 
 WINDOW_DAYS = 14
 DAYS_PER_WEEK = 7

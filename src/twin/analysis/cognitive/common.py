@@ -1,13 +1,12 @@
 """Shared vocabulary of the cognitive analyses: levels, severities, insufficient-data answers.
 
-The enums repeat the values of the database enums (``twin.db.enums``) because the
+The enums repeat the values of the database enums (``twin.enums``) because the
 analysis core may not import the database layer; a test checks that they agree.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from enum import StrEnum
 
 SCORE_MIN = 0.0
@@ -47,19 +46,6 @@ SEVERITY_RANK: dict[Severity, int] = {
     Severity.HIGH: 2,
     Severity.CRITICAL: 3,
 }
-
-
-@dataclass(frozen=True)
-class InsufficientData:
-    """A minimum that is not met yet, and how far along the learner is."""
-
-    requirement: str
-    have: int
-    need: int
-
-    def to_json(self) -> dict[str, dict[str, int]]:
-        """``{"sessions": {"have": 12, "need": 30}}``."""
-        return {self.requirement: {"have": self.have, "need": self.need}}
 
 
 def clamp_score(value: float) -> float:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from twin.analysis.cognitive.common import InsufficientData
+from twin.analysis.common import InsufficientData
 
 MIN_SESSIONS = 30
 LOAD_BAND_WIDTH = 20.0

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from twin.analysis.cognitive.common import InsufficientData
+from twin.analysis.common import InsufficientData
 
 HISTORY_DAYS = 90
 MIN_SESSIONS_FOR_PATTERNS = 6

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 # Pure core: ``twin.db`` may not be imported here, so the two enums the outputs use are
-# mirrored; tests/analysis/patterns/test_common.py checks they equal ``twin.db.enums``.
+# mirrored; tests/analysis/patterns/test_common.py checks they equal ``twin.enums``.
 
 
 class PatternType(StrEnum):

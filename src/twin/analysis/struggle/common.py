@@ -1,6 +1,6 @@
 """Shared vocabulary of the struggle analyses: enums mirrored from the database, helpers.
 
-The enums repeat the values of the database enums (``twin.db.enums``) because the
+The enums repeat the values of the database enums (``twin.enums``) because the
 analysis core may not import the database layer; tests/analysis/struggle/test_common.py
 checks that they agree.
 """
@@ -8,7 +8,6 @@ checks that they agree.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -67,19 +66,6 @@ class ObjectiveComplexity(StrEnum):
     BASIC = "BASIC"
     INTERMEDIATE = "INTERMEDIATE"
     ADVANCED = "ADVANCED"
-
-
-@dataclass(frozen=True)
-class InsufficientData:
-    """A minimum that is not met yet, and how far along the learner (or the model) is."""
-
-    requirement: str
-    have: int
-    need: int
-
-    def to_json(self) -> dict[str, dict[str, int]]:
-        """``{"outcomes": {"have": 12, "need": 50}}``."""
-        return {self.requirement: {"have": self.have, "need": self.need}}
 
 
 def clip01(x: float) -> float:

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import rankdata
 
-from twin.analysis.struggle.common import InsufficientData
+from twin.analysis.common import InsufficientData
 
 Probabilities = Sequence[float] | npt.NDArray[np.float64]
 Outcomes = Sequence[bool] | Sequence[int] | npt.NDArray[Any]

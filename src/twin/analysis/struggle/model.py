@@ -44,7 +44,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-from twin.analysis.struggle.common import InsufficientData
+from twin.analysis.common import InsufficientData
 from twin.analysis.struggle.features import FEATURE_NAMES, FeatureVector
 from twin.analysis.struggle.metrics import (
     Outcomes,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from twin.api.deps import CurrentPrincipal, get_db
 from twin.api.routers.users import UserId
-from twin.db.enums import EventType
+from twin.enums import EventType
 from twin.errors import ValidationFailed
 from twin.services import ingest as ingest_service
 from twin.services.ingest import (

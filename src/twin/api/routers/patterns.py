@@ -19,8 +19,8 @@ from twin.analysis.patterns.study_time import DAYS_PER_WEEK, HOURS_PER_DAY
 from twin.analysis.patterns.sufficiency import Sufficiency
 from twin.api.deps import CurrentPrincipal, DbSession
 from twin.db.base import utcnow
-from twin.db.enums import BehavioralPatternType, InsightType
 from twin.db.models import BehavioralInsight, BehavioralPattern, UserLearningProfile
+from twin.enums import BehavioralPatternType, InsightType
 from twin.errors import ValidationFailed
 from twin.services import memory as memory_service
 from twin.services import patterns as patterns_service

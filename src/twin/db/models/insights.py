@@ -19,7 +19,7 @@ from twin.db.base import (
     unique,
     updated_column,
 )
-from twin.db.enums import (
+from twin.enums import (
     ApplicationType,
     ArticleCategory,
     BehavioralGoalType,

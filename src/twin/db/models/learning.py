@@ -24,7 +24,7 @@ from twin.db.base import (
     unique,
     updated_column,
 )
-from twin.db.enums import (
+from twin.enums import (
     CardType,
     MasteryLevel,
     MissionStatus,

@@ -16,7 +16,7 @@ from twin.db.base import (
     pk_column,
     unique,
 )
-from twin.db.enums import AdaptationType
+from twin.enums import AdaptationType
 
 
 class StudyScheduleRecommendation(Base):

@@ -20,7 +20,7 @@ from twin.db.base import (
     unique,
     utcnow,
 )
-from twin.db.enums import (
+from twin.enums import (
     BehavioralPatternType,
     CompletionQuality,
     EngagementLevel,

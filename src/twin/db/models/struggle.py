@@ -17,7 +17,7 @@ from twin.db.base import (
     pk_column,
     unique,
 )
-from twin.db.enums import (
+from twin.enums import (
     FeedbackType,
     IndicatorType,
     InterventionStatus,

@@ -1,4 +1,7 @@
-"""PostgreSQL enum types of the data model (names and value order as SCHEMA.md)."""
+"""The one set of enums of the data model: PostgreSQL enum types (names and value order as SCHEMA.md).
+
+Pure Python (no database import), so analyses, services, the API and the models share them.
+"""
 
 from enum import StrEnum
 
