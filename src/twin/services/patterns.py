@@ -70,6 +70,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from twin.analysis.patterns.common import DetectedPattern, PatternType, rounded
+from twin.analysis.patterns.forgetting import (
+    BASELINE_DECAY_PER_DAY,
+    BASELINE_R0,
+    CurvePoints,
+    forgetting_curve_points,
+)
 from twin.analysis.patterns.inputs import (
     COMPLEXITIES,
     CONTENT_TYPES,
@@ -1048,6 +1054,28 @@ def study_time_heatmap(session: Session, user: User, now: datetime, weeks: int) 
         timezone=user.timezone,
         sessions=len(loaded.data.sessions),
         study_time=result,
+    )
+
+
+def forgetting_points(
+    session: Session,
+    user_id: str,
+    now: datetime,
+    *,
+    r0: float = BASELINE_R0,
+    decay_per_day: float = BASELINE_DECAY_PER_DAY,
+    level_spread: float = 0.0,
+) -> CurvePoints:
+    """The learner's observed recall per interval (all repeat reviews before ``now``) beside the
+    curve ``R0, k, σ`` (their fitted one from the profile; the typical one by default)."""
+    params = {"u": user_id, "now": naive_utc(as_utc(now)), "since": datetime(1900, 1, 1)}
+    rows = session.execute(REPEAT_REVIEWS_SQL, params).all()
+    return forgetting_curve_points(
+        [max(0.0, float(r.elapsed_days)) for r in rows],
+        [bool(r.recalled) for r in rows],
+        r0,
+        decay_per_day,
+        level_spread,
     )
 
 

@@ -142,6 +142,15 @@ def delete_derived_data(session: Session, user_id: str) -> dict[str, int]:
     return counts
 
 
+def derived_data_counts(session: Session, user_id: str) -> dict[str, int]:
+    """Rows the engine derived from the learner's inputs, per table (what switching analysis off
+    deletes), in one statement."""
+    union = " UNION ALL ".join(
+        f'SELECT \'{t}\' AS t, count(*) AS n FROM "{t}" WHERE "userId" = :u' for t in DERIVED_TABLES
+    )
+    return {str(t): int(n) for t, n in session.execute(sa.text(union), {"u": user_id})}
+
+
 def delete_style_profile(session: Session, user_id: str) -> dict[str, int]:
     """Forget the content / learning-style profile (learningStyleProfilingEnabled = false)."""
     patterns = session.execute(

@@ -1,0 +1,298 @@
+"""The dashboard over HTTP (in-process): sign-in, sessions, CSRF, isolation, escaping, forms.
+
+Learners here have no study data, so these tests also show that every page renders its
+empty state; the browser tests (test_browser.py) use a simulated learner with 8 weeks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from tests.ui.conftest import XSS_NAME
+from twin.api.app import create_app
+from twin.db.base import utcnow
+from twin.db.engine import Database
+from twin.services import auth
+from twin.services import cognitive as cognitive_service
+from twin.services import users as users_service
+from twin.ui.web import CONTENT_SECURITY_POLICY, plotly_path, plotly_url
+
+LEARNER = "ada"
+OTHER = "bob"
+LEARNER_PAGES = (
+    "",
+    "/patterns",
+    "/health",
+    "/struggles",
+    "/schedule",
+    "/personalization",
+    "/learn",
+    "/privacy",
+)
+OPERATOR_PAGES = ("/high-risk", "/models", "/experiments", "/cohorts")
+CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
+INLINE_SCRIPT_RE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+
+
+@pytest.fixture
+def learners(db: Database) -> Database:
+    with db.session() as s:
+        users_service.upsert_user(s, LEARNER, {"name": XSS_NAME, "timezone": "Europe/Berlin"})
+        users_service.upsert_user(s, OTHER, {"name": "Bob"})
+    return db
+
+
+def token_for(
+    db: Database, uid: str, *, ttl: int = 600, issued_ago: timedelta = timedelta()
+) -> str:
+    with db.session() as s:
+        secret = auth.token_secret(s)
+    token, _exp = auth.issue_learner_token(secret, uid, ttl, utcnow() - issued_ago)
+    return token
+
+
+@pytest.fixture
+def browser_client(learners: Database) -> Iterator[TestClient]:
+    with TestClient(
+        create_app(database=learners), follow_redirects=False, raise_server_exceptions=False
+    ) as c:
+        yield c
+
+
+def sign_in(client: TestClient, db: Database, uid: str = LEARNER) -> None:
+    r = client.get("/ui/signin", params={"token": token_for(db, uid)})
+    assert r.status_code == 303 and r.headers["location"] == "/ui/welcome"
+
+
+def csrf_of(client: TestClient, path: str) -> str:
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    match = CSRF_RE.search(page.text)
+    assert match is not None, "the page has no form with a CSRF token"
+    return match.group(1)
+
+
+def test_link_becomes_a_strict_httponly_cookie_and_leaves_the_url(
+    browser_client: TestClient, learners: Database
+) -> None:
+    token = token_for(learners, LEARNER)
+    r = browser_client.get("/ui/signin", params={"token": token})
+    assert r.status_code == 303
+    assert r.headers["location"] == "/ui/welcome"  # no token in the next address
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith("twin_ui_session=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/ui" in cookie
+    welcome = browser_client.get("/ui/welcome")
+    assert '<meta http-equiv="refresh" content="0;url=/ui">' in welcome.text
+    assert token not in welcome.text
+    home = browser_client.get("/ui")
+    assert home.status_code == 303 and home.headers["location"] == f"/ui/learners/{LEARNER}"
+
+
+def test_every_learner_page_renders_escaped_with_the_security_headers(
+    browser_client: TestClient, learners: Database
+) -> None:
+    sign_in(browser_client, learners)
+    for page in LEARNER_PAGES:
+        r = browser_client.get(f"/ui/learners/{LEARNER}{page}")
+        assert r.status_code == 200, (page, r.text[:300])
+        assert r.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert "script-src 'self'" in CONTENT_SECURITY_POLICY
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "no-referrer"
+        assert r.headers["cache-control"] == "no-store"
+        # The learner's name is text, never markup; no inline script anywhere.
+        assert "<script>window.__pwned" not in r.text
+        assert (
+            "&lt;script&gt;window.__pwned=1&lt;/script&gt;Ada &lt;b&gt;Lovelace&lt;/b&gt;" in r.text
+        )
+        assert INLINE_SCRIPT_RE.search(r.text) is None, page
+    overview = browser_client.get(f"/ui/learners/{LEARNER}").text
+    assert "No load reading yet" in overview  # the empty state, not an error
+
+
+def test_a_learner_sees_neither_another_learner_nor_operator_pages(
+    browser_client: TestClient, learners: Database
+) -> None:
+    sign_in(browser_client, learners)
+    csrf = csrf_of(browser_client, f"/ui/learners/{LEARNER}/privacy")
+    for path in (
+        f"/ui/learners/{OTHER}",
+        f"/ui/learners/{OTHER}/privacy",
+        "/ui/operator/high-risk",
+    ):
+        r = browser_client.get(path)
+        assert r.status_code == 403, path
+        assert "text/html" in r.headers["content-type"]
+    # A valid token of this session does not open another learner's forms either.
+    r = browser_client.post(
+        f"/ui/learners/{OTHER}/privacy",
+        data={"csrf": csrf, "setting": "behavioralAnalysisEnabled", "value": "off"},
+    )
+    assert r.status_code == 403
+    with learners.session() as s:
+        assert users_service.get_user(s, OTHER).behavioralAnalysisEnabled is True
+
+
+def test_forms_without_this_sessions_csrf_token_change_nothing(
+    browser_client: TestClient, learners: Database
+) -> None:
+    sign_in(browser_client, learners, OTHER)
+    foreign = csrf_of(browser_client, f"/ui/learners/{OTHER}/privacy")  # bob's session
+    browser_client.cookies.clear()
+    sign_in(browser_client, learners)
+    for csrf in ("", "forged", foreign):
+        r = browser_client.post(
+            f"/ui/learners/{LEARNER}/privacy",
+            data={"csrf": csrf, "setting": "behavioralAnalysisEnabled", "value": "off"},
+        )
+        assert r.status_code == 403, csrf
+        assert "This form has expired" in r.text
+    with learners.session() as s:
+        assert users_service.get_user(s, LEARNER).behavioralAnalysisEnabled is True
+
+
+def test_expired_forged_and_missing_sessions_go_to_a_clear_sign_in_page(
+    browser_client: TestClient, learners: Database
+) -> None:
+    expired = token_for(learners, LEARNER, ttl=60, issued_ago=timedelta(hours=1))
+    cases = {
+        expired: ("expired", "Your session has ended"),
+        expired[:-3] + "abc": ("invalid", "is not valid"),
+        "tws_not-a-session.xyz": ("invalid", "is not valid"),
+    }
+    for cookie, (reason, message) in cases.items():
+        browser_client.cookies.clear()
+        browser_client.cookies.set("twin_ui_session", cookie, path="/ui")
+        r = browser_client.get(f"/ui/learners/{LEARNER}/health")
+        assert r.status_code == 303, cookie
+        assert r.headers["location"] == f"/ui/signin?reason={reason}"
+        assert 'twin_ui_session=""' in r.headers["set-cookie"]  # the stale cookie is dropped
+        assert message in browser_client.get(r.headers["location"]).text
+    browser_client.cookies.clear()
+    r = browser_client.get(f"/ui/learners/{LEARNER}")
+    assert r.headers["location"] == "/ui/signin?reason=required"
+    # A bad or expired link says so on the sign-in page itself.
+    for token in ("twl_garbage", expired, "twk_a-service-key"):
+        page = browser_client.get("/ui/signin", params={"token": token})
+        assert page.status_code == 401
+        assert (
+            "set-cookie" not in page.headers or "twin_ui_session=" not in page.headers["set-cookie"]
+        )
+
+
+def test_operator_sign_in_pages_and_revocation(
+    browser_client: TestClient, learners: Database
+) -> None:
+    with learners.session() as s:
+        _row, key = auth.create_api_key(s, "ops")
+    csrf = csrf_of(browser_client, "/ui/signin")
+    wrong = browser_client.post("/ui/signin", data={"key": "twk_wrong", "csrf": csrf})
+    assert wrong.status_code == 401 and "not valid" in wrong.text
+    no_csrf = browser_client.post("/ui/signin", data={"key": key, "csrf": ""})
+    assert no_csrf.status_code == 403
+    r = browser_client.post("/ui/signin", data={"key": key, "csrf": csrf})
+    assert r.status_code == 303 and r.headers["location"] == "/ui/operator/high-risk"
+    assert key not in r.headers["set-cookie"]  # the session holds the key's digest, not the key
+    for page in OPERATOR_PAGES:
+        assert browser_client.get(f"/ui/operator{page}").status_code == 200, page
+    for page in LEARNER_PAGES:  # an operator may open every learner's pages
+        assert browser_client.get(f"/ui/learners/{LEARNER}{page}").status_code == 200, page
+    high_risk = browser_client.get("/ui/operator/high-risk", params={"min": 0.9}).text
+    assert "No open prediction at or above this probability" in high_risk
+    with learners.session() as s:
+        auth.revoke_api_key(s, "ops")
+    browser_client.app.state.key_cache = auth.KeyCache()  # type: ignore[attr-defined]
+    r = browser_client.get("/ui/operator/models")
+    assert r.status_code == 303 and r.headers["location"] == "/ui/signin?reason=revoked"
+
+
+def test_sign_out_forgets_the_session(browser_client: TestClient, learners: Database) -> None:
+    sign_in(browser_client, learners)
+    csrf = csrf_of(browser_client, f"/ui/learners/{LEARNER}")
+    r = browser_client.post("/ui/signout", data={"csrf": csrf})
+    assert r.status_code == 303 and r.headers["location"] == "/ui/signin?reason=signed-out"
+    assert browser_client.get(f"/ui/learners/{LEARNER}").status_code == 303
+
+
+def test_privacy_switch_off_deletes_derived_data_at_once(
+    browser_client: TestClient, learners: Database
+) -> None:
+    with learners.session() as s:
+        learner = cognitive_service.require_learner(s, LEARNER)
+        data = cognitive_service.ExplicitLoadData(
+            latencies_ms=(900.0, 1200.0, 1500.0, 2000.0),
+            correct=(True, False, True, False),
+            pause_count=0,
+            pause_seconds=0.0,
+            performance_scores=(),
+            duration_minutes=30.0,
+            active_minutes=None,
+            session_id=None,
+            baseline_latency_ms=1000.0,
+            optimal_session_minutes=None,
+        )
+        cognitive_service.calculate_load(s, learner, data, timestamp=utcnow(), dry_run=False)
+    sign_in(browser_client, learners)
+    page = browser_client.get(f"/ui/learners/{LEARNER}/privacy").text
+    assert "cognitive load metrics" in page
+    csrf = CSRF_RE.search(page).group(1)  # type: ignore[union-attr]
+    r = browser_client.post(
+        f"/ui/learners/{LEARNER}/privacy",
+        data={"csrf": csrf, "setting": "behavioralAnalysisEnabled", "value": "off"},
+    )
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/ui/learners/{LEARNER}/privacy?done=analysis-off"
+    with learners.session() as s:
+        assert sum(users_service.derived_data_counts(s, LEARNER).values()) == 0
+        assert users_service.get_user(s, LEARNER).behavioralAnalysisEnabled is False
+    after = browser_client.get(r.headers["location"]).text
+    assert "Behavioural analysis is off. Everything the engine derived" in after
+    assert "Nothing: no pattern, prediction" in after
+    health = browser_client.get(f"/ui/learners/{LEARNER}/health").text
+    assert "Behavioural analysis is off" in health
+
+
+def test_export_and_erase_with_confirmation(browser_client: TestClient, learners: Database) -> None:
+    sign_in(browser_client, learners)
+    export = browser_client.get(f"/ui/learners/{LEARNER}/export")
+    assert export.status_code == 200
+    assert export.headers["content-disposition"] == 'attachment; filename="twin-export.json"'
+    assert json.loads(export.text)["userId"] == LEARNER
+    csrf = csrf_of(browser_client, f"/ui/learners/{LEARNER}/privacy")
+    wrong = browser_client.post(
+        f"/ui/learners/{LEARNER}/erase", data={"csrf": csrf, "confirm": "ad"}
+    )
+    assert wrong.status_code == 422 and "Nothing was erased" in wrong.text
+    r = browser_client.post(
+        f"/ui/learners/{LEARNER}/erase", data={"csrf": csrf, "confirm": LEARNER}
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/ui/signin?reason=erased"
+    with learners.session() as s:
+        assert (
+            s.execute(sa.text("SELECT count(*) FROM users WHERE id = :u"), {"u": LEARNER}).scalar()
+            == 0
+        )
+
+
+def test_static_files_plotly_from_the_installed_package_and_html_errors(
+    browser_client: TestClient, learners: Database
+) -> None:
+    js = browser_client.get(plotly_url(), headers={"accept-encoding": "identity"})
+    assert js.status_code == 200
+    assert js.content == plotly_path().read_bytes()
+    assert "immutable" in js.headers["cache-control"]
+    gz = browser_client.get(plotly_url(), headers={"accept-encoding": "gzip"})
+    assert gz.headers["content-encoding"] == "gzip" and gz.content == js.content
+    assert browser_client.get("/ui/static/x/../../etc/passwd").status_code == 404
+    missing = browser_client.get("/ui/no/such/page")
+    assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
+    paths = browser_client.get("/openapi.json").json()["paths"]
+    assert not [p for p in paths if p.startswith("/ui")]
