@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from benchmarks.ingest_support import machine, scratch_database
 from twin.db.base import utcnow
@@ -132,6 +132,23 @@ def seed_dashboard_learner(
         at_risk=result.at_risk,
         load_readings=readings,
     )
+
+
+def learner_counts(db: Database, uid: str) -> dict[str, int]:
+    """How much data the measured learner has."""
+    import sqlalchemy as sa
+
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                'SELECT (SELECT count(*) FROM study_sessions WHERE "userId" = :u), '
+                '(SELECT count(*) FROM reviews WHERE "userId" = :u), '
+                '(SELECT count(*) FROM behavioral_events WHERE "userId" = :u), '
+                '(SELECT count(*) FROM struggle_predictions WHERE "userId" = :u)'
+            ),
+            {"u": uid},
+        ).one()
+    return {"sessions": row[0], "reviews": row[1], "events": row[2], "predictionsStored": row[3]}
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -284,7 +301,7 @@ def render_times(db: Database, uid: str) -> dict[str, dict[str, float]]:
 def report_table(result: dict[str, Any]) -> Table:
     """Per page: server p50/p95 and render times, against the targets."""
     table = Table(
-        "page",
+        Column("page", no_wrap=True),
         "server p50 ms",
         "server p95 ms",
         "met (≤ 100)",
@@ -293,8 +310,9 @@ def report_table(result: dict[str, Any]) -> Table:
         "met (≤ 1.5)",
         title=(
             f"dashboard pages, learner with {result['parameters']['weeks']} weeks of data "
-            f"({result['learner']['predictions']} predictions, "
-            f"{result['learner']['loadReadings']} load readings)"
+            f"({result['learner']['sessions']} sessions, {result['learner']['reviews']} reviews, "
+            f"{result['learner']['events']} events; {result['learner']['predictions']} predictions "
+            f"today, {result['learner']['loadReadings']} load readings)"
         ),
     )
     for name, s in result["server"].items():
@@ -341,6 +359,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "predictions": seeded.predictions,
                 "atRisk": seeded.at_risk,
                 "loadReadings": seeded.load_readings,
+                **learner_counts(db, seeded.user_id),
             },
             "server": server_times(db, seeded.user_id, args.runs),
             "targets": {"serverP95Ms": TARGET_SERVER_P95_MS, "renderS": TARGET_RENDER_S},

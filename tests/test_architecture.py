@@ -67,3 +67,32 @@ def test_data_flows_one_way() -> None:
                 if name.startswith(banned):
                     problems.append(f"{path.relative_to(SRC)} imports {name}")
     assert problems == []
+
+
+def test_dashboard_reads_and_writes_only_through_the_services() -> None:
+    """twin.ui has no SQL of its own (no database driver or SQLAlchemy), calls the engine from
+    ui/data.py only, and nothing below it imports it (the app only mounts it)."""
+    problems = []
+    for path in (SRC / "ui").rglob("*.py"):
+        for name in _imports_of(path):
+            if name.startswith(("sqlalchemy", "psycopg", "twin.db.models", "twin.jobs")):
+                problems.append(f"{path.relative_to(SRC)} imports {name}")
+            if name.startswith("twin.services") and path.name != "data.py":
+                problems.append(f"{path.relative_to(SRC)} calls a service outside ui/data.py")
+        if "SELECT " in path.read_text():
+            problems.append(f"{path.relative_to(SRC)} holds SQL")
+    for layer in ("analysis", "services", "db", "jobs", "ingest", "simulate"):
+        for path in (SRC / layer).rglob("*.py"):
+            problems += [
+                f"{path.relative_to(SRC)} imports {n}"
+                for n in _imports_of(path)
+                if n.startswith("twin.ui")
+            ]
+    for path in (SRC / "api").rglob("*.py"):
+        if path.name != "app.py":
+            problems += [
+                f"{path.relative_to(SRC)} imports {n}"
+                for n in _imports_of(path)
+                if n.startswith("twin.ui")
+            ]
+    assert problems == []

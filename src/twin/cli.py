@@ -276,6 +276,7 @@ def bench(
 def _register_feature_commands() -> None:
     """Commands whose implementation lives next to its feature."""
     from twin.cognitive_command import health_command
+    from twin.dashboard_command import dashboard_link_command
     from twin.ingest.command import import_revlog_command
     from twin.jobs.command import worker_command
     from twin.model_command import model_app
@@ -297,6 +298,9 @@ def _register_feature_commands() -> None:
     )
     app.command("predict", help="Predict a learner's upcoming struggles and print the reasons.")(
         predict_command
+    )
+    app.command("dashboard-link", help="Print a link that signs a learner in to the dashboard.")(
+        dashboard_link_command
     )
     app.add_typer(model_app, name="model")
     import_app = typer.Typer(help="Import learning data from files.", no_args_is_help=True)
@@ -405,8 +409,11 @@ def demo(
 
 def demo_data(db: Database, *, learners: int, weeks: int) -> None:
     """Load the demo cohort and the real review log, unless already there."""
+    from datetime import timedelta
+
     import sqlalchemy as sa
 
+    from twin.db.base import utcnow
     from twin.simulate.load import load_cohort
 
     with db.engine.connect() as conn:
@@ -418,8 +425,16 @@ def demo_data(db: Database, *, learners: int, weeks: int) -> None:
     else:
         # The demo cohort shares anonymized patterns, so the engine may train its struggle
         # model across these learners (real learners decide this themselves; default off).
+        # The window ends today, so the dashboard's "last 30 days" and heatmap show it.
+        start = (utcnow() - timedelta(weeks=weeks)).date()
         summary = load_cohort(
-            db, learners=learners, weeks=weeks, seed=DEMO_SEED, progress=True, share_patterns=True
+            db,
+            learners=learners,
+            weeks=weeks,
+            seed=DEMO_SEED,
+            start=start,
+            progress=True,
+            share_patterns=True,
         )
         console.print(
             f"simulated {learners} learners × {weeks} weeks (seed {DEMO_SEED}): "
@@ -584,6 +599,10 @@ def demo_banner(db: Database, port: int) -> None:
     print(f"  {key}")
     console.print(f"learner token for {learner!r} (1 hour):")
     print(f"  {token}")
+    console.print(f"dashboard for {learner!r} (the link is valid for 1 hour):")
+    print(f"  {base}/ui/signin?token={token}")
+    console.print("dashboard for operators: sign in with the service key above at")
+    print(f"  {base}/ui/signin")
     console.print("try:")
     print(f"  curl -s -H 'Authorization: Bearer {key}' '{base}/v1/users?limit=5'")
     print(f"  curl -s -H 'Authorization: Bearer {token}' '{base}/v1/users/{learner}'")

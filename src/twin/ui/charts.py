@@ -96,8 +96,13 @@ def _trace_points(trace: dict[str, Any]) -> int:
         values = trace.get(key)
         if isinstance(values, list):
             flat = [v for row in values for v in (row if isinstance(row, list) else [row])]
-            return sum(1 for v in flat if v is not None)
+            return sum(1 for v in flat if _drawable(v))
     return 0
+
+
+def _drawable(value: Any) -> bool:
+    """A value plotly draws: not missing, and a finite number if a number."""
+    return value is not None and not (isinstance(value, float) and not math.isfinite(value))
 
 
 def _layout(**extra: Any) -> dict[str, Any]:

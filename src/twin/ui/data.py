@@ -54,6 +54,11 @@ def now() -> datetime:
 
 # --- credentials --------------------------------------------------------------------------------
 
+LEARNER_TOKEN_PREFIX = auth_service.LEARNER_TOKEN_PREFIX
+MAX_TOKEN_TTL_SECONDS = auth_service.MAX_TOKEN_TTL_SECONDS
+KeyCache = auth_service.KeyCache
+TokenExpired = auth_service.TokenExpired
+
 
 def token_secret(db: Database) -> bytes:
     """The engine's learner-token signing key (the dashboard derives its own from it)."""
@@ -72,6 +77,12 @@ def issue_learner_token(db: Database, user_id: str, ttl_seconds: int) -> tuple[s
         users_service.get_user(session, user_id)
         secret = auth_service.token_secret(session)
     return auth_service.issue_learner_token(secret, user_id, ttl_seconds, utcnow())
+
+
+def sign_in_link(db: Database, user_id: str, base_url: str, ttl_seconds: int) -> str:
+    """A dashboard link that signs the learner in (the token leaves the URL at once)."""
+    token, _expires = issue_learner_token(db, user_id, ttl_seconds)
+    return f"{base_url.rstrip('/')}/ui/signin?token={token}"
 
 
 def check_service_key(

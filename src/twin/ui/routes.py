@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from twin.enums import InterventionStatus
 from twin.errors import NotFound, Unauthorized, ValidationFailed
-from twin.services.auth import LEARNER_TOKEN_PREFIX
 from twin.ui import charts, data
 from twin.ui.session import (
     SIGN_IN_MESSAGES,
@@ -158,7 +157,7 @@ def sign_in_page(
             {"title": "Sign in", "message": SIGN_IN_MESSAGES.get(reason or ""), "error": None},
         )
     try:
-        if not token.startswith(LEARNER_TOKEN_PREFIX):
+        if not token.startswith(data.LEARNER_TOKEN_PREFIX):
             raise Unauthorized("not a learner token")
         principal = data.verify_learner_token(token_secret(request), token)
         data.learner_header(database(request), principal.user_id or "")

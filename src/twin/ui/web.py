@@ -30,8 +30,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import twin
 from twin.db.engine import Database
 from twin.errors import Forbidden, TwinError, Unauthorized
-from twin.services.auth import LEARNER_TOKEN_PREFIX, KeyCache, TokenExpired
 from twin.ui import data
+from twin.ui.data import LEARNER_TOKEN_PREFIX, KeyCache, TokenExpired
 from twin.ui.session import (
     COOKIE_PATH,
     CSRF_COOKIE,

@@ -539,7 +539,10 @@ class RecallBin:
         n, p, z = self.reviews, self.share, CI_Z_95
         centre = (p + z * z / (2 * n)) / (1 + z * z / n)
         half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        return max(0.0, centre - half), min(1.0, centre + half)
+        # At 0% and 100% the bound is exactly 0 or 1; rounding would leave it a hair off.
+        low = 0.0 if self.recalled == 0 else max(0.0, centre - half)
+        high = 1.0 if self.recalled == n else min(1.0, centre + half)
+        return low, high
 
 
 def recall_by_interval(
