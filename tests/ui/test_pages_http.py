@@ -296,3 +296,25 @@ def test_static_files_plotly_from_the_installed_package_and_html_errors(
     assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
     paths = browser_client.get("/openapi.json").json()["paths"]
     assert not [p for p in paths if p.startswith("/ui")]
+
+
+def test_the_other_two_switches(browser_client: TestClient, learners: Database) -> None:
+    sign_in(browser_client, learners)
+    for setting, value, done in (
+        ("shareAnonymizedPatterns", "on", "share-on"),
+        ("learningStyleProfilingEnabled", "off", "style-off"),
+        ("learningStyleProfilingEnabled", "on", "style-on"),
+    ):
+        csrf = csrf_of(browser_client, f"/ui/learners/{LEARNER}/privacy")
+        r = browser_client.post(
+            f"/ui/learners/{LEARNER}/privacy",
+            data={"csrf": csrf, "setting": setting, "value": value},
+        )
+        assert r.headers["location"].endswith(f"?done={done}"), setting
+        with learners.session() as s:
+            assert getattr(users_service.get_user(s, LEARNER), setting) is (value == "on")
+    csrf = csrf_of(browser_client, f"/ui/learners/{LEARNER}/privacy")
+    bad = browser_client.post(
+        f"/ui/learners/{LEARNER}/privacy", data={"csrf": csrf, "setting": "email", "value": "off"}
+    )
+    assert bad.status_code == 422 and "not one of the three privacy switches" in bad.text

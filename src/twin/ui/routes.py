@@ -162,7 +162,7 @@ def sign_in_page(
         principal = data.verify_learner_token(token_secret(request), token)
         data.learner_header(database(request), principal.user_id or "")
     except (Unauthorized, NotFound) as exc:
-        expired = "expired" in exc.message
+        expired = isinstance(exc, data.TokenExpired)
         return render(
             request,
             "signin.html",
