@@ -318,3 +318,50 @@ def test_the_other_two_switches(browser_client: TestClient, learners: Database) 
         f"/ui/learners/{LEARNER}/privacy", data={"csrf": csrf, "setting": "email", "value": "off"}
     )
     assert bad.status_code == 422 and "not one of the three privacy switches" in bad.text
+
+
+def test_operator_high_risk_pages_through_every_row(db: Database) -> None:
+    from tests.services.test_struggle_support import T, make_struggle_learner
+    from twin.db.models import StrugglePrediction, User
+    from twin.enums import PredictionStatus
+
+    with db.session() as s:
+        make_struggle_learner(s, "risky")
+        s.get(User, "risky").name = XSS_NAME  # type: ignore[union-attr]
+        for i in range(30):
+            s.add(
+                StrugglePrediction(
+                    id=f"hr-{i:02d}",
+                    userId="risky",
+                    learningObjectiveId="risky-oT",
+                    predictedStruggleProbability=0.7 + i / 100,
+                    predictionConfidence=0.8,
+                    predictionStatus=PredictionStatus.PENDING,
+                    featureVector={},
+                    strugglingFactors=[],
+                    predictionDate=T + timedelta(hours=i),
+                    predictedAt=T + timedelta(hours=i),
+                )
+            )
+        _row, key = auth.create_api_key(s, "ops")
+    with TestClient(create_app(database=db), follow_redirects=False) as client:
+        csrf = csrf_of(client, "/ui/signin")
+        assert client.post("/ui/signin", data={"key": key, "csrf": csrf}).status_code == 303
+        first = client.get("/ui/operator/high-risk").text
+        rows = re.findall(r'<a href="/ui/learners/risky/struggles">([^<]*)</a>', first)
+        assert (
+            len(rows) == 25
+            and rows[0]
+            == "&lt;script&gt;window.__pwned=1&lt;/script&gt;Ada &lt;b&gt;Lovelace&lt;/b&gt;"
+        )
+        assert "99%" in first  # the newest (hr-29, p = 0.99) comes first
+        after = re.search(
+            r'href="(/ui/operator/high-risk\?min=0.7&amp;cursor=[^"]+)" rel="next"', first
+        )
+        assert after is not None
+        second = client.get(after.group(1).replace("&amp;", "&")).text
+        assert len(re.findall(r"/ui/learners/risky/struggles", second)) == 5
+        assert 'rel="next"' not in second and "First page" in second
+        assert (
+            client.get("/ui/operator/high-risk", params={"cursor": "garbage!"}).status_code == 422
+        )
