@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -278,6 +278,11 @@ def test_inputs_must_cover_the_definition() -> None:
         analyse(
             {"control": ProportionStatistic(n=10, sum=3), "short": ProportionStatistic(n=10, sum=4)}
         )
+
+
+def test_now_must_match_the_definition_time_form() -> None:
+    with pytest.raises(ValueError, match="now must be naive or aware"):
+        analyse({"control": CONTROL, "short": BETTER}, now=RUNNING.replace(tzinfo=UTC))
 
 
 def test_invalid_settings_are_refused() -> None:

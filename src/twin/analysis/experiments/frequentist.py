@@ -14,8 +14,9 @@ mode, on sample means, proportions or CUPED-adjusted means, exactly as gbstats 0
   is the total sample size around which the interval is tightest.
 
 Error cases return fixed numbers (expected 0, ci [0, 0], p 1, stddev 0) with a message: a zero
-control mean first (gbstats refuses it in absolute mode too), then a variance ≤ 0 in either arm
-(n ≤ 1, n = 0, all-equal values, 0% or 100% conversion).
+control mean first (the unadjusted mean, the divisor of the relative effect; gbstats refuses it
+in absolute mode too), then a variance ≤ 0 in either arm (n ≤ 1, n = 0, all-equal values, 0% or
+100% conversion).
 """
 
 from __future__ import annotations

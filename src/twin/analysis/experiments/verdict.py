@@ -330,6 +330,9 @@ def analyse_experiment(
     every metric of the definition and every variant with a positive weight must be present.
     """
     settings = settings or AnalysisSettings()
+    for name, instant in (("now", now), ("stopped_at", stopped_at)):
+        if instant is not None and (instant.tzinfo is None) != (definition.start.tzinfo is None):
+            raise ValueError(f"{name} must be naive or aware like the definition's start")
     analysed = tuple(v for v in definition.variants if v.weight > 0)
     _check_inputs(definition, assigned, statistics, analysed)
     control = definition.control
