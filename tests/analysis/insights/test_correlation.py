@@ -101,7 +101,7 @@ def test_strength_labels_and_unclear_links() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.floats(0, 100), st.floats(0, 100)), min_size=8, max_size=30))
 def test_interval_contains_r(pairs: list[tuple[float, float]]) -> None:
-    """−1 ≤ low ≤ r ≤ high ≤ 1 and 0 ≤ p ≤ 1; 'clear' iff the interval excludes 0."""
+    """−1 ≤ low ≤ r ≤ high ≤ 1 and 0 ≤ p ≤ 1; 'clear' iff the interval excludes 0 and p < 0.05."""
     xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
     c = academic_correlation(scores(xs), results(ys))
     if isinstance(c, InsufficientData):
@@ -109,4 +109,25 @@ def test_interval_contains_r(pairs: list[tuple[float, float]]) -> None:
         return
     assert -1.0 <= c.ci_low <= c.r + 1e-12 and c.r - 1e-12 <= c.ci_high <= 1.0
     assert 0.0 <= c.p_value <= 1.0
-    assert c.clear == (c.ci_low > 0 or c.ci_high < 0)
+    assert c.clear == ((c.ci_low > 0 or c.ci_high < 0) and c.p_value < 0.05)
+
+
+def test_clear_needs_the_interval_and_the_test_to_agree() -> None:
+    """In the thin band where the Fisher interval already excludes 0 but p ≥ 0.05 the link is not
+    called clear. At n = 8 the interval excludes 0 from r = tanh(1.959964/√5) = 0.7047, the t-test
+    from r = t/√(t² + 6) with t(0.975, 6) = 2.446912, i.e. 0.7067 (hand calculation)."""
+    r_fisher = math.tanh(1.959964 / math.sqrt(5))
+    t = 2.446912
+    r_test = t / math.sqrt(t * t + 6)
+    assert r_fisher < r_test
+    target = (r_fisher + r_test) / 2  # 0.7057
+    # Build y with correlation exactly `target` to x (x and an orthogonal z, both centred).
+    x = np.array(X) - np.mean(X)
+    z = np.array([1.0, -1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 1.0])
+    z = z - z.mean() - (z @ x) / (x @ x) * x
+    y = target * x / np.linalg.norm(x) + math.sqrt(1 - target**2) * z / np.linalg.norm(z)
+    ys = list(50 + 10 * y)
+    c = academic_correlation(scores(X), results(ys))
+    assert isinstance(c, AcademicCorrelation)
+    assert c.r == pytest.approx(target)
+    assert c.ci_low > 0 and c.p_value > 0.05 and not c.clear
