@@ -22,7 +22,7 @@ import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -149,7 +149,8 @@ class CalDavConnection:
                         if interval is None:
                             continue
                         start, end, weight = interval
-                        start, end = max(start, window_start), min(end, window_end)
+                        start = max(start, window_start).astimezone(UTC)
+                        end = min(end, window_end).astimezone(UTC)
                         if end > start:
                             intervals.append(BusyInterval(start, end, weight))
         intervals.sort(key=lambda iv: (iv.start, iv.end, iv.weight))

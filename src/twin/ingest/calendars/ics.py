@@ -40,6 +40,11 @@ from twin.ingest.calendars.errors import CalendarParseError, CalendarTooLarge
 
 MAX_ICS_BYTES = 10 * 1024 * 1024
 MAX_RECURRENCE_PERIODS = 500_000
+PREFILTER_MARGIN_DAYS = 2
+_SIMPLE_RULE_PARTS = frozenset({"FREQ", "COUNT", "INTERVAL", "WKST", "BYDAY"})
+_PREFILTER_PROPERTIES = frozenset(
+    {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXRULE", "RECURRENCE-ID"}
+)
 # Properties whose breakage makes the busy time of an event unknown.
 TIMING_PROPERTIES = frozenset(
     {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
@@ -62,12 +67,16 @@ class _ComponentLine:
     name: str
     line: int
     uid: str | None = None
+    first: int = 0  # index of its BEGIN among the logical lines
+    last: int = 0  # index of its END
+    props: dict[str, str] = field(default_factory=dict)  # own timing properties, raw values
 
 
 @dataclass
 class _Outline:
-    """What the structural pass learned: each VEVENT's first line and UID, in document order."""
+    """What the structural pass learned: the logical lines and each VEVENT's place, in order."""
 
+    logical: list[tuple[int, str]] = field(default_factory=list)
     vevents: list[_ComponentLine] = field(default_factory=list)
     calendars: int = 0
 
@@ -76,7 +85,7 @@ def _outline(text: str) -> _Outline:
     """Check content-line syntax and BEGIN/END nesting; raise CalendarParseError with the line."""
     outline = _Outline()
     stack: list[_ComponentLine] = []
-    logical: list[tuple[int, str]] = []
+    logical = outline.logical
     for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
         if raw[:1] in (" ", "\t") and logical:
             first, value = logical[-1]
@@ -87,7 +96,7 @@ def _outline(text: str) -> _Outline:
             logical.append((number, raw))
     if not logical:
         raise CalendarParseError("the calendar is empty", line=1, component="VCALENDAR")
-    for number, content in logical:
+    for index, (number, content) in enumerate(logical):
         match = _NAME.match(content)
         if match is None:
             context = stack[-1].name if stack else None
@@ -101,7 +110,7 @@ def _outline(text: str) -> _Outline:
                 raise CalendarParseError(
                     f"expected BEGIN:VCALENDAR, got BEGIN:{value}", line=number, component=value
                 )
-            entry = _ComponentLine(value, number)
+            entry = _ComponentLine(value, number, first=index)
             stack.append(entry)
             if value == "VEVENT":
                 outline.vevents.append(entry)
@@ -119,12 +128,16 @@ def _outline(text: str) -> _Outline:
                     line=number,
                     component=opened.name,
                 )
+            opened.last = index
         elif not stack:
             raise CalendarParseError(
                 f"property {name} outside any component", line=number, component=None
             )
-        elif name == "UID" and stack[-1].name == "VEVENT":
-            stack[-1].uid = content.split(":", 1)[1] if ":" in content else ""
+        elif stack[-1].name == "VEVENT":
+            if name == "UID":
+                stack[-1].uid = content.split(":", 1)[1] if ":" in content else ""
+            elif name in _PREFILTER_PROPERTIES:
+                stack[-1].props[name] = content.rsplit(":", 1)[-1].strip()
     if stack:
         opened = stack[-1]
         raise CalendarParseError(
@@ -133,6 +146,97 @@ def _outline(text: str) -> _Outline:
             component=opened.name,
         )
     return outline
+
+
+def _raw_date(value: str | None) -> date | None:
+    """The date of a raw DATE / DATE-TIME value (``20250303`` or ``20250303T090000[Z]``), or None."""
+    if value is None or len(value) < 8 or not value[:8].isdigit():
+        return None
+    try:
+        return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+    except ValueError:
+        return None
+
+
+def _length_days(props: dict[str, str], start: date) -> int | None:
+    """Whole days an instance can span after its start day (None when only DURATION says)."""
+    if "DTEND" in props:
+        end = _raw_date(props["DTEND"])
+        return None if end is None else max(0, (end - start).days)
+    return None if "DURATION" in props else 0
+
+
+def _series_last_day(props: dict[str, str], start: date) -> date | None:
+    """The last day a recurring master can reach, when its rule bounds it simply; else None."""
+    if "RDATE" in props or "EXRULE" in props:
+        return None
+    length = _length_days(props, start)
+    if length is None:
+        return None
+    parts = dict(p.split("=", 1) for p in props["RRULE"].upper().split(";") if "=" in p)
+    if "UNTIL" in parts:
+        until = _raw_date(parts["UNTIL"])
+        return None if until is None else until + timedelta(days=length + 1)
+    if "COUNT" not in parts or not set(parts) <= _SIMPLE_RULE_PARTS:
+        return None
+    try:
+        count, interval = int(parts["COUNT"]), int(parts.get("INTERVAL", "1"))
+    except ValueError:
+        return None
+    days = [d for d in parts.get("BYDAY", "").split(",") if d]
+    if parts.get("FREQ") == "DAILY" and not days:
+        span = (count - 1) * interval
+    elif parts.get("FREQ") == "WEEKLY" and all(d.isalpha() for d in days):
+        # At most one week more than the count needs, whatever the first weekday.
+        span = (-(-count // max(1, len(days))) + 1) * 7 * interval
+    else:
+        return None
+    return start + timedelta(days=span + length + 1)
+
+
+def _outside_window(event: _ComponentLine, first_day: date, last_day: date) -> bool:
+    """An event or series that certainly ends before, or starts after, the window.
+
+    Modifications (RECURRENCE-ID) are always kept: with their series dropped they stand
+    alone at their own times, which is where they are.
+    """
+    props = event.props
+    if "RECURRENCE-ID" in props:
+        return False
+    start = _raw_date(props.get("DTSTART"))
+    if start is None:
+        return False
+    if start > last_day:
+        return True
+    if "RRULE" in props:
+        series_end = _series_last_day(props, start)
+        return series_end is not None and series_end < first_day
+    if "RDATE" in props or "EXRULE" in props:
+        return False
+    length = _length_days(props, start)
+    return length is not None and start + timedelta(days=length) < first_day
+
+
+def _within_window(outline: _Outline, window_start: datetime, window_end: datetime) -> str:
+    """The calendar text without the single events that lie wholly outside the window.
+
+    Feeds carry years of history; parsing only what can matter keeps a sync fast. Dates are
+    compared with a 2-day margin, more than any UTC offset, so zones never matter here;
+    events whose dates cannot be read are kept (and validated by the full parse).
+    """
+    margin = timedelta(days=PREFILTER_MARGIN_DAYS)
+    first_day = (window_start.astimezone(UTC) - margin).date()
+    last_day = (window_end.astimezone(UTC) + margin).date()
+    dropped = {id(v) for v in outline.vevents if _outside_window(v, first_day, last_day)}
+    if not dropped:
+        return "\r\n".join(text for _, text in outline.logical) + "\r\n"
+    skip: set[int] = set()
+    for v in outline.vevents:
+        if id(v) in dropped:
+            skip.update(range(v.first, v.last + 1))
+    outline.vevents = [v for v in outline.vevents if id(v) not in dropped]
+    kept = (text for i, (_, text) in enumerate(outline.logical) if i not in skip)
+    return "\r\n".join(kept) + "\r\n"
 
 
 @dataclass(frozen=True)
@@ -146,6 +250,7 @@ class ParsedCalendar:
     occurrences: int
     skipped: dict[str, int]
     calendar_timezone: str | None = None
+    outside_window: int = 0
 
 
 def decode_ics(data: bytes | str, *, max_bytes: int = MAX_ICS_BYTES) -> str:
@@ -185,10 +290,14 @@ def _blocks(component: Any) -> bool:
     return status != "CANCELLED" and transp != "TRANSPARENT" and ms_busy != "FREE"
 
 
-def _check_components(calendar: Any, outline: _Outline) -> list[Any]:
-    """Raise on a timing property icalendar could not read in a VEVENT that could block."""
+def _check_components(calendar: Any, outline: _Outline, offset: int) -> list[Any]:
+    """Raise on a timing property icalendar could not read in a VEVENT that could block.
+
+    ``offset`` is how many VEVENTs earlier calendars of the same text held, so the n-th
+    VEVENT here is the (offset + n)-th of the structural pass.
+    """
     events = list(calendar.walk("VEVENT"))
-    for index, event in enumerate(events):
+    for index, event in enumerate(events, start=offset):
         where = outline.vevents[index] if index < len(outline.vevents) else None
         line = where.line if where else None
         uid = str(event.get("UID")) if event.get("UID") is not None else None
@@ -245,11 +354,11 @@ def _rrules(event: Any) -> list[Any]:
 
 
 def _check_recurrence_work(
-    events: Sequence[Any], outline: _Outline, window_end: datetime, tz: ZoneInfo
+    events: Sequence[Any], outline: _Outline, offset: int, window_end: datetime, tz: ZoneInfo
 ) -> None:
     """Refuse calendars whose recurrences would take more than MAX_RECURRENCE_PERIODS steps to expand."""
     total = 0
-    for index, event in enumerate(events):
+    for index, event in enumerate(events, start=offset):
         start = _first_value(event, "DTSTART")
         if start is None or not _blocks(event):
             continue
@@ -310,21 +419,24 @@ def parse_ics(
     tz = zone(timezone)
     text = decode_ics(data, max_bytes=max_bytes)
     outline = _outline(text)
+    total_components = len(outline.vevents)
+    relevant = _within_window(outline, window_start, window_end)
+    outside = total_components - len(outline.vevents)
     try:
-        calendars = icalendar.Calendar.from_ical(text, multiple=True)
+        calendars = icalendar.Calendar.from_ical(relevant, multiple=True)
     except ValueError as exc:
         raise CalendarParseError(f"not a valid iCalendar file ({exc})") from exc
     intervals: list[BusyInterval] = []
     skipped = {"cancelled": 0, "transparent": 0, "free": 0, "zeroLength": 0}
-    components = occurrences = 0
+    occurrences = offset = 0
     x_wr: str | None = None
     for calendar in calendars:
-        events = _check_components(calendar, outline)
-        components += len(events)
+        events = _check_components(calendar, outline, offset)
         x_wr = x_wr or (
             str(calendar.get("X-WR-TIMEZONE")) if calendar.get("X-WR-TIMEZONE") else None
         )
-        _check_recurrence_work(events, outline, window_end, tz)
+        _check_recurrence_work(events, outline, offset, window_end, tz)
+        offset += len(events)
         _drop_non_blocking(calendar, skipped)
         for occurrence in _occurrences(calendar, outline, window_start, window_end):
             occurrences += 1
@@ -332,7 +444,9 @@ def parse_ics(
             if interval is None:
                 continue
             start, end, weight = interval
-            start, end = max(start, window_start), min(end, window_end)
+            # UTC from here on: equality of aware datetimes across zones ignores fold (PEP 495).
+            start = max(start, window_start).astimezone(UTC)
+            end = min(end, window_end).astimezone(UTC)
             if end > start:
                 intervals.append(BusyInterval(start, end, weight))
     intervals.sort(key=lambda iv: (iv.start, iv.end, iv.weight))
@@ -340,10 +454,11 @@ def parse_ics(
         intervals=tuple(intervals),
         window_start=window_start,
         window_end=window_end,
-        components=components,
+        components=total_components,
         occurrences=occurrences,
         skipped=skipped,
         calendar_timezone=x_wr,
+        outside_window=outside,
     )
 
 
