@@ -26,7 +26,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from twin.analysis.orchestration.busy import BUSY_WEIGHT
-from twin.analysis.orchestration.common import MINUTES_PER_DAY, MINUTES_PER_HOUR, iso, rounded
+from twin.analysis.orchestration.common import (
+    MINUTES_PER_DAY,
+    MINUTES_PER_HOUR,
+    iso,
+    minutes_between,
+    require_aware,
+    rounded,
+    utc,
+)
 from twin.analysis.orchestration.effectiveness import (
     START_TOLERANCE_MINUTES,
     AcceptedSlot,
@@ -82,6 +90,14 @@ class PlannedSession:
     start: datetime
     end: datetime
 
+    def __post_init__(self) -> None:
+        require_aware("start", self.start)
+        require_aware("end", self.end)
+        object.__setattr__(self, "start", utc(self.start))
+        object.__setattr__(self, "end", utc(self.end))
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+
 
 @dataclass(frozen=True)
 class Replan:
@@ -103,13 +119,13 @@ def replan_conflicts(planned: Sequence[PlannedSession], request: SlotRequest) ->
     conflicting = [
         p
         for p in planned
-        if p.start >= request.now
+        if p.start >= utc(request.now)
         and request.busy.max_weight(p.start, p.end + buffer) >= BUSY_WEIGHT
     ]
     keep = [(p.start, p.end) for p in planned if p not in conflicting]
     out: list[Replan] = []
     for session in sorted(conflicting, key=lambda p: p.start):
-        minutes = round((session.end - session.start).total_seconds() / 60)
+        minutes = round(minutes_between(session.start, session.end))
         minutes = max(MIN_SLOT_MINUTES, minutes)
         answer = recommend_slots(
             replace(
@@ -138,7 +154,7 @@ def replan_conflicts(planned: Sequence[PlannedSession], request: SlotRequest) ->
         }
         if best is not None:
             reason["newScore"] = rounded(best.score, 2)
-            reason["shiftMinutes"] = rounded((best.start - session.start).total_seconds() / 60, 1)
+            reason["shiftMinutes"] = rounded(minutes_between(session.start, best.start), 1)
             keep.append((best.start, best.end))
         else:
             reason["noFreeSlot"] = True
@@ -231,11 +247,11 @@ def missed_sessions(
 ) -> list[PlannedSession]:
     """Planned sessions of the last 7 days whose ±30 min start tolerance has passed with no session."""
     tolerance = timedelta(minutes=START_TOLERANCE_MINUTES)
+    now = utc(now)
     since = now - timedelta(days=MISSED_WINDOW_DAYS)
     due = [p for p in planned if since <= p.start and p.start + tolerance <= now]
     slots = [
-        AcceptedSlot(p.plan_id, p.start, max(1.0, (p.end - p.start).total_seconds() / 60))
-        for p in due
+        AcceptedSlot(p.plan_id, p.start, max(1.0, minutes_between(p.start, p.end))) for p in due
     ]
     matched = match_sessions(slots, sessions)
     return [p for p in due if p.plan_id not in matched]

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from twin.analysis.orchestration.common import iso, require_aware, rounded
+from twin.analysis.orchestration.common import iso, require_aware, rounded, utc
 
 BUSY_WEIGHT = 1.0
 TENTATIVE_WEIGHT = 0.5
@@ -25,7 +25,7 @@ FREE_WEIGHT = 0.0
 
 @dataclass(frozen=True)
 class BusyInterval:
-    """``[start, end)`` blocked with ``weight`` (1 busy, 0.5 tentative); both ends aware."""
+    """``[start, end)`` blocked with ``weight`` (1 busy, 0.5 tentative); both ends aware, kept in UTC."""
 
     start: datetime
     end: datetime
@@ -34,6 +34,9 @@ class BusyInterval:
     def __post_init__(self) -> None:
         require_aware("start", self.start)
         require_aware("end", self.end)
+        # Stored in UTC so that merging and comparing never meets wall-clock arithmetic.
+        object.__setattr__(self, "start", utc(self.start))
+        object.__setattr__(self, "end", utc(self.end))
         if self.end <= self.start:
             raise ValueError(f"end must be after start, got {self.start} … {self.end}")
         if not FREE_WEIGHT < self.weight <= BUSY_WEIGHT:

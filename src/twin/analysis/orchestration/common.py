@@ -60,9 +60,24 @@ def minute_of_day(moment: datetime) -> int:
     return moment.hour * MINUTES_PER_HOUR + moment.minute
 
 
+def utc(moment: datetime) -> datetime:
+    """The same instant in UTC.
+
+    Arithmetic and comparisons run in UTC: between two datetimes of one IANA zone Python
+    works on wall time (a ``+ timedelta`` across a DST change is off by the change, and an
+    ambiguous wall time compares by wall clock, ignoring ``fold``).
+    """
+    return moment.astimezone(UTC)
+
+
+def add_minutes(moment: datetime, minutes: float) -> datetime:
+    """``moment`` plus real ``minutes``, expressed in ``moment``'s own zone."""
+    return (utc(moment) + timedelta(minutes=minutes)).astimezone(moment.tzinfo)
+
+
 def minutes_between(start: datetime, end: datetime) -> float:
     """Real (absolute) minutes from ``start`` to ``end``, whatever their zones."""
-    return (end - start).total_seconds() / SECONDS_PER_MINUTE
+    return (utc(end) - utc(start)).total_seconds() / SECONDS_PER_MINUTE
 
 
 def rounded(x: float, digits: int = 4) -> float:

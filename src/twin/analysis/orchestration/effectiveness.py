@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from twin.analysis.common import InsufficientData
-from twin.analysis.orchestration.common import iso, require_aware, rounded
+from twin.analysis.orchestration.common import iso, require_aware, rounded, utc
 from twin.analysis.patterns.study_time import welch_difference
 
 START_TOLERANCE_MINUTES = 30
@@ -42,6 +42,7 @@ class AcceptedSlot:
 
     def __post_init__(self) -> None:
         require_aware("start", self.start)
+        object.__setattr__(self, "start", utc(self.start))
         if self.duration_minutes <= 0:
             raise ValueError(f"duration_minutes must be > 0, got {self.duration_minutes}")
 
@@ -58,6 +59,7 @@ class SessionOutcome:
 
     def __post_init__(self) -> None:
         require_aware("started_at", self.started_at)
+        object.__setattr__(self, "started_at", utc(self.started_at))
         if self.duration_minutes < 0:
             raise ValueError(f"duration_minutes must be ≥ 0, got {self.duration_minutes}")
         if self.performance is not None and not 0.0 <= self.performance <= 100.0:

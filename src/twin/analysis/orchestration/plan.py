@@ -46,6 +46,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from twin.analysis.cognitive.burnout import (
     CRITICAL_MAX_SESSION_MINUTES,
@@ -63,11 +64,13 @@ from twin.analysis.cognitive.load import (
 from twin.analysis.orchestration.busy import TENTATIVE_WEIGHT, BusyTime
 from twin.analysis.orchestration.common import (
     SECONDS_PER_MINUTE,
+    add_minutes,
     day_type,
     iso,
     minutes_between,
     require_aware,
     rounded,
+    utc,
     zone,
 )
 from twin.analysis.orchestration.slots import SLOT_BUFFER_MINUTES, Conflict
@@ -194,6 +197,9 @@ class NewCard:
 
     card_id: str
     objective_id: str | None = None
+
+
+CardT = TypeVar("CardT", DueCard, NewCard)
 
 
 @dataclass(frozen=True)
@@ -545,7 +551,7 @@ class PlanItem:
             "phase": self.phase.value,
             "startOffsetMinutes": rounded(self.start_offset, 2),
             "minutes": rounded(self.minutes, 2),
-            "start": iso(session_start + timedelta(minutes=self.start_offset)),
+            "start": iso(add_minutes(session_start, self.start_offset)),
             "objectiveIds": list(self.objective_ids),
         }
         if self.card_ids:
@@ -633,36 +639,28 @@ class _Sequencer:
     def review_block(
         self, at: float, limit: float, target: float, bands: tuple[Band, ...], spacing: bool
     ) -> _Draft | None:
-        """Up to ``target`` minutes of due cards of ``bands``, packed by objective.
+        """Up to ``target`` minutes of due cards of ``bands``, band by band, lowest recall first.
 
-        The block starts with the lowest-recall eligible card and takes the rest of its
-        objective's cards before opening another objective, so that a block ties up as
-        few objectives as possible for the next 10 minutes.
+        Only cards whose objective may be studied now (10-minute spacing) are eligible, so the
+        order is "lowest recall first among the cards allowed at this point"; a later band is
+        used only when the earlier ones have nothing eligible left.
         """
         max_cards = math.floor((min(limit, target) + EPSILON_MINUTES) / self.review_minutes)
         if max_cards <= 0:
             return None
-        ordered = [
-            c
-            for band in bands
-            for c in self.cards
-            if c.band is band and (not spacing or self.spacing_ok(c.objective_id, at))
-        ]
-        if not ordered:
-            return None
         picked: list[DueCard] = []
         taken: set[str] = set()
-        while len(picked) < max_cards:
-            seed = next((c for c in ordered if c.card_id not in taken), None)
-            if seed is None:
+        for band in bands:
+            eligible = [
+                c
+                for c in self.cards
+                if c.band is band and (not spacing or self.spacing_ok(c.objective_id, at))
+            ]
+            picked += _lowest_first(eligible, max_cards - len(picked), taken)
+            if len(picked) >= max_cards:
                 break
-            for card in ordered:
-                if len(picked) >= max_cards:
-                    break
-                if card.card_id not in taken and card.objective_id == seed.objective_id:
-                    picked.append(card)
-                    taken.add(card.card_id)
-
+        if not picked:
+            return None
         return _Draft(
             kind=ItemKind.REVIEW,
             minutes=len(picked) * self.review_minutes,
@@ -672,28 +670,16 @@ class _Sequencer:
         )
 
     def new_block(self, at: float, limit: float, spacing: bool) -> _Draft | None:
-        """Up to 5 minutes of new cards, packed by objective like review blocks."""
+        """Up to 5 minutes of new cards in the given order, skipping objectives studied < 10 min ago."""
         max_cards = math.floor(
             (min(limit, CARD_BLOCK_MINUTES) + EPSILON_MINUTES) / self.new_minutes
         )
         if max_cards <= 0:
             return None
-        ordered = [c for c in self.new_cards if not spacing or self.spacing_ok(c.objective_id, at)]
-        if not ordered:
+        eligible = [c for c in self.new_cards if not spacing or self.spacing_ok(c.objective_id, at)]
+        picked = _lowest_first(eligible, max_cards, set())
+        if not picked:
             return None
-        picked: list[NewCard] = []
-        taken: set[str] = set()
-        while len(picked) < max_cards:
-            seed = next((c for c in ordered if c.card_id not in taken), None)
-            if seed is None:
-                break
-            for card in ordered:
-                if len(picked) >= max_cards:
-                    break
-                if card.card_id not in taken and card.objective_id == seed.objective_id:
-                    picked.append(card)
-                    taken.add(card.card_id)
-
         return _Draft(
             kind=ItemKind.NEW_CARDS,
             minutes=len(picked) * self.new_minutes,
@@ -846,6 +832,18 @@ class _Sequencer:
             mean_recall=draft.mean_recall,
             part=draft.part,
         )
+
+
+def _lowest_first(ordered: Sequence[CardT], room: int, taken: set[str]) -> list[CardT]:
+    """Up to ``room`` not-yet-taken cards in the given (lowest recall first) order."""
+    picked: list[CardT] = []
+    for card in ordered:
+        if len(picked) >= room:
+            break
+        if card.card_id not in taken:
+            picked.append(card)
+            taken.add(card.card_id)
+    return picked
 
 
 def _unique(values: Iterable[str | None]) -> tuple[str, ...]:
@@ -1017,7 +1015,7 @@ class SessionPlan:
                 {
                     "startOffsetMinutes": rounded(b.start_offset, 2),
                     "minutes": b.minutes,
-                    "start": iso(self.start + timedelta(minutes=b.start_offset)),
+                    "start": iso(add_minutes(self.start, b.start_offset)),
                 }
                 for b in self.breaks
             ],
@@ -1042,13 +1040,13 @@ def _calendar_cap(request: PlanRequest, minutes: int) -> tuple[int | None, tuple
     """Minutes free from the start before the next busy event (buffer kept), and tentative overlaps."""
     if request.busy is None:
         return None, ()
-    start = request.start
+    start = utc(request.start)
     busy_from = request.busy.next_blocking_start(start, above_weight=TENTATIVE_WEIGHT)
     if busy_from is not None:
         free = minutes_between(start, busy_from) - SLOT_BUFFER_MINUTES
         if free < MIN_SESSION_MINUTES:
             raise PlanConflict(
-                f"only {max(0.0, free):.0f} free minutes from {iso(start)} before a busy event "
+                f"only {max(0.0, free):.0f} free minutes from {iso(request.start)} before a busy event "
                 f"(at least {MIN_SESSION_MINUTES} plus a {SLOT_BUFFER_MINUTES}-minute buffer needed)",
                 free_minutes=max(0.0, free),
                 busy_from=busy_from,
@@ -1084,7 +1082,7 @@ def plan_session(request: PlanRequest) -> SessionPlan:
     expected = expected_load(items, request.due_cards, minutes, duration.optimal_minutes, timing)
     return SessionPlan(
         start=local_start,
-        end=local_start + timedelta(minutes=minutes),
+        end=add_minutes(local_start, minutes),
         timezone=request.timezone,
         mission_id=request.mission_id,
         complexity=request.complexity,

@@ -49,8 +49,10 @@ from twin.analysis.orchestration.common import (
     iso,
     local_wall_time,
     minute_of_day,
+    minutes_between,
     require_aware,
     rounded,
+    utc,
     zone,
 )
 from twin.analysis.patterns.study_time import Heatmap
@@ -248,6 +250,7 @@ class RecentSession:
 
     def __post_init__(self) -> None:
         require_aware("started_at", self.started_at)
+        object.__setattr__(self, "started_at", utc(self.started_at))
         if not 0.0 <= self.performance <= PERCENT_MAX:
             raise ValueError(f"performance must be in [0, 100], got {self.performance}")
 
@@ -291,7 +294,7 @@ class SlotRequest:
 
 @dataclass(frozen=True)
 class Conflict:
-    """A calendar segment a slot overlaps (only tentative ones: busy ones exclude the slot)."""
+    """A calendar segment a slot overlaps (only tentative ones: busy ones exclude the slot); UTC."""
 
     start: datetime
     end: datetime
@@ -325,7 +328,7 @@ class ScoredSlot:
     @property
     def duration_minutes(self) -> int:
         """Planned length in real minutes."""
-        return round((self.end - self.start).total_seconds() / 60)
+        return round(minutes_between(self.start, self.end))
 
     @property
     def weekday(self) -> int:
@@ -499,9 +502,10 @@ def score_candidates(
 ) -> tuple[list[ScoredSlot], int, int, int]:
     """Every candidate of the horizon that is free enough, scored; plus counts (considered, busy, past)."""
     tz = zone(request.timezone)
-    now = request.now
-    horizon_end = now + timedelta(days=request.days)
-    local_today = now.astimezone(tz).date()
+    now = utc(request.now)
+    # N local calendar days ahead (wall-clock addition on purpose), compared in UTC.
+    horizon_end = utc(request.now.astimezone(tz) + timedelta(days=request.days))
+    local_today = request.now.astimezone(tz).date()
     duration = timedelta(minutes=duration_minutes)
     block = duration + timedelta(minutes=SLOT_BUFFER_MINUTES)
     recent = _RecentIndex(request.recent_sessions, now, request.timezone)
@@ -515,15 +519,16 @@ def score_candidates(
             start = local_wall_time(day, minute, tz)
             if start is None or day_end is None:
                 continue
-            end = start + duration
-            if end > day_end:
+            start_utc = utc(start)
+            end_utc = start_utc + duration
+            if end_utc > utc(day_end):
                 break
-            if start < now or start >= horizon_end:
-                past += start < now
+            if start_utc < now or start_utc >= horizon_end:
+                past += start_utc < now
                 continue
             considered += 1
-            weight = request.busy.max_weight(start, start + block)
-            if weight >= BUSY_WEIGHT or not blocked.is_free(start, start + block):
+            weight = request.busy.max_weight(start_utc, start_utc + block)
+            if weight >= BUSY_WEIGHT or not blocked.is_free(start_utc, start_utc + block):
                 busy_count += 1
                 continue
             historical = request.hour_scores.historical(day_type(start.weekday()), start.hour)
@@ -532,12 +537,12 @@ def score_candidates(
             recent_score, recent_n = recent.at(minute)
             conflicts = tuple(
                 Conflict(s.start, s.end, s.weight)
-                for s in request.busy.overlapping(start, start + block)
+                for s in request.busy.overlapping(start_utc, start_utc + block)
             )
             scored.append(
                 ScoredSlot(
                     start=start,
-                    end=end,
+                    end=end_utc.astimezone(tz),
                     local_date=day,
                     kind=kind,
                     score=combine_score(historical.score, availability, preference, recent_score),
@@ -565,12 +570,15 @@ def select_top(
     buffer = timedelta(minutes=SLOT_BUFFER_MINUTES)
     chosen: list[ScoredSlot] = []
     per_day: defaultdict[date, int] = defaultdict(int)
-    for slot in sorted(candidates, key=lambda s: (-round(s.score, 9), s.start)):
+    for slot in sorted(candidates, key=lambda s: (-round(s.score, 9), utc(s.start))):
         if len(chosen) >= top_k:
             break
         if per_day[slot.local_date] >= max_per_day:
             continue
-        if any(slot.start < c.end + buffer and c.start < slot.end + buffer for c in chosen):
+        if any(
+            utc(slot.start) < utc(c.end) + buffer and utc(c.start) < utc(slot.end) + buffer
+            for c in chosen
+        ):
             continue
         chosen.append(slot)
         per_day[slot.local_date] += 1
@@ -588,7 +596,7 @@ def recommend_slots(request: SlotRequest) -> SlotRecommendation:
     age = (
         None
         if request.busy_synced_at is None
-        else max(0.0, (request.now - request.busy_synced_at).total_seconds() / 60.0)
+        else max(0.0, minutes_between(request.busy_synced_at, request.now))
     )
     if request.burnout == BurnoutRiskLevel.CRITICAL:
         rest = RestRecommendation(
