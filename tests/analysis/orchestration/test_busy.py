@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -98,7 +99,7 @@ def test_merge_is_exact_and_order_independent(intervals: list[BusyInterval], rnd
     shuffled = list(intervals)
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]
     assert merge_intervals(shuffled) == merged
-    for a, b in zip(merged, merged[1:], strict=False):
+    for a, b in itertools.pairwise(merged):
         assert a.end <= b.start
         assert not (a.end == b.start and a.weight == b.weight)
     busy = BusyTime(merged)

@@ -41,7 +41,7 @@ from twin.enums import BurnoutRiskLevel, InterventionType, ObjectiveComplexity
 
 BERLIN = ZoneInfo("Europe/Berlin")
 START = datetime(2025, 3, 4, 8, 0, tzinfo=BERLIN)  # a Tuesday, 08:00
-B, I, A = ObjectiveComplexity.BASIC, ObjectiveComplexity.INTERMEDIATE, ObjectiveComplexity.ADVANCED
+B, M, A = ObjectiveComplexity.BASIC, ObjectiveComplexity.INTERMEDIATE, ObjectiveComplexity.ADVANCED
 MORNING = (OptimalWindow(7, 10),)
 
 
@@ -49,7 +49,7 @@ MORNING = (OptimalWindow(7, 10),)
     ("complexity", "timing", "raw", "minutes"),
     [
         # 45 default, no window known → ×1.
-        (I, LearnerTiming(), 45.0, 45),
+        (M, LearnerTiming(), 45.0, 45),
         # (45 + 15) × 1.2 (08:00 inside 07–10) × 0.85 (12 h > 1.5 × 7 h) × 0.7 (load 65) = 42.84 → 43.
         (
             A,
@@ -78,10 +78,10 @@ MORNING = (OptimalWindow(7, 10),)
             15,
         ),
         # Heavy week needs > 1.5 × median: 10.5 h is exactly 1.5 × 7 → no reduction.
-        (I, LearnerTiming(study_hours_last_7_days=10.5, median_weekly_study_hours=7), 45.0, 45),
+        (M, LearnerTiming(study_hours_last_7_days=10.5, median_weekly_study_hours=7), 45.0, 45),
         # 60 × 1.2 = 72 then the burnout HIGH cap of 30 (5.4).
         (
-            I,
+            M,
             LearnerTiming(
                 optimal_duration_minutes=60, optimal_windows=MORNING, burnout=BurnoutRiskLevel.HIGH
             ),
@@ -89,7 +89,7 @@ MORNING = (OptimalWindow(7, 10),)
             30,
         ),
         # CRITICAL caps at 20.
-        (I, LearnerTiming(burnout=BurnoutRiskLevel.CRITICAL), 45.0, 20),
+        (M, LearnerTiming(burnout=BurnoutRiskLevel.CRITICAL), 45.0, 20),
     ],
 )
 def test_duration_formula(
@@ -104,7 +104,7 @@ def test_duration_formula(
 def test_window_on_another_day_type_is_outside() -> None:
     """A weekend-only window does not make a Tuesday 08:00 start "inside"."""
     d = session_duration(
-        START, I, LearnerTiming(optimal_windows=(OptimalWindow(7, 10, "weekend"),))
+        START, M, LearnerTiming(optimal_windows=(OptimalWindow(7, 10, "weekend"),))
     )
     assert d.window_multiplier == 0.9
 
@@ -113,11 +113,11 @@ def test_window_on_another_day_type_is_outside() -> None:
     ("complexity", "timing", "interval"),
     [
         (B, LearnerTiming(), 45.0),
-        (I, LearnerTiming(), 30.0),
+        (M, LearnerTiming(), 30.0),
         (A, LearnerTiming(), 25.0),
-        (I, LearnerTiming(time_to_fatigue_minutes=40), 36.0),  # 0.9 × 40
+        (M, LearnerTiming(time_to_fatigue_minutes=40), 36.0),  # 0.9 × 40
         (B, LearnerTiming(recent_mean_load=70), 20.0),  # high load: at most 20
-        (I, LearnerTiming(time_to_fatigue_minutes=15, recent_mean_load=70), 13.5),  # 0.9 × 15 < 20
+        (M, LearnerTiming(time_to_fatigue_minutes=15, recent_mean_load=70), 13.5),  # 0.9 × 15 < 20
     ],
 )
 def test_break_interval(
@@ -370,7 +370,7 @@ content = st.fixed_dictionaries(
             unique_by=lambda t: t[0],
         ),
         "optimal": st.integers(10, 150),
-        "complexity": st.sampled_from([B, I, A]),
+        "complexity": st.sampled_from([B, M, A]),
         "fatigue": st.none() | st.floats(10, 80),
         "review_seconds": st.floats(5, 120),
     }
