@@ -32,10 +32,12 @@ from twin.analysis.orchestration.plan import (
     ValidationPrompt,
     break_interval_minutes,
     phase_spans,
+    plan_actuals,
     plan_session,
     schedule_breaks,
     session_duration,
     session_intensity,
+    slot_duration_minutes,
 )
 from twin.enums import BurnoutRiskLevel, InterventionType, ObjectiveComplexity
 
@@ -421,3 +423,27 @@ def test_sequence_rules_hold_or_are_reported(c: dict[str, object]) -> None:
     estimated = {f"o{o}": m for o, m in c["objectives"]}  # type: ignore[attr-defined]
     for obj, minutes in by_objective.items():
         assert minutes <= estimated[obj] + 1e-6
+
+
+def test_slot_duration_is_the_formula_without_the_window_factor() -> None:
+    """(45 + 15) × 0.85 (heavy week) = 51 for slot search, whatever the windows say."""
+    timing = LearnerTiming(
+        optimal_windows=MORNING, study_hours_last_7_days=20, median_weekly_study_hours=10
+    )
+    assert slot_duration_minutes(A, timing) == 51
+
+
+def test_actuals_against_the_plan() -> None:
+    """ADVANCED default: 60 min. Started 12 min late, 66 minutes (+10%): followed; 31 min late or
+    73 minutes (> +20%) is not. An item is done when all its cards (or its reference) are."""
+    plan = plan_session(rich_request(timing=LearnerTiming()))
+    assert plan.minutes == 60
+    first, second = plan.items[0], plan.items[1]
+    done = frozenset(first.card_ids) | frozenset(second.card_ids[:1])
+    actuals = plan_actuals(plan, plan.start + timedelta(minutes=12), 66.0, done)
+    assert (actuals.start_delta_minutes, actuals.items_done) == (12.0, 1)
+    assert actuals.items_planned == len(plan.items)
+    assert actuals.followed
+    assert not plan_actuals(plan, plan.start + timedelta(minutes=31), 60.0, done).followed
+    assert not plan_actuals(plan, plan.start, 73.0, done).followed
+    assert actuals.to_json()["completion"] == round(1 / len(plan.items), 4)

@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
@@ -72,6 +72,10 @@ from twin.analysis.orchestration.common import (
     rounded,
     utc,
     zone,
+)
+from twin.analysis.orchestration.effectiveness import (
+    DURATION_TOLERANCE_SHARE,
+    START_TOLERANCE_MINUTES,
 )
 from twin.analysis.orchestration.slots import SLOT_BUFFER_MINUTES, Conflict
 from twin.analysis.patterns.attention import BREAK_INTERVAL_FRACTION_OF_FATIGUE
@@ -430,6 +434,17 @@ def session_duration(
         calendar_cap_minutes=None,
         minutes=minutes,
     )
+
+
+def slot_duration_minutes(complexity: ObjectiveComplexity, timing: LearnerTiming) -> int:
+    """The session length to look for slots with: the duration formula without the window factor.
+
+    Whether a start is inside an optimal window depends on the slot, which is what is being
+    searched for, so slots are sized at ×1; the plan made for the chosen slot applies ×1.2 or
+    ×0.9 and is then capped by the calendar.
+    """
+    anywhere = datetime(2000, 1, 3, 12, 0, tzinfo=UTC)
+    return session_duration(anywhere, complexity, replace(timing, optimal_windows=())).minutes
 
 
 def break_interval_minutes(complexity: ObjectiveComplexity, timing: LearnerTiming) -> float:
@@ -1104,4 +1119,58 @@ def plan_session(request: PlanRequest) -> SessionPlan:
             "validations": len(request.validations),
             "struggles": len(request.struggles),
         },
+    )
+
+
+@dataclass(frozen=True)
+class PlanActuals:
+    """How a session that happened compares with its plan (stored beside ``planData``)."""
+
+    start_delta_minutes: float
+    planned_minutes: int
+    actual_minutes: float
+    items_planned: int
+    items_done: int
+
+    @property
+    def followed(self) -> bool:
+        """Started within ±30 minutes of the plan and lasted within ±20% of it (5.3's adherence)."""
+        return (
+            abs(self.start_delta_minutes) <= START_TOLERANCE_MINUTES
+            and abs(self.actual_minutes - self.planned_minutes)
+            <= DURATION_TOLERANCE_SHARE * self.planned_minutes
+        )
+
+    def to_json(self) -> dict[str, object]:
+        """``planData.actuals``."""
+        return {
+            "startDeltaMinutes": rounded(self.start_delta_minutes, 1),
+            "plannedMinutes": self.planned_minutes,
+            "actualMinutes": rounded(self.actual_minutes, 1),
+            "itemsPlanned": self.items_planned,
+            "itemsDone": self.items_done,
+            "completion": rounded(self.items_done / self.items_planned, 4)
+            if self.items_planned
+            else None,
+            "followed": self.followed,
+        }
+
+
+def plan_actuals(
+    plan: SessionPlan, started_at: datetime, actual_minutes: float, done_ids: frozenset[str]
+) -> PlanActuals:
+    """Compare a session with its plan; an item counts as done when its card or reference id is in ``done_ids``."""
+    require_aware("started_at", started_at)
+    planned_ids = [
+        ids
+        for it in plan.items
+        if (ids := set(it.card_ids) | ({it.ref_id} if it.ref_id is not None else set()))
+    ]
+    done = sum(1 for ids in planned_ids if ids <= done_ids)
+    return PlanActuals(
+        start_delta_minutes=minutes_between(plan.start, started_at),
+        planned_minutes=plan.minutes,
+        actual_minutes=actual_minutes,
+        items_planned=len(planned_ids),
+        items_done=done,
     )
