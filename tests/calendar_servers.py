@@ -1,7 +1,7 @@
 """Real calendar servers on loopback for tests: an HTTP feed server and a Radicale CalDAV server.
 
 Use the fixtures by importing them into a conftest (``from tests.calendar_servers import
-feed_server, radicale_server, caldav_account``). Nothing here mocks a protocol:
+feed_server, tls_feed_server, radicale_server, caldav_account``). Nothing here mocks a protocol:
 ``FeedServer`` is a threaded ``http.server`` that serves bytes with real ETag /
 If-Modified-Since handling, redirects, delays and oversized bodies; ``RadicaleServer``
 runs the real Radicale (installed in the venv) in a subprocess with an explicit config
@@ -12,9 +12,11 @@ file (``--config FILE``: htpasswd auth with plain passwords — Radicale's defau
 from __future__ import annotations
 
 import contextlib
+import datetime
 import email.utils
 import secrets
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -54,9 +56,12 @@ class Route:
 
 
 class FeedServer:
-    """A threaded HTTP server on 127.0.0.1 serving configurable routes; records every request."""
+    """A threaded HTTP server on 127.0.0.1 serving configurable routes; records every request.
 
-    def __init__(self) -> None:
+    With ``tls`` (a server-side ``ssl.SSLContext``) it speaks HTTPS.
+    """
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._stop = threading.Event()
@@ -127,6 +132,8 @@ class FeedServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self.port = int(self._httpd.server_address[1])
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -143,9 +150,10 @@ class FeedServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def url(self, path: str) -> str:
-        """``http://127.0.0.1:PORT/path``."""
-        return f"http://127.0.0.1:{self.port}{path}"
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        """``http(s)://HOST:PORT/path`` (``host`` may be a name a test resolver maps to loopback)."""
+        scheme = "https" if isinstance(self._httpd.socket, ssl.SSLSocket) else "http"
+        return f"{scheme}://{host}:{self.port}{path}"
 
 
 def _http_date(value: str) -> float:
@@ -159,6 +167,75 @@ def feed_server() -> Iterator[FeedServer]:
     server = FeedServer().start()
     try:
         yield server
+    finally:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class SelfSignedCertificate:
+    """A throw-away CA-signed certificate for ``hostname``: server context and client trust."""
+
+    hostname: str
+    server: ssl.SSLContext
+    client: ssl.SSLContext
+
+
+def make_certificate(directory: Path, hostname: str) -> SelfSignedCertificate:
+    """A CA and a server certificate for ``hostname`` (RSA 2048, valid one day), as SSL contexts."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "twin test CA")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert_file, key_file, ca_file = (directory / n for n in ("cert.pem", "key.pem", "ca.pem"))
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(ca_file))
+    return SelfSignedCertificate(hostname, server, client)
+
+
+@pytest.fixture
+def tls_feed_server(tmp_path: Path) -> Iterator[tuple[FeedServer, SelfSignedCertificate]]:
+    """An HTTPS feed server on loopback with a certificate for ``calendar.test``."""
+    certificate = make_certificate(tmp_path, "calendar.test")
+    server = FeedServer(tls=certificate.server).start()
+    try:
+        yield server, certificate
     finally:
         server.stop()
 

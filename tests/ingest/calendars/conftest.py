@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.calendar_servers import caldav_account, feed_server, radicale_server
+from tests.calendar_servers import caldav_account, feed_server, radicale_server, tls_feed_server
 
-__all__ = ["caldav_account", "feed_server", "radicale_server", "real_calendars"]
+__all__ = [
+    "caldav_account",
+    "feed_server",
+    "radicale_server",
+    "real_calendars",
+    "tls_feed_server",
+]
 
 # ../shared/calendars relative to the repository root (read in place, never copied).
 CALENDARS_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "calendars"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from tests.calendar_servers import FeedServer, Route
+from tests.calendar_servers import FeedServer, Route, SelfSignedCertificate
 from twin.ingest.calendars.errors import FeedFetchError, FeedRefused, FeedTimeout, FeedTooLarge
 from twin.ingest.calendars.fetch import FetchPolicy, address_rule, fetch_feed, parse_networks
 
@@ -209,3 +209,46 @@ def test_the_checked_address_is_the_one_connected_to(feed_server: FeedServer) ->
 def test_address_rule(address: str, rule: str | None) -> None:
     """Every non-public address class has a named rule; public addresses have none."""
     assert address_rule(ipaddress.ip_address(address)) == rule
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_name(
+    tls_feed_server: tuple[FeedServer, SelfSignedCertificate],
+) -> None:
+    """HTTPS to a name resolved (by the test resolver) to loopback: the connection goes to the
+    checked address while TLS sends and verifies the URL's host name (SNI + certificate)."""
+    server, certificate = tls_feed_server
+    server.routes["/cal.ics"] = Route(body=ICS, etag='"tls"')
+
+    def resolver(host: str, port: int) -> Sequence[str]:
+        assert host == certificate.hostname
+        return ["127.0.0.1"]
+
+    url = server.url("/cal.ics", host=certificate.hostname)
+    got = fetch_feed(url, policy=LOOPBACK, resolver=resolver, verify=certificate.client)
+    assert (got.body, got.etag) == (ICS, '"tls"')
+    assert server.requests[0][1]["Host"] == f"{certificate.hostname}:{server.port}"
+    # Another name on the same address fails verification: the pinned IP is not what is checked.
+    with pytest.raises(FeedFetchError) as caught:
+        fetch_feed(
+            server.url("/cal.ics", host="other.test"),
+            policy=LOOPBACK,
+            resolver=lambda h, p: ["127.0.0.1"],
+            verify=certificate.client,
+        )
+    assert caught.value.rule == "tls"
+
+
+def test_https_to_http_redirect_is_refused(
+    tls_feed_server: tuple[FeedServer, SelfSignedCertificate], feed_server: FeedServer
+) -> None:
+    """A secret https feed must not continue over plain http."""
+    server, certificate = tls_feed_server
+    server.routes["/cal.ics"] = Route(redirect_to=feed_server.url("/cal.ics"))
+    with pytest.raises(FeedRefused) as caught:
+        fetch_feed(
+            server.url("/cal.ics", host=certificate.hostname),
+            policy=LOOPBACK,
+            resolver=lambda h, p: ["127.0.0.1"],
+            verify=certificate.client,
+        )
+    assert caught.value.rule == "scheme"

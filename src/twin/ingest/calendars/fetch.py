@@ -15,6 +15,7 @@ Rules, each named in the error that enforces it (``FeedFetchError.rule``):
 - ``timeout``: connect and read timeouts, plus a total deadline for slow-drip servers.
 - ``size``: a Content-Length above the cap is refused before reading; the body is
   streamed and reading stops at the cap.
+- ``tls``: https certificates are verified against the URL's host name.
 - ``status``: any answer other than 200 (or 304 to a conditional request) is an error
   naming the status.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -181,8 +183,13 @@ def fetch_feed(
     last_modified: str | None = None,
     resolver: Resolver | None = None,
     transport: httpx.BaseTransport | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> FeedResponse:
-    """GET an iCalendar feed under ``policy``; ``not_modified`` when the server answers 304."""
+    """GET an iCalendar feed under ``policy``; ``not_modified`` when the server answers 304.
+
+    ``verify`` is the TLS trust (the system's by default; tests pass a context trusting their
+    own CA). The certificate is checked against the URL's host name, not the pinned address.
+    """
     policy = policy or FetchPolicy()
     timeout = httpx.Timeout(
         connect=policy.connect_timeout_seconds,
@@ -198,7 +205,11 @@ def fetch_feed(
         headers["If-Modified-Since"] = last_modified
     current = url
     with httpx.Client(
-        timeout=timeout, follow_redirects=False, transport=transport, trust_env=False
+        timeout=timeout,
+        follow_redirects=False,
+        transport=transport,
+        trust_env=False,
+        verify=verify,
     ) as client:
         for redirects in range(policy.max_redirects + 1):
             address = check_url(current, policy, resolver)
@@ -214,6 +225,11 @@ def fetch_feed(
                     rule="timeout",
                 ) from exc
             except httpx.HTTPError as exc:
+                if _tls_failure(exc):
+                    raise FeedFetchError(
+                        f"{redact(current)}: the TLS certificate could not be verified for this host",
+                        rule="tls",
+                    ) from exc
                 raise FeedFetchError(
                     f"{redact(current)} could not be reached ({exc.__class__.__name__})",
                     rule="connect",
@@ -264,6 +280,18 @@ def fetch_feed(
         f"more than {policy.max_redirects} redirects starting at {redact(url)}",
         rule="redirect",
     )
+
+
+def _tls_failure(exc: BaseException) -> bool:
+    """Whether a certificate check failed somewhere in the exception's chain."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _read_capped(response: httpx.Response, policy: FetchPolicy, deadline: float, url: str) -> bytes:
