@@ -58,3 +58,95 @@ def test_parse_2000_event_feed_within_a_second(kind: str, first_day: date, span_
     bound = TARGET_SECONDS * max(1.0, load)
     print(f"target {TARGET_SECONDS:.1f} s; load per core {load:.2f} → bound {bound:.2f} s")
     assert min(times) <= bound
+
+
+def test_slots_and_plan_over_a_2000_event_feed_are_fast() -> None:
+    """The pure part of "slots for 7 days" and "a session plan" (issue 16 asks p95 ≤ 50 ms via
+    HTTP) over the busy time of the 2,000-event history feed: 40 runs each, p95 printed and
+    held to 50 ms (scaled by load like the parse bound). 600 due cards over 80 objectives."""
+    from twin.analysis.orchestration.busy import BusyTime
+    from twin.analysis.orchestration.plan import (
+        DueCard,
+        LearnerTiming,
+        MissionObjective,
+        NewCard,
+        PlanRequest,
+        StruggleForecast,
+        ValidationPrompt,
+        plan_session,
+    )
+    from twin.analysis.orchestration.slots import (
+        HourScore,
+        HourScoreTable,
+        RecentSession,
+        SlotRequest,
+        recommend_slots,
+    )
+    from twin.enums import ObjectiveComplexity
+
+    rng = np.random.default_rng(16)
+    specs = random_specs(rng, EVENTS, date(2024, 3, 20), 425)
+    parsed = parse_ics(
+        calendar_text(specs),
+        window_start=WINDOW_START,
+        window_end=WINDOW_END,
+        timezone="Europe/Berlin",
+    )
+    busy = BusyTime.of(parsed.intervals)
+    now = WINDOW_START + timedelta(days=1)
+    cells = tuple(
+        HourScore(k, h, float(rng.uniform(40, 90)), int(rng.integers(0, 30)))
+        for k in ("weekday", "weekend")
+        for h in range(24)
+    )
+    recent = tuple(
+        RecentSession(now - timedelta(hours=int(h)), float(rng.uniform(40, 100)))
+        for h in rng.integers(1, 24 * 14, 60)
+    )
+    request = SlotRequest(
+        now=now,
+        timezone="Europe/Berlin",
+        duration_minutes=50,
+        busy=busy,
+        hour_scores=HourScoreTable(cells),
+        recent_sessions=recent,
+    )
+
+    def p95(samples: list[float]) -> float:
+        return sorted(samples)[int(0.95 * len(samples)) - 1]
+
+    slot_times = []
+    for _ in range(40):
+        started = time.perf_counter()
+        answer = recommend_slots(request)
+        slot_times.append(time.perf_counter() - started)
+    assert len(answer.slots) == 5
+    plan_request = PlanRequest(
+        start=answer.slots[0].start,
+        timezone="Europe/Berlin",
+        complexity=ObjectiveComplexity.ADVANCED,
+        due_cards=tuple(
+            DueCard(f"c{i}", float(rng.uniform(0.2, 0.99)), f"o{int(rng.integers(0, 80))}")
+            for i in range(600)
+        ),
+        new_cards=tuple(NewCard(f"n{i}", f"o{i % 80}") for i in range(100)),
+        objectives=tuple(MissionObjective(f"o{i}", 10) for i in range(5)),
+        validations=tuple(ValidationPrompt(f"v{i}", f"o{i}") for i in range(5)),
+        struggles=tuple(StruggleForecast(f"o{i + 10}", 0.7) for i in range(3)),
+        timing=LearnerTiming(optimal_duration_minutes=90),
+        busy=busy,
+    )
+    plan_times = []
+    for _ in range(40):
+        started = time.perf_counter()
+        plan = plan_session(plan_request)
+        plan_times.append(time.perf_counter() - started)
+    assert plan.items
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    bound = 0.050 * max(1.0, load)
+    print(
+        f"\n{len(busy.segments)} busy segments; slots p95 {p95(slot_times) * 1000:.1f} ms "
+        f"(median {sorted(slot_times)[20] * 1000:.1f}); plan p95 {p95(plan_times) * 1000:.1f} ms "
+        f"(median {sorted(plan_times)[20] * 1000:.1f}); load per core {load:.2f}"
+    )
+    assert p95(slot_times) <= bound and p95(plan_times) <= bound

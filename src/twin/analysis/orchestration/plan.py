@@ -30,7 +30,9 @@ item ended. Peak order: struggle interventions (most probable first), hard revie
 mission objectives, validations, new cards. When only rule-breaking content is left,
 it is placed anyway and the relaxation is recorded (so the learner never gets an
 empty stretch while due content waits); when nothing fits, the minutes are reported
-as unfilled.
+as unfilled. A phase without its own content (no easy cards for the warm-up, say) takes
+the peak's. At burnout HIGH or CRITICAL the plan is review only: no new cards and no new
+mission content (5.4's rule for those levels).
 
 **Intensity**: LOW at burnout HIGH/CRITICAL or a load ≥ 60; MEDIUM at burnout MEDIUM
 or a load ≥ 40; else HIGH. **Expected load** uses 5.4's load weights: the error
@@ -709,15 +711,14 @@ class _Sequencer:
                 continue
             if spacing and not self.spacing_ok(forecast.objective_id, at):
                 continue
-            chosen = forecast
             return _Draft(
                 kind=ItemKind.INTERVENTION,
-                minutes=chosen.minutes,
-                objective_ids=(chosen.objective_id,),
-                ref_id=chosen.objective_id,
-                interventions=chosen.interventions,
-                probability=chosen.probability,
-                source=chosen,
+                minutes=forecast.minutes,
+                objective_ids=(forecast.objective_id,),
+                ref_id=forecast.objective_id,
+                interventions=forecast.interventions,
+                probability=forecast.probability,
+                source=forecast,
             )
         return None
 
@@ -751,13 +752,12 @@ class _Sequencer:
         for prompt in self.validations:
             if spacing and not self.spacing_ok(prompt.objective_id, at):
                 continue
-            chosen = prompt
             return _Draft(
                 kind=ItemKind.VALIDATION,
                 minutes=self.validation_minutes,
-                objective_ids=_unique([chosen.objective_id]),
-                ref_id=chosen.prompt_id,
-                source=chosen,
+                objective_ids=_unique([prompt.objective_id]),
+                ref_id=prompt.prompt_id,
+                source=prompt,
             )
         return None
 
