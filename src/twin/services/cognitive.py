@@ -81,8 +81,6 @@ from twin.analysis.cognitive.burnout import (
     mission_override_for,
     track_recovery,
 )
-from twin.analysis.cognitive.common import BurnoutRiskLevel as AnalysisRiskLevel
-from twin.analysis.cognitive.common import Severity
 from twin.analysis.cognitive.difficulty import DifficultyAdjustment, adapt_difficulty
 from twin.analysis.cognitive.load import (
     BASELINE_RECENT_SESSIONS,
@@ -126,8 +124,7 @@ from twin.db.models import (
     StruggleIndicator,
 )
 from twin.db.models.cognitive import LearnerLoadProfile
-from twin.enums import BurnoutRiskLevel, IndicatorType
-from twin.enums import Severity as DbSeverity
+from twin.enums import BurnoutRiskLevel, IndicatorType, Severity
 from twin.errors import Forbidden, NotFound
 
 # --- session load ------------------------------------------------------------
@@ -375,15 +372,15 @@ def _iso(ts: datetime) -> str:
     return _aware(ts).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def overload_severity(load_score: float) -> DbSeverity:
+def overload_severity(load_score: float) -> Severity:
     """Severity of a COGNITIVE_OVERLOAD indicator from the load (0–100)."""
     if load_score >= OVERLOAD_CRITICAL_FROM_LOAD:
-        return DbSeverity.CRITICAL
+        return Severity.CRITICAL
     if load_score > OVERLOAD_HIGH_ABOVE_LOAD:
-        return DbSeverity.HIGH
+        return Severity.HIGH
     if load_score > OVERLOAD_MEDIUM_ABOVE_LOAD:
-        return DbSeverity.MEDIUM
-    return DbSeverity.LOW
+        return Severity.MEDIUM
+    return Severity.LOW
 
 
 def stored_overloaded(load_score: float, indicators: Sequence[dict[str, Any]]) -> bool:
@@ -1147,7 +1144,7 @@ class BurnoutView:
     assessment_id: str | None
     assessed_at: datetime
     risk_score: float
-    level: AnalysisRiskLevel
+    level: BurnoutRiskLevel
     confidence: float
     factors: list[dict[str, Any]]
     warning_signals: list[dict[str, Any]]
@@ -1194,7 +1191,7 @@ def _snapshot(row: BurnoutRiskAssessment, zone: ZoneInfo) -> AssessmentSnapshot:
         end = (factors[0].get("window") or {}).get("end")
         if isinstance(end, str):
             day = date.fromisoformat(end)
-    return AssessmentSnapshot(float(row.riskScore), AnalysisRiskLevel(row.riskLevel.value), day)
+    return AssessmentSnapshot(float(row.riskScore), row.riskLevel, day)
 
 
 def _latest_assessments(session: Session, user_id: str, n: int = 2) -> list[BurnoutRiskAssessment]:
@@ -1222,7 +1219,7 @@ def _view(
         assessment_id=row.id,
         assessed_at=row.assessmentDate,
         risk_score=float(row.riskScore),
-        level=AnalysisRiskLevel(row.riskLevel.value),
+        level=row.riskLevel,
         confidence=float(row.confidence),
         factors=factors,
         warning_signals=list(row.warningSignals or []),
@@ -1357,7 +1354,7 @@ def assess_burnout(
         id=new_id(),
         userId=uid,
         riskScore=assessment.risk_score,
-        riskLevel=BurnoutRiskLevel(assessment.level.value),
+        riskLevel=assessment.level,
         contributingFactors=factors,
         warningSignals=assessment.warning_signals_json(),
         recommendations=list(assessment.recommendations),

@@ -69,7 +69,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from twin.analysis.patterns.common import DetectedPattern, PatternType, rounded
+from twin.analysis.common import rounded
+from twin.analysis.patterns.common import DetectedPattern
 from twin.analysis.patterns.inputs import (
     COMPLEXITIES,
     CONTENT_TYPES,
@@ -121,7 +122,7 @@ SECONDS_PER_DAY = 86_400.0
 SECONDS_PER_MINUTE = 60.0
 MS_PER_MINUTE = 60_000.0
 DEFAULT_HEATMAP_WEEKS = 6
-STYLE_PATTERN_TYPE = PatternType.CONTENT_TYPE_PREFERENCE.value
+STYLE_PATTERN_TYPE = BehavioralPatternType.CONTENT_TYPE_PREFERENCE.value
 PATTERN_DATA_KEY = "key"
 PATTERN_DATA_MISSES = "consecutiveMisses"
 
@@ -832,7 +833,7 @@ def _write_analysis(
             BehavioralPattern(
                 id=pattern_id,
                 userId=user.id,
-                patternType=BehavioralPatternType(str(c.pattern.pattern_type)),
+                patternType=c.pattern.pattern_type,
                 patternData=_pattern_data(c.pattern, 0),
                 confidence=c.confidence,
                 firstDetectedAt=stamp,

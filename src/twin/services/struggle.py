@@ -100,12 +100,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Session
 
+from twin.analysis.common import clip01, rounded
 from twin.analysis.recall import DEFAULT_FSRS_WEIGHTS, FsrsWeights, RecallModel
 from twin.analysis.recall.fsrs6 import retrievability
-from twin.analysis.struggle.common import InterventionType as AnalysisInterventionType
-from twin.analysis.struggle.common import ObjectiveComplexity as AnalysisComplexity
-from twin.analysis.struggle.common import Severity as AnalysisSeverity
-from twin.analysis.struggle.common import clip01, rounded
 from twin.analysis.struggle.features import (
     COMPLEXITY_VALUE,
     EXAM_HORIZON_DAYS,
@@ -140,10 +137,10 @@ from twin.db.models import (
 )
 from twin.db.models import Mission as MissionRow
 from twin.enums import (
-    IndicatorType,
     InterventionStatus,
     InterventionType,
     MissionStatus,
+    ObjectiveComplexity,
     PredictionStatus,
     Severity,
 )
@@ -167,8 +164,8 @@ ABILITY_SCORE_FLOOR = 0.5
 """Mean validation score at or below which the learner's ability is BASIC (0.3)."""
 ABILITY_SCORE_CEILING = 0.9
 """Mean validation score at or above which the learner's ability is ADVANCED (0.9)."""
-ABILITY_LOW = COMPLEXITY_VALUE[AnalysisComplexity.BASIC]
-ABILITY_HIGH = COMPLEXITY_VALUE[AnalysisComplexity.ADVANCED]
+ABILITY_LOW = COMPLEXITY_VALUE[ObjectiveComplexity.BASIC]
+ABILITY_HIGH = COMPLEXITY_VALUE[ObjectiveComplexity.ADVANCED]
 LOAD_WINDOW = timedelta(days=7)
 WORKLOAD_HORIZON = timedelta(days=14)
 PENDING_MISSION_GRACE = timedelta(hours=24)
@@ -648,7 +645,7 @@ def _contexts(data: _LearnerData, objective_ids: Iterable[str]) -> dict[str, Obj
             prerequisite_masteries=tuple(
                 m for _p, m in _prerequisite_masteries(data, recalls, oid)
             ),
-            complexity=AnalysisComplexity(info.complexity),
+            complexity=ObjectiveComplexity(info.complexity),
             learner_ability=ability,
             past_struggles_in_course=course_struggled - own_struggled,
             past_outcomes_in_course=course_recorded - own_recorded,
@@ -1032,14 +1029,14 @@ def _kept_alert_candidates(
     now: datetime,
 ) -> list[AlertCandidate]:
     """Alert candidates of kept predictions, from what was stored with them."""
-    severities: dict[str, list[AnalysisSeverity]] = defaultdict(list)
+    severities: dict[str, list[Severity]] = defaultdict(list)
     for pid, severity in session.execute(
         sa.select(StruggleIndicator.predictionId, StruggleIndicator.severity).where(
             StruggleIndicator.predictionId.in_([k.id for k in kept])
         )
     ):
         if pid is not None:
-            severities[pid].append(AnalysisSeverity(severity.value))
+            severities[pid].append(severity)
     out = []
     for row in kept:
         vector = row.featureVector or {}
@@ -1150,8 +1147,8 @@ def generate_predictions(
                         userId=user_id,
                         learningObjectiveId=info.id,
                         predictionId=row.id,
-                        indicatorType=IndicatorType(ind.indicator_type.value),
-                        severity=Severity(ind.severity.value),
+                        indicatorType=ind.indicator_type,
+                        severity=ind.severity,
                         context={
                             **ind.context,
                             "strength": rounded(ind.strength),
@@ -1168,7 +1165,7 @@ def generate_predictions(
                         id=iid,
                         userId=user_id,
                         predictionId=row.id,
-                        interventionType=InterventionType(iv.intervention_type.value),
+                        interventionType=iv.intervention_type,
                         description=iv.description,
                         reasoning=iv.reasoning,
                         priority=iv.priority,
@@ -1644,7 +1641,7 @@ def apply_intervention(
         ]
     changed = apply_to_mission(
         pure,
-        AnalysisInterventionType(iv.interventionType.value),
+        iv.interventionType,
         objective_id=objective_id or "",
         weak_prerequisite_ids=weak,
         profile=learner.profile,

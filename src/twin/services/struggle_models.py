@@ -16,8 +16,7 @@ import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from twin.analysis.common import InsufficientData
-from twin.analysis.struggle.common import rounded
+from twin.analysis.common import InsufficientData, rounded
 from twin.analysis.struggle.features import FEATURE_NAMES, FeatureVector
 from twin.analysis.struggle.model import (
     BRIER_TOLERANCE,

@@ -86,8 +86,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from twin.analysis.common import InsufficientData
-from twin.analysis.struggle.common import rounded
+from twin.analysis.common import InsufficientData, rounded
 from twin.analysis.struggle.metrics import (
     BASELINE_WEEKS,
     MIN_OUTCOMES_FOR_METRICS,

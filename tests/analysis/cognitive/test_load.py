@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twin.analysis.cognitive.common import LoadLevel, Severity
+from twin.analysis.cognitive.common import LoadLevel
 from twin.analysis.cognitive.load import (
     LOAD_WEIGHTS,
     CognitiveLoad,
@@ -30,6 +30,7 @@ from twin.analysis.cognitive.load import (
     load_level,
     median_latency_ms,
 )
+from twin.enums import Severity
 
 # A session every sub-score of which is easy to compute by hand.
 GOLDEN_SESSION = SessionLoadInput(

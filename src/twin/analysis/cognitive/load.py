@@ -33,13 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from twin.analysis.cognitive.common import (
-    SEVERITY_RANK,
-    LoadLevel,
-    Severity,
-    clamp_score,
-    scaled_score,
-)
+from twin.analysis.cognitive.common import SEVERITY_RANK, LoadLevel, clamp_score, scaled_score
+from twin.enums import Severity
 
 # --- latency ---------------------------------------------------------------
 # Ratio of the session's median latency to the learner's baseline at which the

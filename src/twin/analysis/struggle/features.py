@@ -20,7 +20,8 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
-from twin.analysis.struggle.common import ObjectiveComplexity, clip01, rounded
+from twin.analysis.common import clip01, rounded
+from twin.enums import ObjectiveComplexity
 
 UNKNOWN_VALUE = 0.5
 """Value of a feature that could not be measured (neutral midpoint)."""
