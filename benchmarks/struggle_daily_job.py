@@ -39,7 +39,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.ingest_support import machine, scratch_database
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.db.engine import Database
 from twin.db.models import StrugglePrediction
 from twin.enums import PredictionStatus

@@ -32,7 +32,8 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.ingest_support import machine, scratch_database
-from twin.db.base import new_id, utcnow
+from twin.clock import utcnow
+from twin.db.base import new_id
 from twin.db.engine import Database
 from twin.services import auth, struggle
 from twin.simulate.load import load_cohort

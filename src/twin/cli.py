@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from twin.clock import utcnow
 from twin.config import load_settings
 from twin.db.engine import Database, open_database
 from twin.errors import TwinError
@@ -234,7 +235,7 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
     with database() as db:
         migrate.ensure_migrated(db.engine)
         with db.session() as session:
-            revoke_api_key(session, name)
+            revoke_api_key(session, name, utcnow())
     console.print(f"revoked [bold]{name}[/]")
 
 
@@ -567,7 +568,7 @@ def demo_banner(db: Database, port: int) -> None:
     """Print a fresh service key, a learner token and example calls."""
     import sqlalchemy as sa
 
-    from twin.db.base import utcnow
+    from twin.clock import utcnow
     from twin.services import auth
 
     with db.session() as session:
@@ -576,7 +577,7 @@ def demo_banner(db: Database, port: int) -> None:
             sa.text("SELECT id FROM users ORDER BY (id = :real) DESC, id LIMIT 1"),
             {"real": REAL_LEARNER_ID},
         ).scalar_one()
-        secret = auth.token_secret(session)
+        secret = auth.token_secret(session, load_settings().secret_key)
         token, _exp = auth.issue_learner_token(secret, learner, 3600, utcnow())
     base = f"http://127.0.0.1:{port}"
     console.print(f"API docs: {base}/docs")

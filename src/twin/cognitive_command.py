@@ -11,8 +11,8 @@ from rich.table import Table
 
 from twin.analysis.cognitive.load import load_level
 from twin.analysis.cognitive.trend import Granularity
+from twin.clock import utcnow
 from twin.config import load_settings
-from twin.db.base import utcnow
 from twin.db.engine import open_database
 from twin.db.migrate import ensure_migrated
 from twin.errors import TwinError

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from twin.analysis.struggle.model import ModelMetrics
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION
+from twin.clock import utcnow
 from twin.config import load_settings
-from twin.db.base import utcnow
 from twin.db.engine import Database, open_database
 from twin.db.migrate import ensure_migrated
 from twin.errors import TwinError

@@ -16,9 +16,10 @@ import typer
 from rich.console import Console, Group
 from rich.table import Table
 
+from twin.analysis.common import aware_utc
 from twin.analysis.patterns.content import LEARNING_STYLE_CAVEAT
 from twin.analysis.patterns.sufficiency import Sufficiency
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.db.engine import Database
 from twin.errors import Conflict, TwinError
 from twin.services import memory as memory_service
@@ -35,7 +36,7 @@ MAX_PATTERNS_SHOWN = 100
 def _fmt_time(ts: datetime | None) -> str:
     if ts is None:
         return "—"
-    return memory_service.as_utc(ts).strftime("%Y-%m-%d %H:%M UTC")
+    return aware_utc(ts).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def sufficiency_table(suff: Sufficiency) -> Table:
@@ -180,7 +181,7 @@ def show_twin(db: Database, user_id: str, outcome: patterns_service.AnalysisOutc
     """Print the stored twin of ``user_id``."""
     with db.session() as session:
         user = patterns_service.analysis_user(session, user_id)
-        now = memory_service.as_utc(utcnow())
+        now = aware_utc(utcnow())
         view = patterns_service.learning_profile(session, user_id, now)
         model = memory_service.load_memory_model(session, user_id)
         parts: list[Any] = [

@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from twin.clock import utcnow
 from twin.config import load_settings
-from twin.db.base import utcnow
 from twin.db.engine import open_database
 from twin.db.migrate import ensure_migrated
 from twin.errors import TwinError

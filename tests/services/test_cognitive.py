@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PgServer
 from twin.analysis.cognitive.load import SessionLoadInput, compute_cognitive_load
+from twin.clock import utcnow
 from twin.db.engine import Database, create_db_engine
 from twin.db.models import (
     BurnoutRiskAssessment,
@@ -86,7 +87,7 @@ def test_session_load_is_stored_with_the_learners_own_baseline(db: Database, U: 
         add_baseline_sessions(s, U, T0)
         add_session(s, U, f"{U}-s1", T0, reviews, duration_min=30)
     with db.session() as s:
-        readings = svc.on_session_activity(s, U, [f"{U}-s1", f"{U}-not-a-session"])
+        readings = svc.on_session_activity(s, U, [f"{U}-s1", f"{U}-not-a-session"], now=utcnow())
     assert [r.session_id for r in readings] == [f"{U}-s1"]
     expected = compute_cognitive_load(
         SessionLoadInput(
@@ -119,7 +120,7 @@ def test_five_minute_rule_updates_then_inserts(db: Database, U: str) -> None:
         make_learner(s, U)
         add_session(s, U, f"{U}-live", T0, [R(60), R(120), R(180)])
     with db.session() as s:
-        (first,) = svc.on_session_activity(s, U, [f"{U}-live"])
+        (first,) = svc.on_session_activity(s, U, [f"{U}-live"], now=utcnow())
     assert first.inserted and first.timestamp == T0 + timedelta(minutes=3)
     with db.session() as s:
         s.add(
@@ -134,7 +135,7 @@ def test_five_minute_rule_updates_then_inserts(db: Database, U: str) -> None:
             )
         )
     with db.session() as s:
-        (second,) = svc.on_session_activity(s, U, [f"{U}-live"])
+        (second,) = svc.on_session_activity(s, U, [f"{U}-live"], now=utcnow())
     rows = _metrics(db, U)
     assert not second.inserted and len(rows) == 1
     assert rows[0].timestamp == T0 + timedelta(minutes=3)  # the window keeps its start
@@ -155,7 +156,8 @@ def test_five_minute_rule_updates_then_inserts(db: Database, U: str) -> None:
         )
     with db.session() as s:
         third = {
-            r.session_id: r for r in svc.on_session_activity(s, U, [f"{U}-live", f"{U}-other"])
+            r.session_id: r
+            for r in svc.on_session_activity(s, U, [f"{U}-live", f"{U}-other"], now=utcnow())
         }
     assert third[f"{U}-live"].inserted
     rows = [r for r in _metrics(db, U) if r.sessionId == f"{U}-live"]
@@ -170,7 +172,7 @@ def test_overload_writes_one_indicator_on_the_dominant_objective(db: Database, U
         reviews = [*strained_reviews(20, card="B0"), R(1300, 14_000, "AGAIN", "A0")]
         add_session(s, U, f"{U}-hard", T0, reviews, duration_min=45)
     with db.session() as s:
-        (reading,) = svc.on_session_activity(s, U, [f"{U}-hard"])
+        (reading,) = svc.on_session_activity(s, U, [f"{U}-hard"], now=utcnow())
     assert reading.load.overloaded
     (indicator,) = _overloads(db, U)
     assert indicator.learningObjectiveId == f"{U}-oB"
@@ -180,7 +182,7 @@ def test_overload_writes_one_indicator_on_the_dominant_objective(db: Database, U
     assert indicator.context["metricId"] == reading.metric_id
     assert indicator.context["subScores"]["errors"] > 0
     with db.session() as s:
-        svc.on_session_activity(s, U, [f"{U}-hard"])
+        svc.on_session_activity(s, U, [f"{U}-hard"], now=utcnow())
     assert len(_overloads(db, U)) == 1
 
 
@@ -191,7 +193,7 @@ def test_overload_without_objective_uses_the_sentinel(db: Database, U: str) -> N
         add_baseline_sessions(s, U, T0)
         add_session(s, U, f"{U}-x", T0, strained_reviews(20, card="X"), duration_min=45)
     with db.session() as s:
-        (reading,) = svc.on_session_activity(s, U, [f"{U}-x"])
+        (reading,) = svc.on_session_activity(s, U, [f"{U}-x"], now=utcnow())
     assert reading.load.overloaded and reading.objective_id is None
     (indicator,) = _overloads(db, U)
     assert indicator.learningObjectiveId == svc.NO_OBJECTIVE_ID
@@ -223,7 +225,8 @@ def test_pauses_from_review_gaps_or_the_session_ended_event(db: Database, U: str
         )
     with db.session() as s:
         readings = {
-            r.session_id: r for r in svc.on_session_activity(s, U, [f"{U}-gaps", f"{U}-events"])
+            r.session_id: r
+            for r in svc.on_session_activity(s, U, [f"{U}-gaps", f"{U}-events"], now=utcnow())
         }
     assert readings[f"{U}-gaps"].load.evidence["pauseCount"] == 2
     assert readings[f"{U}-gaps"].load.evidence["pauseShare"] == pytest.approx((295 + 414) / 1200)
@@ -239,9 +242,9 @@ def test_analysis_switched_off_writes_nothing(db: Database, U: str) -> None:
         add_session(s, U, f"{U}-s1", T0, calm_reviews())
         add_session(s, U + "-other", f"{U}-o1", T0, calm_reviews())
     with db.session() as s:
-        assert svc.on_session_activity(s, U, [f"{U}-s1"]) == []
-        assert svc.on_session_activity(s, U + "-other", [f"{U}-s1"]) == []
-        assert svc.on_session_activity(s, U + "-nobody", [f"{U}-o1"]) == []
+        assert svc.on_session_activity(s, U, [f"{U}-s1"], now=utcnow()) == []
+        assert svc.on_session_activity(s, U + "-other", [f"{U}-s1"], now=utcnow()) == []
+        assert svc.on_session_activity(s, U + "-nobody", [f"{U}-o1"], now=utcnow()) == []
     assert _metrics(db, U) == [] and _metrics(db, U + "-other") == []
 
 
@@ -261,11 +264,11 @@ def test_explicit_calculation_dry_run_and_store(db: Database, U: str) -> None:
         make_learner(s, U)
     with db.session() as s:
         learner = svc.require_learner(s, U)
-        dry = svc.calculate_load(s, learner, data, timestamp=T0, dry_run=True)
+        dry = svc.calculate_load(s, learner, data, timestamp=T0, now=utcnow(), dry_run=True)
     assert dry.metric_id is None and dry.load.overloaded and _metrics(db, U) == []
     with db.session() as s:
         learner = svc.require_learner(s, U)
-        stored = svc.calculate_load(s, learner, data, timestamp=T0)
+        stored = svc.calculate_load(s, learner, data, timestamp=T0, now=utcnow())
     assert stored.metric_id is not None
     assert stored.load.load_score == pytest.approx(dry.load.load_score)
     assert len(_metrics(db, U)) == 1
@@ -286,8 +289,8 @@ def test_current_load_and_history_in_the_learners_zone(db: Database, U: str) -> 
         history = svc.load_history(
             s,
             learner,
-            datetime(2026, 2, 28, tzinfo=svc.UTC),
-            datetime(2026, 3, 3, tzinfo=svc.UTC),
+            datetime(2026, 2, 28, tzinfo=UTC),
+            datetime(2026, 3, 3, tzinfo=UTC),
             svc.Granularity.DAY,
         )
     assert current.current is not None and current.current.load_score == 70.0
@@ -562,10 +565,12 @@ def test_ingested_batches_update_the_load(db: Database, U: str) -> None:
         }
         for i in range(6)
     ]
-    ingest_service.ingest_batch(db, U, "sessions", [session])
-    assert svc.on_batch_ingested(db, U, "sessions", [session]) == []  # nothing to measure yet
-    ingest_service.ingest_batch(db, U, "reviews", reviews)
-    (reading,) = svc.on_batch_ingested(db, U, "reviews", reviews)
+    ingest_service.ingest_batch(db, U, "sessions", [session], now=utcnow())
+    assert (
+        svc.on_batch_ingested(db, U, "sessions", [session], now=utcnow()) == []
+    )  # nothing to measure yet
+    ingest_service.ingest_batch(db, U, "reviews", reviews, now=utcnow())
+    (reading,) = svc.on_batch_ingested(db, U, "reviews", reviews, now=utcnow())
     assert reading.load.evidence["responses"] == 6 and reading.objective_id == f"{U}-oB"
     assert [m.timestamp for m in _metrics(db, U)] == [datetime(2026, 3, 2, 9, 6)]
-    assert svc.on_batch_ingested(db, U, "cards", [{"id": "x"}]) == []
+    assert svc.on_batch_ingested(db, U, "cards", [{"id": "x"}], now=utcnow()) == []

@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from tests.services.test_struggle_support import make_struggle_learner
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.db.engine import Database
 from twin.struggle_command import predict_command
 

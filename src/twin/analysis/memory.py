@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 
 from fsrs import Card, Rating, Scheduler, State
 from fsrs.scheduler import DEFAULT_PARAMETERS as FSRS6_DEFAULT_PARAMETERS
+
+from twin.analysis.common import aware_utc, naive_utc
 
 DESIRED_RETENTION = 0.9
 RATING_VALUES = {"AGAIN": 1, "HARD": 2, "GOOD": 3, "EASY": 4}
@@ -45,14 +47,6 @@ def _scheduler(parameters: tuple[float, ...]) -> Scheduler:
     )
 
 
-def _aware(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
-
-
-def _naive(ts: datetime) -> datetime:
-    return ts.astimezone(UTC).replace(tzinfo=None)
-
-
 def rating_value(rating: str | int) -> int:
     """1–4 from a rating name (AGAIN…EASY) or number."""
     if isinstance(rating, int):
@@ -78,17 +72,17 @@ def review(
             state=State.Review,
             stability=state.stability,
             difficulty=state.difficulty,
-            last_review=_aware(state.last_review),
-            due=_aware(state.next_review),
+            last_review=aware_utc(state.last_review),
+            due=aware_utc(state.next_review),
         )
     value = rating_value(rating)
-    card, _log = scheduler.review_card(card, Rating(value), review_datetime=_aware(at))
+    card, _log = scheduler.review_card(card, Rating(value), review_datetime=aware_utc(at))
     assert card.stability is not None and card.difficulty is not None
     return MemoryState(
         stability=float(card.stability),
         difficulty=float(card.difficulty),
-        last_review=_naive(_aware(at)),
-        next_review=_naive(card.due),
+        last_review=naive_utc(at),
+        next_review=naive_utc(card.due),
         review_count=(state.review_count if state else 0) + 1,
         lapse_count=(state.lapse_count if state else 0) + (1 if value == 1 and state else 0),
     )
@@ -119,7 +113,7 @@ def recall_probability(
         state=State.Review,
         stability=state.stability,
         difficulty=state.difficulty,
-        last_review=_aware(state.last_review),
-        due=_aware(state.next_review),
+        last_review=aware_utc(state.last_review),
+        due=aware_utc(state.next_review),
     )
-    return float(scheduler.get_card_retrievability(card, _aware(at)))
+    return float(scheduler.get_card_retrievability(card, aware_utc(at)))

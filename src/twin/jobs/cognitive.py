@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from procrastinate import JobContext
 
+from twin.analysis.common import aware_utc
 from twin.db.engine import Database
 from twin.jobs.database import database_for_app
 from twin.services import cognitive
@@ -80,7 +81,7 @@ def select_due_learners(
     db: Database, tick: datetime, *, local_hour: int = BURNOUT_LOCAL_HOUR
 ) -> list[DueLearner]:
     """Learners with analysis on, active in the last 14 days, whose local hour at ``tick`` is ``local_hour``."""
-    tick = tick.replace(tzinfo=UTC) if tick.tzinfo is None else tick.astimezone(UTC)
+    tick = aware_utc(tick)
     with db.session() as session:
         candidates = cognitive.active_learners(session, tick - timedelta(days=ACTIVE_DAYS), tick)
     due = []
@@ -110,7 +111,7 @@ def _run_one(db: Database, learner_id: str, tick: datetime, kind: str) -> str:
 
 def run_cognitive_tick(db: Database, tick: datetime) -> TickReport:
     """Serve one hourly tick: assess every due learner, refresh stress where it is due."""
-    tick = tick.replace(tzinfo=UTC) if tick.tzinfo is None else tick.astimezone(UTC)
+    tick = aware_utc(tick)
     report = TickReport(tick=tick, due=select_due_learners(db, tick))
     for learner in report.due:
         kinds = ("burnout", "stress") if learner.stress_due else ("burnout",)

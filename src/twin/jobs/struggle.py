@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from procrastinate import Blueprint, JobContext
 
+from twin.analysis.common import aware_utc
 from twin.db.engine import Database
 from twin.db.models import StrugglePrediction
 from twin.errors import TwinError
@@ -78,18 +79,13 @@ SELECT_DUE_SQL = sa.text(
 )
 
 
-def _aware(tick: datetime) -> datetime:
-    """The tick as an aware UTC datetime (naive = UTC)."""
-    return tick.replace(tzinfo=UTC) if tick.tzinfo is None else tick.astimezone(UTC)
-
-
 def select_due_learners(
     db: Database, tick: datetime, *, local_hour: int = DAILY_LOCAL_HOUR
 ) -> list[str]:
     """Ids of learners with analysis on and objectives whose local hour at ``tick`` is 5."""
     with db.engine.connect() as conn:
         rows = conn.execute(
-            SELECT_DUE_SQL, {"tick": _aware(tick).timestamp(), "hour": local_hour}
+            SELECT_DUE_SQL, {"tick": aware_utc(tick).timestamp(), "hour": local_hour}
         ).all()
     return [r.id for r in rows]
 
@@ -111,7 +107,7 @@ def run_learner(db: Database, user_id: str, tick: datetime) -> LearnerRun:
     """Metrics, outcome capture and the day's predictions for one learner, one transaction."""
     from twin.services.struggle import generate_predictions
 
-    now = _aware(tick).replace(tzinfo=None)
+    now = aware_utc(tick).replace(tzinfo=None)
     with db.session() as session:
         got = session.scalar(
             sa.text("SELECT pg_try_advisory_xact_lock(:c, hashtext(:u))"),
@@ -188,7 +184,7 @@ def run_daily_tick(
 ) -> DailyTickReport:
     """Serve one hourly tick: every due learner (or ``learners``), ``threads`` at a time."""
     began = time.perf_counter()
-    tick = _aware(tick)
+    tick = aware_utc(tick)
     due = select_due_learners(db, tick) if learners is None else learners
     report = DailyTickReport(tick=tick)
     if threads <= 1 or len(due) <= 1:
@@ -203,7 +199,7 @@ def run_daily_tick(
 def run_retraining(db: Database, tick: datetime) -> struggle_models.TrainingReport:
     """One training run at ``tick`` (registers a candidate; deploys it only when it wins)."""
     with db.session() as session:
-        return struggle_models.train(session, _aware(tick))
+        return struggle_models.train(session, aware_utc(tick))
 
 
 def struggle_daily(context: JobContext, *, timestamp: int) -> None:

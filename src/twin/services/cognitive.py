@@ -6,7 +6,7 @@ reads their inputs, calls them and writes ``cognitive_load_metrics``,
 of ``struggle_indicators`` and the learner's ``learner_load_profiles`` row.
 
 **Session load** (``on_session_activity``; ingestion calls it through
-``on_batch_ingested(db, user_id, kind, records)`` once a batch of sessions, reviews
+``on_batch_ingested(db, user_id, kind, records, now=…)`` once a batch of sessions, reviews
 or SESSION_ENDED events has been committed; the API's explicit calculation stores
 through the same rule). A session is measured once it has a review or an end:
 
@@ -62,7 +62,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -114,8 +114,14 @@ from twin.analysis.cognitive.trend import (
     load_trend,
     recent_mean_load,
 )
-from twin.analysis.common import InsufficientData
-from twin.db.base import new_id, utcnow
+from twin.analysis.common import (
+    InsufficientData,
+    aware_utc,
+    local_date,
+    local_midnight_utc,
+    naive_utc,
+)
+from twin.db.base import new_id
 from twin.db.engine import Database
 from twin.db.models import (
     BurnoutRiskAssessment,
@@ -253,26 +259,6 @@ def lock_learner(session: Session, lock_class: int, user_id: str, *, wait: bool 
     )
 
 
-def _naive_utc(ts: datetime) -> datetime:
-    """The storage form of a timestamp: naive UTC."""
-    return ts if ts.tzinfo is None else ts.astimezone(UTC).replace(tzinfo=None)
-
-
-def _aware(ts: datetime) -> datetime:
-    """An aware UTC datetime from a stored (naive UTC) one."""
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
-
-
-def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
-    """Naive UTC instant of local midnight starting ``day``."""
-    return _naive_utc(datetime(day.year, day.month, day.day, tzinfo=zone))
-
-
-def local_date(ts: datetime, zone: ZoneInfo) -> date:
-    """The local calendar date of an instant (naive = UTC)."""
-    return _aware(ts).astimezone(zone).date()
-
-
 # =============================================================================
 # Session load
 # =============================================================================
@@ -369,7 +355,7 @@ class SessionReading:
 
 def _iso(ts: datetime) -> str:
     """RFC 3339 UTC with a Z (stored timestamps are naive UTC)."""
-    return _aware(ts).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return aware_utc(ts).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def overload_severity(load_score: float) -> Severity:
@@ -680,7 +666,7 @@ def record_session_loads(
 
 
 def on_session_activity(
-    session: Session, user_id: str, session_ids: Iterable[str], *, now: datetime | None = None
+    session: Session, user_id: str, session_ids: Iterable[str], *, now: datetime
 ) -> list[SessionReading]:
     """Recompute and store the load of sessions that just received reviews or events.
 
@@ -698,7 +684,7 @@ def on_session_activity(
     lock_learner(session, LOCK_LOAD, user_id)
     readings = record_session_loads(session, learner, ids)
     if readings:
-        update_mean_load_7d(session, user_id, now or utcnow())
+        update_mean_load_7d(session, user_id, now)
     return readings
 
 
@@ -730,7 +716,7 @@ def touched_session_ids(kind: str, records: Iterable[Mapping[str, Any]]) -> list
 
 
 def on_batch_ingested(
-    db: Database, user_id: str, kind: str, records: Iterable[Mapping[str, Any]]
+    db: Database, user_id: str, kind: str, records: Iterable[Mapping[str, Any]], *, now: datetime
 ) -> list[SessionReading]:
     """After a batch has been committed: recompute the loads it touched, in a transaction of its own.
 
@@ -744,7 +730,7 @@ def on_batch_ingested(
         return []
     try:
         with db.session() as session:
-            return on_session_activity(session, user_id, ids)
+            return on_session_activity(session, user_id, ids, now=now)
     except Exception:
         log.exception("cognitive load of %d sessions of learner %s failed", len(ids), user_id)
         return []
@@ -762,7 +748,7 @@ def ensure_session_loads(
                 'SELECT 1 FROM cognitive_load_metrics m WHERE m."userId" = :u '
                 'AND m."sessionId" = s.id) ORDER BY s."startedAt"'
             ),
-            {"u": learner.user_id, "since": _naive_utc(since), "until": _naive_utc(until)},
+            {"u": learner.user_id, "since": naive_utc(since), "until": naive_utc(until)},
         )
     )
     if not missing:
@@ -776,7 +762,7 @@ def ensure_session_loads(
 def learner_baseline_ms(session: Session, user_id: str, before: datetime) -> float | None:
     """The learner's latency baseline for a reading at ``before``."""
     medians = _previous_medians(
-        session, user_id, _naive_utc(before), BASELINE_RECENT_SESSIONS + BASELINE_EXTRA_SESSIONS
+        session, user_id, naive_utc(before), BASELINE_RECENT_SESSIONS + BASELINE_EXTRA_SESSIONS
     )
     return baseline_latency_ms([m for _at, m in medians][-BASELINE_RECENT_SESSIONS:])
 
@@ -803,10 +789,15 @@ def calculate_load(
     data: ExplicitLoadData,
     *,
     timestamp: datetime,
+    now: datetime,
     dry_run: bool = False,
 ) -> SessionReading:
-    """The load of explicitly sent behavioural data; stored (5-minute rule) unless ``dry_run``."""
-    ts = _naive_utc(timestamp)
+    """The load of explicitly sent behavioural data; stored (5-minute rule) unless ``dry_run``.
+
+    ``timestamp`` is when the data was measured, ``now`` when it is stored (the 7-day mean
+    load is recomputed as of the later of the two).
+    """
+    ts = naive_utc(timestamp)
     baseline = data.baseline_latency_ms
     if baseline is None:
         baseline = learner_baseline_ms(session, learner.user_id, ts)
@@ -855,7 +846,7 @@ def calculate_load(
         )
         indicator_id = indicator.id
     session.flush()
-    update_mean_load_7d(session, learner.user_id, max(ts, utcnow()))
+    update_mean_load_7d(session, learner.user_id, max(ts, naive_utc(now)))
     return SessionReading(data.session_id, ts, load, metric.id, inserted, indicator_id, objective)
 
 
@@ -966,7 +957,7 @@ def load_history(
             'SELECT "timestamp", "loadScore" FROM cognitive_load_metrics WHERE "userId" = :u '
             'AND "timestamp" >= :a AND "timestamp" <= :b ORDER BY "timestamp"'
         ),
-        {"u": learner.user_id, "a": _naive_utc(start), "b": _naive_utc(end)},
+        {"u": learner.user_id, "a": naive_utc(start), "b": naive_utc(end)},
     ).all()
     buckets = aggregate_load(
         [r[0] for r in rows], [float(r[1]) for r in rows], granularity, learner.timezone
@@ -974,9 +965,8 @@ def load_history(
     return LoadHistory(granularity, start, end, learner.timezone, buckets, len(rows))
 
 
-def _upsert_profile(session: Session, user_id: str, values: dict[str, Any]) -> None:
-    """Insert or update the learner's ``learner_load_profiles`` row with ``values``."""
-    now = utcnow()
+def _upsert_profile(session: Session, user_id: str, values: dict[str, Any], now: datetime) -> None:
+    """Insert or update the learner's ``learner_load_profiles`` row with ``values`` as of ``now``."""
     statement = pg.insert(LearnerLoadProfile).values(
         id=new_id(), userId=user_id, updatedAt=now, **values
     )
@@ -989,7 +979,7 @@ def _upsert_profile(session: Session, user_id: str, values: dict[str, Any]) -> N
 
 def update_mean_load_7d(session: Session, user_id: str, now: datetime) -> float | None:
     """Recompute and store the learner's 7-day mean load (profile field)."""
-    end = _naive_utc(now)
+    end = naive_utc(now)
     rows = session.execute(
         sa.text(
             'SELECT "timestamp", "loadScore" FROM cognitive_load_metrics WHERE "userId" = :u '
@@ -998,7 +988,7 @@ def update_mean_load_7d(session: Session, user_id: str, now: datetime) -> float 
         {"u": user_id, "a": end - timedelta(days=7), "b": end},
     ).all()
     mean = recent_mean_load([r[0] for r in rows], [float(r[1]) for r in rows], end)
-    _upsert_profile(session, user_id, {"meanLoad7d": mean})
+    _upsert_profile(session, user_id, {"meanLoad7d": mean}, end)
     return mean
 
 
@@ -1030,7 +1020,7 @@ def session_summaries(
     session: Session, user_id: str, since: datetime, until: datetime, *, content: bool = False
 ) -> list[SessionSummary]:
     """The learner's sessions started in [since, until), oldest first."""
-    since, until = _naive_utc(since), _naive_utc(until)
+    since, until = naive_utc(since), naive_utc(until)
     rows = session.execute(
         sa.text(
             'SELECT s.id, s."startedAt", s."completedAt", s."durationMs", m."loadScore" '
@@ -1118,7 +1108,7 @@ def session_summaries(
 
 def late_night_minutes(start: datetime, end: datetime, zone: ZoneInfo) -> float:
     """Minutes of [start, end) (naive UTC) that fall between 23:00 and 05:00 local time."""
-    local_start = _aware(start).astimezone(zone).replace(tzinfo=None)
+    local_start = aware_utc(start).astimezone(zone).replace(tzinfo=None)
     local_end = local_start + (end - start)
     total = 0.0
     day = local_start.date() - timedelta(days=1)
@@ -1294,11 +1284,11 @@ def assess_burnout(
     unmet minimum (``window.insufficient``).
     """
     zone = learner.zone
-    assessed_at = _naive_utc(now)
+    assessed_at = naive_utc(now)
     last_day = through or local_date(assessed_at, zone)
     first_day = last_day - timedelta(days=WINDOW_DAYS - 1)
-    since = _local_midnight_utc(first_day, zone)
-    until = _local_midnight_utc(last_day + timedelta(days=1), zone)
+    since = local_midnight_utc(first_day, zone)
+    until = local_midnight_utc(last_day + timedelta(days=1), zone)
     if backfill_loads:
         ensure_session_loads(session, learner, since, until)
     uid = learner.user_id
@@ -1377,7 +1367,7 @@ def latest_burnout(session: Session, learner: Learner) -> BurnoutView | None:
 
 def burnout_risk(session: Session, learner: Learner, now: datetime) -> BurnoutView:
     """The latest assessment, assessed anew (once, under the learner's lock) when older than 24 h."""
-    now_naive = _naive_utc(now)
+    now_naive = naive_utc(now)
     latest = latest_burnout(session, learner)
     if latest is not None and now_naive - latest.assessed_at <= ASSESSMENT_MAX_AGE:
         return latest
@@ -1423,7 +1413,7 @@ class StressAnalysis:
 
 def stress_records(session: Session, learner: Learner, now: datetime) -> list[SessionStressRecord]:
     """The learner's sessions of the last 90 days with a load, as stress records."""
-    end = _naive_utc(now)
+    end = naive_utc(now)
     start = end - timedelta(days=HISTORY_DAYS)
     summaries = session_summaries(session, learner.user_id, start, end, content=True)
     exams = sorted(
@@ -1444,7 +1434,7 @@ def stress_records(session: Session, learner: Learner, now: datetime) -> list[Se
             SessionStressRecord(
                 started_at=s.started_at,
                 load=s.load,
-                local_hour=_aware(s.started_at).astimezone(zone).hour,
+                local_hour=aware_utc(s.started_at).astimezone(zone).hour,
                 duration_minutes=s.duration_minutes,
                 topic_id=s.topic_id,
                 days_to_exam=days_to_exam,
@@ -1496,7 +1486,7 @@ def _store_patterns(
 
 def refresh_stress(session: Session, learner: Learner, now: datetime) -> StressAnalysis:
     """Detect stress patterns over 90 days, store them and the profile's load fields."""
-    at = _naive_utc(now)
+    at = naive_utc(now)
     lock_learner(session, LOCK_STRESS, learner.user_id)
     records = stress_records(session, learner, at)
     patterns = detect_stress_patterns(records, at)
@@ -1515,6 +1505,7 @@ def refresh_stress(session: Session, learner: Learner, now: datetime) -> StressA
         session,
         learner.user_id,
         {"loadTolerance": profile.load_tolerance, "details": details, "stressAnalyzedAt": at},
+        at,
     )
     update_mean_load_7d(session, learner.user_id, at)
     session.flush()
@@ -1532,7 +1523,7 @@ def load_profile(session: Session, user_id: str) -> LearnerLoadProfile | None:
 
 def _fresh_profile(session: Session, learner: Learner, now: datetime) -> LearnerLoadProfile:
     """The load profile, analysed again when its stress analysis is missing or stale."""
-    at = _naive_utc(now)
+    at = naive_utc(now)
     profile = load_profile(session, learner.user_id)
     if (
         profile is None
@@ -1597,7 +1588,7 @@ def weekly_stress_refresh(session: Session, learner: Learner, now: datetime) -> 
     if not lock_learner(session, LOCK_STRESS, learner.user_id, wait=False):
         return "locked"
     profile = load_profile(session, learner.user_id)
-    at = _naive_utc(now)
+    at = naive_utc(now)
     if (
         profile is not None
         and profile.stressAnalyzedAt is not None
@@ -1647,7 +1638,7 @@ def difficulty_adjustment(
 
 def load_performance(session: Session, learner: Learner, now: datetime) -> dict[str, Any]:
     """Correlation of session load with session performance over the last 90 days."""
-    end = _naive_utc(now)
+    end = naive_utc(now)
     summaries = session_summaries(
         session, learner.user_id, end - timedelta(days=LOAD_PERFORMANCE_HISTORY_DAYS), end
     )
@@ -1682,6 +1673,6 @@ def active_learners(session: Session, since: datetime, until: datetime) -> list[
             'SELECT 1 FROM study_sessions s WHERE s."userId" = u.id '
             'AND s."startedAt" >= :a AND s."startedAt" <= :b) ORDER BY u.id'
         ),
-        {"a": _naive_utc(since), "b": _naive_utc(until)},
+        {"a": naive_utc(since), "b": naive_utc(until)},
     ).all()
     return [(r[0], str(r[1])) for r in rows]

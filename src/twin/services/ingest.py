@@ -37,15 +37,15 @@ __all__ = [
 
 
 def ingest_batch(
-    db: Database, user_id: str, kind: str, records: list[dict[str, Any]]
+    db: Database, user_id: str, kind: str, records: list[dict[str, Any]], *, now: datetime
 ) -> BatchResult:
     """Validate and upsert a batch of one kind for a learner, all or nothing (see twin.ingest.batch).
 
     Once committed, the cognitive load of every study session the batch touched is
-    recomputed (live load); that step never undoes or fails the ingestion.
+    recomputed as of ``now`` (live load); that step never undoes or fails the ingestion.
     """
     result = batch.ingest_batch(db, user_id, kind, records)
-    cognitive.on_batch_ingested(db, user_id, kind, records)
+    cognitive.on_batch_ingested(db, user_id, kind, records, now=now)
     return result
 
 

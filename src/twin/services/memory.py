@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from twin.analysis.common import aware_utc, storage_time
 from twin.analysis.recall import (
     DEFAULT_RECALL_MODEL,
     MIN_REVIEWS_FOR_FIT,
@@ -54,20 +55,9 @@ MINUTES_PER_HOUR = 60
 HOURS_PER_DAY = 24
 
 
-def as_utc(ts: datetime) -> datetime:
-    """Timezone-aware UTC (naive values are read as UTC, the storage convention)."""
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
-
-
-def naive_utc(ts: datetime) -> datetime:
-    """Naive UTC at millisecond precision (how timestamps are stored)."""
-    u = as_utc(ts).replace(tzinfo=None)
-    return u.replace(microsecond=(u.microsecond // 1000) * 1000)
-
-
 def day_rollover_hour_utc(timezone: str, at: datetime) -> int:
     """The UTC hour at which the learner's local day starts (04:00 local), at ``at``."""
-    offset = ZoneInfo(timezone).utcoffset(as_utc(at).replace(tzinfo=None)) or timedelta(0)
+    offset = ZoneInfo(timezone).utcoffset(aware_utc(at).replace(tzinfo=None)) or timedelta(0)
     offset_minutes = int(offset.total_seconds()) // MINUTES_PER_HOUR
     local_minutes = DAY_ROLLOVER_HOUR_LOCAL * MINUTES_PER_HOUR - offset_minutes
     return (local_minutes // MINUTES_PER_HOUR) % HOURS_PER_DAY
@@ -118,7 +108,7 @@ def load_memory_model(session: Session, user_id: str) -> StoredMemoryModel:
     ).first()
     if row is None:
         return DEFAULT_STORED_MODEL
-    return StoredMemoryModel(RecallModel.from_dict(row.model), as_utc(row.fittedAt))
+    return StoredMemoryModel(RecallModel.from_dict(row.model), aware_utc(row.fittedAt))
 
 
 def refit_due(reviews_total: int, reviews_used: int | None) -> bool:
@@ -135,7 +125,7 @@ def _review_count(session: Session, user_id: str, now: datetime) -> int:
     return int(
         session.execute(
             sa.text('SELECT count(*) FROM reviews WHERE "userId" = :u AND "reviewedAt" < :now'),
-            {"u": user_id, "now": naive_utc(now)},
+            {"u": user_id, "now": storage_time(now)},
         ).scalar_one()
     )
 
@@ -147,7 +137,7 @@ def learner_reviews(session: Session, user_id: str, now: datetime) -> list[Revie
             'SELECT "cardId", "reviewedAt", rating::text FROM reviews '
             'WHERE "userId" = :u AND "reviewedAt" < :now ORDER BY "reviewedAt", id'
         ),
-        {"u": user_id, "now": naive_utc(now)},
+        {"u": user_id, "now": storage_time(now)},
     ).all()
     numbers: dict[str, int] = {}
     return [
@@ -182,10 +172,10 @@ def refresh_memory_model(
     began = time.perf_counter()
     model = fit_recall_model(
         learner_reviews(session, user.id, now),
-        naive_utc(now),
+        storage_time(now),
         day_rollover_hour_utc=day_rollover_hour_utc(user.timezone, now),
     )
-    fitted_at = naive_utc(now)
+    fitted_at = storage_time(now)
     values = {
         "id": new_id(),
         "userId": user.id,
@@ -205,7 +195,7 @@ def refresh_memory_model(
         )
     )
     return MemoryRefresh(
-        stored=StoredMemoryModel(model, as_utc(fitted_at)),
+        stored=StoredMemoryModel(model, aware_utc(fitted_at)),
         refitted=True,
         reviews_total=total,
         seconds=time.perf_counter() - began,
@@ -260,7 +250,7 @@ def card_recall(session: Session, user: User, card_id: str, at: datetime) -> Car
             'SELECT "reviewedAt", rating::text FROM reviews '
             'WHERE "cardId" = :card AND "userId" = :u AND "reviewedAt" < :at ORDER BY "reviewedAt"'
         ),
-        {"card": card_id, "u": user.id, "at": naive_utc(at)},
+        {"card": card_id, "u": user.id, "at": storage_time(at)},
     ).all()
     stored = (
         load_memory_model(session, user.id)
@@ -268,19 +258,19 @@ def card_recall(session: Session, user: User, card_id: str, at: datetime) -> Car
         else DEFAULT_STORED_MODEL
     )
     history = [Review(card_id=0, time=t, rating=RATING_NUMBERS[r]) for t, r in rows]
-    state = card_memory(stored.model, history, before=naive_utc(at))
+    state = card_memory(stored.model, history, before=storage_time(at))
     stored_state = {
         "stability": card.stability,
         "difficulty": card.difficulty,
-        "lastReviewedAt": as_utc(card.lastReviewedAt) if card.lastReviewedAt else None,
-        "nextReviewAt": as_utc(card.nextReviewAt) if card.nextReviewAt else None,
+        "lastReviewedAt": aware_utc(card.lastReviewedAt) if card.lastReviewedAt else None,
+        "nextReviewAt": aware_utc(card.nextReviewAt) if card.nextReviewAt else None,
         "reviewCount": card.reviewCount,
         "note": "as kept by review ingestion (FSRS-6 default parameters)",
     }
     if state is None:
         return CardRecall(card_id, at, 0.0, stored, 0, None, None, None, None, stored_state)
     memory, last = state
-    elapsed = (naive_utc(at) - last).total_seconds() / SECONDS_PER_DAY
+    elapsed = (storage_time(at) - last).total_seconds() / SECONDS_PER_DAY
     probability = retrievability(stored.model.weights, memory.stability, elapsed)
     return CardRecall(
         card_id=card_id,
@@ -288,7 +278,7 @@ def card_recall(session: Session, user: User, card_id: str, at: datetime) -> Car
         recall_probability=probability,
         model=stored,
         reviews_before=len(history),
-        last_reviewed_at=as_utc(last),
+        last_reviewed_at=aware_utc(last),
         elapsed_days=elapsed,
         stability_days=memory.stability,
         difficulty=memory.difficulty,

@@ -69,7 +69,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from twin.analysis.common import rounded
+from twin.analysis.common import aware_utc, rounded, storage_time
 from twin.analysis.patterns.common import DetectedPattern
 from twin.analysis.patterns.inputs import (
     COMPLEXITIES,
@@ -102,7 +102,7 @@ from twin.db.models import (
 )
 from twin.enums import BehavioralPatternType, InsightType
 from twin.errors import Conflict, Forbidden, NotFound
-from twin.services.memory import MemoryRefresh, as_utc, naive_utc, refresh_memory_model
+from twin.services.memory import MemoryRefresh, refresh_memory_model
 from twin.services.users import get_user
 
 # First key of the two-key advisory lock: "pattern analysis of one learner".
@@ -205,13 +205,13 @@ COUNTS_SQL = sa.text(
 
 def data_counts(session: Session, user_id: str, now: datetime) -> DataCounts:
     """Completed sessions, first session, reviews and sessions since ``lastAnalyzedAt``, before ``now``."""
-    row = session.execute(COUNTS_SQL, {"u": user_id, "now": naive_utc(now)}).one()
+    row = session.execute(COUNTS_SQL, {"u": user_id, "now": storage_time(now)}).one()
     return DataCounts(
         sessions=int(row.n),
-        first_session_at=as_utc(row.first_at) if row.first_at is not None else None,
+        first_session_at=aware_utc(row.first_at) if row.first_at is not None else None,
         reviews=int(row.reviews),
         new_sessions=int(row.new_n),
-        last_analyzed_at=as_utc(row.last_at) if row.last_at is not None else None,
+        last_analyzed_at=aware_utc(row.last_at) if row.last_at is not None else None,
     )
 
 
@@ -476,11 +476,11 @@ def load_learner_data(
     counts: DataCounts | None = None,
 ) -> LoadedData:
     """The learner's analysis input before ``now`` (sessions and reviews from ``since`` if given)."""
-    now = as_utc(now)
+    now = aware_utc(now)
     zone = ZoneInfo(user.timezone)
-    lower = as_utc(since) if since is not None else datetime(1900, 1, 1, tzinfo=UTC)
+    lower = aware_utc(since) if since is not None else datetime(1900, 1, 1, tzinfo=UTC)
     counts = counts or data_counts(session, user.id, now)
-    params = {"u": user.id, "now": naive_utc(now), "since": naive_utc(lower)}
+    params = {"u": user.id, "now": storage_time(now), "since": storage_time(lower)}
     # psycopg prepares statements run 5 times on a connection; PostgreSQL then tries a
     # generic plan, which for these per-learner queries can be 5× slower (measured).
     session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
@@ -646,7 +646,7 @@ def analyze_user(
     ``skip_if_analyzed_since`` or a withdrawn consent: it reports ``skipped``).
     """
     began = time.perf_counter()
-    now = as_utc(now)
+    now = aware_utc(now)
     scheduled = trigger == TRIGGER_SCHEDULED
 
     def skipped(reason: str) -> AnalysisOutcome:
@@ -674,7 +674,7 @@ def analyze_user(
         scheduled
         and skip_if_analyzed_since is not None
         and counts.last_analyzed_at is not None
-        and counts.last_analyzed_at >= as_utc(skip_if_analyzed_since)
+        and counts.last_analyzed_at >= aware_utc(skip_if_analyzed_since)
     ):
         return skipped(f"already analysed at {counts.last_analyzed_at.isoformat()}")
     suff = counts.sufficiency(now, requested=not scheduled, forced=force)
@@ -799,7 +799,7 @@ def open_insight_keys(session: Session, user_id: str) -> set[str]:
 def _write_analysis(
     session: Session, user: User, analysis: TwinAnalysis, now: datetime
 ) -> _Written:
-    stamp = naive_utc(now)
+    stamp = storage_time(now)
     rows = list(
         session.scalars(sa.select(BehavioralPattern).where(BehavioralPattern.userId == user.id))
     )
@@ -818,8 +818,8 @@ def _write_analysis(
             confidence=r.confidence,
             occurrence_count=r.occurrenceCount,
             consecutive_misses=_misses(r),
-            first_detected_at=as_utc(r.firstDetectedAt),
-            last_seen_at=as_utc(r.lastSeenAt),
+            first_detected_at=aware_utc(r.firstDetectedAt),
+            last_seen_at=aware_utc(r.lastSeenAt),
         )
         for r in rows
     ]
@@ -848,7 +848,7 @@ def _write_analysis(
         row = by_id[u.pattern_id]
         row.confidence = u.confidence
         row.occurrenceCount = u.occurrence_count
-        row.lastSeenAt = naive_utc(u.last_seen_at)
+        row.lastSeenAt = storage_time(u.last_seen_at)
         if u.pattern is not None:
             ids[(u.pattern_type, u.key)] = u.pattern_id
             row.patternData = _pattern_data(u.pattern, 0)
@@ -988,7 +988,7 @@ def acknowledge_insight(
     if insight is None:
         raise NotFound(f"learner {user_id!r} has no insight {insight_id!r}")
     if insight.acknowledgedAt is None:
-        insight.acknowledgedAt = naive_utc(now)
+        insight.acknowledgedAt = storage_time(now)
     if applied is not None:
         insight.applied = applied
     session.flush()
@@ -1009,7 +1009,7 @@ class ProfileView:
 
 def learning_profile(session: Session, user_id: str, now: datetime) -> ProfileView:
     """The learner's profile, or why there is none yet (progress towards each minimum)."""
-    now = as_utc(now)
+    now = aware_utc(now)
     profile = session.scalar(
         sa.select(UserLearningProfile).where(UserLearningProfile.userId == user_id)
     )
@@ -1038,7 +1038,7 @@ class HeatmapView:
 
 def study_time_heatmap(session: Session, user: User, now: datetime, weeks: int) -> HeatmapView:
     """The 7 × 24 grid (mean performance, session count) and the optimal hours of the window."""
-    now = as_utc(now)
+    now = aware_utc(now)
     since = now - timedelta(weeks=weeks)
     loaded = load_learner_data(session, user, now, since=since)
     result = analyze_study_time(loaded.data.sessions_sorted())

@@ -8,7 +8,7 @@ candidate beats the current model on held-out outcomes).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,7 @@ import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from twin.analysis.common import InsufficientData, rounded
+from twin.analysis.common import InsufficientData, naive_utc, rounded
 from twin.analysis.struggle.features import FEATURE_NAMES, FeatureVector
 from twin.analysis.struggle.model import (
     BRIER_TOLERANCE,
@@ -31,7 +31,7 @@ from twin.analysis.struggle.model import (
     train_model,
 )
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION, rule_predict
-from twin.db.base import new_id, utcnow
+from twin.db.base import new_id
 from twin.db.models import StruggleModelVersion, StrugglePrediction, User
 from twin.enums import PredictionStatus
 
@@ -69,8 +69,8 @@ def active_model(session: Session) -> ActiveModel:
     return ActiveModel(version=row.version, trained=deserialize(row.parameters))
 
 
-def activate(session: Session, version: str) -> None:
-    """Make ``version`` the only active model (flush; the caller's transaction commits)."""
+def activate(session: Session, version: str, now: datetime) -> None:
+    """Make ``version`` the only active model from ``now`` (flush; the caller's transaction commits)."""
     session.execute(
         sa.update(StruggleModelVersion)
         .where(StruggleModelVersion.isActive.is_(True))
@@ -80,7 +80,7 @@ def activate(session: Session, version: str) -> None:
     session.execute(
         sa.update(StruggleModelVersion)
         .where(StruggleModelVersion.version == version)
-        .values(isActive=True, activatedAt=utcnow())
+        .values(isActive=True, activatedAt=naive_utc(now))
     )
 
 
@@ -277,7 +277,7 @@ def train(session: Session, now: datetime, *, force: bool = False) -> TrainingRe
     row. Without ``force``, a run with exactly the outcomes of the latest registered
     version is skipped (nothing new to learn).
     """
-    now_naive = now if now.tzinfo is None else now.astimezone(UTC).replace(tzinfo=None)
+    now_naive = naive_utc(now)
     current = active_model(session)
     data = training_data(session)
     n = int(data.y.size)
@@ -382,7 +382,7 @@ def train(session: Session, now: datetime, *, force: bool = False) -> TrainingRe
     )
     session.flush()
     if deploy:
-        activate(session, model.version)
+        activate(session, model.version, now_naive)
     return replace(
         base,
         status=STATUS_DEPLOYED if deploy else STATUS_KEPT,

@@ -86,7 +86,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from twin.analysis.common import InsufficientData, rounded
+from twin.analysis.common import (
+    InsufficientData,
+    local_date,
+    local_midnight_utc,
+    naive_utc,
+    rounded,
+)
 from twin.analysis.struggle.metrics import (
     BASELINE_WEEKS,
     MIN_OUTCOMES_FOR_METRICS,
@@ -154,27 +160,12 @@ Period = Literal["week", "month", "all"]
 # --- small helpers ---------------------------------------------------------------------------
 
 
-def _naive_utc(ts: datetime) -> datetime:
-    """Storage form of a timestamp: naive UTC."""
-    return ts if ts.tzinfo is None else ts.astimezone(UTC).replace(tzinfo=None)
-
-
 def _zone(name: str) -> ZoneInfo:
     """The learner's zone (UTC when the stored name is not a valid IANA zone)."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
-
-
-def _local_date(ts: datetime, zone: ZoneInfo) -> date:
-    """Local calendar date of a naive-UTC instant."""
-    return ts.replace(tzinfo=UTC).astimezone(zone).date()
-
-
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    """Naive-UTC instant at which local ``day`` starts."""
-    return _naive_utc(datetime.combine(day, time(0), tzinfo=zone))
 
 
 @dataclass(frozen=True)
@@ -304,7 +295,7 @@ def _first_study_day(
     days: dict[date, list[_Item]] = {}
     for item in items:
         if item.at > after:
-            days.setdefault(_local_date(item.at, zone), []).append(item)
+            days.setdefault(local_date(item.at, zone), []).append(item)
     for day in sorted(days):
         entries = days[day]
         obs = DayObservation(
@@ -313,7 +304,7 @@ def _first_study_day(
             validation_scores=tuple(i.score for i in entries if i.score is not None),
         )
         if obs.qualifies:
-            if _local_midnight(day + timedelta(days=1), zone) > now:
+            if local_midnight_utc(day + timedelta(days=1), zone) > now:
                 return None  # the study day is not over yet: wait for it
             return day, obs
     return None
@@ -369,7 +360,7 @@ def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[Capt
     Predictions with learner feedback are never touched. Writes in the caller's
     transaction; returns what was done to each prediction it changed.
     """
-    now = _naive_utc(now)
+    now = naive_utc(now)
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"no learner with id {user_id!r}")
@@ -404,7 +395,7 @@ def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[Capt
     totals = {oid: _Totals(own) for oid, own in by_objective.items()}
     no_items = _Totals([])
     # Only whole local days count: nothing after the start of today (local).
-    day_over = _local_midnight(_local_date(now, zone), zone)
+    day_over = local_midnight_utc(local_date(now, zone), zone)
 
     # (objective, study day) → the predictions it resolves, latest predictedAt last.
     groups: dict[tuple[str, date], list[Any]] = defaultdict(list)
@@ -431,7 +422,7 @@ def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[Capt
             decision = sequential_outcome(_as_evidence(evidence), baseline)
             if decision.struggled is not None and decision.decided_at is not None:
                 outcome = decision.struggled
-                day = _local_date(evidence[decision.decided_at].at, zone)
+                day = local_date(evidence[decision.decided_at].at, zone)
             rule = EVIDENCE_RULE
         else:
             outcome, day, rule = engine_verdict, engine_day, ENGINE_RULE
@@ -597,7 +588,7 @@ def record_feedback(
             f"{', '.join(FeedbackType)}",
             details=[{"index": None, "field": "feedbackType", "reason": "unknown value"}],
         ) from None
-    now = _naive_utc(now)
+    now = naive_utc(now)
     row = session.execute(_FEEDBACK_READ_SQL, {"pid": prediction_id, "uid": user_id}).first()
     if row is None:
         raise NotFound(f"no learner with id {user_id!r}; create it with PUT /v1/users/{user_id}")
@@ -667,7 +658,7 @@ def refresh_performance_metrics(
     or the whole history when ``full`` is true or, with ``full=None``, when the learner
     has no performance_metrics yet.
     """
-    now = _naive_utc(now)
+    now = naive_utc(now)
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"no learner with id {user_id!r}")
@@ -682,7 +673,7 @@ def refresh_performance_metrics(
     since = (
         datetime(1970, 1, 1)
         if full
-        else _local_midnight(_local_date(now, zone) - timedelta(days=METRICS_LOOKBACK_DAYS), zone)
+        else local_midnight_utc(local_date(now, zone) - timedelta(days=METRICS_LOOKBACK_DAYS), zone)
     )
     rows = session.execute(
         _METRICS_SQL, {"uid": user_id, "tz": zone.key, "since": since, "now": now}
@@ -961,7 +952,7 @@ def struggle_reduction(
         )
     user = analysis_user(session, user_id)
     zone = _zone(user.timezone)
-    now = _naive_utc(now)
+    now = naive_utc(now)
     first = session.scalar(
         sa.select(sa.func.min(StrugglePrediction.predictedAt)).where(
             StrugglePrediction.userId == user_id
@@ -971,17 +962,20 @@ def struggle_reduction(
         return ReductionReport(
             user_id, period, None, None, None, InsufficientData("predictions", 0, 1)
         )
-    enabled_day = _local_date(first, zone)
-    today = _local_date(now, zone)
+    enabled_day = local_date(first, zone)
+    today = local_date(now, zone)
     baseline = (enabled_day - timedelta(weeks=BASELINE_WEEKS), enabled_day)
     days = PERIOD_DAYS[period]
     current_start = enabled_day if days is None else max(enabled_day, today - timedelta(days=days))
     current = (current_start, today)
     base = objective_window_verdicts(
-        session, user_id, _local_midnight(baseline[0], zone), _local_midnight(baseline[1], zone)
+        session,
+        user_id,
+        local_midnight_utc(baseline[0], zone),
+        local_midnight_utc(baseline[1], zone),
     )
     cur = objective_window_verdicts(
-        session, user_id, _local_midnight(current[0], zone), _local_midnight(current[1], zone)
+        session, user_id, local_midnight_utc(current[0], zone), local_midnight_utc(current[1], zone)
     )
     result = reduction_of(sum(base), len(base), sum(cur), len(cur))
     return ReductionReport(user_id, period, first, baseline, current, result)

@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo
 from twin.analysis.cognitive.stress import MIN_PATTERN_CONFIDENCE
 from twin.analysis.cognitive.trend import Granularity
 from twin.api.deps import CurrentPrincipal, DbSession
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.errors import ValidationFailed
 from twin.services import cognitive as service
 
@@ -319,9 +319,9 @@ def calculate_cognitive_load(
     reading unless dryRun; an overload also records a COGNITIVE_OVERLOAD struggle indicator."""
     learner = service.require_learner(session, userId)
     data = explicit_data(body)
-    timestamp = body.timestamp or utcnow()
+    now = utcnow()
     reading = service.calculate_load(
-        session, learner, data, timestamp=timestamp, dry_run=body.dryRun
+        session, learner, data, timestamp=body.timestamp or now, now=now, dry_run=body.dryRun
     )
     return reading.to_json()
 

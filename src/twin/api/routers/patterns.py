@@ -15,10 +15,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from twin.analysis.common import aware_utc
 from twin.analysis.patterns.study_time import DAYS_PER_WEEK, HOURS_PER_DAY
 from twin.analysis.patterns.sufficiency import Sufficiency
 from twin.api.deps import CurrentPrincipal, DbSession
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.db.models import BehavioralInsight, BehavioralPattern, UserLearningProfile
 from twin.enums import BehavioralPatternType, InsightType
 from twin.errors import ValidationFailed
@@ -35,7 +36,7 @@ WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def _utc(ts: datetime | None) -> datetime | None:
-    return None if ts is None else memory_service.as_utc(ts)
+    return None if ts is None else aware_utc(ts)
 
 
 # --- schemas ---------------------------------------------------------------------------------
@@ -154,8 +155,8 @@ class PatternOut(BaseModel):
             evidence=list(row.evidence),
             occurrenceCount=row.occurrenceCount,
             consecutiveMisses=misses if isinstance(misses, int) else 0,
-            firstDetectedAt=memory_service.as_utc(row.firstDetectedAt),
-            lastSeenAt=memory_service.as_utc(row.lastSeenAt),
+            firstDetectedAt=aware_utc(row.firstDetectedAt),
+            lastSeenAt=aware_utc(row.lastSeenAt),
             data=data,
         )
 
@@ -191,7 +192,7 @@ class InsightOut(BaseModel):
             description=row.description,
             actionableRecommendation=row.actionableRecommendation,
             confidence=row.confidence,
-            createdAt=memory_service.as_utc(row.createdAt),
+            createdAt=aware_utc(row.createdAt),
             acknowledgedAt=_utc(row.acknowledgedAt),
             applied=row.applied,
             patterns=[PatternOut.of(p) for p in patterns],

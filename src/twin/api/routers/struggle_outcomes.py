@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from twin.api.deps import CurrentPrincipal, DbSession
 from twin.api.types import UtcDatetime
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.enums import FeedbackType, PredictionStatus
 from twin.services import struggle_outcomes as outcomes_service
 
