@@ -53,6 +53,7 @@ from twin.analysis.common import local_date
 from twin.clock import utcnow
 from twin.db.engine import Database
 from twin.jobs.cognitive import run_cognitive_tick
+from twin.learners import load_learner
 from twin.services import auth
 from twin.services import cognitive as service
 from twin.simulate.load import load_cohort
@@ -89,7 +90,7 @@ def compute_loads(db: Database, learners: list[str]) -> float:
     began = time.perf_counter()
     for uid in learners:
         with db.session() as session:
-            learner = service.load_learner(session, uid)
+            learner = load_learner(session, uid)
             assert learner is not None
             ids = list(
                 session.scalars(
@@ -330,7 +331,7 @@ def burnout_speed(db: Database, learners: list[str], start: date, weeks: int) ->
             tx = conn.begin()
             session = Session(bind=conn)
             t = time.perf_counter()
-            learner = service.load_learner(session, uid)
+            learner = load_learner(session, uid)
             assert learner is not None
             service.assess_burnout(session, learner, now)
             samples.append((time.perf_counter() - t) * 1000)

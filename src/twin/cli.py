@@ -16,6 +16,7 @@ from twin.clock import utcnow
 from twin.config import load_settings
 from twin.db.engine import Database, open_database
 from twin.errors import TwinError
+from twin.learners import analysis_learner
 
 app = typer.Typer(
     help="Behavioral Twin Engine: a living model of how each learner learns.",
@@ -473,7 +474,7 @@ def demo_twins(db: Database) -> None:
             outcome = patterns_service.analyze_user(session, user_id, now=now, force=True)
         outcomes[user_id] = outcome
         with db.session() as session:
-            learner = cognitive_service.require_learner(session, user_id)
+            learner = analysis_learner(session, user_id)
             cognitive_service.ensure_session_loads(session, learner, now - timedelta(days=14), now)
             burnout = cognitive_service.burnout_risk(session, learner, now)
             load = cognitive_service.current_load(session, user_id)

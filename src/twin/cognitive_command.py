@@ -16,6 +16,7 @@ from twin.config import load_settings
 from twin.db.engine import open_database
 from twin.db.migrate import ensure_migrated
 from twin.errors import TwinError
+from twin.learners import analysis_learner
 from twin.services import cognitive
 
 MAX_HISTORY_DAYS = 365
@@ -161,7 +162,7 @@ def health_command(
         ensure_migrated(db.engine)
         now = utcnow()
         with db.session() as session:
-            learner = cognitive.require_learner(session, user)
+            learner = analysis_learner(session, user)
             history = cognitive.load_history(
                 session, learner, now - timedelta(days=days), now, Granularity.DAY
             )

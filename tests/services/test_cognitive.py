@@ -23,6 +23,7 @@ from twin.db.models import (
 )
 from twin.db.models.cognitive import LearnerLoadProfile
 from twin.enums import IndicatorType, MissionStatus, ReviewRating
+from twin.learners import LearnerLock, analysis_learner, lock_learner
 from twin.services import cognitive as svc
 from twin.services import ingest as ingest_service
 
@@ -263,11 +264,11 @@ def test_explicit_calculation_dry_run_and_store(db: Database, U: str) -> None:
     with db.session() as s:
         make_learner(s, U)
     with db.session() as s:
-        learner = svc.require_learner(s, U)
+        learner = analysis_learner(s, U)
         dry = svc.calculate_load(s, learner, data, timestamp=T0, now=utcnow(), dry_run=True)
     assert dry.metric_id is None and dry.load.overloaded and _metrics(db, U) == []
     with db.session() as s:
-        learner = svc.require_learner(s, U)
+        learner = analysis_learner(s, U)
         stored = svc.calculate_load(s, learner, data, timestamp=T0, now=utcnow())
     assert stored.metric_id is not None
     assert stored.load.load_score == pytest.approx(dry.load.load_score)
@@ -285,7 +286,7 @@ def test_current_load_and_history_in_the_learners_zone(db: Database, U: str) -> 
         add_metric(s, U, None, datetime(2026, 3, 1, 17, 0), 70.0)  # local 03-02 02:00
     with db.session() as s:
         current = svc.current_load(s, U)
-        learner = svc.require_learner(s, U)
+        learner = analysis_learner(s, U)
         history = svc.load_history(
             s,
             learner,
@@ -314,7 +315,7 @@ def test_burnout_assessment_is_stored_with_factors_signals_and_override(
             add_mission(s, U, f"{U}-m{i}", first + timedelta(days=i), MissionStatus.SKIPPED)
     now = first + timedelta(days=13, hours=23)
     with db.session() as s:
-        view = svc.assess_burnout(s, svc.require_learner(s, U), now)
+        view = svc.assess_burnout(s, analysis_learner(s, U), now)
     assert view.assessment_id is not None and view.level.value in {"HIGH", "CRITICAL"}
     body = view.to_json()
     assert body["missionOverride"] is not None and body["missionOverride"]["reviewOnly"]
@@ -354,7 +355,7 @@ def test_recovery_is_tracked_between_assessments(db: Database, U: str) -> None:
         add_loaded_days(s, U, first, 14, load=78.0, minutes=240, performance=[80.0] * 14)
         add_loaded_days(s, U, first + timedelta(days=14), 14, load=20.0, minutes=60, prefix="calm")
     with db.session() as s:
-        learner = svc.require_learner(s, U)
+        learner = analysis_learner(s, U)
         before = svc.assess_burnout(s, learner, first + timedelta(days=13, hours=23))
         after = svc.assess_burnout(s, learner, first + timedelta(days=27, hours=23))
     assert before.level.value in {"HIGH", "CRITICAL"}
@@ -362,7 +363,7 @@ def test_recovery_is_tracked_between_assessments(db: Database, U: str) -> None:
     assert after.recovery.direction.value == "IMPROVING" and after.recovery.recovered
     assert after.recovery.days_between == 14
     with db.session() as s:
-        latest = svc.latest_burnout(s, svc.require_learner(s, U))
+        latest = svc.latest_burnout(s, analysis_learner(s, U))
     assert latest is not None and latest.recovery is not None
     assert latest.assessment_id == after.assessment_id
 
@@ -373,10 +374,10 @@ def test_burnout_risk_reassesses_only_after_24_hours(db: Database, U: str) -> No
         add_loaded_days(s, U, datetime(2026, 3, 1), 10, load=40.0, minutes=60)
     now = datetime(2026, 3, 11, 12)
     with db.session() as s:
-        first = svc.burnout_risk(s, svc.require_learner(s, U), now)
+        first = svc.burnout_risk(s, analysis_learner(s, U), now)
     with db.session() as s:
-        again = svc.burnout_risk(s, svc.require_learner(s, U), now + timedelta(hours=23))
-        later = svc.burnout_risk(s, svc.require_learner(s, U), now + timedelta(hours=25))
+        again = svc.burnout_risk(s, analysis_learner(s, U), now + timedelta(hours=23))
+        later = svc.burnout_risk(s, analysis_learner(s, U), now + timedelta(hours=25))
     assert first.fresh and not again.fresh and later.fresh
     assert again.assessment_id == first.assessment_id != later.assessment_id
 
@@ -385,7 +386,7 @@ def test_burnout_for_a_learner_without_data_is_not_stored(db: Database, U: str) 
     with db.session() as s:
         make_learner(s, U)
     with db.session() as s:
-        view = svc.burnout_risk(s, svc.require_learner(s, U), T0)
+        view = svc.burnout_risk(s, analysis_learner(s, U), T0)
     assert view.assessment_id is None and view.level.value == "LOW"
     assert view.window["insufficient"] == {"days": {"have": 0, "need": 7}}
     with db.session() as s:
@@ -407,7 +408,7 @@ def test_daily_assessment_runs_once_per_local_day_and_respects_the_lock(
 
     def hold_lock() -> None:
         with db.session() as s:
-            svc.lock_learner(s, svc.LOCK_BURNOUT, U)
+            lock_learner(s, LearnerLock.BURNOUT_ASSESSMENT, U)
             holding.set()
             release.wait(10)
 
@@ -416,14 +417,14 @@ def test_daily_assessment_runs_once_per_local_day_and_respects_the_lock(
     holding.wait(10)
     try:
         with db.session() as s:
-            assert svc.daily_burnout_assessment(s, svc.require_learner(s, U), tick) == "locked"
+            assert svc.daily_burnout_assessment(s, analysis_learner(s, U), tick) == "locked"
     finally:
         release.set()
         holder.join()
     with db.session() as s:
-        assert svc.daily_burnout_assessment(s, svc.require_learner(s, U), tick) == "assessed"
+        assert svc.daily_burnout_assessment(s, analysis_learner(s, U), tick) == "assessed"
     with db.session() as s:
-        learner = svc.require_learner(s, U)
+        learner = analysis_learner(s, U)
         later = tick + timedelta(hours=4)
         assert svc.daily_burnout_assessment(s, learner, later) == "already_assessed"
         view = svc.latest_burnout(s, learner)
@@ -439,7 +440,7 @@ def test_daily_assessment_backfills_missing_session_loads(db: Database, U: str) 
                 s, U, f"{U}-s{i}", datetime(2026, 3, 1 + i, 9), calm_reviews(10), duration_min=20
             )
     with db.session() as s:
-        assert svc.daily_burnout_assessment(s, svc.require_learner(s, U), datetime(2026, 3, 7)) == (
+        assert svc.daily_burnout_assessment(s, analysis_learner(s, U), datetime(2026, 3, 7)) == (
             "assessed"
         )
     assert {m.sessionId for m in _metrics(db, U)} == {f"{U}-s{i}" for i in range(5)}
@@ -466,7 +467,7 @@ def test_stress_patterns_and_profile_are_stored_and_kept_current(db: Database, U
             )
     now = datetime(2026, 3, 10)
     with db.session() as s:
-        learner = svc.require_learner(s, U)
+        learner = analysis_learner(s, U)
         analysis = svc.refresh_stress(s, learner, now)
     kinds = {(p.type.value, tuple(p.trigger.items())) for p in analysis.patterns.patterns}
     assert ("TOPIC_SPECIFIC", (("topicId", f"{U}-oB"),)) in kinds
@@ -482,7 +483,7 @@ def test_stress_patterns_and_profile_are_stored_and_kept_current(db: Database, U
         assert profile.loadTolerance is not None and profile.stressAnalyzedAt == now
         assert profile.details["sessions"] == 8
     with db.session() as s:
-        svc.refresh_stress(s, svc.require_learner(s, U), now + timedelta(hours=1))
+        svc.refresh_stress(s, analysis_learner(s, U), now + timedelta(hours=1))
         rows = s.scalars(
             sa.select(StressResponsePattern).where(StressResponsePattern.userId == U)
         ).all()
@@ -493,7 +494,7 @@ def test_stress_patterns_and_profile_are_stored_and_kept_current(db: Database, U
             .values(loadScore=30.0)
         )
     with db.session() as s:
-        svc.refresh_stress(s, svc.require_learner(s, U), now + timedelta(hours=2))
+        svc.refresh_stress(s, analysis_learner(s, U), now + timedelta(hours=2))
         assert (
             s.scalars(
                 sa.select(StressResponsePattern).where(StressResponsePattern.userId == U)
@@ -506,7 +507,7 @@ def test_stress_profile_of_a_learner_without_data(db: Database, U: str) -> None:
     with db.session() as s:
         make_learner(s, U)
     with db.session() as s:
-        learner = svc.require_learner(s, U)
+        learner = analysis_learner(s, U)
         profile = svc.stress_profile_view(s, learner, T0)
         patterns = svc.stress_patterns(s, learner, T0)
     assert profile["primaryStressors"] == [] and profile["loadTolerance"] is None

@@ -25,6 +25,7 @@ from twin.db.engine import Database
 from twin.db.models import BehavioralPattern
 from twin.enums import BehavioralPatternType
 from twin.errors import Conflict, Forbidden, NotFound
+from twin.learners import LearnerLock
 from twin.services import memory as memory_service
 from twin.services import patterns as ps
 
@@ -203,7 +204,7 @@ def test_a_running_analysis_blocks_a_second_one(cohort_db: Database) -> None:
     with cohort_db.engine.connect() as holder:
         assert holder.execute(
             sa.text("SELECT pg_try_advisory_xact_lock(:c, hashtext(:u))"),
-            {"c": ps.ANALYSIS_LOCK_CLASS, "u": L0},
+            {"c": int(LearnerLock.PATTERN_ANALYSIS), "u": L0},
         ).scalar_one()
         with pytest.raises(Conflict, match="already running"):
             _analyze(cohort_db, L0, END)

@@ -37,6 +37,7 @@ from procrastinate import JobContext
 from twin.analysis.common import aware_utc
 from twin.db.engine import Database
 from twin.jobs.database import database_for_app
+from twin.learners import load_learner
 from twin.services import cognitive
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def select_due_learners(
 def _run_one(db: Database, learner_id: str, tick: datetime, kind: str) -> str:
     """One learner's burnout assessment or stress refresh, in a transaction of its own."""
     with db.session() as session:
-        learner = cognitive.load_learner(session, learner_id)
+        learner = load_learner(session, learner_id)
         if learner is None or not learner.analysis_enabled:
             return "skipped"
         if kind == "burnout":

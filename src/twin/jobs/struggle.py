@@ -37,11 +37,12 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from procrastinate import Blueprint, JobContext
 
-from twin.analysis.common import aware_utc
+from twin.analysis.common import aware_utc, naive_utc
 from twin.db.engine import Database
 from twin.db.models import StrugglePrediction
 from twin.errors import TwinError
 from twin.jobs.database import database_for_app
+from twin.learners import LearnerLock, try_lock_learner
 from twin.services import struggle_models, struggle_outcomes
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,6 @@ RETRAIN_CRON = "0 3 * * 1 0"
 DAILY_LOCAL_HOUR = 5
 # Learners handled at once by one tick (threads; the job database pool has 3 connections).
 TICK_THREADS = 2
-# Advisory lock class of the daily run of one learner (the prediction service uses 5201).
-LOCK_DAILY = 5202
 
 OUTCOME_DONE = "done"
 OUTCOME_LOCKED = "locked"
@@ -107,13 +106,9 @@ def run_learner(db: Database, user_id: str, tick: datetime) -> LearnerRun:
     """Metrics, outcome capture and the day's predictions for one learner, one transaction."""
     from twin.services.struggle import generate_predictions
 
-    now = aware_utc(tick).replace(tzinfo=None)
+    now = naive_utc(tick)
     with db.session() as session:
-        got = session.scalar(
-            sa.text("SELECT pg_try_advisory_xact_lock(:c, hashtext(:u))"),
-            {"c": LOCK_DAILY, "u": user_id},
-        )
-        if not got:
+        if not try_lock_learner(session, LearnerLock.STRUGGLE_DAILY_RUN, user_id):
             return LearnerRun(user_id, OUTCOME_LOCKED)
         enabled = session.scalar(
             sa.text('SELECT "behavioralAnalysisEnabled" FROM users WHERE id = :u'), {"u": user_id}

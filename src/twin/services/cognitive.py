@@ -131,7 +131,7 @@ from twin.db.models import (
 )
 from twin.db.models.cognitive import LearnerLoadProfile
 from twin.enums import BurnoutRiskLevel, IndicatorType, Severity
-from twin.errors import Forbidden, NotFound
+from twin.learners import Learner, LearnerLock, load_learner, lock_learner, try_lock_learner
 
 # --- session load ------------------------------------------------------------
 # Idle time between two consecutive reviews above which it counts as a pause.
@@ -171,11 +171,6 @@ STRESS_MAX_AGE = timedelta(hours=24)
 LOAD_PERFORMANCE_HISTORY_DAYS = 90
 COMPLEXITY_DIFFICULTY: dict[str, float] = {"BASIC": 0.3, "INTERMEDIATE": 0.6, "ADVANCED": 0.9}
 
-# --- advisory lock classes (first key of pg_advisory_xact_lock(int, int)) ---------
-LOCK_LOAD = 5401
-LOCK_BURNOUT = 5402
-LOCK_STRESS = 5403
-
 GOOD_RATINGS = ("GOOD", "EASY")
 MS_PER_MINUTE = 60_000.0
 MS_PER_SECOND = 1000.0
@@ -183,80 +178,6 @@ SESSION_ENDED = "SESSION_ENDED"
 
 _IDS = sa.bindparam("ids", type_=pg.ARRAY(sa.Text()))
 log = logging.getLogger(__name__)
-
-
-# =============================================================================
-# The learner
-# =============================================================================
-
-
-@dataclass(frozen=True)
-class Learner:
-    """What the cognitive services need of a learner."""
-
-    user_id: str
-    timezone: str
-    analysis_enabled: bool
-    optimal_session_minutes: float | None
-    optimal_source: str
-
-    @property
-    def zone(self) -> ZoneInfo:
-        """The learner's IANA zone."""
-        return ZoneInfo(self.timezone)
-
-
-def load_learner(session: Session, user_id: str) -> Learner | None:
-    """The learner with their optimal session length, or None when unknown."""
-    row = session.execute(
-        sa.text(
-            'SELECT u.timezone, u."behavioralAnalysisEnabled", u."defaultMissionMinutes", '
-            'p."optimalSessionDuration" FROM users u '
-            'LEFT JOIN user_learning_profiles p ON p."userId" = u.id WHERE u.id = :u'
-        ),
-        {"u": user_id},
-    ).first()
-    if row is None:
-        return None
-    timezone, enabled, default_minutes, profile_minutes = row
-    if profile_minutes is not None and profile_minutes > 0:
-        optimal, source = float(profile_minutes), "profile.optimalSessionDuration"
-    elif default_minutes is not None and default_minutes > 0:
-        optimal, source = float(default_minutes), "users.defaultMissionMinutes"
-    else:
-        optimal, source = None, "default"
-    return Learner(user_id, str(timezone), bool(enabled), optimal, source)
-
-
-def require_learner(session: Session, user_id: str) -> Learner:
-    """The learner, or NotFound; Forbidden when behavioural analysis is switched off."""
-    learner = load_learner(session, user_id)
-    if learner is None:
-        raise NotFound(f"no learner with id {user_id!r}; create it with PUT /v1/users/{user_id}")
-    if not learner.analysis_enabled:
-        raise Forbidden(
-            f"behavioural analysis is switched off for learner {user_id!r} "
-            "(behavioralAnalysisEnabled = false): no cognitive-load, burnout or stress "
-            f"analysis runs for them; switch it on with PATCH /v1/users/{user_id}/privacy",
-            details={"setting": "behavioralAnalysisEnabled", "value": False},
-        )
-    return learner
-
-
-def lock_learner(session: Session, lock_class: int, user_id: str, *, wait: bool = True) -> bool:
-    """Take the learner's transaction-scoped advisory lock of ``lock_class`` (False if busy)."""
-    if wait:
-        session.execute(
-            sa.text("SELECT pg_advisory_xact_lock(:c, hashtext(:u))"),
-            {"c": lock_class, "u": user_id},
-        )
-        return True
-    return bool(
-        session.execute(
-            sa.text("SELECT pg_try_advisory_xact_lock(:c, hashtext(:u))"),
-            {"c": lock_class, "u": user_id},
-        ).scalar_one()
-    )
 
 
 # =============================================================================
@@ -681,7 +602,7 @@ def on_session_activity(
     learner = load_learner(session, user_id)
     if learner is None or not learner.analysis_enabled:
         return []
-    lock_learner(session, LOCK_LOAD, user_id)
+    lock_learner(session, LearnerLock.COGNITIVE_LOAD, user_id)
     readings = record_session_loads(session, learner, ids)
     if readings:
         update_mean_load_7d(session, user_id, now)
@@ -753,7 +674,7 @@ def ensure_session_loads(
     )
     if not missing:
         return 0
-    lock_learner(session, LOCK_LOAD, learner.user_id)
+    lock_learner(session, LearnerLock.COGNITIVE_LOAD, learner.user_id)
     for i in range(0, len(missing), BACKFILL_CHUNK_SESSIONS):
         record_session_loads(session, learner, missing[i : i + BACKFILL_CHUNK_SESSIONS])
     return len(missing)
@@ -827,7 +748,7 @@ def calculate_load(
             objective = facts[data.session_id].dominant_objective
     if dry_run:
         return SessionReading(data.session_id, ts, load, None, False, None, objective)
-    lock_learner(session, LOCK_LOAD, learner.user_id)
+    lock_learner(session, LearnerLock.COGNITIVE_LOAD, learner.user_id)
     latest = (
         _latest_rows(session, learner.user_id, [data.session_id]).get(data.session_id)
         if data.session_id is not None
@@ -1371,7 +1292,7 @@ def burnout_risk(session: Session, learner: Learner, now: datetime) -> BurnoutVi
     latest = latest_burnout(session, learner)
     if latest is not None and now_naive - latest.assessed_at <= ASSESSMENT_MAX_AGE:
         return latest
-    lock_learner(session, LOCK_BURNOUT, learner.user_id)
+    lock_learner(session, LearnerLock.BURNOUT_ASSESSMENT, learner.user_id)
     latest = latest_burnout(session, learner)  # another request may have assessed meanwhile
     if latest is not None and now_naive - latest.assessed_at <= ASSESSMENT_MAX_AGE:
         return latest
@@ -1386,7 +1307,7 @@ def daily_burnout_assessment(session: Session, learner: Learner, now: datetime) 
     worker holds the learner's burnout lock: ``"assessed"``, ``"already_assessed"``,
     ``"locked"``, ``"no_data"``.
     """
-    if not lock_learner(session, LOCK_BURNOUT, learner.user_id, wait=False):
+    if not try_lock_learner(session, LearnerLock.BURNOUT_ASSESSMENT, learner.user_id):
         return "locked"
     zone = learner.zone
     today = local_date(now, zone)
@@ -1487,7 +1408,7 @@ def _store_patterns(
 def refresh_stress(session: Session, learner: Learner, now: datetime) -> StressAnalysis:
     """Detect stress patterns over 90 days, store them and the profile's load fields."""
     at = naive_utc(now)
-    lock_learner(session, LOCK_STRESS, learner.user_id)
+    lock_learner(session, LearnerLock.STRESS_ANALYSIS, learner.user_id)
     records = stress_records(session, learner, at)
     patterns = detect_stress_patterns(records, at)
     profile = stress_profile(records, at, patterns=patterns)
@@ -1585,7 +1506,7 @@ def stress_profile_view(session: Session, learner: Learner, now: datetime) -> di
 
 def weekly_stress_refresh(session: Session, learner: Learner, now: datetime) -> str:
     """The weekly job's stress analysis of one learner: ``"refreshed"``, ``"locked"`` or ``"already_refreshed"``."""
-    if not lock_learner(session, LOCK_STRESS, learner.user_id, wait=False):
+    if not try_lock_learner(session, LearnerLock.STRESS_ANALYSIS, learner.user_id):
         return "locked"
     profile = load_profile(session, learner.user_id)
     at = naive_utc(now)

@@ -3,8 +3,8 @@
 One analysis of one learner (:func:`analyze_user`), in the caller's transaction:
 
 1. **Gates.** ``behavioralAnalysisEnabled = false`` → :class:`~twin.errors.Forbidden`.
-   A transaction-level advisory lock per learner (``pg_try_advisory_xact_lock(5101,
-   hashtext(userId))``) makes concurrent analyses of one learner impossible: a request
+   A transaction-level advisory lock per learner (``LearnerLock.PATTERN_ANALYSIS``,
+   :mod:`twin.learners`) makes concurrent analyses of one learner impossible: a request
    that finds it taken gets :class:`~twin.errors.Conflict`, a scheduled run skips.
    On request, at most one run a day unless 10 sessions arrived since ``lastAnalyzedAt``
    or a service forces it (``Conflict`` says when the next run is allowed).
@@ -101,12 +101,11 @@ from twin.db.models import (
     UserLearningProfile,
 )
 from twin.enums import BehavioralPatternType, InsightType
-from twin.errors import Conflict, Forbidden, NotFound
+from twin.errors import Conflict, NotFound
+from twin.learners import LearnerLock, check_analysis_consent, try_lock_learner
 from twin.services.memory import MemoryRefresh, refresh_memory_model
 from twin.services.users import get_user
 
-# First key of the two-key advisory lock: "pattern analysis of one learner".
-ANALYSIS_LOCK_CLASS = 5101
 TRIGGER_REQUEST = "request"
 TRIGGER_SCHEDULED = "scheduled"
 STATUS_ANALYZED = "analyzed"
@@ -125,18 +124,6 @@ DEFAULT_HEATMAP_WEEKS = 6
 STYLE_PATTERN_TYPE = BehavioralPatternType.CONTENT_TYPE_PREFERENCE.value
 PATTERN_DATA_KEY = "key"
 PATTERN_DATA_MISSES = "consecutiveMisses"
-
-
-def check_analysis_consent(user_id: str, enabled: bool) -> None:
-    """Forbidden (403) unless behavioural analysis is allowed: the one consent gate of every analysis."""
-    if not enabled:
-        raise Forbidden(
-            f"behavioural analysis is switched off for learner {user_id!r} "
-            "(users.behavioralAnalysisEnabled = false): no analysis or prediction runs and no "
-            "derived data (patterns, insights, profile, predictions…) is kept; switch it on "
-            f"with PATCH /v1/users/{user_id}/privacy",
-            details={"behavioralAnalysisEnabled": False},
-        )
 
 
 def require_analysis_enabled(user: User) -> None:
@@ -602,16 +589,6 @@ class AnalysisOutcome:
         }
 
 
-def try_lock_learner(session: Session, user_id: str) -> bool:
-    """Take the learner's analysis lock for this transaction; False when another holds it."""
-    return bool(
-        session.execute(
-            sa.text("SELECT pg_try_advisory_xact_lock(:c, hashtext(:u))"),
-            {"c": ANALYSIS_LOCK_CLASS, "u": user_id},
-        ).scalar_one()
-    )
-
-
 def _daily_limit_error(counts: DataCounts) -> Conflict:
     assert counts.last_analyzed_at is not None
     next_at = counts.last_analyzed_at + ON_REQUEST_MIN_INTERVAL
@@ -663,7 +640,7 @@ def analyze_user(
     if scheduled and not user.behavioralAnalysisEnabled:
         return skipped("behavioural analysis is switched off")
     require_analysis_enabled(user)
-    if not try_lock_learner(session, user_id):
+    if not try_lock_learner(session, LearnerLock.PATTERN_ANALYSIS, user_id):
         if scheduled:
             return skipped("another analysis of this learner is running")
         raise Conflict(
@@ -1064,7 +1041,6 @@ def delete_patterns(session: Session, user_id: str) -> dict[str, int]:
 
 
 __all__ = [
-    "ANALYSIS_LOCK_CLASS",
     "STATUS_ANALYZED",
     "STATUS_INSUFFICIENT",
     "STATUS_NOT_ANALYZED",
@@ -1079,7 +1055,6 @@ __all__ = [
     "acknowledge_insight",
     "analysis_user",
     "analyze_user",
-    "check_analysis_consent",
     "content_by_primary_type",
     "data_counts",
     "delete_patterns",
@@ -1094,5 +1069,4 @@ __all__ = [
     "require_analysis_enabled",
     "stored_insight_keys",
     "study_time_heatmap",
-    "try_lock_learner",
 ]

@@ -145,7 +145,7 @@ from twin.enums import (
     Severity,
 )
 from twin.errors import Conflict, NotFound
-from twin.services.patterns import analysis_user, check_analysis_consent
+from twin.learners import Learner, LearnerLock, analysis_learner, get_learner, lock_learner
 from twin.services.struggle_models import active_model
 
 # --- windows and thresholds ------------------------------------------------------------
@@ -189,8 +189,6 @@ CONFIDENCE_BASE = 0.5
 """predictionConfidence = dataQuality × (0.5 + 0.5·|2p − 1|)."""
 DEFAULT_LIST_LIMIT = 50
 MAX_LIST_LIMIT = 200
-LOCK_PREDICT = 5201
-"""Advisory lock class (first key of pg_advisory_xact_lock) serialising a learner's generation."""
 SECONDS_PER_DAY = 86_400.0
 SOURCE_MISSION = "mission"
 SOURCE_EXAM = "exam"
@@ -216,34 +214,30 @@ _OBJECTIVE_INFO_SQL = (
 
 
 @dataclass(frozen=True)
-class Learner:
-    """What prediction needs of a learner, as of ``now``."""
+class LearnerState:
+    """What prediction needs of a learner as of ``now``: recall weights and learning profile."""
 
     user_id: str
-    analysis_enabled: bool
     weights: FsrsWeights
     profile: LearnerProfile
     content_preferences: dict[str, float] | None
     """None: no profile analysed before ``now`` (or empty preferences)."""
 
 
-def _load_learner(session: Session, user_id: str, now: datetime) -> Learner:
-    """The learner with their recall weights and profile as of ``now`` (NotFound if unknown)."""
-    row = session.execute(
-        sa.text(
-            'SELECT u."behavioralAnalysisEnabled", m.model, m."fittedAt", '
-            'p."optimalSessionDuration", p."contentPreferences", p."preferredStudyTimes", '
-            'p."lastAnalyzedAt" FROM users u '
-            'LEFT JOIN learner_memory_models m ON m."userId" = u.id '
-            'LEFT JOIN user_learning_profiles p ON p."userId" = u.id WHERE u.id = :u'
-        ),
-        {"u": user_id},
-    ).first()
-    if row is None:
-        raise NotFound(f"no learner with id {user_id!r}; create it with PUT /v1/users/{user_id}")
-    enabled, model, fitted_at, optimal, prefs, times, analysed_at = row
+_LEARNER_STATE_SQL = sa.text(
+    'SELECT m.model, m."fittedAt", p."optimalSessionDuration", p."contentPreferences", '
+    'p."preferredStudyTimes", p."lastAnalyzedAt" FROM users u '
+    'LEFT JOIN learner_memory_models m ON m."userId" = u.id '
+    'LEFT JOIN user_learning_profiles p ON p."userId" = u.id WHERE u.id = :u'
+)
+
+
+def learner_state(session: Session, learner: Learner, now: datetime) -> LearnerState:
+    """The learner's recall weights and profile as of ``now`` (fitted / analysed before it)."""
+    row = session.execute(_LEARNER_STATE_SQL, {"u": learner.user_id}).one()
+    model, fitted_at, optimal, prefs, times, analysed_at = row
     weights = DEFAULT_FSRS_WEIGHTS
-    if enabled and model and fitted_at is not None and fitted_at < now:
+    if learner.analysis_enabled and model and fitted_at is not None and fitted_at < now:
         weights = RecallModel.from_dict(model).weights
     profile = LearnerProfile()
     preferences: dict[str, float] | None = None
@@ -261,19 +255,7 @@ def _load_learner(session: Session, user_id: str, now: datetime) -> Learner:
             preferred_content_type=preferred,
             best_study_hour=best_hour,
         )
-    return Learner(user_id, bool(enabled), weights, profile, preferences)
-
-
-def require_enabled(session: Session, user_id: str) -> None:
-    """404 for an unknown learner, 403 when behavioural analysis is off."""
-    analysis_user(session, user_id)
-
-
-def analysis_learner(session: Session, user_id: str, now: datetime) -> Learner:
-    """The learner (404 if unknown), checked for consent to behavioural analysis (403)."""
-    learner = _load_learner(session, user_id, now)
-    check_analysis_consent(user_id, learner.analysis_enabled)
-    return learner
+    return LearnerState(learner.user_id, weights, profile, preferences)
 
 
 # =======================================================================================
@@ -334,7 +316,7 @@ class _CardFacts:
 class _LearnerData:
     """Everything loaded for one learner at one ``now``."""
 
-    learner: Learner
+    learner: LearnerState
     now: datetime
     objectives: dict[str, ObjectiveInfo]
     cards: list[_CardFacts]
@@ -381,7 +363,9 @@ def _json_ids(entries: Any) -> list[str]:
     return out
 
 
-def _load(session: Session, learner: Learner, now: datetime, horizon: timedelta) -> _LearnerData:
+def _load(
+    session: Session, learner: LearnerState, now: datetime, horizon: timedelta
+) -> _LearnerData:
     """Load the learner's objectives, cards, reviews, validations, missions, exams, outcomes, load."""
     u = learner.user_id
     objectives = _objective_rows(
@@ -670,8 +654,8 @@ def build_contexts(
     Objectives that are not the learner's are left out; 404 for an unknown learner. It
     does not check consent (callers that act for the learner do).
     """
-    learner = _load_learner(session, user_id, now)
-    return _contexts(_load(session, learner, now, WORKLOAD_HORIZON), objective_ids)
+    state = learner_state(session, get_learner(session, user_id), now)
+    return _contexts(_load(session, state, now, WORKLOAD_HORIZON), objective_ids)
 
 
 # =======================================================================================
@@ -734,8 +718,8 @@ def candidate_objectives(
     session: Session, user_id: str, now: datetime, days_ahead: int = DEFAULT_DAYS_AHEAD
 ) -> list[Candidate]:
     """Objectives due within ``days_ahead`` days (missions, exams) plus the weakest ones."""
-    learner = _load_learner(session, user_id, now)
-    return _candidates(_load(session, learner, now, timedelta(days=days_ahead)), days_ahead)
+    state = learner_state(session, get_learner(session, user_id), now)
+    return _candidates(_load(session, state, now, timedelta(days=days_ahead)), days_ahead)
 
 
 # =======================================================================================
@@ -1065,11 +1049,8 @@ def generate_predictions(
     """
     if not MIN_DAYS_AHEAD <= days_ahead <= MAX_DAYS_AHEAD:
         raise ValueError(f"days_ahead must be {MIN_DAYS_AHEAD}–{MAX_DAYS_AHEAD}, got {days_ahead}")
-    learner = analysis_learner(session, user_id, now)
-    session.execute(
-        sa.text("SELECT pg_advisory_xact_lock(:c, hashtext(:u))"),
-        {"c": LOCK_PREDICT, "u": user_id},
-    )
+    learner = learner_state(session, analysis_learner(session, user_id), now)
+    lock_learner(session, LearnerLock.STRUGGLE_PREDICTION, user_id)
     data = _load(session, learner, now, timedelta(days=days_ahead))
     candidates = _candidates(data, days_ahead)
     model = active_model(session)
@@ -1411,7 +1392,7 @@ def list_predictions(
 
     ``stats`` counts all of the learner's predictions: by status, at risk, with outcomes.
     """
-    require_enabled(session, user_id)
+    analysis_learner(session, user_id)
     query = sa.select(StrugglePrediction).where(
         StrugglePrediction.userId == user_id,
         StrugglePrediction.predictedStruggleProbability >= min_probability,
@@ -1452,7 +1433,7 @@ def list_predictions(
 
 def prediction_detail(session: Session, user_id: str, prediction_id: str) -> PredictionView:
     """One of the learner's predictions with everything behind it (404 if not theirs)."""
-    require_enabled(session, user_id)
+    analysis_learner(session, user_id)
     row = session.scalars(
         sa.select(StrugglePrediction).where(
             StrugglePrediction.id == prediction_id, StrugglePrediction.userId == user_id
@@ -1467,7 +1448,7 @@ def list_interventions(
     session: Session, user_id: str, *, status: InterventionStatus | str | None = None
 ) -> list[InterventionRecommendation]:
     """The learner's interventions (optionally of one status), highest priority, newest first."""
-    require_enabled(session, user_id)
+    analysis_learner(session, user_id)
     query = sa.select(InterventionRecommendation).where(
         InterventionRecommendation.userId == user_id
     )
@@ -1586,7 +1567,7 @@ def apply_intervention(
     404: unknown learner, intervention or mission; 403: analysis off; 409: already
     applied, mission not PENDING, or no PENDING mission.
     """
-    learner = analysis_learner(session, user_id, now)
+    learner = learner_state(session, analysis_learner(session, user_id), now)
     iv = session.scalars(
         sa.select(InterventionRecommendation)
         .where(

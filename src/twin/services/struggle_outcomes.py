@@ -80,7 +80,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -119,10 +119,10 @@ from twin.analysis.struggle.outcomes import (
 )
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION
 from twin.db.base import new_id
-from twin.db.models import PerformanceMetric, PredictionFeedback, StrugglePrediction, User
+from twin.db.models import PerformanceMetric, PredictionFeedback, StrugglePrediction
 from twin.enums import FeedbackType, PredictionStatus
 from twin.errors import NotFound, ValidationFailed
-from twin.services.patterns import analysis_user, check_analysis_consent
+from twin.learners import analysis_learner, check_analysis_consent, get_learner, unknown_learner
 from twin.services.struggle_models import RECORDED_STATUSES, active_registry_row
 
 MIN_REVIEWS_FOR_OUTCOME = STRUGGLE_AGAIN_AT_LEAST
@@ -158,14 +158,6 @@ Period = Literal["week", "month", "all"]
 
 
 # --- small helpers ---------------------------------------------------------------------------
-
-
-def _zone(name: str) -> ZoneInfo:
-    """The learner's zone (UTC when the stored name is not a valid IANA zone)."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -361,10 +353,7 @@ def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[Capt
     transaction; returns what was done to each prediction it changed.
     """
     now = naive_utc(now)
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"no learner with id {user_id!r}")
-    zone = _zone(user.timezone)
+    zone = get_learner(session, user_id).zone
     pending = session.execute(
         sa.select(
             StrugglePrediction.id,
@@ -591,7 +580,7 @@ def record_feedback(
     now = naive_utc(now)
     row = session.execute(_FEEDBACK_READ_SQL, {"pid": prediction_id, "uid": user_id}).first()
     if row is None:
-        raise NotFound(f"no learner with id {user_id!r}; create it with PUT /v1/users/{user_id}")
+        raise unknown_learner(user_id)
     check_analysis_consent(user_id, bool(row.enabled))
     if row.id is None:
         raise NotFound(f"no prediction {prediction_id!r} for learner {user_id!r}")
@@ -659,10 +648,7 @@ def refresh_performance_metrics(
     has no performance_metrics yet.
     """
     now = naive_utc(now)
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"no learner with id {user_id!r}")
-    zone = _zone(user.timezone)
+    zone = get_learner(session, user_id).zone
     if full is None:
         full = (
             session.scalar(
@@ -811,8 +797,7 @@ def model_performance(session: Session, user_id: str) -> ModelPerformance:
     below :data:`MIN_OUTCOMES_FOR_METRICS` the answer is ``{"outcomes": {have, need}}``.
     Weeks are the learner's local ISO weeks of ``actualOutcomeRecordedAt``.
     """
-    user = analysis_user(session, user_id)
-    zone = _zone(user.timezone)
+    zone = analysis_learner(session, user_id).zone
     rows = session.execute(
         sa.select(
             StrugglePrediction.predictedStruggleProbability,
@@ -950,8 +935,7 @@ def struggle_reduction(
             f"invalid period {period!r}: expected one of {', '.join(PERIOD_DAYS)}",
             details=[{"index": None, "field": "period", "reason": "week, month or all"}],
         )
-    user = analysis_user(session, user_id)
-    zone = _zone(user.timezone)
+    zone = analysis_learner(session, user_id).zone
     now = naive_utc(now)
     first = session.scalar(
         sa.select(sa.func.min(StrugglePrediction.predictedAt)).where(

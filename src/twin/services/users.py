@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from twin.db.models import User
 from twin.errors import NotFound, ValidationFailed
+from twin.learners import unknown_learner
 
 PRIVACY_FLAGS = (
     "behavioralAnalysisEnabled",
@@ -91,7 +92,7 @@ def get_user(session: Session, user_id: str) -> User:
     """The learner, or NotFound."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"no learner with id {user_id!r}; create it with PUT /v1/users/{user_id}")
+        raise unknown_learner(user_id)
     return user
 
 
