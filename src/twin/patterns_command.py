@@ -22,8 +22,8 @@ from twin.analysis.patterns.sufficiency import Sufficiency
 from twin.clock import utcnow
 from twin.db.engine import Database
 from twin.errors import Conflict, TwinError
-from twin.services import memory as memory_service
 from twin.services import patterns as patterns_service
+from twin.services import recall as recall_service
 
 console = Console()
 err_console = Console(stderr=True)
@@ -134,7 +134,7 @@ def insights_table(session: Any, user_id: str) -> Table:
 
 
 def forgetting_table(
-    view: patterns_service.ProfileView, model: memory_service.StoredMemoryModel
+    view: patterns_service.ProfileView, model: recall_service.StoredMemoryModel
 ) -> Table:
     """The personal forgetting curve R(t) = R0·e^(−k·t) and the per-card recall model."""
     table = Table("field", "value", title="forgetting curve", show_header=False)
@@ -183,7 +183,7 @@ def show_twin(db: Database, user_id: str, outcome: patterns_service.AnalysisOutc
         user = patterns_service.analysis_user(session, user_id)
         now = aware_utc(utcnow())
         view = patterns_service.learning_profile(session, user_id, now)
-        model = memory_service.load_memory_model(session, user_id)
+        model = recall_service.load_memory_model(session, user_id)
         parts: list[Any] = [
             sufficiency_table(view.sufficiency),
             profile_table(view, user.learningStyleProfilingEnabled),

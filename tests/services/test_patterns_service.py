@@ -26,8 +26,8 @@ from twin.db.models import BehavioralPattern
 from twin.enums import BehavioralPatternType
 from twin.errors import Conflict, Forbidden, NotFound
 from twin.learners import LearnerLock
-from twin.services import memory as memory_service
 from twin.services import patterns as ps
+from twin.services import recall as recall_service
 
 __all__ = ["cohort_db", "cohort_module_db"]  # fixtures used here
 
@@ -249,23 +249,6 @@ def test_loader_reads_local_times_and_content_types(cohort_db: Database) -> None
     assert all(r.elapsed_days > 0 for r in data.reviews)
 
 
-def test_refit_schedule_of_the_memory_model() -> None:
-    assert not memory_service.refit_due(MIN_REVIEWS_FOR_FIT - 1, None)
-    assert memory_service.refit_due(MIN_REVIEWS_FOR_FIT, None)
-    assert not memory_service.refit_due(359, 300)  # +19.7%
-    assert memory_service.refit_due(360, 300)  # +20%
-    assert not memory_service.refit_due(2249, 2000)  # +249
-    assert memory_service.refit_due(2250, 2000)  # +250 (< 20%)
-
-
-@pytest.mark.parametrize(
-    ("zone", "expected"),
-    [("Europe/Berlin", 3), ("Asia/Tokyo", 19), ("Asia/Kolkata", 22), ("UTC", 4)],
-)
-def test_day_rollover_is_4am_local(zone: str, expected: int) -> None:
-    assert memory_service.day_rollover_hour_utc(zone, datetime(2026, 1, 15, tzinfo=UTC)) == expected
-
-
 def test_card_recall_uses_the_learners_model(cohort_db: Database) -> None:
     _analyze(cohort_db, L0, END)
     card = scalar(
@@ -277,15 +260,15 @@ def test_card_recall_uses_the_learners_model(cohort_db: Database) -> None:
     other = scalar(cohort_db, 'SELECT "cardId" FROM reviews WHERE "userId" = :u LIMIT 1', u=L1)
     with cohort_db.session() as session:
         user = ps.get_user(session, L0)
-        result = memory_service.card_recall(session, user, card, END)
-        earlier = memory_service.card_recall(session, user, card, START)
+        result = recall_service.card_recall(session, user, card, END)
+        earlier = recall_service.card_recall(session, user, card, START)
         with pytest.raises(NotFound):
-            memory_service.card_recall(session, user, other, END)
+            recall_service.card_recall(session, user, other, END)
     assert 0.0 < result.recall_probability < 1.0
     assert result.model.model.fitted and result.reviews_before > 1
     assert result.last_reviewed_at is not None and result.last_reviewed_at < END
     assert earlier.recall_probability == 0.0 and earlier.reviews_before == 0
     execute(cohort_db, 'UPDATE users SET "behavioralAnalysisEnabled" = false WHERE id = :u', u=L0)
     with cohort_db.session() as session:
-        off = memory_service.card_recall(session, ps.get_user(session, L0), card, END)
+        off = recall_service.card_recall(session, ps.get_user(session, L0), card, END)
     assert not off.model.model.fitted and off.model.source == "default"

@@ -103,7 +103,7 @@ from twin.db.models import (
 from twin.enums import BehavioralPatternType, InsightType
 from twin.errors import Conflict, NotFound
 from twin.learners import LearnerLock, check_analysis_consent, try_lock_learner
-from twin.services.memory import MemoryRefresh, refresh_memory_model
+from twin.services.recall import MemoryRefresh, refresh_memory_model
 from twin.services.users import get_user
 
 TRIGGER_REQUEST = "request"

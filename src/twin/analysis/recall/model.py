@@ -22,10 +22,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fsrs_rs_python import FSRS, FSRSItem, FSRSReview, TrainingConfig
 
-from twin.analysis.common import naive_utc
+from twin.analysis.common import aware_utc, naive_utc
 from twin.analysis.recall.fsrs6 import (
     CardMemory,
     initial_memory,
@@ -48,7 +49,14 @@ DEFAULT_DAY_ROLLOVER_HOUR_UTC = 4
 # Width of the window (hours) whose review count finds the learner's quietest time of day.
 QUIET_WINDOW_HOURS = 6
 HOURS_PER_DAY = 24
+MINUTES_PER_HOUR = 60
 SECONDS_PER_DAY = 86_400.0
+# The learner's day starts at 04:00 local time (Anki's default) when their zone is known.
+DAY_ROLLOVER_HOUR_LOCAL = 4
+# Refit a learner's model when their reviews grew by this share since the last fit …
+REFIT_GROWTH_SHARE = 0.2
+# … or by this many reviews, whichever comes first.
+REFIT_GROWTH_REVIEWS = 250
 MIN_RATING, MAX_RATING = 1, 4
 
 
@@ -223,3 +231,21 @@ def fit_recall_model(
         reviews_used=len(used),
         fitted=True,
     )
+
+
+def zone_rollover_hour_utc(timezone: str, at: datetime) -> int:
+    """The UTC hour at which the learner's local day starts (04:00 local), at ``at``."""
+    offset = ZoneInfo(timezone).utcoffset(aware_utc(at).replace(tzinfo=None)) or timedelta(0)
+    offset_minutes = int(offset.total_seconds()) // MINUTES_PER_HOUR
+    local_minutes = DAY_ROLLOVER_HOUR_LOCAL * MINUTES_PER_HOUR - offset_minutes
+    return (local_minutes // MINUTES_PER_HOUR) % HOURS_PER_DAY
+
+
+def refit_due(reviews_total: int, reviews_used: int | None) -> bool:
+    """Fit when there are enough reviews and none was fitted, or reviews grew ≥ 20% or ≥ 250."""
+    if reviews_total < MIN_REVIEWS_FOR_FIT:
+        return False
+    if reviews_used is None or reviews_used <= 0:
+        return True
+    growth = reviews_total - reviews_used
+    return growth >= min(REFIT_GROWTH_SHARE * reviews_used, REFIT_GROWTH_REVIEWS)

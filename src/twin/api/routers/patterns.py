@@ -1,7 +1,7 @@
 """The learner's twin over HTTP (ENGINE.md 5.1): analysis, patterns, insights, profile, recall.
 
 Thin: every route validates its parameters, calls :mod:`twin.services.patterns` or
-:mod:`twin.services.memory` and shapes the answer. Routes live under
+:mod:`twin.services.recall` and shapes the answer. Routes live under
 ``/users/{userId}/`` (the app adds ``/v1`` and the authentication); analysis routes
 answer 403 when the learner switched behavioural analysis off, except ``DELETE
 patterns``, which always works.
@@ -23,8 +23,8 @@ from twin.clock import utcnow
 from twin.db.models import BehavioralInsight, BehavioralPattern, UserLearningProfile
 from twin.enums import BehavioralPatternType, InsightType
 from twin.errors import ValidationFailed
-from twin.services import memory as memory_service
 from twin.services import patterns as patterns_service
+from twin.services import recall as recall_service
 from twin.services.users import get_user
 
 router = APIRouter(tags=["twin: patterns and insights"])
@@ -502,5 +502,5 @@ def card_recall(
         )
     user = get_user(session, userId)
     when = at if at is not None else utcnow().replace(tzinfo=UTC)
-    result = memory_service.card_recall(session, user, cardId, when)
+    result = recall_service.card_recall(session, user, cardId, when)
     return RecallOut.model_validate(result.to_dict())

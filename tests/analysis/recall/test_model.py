@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from twin.analysis import memory
+from tests.analysis.recall import fsrs_reference
 from twin.analysis.recall import (
     DEFAULT_FSRS_WEIGHTS,
     DEFAULT_RECALL_MODEL,
@@ -23,6 +23,8 @@ from twin.analysis.recall.model import (
     card_memory,
     infer_day_rollover_hour_utc,
     learner_day,
+    refit_due,
+    zone_rollover_hour_utc,
 )
 
 T0 = datetime(2024, 5, 1, 20, 0)
@@ -131,7 +133,7 @@ def test_fit_uses_only_reviews_before_now_and_is_deterministic() -> None:
     assert fit_recall_model(flipped, now=now) == model
     assert fit_recall_model(before, now=now) == model
     # Fitted weights are valid for the fsrs package too (it checks bounds).
-    memory.review(None, 3, T0, model.weights.as_vector())
+    fsrs_reference.review(None, 3, T0, model.weights.as_vector())
 
 
 def test_explicit_rollover_is_used() -> None:
@@ -147,3 +149,20 @@ def test_model_round_trips_through_a_dict() -> None:
     data = model.as_dict()
     assert data["weights"]["decay"] == DEFAULT_FSRS_WEIGHTS.decay
     assert RecallModel.from_dict(data) == model
+
+
+def test_refit_schedule_of_the_memory_model() -> None:
+    assert not refit_due(MIN_REVIEWS_FOR_FIT - 1, None)
+    assert refit_due(MIN_REVIEWS_FOR_FIT, None)
+    assert not refit_due(359, 300)  # +19.7%
+    assert refit_due(360, 300)  # +20%
+    assert not refit_due(2249, 2000)  # +249
+    assert refit_due(2250, 2000)  # +250 (< 20%)
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [("Europe/Berlin", 3), ("Asia/Tokyo", 19), ("Asia/Kolkata", 22), ("UTC", 4)],
+)
+def test_day_rollover_is_4am_local(zone: str, expected: int) -> None:
+    assert zone_rollover_hour_utc(zone, datetime(2026, 1, 15, tzinfo=UTC)) == expected

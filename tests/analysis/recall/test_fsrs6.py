@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twin.analysis import memory
+from tests.analysis.recall import fsrs_reference
+from twin.analysis.recall import fsrs6
 from twin.analysis.recall.fsrs6 import (
     CardMemory,
     initial_memory,
@@ -33,7 +35,7 @@ def test_weights_map_to_and_from_the_vector() -> None:
     assert weights.initial_stability_again == FITTED_VECTOR[0]
     assert weights.decay == FITTED_VECTOR[20]
     assert len(FsrsWeights.names()) == 21
-    assert DEFAULT_FSRS_WEIGHTS.as_vector() == memory.DEFAULT_PARAMETERS
+    assert DEFAULT_FSRS_WEIGHTS.as_vector() == fsrs_reference.DEFAULT_PARAMETERS
 
 
 def test_wrong_vector_length_is_rejected() -> None:
@@ -51,7 +53,7 @@ def test_retrievability_golden_values() -> None:
 
 
 def test_first_review_and_long_term_golden_values() -> None:
-    """Good, then Good two days later: the fsrs 6.3.2 package's numbers (via twin.analysis.memory)."""
+    """Good, then Good two days later: the fsrs 6.3.2 package's numbers."""
     w = DEFAULT_FSRS_WEIGHTS
     first = initial_memory(w, 3)
     assert first.stability == 2.3065  # w2 of the FSRS-6 defaults
@@ -82,16 +84,71 @@ def test_formulas_equal_the_fsrs_package(
     weights = FsrsWeights.from_vector(FITTED_VECTOR) if fitted else DEFAULT_FSRS_WEIGHTS
     vector = weights.as_vector()
     at = START
-    state = memory.review(None, first_rating, at, vector)
+    state = fsrs_reference.review(None, first_rating, at, vector)
     mine: CardMemory = initial_memory(weights, first_rating)
     for gap_hours, rating in steps:
         previous = at
         at = at + timedelta(hours=gap_hours)
         elapsed = (at - previous).days
         assert retrievability(weights, mine.stability, elapsed) == pytest.approx(
-            memory.recall_probability(state, at, vector), rel=1e-9, abs=1e-12
+            fsrs_reference.recall_probability(state, at, vector), rel=1e-9, abs=1e-12
         )
-        state = memory.review(state, rating, at, vector)
+        state = fsrs_reference.review(state, rating, at, vector)
         mine = next_memory(weights, mine, rating, elapsed)
         assert mine.stability == pytest.approx(state.stability, rel=1e-9)
         assert mine.difficulty == pytest.approx(state.difficulty, rel=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cards=st.lists(
+        st.tuples(
+            st.floats(min_value=0.01, max_value=3_000.0),  # stability, days
+            st.floats(min_value=1.0, max_value=10.0),  # difficulty
+            st.floats(min_value=0.0, max_value=1.0),  # retrievability
+            st.integers(min_value=1, max_value=4),  # rating
+            st.integers(min_value=0, max_value=400),  # elapsed whole days
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    fitted=st.booleans(),
+)
+def test_arrays_give_what_floats_give(
+    cards: list[tuple[float, float, float, int, int]], fitted: bool
+) -> None:
+    """Each formula on arrays equals the same formula card by card (one implementation)."""
+    w = FsrsWeights.from_vector(FITTED_VECTOR) if fitted else DEFAULT_FSRS_WEIGHTS
+    s = np.array([c[0] for c in cards])
+    d = np.array([c[1] for c in cards])
+    r = np.array([c[2] for c in cards])
+    g = np.array([c[3] for c in cards], dtype=np.int64)
+    t = np.array([float(c[4]) for c in cards])
+    checks = [
+        (fsrs6.retrievability(w, s, t), lambda i: fsrs6.retrievability(w, s[i], t[i])),
+        (fsrs6.initial_stability(w, g), lambda i: fsrs6.initial_stability(w, int(g[i]))),
+        (fsrs6.initial_difficulty(w, g), lambda i: fsrs6.initial_difficulty(w, int(g[i]))),
+        (fsrs6.next_difficulty(w, d, g), lambda i: fsrs6.next_difficulty(w, d[i], int(g[i]))),
+        (
+            fsrs6.short_term_stability(w, s, g),
+            lambda i: fsrs6.short_term_stability(w, s[i], int(g[i])),
+        ),
+        (
+            fsrs6.long_term_stability(w, s, d, r, g),
+            lambda i: fsrs6.long_term_stability(w, s[i], d[i], r[i], int(g[i])),
+        ),
+        (fsrs6.next_interval_days(w, s), lambda i: fsrs6.next_interval_days(w, float(s[i]))),
+    ]
+    for array, one in checks:
+        assert array.shape == (len(cards),)
+        for i in range(len(cards)):
+            assert array[i] == pytest.approx(one(i), rel=1e-12)
+
+
+def test_interval_golden_values() -> None:
+    """At the desired retention 0.9 the interval is the stability itself (R(S) = 0.9), rounded."""
+    w = DEFAULT_FSRS_WEIGHTS
+    assert fsrs6.next_interval_days(w, 2.3065) == 2
+    assert fsrs6.next_interval_days(w, 10.6) == 11
+    assert fsrs6.next_interval_days(w, 0.2) == 1  # never less than a day
+    assert fsrs6.next_interval_days(w, 1e9) == fsrs6.MAXIMUM_INTERVAL_DAYS

@@ -16,7 +16,7 @@ from benchmarks.recall_quality import (
     TARGET_LOG_LOSS_MAX,
     load_revlog,
 )
-from twin.analysis import memory
+from tests.analysis.recall import fsrs_reference
 from twin.analysis.recall import (
     Review,
     evaluate_chronological,
@@ -89,7 +89,7 @@ def test_fit_and_predict_are_fast_enough(reviews: list[Review]) -> None:
     model = fit_recall_model(history, now=now)
     fit_seconds = time.perf_counter() - started
     assert model.fitted
-    memory.review(None, 3, now, model.weights.as_vector())  # valid for the fsrs package
+    fsrs_reference.review(None, 3, now, model.weights.as_vector())  # valid for the fsrs package
     by_card: dict[int, list[Review]] = {}
     for review in history:
         by_card.setdefault(review.card_id, []).append(review)

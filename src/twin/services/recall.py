@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -41,26 +40,13 @@ from twin.analysis.recall import (
     fit_recall_model,
 )
 from twin.analysis.recall.fsrs6 import retrievability
-from twin.analysis.recall.model import card_memory
+from twin.analysis.recall.model import card_memory, refit_due, zone_rollover_hour_utc
 from twin.db.base import new_id
 from twin.db.models import LearnerMemoryModel, User
 from twin.errors import NotFound
 
-REFIT_GROWTH_SHARE = 0.2  # refit when reviews grew by this share since the last fit …
-REFIT_GROWTH_REVIEWS = 250  # … or by this many, whichever comes first
-DAY_ROLLOVER_HOUR_LOCAL = 4  # the learner's day starts at 04:00 local time (Anki's default)
 RATING_NUMBERS = {"AGAIN": 1, "HARD": 2, "GOOD": 3, "EASY": 4}
 SECONDS_PER_DAY = 86_400.0
-MINUTES_PER_HOUR = 60
-HOURS_PER_DAY = 24
-
-
-def day_rollover_hour_utc(timezone: str, at: datetime) -> int:
-    """The UTC hour at which the learner's local day starts (04:00 local), at ``at``."""
-    offset = ZoneInfo(timezone).utcoffset(aware_utc(at).replace(tzinfo=None)) or timedelta(0)
-    offset_minutes = int(offset.total_seconds()) // MINUTES_PER_HOUR
-    local_minutes = DAY_ROLLOVER_HOUR_LOCAL * MINUTES_PER_HOUR - offset_minutes
-    return (local_minutes // MINUTES_PER_HOUR) % HOURS_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -109,16 +95,6 @@ def load_memory_model(session: Session, user_id: str) -> StoredMemoryModel:
     if row is None:
         return DEFAULT_STORED_MODEL
     return StoredMemoryModel(RecallModel.from_dict(row.model), aware_utc(row.fittedAt))
-
-
-def refit_due(reviews_total: int, reviews_used: int | None) -> bool:
-    """Fit when there are enough reviews and none was fitted, or reviews grew ≥ 20% or ≥ 250."""
-    if reviews_total < MIN_REVIEWS_FOR_FIT:
-        return False
-    if reviews_used is None or reviews_used <= 0:
-        return True
-    growth = reviews_total - reviews_used
-    return growth >= min(REFIT_GROWTH_SHARE * reviews_used, REFIT_GROWTH_REVIEWS)
 
 
 def _review_count(session: Session, user_id: str, now: datetime) -> int:
@@ -173,7 +149,7 @@ def refresh_memory_model(
     model = fit_recall_model(
         learner_reviews(session, user.id, now),
         storage_time(now),
-        day_rollover_hour_utc=day_rollover_hour_utc(user.timezone, now),
+        day_rollover_hour_utc=zone_rollover_hour_utc(user.timezone, now),
     )
     fitted_at = storage_time(now)
     values = {
