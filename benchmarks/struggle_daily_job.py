@@ -45,7 +45,7 @@ from twin.db.models import StrugglePrediction
 from twin.enums import PredictionStatus
 from twin.jobs.struggle import run_daily_tick
 from twin.services import auth
-from twin.services import struggle_outcomes as outcomes_service
+from twin.services.struggle import outcomes as outcomes_service
 from twin.simulate.load import load_cohort
 
 RESULTS = Path(__file__).resolve().parent / "results" / "struggle_daily_job.json"

@@ -515,7 +515,8 @@ def demo_predictions(db: Database) -> None:
 
     from twin.model_command import comparison_table
     from twin.services import struggle as struggle_service
-    from twin.services import struggle_models, struggle_outcomes
+    from twin.services.struggle import models as struggle_models
+    from twin.services.struggle import outcomes as struggle_outcomes
     from twin.struggle_command import predictions_table
 
     with db.engine.connect() as conn:

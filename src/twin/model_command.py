@@ -18,7 +18,7 @@ from twin.config import load_settings
 from twin.db.engine import Database, open_database
 from twin.db.migrate import ensure_migrated
 from twin.errors import TwinError
-from twin.services import struggle_models
+from twin.services.struggle import models as struggle_models
 
 model_app = typer.Typer(help="Struggle-prediction models: train, list.", no_args_is_help=True)
 

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from twin.analysis.struggle.features import feature_reason
 from twin.clock import utcnow
 from twin.config import load_settings
 from twin.db.engine import open_database
@@ -52,7 +53,7 @@ def predictions_table(
     )
     for p in rows[:limit]:
         values = p.features.as_dict()
-        reasons = [struggle.feature_reason(n, values[n]) for n, _c in p.top_factors]
+        reasons = [feature_reason(n, values[n]) for n, _c in p.top_factors]
         table.add_row(
             p.objective.text,
             p.objective.course_name,

@@ -34,8 +34,8 @@ from twin.db.models import (
 )
 from twin.enums import FeedbackType, MissionStatus, PredictionStatus, ReviewRating
 from twin.errors import Forbidden, NotFound, ValidationFailed
-from twin.services import struggle_models as models_service
-from twin.services import struggle_outcomes as svc
+from twin.services.struggle import models as models_service
+from twin.services.struggle import outcomes as svc
 
 OBJECTIVES = "ABCDEF"
 # 2026-03-02 00:00 UTC = 09:00 Monday in Tokyo.

@@ -7,18 +7,17 @@ At :data:`T` the learner ``uid`` has one course (``{uid}-c``) with three lecture
 masteryLevel BEGINNER) and ``{uid}-oP3`` (BASIC, no cards, NOT_STARTED); ``{uid}-l2`` (cardio) holding ``{uid}-oX``; ``{uid}-l3``
 uploaded after :data:`T` holding ``{uid}-oF``. Every kind of input also has rows
 after :data:`T` (or outside its window) that a prediction at :data:`T` must ignore.
-:func:`golden_context_values` are the context values expected at :data:`T`.
+The expected context values at :data:`T` and the same learner as loaded (no database)
+live in :mod:`tests.analysis.struggle.hand_learner`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from twin.analysis.recall import DEFAULT_FSRS_WEIGHTS
-from twin.analysis.recall.fsrs6 import retrievability
+from tests.analysis.struggle.hand_learner import CONTENT_PREFERENCES, DAY, REVIEWS, T
 from twin.db.models import (
     Card,
     CognitiveLoadMetric,
@@ -42,57 +41,6 @@ from twin.enums import (
     PredictionStatus,
     ReviewRating,
 )
-
-T = datetime(2026, 3, 10, 12, 0)
-"""The prediction time of the hand-built learner (naive UTC)."""
-
-DAY = timedelta(days=1)
-
-# (card, days before T (negative = after T), rating, stabilityAfter)
-REVIEWS: tuple[tuple[str, float, str, float], ...] = (
-    ("k1", 10, "GOOD", 1.0),
-    ("k1", 6, "AGAIN", 0.05),
-    ("k2", 25, "AGAIN", 0.2),
-    ("k3", 3, "GOOD", 30.0),
-    ("k1", -1, "EASY", 50.0),  # after T: ignored
-    ("k3", -2, "AGAIN", 1.0),  # after T: ignored
-)
-CONTENT_PREFERENCES = {
-    "lecture": 0.4,
-    "flashcard": 0.1,
-    "validation": 0.3,
-    "clinical_reasoning": 0.2,
-}
-
-
-def _recall(stability: float, days: float) -> float:
-    return retrievability(DEFAULT_FSRS_WEIGHTS, stability, days)
-
-
-def golden_context_values() -> dict[str, Any]:
-    """The expected ObjectiveContext of ``oT`` at :data:`T` (by hand from the rows above)."""
-    now_k1, now_k2 = _recall(0.05, 6.0), _recall(0.2, 25.0)
-    past_k1, past_k2 = _recall(1.0, 3.0), _recall(0.2, 18.0)
-    return {
-        "recall_predictions": (now_k1, now_k2),
-        "recall_trend_per_week": (now_k1 + now_k2) / 2 - (past_k1 + past_k2) / 2,
-        "reviews_30d": 3,
-        "again_30d": 2,
-        "recent_session_performance": 30.0,
-        "validation_scores": (0.2, 0.3),
-        "prerequisite_masteries": (_recall(30.0, 3.0), 0.25, 0.0),
-        "complexity": "ADVANCED",
-        # validations of 90 days: 0.2, 0.3, 0.6, 0.6, 0.7 → mean 0.48 ≤ 0.5 → BASIC 0.3
-        "learner_ability": 0.3,
-        "past_struggles_in_course": 1,
-        "past_outcomes_in_course": 1,
-        # 1 − (0.5·0.1 + 0.5·0.2) / 0.4
-        "content_type_mismatch": 0.625,
-        "recent_mean_cognitive_load": 70.0,
-        "days_until_exam": 10.0,
-        "days_since_last_study": 5.0,
-        "open_objectives": 2,
-    }
 
 
 def make_struggle_learner(

@@ -43,7 +43,8 @@ from twin.db.models import StrugglePrediction
 from twin.errors import TwinError
 from twin.jobs.database import database_for_app
 from twin.learners import LearnerLock, try_lock_learner
-from twin.services import struggle_models, struggle_outcomes
+from twin.services.struggle import models as struggle_models
+from twin.services.struggle import outcomes as struggle_outcomes
 
 log = logging.getLogger(__name__)
 

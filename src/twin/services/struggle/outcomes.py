@@ -1,45 +1,22 @@
 """Outcomes of struggle predictions, learner feedback, measured performance (ENGINE.md 5.2).
 
 Everything here works on what was actually recorded; the pure rules live in
-:mod:`twin.analysis.struggle.outcomes` and :mod:`twin.analysis.struggle.metrics`.
+:mod:`twin.analysis.struggle.capture` (which study decides an outcome, and what it
+decides), :mod:`twin.analysis.struggle.outcomes` and :mod:`twin.analysis.struggle.metrics`.
 
-**Which study counts (automatic outcome, :func:`capture_outcomes`).** Days are the
-learner's *local* calendar days (``users.timezone``), and only whole days count (study
-before the local midnight that starts ``now``'s day), so an outcome never changes as more
-of the same day's reviews arrive: the daily job at 05:00 local records up to yesterday.
-
-*The evidence rule* (``evidence-v1``, :func:`~twin.analysis.struggle.outcomes.sequential_outcome`)
-decides whenever the learner has a baseline. The baseline is how they do on *other*
-objectives from 30 days before the prediction to the end of the evidence window: the
-share of non-first reviews recalled (≥ 30 reviews) and the mean validation score (≥ 5
-answers). The evidence is the objective's own non-first reviews and validation answers
-after ``predictedAt``, for at most :data:`NEVER_STUDIED_DISMISS_DAYS` (30) days. First
-reviews of a card (``stabilityBefore`` = 0) are left out on both sides: they measure how
-new material goes, not whether this objective is hard for this learner. A sequential
-probability ratio test (baseline against 60% of it; α = 1%, β = 5%) records the outcome
-on the day its boundary is crossed. Why not the ENGINE thresholds alone: at the usual
-~3 reviews a day at ~20% AGAIN they fire on about 30% of objectives the learner does
-*not* struggle with (measured against the simulator's truth; ``benchmarks/struggle_quality``),
-so a model trained on them learns that noise.
-
-*The ENGINE rule* (``engine-v1``) decides when there is no baseline yet (a new learner):
-the first day after ``predictedAt`` on which the learner reviewed the objective's cards
-≥ :data:`MIN_REVIEWS_FOR_OUTCOME` (3) times or answered a validation prompt on it;
-:func:`automatic_outcome` on that day's items (accuracy < 0.65, or ≥ 3 AGAIN, or
-validation < 0.6). Its verdict is computed and stored for every prediction either way
-(``featureVector.outcome.engineRuleStruggled``), so both can be compared on the same data.
-
-The measurement is stored with the prediction as ``featureVector.outcome`` (rule,
-baseline, counts, log-likelihood ratio, study day). While an open prediction is being
-measured (its objective has been studied since ``predictedAt``) the prediction service
-does not rewrite it (:mod:`twin.services.struggle`): its features must not contain the
-evidence it is graded on. Not decided 30 days after the prediction: DISMISSED
-(``inconclusive`` when studied, ``never_studied`` otherwise).
-
-One outcome per objective and study day: if several PENDING predictions of O are decided on
-the same day D, only the latest of them records the outcome; the older ones become
-DISMISSED (superseded) without an outcome. DISMISSED predictions have no
-``actualOutcome`` and are left out of every metric and of training.
+**Automatic outcomes** (:func:`capture_outcomes`): the learner's PENDING predictions
+without feedback and their reviews and validation answers (from 30 days before the
+oldest prediction) go to :func:`~twin.analysis.struggle.capture.decide_outcomes`; the
+measurement is stored with the prediction as ``featureVector.outcome`` (rule,
+baseline, counts, log-likelihood ratio, study day). Why the evidence rule and not the
+ENGINE thresholds alone: at the usual ~3 reviews a day at ~20% AGAIN they fire on
+about 30% of objectives the learner does *not* struggle with (measured against the
+simulator's truth; ``benchmarks/struggle_quality``), so a model trained on them learns
+that noise. While an open prediction is being measured (its objective has been studied
+since ``predictedAt``) the prediction service does not rewrite it
+(:mod:`twin.services.struggle.predictions`): its features must not contain the
+evidence it is graded on. DISMISSED predictions have no ``actualOutcome`` and are left
+out of every metric and of training.
 
 **Status** (:func:`prediction_status`): p ≥ 0.5 & struggled → CONFIRMED; p ≥ 0.5 & not
 → FALSE_POSITIVE; p < 0.5 & struggled → MISSED; p < 0.5 & not → RESOLVED (the enum has
@@ -74,13 +51,10 @@ both rates, which hid most of the effect of interventions (benchmark: separation
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -93,6 +67,15 @@ from twin.analysis.common import (
     naive_utc,
     rounded,
 )
+from twin.analysis.struggle.capture import (
+    BASELINE_DAYS,
+    REASON_STUDIED,
+    CapturedOutcome,
+    PendingPrediction,
+    StudyItem,
+    decide_outcomes,
+    window_verdicts,
+)
 from twin.analysis.struggle.metrics import (
     BASELINE_WEEKS,
     MIN_OUTCOMES_FOR_METRICS,
@@ -104,18 +87,8 @@ from twin.analysis.struggle.metrics import (
 )
 from twin.analysis.struggle.metrics import struggle_reduction as reduction_of
 from twin.analysis.struggle.outcomes import (
-    ENGINE_RULE,
-    EVIDENCE_RULE,
     PREDICTION_THRESHOLD,
-    STRUGGLE_AGAIN_AT_LEAST,
-    EvidenceDecision,
-    EvidenceItem,
-    OutcomeBaseline,
-    automatic_outcome,
-    outcome_baseline,
     prediction_status,
-    sequential_outcome,
-    window_verdict,
 )
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION
 from twin.db.base import new_id
@@ -123,16 +96,7 @@ from twin.db.models import PerformanceMetric, PredictionFeedback, StrugglePredic
 from twin.enums import FeedbackType, PredictionStatus
 from twin.errors import NotFound, ValidationFailed
 from twin.learners import analysis_learner, check_analysis_consent, get_learner, unknown_learner
-from twin.services.struggle_models import RECORDED_STATUSES, active_registry_row
-
-MIN_REVIEWS_FOR_OUTCOME = STRUGGLE_AGAIN_AT_LEAST
-"""Reviews of an objective's cards on one local day that make it a study day (3)."""
-
-MIN_VALIDATIONS_FOR_OUTCOME = 1
-"""Validation answers on an objective on one local day that make it a study day."""
-
-NEVER_STUDIED_DISMISS_DAYS = 30
-"""A prediction whose objective is not studied this many days after it becomes DISMISSED."""
+from twin.services.struggle.models import RECORDED_STATUSES, active_registry_row
 
 METRICS_LOOKBACK_DAYS = 7
 """performance_metrics: local days recomputed by each daily run (late-synced reviews)."""
@@ -146,120 +110,13 @@ MAX_FEEDBACK_COMMENT_CHARS = 2000
 HELPFULNESS_RANGE = (1, 5)
 """Accepted helpfulness ratings (inclusive)."""
 
-REASON_STUDIED = "studied"
-REASON_SUPERSEDED = "superseded"
-REASON_NEVER_STUDIED = "never_studied"
-REASON_INCONCLUSIVE = "inconclusive"
-
-BASELINE_DAYS = 30
-"""The learner's baseline comes from other objectives from this long before the prediction."""
-
 Period = Literal["week", "month", "all"]
 
 
 # --- small helpers ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DayObservation:
-    """What the learner did on one objective on one local day (after a prediction)."""
-
-    reviews: int = 0
-    again: int = 0
-    validation_scores: tuple[float, ...] = ()
-
-    @property
-    def qualifies(self) -> bool:
-        """Enough study to judge: ≥ 3 reviews or ≥ 1 validation answer."""
-        return (
-            self.reviews >= MIN_REVIEWS_FOR_OUTCOME
-            or len(self.validation_scores) >= MIN_VALIDATIONS_FOR_OUTCOME
-        )
-
-    @property
-    def accuracy(self) -> float | None:
-        """Share of reviews recalled (rating ≠ AGAIN); None below 3 reviews."""
-        if self.reviews < MIN_REVIEWS_FOR_OUTCOME:
-            return None
-        return (self.reviews - self.again) / self.reviews
-
-    @property
-    def validation(self) -> float | None:
-        """Mean validation score (0–1), None without answers."""
-        if not self.validation_scores:
-            return None
-        return sum(self.validation_scores) / len(self.validation_scores)
-
-    def struggled(self) -> bool | None:
-        """The automatic outcome of ENGINE.md 5.2 for this day."""
-        return automatic_outcome(
-            self.accuracy, self.again if self.reviews > 0 else None, self.validation
-        )
-
-
 # --- outcome capture -------------------------------------------------------------------------
-
-
-def _maybe_rounded(x: float | None) -> float | None:
-    return None if x is None else rounded(x)
-
-
-@dataclass(frozen=True)
-class OutcomeEvidence:
-    """What the automatic capture measured for one prediction (also kept on the prediction)."""
-
-    rule: str
-    """:data:`EVIDENCE_RULE` (the sequential test) or :data:`ENGINE_RULE` (no baseline yet)."""
-    baseline: OutcomeBaseline
-    decision: EvidenceDecision | None
-    """The sequential test (evidence rule only)."""
-    engine_verdict: bool | None
-    """What the ENGINE rule says on the first study day (kept for comparison)."""
-    engine_day: date | None
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready form (stored as ``featureVector.outcome``)."""
-        d = self.decision
-        return {
-            "rule": self.rule,
-            "baselineAccuracy": _maybe_rounded(self.baseline.accuracy),
-            "baselineValidation": _maybe_rounded(self.baseline.validation),
-            "baselineReviews": self.baseline.reviews,
-            "baselineValidations": self.baseline.validations,
-            "reviews": None if d is None else d.reviews,
-            "again": None if d is None else d.again,
-            "validations": None if d is None else d.validations,
-            "logLikelihoodRatio": None if d is None else rounded(d.log_likelihood_ratio),
-            "engineRuleStruggled": self.engine_verdict,
-            "engineRuleDay": None if self.engine_day is None else self.engine_day.isoformat(),
-        }
-
-
-@dataclass(frozen=True)
-class CapturedOutcome:
-    """What the capture did to one prediction."""
-
-    prediction_id: str
-    objective_id: str
-    status: PredictionStatus
-    reason: str
-    """``studied`` (outcome recorded); DISMISSED: ``superseded``, ``never_studied``, ``inconclusive``."""
-    struggled: bool | None = None
-    study_date: date | None = None
-    observation: DayObservation | None = None
-    """The ENGINE rule's study day (when there was one)."""
-    evidence: OutcomeEvidence | None = None
-
-
-@dataclass(frozen=True)
-class _Item:
-    """One study item of the learner: a review or a validation answer."""
-
-    oid: str
-    at: datetime
-    again: bool | None
-    first: bool
-    score: float | None
 
 
 _STUDY_ITEMS_SQL = sa.text(
@@ -280,70 +137,14 @@ _STUDY_ITEMS_SQL = sa.text(
 )
 
 
-def _first_study_day(
-    items: Sequence[_Item], after: datetime, zone: ZoneInfo, now: datetime
-) -> tuple[date, DayObservation] | None:
-    """The first complete local day after ``after`` that qualifies, with its observation."""
-    days: dict[date, list[_Item]] = {}
-    for item in items:
-        if item.at > after:
-            days.setdefault(local_date(item.at, zone), []).append(item)
-    for day in sorted(days):
-        entries = days[day]
-        obs = DayObservation(
-            reviews=sum(1 for i in entries if i.score is None),
-            again=sum(1 for i in entries if i.score is None and i.again),
-            validation_scores=tuple(i.score for i in entries if i.score is not None),
-        )
-        if obs.qualifies:
-            if local_midnight_utc(day + timedelta(days=1), zone) > now:
-                return None  # the study day is not over yet: wait for it
-            return day, obs
-    return None
-
-
-class _Totals:
-    """Running sums of time-ordered items, for the baseline of any window in O(log n)."""
-
-    def __init__(self, items: Sequence[_Item]) -> None:
-        self.times = [i.at for i in items]
-        reviews = again = validations = 0
-        score = 0.0
-        self.sums: list[tuple[int, int, int, float]] = [(0, 0, 0, 0.0)]
-        for i in items:
-            if i.score is not None:
-                validations += 1
-                score += i.score
-            elif not i.first:
-                reviews += 1
-                again += 1 if i.again else 0
-            self.sums.append((reviews, again, validations, score))
-
-    def window(self, since: datetime, until: datetime) -> tuple[int, int, int, float]:
-        """(non-first reviews, AGAINs among them, validations, score sum) in [since, until)."""
-        lo = bisect_left(self.times, since)
-        hi = bisect_left(self.times, until)
-        a, b = self.sums[lo], self.sums[hi]
-        return b[0] - a[0], b[1] - a[1], b[2] - a[2], b[3] - a[3]
-
-
-def _baseline(
-    everything: _Totals, own: _Totals, since: datetime, until: datetime
-) -> OutcomeBaseline:
-    """The learner's baseline on the other objectives in [since, until)."""
-    all_r, all_a, all_v, all_s = everything.window(since, until)
-    own_r, own_a, own_v, own_s = own.window(since, until)
-    return outcome_baseline(all_r - own_r, all_a - own_a, all_v - own_v, all_s - own_s)
-
-
-def _evidence(items: Sequence[_Item], after: datetime, until: datetime) -> list[_Item]:
-    """The objective's items in (after, until): non-first reviews and validations."""
-    return [i for i in items if after < i.at < until and (i.score is not None or not i.first)]
-
-
-def _as_evidence(items: Sequence[_Item]) -> list[EvidenceItem]:
-    """The pure test's view of study items."""
-    return [EvidenceItem(again=i.again if i.score is None else None, score=i.score) for i in items]
+def _study_items(
+    session: Session, user_id: str, since: datetime, until: datetime
+) -> list[StudyItem]:
+    """The learner's reviews and validation answers in [since, until), time-ordered."""
+    return [
+        StudyItem(row.oid, row.at, row.again, bool(row.first), row.score)
+        for row in session.execute(_STUDY_ITEMS_SQL, {"uid": user_id, "since": since, "now": until})
+    ]
 
 
 def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[CapturedOutcome]:
@@ -354,7 +155,7 @@ def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[Capt
     """
     now = naive_utc(now)
     zone = get_learner(session, user_id).zone
-    pending = session.execute(
+    rows = session.execute(
         sa.select(
             StrugglePrediction.id,
             StrugglePrediction.learningObjectiveId,
@@ -370,86 +171,18 @@ def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[Capt
         )
         .order_by(StrugglePrediction.predictedAt, StrugglePrediction.id)
     ).all()
-    if not pending:
+    if not rows:
         return []
-    since = min(p.predictedAt for p in pending) - timedelta(days=BASELINE_DAYS)
-    items: list[_Item] = [
-        _Item(row.oid, row.at, row.again, bool(row.first), row.score)
-        for row in session.execute(_STUDY_ITEMS_SQL, {"uid": user_id, "since": since, "now": now})
+    pending = [
+        PendingPrediction(
+            r.id, r.learningObjectiveId, r.predictedAt, r.predictedStruggleProbability
+        )
+        for r in rows
     ]
-    by_objective: dict[str, list[_Item]] = defaultdict(list)
-    for item in items:
-        by_objective[item.oid].append(item)
-    everything = _Totals(items)
-    totals = {oid: _Totals(own) for oid, own in by_objective.items()}
-    no_items = _Totals([])
-    # Only whole local days count: nothing after the start of today (local).
-    day_over = local_midnight_utc(local_date(now, zone), zone)
-
-    # (objective, study day) → the predictions it resolves, latest predictedAt last.
-    groups: dict[tuple[str, date], list[Any]] = defaultdict(list)
-    decided: dict[str, tuple[bool, DayObservation | None, OutcomeEvidence]] = {}
-    results: list[CapturedOutcome] = []
-    dismiss_before = now - timedelta(days=NEVER_STUDIED_DISMISS_DAYS)
-    for p in pending:
-        own = by_objective.get(p.learningObjectiveId, [])
-        engine = _first_study_day(own, p.predictedAt, zone, now)
-        engine_day, engine_obs = engine if engine is not None else (None, None)
-        engine_verdict = engine_obs.struggled() if engine_obs is not None else None
-        horizon = min(day_over, p.predictedAt + timedelta(days=NEVER_STUDIED_DISMISS_DAYS))
-        baseline = _baseline(
-            everything,
-            totals.get(p.learningObjectiveId, no_items),
-            p.predictedAt - timedelta(days=BASELINE_DAYS),
-            horizon,
-        )
-        outcome: bool | None = None
-        day: date | None = None
-        decision: EvidenceDecision | None = None
-        if baseline.usable:
-            evidence = _evidence(own, p.predictedAt, horizon)
-            decision = sequential_outcome(_as_evidence(evidence), baseline)
-            if decision.struggled is not None and decision.decided_at is not None:
-                outcome = decision.struggled
-                day = local_date(evidence[decision.decided_at].at, zone)
-            rule = EVIDENCE_RULE
-        else:
-            outcome, day, rule = engine_verdict, engine_day, ENGINE_RULE
-        record = OutcomeEvidence(rule, baseline, decision, engine_verdict, engine_day)
-        if outcome is None or day is None:
-            if p.predictedAt <= dismiss_before:
-                studied = any(i.at > p.predictedAt for i in own)
-                reason = REASON_INCONCLUSIVE if studied else REASON_NEVER_STUDIED
-                results.append(
-                    CapturedOutcome(
-                        p.id,
-                        p.learningObjectiveId,
-                        PredictionStatus.DISMISSED,
-                        reason,
-                        observation=engine_obs,
-                        evidence=record,
-                    )
-                )
-            continue
-        groups[(p.learningObjectiveId, day)].append(p)
-        decided[p.id] = (outcome, engine_obs, record)
-
-    vectors = {p.id: dict(p.featureVector or {}) for p in pending}
-    for (oid, day), preds in groups.items():
-        *older, winner = preds
-        for p in older:
-            results.append(
-                CapturedOutcome(p.id, oid, PredictionStatus.DISMISSED, REASON_SUPERSEDED)
-            )
-        struggled, obs, record = decided[winner.id]
-        status = PredictionStatus(
-            prediction_status(winner.predictedStruggleProbability, struggled).value
-        )
-        results.append(
-            CapturedOutcome(winner.id, oid, status, REASON_STUDIED, struggled, day, obs, record)
-        )
-
+    since = min(p.predicted_at for p in pending) - timedelta(days=BASELINE_DAYS)
+    results = decide_outcomes(pending, _study_items(session, user_id, since, now), zone, now)
     if results:
+        vectors = {r.id: dict(r.featureVector or {}) for r in rows}
         session.execute(
             sa.update(StrugglePrediction),
             [
@@ -855,23 +588,7 @@ def objective_window_verdicts(
     Baseline: the learner's other objectives in the same window. Objectives with fewer
     than 5 non-first reviews and validation answers (or without a baseline) are left out.
     """
-    items = [
-        _Item(row.oid, row.at, row.again, bool(row.first), row.score)
-        for row in session.execute(_STUDY_ITEMS_SQL, {"uid": user_id, "since": since, "now": until})
-    ]
-    by_objective: dict[str, list[_Item]] = defaultdict(list)
-    for item in items:
-        by_objective[item.oid].append(item)
-    everything = _Totals(items)
-    verdicts = []
-    for own in by_objective.values():
-        baseline = _baseline(everything, _Totals(own), since, until)
-        # The window is [since, until): an item exactly at ``since`` belongs to it.
-        inside = _evidence(own, since - timedelta(microseconds=1), until)
-        verdict = window_verdict(_as_evidence(inside), baseline)
-        if verdict is not None:
-            verdicts.append(verdict)
-    return verdicts
+    return window_verdicts(_study_items(session, user_id, since, until), since, until)
 
 
 @dataclass(frozen=True)
