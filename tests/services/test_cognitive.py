@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PgServer
-from twin.analysis.cognitive.load import SessionLoadInput, compute_cognitive_load
+from twin.analysis.cognitive.load import SessionLoadInput, compute_cognitive_load, overload_severity
+from twin.analysis.cognitive.trend import Granularity
 from twin.clock import utcnow
 from twin.db.engine import Database, create_db_engine
 from twin.db.models import (
@@ -177,7 +178,7 @@ def test_overload_writes_one_indicator_on_the_dominant_objective(db: Database, U
     assert reading.load.overloaded
     (indicator,) = _overloads(db, U)
     assert indicator.learningObjectiveId == f"{U}-oB"
-    assert indicator.severity.value == svc.overload_severity(reading.load.load_score).value
+    assert indicator.severity.value == overload_severity(reading.load.load_score).value
     assert indicator.context is not None
     assert indicator.context["sessionId"] == f"{U}-hard"
     assert indicator.context["metricId"] == reading.metric_id
@@ -199,14 +200,6 @@ def test_overload_without_objective_uses_the_sentinel(db: Database, U: str) -> N
     (indicator,) = _overloads(db, U)
     assert indicator.learningObjectiveId == svc.NO_OBJECTIVE_ID
     assert indicator.context is not None and indicator.context["objectiveSource"] == "none"
-
-
-@pytest.mark.parametrize(
-    ("severity_load", "expected"),
-    [(85.0, "CRITICAL"), (80.0, "CRITICAL"), (75.0, "HIGH"), (70.0, "MEDIUM"), (40.0, "LOW")],
-)
-def test_overload_severity_bands(severity_load: float, expected: str) -> None:
-    assert svc.overload_severity(severity_load).value == expected
 
 
 def test_pauses_from_review_gaps_or_the_session_ended_event(db: Database, U: str) -> None:
@@ -292,7 +285,7 @@ def test_current_load_and_history_in_the_learners_zone(db: Database, U: str) -> 
             learner,
             datetime(2026, 2, 28, tzinfo=UTC),
             datetime(2026, 3, 3, tzinfo=UTC),
-            svc.Granularity.DAY,
+            Granularity.DAY,
         )
     assert current.current is not None and current.current.load_score == 70.0
     assert current.trend is not None and current.trend.direction.value == "INCREASING"
@@ -514,27 +507,6 @@ def test_stress_profile_of_a_learner_without_data(db: Database, U: str) -> None:
     assert profile["insufficient"] == {"sessions": {"have": 0, "need": 5}}
     assert patterns["patterns"] == []
     assert patterns["insufficient"] == {"sessions": {"have": 0, "need": 6}}
-
-
-def test_late_night_minutes_cross_midnight_in_the_local_zone() -> None:
-    """22:30–01:30 local (Berlin, UTC+1 in March) has 150 minutes after 23:00."""
-    zone = svc.ZoneInfo("Europe/Berlin")
-    start = datetime(2026, 3, 2, 21, 30)  # 22:30 local
-    assert svc.late_night_minutes(start, start + timedelta(hours=3), zone) == pytest.approx(150.0)
-
-
-def test_daily_aggregates_do_not_count_todays_pending_mission_as_missed() -> None:
-    zone = svc.ZoneInfo("UTC")
-    missions = [
-        (datetime(2026, 3, 9), "PENDING"),
-        (datetime(2026, 3, 10), "PENDING"),
-        (datetime(2026, 3, 8), "SKIPPED"),
-    ]
-    days = {d.day: d for d in svc.daily_aggregates([], missions, [], zone, date(2026, 3, 10))}
-    assert days[date(2026, 3, 9)].sessions_planned == 1
-    assert days[date(2026, 3, 9)].sessions_completed == 0
-    assert date(2026, 3, 10) not in days
-    assert days[date(2026, 3, 8)].sessions_skipped == 1
 
 
 def test_touched_session_ids_of_ingested_batches() -> None:

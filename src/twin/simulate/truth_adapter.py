@@ -26,7 +26,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,17 +40,14 @@ from twin.analysis.cognitive.load import (
     compute_cognitive_load,
     median_latency_ms,
 )
+from twin.analysis.cognitive.session import block_performance, late_night_minutes
 from twin.analysis.patterns import inputs as pin
 from twin.simulate.generate import LearnerData as SimulatedLearner
 from twin.simulate.localtime import DAY_MS
-from twin.simulate.rows import NULL_MS
+from twin.simulate.rows import NULL_MS, ms_to_datetime
 
 MINUTE_MS = 60_000
 SECONDS_PER_MS = 1e-3
-PERFORMANCE_BLOCKS = 4  # within-session performance: GOOD/EASY share per block of reviews
-MIN_REVIEWS_PER_BLOCK = 2
-LATE_NIGHT_START_HOUR_LOCAL = 23  # burnout's late-night window: 23:00 … 05:00 local
-LATE_NIGHT_END_HOUR_LOCAL = 5
 DONE_MISSION_STATUSES = frozenset({"COMPLETED", "IN_PROGRESS"})
 FUTURE_MISSION_STATUS = "PENDING"
 SKIPPED_MISSION_STATUS = "SKIPPED"
@@ -127,14 +124,6 @@ class AdaptedLearner:
         out: list[SessionLoadInput] = []
         for s in self.sessions:
             paused_s = s.paused_ms * SECONDS_PER_MS
-            n = len(s.review_ratings)
-            blocks: tuple[float, ...] = ()
-            if n >= PERFORMANCE_BLOCKS * MIN_REVIEWS_PER_BLOCK:
-                good = np.asarray([r in GOOD_RATINGS for r in s.review_ratings], dtype=float)
-                blocks = tuple(
-                    float(b.mean()) * pin.PERCENT_MAX
-                    for b in np.array_split(good, PERFORMANCE_BLOCKS)
-                )
             out.append(
                 SessionLoadInput(
                     latencies_ms=s.review_latency_ms,
@@ -142,7 +131,7 @@ class AdaptedLearner:
                     pause_count=s.pause_count,
                     pause_seconds=paused_s,
                     active_seconds=max(0.0, s.duration_minutes * 60.0 - paused_s),
-                    performance_scores=blocks,
+                    performance_scores=block_performance(s.review_ratings),
                     duration_minutes=s.duration_minutes,
                     baseline_latency_ms=baseline_latency_ms(medians),
                     optimal_session_minutes=optimal_session_minutes,
@@ -168,7 +157,9 @@ class AdaptedLearner:
             day["perf"].append(s.performance)
             if s.engagement is not None:
                 day["eng"].append(s.engagement)
-            day["late"] += late_night_minutes(s.start_ms, s.end_ms, zone)
+            day["late"] += late_night_minutes(
+                ms_to_datetime(s.start_ms), ms_to_datetime(s.end_ms), zone
+            )
         plans: dict[date, dict[str, int]] = defaultdict(
             lambda: {"planned": 0, "done": 0, "skipped": 0}
         )
@@ -199,22 +190,6 @@ class AdaptedLearner:
                 )
             )
         return tuple(out)
-
-
-def late_night_minutes(start_ms: int, end_ms: int, zone: ZoneInfo) -> float:
-    """Minutes of ``[start, end)`` that fall between 23:00 and 05:00 local time."""
-    start = _local(start_ms, zone).replace(tzinfo=None)
-    end = start + timedelta(milliseconds=end_ms - start_ms)
-    total = 0.0
-    day = start.date() - timedelta(days=1)
-    while datetime(day.year, day.month, day.day) < end:
-        base = datetime(day.year, day.month, day.day)
-        lo = base + timedelta(hours=LATE_NIGHT_START_HOUR_LOCAL)
-        hi = base + timedelta(days=1, hours=LATE_NIGHT_END_HOUR_LOCAL)
-        overlap = (min(end, hi) - max(start, lo)).total_seconds()
-        total += max(0.0, overlap) / 60.0
-        day += timedelta(days=1)
-    return total
 
 
 def _local(ms: int, zone: ZoneInfo) -> datetime:

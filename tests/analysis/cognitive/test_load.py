@@ -29,6 +29,7 @@ from twin.analysis.cognitive.load import (
     latency_subscore,
     load_level,
     median_latency_ms,
+    overload_severity,
 )
 from twin.enums import Severity
 
@@ -296,3 +297,11 @@ def test_benchmark_prints_cost() -> None:
         compute_cognitive_load(data)
     per_call_us = (time.perf_counter() - start) / runs * 1e6
     print(f"\ncompute_cognitive_load: {per_call_us:.1f} µs per call (50 responses)")
+
+
+@pytest.mark.parametrize(
+    ("severity_load", "expected"),
+    [(85.0, "CRITICAL"), (80.0, "CRITICAL"), (75.0, "HIGH"), (70.0, "MEDIUM"), (40.0, "LOW")],
+)
+def test_overload_severity_bands(severity_load: float, expected: str) -> None:
+    assert overload_severity(severity_load).value == expected
