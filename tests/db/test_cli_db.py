@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from twin.cli import app, shared_data_file
+from twin.cli import app
+from twin.cli.demo import shared_data_file
 from twin.db.engine import Database
 
 runner = CliRunner()

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from tests.analysis.recall import fsrs_reference
 from tests.ingest.factory import fetch, row_counts, snapshot
+from twin.cli.ingest import import_revlog_command
 from twin.db.engine import Database
 from twin.db.models import User
 from twin.errors import ValidationFailed
-from twin.ingest.command import import_revlog_command
 from twin.ingest.revlog import (
     SESSION_GAP_MINUTES,
     RevlogRow,

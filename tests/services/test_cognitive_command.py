@@ -9,8 +9,8 @@ import typer
 from typer.testing import CliRunner
 
 from tests.services.test_cognitive_support import add_loaded_days, make_learner
+from twin.cli.cognitive import health_command
 from twin.clock import utcnow
-from twin.cognitive_command import health_command
 from twin.db.engine import Database
 
 

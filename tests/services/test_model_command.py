@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.services.test_struggle_outcomes import add_training_learners
+from twin.cli.struggle import model_app
 from twin.db.engine import Database
-from twin.model_command import model_app
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from tests.services.test_patterns_support import (
     execute,
     learner,
 )
+from twin.cli.patterns import analyze_command
 from twin.db.engine import Database
-from twin.patterns_command import analyze_command
 
 __all__ = ["cohort_db", "cohort_module_db"]  # fixtures used here
 

@@ -10,9 +10,9 @@ import typer
 from typer.testing import CliRunner
 
 from tests.services.test_struggle_support import make_struggle_learner
+from twin.cli.struggle import predict_command
 from twin.clock import utcnow
 from twin.db.engine import Database
-from twin.struggle_command import predict_command
 
 
 def _app() -> typer.Typer:

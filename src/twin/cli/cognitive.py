@@ -6,16 +6,12 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from twin.analysis.cognitive.load import load_level
 from twin.analysis.cognitive.trend import Granularity
+from twin.cli.common import console, database
 from twin.clock import utcnow
-from twin.config import load_settings
-from twin.db.engine import open_database
-from twin.db.migrate import ensure_migrated
-from twin.errors import TwinError
 from twin.learners import analysis_learner
 from twin.services import cognitive
 
@@ -150,31 +146,16 @@ def health_command(
     Burnout risk and stress patterns are analysed anew when the stored ones are
     older than 24 hours (and the result is stored), as the API does.
     """
-    console = Console()
-    err_console = Console(stderr=True)
-    try:
-        settings = load_settings()
-        db = open_database(settings)
-    except TwinError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}")
-        raise typer.Exit(1) from None
-    try:
-        ensure_migrated(db.engine)
+    with database(migrated=True) as db, db.session() as session:
         now = utcnow()
-        with db.session() as session:
-            learner = analysis_learner(session, user)
-            history = cognitive.load_history(
-                session, learner, now - timedelta(days=days), now, Granularity.DAY
-            )
-            current = cognitive.current_load(session, user)
-            burnout = cognitive.burnout_risk(session, learner, now)
-            patterns = cognitive.stress_patterns(session, learner, now)
-            profile = cognitive.stress_profile_view(session, learner, now)
-    except TwinError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}")
-        raise typer.Exit(1) from None
-    finally:
-        db.close()
+        learner = analysis_learner(session, user)
+        history = cognitive.load_history(
+            session, learner, now - timedelta(days=days), now, Granularity.DAY
+        )
+        current = cognitive.current_load(session, user)
+        burnout = cognitive.burnout_risk(session, learner, now)
+        patterns = cognitive.stress_patterns(session, learner, now)
+        profile = cognitive.stress_profile_view(session, learner, now)
     if current.current is not None:
         c = current.current.to_json()
         trend = current.trend.direction.value if current.trend is not None else "NEW"

@@ -13,20 +13,18 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 
 from twin.analysis.common import aware_utc
 from twin.analysis.patterns.content import LEARNING_STYLE_CAVEAT
 from twin.analysis.patterns.sufficiency import Sufficiency
+from twin.cli.common import console, database, err_console
 from twin.clock import utcnow
 from twin.db.engine import Database
-from twin.errors import Conflict, TwinError
+from twin.errors import Conflict
 from twin.services import patterns as patterns_service
 from twin.services import recall as recall_service
-
-console = Console()
-err_console = Console(stderr=True)
 
 CURVE_DAYS: tuple[int, ...] = (1, 3, 7, 14, 30)
 MAX_EVIDENCE_LINES = 4
@@ -208,17 +206,7 @@ def analyze_command(
     ] = False,
 ) -> None:
     """Analyse a learner's patterns now and print their twin (profile, patterns, insights)."""
-    from twin.config import load_settings
-    from twin.db.engine import open_database
-    from twin.db.migrate import ensure_migrated
-
-    try:
-        db = open_database(load_settings())
-    except TwinError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}")
-        raise typer.Exit(1) from None
-    try:
-        ensure_migrated(db.engine)
+    with database(migrated=True) as db:
         outcome: patterns_service.AnalysisOutcome | None = None
         try:
             with db.session() as session:
@@ -226,8 +214,3 @@ def analyze_command(
         except Conflict as exc:
             err_console.print(f"[yellow]not re-analysed:[/] {exc.message} (CLI: --force)")
         show_twin(db, user, outcome)
-    except TwinError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}")
-        raise typer.Exit(1) from None
-    finally:
-        db.close()

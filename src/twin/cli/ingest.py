@@ -1,7 +1,4 @@
-"""``twin import revlog FILE --user ID``: the command-line face of the review-log importer.
-
-Registered by ``twin.cli`` (e.g. ``import_app.command("revlog")(import_revlog_command)``).
-"""
+"""``twin import revlog FILE --user ID``: the command-line face of the review-log importer."""
 
 from __future__ import annotations
 
@@ -14,14 +11,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from twin.config import load_settings
-from twin.db.engine import Database, open_database
-from twin.db.migrate import ensure_migrated
-from twin.errors import TwinError, ValidationFailed
+from twin.cli.common import EXIT_FAILURE, console, database, err_console
+from twin.errors import ValidationFailed
 from twin.ingest.revlog import ImportResult, import_revlog
 
 MAX_PRINTED_PROBLEMS = 100
-EXIT_FAILURE = 1
 
 
 def _problem_line(detail: object) -> str:
@@ -58,21 +52,6 @@ def _summary(result: ImportResult, seconds: float) -> Table:
     return table
 
 
-def _open(err: Console) -> Database:
-    try:
-        db = open_database(load_settings())
-    except TwinError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}")
-        raise typer.Exit(EXIT_FAILURE) from None
-    try:
-        ensure_migrated(db.engine)
-    except TwinError as exc:
-        db.close()
-        err.print(f"[bold red]error:[/] {exc.message}")
-        raise typer.Exit(EXIT_FAILURE) from None
-    return db
-
-
 def import_revlog_command(
     file: Annotated[
         Path,
@@ -94,37 +73,32 @@ def import_revlog_command(
     ] = False,
 ) -> None:
     """Import a flashcard review log: cards, reviews, sessions, events and memory state."""
-    console, err = Console(), Console(stderr=True)
-    db = _open(err)
     started = time.perf_counter()
-    try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
-            tasks: dict[str, TaskID] = {}
+    with database(migrated=True) as db:
+        try:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=err_console,
+                transient=True,
+            ) as bar:
+                tasks: dict[str, TaskID] = {}
 
-            def progress(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total)
-                bar.update(tasks[stage], completed=done, total=total)
+                def progress(stage: str, done: int, total: int) -> None:
+                    if stage not in tasks:
+                        tasks[stage] = bar.add_task(stage, total=total)
+                    bar.update(tasks[stage], completed=done, total=total)
 
-            result = import_revlog(
-                db, file, user_id=user, timezone=timezone, skip_bad=skip_bad, progress=progress
-            )
-    except ValidationFailed as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
-        _print_problems(err, exc.details)
-        raise typer.Exit(EXIT_FAILURE) from None
-    except TwinError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}")
-        raise typer.Exit(EXIT_FAILURE) from None
-    finally:
-        db.close()
+                result = import_revlog(
+                    db, file, user_id=user, timezone=timezone, skip_bad=skip_bad, progress=progress
+                )
+        except ValidationFailed as exc:
+            # Each bad line is listed: the message alone does not say what to fix.
+            err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+            _print_problems(err_console, exc.details)
+            raise typer.Exit(EXIT_FAILURE) from None
     console.print(_summary(result, time.perf_counter() - started))
     if result.skipped:
-        err.print(f"[yellow]skipped {result.skipped_lines} bad line(s):[/]")
-        _print_problems(err, [p.as_detail() for p in result.skipped])
+        err_console.print(f"[yellow]skipped {result.skipped_lines} bad line(s):[/]")
+        _print_problems(err_console, [p.as_detail() for p in result.skipped])

@@ -6,15 +6,11 @@ from datetime import date
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from twin.errors import TwinError
+from twin.cli.common import console, database
 from twin.simulate.generate import DEFAULT_START, TABLE_ORDER
 from twin.simulate.load import MAX_SEED, MAX_WEEKS, SimulationSummary, load_cohort
-
-console = Console()
-err_console = Console(stderr=True)
 
 
 def parse_start(value: str | None) -> date | None:
@@ -87,18 +83,8 @@ def simulate_command(
     ] = False,
 ) -> None:
     """Simulate learners with hidden traits and load their learning data (ground truth kept)."""
-    from twin.config import load_settings
-    from twin.db.engine import open_database
-    from twin.db.migrate import ensure_migrated
-
     start_date = parse_start(start)
-    try:
-        db = open_database(load_settings())
-    except TwinError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}")
-        raise typer.Exit(1) from None
-    try:
-        ensure_migrated(db.engine)
+    with database(migrated=True) as db:
         summary = load_cohort(
             db,
             learners,
@@ -109,9 +95,4 @@ def simulate_command(
             replace=replace,
             share_patterns=share_patterns,
         )
-    except TwinError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}")
-        raise typer.Exit(1) from None
-    finally:
-        db.close()
     console.print(summary_table(summary))
