@@ -32,7 +32,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from procrastinate import Blueprint, JobContext
@@ -41,7 +41,7 @@ from twin.analysis.common import aware_utc, naive_utc
 from twin.db.engine import Database
 from twin.db.models import StrugglePrediction
 from twin.errors import TwinError
-from twin.jobs.database import database_for_app
+from twin.jobs.database import job_database, tick_time
 from twin.learners import LearnerLock, try_lock_learner
 from twin.services.struggle import models as struggle_models
 from twin.services.struggle import outcomes as struggle_outcomes
@@ -200,13 +200,13 @@ def run_retraining(db: Database, tick: datetime) -> struggle_models.TrainingRepo
 
 def struggle_daily(context: JobContext, *, timestamp: int) -> None:
     """The hourly tick: learners at 05:xx local time (a sync task: run in a thread)."""
-    report = run_daily_tick(database_for_app(context.app), datetime.fromtimestamp(timestamp, UTC))
+    report = run_daily_tick(job_database(context), tick_time(timestamp))
     log.info(report.summary())
 
 
 def struggle_weekly_retraining(context: JobContext, *, timestamp: int) -> None:
     """The weekly retraining tick."""
-    report = run_retraining(database_for_app(context.app), datetime.fromtimestamp(timestamp, UTC))
+    report = run_retraining(job_database(context), tick_time(timestamp))
     log.info("struggle retraining: %s: %s", report.status, report.decision)
 
 
