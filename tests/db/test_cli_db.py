@@ -71,6 +71,8 @@ def test_unreachable_database_is_a_clean_error(monkeypatch: pytest.MonkeyPatch) 
     assert "Traceback" not in result.output
 
 
+@pytest.mark.db
+@pytest.mark.slow
 def test_demo_on_a_fresh_embedded_server(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
