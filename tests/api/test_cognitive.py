@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import PgServer
-from tests.services.test_cognitive_support import add_loaded_days, add_metric, make_learner
+from tests.services.cognitive.support import add_loaded_days, add_metric, make_learner
 from twin.api import app as app_module
 from twin.api.routers import cognitive as cognitive_router
 from twin.clock import utcnow

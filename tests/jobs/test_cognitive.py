@@ -12,7 +12,7 @@ import psycopg.conninfo
 import pytest
 import sqlalchemy as sa
 
-from tests.services.test_cognitive_support import add_loaded_days, make_learner
+from tests.services.cognitive.support import add_loaded_days, make_learner
 from twin.db.engine import Database
 from twin.db.models import BurnoutRiskAssessment, StressResponsePattern
 from twin.db.models.cognitive import LearnerLoadProfile

@@ -1,6 +1,6 @@
 """The hand-built struggle learner as the loader sees it at :data:`T` (pure; no tests here).
 
-The same learner as :mod:`tests.services.test_struggle_support` writes to the database,
+The same learner as :mod:`tests.services.struggle.support` writes to the database,
 given here as the :class:`~twin.analysis.struggle.contexts.LearnerData` the service
 loads from it at :data:`T` (only what was recorded before ``T``, within each window),
 so contexts and candidates are checked by hand without a database.

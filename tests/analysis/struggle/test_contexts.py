@@ -2,7 +2,7 @@
 
 The golden values come from the hand-built learner (tests/analysis/struggle/hand_learner.py,
 computed by hand there); the same learner in the database gives the same contexts
-(tests/services/test_struggle_service.py), so these check the computation and those the
+(tests/services/struggle/test_predictions.py), so these check the computation and those the
 loading.
 """
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tests.analysis.struggle.hand_learner import DAY, T, golden_context_values
 from tests.conftest import PgServer
-from tests.services.test_struggle_support import delete_after, make_struggle_learner
+from tests.services.struggle.support import delete_after, make_struggle_learner
 from twin.analysis.struggle.features import build_features
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION, rule_predict
 from twin.db.engine import Database, create_db_engine

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from tests.services.test_patterns_support import (
+from tests.services.patterns_support import (
     END,
     START,
     cohort_db,

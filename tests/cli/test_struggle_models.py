@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from tests.services.test_struggle_outcomes import add_training_learners
+from tests.services.struggle.test_outcomes import add_training_learners
 from twin.cli.struggle import model_app
 from twin.db.engine import Database
 

@@ -11,6 +11,18 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PgServer
+from tests.services.cognitive.support import (
+    T0,
+    R,
+    add_baseline_sessions,
+    add_loaded_days,
+    add_metric,
+    add_mission,
+    add_session,
+    calm_reviews,
+    make_learner,
+    strained_reviews,
+)
 from twin.analysis.cognitive.load import SessionLoadInput, compute_cognitive_load, overload_severity
 from twin.analysis.cognitive.trend import Granularity
 from twin.clock import utcnow
@@ -27,19 +39,6 @@ from twin.enums import IndicatorType, MissionStatus, ReviewRating
 from twin.learners import LearnerLock, analysis_learner, lock_learner
 from twin.services import cognitive as svc
 from twin.services import ingest as ingest_service
-
-from .test_cognitive_support import (
-    T0,
-    R,
-    add_baseline_sessions,
-    add_loaded_days,
-    add_metric,
-    add_mission,
-    add_session,
-    calm_reviews,
-    make_learner,
-    strained_reviews,
-)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from tests.services.test_patterns_support import (
+from tests.services.patterns_support import (
     cohort_db,
     cohort_module_db,
     count_rows,

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import typer
 from typer.testing import CliRunner
 
-from tests.services.test_struggle_support import make_struggle_learner
+from tests.services.struggle.support import make_struggle_learner
 from twin.cli.struggle import predict_command
 from twin.clock import utcnow
 from twin.db.engine import Database

@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from tests.services.test_cognitive_support import add_loaded_days, make_learner
+from tests.services.cognitive.support import add_loaded_days, make_learner
 from twin.cli.cognitive import health_command
 from twin.clock import utcnow
 from twin.db.engine import Database
