@@ -54,6 +54,7 @@ from twin.db.engine import Database, create_db_engine, open_database
 from twin.jobs import patterns as weekly_job
 from twin.services import patterns as patterns_service
 from twin.services import recall as recall_service
+from twin.services.users import get_user
 from twin.simulate.generate import DEFAULT_START
 from twin.simulate.load import delete_seed, load_cohort
 
@@ -385,7 +386,7 @@ def speed(
     fits = []
     for _ in range(MEMORY_FIT_REPEATS):
         with db.session() as session:
-            user = patterns_service.get_user(session, user_id)
+            user = get_user(session, user_id)
             fits.append(recall_service.refresh_memory_model(session, user, end, force=True).seconds)
 
     # The weekly job: every learner of the cohort is selected by one tick (all in UTC).

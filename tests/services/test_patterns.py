@@ -28,6 +28,7 @@ from twin.errors import Conflict, Forbidden, NotFound
 from twin.learners import LearnerLock
 from twin.services import patterns as ps
 from twin.services import recall as recall_service
+from twin.services.users import get_user
 
 __all__ = ["cohort_db", "cohort_module_db"]  # fixtures used here
 
@@ -217,7 +218,7 @@ def test_a_running_analysis_blocks_a_second_one(cohort_db: Database) -> None:
 def test_loader_reads_local_times_and_content_types(cohort_db: Database) -> None:
     zone_name = scalar(cohort_db, "SELECT timezone FROM users WHERE id = :u", u=L1)
     with cohort_db.session() as session:
-        user = ps.get_user(session, L1)
+        user = get_user(session, L1)
         loaded = ps.load_learner_data(session, user, END)
     data = loaded.data
     starts = dict(
@@ -259,7 +260,7 @@ def test_card_recall_uses_the_learners_model(cohort_db: Database) -> None:
     )
     other = scalar(cohort_db, 'SELECT "cardId" FROM reviews WHERE "userId" = :u LIMIT 1', u=L1)
     with cohort_db.session() as session:
-        user = ps.get_user(session, L0)
+        user = get_user(session, L0)
         result = recall_service.card_recall(session, user, card, END)
         earlier = recall_service.card_recall(session, user, card, START)
         with pytest.raises(NotFound):
@@ -270,5 +271,5 @@ def test_card_recall_uses_the_learners_model(cohort_db: Database) -> None:
     assert earlier.recall_probability == 0.0 and earlier.reviews_before == 0
     execute(cohort_db, 'UPDATE users SET "behavioralAnalysisEnabled" = false WHERE id = :u', u=L0)
     with cohort_db.session() as session:
-        off = recall_service.card_recall(session, ps.get_user(session, L0), card, END)
+        off = recall_service.card_recall(session, get_user(session, L0), card, END)
     assert not off.model.model.fitted and off.model.source == "default"
