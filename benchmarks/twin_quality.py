@@ -54,7 +54,7 @@ from twin.db.engine import Database, create_db_engine, open_database
 from twin.jobs import patterns as weekly_job
 from twin.services import patterns as patterns_service
 from twin.services import recall as recall_service
-from twin.services.users import get_user
+from twin.services.learners import get_user
 from twin.simulate.generate import DEFAULT_START
 from twin.simulate.load import delete_seed, load_cohort
 

@@ -28,7 +28,7 @@ from twin.errors import Conflict, Forbidden, NotFound
 from twin.learners import LearnerLock
 from twin.services import patterns as ps
 from twin.services import recall as recall_service
-from twin.services.users import get_user
+from twin.services.learners import get_user
 
 __all__ = ["cohort_db", "cohort_module_db"]  # fixtures used here
 

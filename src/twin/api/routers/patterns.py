@@ -25,7 +25,7 @@ from twin.enums import BehavioralPatternType, InsightType
 from twin.errors import ValidationFailed
 from twin.services import patterns as patterns_service
 from twin.services import recall as recall_service
-from twin.services.users import get_user
+from twin.services.learners import get_user
 
 router = APIRouter(tags=["twin: patterns and insights"])
 

@@ -13,7 +13,7 @@ from twin.api.types import UtcDatetime
 from twin.clock import utcnow
 from twin.db.models import User
 from twin.services import auth as auth_service
-from twin.services import users as users_service
+from twin.services import learners as users_service
 
 router = APIRouter(tags=["learners"])
 

@@ -21,10 +21,10 @@ from twin.db.models import (
 )
 from twin.errors import Conflict
 from twin.learners import LearnerLock, check_analysis_consent, try_lock_learner
+from twin.services.learners import get_user
 from twin.services.patterns.loading import DataCounts, data_counts, load_learner_data
 from twin.services.patterns.writing import write_analysis
 from twin.services.recall import MemoryRefresh, refresh_memory_model
-from twin.services.users import get_user
 
 TRIGGER_REQUEST = "request"
 TRIGGER_SCHEDULED = "scheduled"

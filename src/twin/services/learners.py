@@ -1,4 +1,4 @@
-"""Learners and their rights: create/update, privacy switches, export, erasure."""
+"""Learners and their rights (the learners capability): create/update, privacy switches, export, erasure."""
 
 from __future__ import annotations
 
