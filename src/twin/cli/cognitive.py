@@ -10,7 +10,7 @@ from rich.table import Table
 
 from twin.analysis.cognitive.load import load_level
 from twin.analysis.cognitive.trend import Granularity
-from twin.cli.common import console, database
+from twin.cli.common import console, database, num
 from twin.clock import utcnow
 from twin.learners import analysis_learner
 from twin.services import cognitive
@@ -30,10 +30,6 @@ def _level(level: str) -> str:
     return f"[{style}]{level}[/]" if style else level
 
 
-def _num(value: Any, digits: int = 1) -> str:
-    return "—" if value is None else f"{float(value):.{digits}f}"
-
-
 def history_table(history: cognitive.LoadHistory) -> Table:
     """Load readings per local day."""
     table = Table(
@@ -48,8 +44,8 @@ def history_table(history: cognitive.LoadHistory) -> Table:
         table.add_row(
             bucket.start.date().isoformat(),
             str(bucket.count),
-            _num(bucket.mean_load),
-            _num(bucket.max_load),
+            num(bucket.mean_load, 1),
+            num(bucket.max_load, 1),
             _level(load_level(bucket.mean_load).value),
         )
     if not history.buckets:
@@ -68,12 +64,12 @@ def burnout_table(view: cognitive.BurnoutView) -> Table:
     table = Table("factor", "score", "weight", "contribution", "measure", title=title)
     for factor in body["contributingFactors"]:
         value = factor["value"]
-        measure = "not measured" if not factor["measured"] else f"{_num(value, 2)} {factor['unit']}"
+        measure = "not measured" if not factor["measured"] else f"{num(value, 2)} {factor['unit']}"
         table.add_row(
             factor["factor"],
-            _num(factor["score"]),
+            num(factor["score"], 1),
             f"{factor['weight']:.2f}",
-            _num(factor["contribution"]),
+            num(factor["contribution"], 1),
             measure,
         )
     lines = [f"[bold]{s['severity']}[/] {s['message']}" for s in body["warningSignals"]]
@@ -116,14 +112,14 @@ def stress_table(patterns: dict[str, Any], profile: dict[str, Any]) -> Table:
             str(p.get("type")),
             trigger,
             str(p.get("occurrences")),
-            _num(p.get("meanLoad")),
-            "—" if p.get("referenceLoad") is None else _num(p.get("elevation")),
+            num(p.get("meanLoad"), 1),
+            "—" if p.get("referenceLoad") is None else num(p.get("elevation"), 1),
             f"{p['confidence']:.2f}",
         )
     caption = [
-        f"load tolerance {_num(profile.get('loadTolerance'))} "
-        f"({profile.get('loadToleranceMethod')}), 7-day mean load {_num(profile.get('meanLoad7d'))}, "
-        f"mean recovery {_num(profile.get('meanRecoveryHours'))} h"
+        f"load tolerance {num(profile.get('loadTolerance'), 1)} "
+        f"({profile.get('loadToleranceMethod')}), 7-day mean load {num(profile.get('meanLoad7d'), 1)}, "
+        f"mean recovery {num(profile.get('meanRecoveryHours'), 1)} h"
     ]
     if patterns.get("insufficient"):
         caption.append(f"insufficient data: {patterns['insufficient']}")

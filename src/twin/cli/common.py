@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -16,6 +17,11 @@ EXIT_FAILURE = 1
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def num(value: Any, digits: int) -> str:
+    """A number for a table cell with ``digits`` decimals; an em dash when there is none."""
+    return "—" if value is None else f"{float(value):.{digits}f}"
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:

@@ -11,7 +11,7 @@ candidate on shared outcomes and deploys it only when it beats the current model
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from rich.table import Table
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from twin.analysis.struggle.features import feature_reason
 from twin.analysis.struggle.model import ModelMetrics
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION
-from twin.cli.common import console, database
+from twin.cli.common import console, database, num
 from twin.clock import utcnow
 from twin.db.engine import Database
 from twin.services import struggle
@@ -148,10 +148,6 @@ def _in_session(db: Database, work: Callable[[Session], T]) -> T:
         return work(session)
 
 
-def _num(value: Any, digits: int = 3) -> str:
-    return "—" if value is None else f"{float(value):.{digits}f}"
-
-
 def comparison_table(report: struggle_models.TrainingReport) -> Table:
     """Candidate against current model on the candidate's held-out learners."""
     table = Table(
@@ -177,10 +173,10 @@ def comparison_table(report: struggle_models.TrainingReport) -> Table:
             version or "—",
             str(m.n),
             str(m.n_struggled),
-            _num(m.auc),
-            _num(m.brier),
-            _num(m.log_loss),
-            _num(m.ece),
+            num(m.auc, 3),
+            num(m.brier, 3),
+            num(m.log_loss, 3),
+            num(m.ece, 3),
         )
     return table
 
@@ -253,9 +249,9 @@ def list_command() -> None:
             window,
             str(n),
             str(learners),
-            _num(metrics.get("auc")),
-            _num(metrics.get("brier")),
-            _num(current.get("auc")),
+            num(metrics.get("auc"), 3),
+            num(metrics.get("brier"), 3),
+            num(current.get("auc"), 3),
             (decision or "").split(":", 1)[0],
         )
     if not any(r[2] for r in rows):

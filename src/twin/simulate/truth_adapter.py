@@ -40,7 +40,12 @@ from twin.analysis.cognitive.load import (
     compute_cognitive_load,
     median_latency_ms,
 )
-from twin.analysis.cognitive.session import block_performance, late_night_minutes
+from twin.analysis.cognitive.session import (
+    SessionSummary,
+    block_performance,
+    daily_aggregates,
+)
+from twin.analysis.common import aware_utc
 from twin.analysis.patterns import inputs as pin
 from twin.simulate.generate import LearnerData as SimulatedLearner
 from twin.simulate.localtime import DAY_MS
@@ -48,9 +53,6 @@ from twin.simulate.rows import NULL_MS, ms_to_datetime
 
 MINUTE_MS = 60_000
 SECONDS_PER_MS = 1e-3
-DONE_MISSION_STATUSES = frozenset({"COMPLETED", "IN_PROGRESS"})
-FUTURE_MISSION_STATUS = "PENDING"
-SKIPPED_MISSION_STATUS = "SKIPPED"
 AGAIN = "AGAIN"
 GOOD_RATINGS = frozenset({"GOOD", "EASY"})
 
@@ -145,51 +147,26 @@ class AdaptedLearner:
     def daily_aggregates(
         self, loads: Sequence[CognitiveLoad], missions: Sequence[tuple[date, str]]
     ) -> tuple[DailyStudyAggregate, ...]:
-        """Per local day: minutes, mean load, missions planned / done / skipped, outcomes."""
-        days: dict[date, dict[str, Any]] = defaultdict(
-            lambda: {"minutes": 0.0, "loads": [], "perf": [], "eng": [], "late": 0.0}
-        )
+        """Per local day: minutes, mean load, missions planned / done / skipped, outcomes.
+
+        The service's aggregation (:func:`twin.analysis.cognitive.session.daily_aggregates`)
+        on the simulated sessions; the simulator plans PENDING missions only after the
+        window, so none of them counts, as none would be missed yet.
+        """
         zone = ZoneInfo(self.timezone)
-        for s, load in zip(self.sessions, loads, strict=True):
-            day = days[s.started_local.date()]
-            day["minutes"] += s.duration_minutes
-            day["loads"].append(load.load_score)
-            day["perf"].append(s.performance)
-            if s.engagement is not None:
-                day["eng"].append(s.engagement)
-            day["late"] += late_night_minutes(
-                ms_to_datetime(s.start_ms), ms_to_datetime(s.end_ms), zone
+        summaries = [
+            SessionSummary(
+                session_id=s.session_id,
+                started_at=ms_to_datetime(s.start_ms),
+                duration_minutes=s.duration_minutes,
+                load=load.load_score,
+                performance=s.performance,
+                engagement=s.engagement,
             )
-        plans: dict[date, dict[str, int]] = defaultdict(
-            lambda: {"planned": 0, "done": 0, "skipped": 0}
-        )
-        for day_, status in missions:
-            if status == FUTURE_MISSION_STATUS:
-                continue
-            plan = plans[day_]
-            plan["planned"] += 1
-            plan["done"] += status in DONE_MISSION_STATUSES
-            plan["skipped"] += status == SKIPPED_MISSION_STATUS
-        out = []
-        for d in sorted(set(days) | set(plans)):
-            found = days.get(d)
-            plan = plans.get(d, {"planned": 0, "done": 0, "skipped": 0})
-            out.append(
-                DailyStudyAggregate(
-                    day=d,
-                    study_minutes=found["minutes"] if found else 0.0,
-                    mean_load=float(np.mean(found["loads"])) if found and found["loads"] else None,
-                    sessions_planned=plan["planned"],
-                    sessions_completed=plan["done"],
-                    sessions_skipped=plan["skipped"],
-                    mean_performance=float(np.mean(found["perf"]))
-                    if found and found["perf"]
-                    else None,
-                    engagement=float(np.mean(found["eng"])) if found and found["eng"] else None,
-                    late_night_minutes=found["late"] if found else 0.0,
-                )
-            )
-        return tuple(out)
+            for s, load in zip(self.sessions, loads, strict=True)
+        ]
+        last_day = aware_utc(self.now).astimezone(zone).date()
+        return tuple(daily_aggregates(summaries, missions, [], zone, last_day))
 
 
 def _local(ms: int, zone: ZoneInfo) -> datetime:
@@ -401,7 +378,6 @@ __all__ = [
     "SessionView",
     "adapt_learner",
     "content_by_primary_type",
-    "late_night_minutes",
     "mission_days",
     "session_loads",
 ]

@@ -140,9 +140,9 @@ def test_late_night_minutes_cross_midnight_in_the_local_zone() -> None:
 def test_daily_aggregates_do_not_count_todays_pending_mission_as_missed() -> None:
     zone = ZoneInfo("UTC")
     missions = [
-        (datetime(2026, 3, 9), "PENDING"),
-        (datetime(2026, 3, 10), "PENDING"),
-        (datetime(2026, 3, 8), "SKIPPED"),
+        (date(2026, 3, 9), "PENDING"),
+        (date(2026, 3, 10), "PENDING"),
+        (date(2026, 3, 8), "SKIPPED"),
     ]
     days = {d.day: d for d in daily_aggregates([], missions, [], zone, date(2026, 3, 10))}
     assert days[date(2026, 3, 9)].sessions_planned == 1

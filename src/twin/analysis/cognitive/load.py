@@ -179,6 +179,16 @@ class LoadSubScores:
     decline: float
     duration: float
 
+    def to_json(self) -> dict[str, float]:
+        """The sub-scores by name, to two decimals (how readings and indicators store them)."""
+        return {
+            "latency": round(self.latency, 2),
+            "errors": round(self.errors, 2),
+            "engagement": round(self.engagement, 2),
+            "decline": round(self.decline, 2),
+            "duration": round(self.duration, 2),
+        }
+
 
 @dataclass(frozen=True)
 class StressIndicator:

@@ -209,12 +209,16 @@ def late_night_minutes(start: datetime, end: datetime, zone: tzinfo) -> float:
 
 def daily_aggregates(
     summaries: Sequence[SessionSummary],
-    missions: Sequence[tuple[datetime, str]],
+    missions: Sequence[tuple[date, str]],
     loose_readings: Sequence[tuple[datetime, float]],
     zone: tzinfo,
     last_day: date,
 ) -> list[DailyStudyAggregate]:
-    """Per local day: minutes, mean load, missions, performance, engagement, late-night minutes."""
+    """Per local day: minutes, mean load, missions, performance, engagement, late-night minutes.
+
+    ``missions`` are (local date, status); a PENDING mission from ``last_day`` on is not
+    missed yet and does not count.
+    """
     days: dict[date, dict[str, Any]] = defaultdict(
         lambda: {"minutes": 0.0, "loads": [], "perf": [], "eng": [], "late": 0.0}
     )
@@ -231,8 +235,7 @@ def daily_aggregates(
     for ts, load in loose_readings:
         days[local_date(ts, zone)]["loads"].append(load)
     plans: dict[date, Counter[str]] = defaultdict(Counter)
-    for when, status in missions:
-        plan_day = local_date(when, zone)
+    for plan_day, status in missions:
         if status == PENDING_MISSION_STATUS and plan_day >= last_day:
             continue  # not missed yet
         plans[plan_day]["planned"] += 1

@@ -27,18 +27,10 @@ from twin.analysis.cognitive.burnout import (
     mission_override_for,
     track_recovery,
 )
-from twin.analysis.cognitive.session import (
-    daily_aggregates,
-)
-from twin.analysis.common import (
-    local_date,
-    local_midnight_utc,
-    naive_utc,
-)
+from twin.analysis.cognitive.session import daily_aggregates
+from twin.analysis.common import local_date, local_midnight_utc, naive_utc
 from twin.db.base import new_id
-from twin.db.models import (
-    BurnoutRiskAssessment,
-)
+from twin.db.models import BurnoutRiskAssessment
 from twin.enums import BurnoutRiskLevel
 from twin.learners import Learner, LearnerLock, lock_learner, try_lock_learner
 from twin.services.cognitive.common import iso
@@ -167,7 +159,7 @@ def assess_burnout(
     uid = learner.user_id
     summaries = session_summaries(session, uid, since, until)
     missions = [
-        (r[0], str(r[1]))
+        (local_date(r[0], zone), str(r[1]))
         for r in session.execute(
             sa.text(
                 'SELECT date, status::text FROM missions WHERE "userId" = :u '

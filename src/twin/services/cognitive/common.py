@@ -8,10 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Session
 
-from twin.analysis.common import (
-    aware_utc,
-    naive_utc,
-)
+from twin.analysis.common import aware_utc, naive_utc
 
 IDS = sa.bindparam("ids", type_=pg.ARRAY(sa.Text()))
 """An array of ids bound as ``:ids`` (``= ANY(:ids)``)."""

@@ -8,9 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from twin.analysis.cognitive.difficulty import DifficultyAdjustment, adapt_difficulty
-from twin.analysis.common import (
-    InsufficientData,
-)
+from twin.analysis.common import InsufficientData
 from twin.learners import Learner
 from twin.services.cognitive.load import StoredReading, current_load
 

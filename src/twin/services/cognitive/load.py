@@ -58,11 +58,7 @@ from twin.analysis.cognitive.load import (
     overload_severity,
     stored_overloaded,
 )
-from twin.analysis.cognitive.session import (
-    ReviewFacts,
-    SessionFacts,
-    session_load_input,
-)
+from twin.analysis.cognitive.session import ReviewFacts, SessionFacts, session_load_input
 from twin.analysis.cognitive.trend import (
     Granularity,
     LoadBucket,
@@ -70,16 +66,10 @@ from twin.analysis.cognitive.trend import (
     aggregate_load,
     load_trend,
 )
-from twin.analysis.common import (
-    InsufficientData,
-    naive_utc,
-)
+from twin.analysis.common import InsufficientData, naive_utc
 from twin.db.base import new_id
 from twin.db.engine import Database
-from twin.db.models import (
-    CognitiveLoadMetric,
-    StruggleIndicator,
-)
+from twin.db.models import CognitiveLoadMetric, StruggleIndicator
 from twin.enums import IndicatorType
 from twin.learners import Learner, LearnerLock, load_learner, lock_learner
 from twin.services.cognitive.common import IDS, iso
@@ -118,7 +108,6 @@ class SessionReading:
 
     def to_json(self) -> dict[str, Any]:
         """The reading with everything that explains it."""
-        sub = self.load.sub_scores
         return {
             "metricId": self.metric_id,
             "stored": self.metric_id is not None,
@@ -127,13 +116,7 @@ class SessionReading:
             "loadScore": round(self.load.load_score, 2),
             "level": self.load.level.value,
             "overloaded": self.load.overloaded,
-            "subScores": {
-                "latency": round(sub.latency, 2),
-                "errors": round(sub.errors, 2),
-                "engagement": round(sub.engagement, 2),
-                "decline": round(sub.decline, 2),
-                "duration": round(sub.duration, 2),
-            },
+            "subScores": self.load.sub_scores.to_json(),
             "indicators": self.load.stress_indicators_json(),
             "confidence": round(self.load.confidence, 3),
             "confidenceNotes": list(self.load.confidence_notes),
@@ -291,7 +274,6 @@ def _write_overload(
     detected_at: datetime,
 ) -> StruggleIndicator:
     """Insert (or update the session's) COGNITIVE_OVERLOAD struggle indicator."""
-    sub = load.sub_scores
     context = {
         "source": "cognitive_load",
         "sessionId": session_id,
@@ -299,13 +281,7 @@ def _write_overload(
         "objectiveSource": "dominant_objective" if objective_id else "none",
         "loadScore": round(load.load_score, 2),
         "level": load.level.value,
-        "subScores": {
-            "latency": round(sub.latency, 2),
-            "errors": round(sub.errors, 2),
-            "engagement": round(sub.engagement, 2),
-            "decline": round(sub.decline, 2),
-            "duration": round(sub.duration, 2),
-        },
+        "subScores": load.sub_scores.to_json(),
         "indicators": load.stress_indicators_json(),
         "confidence": round(load.confidence, 3),
         "evidence": load.evidence,

@@ -11,9 +11,7 @@ from twin.analysis.cognitive.load_performance import (
     LoadPerformanceAnalysis,
     analyze_load_performance,
 )
-from twin.analysis.common import (
-    naive_utc,
-)
+from twin.analysis.common import naive_utc
 from twin.learners import Learner
 from twin.services.cognitive.common import iso
 from twin.services.cognitive.summaries import session_summaries

@@ -9,12 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Session
 
-from twin.analysis.cognitive.trend import (
-    recent_mean_load,
-)
-from twin.analysis.common import (
-    naive_utc,
-)
+from twin.analysis.cognitive.trend import recent_mean_load
+from twin.analysis.common import naive_utc
 from twin.db.base import new_id
 from twin.db.models.cognitive import LearnerLoadProfile
 

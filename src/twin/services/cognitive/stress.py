@@ -27,15 +27,9 @@ from twin.analysis.cognitive.stress import (
     detect_stress_patterns,
     stress_profile,
 )
-from twin.analysis.common import (
-    aware_utc,
-    local_date,
-    naive_utc,
-)
+from twin.analysis.common import aware_utc, local_date, naive_utc
 from twin.db.base import new_id
-from twin.db.models import (
-    StressResponsePattern,
-)
+from twin.db.models import StressResponsePattern
 from twin.db.models.cognitive import LearnerLoadProfile
 from twin.learners import Learner, LearnerLock, lock_learner, try_lock_learner
 from twin.services.cognitive.common import iso

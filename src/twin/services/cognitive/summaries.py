@@ -16,12 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from twin.analysis.cognitive.session import (
-    SessionSummary,
-)
-from twin.analysis.common import (
-    naive_utc,
-)
+from twin.analysis.cognitive.session import SessionSummary
+from twin.analysis.common import naive_utc
 from twin.services.cognitive.common import IDS
 
 # ``behavioral_events.engagementLevel`` as a 0–100 engagement when no engagementScore was sent.

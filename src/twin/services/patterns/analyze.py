@@ -16,9 +16,7 @@ from twin.analysis.patterns.sufficiency import (
     REANALYSIS_MIN_NEW_SESSIONS,
     Sufficiency,
 )
-from twin.db.models import (
-    User,
-)
+from twin.db.models import User
 from twin.errors import Conflict
 from twin.learners import LearnerLock, check_analysis_consent, try_lock_learner
 from twin.services.learners import get_user

@@ -27,13 +27,8 @@ from twin.analysis.patterns.inputs import (
     ReviewObs,
     SessionObs,
 )
-from twin.analysis.patterns.sufficiency import (
-    Sufficiency,
-    reanalysis_due,
-)
-from twin.db.models import (
-    User,
-)
+from twin.analysis.patterns.sufficiency import Sufficiency, reanalysis_due
+from twin.db.models import User
 
 ENGAGEMENT_BY_LEVEL = {"LOW": 25.0, "MEDIUM": 60.0, "HIGH": 90.0}
 CLINICAL_PROMPT_TYPES = frozenset({"CLINICAL_REASONING"})

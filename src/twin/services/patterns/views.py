@@ -11,9 +11,7 @@ from sqlalchemy.orm import Session
 
 from twin.analysis.common import aware_utc, storage_time
 from twin.analysis.patterns.study_time import StudyTimeResult, analyze_study_time
-from twin.analysis.patterns.sufficiency import (
-    Sufficiency,
-)
+from twin.analysis.patterns.sufficiency import Sufficiency
 from twin.db.models import (
     BehavioralInsight,
     BehavioralPattern,

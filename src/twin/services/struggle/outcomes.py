@@ -86,10 +86,7 @@ from twin.analysis.struggle.metrics import (
     weekly_trend,
 )
 from twin.analysis.struggle.metrics import struggle_reduction as reduction_of
-from twin.analysis.struggle.outcomes import (
-    PREDICTION_THRESHOLD,
-    prediction_status,
-)
+from twin.analysis.struggle.outcomes import PREDICTION_THRESHOLD, prediction_status
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION
 from twin.db.base import new_id
 from twin.db.models import PerformanceMetric, PredictionFeedback, StrugglePrediction

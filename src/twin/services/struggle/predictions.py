@@ -212,7 +212,7 @@ class AlertView:
 class KeptPrediction:
     """An open prediction left as it was: its objective has been studied since it was made.
 
-    Its outcome is being measured on that study (see ``struggle_outcomes``), so rewriting
+    Its outcome is being measured on that study (:mod:`twin.services.struggle.outcomes`), so rewriting
     it with features that already contain the study would grade it on its own evidence.
     """
 
