@@ -109,7 +109,8 @@ def test_ability_is_bounded_and_monotone(scores: list[float]) -> None:
     )
     a, b = learner_ability(base), learner_ability(higher)
     assert a is not None and b is not None
-    assert ABILITY_LOW <= a <= b <= ABILITY_HIGH
+    # 0.3 + 0.6·1 is 0.9000000000000001 in floating point: bounds hold to rounding.
+    assert ABILITY_LOW - 1e-12 <= a <= b + 1e-12 <= ABILITY_HIGH + 2e-12
 
 
 def test_ability_needs_five_answers() -> None:
