@@ -72,7 +72,18 @@ def test_data_flows_one_way() -> None:
 
 # --- the layout: every capability in every layer where that layer applies -------------------
 
-CAPABILITIES = ("ingest", "learners", "patterns", "recall", "cognitive", "struggle")
+CAPABILITIES = (
+    "ingest",
+    "learners",
+    "patterns",
+    "recall",
+    "cognitive",
+    "struggle",
+    "orchestration",
+    "personalization",
+    "experiments",
+    "insights",
+)
 """The engine's capabilities. A new one is added here, with a line in NOT_APPLICABLE for
 each layer it has no use for (orchestration, personalization, experiments and insights
 are on their way)."""
@@ -112,6 +123,18 @@ PENDING_UNTIL_PHASE_2: dict[tuple[str, str], str] = {
 }
 """Known gaps of the layout, to be closed by phase 2; an entry must go once its gap closes."""
 
+BEING_BUILT: dict[tuple[str, str], str] = {
+    # ENGINE 5.3, 5.5 and 5.6 arrive pure core first (issues 16-19); their services, routes,
+    # jobs and commands follow, and each entry goes when its file lands.
+    **{
+        (cap, layer): "pure core landed; this layer is being built"
+        for cap in ("orchestration", "personalization", "experiments", "insights")
+        for layer in ("services", "api", "jobs", "cli")
+    },
+    ("personalization", "analysis"): "being built",
+}
+"""Layers of the capabilities under construction; an entry must go once its file lands."""
+
 
 def _present(layer: str, cap: str) -> bool:
     if layer == "analysis":
@@ -133,6 +156,7 @@ def test_every_capability_has_its_files_in_every_layer_that_applies() -> None:
         for layer in LAYERS
         if (cap, layer) not in NOT_APPLICABLE
         and (cap, layer) not in PENDING_UNTIL_PHASE_2
+        and (cap, layer) not in BEING_BUILT
         and not _present(layer, cap)
     ]
     assert missing == [], "missing (or add a reason to NOT_APPLICABLE): " + ", ".join(missing)
@@ -142,11 +166,11 @@ def test_layers_that_do_not_apply_are_really_absent() -> None:
     """A layer marked not applicable (or pending) has no file: the table says what exists."""
     stale = [
         f"{cap}/{layer}"
-        for (cap, layer) in {**NOT_APPLICABLE, **PENDING_UNTIL_PHASE_2}
+        for (cap, layer) in {**NOT_APPLICABLE, **PENDING_UNTIL_PHASE_2, **BEING_BUILT}
         if _present(layer, cap)
     ]
     assert stale == [], "remove from NOT_APPLICABLE / PENDING_UNTIL_PHASE_2: " + ", ".join(stale)
-    for cap, layer in {**NOT_APPLICABLE, **PENDING_UNTIL_PHASE_2}:
+    for cap, layer in {**NOT_APPLICABLE, **PENDING_UNTIL_PHASE_2, **BEING_BUILT}:
         assert cap in CAPABILITIES and layer in LAYERS, (cap, layer)
 
 

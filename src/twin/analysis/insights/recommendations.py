@@ -38,6 +38,8 @@ first (ties by key), added while the learner has fewer than 5 open recommendatio
 fewer than 2 of that type, counting the open ones. :func:`top_pending` applies the same
 limits to what is shown.
 """
+# size: templates, candidates and selection of recommendations in one module for now;
+# to be split along those seams when the insights service lands (issue 19).
 
 from __future__ import annotations
 
@@ -53,7 +55,7 @@ from twin.analysis.insights.common import (
     rounded,
 )
 from twin.analysis.insights.evaluation import Verdict
-from twin.analysis.patterns.common import DetectedPattern, PatternType
+from twin.analysis.patterns.common import DetectedPattern
 from twin.analysis.patterns.insights import TEXT_BY_PATTERN
 from twin.enums import (
     BehavioralPatternType,
@@ -523,7 +525,7 @@ class _Draft:
 
 def _as_detected(p: PatternSignal) -> DetectedPattern:
     return DetectedPattern(
-        pattern_type=PatternType(str(p.pattern_type)),
+        pattern_type=BehavioralPatternType(str(p.pattern_type)),
         key=p.key,
         name=p.name,
         confidence=p.confidence,
@@ -576,7 +578,7 @@ def _from_patterns(sources: RecommendationSources) -> list[_Draft]:
         if p.pattern_id in covered:
             continue
         rtype = TYPE_BY_PATTERN[p.pattern_type]
-        title, description, action = TEXT_BY_PATTERN[PatternType(str(p.pattern_type))](
+        title, description, action = TEXT_BY_PATTERN[BehavioralPatternType(str(p.pattern_type))](
             _as_detected(p)
         )
         drafts.append(

@@ -40,6 +40,8 @@ sub-score from the planned cards' mean predicted miss rate, the duration sub-sco
 from the planned length against the optimal length, and the learner's recent mean
 load (30 when unknown) for the three sub-scores that cannot be known in advance.
 """
+# size: the whole session plan (duration, breaks, phases, sequencing) in one module for now;
+# to be split along those seams when the orchestration service lands (issue 16).
 
 from __future__ import annotations
 
