@@ -38,13 +38,16 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from benchmarks.ingest_support import machine, scratch_database
-from twin.db.base import utcnow
+from twin.clock import utcnow
+from twin.config import load_settings
 from twin.db.engine import Database
-from twin.services import auth, struggle_outcomes
+from twin.learners import analysis_learner
+from twin.services import auth
 from twin.services import cognitive as cognitive_service
+from twin.services import learners as users_service
 from twin.services import patterns as patterns_service
 from twin.services import struggle as struggle_service
-from twin.services import users as users_service
+from twin.services.struggle import outcomes as struggle_outcomes
 from twin.simulate.load import load_cohort
 from twin.simulate.traits import user_id
 
@@ -112,7 +115,7 @@ def seed_dashboard_learner(
             users_service.upsert_user(session, uid, {"name": name})
         outcome = patterns_service.analyze_user(session, uid, now=now, force=True)
     with db.session() as session:
-        learner = cognitive_service.require_learner(session, uid)
+        learner = analysis_learner(session, uid)
         readings = cognitive_service.ensure_session_loads(
             session, learner, now - timedelta(days=LOAD_BACKFILL_DAYS), now
         )
@@ -174,7 +177,7 @@ def page_paths(uid: str) -> dict[str, str]:
 def credentials(db: Database, uid: str) -> tuple[str, str]:
     """A learner token for ``uid`` and a fresh service key."""
     with db.session() as session:
-        secret = auth.token_secret(session)
+        secret = auth.token_secret(session, load_settings().secret_key)
         _row, key = auth.create_api_key(session, f"dashboard-bench-{time.time_ns()}")
     token, _exp = auth.issue_learner_token(secret, uid, 3600, utcnow())
     return token, key

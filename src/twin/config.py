@@ -32,6 +32,8 @@ class Settings:
     database_url: str | None
     data_dir: Path
     log_level: str = "INFO"
+    secret_key: str | None = None
+    """``TWIN_SECRET_KEY``: signs learner tokens; None = a key generated once and kept in the database."""
 
     @property
     def embedded(self) -> bool:
@@ -56,4 +58,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     level = env.get("TWIN_LOG_LEVEL", "INFO").upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"TWIN_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {level!r})")
-    return Settings(database_url=url, data_dir=data_dir, log_level=level)
+    return Settings(
+        database_url=url,
+        data_dir=data_dir,
+        log_level=level,
+        secret_key=env.get("TWIN_SECRET_KEY") or None,
+    )

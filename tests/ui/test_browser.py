@@ -21,7 +21,7 @@ from axe_playwright_python.sync_playwright import Axe
 from benchmarks.dashboard_speed import SeededLearner, credentials, seed_dashboard_learner, served
 from tests.ui.conftest import XSS_NAME, screenshot_path
 from twin.db.engine import Database
-from twin.services import users as users_service
+from twin.services import learners as users_service
 
 WEEKS = 8
 SEED = 20

@@ -17,11 +17,13 @@ from fastapi.testclient import TestClient
 
 from tests.ui.conftest import XSS_NAME
 from twin.api.app import create_app
-from twin.db.base import utcnow
+from twin.clock import utcnow
+from twin.config import load_settings
 from twin.db.engine import Database
+from twin.learners import analysis_learner
 from twin.services import auth
 from twin.services import cognitive as cognitive_service
-from twin.services import users as users_service
+from twin.services import learners as users_service
 from twin.ui.web import CONTENT_SECURITY_POLICY, plotly_path, plotly_url
 
 LEARNER = "ada"
@@ -53,7 +55,7 @@ def token_for(
     db: Database, uid: str, *, ttl: int = 600, issued_ago: timedelta = timedelta()
 ) -> str:
     with db.session() as s:
-        secret = auth.token_secret(s)
+        secret = auth.token_secret(s, load_settings().secret_key)
     token, _exp = auth.issue_learner_token(secret, uid, ttl, utcnow() - issued_ago)
     return token
 
@@ -208,7 +210,7 @@ def test_operator_sign_in_pages_and_revocation(
     high_risk = browser_client.get("/ui/operator/high-risk", params={"min": 0.9}).text
     assert "No open prediction at or above this probability" in high_risk
     with learners.session() as s:
-        auth.revoke_api_key(s, "ops")
+        auth.revoke_api_key(s, "ops", utcnow())
     browser_client.app.state.key_cache = auth.KeyCache()  # type: ignore[attr-defined]
     r = browser_client.get("/ui/operator/models")
     assert r.status_code == 303 and r.headers["location"] == "/ui/signin?reason=revoked"
@@ -226,7 +228,7 @@ def test_privacy_switch_off_deletes_derived_data_at_once(
     browser_client: TestClient, learners: Database
 ) -> None:
     with learners.session() as s:
-        learner = cognitive_service.require_learner(s, LEARNER)
+        learner = analysis_learner(s, LEARNER)
         data = cognitive_service.ExplicitLoadData(
             latencies_ms=(900.0, 1200.0, 1500.0, 2000.0),
             correct=(True, False, True, False),
@@ -239,7 +241,8 @@ def test_privacy_switch_off_deletes_derived_data_at_once(
             baseline_latency_ms=1000.0,
             optimal_session_minutes=None,
         )
-        cognitive_service.calculate_load(s, learner, data, timestamp=utcnow(), dry_run=False)
+        now = utcnow()
+        cognitive_service.calculate_load(s, learner, data, timestamp=now, now=now, dry_run=False)
     sign_in(browser_client, learners)
     page = browser_client.get(f"/ui/learners/{LEARNER}/privacy").text
     assert "cognitive load metrics" in page
@@ -321,7 +324,7 @@ def test_the_other_two_switches(browser_client: TestClient, learners: Database) 
 
 
 def test_operator_high_risk_pages_through_every_row(db: Database) -> None:
-    from tests.services.test_struggle_support import T, make_struggle_learner
+    from tests.services.struggle.support import T, make_struggle_learner
     from twin.db.models import StrugglePrediction, User
     from twin.enums import PredictionStatus
 

@@ -49,10 +49,12 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     """Build the app; the database is opened in the lifespan unless one is injected."""
 
+    resolved = settings if settings is not None else load_settings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
-        db = database if database is not None else open_database(settings or load_settings())
+        db = database if database is not None else open_database(resolved)
         try:
             migrate.ensure_migrated(db.engine)
             app.state.db = db
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.settings = resolved
     app.state.key_cache = KeyCache()
     app.state.token_secret = None
     if database is not None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.db.engine import Database
 from twin.errors import Forbidden, Unauthorized
 from twin.services.auth import (
@@ -53,7 +53,9 @@ def authenticate(request: Request) -> Principal:
             cache: KeyCache = request.app.state.key_cache
             principal = authenticate_service_key(session, credential, cache)
         elif credential.startswith(LEARNER_TOKEN_PREFIX):
-            secret = request.app.state.token_secret or token_secret(session)
+            secret = request.app.state.token_secret or token_secret(
+                session, request.app.state.settings.secret_key
+            )
             request.app.state.token_secret = secret
             principal = verify_learner_token(secret, credential, utcnow())
         else:

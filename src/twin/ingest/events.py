@@ -24,11 +24,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from twin.analysis.common import storage_time
 from twin.db.engine import Database
 from twin.enums import CompletionQuality, EngagementLevel, EventType
 from twin.errors import ValidationFailed
 from twin.ingest.batch import learner_timezone, transaction
-from twin.ingest.schemas import format_timestamp, parse_rfc3339, to_storage_time
+from twin.ingest.schemas import format_timestamp, parse_rfc3339
 
 DEFAULT_EVENT_PAGE = 100
 MAX_EVENT_PAGE = 1000
@@ -88,7 +89,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def _utc(value: datetime) -> datetime:
     # Naive values are taken as UTC already (the storage convention).
-    return value if value.tzinfo is None else to_storage_time(value)
+    return value if value.tzinfo is None else storage_time(value)
 
 
 def events_query(

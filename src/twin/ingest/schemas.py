@@ -35,6 +35,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from twin.analysis.common import storage_time
 from twin.enums import (
     CardType,
     CompletionQuality,
@@ -72,12 +73,6 @@ TIMESTAMP_EXAMPLE = "2024-05-01T08:30:00Z"
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})?"
 )
-
-
-def to_storage_time(value: datetime) -> datetime:
-    """An aware datetime as naive UTC truncated to milliseconds (how timestamps are stored)."""
-    utc = value.astimezone(UTC).replace(tzinfo=None)
-    return utc.replace(microsecond=utc.microsecond - utc.microsecond % MICROSECONDS_PER_MS)
 
 
 def _offset(text: str) -> timezone:
@@ -145,7 +140,7 @@ def parse_timestamp(value: object) -> datetime:
             raise PydanticCustomError(
                 "timestamp_naive", "timestamp has no UTC offset (a naive datetime)"
             )
-        return to_storage_time(value)
+        return storage_time(value)
     if not isinstance(value, str):
         raise PydanticCustomError(
             "timestamp_type",

@@ -72,6 +72,13 @@ measured by ``python -m benchmarks.simulator_truth_check``):
   False), so cross-learner training may use the learner.
 """
 
+# size: one generative model (~2,000 lines): every step of a simulated week — scheduling,
+# recall, ratings, sessions, missions, events, episodes — reads and advances the same
+# learner state and the same seeded random stream, so the rows of a seed depend on the
+# order of the draws across all of them. Splitting it means moving that state into
+# shared objects without changing one draw; do it with the seeded-row tests of
+# tests/simulate/test_generate.py as the guard, not as a side effect of another change.
+
 from __future__ import annotations
 
 import json

@@ -3,7 +3,7 @@
 The pages read and write only through the services the API routers call (no SQL here or
 anywhere in ``twin.ui``), and get back the API's own answer shapes (the services'
 ``to_json`` forms, camelCase) as plain dicts. When services move or answers change shape
-(issue #13), this module is the one to re-point. Each function opens one transaction,
+this module is the one to re-point. Each function opens one transaction,
 committed before the page is rendered, so a page never shows a write that could still
 fail. The overview will switch to the insights capability's aggregate dashboard call
 once it exists.
@@ -18,17 +18,18 @@ from typing import Any
 
 from twin.analysis.cognitive.trend import Granularity
 from twin.analysis.patterns.forgetting import BASELINE_DECAY_PER_DAY, BASELINE_R0
-from twin.db.base import utcnow
+from twin.config import load_settings
 from twin.db.engine import Database
 from twin.enums import BehavioralPatternType, FeedbackType, PredictionStatus
+from twin.learners import Learner, analysis_learner
 from twin.services import auth as auth_service
 from twin.services import cognitive as cognitive_service
+from twin.services import learners as users_service
 from twin.services import patterns as patterns_service
 from twin.services import struggle as struggle_service
-from twin.services import struggle_high_risk
-from twin.services import struggle_models as models_service
-from twin.services import struggle_outcomes as outcomes_service
-from twin.services import users as users_service
+from twin.services.struggle import high_risk as high_risk_service
+from twin.services.struggle import models as models_service
+from twin.services.struggle import outcomes as outcomes_service
 
 LOAD_HISTORY_DAYS = 30
 OVERVIEW_SPARKLINE_DAYS = 14
@@ -43,13 +44,8 @@ ATTENTION_TYPES = (
     BehavioralPatternType.SESSION_DURATION_PREFERENCE,
     BehavioralPatternType.PERFORMANCE_PEAK,
 )
-HIGH_RISK_FROM = struggle_high_risk.HIGH_RISK_FROM
-HIGH_RISK_PAGE_SIZE = struggle_high_risk.DEFAULT_PAGE_SIZE
-
-
-def now() -> datetime:
-    """The engine's clock (naive UTC, the storage convention the services expect)."""
-    return utcnow()
+HIGH_RISK_FROM = high_risk_service.HIGH_RISK_FROM
+HIGH_RISK_PAGE_SIZE = high_risk_service.DEFAULT_PAGE_SIZE
 
 
 # --- credentials --------------------------------------------------------------------------------
@@ -60,28 +56,31 @@ KeyCache = auth_service.KeyCache
 TokenExpired = auth_service.TokenExpired
 
 
-def token_secret(db: Database) -> bytes:
-    """The engine's learner-token signing key (the dashboard derives its own from it)."""
+def token_secret(db: Database, configured: str | None) -> bytes:
+    """The engine's learner-token signing key (the dashboard derives its own from it):
+    the configured one (``Settings.secret_key``), else the one kept in the database."""
     with db.session() as session:
-        return auth_service.token_secret(session)
+        return auth_service.token_secret(session, configured)
 
 
-def verify_learner_token(secret: bytes, token: str) -> auth_service.Principal:
+def verify_learner_token(secret: bytes, token: str, now: datetime) -> auth_service.Principal:
     """The learner of a valid, unexpired token (Unauthorized otherwise)."""
-    return auth_service.verify_learner_token(secret, token, utcnow())
+    return auth_service.verify_learner_token(secret, token, now)
 
 
-def issue_learner_token(db: Database, user_id: str, ttl_seconds: int) -> tuple[str, int]:
+def issue_learner_token(
+    db: Database, user_id: str, ttl_seconds: int, now: datetime
+) -> tuple[str, int]:
     """A learner token for an existing learner: (token, expiry epoch seconds)."""
     with db.session() as session:
         users_service.get_user(session, user_id)
-        secret = auth_service.token_secret(session)
-    return auth_service.issue_learner_token(secret, user_id, ttl_seconds, utcnow())
+        secret = auth_service.token_secret(session, load_settings().secret_key)
+    return auth_service.issue_learner_token(secret, user_id, ttl_seconds, now)
 
 
-def sign_in_link(db: Database, user_id: str, base_url: str, ttl_seconds: int) -> str:
+def sign_in_link(db: Database, user_id: str, base_url: str, ttl_seconds: int, now: datetime) -> str:
     """A dashboard link that signs the learner in (the token leaves the URL at once)."""
-    token, _expires = issue_learner_token(db, user_id, ttl_seconds)
+    token, _expires = issue_learner_token(db, user_id, ttl_seconds, now)
     return f"{base_url.rstrip('/')}/ui/signin?token={token}"
 
 
@@ -176,8 +175,8 @@ def _profile_json(view: patterns_service.ProfileView) -> dict[str, Any]:
     return body
 
 
-def _load_learner(session: Any, user_id: str) -> cognitive_service.Learner:
-    return cognitive_service.require_learner(session, user_id)
+def _load_learner(session: Any, user_id: str) -> Learner:
+    return analysis_learner(session, user_id)
 
 
 def overview(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
@@ -444,10 +443,10 @@ def export_chunks(db: Database, user_id: str) -> Iterator[str]:
 
 def high_risk(
     db: Database, min_probability: float, cursor: str | None
-) -> struggle_high_risk.HighRiskPage:
+) -> high_risk_service.HighRiskPage:
     """One page of the seed's high-risk query (PENDING predictions above a probability)."""
     with db.session() as session:
-        return struggle_high_risk.high_risk_predictions(
+        return high_risk_service.high_risk_predictions(
             session, min_probability=min_probability, limit=HIGH_RISK_PAGE_SIZE, cursor=cursor
         )
 

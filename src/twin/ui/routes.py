@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 
+from twin.clock import utcnow
 from twin.enums import InterventionStatus
 from twin.errors import NotFound, Unauthorized, ValidationFailed
 from twin.ui import charts, data
@@ -159,7 +160,7 @@ def sign_in_page(
     try:
         if not token.startswith(data.LEARNER_TOKEN_PREFIX):
             raise Unauthorized("not a learner token")
-        principal = data.verify_learner_token(token_secret(request), token)
+        principal = data.verify_learner_token(token_secret(request), token, utcnow())
         data.learner_header(database(request), principal.user_id or "")
     except (Unauthorized, NotFound) as exc:
         expired = isinstance(exc, data.TokenExpired)
@@ -210,7 +211,7 @@ def operator_sign_in(
             },
             status_code=401,
         )
-    cookie, _max_age = operator_cookie(signing_key(request), principal.name, digest, data.now())
+    cookie, _max_age = operator_cookie(signing_key(request), principal.name, digest, utcnow())
     response = redirect("/ui/operator/high-risk")
     set_session_cookie(request, response, cookie)
     return response
@@ -250,7 +251,7 @@ def overview_page(
 ) -> Response:
     """Latest load and burnout, top predictions, pattern highlights."""
     _viewer_for(viewer, user_id)
-    ctx = data.overview(database(request), user_id, data.now())
+    ctx = data.overview(database(request), user_id, utcnow())
     chart_list = []
     if "load" in ctx:
         gauge = charts.load_gauge(ctx["load"])
@@ -266,7 +267,7 @@ def patterns_page(
 ) -> Response:
     """Heatmap, optimal windows, forgetting curve, attention and duration findings."""
     _viewer_for(viewer, user_id)
-    ctx = data.patterns(database(request), user_id, data.now())
+    ctx = data.patterns(database(request), user_id, utcnow())
     chart_list = []
     extra: dict[str, object] = {}
     if "heatmap" in ctx:
@@ -284,7 +285,7 @@ def patterns_page(
 def health_page(request: Request, user_id: UserId, viewer: CurrentViewer) -> Response:
     """Load gauge and 30-day history, burnout factors and warnings."""
     _viewer_for(viewer, user_id)
-    ctx = data.health(database(request), user_id, data.now())
+    ctx = data.health(database(request), user_id, utcnow())
     chart_list = []
     if "load" in ctx:
         gauge = charts.load_gauge(ctx["load"])
@@ -348,7 +349,7 @@ def placeholder_page(
 ) -> Response:
     """Pages of capabilities still being built: what exists today and what is coming."""
     _viewer_for(viewer, user_id)
-    ctx = data.placeholder(database(request), user_id, data.now())
+    ctx = data.placeholder(database(request), user_id, utcnow())
     return _learner_page(request, viewer, f"{page}.html", page, {**ctx, "charts": []})
 
 
@@ -392,7 +393,7 @@ def feedback(
         feedback_type=None,
         helpfulness=score,
         comments=comments.strip() or None,
-        now=data.now(),
+        now=utcnow(),
     )
     return redirect(_learner_url(user_id, "struggles") + "?done=feedback")
 
@@ -403,7 +404,7 @@ def apply(
 ) -> Response:
     """Apply an intervention to the learner's next planned mission."""
     _viewer_for(viewer, user_id)
-    data.apply_intervention(database(request), user_id, intervention_id, data.now())
+    data.apply_intervention(database(request), user_id, intervention_id, utcnow())
     return redirect(_learner_url(user_id, "struggles") + "?done=applied")
 
 
@@ -422,7 +423,7 @@ def acknowledge(
         user_id,
         insight_id,
         _yes_no("applied", applied) if applied else None,
-        data.now(),
+        utcnow(),
     )
     return redirect(_learner_url(user_id, "patterns") + "?done=acknowledged")
 

@@ -28,6 +28,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import twin
+from twin.clock import utcnow
 from twin.db.engine import Database
 from twin.errors import Forbidden, TwinError, Unauthorized
 from twin.ui import data
@@ -265,7 +266,9 @@ def signing_key(request: Request) -> bytes:
     state = request.app.state
     secret = getattr(state, "token_secret", None)
     if secret is None:
-        secret = data.token_secret(database(request))
+        settings = getattr(state, "settings", None)
+        configured = settings.secret_key if settings is not None else None
+        secret = data.token_secret(database(request), configured)
         state.token_secret = secret
     return ui_key(secret)
 
@@ -319,7 +322,7 @@ def current_viewer(request: Request) -> Viewer:
     if not cookie:
         raise SessionInvalid("required")
     if cookie.startswith(OPERATOR_PREFIX):
-        name, digest = read_operator_cookie(signing_key(request), cookie, data.now())
+        name, digest = read_operator_cookie(signing_key(request), cookie, utcnow())
         try:
             data.check_key_digest(database(request), digest, key_cache(request))
         except Unauthorized:
@@ -327,7 +330,7 @@ def current_viewer(request: Request) -> Viewer:
         return Viewer("operator", name, None, cookie)
     if cookie.startswith(LEARNER_TOKEN_PREFIX):
         try:
-            principal = data.verify_learner_token(token_secret(request), cookie)
+            principal = data.verify_learner_token(token_secret(request), cookie, utcnow())
         except TokenExpired:
             raise SessionInvalid("expired") from None
         except Unauthorized:

@@ -17,8 +17,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo
 from twin.analysis.cognitive.stress import MIN_PATTERN_CONFIDENCE
 from twin.analysis.cognitive.trend import Granularity
 from twin.api.deps import CurrentPrincipal, DbSession
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.errors import ValidationFailed
+from twin.learners import analysis_learner
 from twin.services import cognitive as service
 
 router = APIRouter(tags=["cognitive load"])
@@ -317,11 +318,11 @@ def calculate_cognitive_load(
 ) -> dict[str, Any]:
     """Score the data (0-100, five sub-scores, indicators, overload, confidence) and store the
     reading unless dryRun; an overload also records a COGNITIVE_OVERLOAD struggle indicator."""
-    learner = service.require_learner(session, userId)
+    learner = analysis_learner(session, userId)
     data = explicit_data(body)
-    timestamp = body.timestamp or utcnow()
+    now = utcnow()
     reading = service.calculate_load(
-        session, learner, data, timestamp=timestamp, dry_run=body.dryRun
+        session, learner, data, timestamp=body.timestamp or now, now=now, dry_run=body.dryRun
     )
     return reading.to_json()
 
@@ -333,7 +334,7 @@ def calculate_cognitive_load(
 )
 def get_current_load(userId: UserId, _: CurrentPrincipal, session: DbSession) -> dict[str, Any]:
     """Latest score, level, indicators, and the trend against the previous reading."""
-    service.require_learner(session, userId)
+    analysis_learner(session, userId)
     return service.current_load(session, userId).to_json()
 
 
@@ -355,7 +356,7 @@ def get_load_history(
     granularity: Annotated[Granularity, Query(description="Bucket size")] = Granularity.DAY,
 ) -> dict[str, Any]:
     """Mean, max and count of readings per bucket, cut in the learner's time zone."""
-    learner = service.require_learner(session, userId)
+    learner = analysis_learner(session, userId)
     end = _aware(to or utcnow())
     start = _aware(from_) if from_ is not None else end - DEFAULT_HISTORY_SPAN[granularity]
     if start >= end:
@@ -380,7 +381,7 @@ def _aware(ts: datetime) -> datetime:
 def get_burnout_risk(userId: UserId, _: CurrentPrincipal, session: DbSession) -> dict[str, Any]:
     """Risk 0-100 and level over 14 days, the six factors, warning signals, recommendations,
     the mission override for HIGH/CRITICAL and recovery since the previous assessment."""
-    learner = service.require_learner(session, userId)
+    learner = analysis_learner(session, userId)
     return service.burnout_risk(session, learner, utcnow()).to_json()
 
 
@@ -399,7 +400,7 @@ def get_stress_patterns(
     ] = MIN_PATTERN_CONFIDENCE,
 ) -> dict[str, Any]:
     """Topic, time-of-day, exam-proximity, fatigue and difficulty patterns over 90 days."""
-    learner = service.require_learner(session, userId)
+    learner = analysis_learner(session, userId)
     return service.stress_patterns(session, learner, utcnow(), minConfidence)
 
 
@@ -410,7 +411,7 @@ def get_stress_patterns(
 )
 def get_stress_profile(userId: UserId, _: CurrentPrincipal, session: DbSession) -> dict[str, Any]:
     """Primary stressors, load tolerance, mean recovery time and the 7-day mean load."""
-    learner = service.require_learner(session, userId)
+    learner = analysis_learner(session, userId)
     return service.stress_profile_view(session, learner, utcnow())
 
 
@@ -433,7 +434,7 @@ def get_difficulty_adjustment(
     ] = 0,
 ) -> dict[str, Any]:
     """Harder below load 30, keep to 60, easier to 80, much easier (review only) from 80."""
-    learner = service.require_learner(session, userId)
+    learner = analysis_learner(session, userId)
     return service.difficulty_adjustment(session, learner, appliedThisSession).to_json()
 
 
@@ -444,5 +445,5 @@ def get_difficulty_adjustment(
 )
 def get_load_performance(userId: UserId, _: CurrentPrincipal, session: DbSession) -> dict[str, Any]:
     """Pearson r of session load with performance, p-value, and the best load band (≥ 30 sessions)."""
-    learner = service.require_learner(session, userId)
+    learner = analysis_learner(session, userId)
     return service.load_performance(session, learner, utcnow())

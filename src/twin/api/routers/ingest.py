@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from twin.api.deps import CurrentPrincipal, get_db
 from twin.api.routers.users import UserId
+from twin.clock import utcnow
 from twin.enums import EventType
 from twin.errors import ValidationFailed
 from twin.services import ingest as ingest_service
@@ -106,7 +107,9 @@ def _add_batch_route(kind: str) -> None:
     async def endpoint(userId: UserId, request: Request, _: CurrentPrincipal) -> BatchResult:
         records = await _records(request)
         db = get_db(request)
-        return await run_in_threadpool(ingest_service.ingest_batch, db, userId, kind, records)
+        return await run_in_threadpool(
+            ingest_service.ingest_batch, db, userId, kind, records, now=utcnow()
+        )
 
     endpoint.__name__ = f"ingest_{kind}"
     router.add_api_route(

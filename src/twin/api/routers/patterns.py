@@ -1,7 +1,7 @@
 """The learner's twin over HTTP (ENGINE.md 5.1): analysis, patterns, insights, profile, recall.
 
 Thin: every route validates its parameters, calls :mod:`twin.services.patterns` or
-:mod:`twin.services.memory` and shapes the answer. Routes live under
+:mod:`twin.services.recall` and shapes the answer. Routes live under
 ``/users/{userId}/`` (the app adds ``/v1`` and the authentication); analysis routes
 answer 403 when the learner switched behavioural analysis off, except ``DELETE
 patterns``, which always works.
@@ -15,16 +15,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from twin.analysis.common import aware_utc
 from twin.analysis.patterns.study_time import DAYS_PER_WEEK, HOURS_PER_DAY
 from twin.analysis.patterns.sufficiency import Sufficiency
 from twin.api.deps import CurrentPrincipal, DbSession
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.db.models import BehavioralInsight, BehavioralPattern, UserLearningProfile
 from twin.enums import BehavioralPatternType, InsightType
 from twin.errors import ValidationFailed
-from twin.services import memory as memory_service
 from twin.services import patterns as patterns_service
-from twin.services.users import get_user
+from twin.services import recall as recall_service
+from twin.services.learners import get_user
 
 router = APIRouter(tags=["twin: patterns and insights"])
 
@@ -35,7 +36,7 @@ WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def _utc(ts: datetime | None) -> datetime | None:
-    return None if ts is None else memory_service.as_utc(ts)
+    return None if ts is None else aware_utc(ts)
 
 
 # --- schemas ---------------------------------------------------------------------------------
@@ -154,8 +155,8 @@ class PatternOut(BaseModel):
             evidence=list(row.evidence),
             occurrenceCount=row.occurrenceCount,
             consecutiveMisses=misses if isinstance(misses, int) else 0,
-            firstDetectedAt=memory_service.as_utc(row.firstDetectedAt),
-            lastSeenAt=memory_service.as_utc(row.lastSeenAt),
+            firstDetectedAt=aware_utc(row.firstDetectedAt),
+            lastSeenAt=aware_utc(row.lastSeenAt),
             data=data,
         )
 
@@ -191,7 +192,7 @@ class InsightOut(BaseModel):
             description=row.description,
             actionableRecommendation=row.actionableRecommendation,
             confidence=row.confidence,
-            createdAt=memory_service.as_utc(row.createdAt),
+            createdAt=aware_utc(row.createdAt),
             acknowledgedAt=_utc(row.acknowledgedAt),
             applied=row.applied,
             patterns=[PatternOut.of(p) for p in patterns],
@@ -501,5 +502,5 @@ def card_recall(
         )
     user = get_user(session, userId)
     when = at if at is not None else utcnow().replace(tzinfo=UTC)
-    result = memory_service.card_recall(session, user, cardId, when)
+    result = recall_service.card_recall(session, user, cardId, when)
     return RecallOut.model_validate(result.to_dict())

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from twin.api.deps import CurrentPrincipal, DbSession
 from twin.api.types import UtcDatetime
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.enums import InterventionStatus, PredictionStatus
 from twin.services import struggle as service
 

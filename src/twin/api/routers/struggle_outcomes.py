@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from twin.api.deps import CurrentPrincipal, DbSession
 from twin.api.types import UtcDatetime
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.enums import FeedbackType, PredictionStatus
-from twin.services import struggle_outcomes as outcomes_service
+from twin.services.struggle import outcomes as outcomes_service
 
 router = APIRouter(tags=["struggle prediction: outcomes"])
 

@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from twin.api.deps import CurrentPrincipal, DbSession, ServicePrincipal, get_db
 from twin.api.types import UtcDatetime
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.db.models import User
 from twin.services import auth as auth_service
-from twin.services import users as users_service
+from twin.services import learners as users_service
 
 router = APIRouter(tags=["learners"])
 
@@ -116,7 +116,9 @@ def create_token(
 ) -> TokenOut:
     """A signed, expiring token that reads and writes only under /v1/users/{userId}/ (service keys only)."""
     users_service.get_user(session, body.userId)
-    secret = request.app.state.token_secret or auth_service.token_secret(session)
+    secret = request.app.state.token_secret or auth_service.token_secret(
+        session, request.app.state.settings.secret_key
+    )
     request.app.state.token_secret = secret
     token, expires = auth_service.issue_learner_token(
         secret, body.userId, body.ttlSeconds, utcnow()
