@@ -73,9 +73,11 @@ from twin.services.patterns.analyze import (
 from twin.services.patterns.loading import (
     DataCounts,
     LoadedData,
+    LoadedSessions,
     content_by_primary_type,
     data_counts,
     load_learner_data,
+    load_sessions,
 )
 from twin.services.patterns.views import (
     DEFAULT_HEATMAP_WEEKS,
@@ -113,6 +115,7 @@ __all__ = [
     "DataCounts",
     "HeatmapView",
     "LoadedData",
+    "LoadedSessions",
     "ProfileView",
     "acknowledge_insight",
     "analysis_user",
@@ -126,6 +129,7 @@ __all__ = [
     "linked_insight_keys",
     "list_patterns",
     "load_learner_data",
+    "load_sessions",
     "open_insight_keys",
     "open_insights",
     "pattern_key",

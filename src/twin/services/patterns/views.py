@@ -27,7 +27,7 @@ from twin.db.models import (
 )
 from twin.enums import BehavioralPatternType
 from twin.errors import NotFound
-from twin.services.patterns.loading import REPEAT_REVIEWS_SQL, data_counts, load_learner_data
+from twin.services.patterns.loading import REPEAT_REVIEWS_SQL, data_counts, load_sessions
 
 DEFAULT_HEATMAP_WEEKS = 6
 
@@ -161,14 +161,16 @@ def study_time_heatmap(session: Session, user: User, now: datetime, weeks: int) 
     """The 7 × 24 grid (mean performance, session count) and the optimal hours of the window."""
     now = aware_utc(now)
     since = now - timedelta(weeks=weeks)
-    loaded = load_learner_data(session, user, now, since=since)
-    result = analyze_study_time(loaded.data.sessions_sorted())
+    # Only the sessions: the grid needs none of a full analysis' repeat reviews, content
+    # fallback or sufficiency counts (the same sessions, so the same answer, in one query).
+    loaded = load_sessions(session, user, now, since=since)
+    result = analyze_study_time(loaded.sessions)
     return HeatmapView(
         weeks=weeks,
         since=since,
         until=now,
         timezone=user.timezone,
-        sessions=len(loaded.data.sessions),
+        sessions=len(loaded.sessions),
         study_time=result,
     )
 
