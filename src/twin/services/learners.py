@@ -226,11 +226,34 @@ def upsert_user(session: Session, user_id: str, fields: dict[str, Any]) -> Upser
     return UpsertOutcome(user=user, created=created, deleted=deleted)
 
 
-def list_users(session: Session, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
-    """Learners ordered by id, ``limit`` at a time; the cursor is the last id seen."""
+LIKE_ESCAPE = "\\"
+
+
+def _contains_pattern(text: str) -> str:
+    """An ILIKE pattern matching ``text`` anywhere, its own ``%`` and ``_`` taken literally."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(special, LIKE_ESCAPE + special)
+    return f"%{text}%"
+
+
+def list_users(
+    session: Session, limit: int, cursor: str | None, *, search: str | None = None
+) -> tuple[list[User], str | None]:
+    """Learners ordered by id, ``limit`` at a time; the cursor is the last id seen.
+
+    With ``search``, only learners whose id or name contains it (case-insensitively).
+    """
     query = sa.select(User).order_by(User.id).limit(limit + 1)
     if cursor:
         query = query.where(User.id > cursor)
+    if search:
+        pattern = _contains_pattern(search)
+        query = query.where(
+            sa.or_(
+                User.id.ilike(pattern, escape=LIKE_ESCAPE),
+                User.name.ilike(pattern, escape=LIKE_ESCAPE),
+            )
+        )
     users = list(session.scalars(query))
     more = len(users) > limit
     users = users[:limit]
