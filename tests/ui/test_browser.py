@@ -32,7 +32,7 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 RENDER_TIMEOUT_MS = 20_000
 # Page → the charts it must draw (ids of their figures) for this seeded learner.
 LEARNER_PAGES: dict[str, tuple[str, ...]] = {
-    "overview": ("load-gauge", "load-sparkline"),
+    "overview": (),
     "patterns": ("heatmap", "forgetting"),
     "health": ("load-gauge", "load-history", "burnout-factors"),
     "struggles": ("predictions",),
@@ -41,8 +41,11 @@ LEARNER_PAGES: dict[str, tuple[str, ...]] = {
     "learn": (),
     "privacy": (),
 }
+# Page (as check_page names it) → its server-drawn sketches (SVG, no script).
+SKETCHES: dict[str, tuple[str, ...]] = {"learner-overview": ("load-meter", "load-sparkline")}
 OPERATOR_PAGES: dict[str, tuple[str, ...]] = {
     "high-risk": (),
+    "learners": (),
     "models": (),
     "experiments": (),
     "cohorts": (),
@@ -66,6 +69,20 @@ CHARTS_JS = """() => Array.from(document.querySelectorAll('[data-figure]')).map(
     summary: summary ? summary.textContent.trim() : '',
   };
 })"""
+SKETCHES_JS = """() => Array.from(document.querySelectorAll('svg.sketch')).map(el => {
+  const summary = document.getElementById(el.getAttribute('aria-describedby'));
+  const box = el.getBoundingClientRect();
+  return {
+    id: el.id.replace(/^chart-/, ''),
+    points: Number(el.getAttribute('data-points')),
+    shapes: el.querySelectorAll('rect, circle, polyline').length,
+    width: box.width,
+    role: el.getAttribute('role'),
+    label: el.getAttribute('aria-label'),
+    summary: summary ? summary.textContent.trim() : '',
+  };
+})"""
+SCRIPTS_JS = "() => Array.from(document.scripts).map(s => s.src.split('/').pop())"
 READY_JS = """() => document.querySelectorAll('[data-figure]').length === 0
   || document.documentElement.getAttribute('data-charts-ready') !== null"""
 
@@ -145,6 +162,15 @@ def check_page(session: Session, path: str, name: str, charts: tuple[str, ...]) 
         assert chart["points"] > 0, f"{name}: {chart['id']} has no data"
         assert chart["role"] == "img" and chart["label"], f"{name}: {chart['id']} unlabelled"
         assert len(chart["summary"]) > 40, f"{name}: {chart['id']} has no summary sentence"
+    sketches = {c["id"]: c for c in session.page.evaluate(SKETCHES_JS)}
+    assert sorted(sketches) == sorted(SKETCHES.get(name, ())), f"{name}: sketches {sketches}"
+    for sketch in sketches.values():
+        assert sketch["points"] > 0 and sketch["shapes"] > 0, f"{name}: {sketch['id']} is empty"
+        assert sketch["width"] > 100, f"{name}: {sketch['id']} is not laid out"
+        assert sketch["role"] == "img" and sketch["label"], f"{name}: {sketch['id']} unlabelled"
+        assert len(sketch["summary"]) > 40, f"{name}: {sketch['id']} has no summary sentence"
+    # plotly.js (4.8 MB) is loaded only by pages that draw a plotly chart.
+    assert ("plotly.min.js" in session.page.evaluate(SCRIPTS_JS)) == bool(drawn), name
     violations = [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
         for v in Axe().run(session.page).response["violations"]

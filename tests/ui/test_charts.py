@@ -154,10 +154,9 @@ def test_load_charts_gauge_history_sparkline_and_burnout() -> None:
             {"start": "2026-12-02T00:00:00+01:00", "meanLoad": 20.0, "maxLoad": 70.0, "count": 1},
         ],
     }
-    for sparkline in (False, True):
-        chart = charts.load_history_chart(history, sparkline=sparkline)
-        validated(chart)
-        assert "2 days with readings, mean 30, highest 70 on 2026-12-02" in chart.summary
+    chart = charts.load_history_chart(history)
+    validated(chart)
+    assert "2 days with readings, mean 30, highest 70 on 2026-12-02" in chart.summary
     empty = charts.load_history_chart({**history, "buckets": []})
     validated(empty)
     assert empty.summary == "No cognitive-load reading from 2026-11-07 to 2026-12-07."

@@ -38,7 +38,7 @@ LEARNER_PAGES = (
     "/learn",
     "/privacy",
 )
-OPERATOR_PAGES = ("/high-risk", "/models", "/experiments", "/cohorts")
+OPERATOR_PAGES = ("/high-risk", "/learners", "/models", "/experiments", "/cohorts")
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 INLINE_SCRIPT_RE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 
@@ -277,12 +277,101 @@ def test_export_and_erase_with_confirmation(browser_client: TestClient, learners
     r = browser_client.post(
         f"/ui/learners/{LEARNER}/erase", data={"csrf": csrf, "confirm": LEARNER}
     )
-    assert r.status_code == 303 and r.headers["location"] == "/ui/signin?reason=erased"
+    assert r.status_code == 303 and r.headers["location"] == "/ui/erased"
+    assert 'twin_ui_session=""' in r.headers["set-cookie"]  # signed out at once
     with learners.session() as s:
         assert (
             s.execute(sa.text("SELECT count(*) FROM users WHERE id = :u"), {"u": LEARNER}).scalar()
             == 0
         )
+    page = browser_client.get("/ui/erased")
+    assert page.status_code == 200 and "has been erased" in page.text
+
+
+def test_an_erased_learner_still_holding_a_session_is_told_and_signed_out(
+    browser_client: TestClient, learners: Database
+) -> None:
+    """Erased elsewhere (the API, another browser) while this browser's token is still valid."""
+    sign_in(browser_client, learners)
+    assert browser_client.get(f"/ui/learners/{LEARNER}/health").status_code == 200
+    held = browser_client.cookies.get("twin_ui_session")
+    assert held is not None
+    with learners.session() as s:
+        users_service.erase_user(s, LEARNER)
+    for path in (f"/ui/learners/{LEARNER}/health", f"/ui/learners/{LEARNER}", "/ui"):
+        browser_client.cookies.set("twin_ui_session", held, path="/ui")  # still held elsewhere
+        r = browser_client.get(path)
+        assert r.status_code == 303 and r.headers["location"] == "/ui/erased", path
+        assert 'twin_ui_session=""' in r.headers["set-cookie"], path  # the session is dropped
+    page = browser_client.get("/ui/erased")
+    assert page.status_code == 200
+    assert "You are signed out" in page.text and "has been erased" in page.text
+    # A form posted from a page opened before the erasure says the same, not 404.
+    browser_client.cookies.set("twin_ui_session", held, path="/ui")
+    r = browser_client.post(f"/ui/learners/{LEARNER}/privacy", data={"csrf": "x"})
+    assert r.status_code == 303 and r.headers["location"] == "/ui/erased"
+
+
+def operator_client(client: TestClient, db: Database) -> TestClient:
+    with db.session() as s:
+        _row, key = auth.create_api_key(s, f"ops-{len(client.cookies)}-{utcnow():%H%M%S%f}")
+    csrf = csrf_of(client, "/ui/signin")
+    r = client.post("/ui/signin", data={"key": key, "csrf": csrf})
+    assert r.status_code == 303
+    return client
+
+
+def test_operator_finds_a_learner_by_id_or_name_a_page_at_a_time(
+    browser_client: TestClient, learners: Database
+) -> None:
+    with learners.session() as s:
+        for i in range(30):
+            users_service.upsert_user(s, f"cohort-{i:02d}", {"name": f"Member {i} of 50%_club"})
+        users_service.upsert_user(s, "zed", {"name": "Ann Zedd"})
+    operator_client(browser_client, learners)
+    everyone = browser_client.get("/ui/operator/learners")
+    assert everyone.status_code == 200
+    # 33 learners by id, 25 a page: ada, bob, cohort-00 … cohort-22 on the first page.
+    assert everyone.text.count("<tr>") == 1 + 25
+    assert "cohort-22" in everyone.text and "cohort-23" not in everyone.text
+    assert "&lt;script&gt;window.__pwned" in everyone.text  # names are text, not markup
+    nxt = re.search(r'href="(/ui/operator/learners\?[^"]*cursor=[^"]+)" rel="next"', everyone.text)
+    assert nxt is not None
+    second = browser_client.get(nxt.group(1).replace("&amp;", "&")).text
+    assert "cohort-23" in second and "zed" in second and 'rel="next"' not in second
+    # By part of a name, any case: "ZEDD" finds Ann Zedd only.
+    by_name = browser_client.get("/ui/operator/learners", params={"q": "ZEDD"}).text
+    assert "Ann Zedd" in by_name and by_name.count("<tr>") == 1 + 1
+    # By exact id: the learner is offered first even when others contain the same text.
+    exact = browser_client.get("/ui/operator/learners", params={"q": "cohort-1"}).text
+    assert "Learner with exactly this id" not in exact  # there is no learner "cohort-1"
+    assert exact.count("<tr>") == 1 + 10  # cohort-10 … cohort-19
+    bob = browser_client.get("/ui/operator/learners", params={"q": "bob"}).text
+    assert 'Learner with exactly this id: <a href="/ui/learners/bob">Bob</a>' in bob
+    # % and _ are searched as themselves, not as wildcards: "0%_" is in every cohort name.
+    literal = browser_client.get("/ui/operator/learners", params={"q": "50%_c"}).text
+    assert literal.count("<tr>") == 1 + 25 and "Ann Zedd" not in literal
+    assert "Ann Zedd" not in browser_client.get("/ui/operator/learners", params={"q": "A_n"}).text
+    none = browser_client.get("/ui/operator/learners", params={"q": "nobody-like-this"}).text
+    assert "No learner whose id or name contains “nobody-like-this”" in none
+    # Learners cannot list learners.
+    browser_client.cookies.clear()
+    sign_in(browser_client, learners)
+    assert browser_client.get("/ui/operator/learners").status_code == 403
+
+
+def test_plotly_is_loaded_by_chart_pages_only_and_prefetched_by_the_others(
+    browser_client: TestClient, learners: Database
+) -> None:
+    script = f'<script src="{plotly_url()}" defer></script>'
+    prefetch = f'<link rel="prefetch" href="{plotly_url()}" as="script">'
+    assert script not in browser_client.get("/ui/signin").text  # signed out: neither
+    assert prefetch not in browser_client.get("/ui/signin").text
+    sign_in(browser_client, learners)
+    overview = browser_client.get(f"/ui/learners/{LEARNER}").text
+    assert script not in overview and prefetch in overview and "<script" not in overview
+    health = browser_client.get(f"/ui/learners/{LEARNER}/health").text
+    assert script in health and prefetch not in health
 
 
 def test_static_files_plotly_from_the_installed_package_and_html_errors(

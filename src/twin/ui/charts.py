@@ -43,7 +43,6 @@ MARGIN_WITH_LEGEND = {"l": 48, "r": 16, "t": 40, "b": 44}
 LEGEND = {"orientation": "h", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom"}
 HEATMAP_HEIGHT_PX = 300
 CHART_HEIGHT_PX = 280
-SPARKLINE_HEIGHT_PX = 90
 GAUGE_HEIGHT_PX = 220
 PERCENT = 100.0
 
@@ -335,8 +334,8 @@ def forgetting_chart(forgetting: dict[str, Any]) -> Chart:
 # --- health -------------------------------------------------------------------------------------
 
 
-def load_gauge(load: dict[str, Any]) -> Chart | None:
-    """The latest load reading on a 0–100 gauge with the level bands (None without a reading)."""
+def load_summary(load: dict[str, Any]) -> str | None:
+    """The sentence saying the latest load, its change and the bands (None without a reading)."""
     current = load.get("current")
     if current is None:
         return None
@@ -350,11 +349,19 @@ def load_gauge(load: dict[str, Any]) -> Chart | None:
         if abs(delta) >= 0.5
         else ", the same as the previous reading"
     )
-    summary = (
+    return (
         f"Latest cognitive load {score:.0f} of 100 ({current['level']}) on "
         f"{_day(current['timestamp'])}{change}. Bands: low below {LOAD_MODERATE_MIN:.0f}, "
         f"moderate below {LOAD_HIGH_MIN:.0f}, high below {LOAD_CRITICAL_MIN:.0f}, critical above."
     )
+
+
+def load_gauge(load: dict[str, Any]) -> Chart | None:
+    """The latest load reading on a 0–100 gauge with the level bands (None without a reading)."""
+    summary = load_summary(load)
+    if summary is None:
+        return None
+    score = float(load["current"]["loadScore"])
     figure = {
         "data": [
             {
@@ -374,43 +381,26 @@ def load_gauge(load: dict[str, Any]) -> Chart | None:
     return Chart("load-gauge", "Cognitive load now", summary, figure)
 
 
-def load_history_chart(history: dict[str, Any], *, sparkline: bool = False) -> Chart:
+def history_summary(history: dict[str, Any]) -> str:
+    """The sentence saying the window's days with readings, their mean and the highest peak."""
+    buckets = history["buckets"]
+    if not buckets:
+        return f"No cognitive-load reading from {_day(history['from'])} to {_day(history['to'])}."
+    means = [b["meanLoad"] for b in buckets]
+    peak = max(buckets, key=lambda b: b["maxLoad"])
+    return (
+        f"Daily cognitive load from {_day(history['from'])} to {_day(history['to'])}: "
+        f"{len(buckets)} days with readings, mean {sum(means) / len(means):.0f}, highest "
+        f"{peak['maxLoad']:.0f} on {_day(peak['start'])}."
+    )
+
+
+def load_history_chart(history: dict[str, Any]) -> Chart:
     """Daily mean (bars) and peak (dots) load over the window."""
     buckets = history["buckets"]
     days = [_day(b["start"]) for b in buckets]
     means = [b["meanLoad"] for b in buckets]
-    if buckets:
-        peak = max(buckets, key=lambda b: b["maxLoad"])
-        summary = (
-            f"Daily cognitive load from {_day(history['from'])} to {_day(history['to'])}: "
-            f"{len(buckets)} days with readings, mean {sum(means) / len(means):.0f}, highest "
-            f"{peak['maxLoad']:.0f} on {_day(peak['start'])}."
-        )
-    else:
-        summary = (
-            f"No cognitive-load reading from {_day(history['from'])} to {_day(history['to'])}."
-        )
-    if sparkline:
-        figure = {
-            "data": [
-                {
-                    "type": "scatter",
-                    "mode": "lines+markers",
-                    "x": days,
-                    "y": means,
-                    "line": {"color": BLUE, "width": 2},
-                    "marker": {"size": 4},
-                    "hovertemplate": "%{x}: %{y:.0f}<extra></extra>",
-                }
-            ],
-            "layout": _layout(
-                height=SPARKLINE_HEIGHT_PX,
-                margin={"l": 28, "r": 8, "t": 8, "b": 20},
-                xaxis={"showgrid": False, "showticklabels": False},
-                yaxis={"range": [0, 100], "tickvals": [0, 50, 100]},
-            ),
-        }
-        return Chart("load-sparkline", "Load, last 14 days", summary, figure)
+    summary = history_summary(history)
     figure = {
         "data": [
             {

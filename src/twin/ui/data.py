@@ -21,7 +21,7 @@ from twin.analysis.patterns.forgetting import BASELINE_DECAY_PER_DAY, BASELINE_R
 from twin.config import load_settings
 from twin.db.engine import Database
 from twin.enums import BehavioralPatternType, FeedbackType, PredictionStatus
-from twin.learners import Learner, analysis_learner
+from twin.learners import Learner, analysis_learner, load_learner
 from twin.services import auth as auth_service
 from twin.services import cognitive as cognitive_service
 from twin.services import learners as users_service
@@ -46,6 +46,7 @@ ATTENTION_TYPES = (
 )
 HIGH_RISK_FROM = high_risk_service.HIGH_RISK_FROM
 HIGH_RISK_PAGE_SIZE = high_risk_service.DEFAULT_PAGE_SIZE
+LEARNER_PAGE_SIZE = 25
 
 
 # --- credentials --------------------------------------------------------------------------------
@@ -120,7 +121,10 @@ class LearnerHeader:
 
 
 def _header(session: Any, user_id: str) -> LearnerHeader:
-    user = users_service.get_user(session, user_id)
+    return _header_of(users_service.get_user(session, user_id))
+
+
+def _header_of(user: Any) -> LearnerHeader:
     return LearnerHeader(
         id=user.id,
         name=user.name,
@@ -135,6 +139,12 @@ def learner_header(db: Database, user_id: str) -> LearnerHeader:
     """The learner (NotFound when unknown)."""
     with db.session() as session:
         return _header(session, user_id)
+
+
+def learner_exists(db: Database, user_id: str) -> bool:
+    """Whether the learner is (still) there: an erased learner's token outlives them."""
+    with db.session() as session:
+        return load_learner(session, user_id) is not None
 
 
 def _pattern_json(row: Any) -> dict[str, Any]:
@@ -449,6 +459,27 @@ def high_risk(
         return high_risk_service.high_risk_predictions(
             session, min_probability=min_probability, limit=HIGH_RISK_PAGE_SIZE, cursor=cursor
         )
+
+
+@dataclass(frozen=True)
+class LearnerList:
+    """One page of learners for the operator, and the learner whose id is the search exactly."""
+
+    rows: list[LearnerHeader]
+    next_cursor: str | None
+    exact: LearnerHeader | None
+
+
+def find_learners(db: Database, search: str | None, cursor: str | None) -> LearnerList:
+    """Learners by id whose id or name contains ``search`` (all without it), a page at a time."""
+    with db.session() as session:
+        users, next_cursor = users_service.list_users(
+            session, LEARNER_PAGE_SIZE, cursor, search=search or None
+        )
+        exact = None
+        if search and cursor is None and load_learner(session, search) is not None:
+            exact = _header(session, search)
+        return LearnerList([_header_of(u) for u in users], next_cursor, exact)
 
 
 def model_registry(db: Database) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from twin.clock import utcnow
 from twin.enums import InterventionStatus
 from twin.errors import NotFound, Unauthorized, ValidationFailed
-from twin.ui import charts, data
+from twin.ui import charts, data, sketches
 from twin.ui.session import (
     SIGN_IN_MESSAGES,
     SessionInvalid,
@@ -38,6 +38,7 @@ from twin.ui.web import (
     render,
     require_learner_access,
     set_session_cookie,
+    sign_in_redirect,
     signing_key,
     static_asset,
     token_secret,
@@ -63,6 +64,7 @@ LEARNER_PAGES: tuple[tuple[str, str], ...] = (
 )
 OPERATOR_PAGES: tuple[tuple[str, str], ...] = (
     ("high-risk", "High-risk learners"),
+    ("learners", "Learners"),
     ("models", "Model performance"),
     ("experiments", "Experiments"),
     ("cohorts", "Cohorts"),
@@ -188,6 +190,12 @@ def welcome(request: Request) -> Response:
     return render(request, "welcome.html", {"title": "Signing you in"})
 
 
+@router.get("/erased", response_class=HTMLResponse)
+def erased(request: Request) -> Response:
+    """Where a learner lands after erasure, or with the session of a learner who was erased."""
+    return render(request, "erased.html", {"title": "Your data has been erased"})
+
+
 @router.post("/signin", response_class=HTMLResponse)
 def operator_sign_in(
     request: Request,
@@ -252,13 +260,12 @@ def overview_page(
     """Latest load and burnout, top predictions, pattern highlights."""
     _viewer_for(viewer, user_id)
     ctx = data.overview(database(request), user_id, utcnow())
-    chart_list = []
+    extra: dict[str, object] = {}
     if "load" in ctx:
-        gauge = charts.load_gauge(ctx["load"])
-        if gauge is not None:
-            chart_list.append(gauge)
-        chart_list.append(charts.load_history_chart(ctx["sparkline"], sparkline=True))
-    return _learner_page(request, viewer, "overview.html", "", {**ctx, "charts": chart_list}, done)
+        # Drawn on the server: the page a sign-in link lands on needs no plotly.js.
+        extra["meter"] = sketches.load_meter(ctx["load"])
+        extra["sparkline_sketch"] = sketches.load_sparkline(ctx["sparkline"])
+    return _learner_page(request, viewer, "overview.html", "", {**ctx, **extra, "charts": []}, done)
 
 
 @router.get("/learners/{user_id}/patterns", response_class=HTMLResponse)
@@ -464,10 +471,8 @@ def erase(
         )
     data.erase(database(request), user_id)
     if viewer.is_operator:
-        return redirect("/ui/operator/high-risk?done=erased")
-    response = redirect("/ui/signin?reason=erased")
-    clear_session_cookie(response)
-    return response
+        return redirect("/ui/operator/learners?done=erased")
+    return sign_in_redirect("erased")
 
 
 # --- operator pages -----------------------------------------------------------------------------
@@ -514,6 +519,32 @@ def high_risk_page(
         {
             "result": page,
             "thresholds": (0.5, 0.7, 0.9),
+            "first_page": cursor is None,
+            "done": _done(done),
+            "charts": [],
+        },
+    )
+
+
+@router.get("/operator/learners", response_class=HTMLResponse)
+def learners_page(
+    request: Request,
+    viewer: OperatorViewer,
+    q: Annotated[str, Query(max_length=200)] = "",
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    done: str | None = None,
+) -> Response:
+    """Find a learner by id or name: learners by id, a page at a time, with a search box."""
+    search = q.strip()
+    found = data.find_learners(database(request), search or None, cursor)
+    return _operator_page(
+        request,
+        viewer,
+        "learners.html",
+        "learners",
+        {
+            "result": found,
+            "search": search,
             "first_page": cursor is None,
             "done": _done(done),
             "charts": [],

@@ -335,6 +335,9 @@ def current_viewer(request: Request) -> Viewer:
             raise SessionInvalid("expired") from None
         except Unauthorized:
             raise SessionInvalid("invalid") from None
+        if not data.learner_exists(database(request), principal.user_id or ""):
+            # Erased while the token (signed, still unexpired) was held: say so, sign out.
+            raise SessionInvalid("erased")
         return Viewer("learner", principal.name, principal.user_id, cookie)
     raise SessionInvalid("invalid")
 
@@ -391,9 +394,13 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+ERASED_PAGE = "/ui/erased"
+
+
 def sign_in_redirect(reason: str) -> RedirectResponse:
-    """Back to the sign-in page with the reason's message; the stale session is dropped."""
-    response = redirect(f"/ui/signin?reason={quote(reason)}")
+    """Back to the sign-in page with the reason's message (an erased learner to the page that
+    says so); the stale session is dropped."""
+    response = redirect(ERASED_PAGE if reason == "erased" else f"/ui/signin?reason={quote(reason)}")
     clear_session_cookie(response)
     return response
 
