@@ -87,6 +87,12 @@ def test_round_trip_stores_patterns_insights_and_profile(cohort_db: Database) ->
     )
     assert 0 < len(insights) == len(outcome.insight_ids) <= 5
     assert all(i.links >= 1 and i.confidence >= 0.7 for i in insights)
+    with cohort_db.session() as session:
+        linked = ps.open_insights(session, L0)
+        bare = ps.open_insights(session, L0, with_patterns=False)
+    assert {i.id: len(p) for i, p in linked} == {i.id: i.links for i in insights}
+    assert [i.id for i, _p in bare] == [i.id for i, _p in linked]  # same insights, same order
+    assert all(p == [] for _i, p in bare)
     profile = rows(cohort_db, 'SELECT * FROM user_learning_profiles WHERE "userId" = :u', u=L0)[0]
     assert profile.lastAnalyzedAt == naive(END)
     assert profile.dataQualityScore == pytest.approx(outcome.analysis.profile.data_quality_score)

@@ -206,7 +206,7 @@ def overview(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
         )
         patterns = patterns_service.list_patterns(session, user_id, limit=OVERVIEW_PATTERNS)
         profile = patterns_service.learning_profile(session, user_id, now)
-        insights = patterns_service.open_insights(session, user_id)
+        insights = patterns_service.open_insights(session, user_id, with_patterns=False)
         return {
             "learner": header,
             "load": load,
@@ -275,10 +275,10 @@ def _forgetting_json(points: Any, curve: dict[str, Any]) -> dict[str, Any]:
 def patterns(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
     """Heatmap with optimal windows, forgetting curve with the learner's points, findings."""
     with db.session() as session:
-        header = _header(session, user_id)
+        user = users_service.get_user(session, user_id)
+        header = _header_of(user)
         if not header.analysis_enabled:
             return {"learner": header}
-        user = patterns_service.analysis_user(session, user_id)
         profile = _profile_json(patterns_service.learning_profile(session, user_id, now))
         heatmap = patterns_service.study_time_heatmap(session, user, now, HEATMAP_WEEKS)
         curve = dict(profile.get("personalizedForgettingCurve") or {})
@@ -302,7 +302,7 @@ def patterns(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
                 "recommendation": i.actionableRecommendation,
                 "confidence": float(i.confidence),
             }
-            for i, _p in patterns_service.open_insights(session, user_id)
+            for i, _p in patterns_service.open_insights(session, user_id, with_patterns=False)
         ]
         attention = {t.value for t in ATTENTION_TYPES}
         return {

@@ -58,9 +58,10 @@ def list_patterns(
 
 
 def open_insights(
-    session: Session, user_id: str
+    session: Session, user_id: str, *, with_patterns: bool = True
 ) -> list[tuple[BehavioralInsight, list[BehavioralPattern]]]:
-    """Unacknowledged insights, newest and most confident first, each with its patterns."""
+    """Unacknowledged insights, newest and most confident first, each with its patterns
+    (none read, each list empty, when ``with_patterns`` is false)."""
     insights = list(
         session.scalars(
             sa.select(BehavioralInsight)
@@ -73,7 +74,7 @@ def open_insights(
         )
     )
     links: dict[str, list[BehavioralPattern]] = {i.id: [] for i in insights}
-    if insights:
+    if insights and with_patterns:
         rows = session.execute(
             sa.select(InsightPattern.insightId, BehavioralPattern)
             .join(BehavioralPattern, BehavioralPattern.id == InsightPattern.patternId)
