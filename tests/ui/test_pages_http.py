@@ -293,7 +293,7 @@ def test_an_erased_learner_still_holding_a_session_is_told_and_signed_out(
 ) -> None:
     """Erased elsewhere (the API, another browser) while this browser's token is still valid."""
     sign_in(browser_client, learners)
-    assert browser_client.get(f"/ui/learners/{LEARNER}/health").status_code == 200
+    csrf = csrf_of(browser_client, f"/ui/learners/{LEARNER}/privacy")  # a page left open
     held = browser_client.cookies.get("twin_ui_session")
     assert held is not None
     with learners.session() as s:
@@ -308,8 +308,20 @@ def test_an_erased_learner_still_holding_a_session_is_told_and_signed_out(
     assert "You are signed out" in page.text and "has been erased" in page.text
     # A form posted from a page opened before the erasure says the same, not 404.
     browser_client.cookies.set("twin_ui_session", held, path="/ui")
-    r = browser_client.post(f"/ui/learners/{LEARNER}/privacy", data={"csrf": "x"})
+    r = browser_client.post(
+        f"/ui/learners/{LEARNER}/privacy",
+        data={"csrf": csrf, "setting": "shareAnonymizedPatterns", "value": "on"},
+    )
     assert r.status_code == 303 and r.headers["location"] == "/ui/erased"
+    # A learner who is still there and asks for something that is not gets a plain 404.
+    browser_client.cookies.clear()
+    sign_in(browser_client, learners, OTHER)
+    csrf = csrf_of(browser_client, f"/ui/learners/{OTHER}/struggles")
+    r = browser_client.post(
+        f"/ui/learners/{OTHER}/predictions/no-such-prediction/feedback",
+        data={"csrf": csrf, "actual": "yes"},
+    )
+    assert r.status_code == 404 and "Not found" in r.text
 
 
 def operator_client(client: TestClient, db: Database) -> TestClient:

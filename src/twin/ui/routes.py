@@ -143,6 +143,8 @@ def home(request: Request) -> Response:
         raise
     if viewer.is_operator:
         return redirect("/ui/operator/high-risk")
+    if not data.learner_exists(database(request), viewer.user_id or ""):
+        return sign_in_redirect("erased")
     return redirect(_learner_url(viewer.user_id or ""))
 
 

@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import twin
 from twin.clock import utcnow
 from twin.db.engine import Database
-from twin.errors import Forbidden, TwinError, Unauthorized
+from twin.errors import Forbidden, NotFound, TwinError, Unauthorized
 from twin.ui import data
 from twin.ui.data import LEARNER_TOKEN_PREFIX, KeyCache, TokenExpired
 from twin.ui.session import (
@@ -335,10 +335,9 @@ def current_viewer(request: Request) -> Viewer:
             raise SessionInvalid("expired") from None
         except Unauthorized:
             raise SessionInvalid("invalid") from None
-        if not data.learner_exists(database(request), principal.user_id or ""):
-            # Erased while the token (signed, still unexpired) was held: say so, sign out.
-            raise SessionInvalid("erased")
-        return Viewer("learner", principal.name, principal.user_id, cookie)
+        viewer = Viewer("learner", principal.name, principal.user_id, cookie)
+        request.state.learner_viewer = viewer  # for the erased check of a 404 (UiRoute)
+        return viewer
     raise SessionInvalid("invalid")
 
 
@@ -464,6 +463,16 @@ def finish(request: Request, response: Response) -> Response:
     return response
 
 
+def viewer_was_erased(request: Request) -> bool:
+    """Whether this request's learner session belongs to a learner who is gone.
+
+    A learner token is signed and outlives an erasure; checked only when a page found
+    nothing (a 404), so the pages of a learner who exists pay no extra query.
+    """
+    viewer: Viewer | None = getattr(request.state, "learner_viewer", None)
+    return viewer is not None and not data.learner_exists(database(request), viewer.user_id or "")
+
+
 class UiRoute(APIRoute):
     """A dashboard route: HTML errors, sign-in redirects, security headers."""
 
@@ -475,6 +484,12 @@ class UiRoute(APIRoute):
                 response = await handler(request)
             except SessionInvalid as exc:
                 response = sign_in_redirect(exc.reason)
+            except NotFound as exc:
+                response = (
+                    sign_in_redirect("erased")
+                    if viewer_was_erased(request)
+                    else error_page(request, exc.http_status, exc.message)
+                )
             except TwinError as exc:
                 response = error_page(request, exc.http_status, exc.message)
             except RequestValidationError as exc:
