@@ -208,6 +208,36 @@ def test_seeded_learner_has_what_the_pages_show(seeded: SeededLearner, module_db
     assert pending and insights, "seed changed: pick a seed with an intervention and an insight"
 
 
+def test_a_page_without_charts_installs_the_worker_that_serves_plotly_to_the_next(
+    chromium: Any, site: str, keys: tuple[str, str], seeded: SeededLearner
+) -> None:
+    """The overview registers the service worker; the patterns page then gets plotly.js from
+    it (Cache Storage, compiled code kept by Chromium) rather than from the network."""
+    context = chromium.new_context(viewport=WIDE)
+    context.add_cookies([{"name": "twin_ui_session", "value": keys[0], "url": f"{site}/ui"}])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(site + learner_path(seeded.user_id, "overview"))
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
+    caches = page.evaluate(
+        "async () => Promise.all((await caches.keys()).map(async k => "
+        "[k, (await (await caches.open(k)).keys()).map(r => new URL(r.url).pathname)]))"
+    )
+    assert len(caches) == 1 and caches[0][1] == [caches[0][0].removeprefix("twin-ui-plotly-")]
+    assert caches[0][1][0].endswith("/plotly.min.js")
+    page.goto(site + learner_path(seeded.user_id, "patterns"))
+    page.wait_for_function(READY_JS, timeout=RENDER_TIMEOUT_MS)
+    assert page.evaluate("() => document.documentElement.getAttribute('data-charts-ready')") == "2"
+    served_by = page.evaluate(
+        "() => performance.getEntriesByType('resource').filter(r => r.name.endsWith("
+        "'/plotly.min.js')).map(r => ({worker: r.workerStart > 0, bytes: r.transferSize}))"
+    )
+    assert served_by == [{"worker": True, "bytes": 0}]  # through the worker, off the network
+    assert errors == []
+    context.close()
+
+
 def test_a_link_opened_from_another_site_signs_in_and_leaves_no_token(
     chromium: Any, site: str, keys: tuple[str, str], seeded: SeededLearner
 ) -> None:

@@ -24,7 +24,7 @@ from twin.learners import analysis_learner
 from twin.services import auth
 from twin.services import cognitive as cognitive_service
 from twin.services import learners as users_service
-from twin.ui.web import CONTENT_SECURITY_POLICY, plotly_path, plotly_url
+from twin.ui.web import CONTENT_SECURITY_POLICY, plotly_path, plotly_url, static_url
 
 LEARNER = "ada"
 OTHER = "bob"
@@ -372,18 +372,22 @@ def test_operator_finds_a_learner_by_id_or_name_a_page_at_a_time(
     assert browser_client.get("/ui/operator/learners").status_code == 403
 
 
-def test_plotly_is_loaded_by_chart_pages_only_and_prefetched_by_the_others(
+def test_plotly_is_loaded_by_chart_pages_only_and_kept_compiled_by_the_others(
     browser_client: TestClient, learners: Database
 ) -> None:
     script = f'<script src="{plotly_url()}" defer></script>'
-    prefetch = f'<link rel="prefetch" href="{plotly_url()}" as="script">'
-    assert script not in browser_client.get("/ui/signin").text  # signed out: neither
-    assert prefetch not in browser_client.get("/ui/signin").text
+    warm = f'<script src="{static_url("warm.js")}" data-plotly="{plotly_url()}" defer></script>'
+    signin = browser_client.get("/ui/signin").text
+    assert script not in signin and warm not in signin  # signed out: neither
     sign_in(browser_client, learners)
     overview = browser_client.get(f"/ui/learners/{LEARNER}").text
-    assert script not in overview and prefetch in overview and "<script" not in overview
+    assert script not in overview and warm in overview
     health = browser_client.get(f"/ui/learners/{LEARNER}/health").text
-    assert script in health and prefetch not in health
+    assert script in health and warm not in health
+    sw = browser_client.get("/ui/sw.js")
+    assert sw.status_code == 200 and sw.headers["content-type"].startswith("text/javascript")
+    assert sw.headers["cache-control"] == "no-cache"  # checked for updates, never stale
+    assert "caches.open" in sw.text and "respondWith" in sw.text
 
 
 def test_static_files_plotly_from_the_installed_package_and_html_errors(

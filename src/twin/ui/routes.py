@@ -247,6 +247,19 @@ def static_file(request: Request, digest: str, name: str) -> Response:
     return asset_response(request, asset)
 
 
+@router.get("/sw.js")
+def service_worker(request: Request) -> Response:
+    """The service worker that keeps plotly.js compiled (at /ui/ so its scope is the dashboard).
+
+    Not cached by its URL (a browser checks it for updates); it names the plotly.js it keeps.
+    """
+    asset = static_asset("sw.js")
+    assert asset is not None
+    response = asset_response(request, asset)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 # --- learner pages ------------------------------------------------------------------------------
 
 

@@ -78,6 +78,8 @@ STATIC_CACHE_CONTROL = "public, max-age=31536000, immutable"
 STATIC_FILES = {
     "ui.css": "text/css; charset=utf-8",
     "charts.js": "text/javascript; charset=utf-8",
+    "warm.js": "text/javascript; charset=utf-8",
+    "sw.js": "text/javascript; charset=utf-8",
     "favicon.svg": "image/svg+xml",
 }
 PLOTLY_MEDIA_TYPE = "text/javascript; charset=utf-8"
