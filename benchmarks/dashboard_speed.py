@@ -13,9 +13,11 @@ in-process (TestClient) with a learner (or operator) session: the server-side ti
 each request (an ASGI middleware around the app), ``--runs`` times after 3 warm-up
 requests; target p95 ≤ 100 ms. Then, with the app served by uvicorn on loopback, Debian's
 Chromium (``/usr/bin/chromium``, headless) opens each page: time from navigation start
-until every chart is drawn (``data-charts-ready`` on the document), first with an empty
-cache (plotly.js, 4.8 MB, fetched and compiled) and then warm, the median of 5 loads;
-target ≤ 1.5 s. Prints one table and writes ``benchmarks/results/dashboard_speed.json``.
+until every chart is drawn (``data-charts-ready`` on the document) — the learner's sign-in
+link in a fresh browser through to the overview drawn, each page's first load in that
+browser and the median of 5 more, and a fresh browser opening the patterns page directly
+(plotly.js, 4.8 MB, fetched and compiled: :func:`render_times`); target ≤ 1.5 s. Prints
+one table and writes ``benchmarks/results/dashboard_speed.json``.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ LEARNER_PAGES = (
     "learn",
     "privacy",
 )
-OPERATOR_PAGES = ("high-risk", "models", "experiments", "cohorts")
+OPERATOR_PAGES = ("high-risk", "learners", "models", "experiments", "cohorts")
 MIN_CONSOLE_WIDTH = 110
 console = Console(width=max(MIN_CONSOLE_WIDTH, Console().width))
 
@@ -259,43 +261,79 @@ RENDERED_JS = """() => {
 }"""
 
 
+SW_CONTROLS_JS = "() => navigator.serviceWorker.controller !== null"
+COLD_PLOTLY_PAGE = "learner/patterns"
+"""The page a fresh browser opens straight away to price plotly.js (fetch and compile)."""
+
+
+def _rendered_load(page: Any, url: str) -> float:
+    began = time.perf_counter()
+    page.goto(url)
+    page.wait_for_function(RENDERED_JS, timeout=30_000)
+    return time.perf_counter() - began
+
+
 def render_times(db: Database, uid: str) -> dict[str, dict[str, float]]:
-    """Seconds from navigation start to every chart drawn, cold cache then warm (median)."""
+    """Seconds from navigation start to every chart drawn: first visit, then warm (median).
+
+    Each role gets a fresh browser context (empty cache). The learner's first visit is the
+    whole sign-in link: ``/ui/signin?token=…`` → welcome → overview drawn (``linkS``); the
+    first page without charts installs the service worker that keeps plotly.js compiled,
+    and the run waits until it controls the page (``serviceWorkerReadyS``: a reader's
+    first seconds on that page). Each page then records its first load in that context
+    (``firstS``) and the median of 5 more (``warmMedianS``). Last, a fresh context with the
+    session cookie opens :data:`COLD_PLOTLY_PAGE` directly (``coldPlotlyS``): a first visit
+    that lands on a plotly page, plotly.js fetched and compiled (what the overview cost
+    before it was drawn on the server).
+    """
     from playwright.sync_api import sync_playwright
+
+    from twin.ui.session import SESSION_COOKIE
 
     token, key = credentials(db, uid)
     out: dict[str, dict[str, float]] = {}
+    paths = page_paths(uid)
     with served(db) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             for role in ("learner", "operator"):
                 context = browser.new_context(viewport={"width": 1440, "height": 900})
                 page = context.new_page()
+                link_s = None
                 if role == "learner":
+                    began = time.perf_counter()
                     page.goto(f"{base}/ui/signin?token={token}")
+                    page.wait_for_url(f"**{paths['learner/overview']}")
+                    page.wait_for_function(RENDERED_JS, timeout=30_000)
+                    link_s = time.perf_counter() - began
                 else:
                     page.goto(f"{base}/ui/signin")
                     page.fill("#key", key)
                     page.click("text=Sign in as operator")
-                page.wait_for_load_state("networkidle")
-                first = True
-                for name, path in page_paths(uid).items():
+                    page.wait_for_url("**/ui/operator/high-risk")
+                # While the viewer reads a page without charts, the service worker fetches
+                # plotly.js and keeps it compiled; measure how long that takes, then go on.
+                began = time.perf_counter()
+                page.wait_for_function(SW_CONTROLS_JS, timeout=60_000)
+                sw_ready_s = time.perf_counter() - began
+                for name, path in paths.items():
                     if not name.startswith(role):
                         continue
-                    loads = []
-                    # A new context starts with an empty cache: its first page fetches and
-                    # compiles plotly.js; later pages find it cached (its URL is immutable).
-                    for _ in range(1 + BROWSER_WARM_LOADS):
-                        began = time.perf_counter()
-                        page.goto(base + path)
-                        page.wait_for_function(RENDERED_JS, timeout=30_000)
-                        loads.append(time.perf_counter() - began)
-                    out[name] = {
-                        "coldS" if first else "firstS": loads[0],
-                        "warmMedianS": statistics.median(loads[1:]),
-                    }
-                    first = False
+                    loads = [
+                        _rendered_load(page, base + path) for _ in range(1 + BROWSER_WARM_LOADS)
+                    ]
+                    out[name] = {"firstS": loads[0], "warmMedianS": statistics.median(loads[1:])}
+                if link_s is not None:
+                    out["learner/overview"]["linkS"] = link_s
+                out[f"{role}/{'overview' if role == 'learner' else 'high-risk'}"][
+                    "serviceWorkerReadyS"
+                ] = sw_ready_s
                 context.close()
+            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": f"{base}/ui"}])
+            cold = _rendered_load(context.new_page(), base + paths[COLD_PLOTLY_PAGE])
+            out[COLD_PLOTLY_PAGE]["coldPlotlyS"] = cold
+            context.close()
         finally:
             browser.close()
     return out
@@ -310,6 +348,7 @@ def report_table(result: dict[str, Any]) -> Table:
         "met (≤ 100)",
         "render first s",
         "render warm s",
+        "fresh browser s",
         "met (≤ 1.5)",
         title=(
             f"dashboard pages, learner with {result['parameters']['weeks']} weeks of data "
@@ -317,19 +356,31 @@ def report_table(result: dict[str, Any]) -> Table:
             f"{result['learner']['events']} events; {result['learner']['predictions']} predictions "
             f"today, {result['learner']['loadReadings']} load readings)"
         ),
+        caption=(
+            "render first: the page's first load in a signed-in browser (after the service "
+            "worker keeping plotly.js compiled was installed); fresh browser: an empty cache — "
+            "the learner's sign-in "
+            "link through to the overview drawn, and a browser opening the patterns page "
+            "directly (plotly.js fetched and compiled)"
+        ),
     )
     for name, s in result["server"].items():
         r = result.get("render", {}).get(name)
-        first = None if r is None else r.get("coldS", r.get("firstS"))
+        fresh = None if r is None else r.get("linkS", r.get("coldPlotlyS"))
         ok_server = s["p95Ms"] <= TARGET_SERVER_P95_MS
-        ok_render = None if r is None else max(first or 0, r["warmMedianS"]) <= TARGET_RENDER_S
+        ok_render = (
+            None
+            if r is None
+            else max(r["firstS"], r["warmMedianS"], fresh or 0.0) <= TARGET_RENDER_S
+        )
         table.add_row(
             name,
             f"{s['p50Ms']:.1f}",
             f"{s['p95Ms']:.1f}",
             "[green]yes[/]" if ok_server else "[red]no[/]",
-            "—" if first is None else f"{first:.2f}",
+            "—" if r is None else f"{r['firstS']:.2f}",
             "—" if r is None else f"{r['warmMedianS']:.2f}",
+            "—" if fresh is None else f"{fresh:.2f}",
             "—" if ok_render is None else "[green]yes[/]" if ok_render else "[red]no[/]",
         )
     return table
