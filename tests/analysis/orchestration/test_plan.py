@@ -12,10 +12,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twin.analysis.orchestration.busy import BusyInterval, BusyTime
-from twin.analysis.orchestration.plan import (
-    MAX_SAME_KIND_RUN,
-    OBJECTIVE_SPACING_MINUTES,
+from twin.analysis.orchestration.duration import (
     Break,
+    break_interval_minutes,
+    schedule_breaks,
+    session_duration,
+    slot_duration_minutes,
+)
+from twin.analysis.orchestration.plan import (
+    SessionPlan,
+    plan_actuals,
+    plan_session,
+    session_intensity,
+)
+from twin.analysis.orchestration.plan_inputs import (
     DueCard,
     Intensity,
     ItemKind,
@@ -27,17 +37,13 @@ from twin.analysis.orchestration.plan import (
     Phase,
     PlanConflict,
     PlanRequest,
-    SessionPlan,
     StruggleForecast,
     ValidationPrompt,
-    break_interval_minutes,
+)
+from twin.analysis.orchestration.sequence import (
+    MAX_SAME_KIND_RUN,
+    OBJECTIVE_SPACING_MINUTES,
     phase_spans,
-    plan_actuals,
-    plan_session,
-    schedule_breaks,
-    session_duration,
-    session_intensity,
-    slot_duration_minutes,
 )
 from twin.enums import BurnoutRiskLevel, InterventionType, ObjectiveComplexity
 
