@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +35,10 @@ class Settings:
     log_level: str = "INFO"
     secret_key: str | None = None
     """``TWIN_SECRET_KEY``: signs learner tokens; None = a key generated once and kept in the database."""
+    calendar_allowed_networks: tuple[str, ...] = ()
+    """``TWIN_CALENDAR_ALLOW_NETWORKS``: CIDRs a calendar URL may resolve to although they are
+    loopback/private/link-local (e.g. ``127.0.0.0/8`` for a CalDAV server on the same host);
+    empty = only public addresses (the default)."""
 
     @property
     def embedded(self) -> bool:
@@ -63,4 +68,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         log_level=level,
         secret_key=env.get("TWIN_SECRET_KEY") or None,
+        calendar_allowed_networks=parse_networks(env.get("TWIN_CALENDAR_ALLOW_NETWORKS", "")),
     )
+
+
+def parse_networks(text: str) -> tuple[str, ...]:
+    """Comma-separated CIDRs, each checked (ConfigError naming the bad one); normalised."""
+    networks = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                "TWIN_CALENDAR_ALLOW_NETWORKS must be comma-separated CIDRs such as "
+                f"127.0.0.0/8,::1/128 (got {part!r})"
+            ) from None
+    return tuple(networks)
