@@ -321,21 +321,44 @@ class PlanActuals:
         }
 
 
+def planned_item_ids(items: Sequence[PlanItem]) -> list[frozenset[str]]:
+    """Per item with anything to do, the ids that mark it done (its cards, its reference)."""
+    return [
+        ids
+        for it in items
+        if (ids := frozenset(it.card_ids) | ({it.ref_id} if it.ref_id is not None else set()))
+    ]
+
+
+def actuals_from_items(
+    planned_start: datetime,
+    planned_minutes: int,
+    item_ids: Sequence[frozenset[str]],
+    started_at: datetime,
+    actual_minutes: float,
+    done_ids: frozenset[str],
+) -> PlanActuals:
+    """Compare a session with a (stored) plan: an item is done when all its ids are in ``done_ids``."""
+    require_aware("planned_start", planned_start)
+    require_aware("started_at", started_at)
+    return PlanActuals(
+        start_delta_minutes=minutes_between(planned_start, started_at),
+        planned_minutes=planned_minutes,
+        actual_minutes=actual_minutes,
+        items_planned=len(item_ids),
+        items_done=sum(1 for ids in item_ids if ids <= done_ids),
+    )
+
+
 def plan_actuals(
     plan: SessionPlan, started_at: datetime, actual_minutes: float, done_ids: frozenset[str]
 ) -> PlanActuals:
     """Compare a session with its plan; an item counts as done when its card or reference id is in ``done_ids``."""
-    require_aware("started_at", started_at)
-    planned_ids = [
-        ids
-        for it in plan.items
-        if (ids := set(it.card_ids) | ({it.ref_id} if it.ref_id is not None else set()))
-    ]
-    done = sum(1 for ids in planned_ids if ids <= done_ids)
-    return PlanActuals(
-        start_delta_minutes=minutes_between(plan.start, started_at),
-        planned_minutes=plan.minutes,
-        actual_minutes=actual_minutes,
-        items_planned=len(planned_ids),
-        items_done=done,
+    return actuals_from_items(
+        plan.start,
+        plan.minutes,
+        planned_item_ids(plan.items),
+        started_at,
+        actual_minutes,
+        done_ids,
     )
