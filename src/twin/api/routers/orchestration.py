@@ -20,6 +20,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Body, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from twin.analysis.orchestration.adaptation import DeclaredConstraint
 from twin.analysis.orchestration.slots import (
@@ -94,8 +95,19 @@ def _context(request: Request) -> CalendarContext:
     return context
 
 
-def _write_back(background: BackgroundTasks, request: Request, user_id: str, now: datetime) -> None:
-    """After the answer: bring the learner's CalDAV study calendar in line (when write-back is on)."""
+def _write_back(
+    background: BackgroundTasks,
+    request: Request,
+    user_id: str,
+    now: datetime,
+    session: Session | None = None,
+) -> None:
+    """After the answer: bring the learner's CalDAV study calendar in line (when write-back is on).
+
+    The change is committed first, so the write-back (its own transaction) reads it.
+    """
+    if session is not None:
+        session.commit()
     background.add_task(writeback.write_back, get_db(request), user_id, now, _context(request))
 
 
@@ -250,7 +262,7 @@ def accept_slot(
     outcome = slots.accept(
         session, userId, slotId, now, mission_id=body.missionId if body else None
     )
-    _write_back(background, request, userId, now)
+    _write_back(background, request, userId, now, session)
     return AcceptOut.model_validate(outcome)
 
 
@@ -265,7 +277,7 @@ def create_plan(
     else:
         assert body.startTime is not None
         plan = plans.create_plan(session, userId, body.startTime, now, mission_id=body.missionId)
-    _write_back(background, request, userId, now)
+    _write_back(background, request, userId, now, session)
     return PlanOut.model_validate(plan)
 
 
@@ -300,7 +312,7 @@ def cancel_plan(
     """Take a planned session off the schedule (and off the study calendar)."""
     now = utcnow()
     plan = plans.cancel_plan(session, userId, planId, now)
-    _write_back(background, request, userId, now)
+    _write_back(background, request, userId, now, session)
     return PlanOut.model_validate(plan)
 
 
@@ -325,7 +337,7 @@ def adapt(
         )
     outcome = adaptation.adapt(session, userId, now, constraint=constraint)
     if outcome.adaptations:
-        _write_back(background, request, userId, now)
+        _write_back(background, request, userId, now, session)
     return AdaptOut.model_validate(outcome)
 
 

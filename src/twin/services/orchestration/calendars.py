@@ -271,7 +271,10 @@ def _fetch(
 
 
 def _field_error(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, details=[{"index": None, "field": field, "reason": message}])
+    return ValidationFailed(
+        f"invalid request: {field}: {message}",
+        details=[{"index": None, "field": field, "reason": message}],
+    )
 
 
 def validate_connection(request: CalendarConnection, context: CalendarContext) -> None:
