@@ -122,17 +122,18 @@ def plan_table(plan: plans.PlanView) -> Table:
             str(item["phase"]).lower().replace("_", "-"),
             f"+{float(item['startOffsetMinutes']):.0f}",
             str(item["kind"]).lower(),
-            f"{float(item['minutes']):.0f}",
+            f"{float(item['minutes']):.1f}".removesuffix(".0"),
             what[:30],
         )
-    duration = plan.reasons.get("duration", {})
+    d = plan.reasons.get("duration", {})
     breaks = ", ".join(
         f"+{float(b['startOffsetMinutes']):.0f} ({b['minutes']:g} min)" for b in plan.breaks
     )
     table.caption = (
-        f"{len(plan.items)} items; breaks {breaks or 'none'}; duration {duration.get('optimalMinutes')} "
-        f"× window {duration.get('windowMultiplier')} × week {duration.get('heavyWeekMultiplier')} "
-        f"× load {duration.get('loadMultiplier')}; expected load "
+        f"{len(plan.items)} items; breaks {breaks or 'none'}; duration "
+        f"({d.get('optimalMinutes')} {float(d.get('complexityOffsetMinutes', 0)):+g}) "
+        f"× window {d.get('windowMultiplier')} × week {d.get('heavyWeekMultiplier')} "
+        f"× load {d.get('loadMultiplier')}; expected load "
         f"{float(plan.expected_load.get('load', 0.0)):.0f}"
     )
     table.caption_justify = "left"
