@@ -162,6 +162,9 @@ def copy_learners(db: Database, datas: list[LearnerData]) -> None:
                 if text:
                     with cur.copy(copy_statement(name, datas[0].tables[name].column_names)) as c:
                         c.write(text)
+        # Fresh statistics, as autovacuum would soon have them: plans assume real sizes.
+        conn.execute("ANALYZE")
+        conn.commit()
     finally:
         pooled.close()
 

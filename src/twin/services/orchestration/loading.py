@@ -95,11 +95,14 @@ SESSION_FACTS_SQL = sa.text(
                       extract(epoch FROM s."completedAt" - s."startedAt") / 60.0)::float8 AS minutes
       FROM study_sessions s
       WHERE s."userId" = :u AND s."startedAt" >= :since AND s."startedAt" < :until
-    ), rv AS (
-      SELECT r."sessionId" AS sid, r.rating,
-             EXISTS (SELECT 1 FROM reviews p
-                     WHERE p."cardId" = r."cardId" AND p."reviewedAt" < r."reviewedAt") AS repeat
-      FROM reviews r
+    ), firsts AS (
+      -- each card's first review: a later review of the card is a repeat (5.1's retention)
+      SELECT r."cardId", min(r."reviewedAt") AS first_at
+      FROM reviews r WHERE r."userId" = :u AND r."reviewedAt" < :until
+      GROUP BY 1
+    ), rv AS MATERIALIZED (
+      SELECT r."sessionId" AS sid, r.rating, r."reviewedAt" > f.first_at AS repeat
+      FROM reviews r JOIN firsts f ON f."cardId" = r."cardId"
       WHERE r."userId" = :u AND r."sessionId" IN (SELECT id FROM ss) AND r."reviewedAt" < :until
     ), ragg AS (
       SELECT sid, count(*) AS n,
@@ -152,6 +155,9 @@ def session_facts(
     session: Session, user_id: str, since: datetime, until: datetime
 ) -> list[SessionFacts]:
     """The learner's sessions started in ``[since, until)`` with their outcomes, in time order."""
+    # psycopg prepares a statement run 5 times; PostgreSQL may then switch to a generic plan,
+    # which for a per-learner aggregate is much slower than the plan for the learner's values.
+    session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
     rows = session.execute(
         SESSION_FACTS_SQL, {"u": user_id, "since": stored(since), "until": stored(until)}
     )
@@ -309,11 +315,46 @@ def load_preferences(
     return preference_windows(row.windows or []), row.sessionMinutes, row.sessionsPerWeek
 
 
-def schedule_inputs(session: Session, learner: Learner, now: datetime) -> ScheduleInputs:
-    """The learner's hour scores, recent sessions, timing and preferences as of ``now``."""
+STUDY_MINUTES_SQL = sa.text(
+    """
+    SELECT s.id, s."startedAt",
+           coalesce(s."durationMs" / 60000.0,
+                    extract(epoch FROM s."completedAt" - s."startedAt") / 60.0)::float8 AS minutes
+    FROM study_sessions s
+    WHERE s."userId" = :u AND s."startedAt" >= :since AND s."startedAt" < :until
+    ORDER BY s."startedAt", s.id
+    """
+)
+
+
+def study_minutes(
+    session: Session, user_id: str, since: datetime, until: datetime
+) -> list[SessionFacts]:
+    """Sessions of ``[since, until)`` with their length only (what the plan's heavy-week rule needs)."""
+    rows = session.execute(
+        STUDY_MINUTES_SQL, {"u": user_id, "since": stored(since), "until": stored(until)}
+    )
+    return [
+        SessionFacts(r.id, utc(r.startedAt), r.minutes, True, None, 0, None, None, None, None)
+        for r in rows
+    ]
+
+
+def schedule_inputs(
+    session: Session, learner: Learner, now: datetime, *, hour_scores: bool = True
+) -> ScheduleInputs:
+    """The learner's hour scores, recent sessions, timing and preferences as of ``now``.
+
+    Without ``hour_scores`` (a plan needs only the timing numbers) the sessions are read
+    with their lengths only, and the hour-score table and recent sessions stay empty.
+    """
     now = utc(now)
     user_id = learner.user_id
-    facts = session_facts(session, user_id, now - timedelta(weeks=HOUR_SCORE_WEEKS), now)
+    since = now - timedelta(weeks=HOUR_SCORE_WEEKS)
+    if hour_scores:
+        facts = session_facts(session, user_id, since, now)
+    else:
+        facts = study_minutes(session, user_id, now - timedelta(weeks=MEDIAN_WEEKS + 1), now)
     scored = session_obs(facts, learner)
     table = HourScoreTable(hour_scores_from_heatmap(build_heatmap(scored)))
     recent_since = now - timedelta(days=RECENT_DAYS)

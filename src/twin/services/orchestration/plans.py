@@ -182,7 +182,7 @@ def compute_plan_data(
     exclude: str | None = None,
 ) -> tuple[dict[str, Any], datetime, datetime, str | None]:
     """The plan at ``start`` as ``planData`` JSON, its start and end, and its mission id (409 when busy)."""
-    inputs = inputs or schedule_inputs(session, learner, now)
+    inputs = inputs or schedule_inputs(session, learner, now, hour_scores=False)
     busy, synced_at = _busy_around(session, learner.user_id, start, exclude=exclude)
     content = plan_content(session, learner, start, LONGEST_SESSION_MINUTES, mission_id, now)
     if mission_id is not None and content.mission is None:
@@ -215,7 +215,6 @@ def compute_plan_data(
         ) from exc
     data = plan.to_plan_data()
     data["busySyncedAt"] = synced_at.isoformat() if synced_at else None
-    data["historySessions"] = inputs.sessions_scored
     return data, utc(plan.start), utc(plan.end), request.mission_id
 
 
