@@ -61,7 +61,9 @@ def test_errors_say_what_to_do(db: Database, env: None, tmp_path: Path) -> None:
     assert out.exit_code == 1 and "line 3" in out.output
     out = runner.invoke(_app(), ["calendar", "sync", "cli-e"])
     assert out.exit_code == 1 and "no calendar to sync" in out.output
-    out = runner.invoke(_app(), ["calendar", "connect", "cli-e", "https://dav.example/", "--caldav"])
+    out = runner.invoke(
+        _app(), ["calendar", "connect", "cli-e", "https://dav.example/", "--caldav"]
+    )
     assert out.exit_code == 1 and "--username" in out.output
     out = runner.invoke(_app(), ["schedule", "nobody"])
     assert out.exit_code == 1 and "no learner with id 'nobody'" in out.output

@@ -21,6 +21,7 @@ from twin.analysis.orchestration.duration import (
 )
 from twin.analysis.orchestration.plan import (
     SessionPlan,
+    actuals_from_items,
     plan_actuals,
     plan_session,
     session_intensity,
@@ -453,3 +454,16 @@ def test_actuals_against_the_plan() -> None:
     assert not plan_actuals(plan, plan.start + timedelta(minutes=31), 60.0, done).followed
     assert not plan_actuals(plan, plan.start, 73.0, done).followed
     assert actuals.to_json()["completion"] == round(1 / len(plan.items), 4)
+
+
+def test_actuals_from_stored_items() -> None:
+    """The stored form of a plan (item ids) gives the same actuals as the plan itself; an item is
+    done only when every one of its ids is (3 items, one of them half done → 1 of 3)."""
+    start = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
+    items = [frozenset({"c1", "c2"}), frozenset({"o1"}), frozenset({"c3", "c4"})]
+    actuals = actuals_from_items(
+        start, 45, items, start + timedelta(minutes=-10), 50.0, frozenset({"c1", "c2", "c3"})
+    )
+    assert (actuals.items_planned, actuals.items_done) == (3, 1)
+    assert actuals.start_delta_minutes == -10.0 and actuals.followed  # 50 within 45 ± 9
+    assert actuals.to_json()["completion"] == pytest.approx(1 / 3, abs=1e-4)
