@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -33,7 +35,7 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
-def _field_path(loc: tuple[Any, ...] | list[Any]) -> tuple[int | None, str]:
+def field_path(loc: tuple[Any, ...] | list[Any]) -> tuple[int | None, str]:
     """(record index, dotted field) of a pydantic error location."""
     parts = [p for p in loc if p != "body"]
     index: int | None = None
@@ -47,9 +49,31 @@ def validation_details(errors: list[Any]) -> list[dict[str, Any]]:
     """Pydantic errors as ``[{index, field, reason}]``."""
     out = []
     for err in errors:
-        index, field = _field_path(tuple(err.get("loc", ())))
+        index, field = field_path(tuple(err.get("loc", ())))
         out.append({"index": index, "field": field, "reason": err.get("msg", "invalid")})
     return out
+
+
+def database_error_answer(exc: BaseException) -> tuple[int, str, str]:
+    """(status, code, message) for an error the database raised (a failed commit among them).
+
+    Conflicts with concurrent work are 409 (retry), a value the database refuses is
+    422, an unreachable database 503; anything else stays a 500.
+    """
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    if isinstance(
+        orig,
+        psycopg.IntegrityError
+        | psycopg.errors.TransactionRollback
+        | psycopg.errors.DeadlockDetected,
+    ):
+        return 409, "conflict", "the write conflicts with a concurrent change; nothing was written"
+    if isinstance(orig, psycopg.errors.DataError):
+        first = str(orig).strip().splitlines()[0] if str(orig).strip() else "invalid value"
+        return 422, "validation_failed", f"the database refused a value: {first}"
+    if isinstance(orig, psycopg.OperationalError):
+        return 503, "database_unavailable", "the database is unavailable; nothing was written"
+    return 500, "internal_error", "internal server error"
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -58,8 +82,21 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TwinError)
     async def _twin_error(_request: Request, exc: TwinError) -> JSONResponse:
         return JSONResponse(
-            status_code=exc.http_status, content=error_body(exc.code, exc.message, exc.details)
+            status_code=exc.http_status,
+            content=error_body(exc.code, exc.message, exc.details),
+            headers=getattr(exc, "headers", None),
         )
+
+    async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+        status, code, message = database_error_answer(exc)
+        if status >= 500:
+            log.exception("database error", exc_info=exc)
+        else:
+            log.warning("database refused a request: %s", exc)
+        return JSONResponse(status_code=status, content=error_body(code, message))
+
+    app.add_exception_handler(sa.exc.DBAPIError, _database_error)
+    app.add_exception_handler(psycopg.Error, _database_error)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

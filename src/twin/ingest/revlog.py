@@ -49,10 +49,10 @@ from twin.ingest.batch import (
     write_table,
 )
 from twin.ingest.schemas import (
-    MAX_ID_LENGTH,
     MAX_TIME_SPENT_MS,
     RATING_BY_NUMBER,
     EventRecord,
+    id_problem,
     parse_rfc3339,
 )
 from twin.ingest.tables import CARDS, COURSES, EVENTS, REVIEWS, SESSIONS, TableSpec
@@ -398,10 +398,9 @@ def _file_problem(reason: str) -> ValidationFailed:
 
 def _check_arguments(user_id: str, timezone: str) -> None:
     problems = []
-    if not user_id or len(user_id) > MAX_ID_LENGTH or "\x00" in user_id:
-        problems.append(
-            {"line": None, "field": "user", "reason": f"must be 1–{MAX_ID_LENGTH} characters"}
-        )
+    id_reason = id_problem(user_id)
+    if id_reason is not None:
+        problems.append({"line": None, "field": "user", "reason": id_reason})
     try:
         load_zone(timezone)
     except ValueError as exc:
