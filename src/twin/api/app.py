@@ -12,7 +12,7 @@ import twin
 from twin.api.deps import authenticate
 from twin.api.errors import install_error_handlers
 from twin.api.middleware import BodyLimitMiddleware, RateLimiter
-from twin.api.openapi import document_errors
+from twin.api.openapi import document_errors, document_request_text
 from twin.api.routers import (
     cognitive,
     health,
@@ -38,7 +38,8 @@ a **learner token** (`POST /v1/tokens`) reads and writes only under
 
 A 2xx answer means the write is committed. Ids are 1–200 characters without control
 characters, line separators or `/`, and not `.` or `..`. Request bodies are at most
-`TWIN_MAX_BODY_BYTES` (413 beyond); numbers and flags must be JSON numbers and booleans.
+`TWIN_MAX_BODY_BYTES` (413 beyond); numbers and flags must be JSON numbers and booleans;
+no string may contain a NUL character.
 """
 
 V1_ROUTERS: tuple[APIRouter, ...] = (
@@ -101,6 +102,7 @@ def _complete_openapi(app: FastAPI) -> None:
                 ingest.OPENAPI_SCHEMAS
             )
             document_errors(schema)
+            document_request_text(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

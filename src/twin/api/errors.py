@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -76,6 +78,23 @@ def database_error_answer(exc: BaseException) -> tuple[int, str, str]:
     return 500, "internal_error", "internal server error"
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the API documents at ``path`` (and HEAD beside GET), for a 405's Allow."""
+    methods: set[str] = set()
+    for template, item in app.openapi().get("paths", {}).items():
+        if _template_regex(template).fullmatch(path):
+            methods |= {m.upper() for m in item}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+@cache
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{[^}]+\}", template)
+    return re.compile("[^/]+".join(re.escape(p) for p in parts))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that produce the error envelope."""
 
@@ -113,12 +132,19 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route matching the path only; a
+            # path served by several routes (GET, PUT, DELETE …) supports all of theirs.
+            allowed = allowed_methods(app, request.scope["path"])
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
         return JSONResponse(
             status_code=exc.status_code,
             content=error_body(code, str(exc.detail)),
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     @app.exception_handler(Exception)

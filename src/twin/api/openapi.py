@@ -58,6 +58,29 @@ RETRY_AFTER_HEADER = {
     }
 }
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+# PostgreSQL text and jsonb cannot hold NUL: the guard refuses it anywhere in a JSON body,
+# and the schemas of request bodies say so.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+JSON_VALUE = "JsonValue"
+JSON_VALUE_REF = {"$ref": f"#/components/schemas/{JSON_VALUE}"}
+JSON_VALUE_COMPONENT: dict[str, Any] = {
+    "title": JSON_VALUE,
+    "description": "Any JSON value; no NUL character in a string or a key",
+    "anyOf": [
+        {"type": "string", "pattern": NO_NUL_PATTERN},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "null"},
+        {"type": "array", "items": JSON_VALUE_REF},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": NO_NUL_PATTERN},
+            "additionalProperties": JSON_VALUE_REF,
+        },
+    ],
+}
+# A string schema with one of these already says what its characters may be.
+_CONSTRAINED_STRING = ("pattern", "enum", "const", "format")
 
 
 def error_codes(path: str, method: str, operation: dict[str, Any]) -> set[int]:
@@ -78,6 +101,64 @@ def error_codes(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     if method in WRITE_METHODS:
         codes.add(409)
     return codes
+
+
+def _references(node: Any) -> set[str]:
+    """Names of the components ``node`` refers to directly."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            found.add(ref.rsplit("/", 1)[1])
+        for child in node.values():
+            found |= _references(child)
+    elif isinstance(node, list):
+        for child in node:
+            found |= _references(child)
+    return found
+
+
+def _forbid_nul(node: Any) -> None:
+    """Say 'no NUL' in every unconstrained string schema and free-form object below ``node``."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not any(k in node for k in _CONSTRAINED_STRING):
+            node["pattern"] = NO_NUL_PATTERN
+        if (
+            node.get("type") == "object"
+            and node.get("additionalProperties") is True
+            and "properties" not in node
+        ):
+            node["additionalProperties"] = JSON_VALUE_REF
+            node["propertyNames"] = {"pattern": NO_NUL_PATTERN}
+        for child in node.values():
+            _forbid_nul(child)
+    elif isinstance(node, list):
+        for child in node:
+            _forbid_nul(child)
+
+
+def document_request_text(schema: dict[str, Any]) -> None:
+    """Mark the strings of every request body as NUL-free (in place): inline and components."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    bodies = [
+        operation["requestBody"]
+        for item in schema.get("paths", {}).values()
+        for operation in item.values()
+        if "requestBody" in operation
+    ]
+    seen: set[str] = set()
+    pending = _references(bodies)
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in components:
+            continue
+        seen.add(name)
+        pending |= _references(components[name])
+    for body in bodies:
+        _forbid_nul(body)
+    for name in seen:
+        _forbid_nul(components[name])
+    components[JSON_VALUE] = JSON_VALUE_COMPONENT
 
 
 def document_errors(schema: dict[str, Any]) -> None:

@@ -156,7 +156,9 @@ def _field_problems(line: int, values: dict[str, str]) -> tuple[RevlogRow | None
         )
     reviewed_at = EPOCH
     try:
-        reviewed_at = parse_rfc3339(values["review_time"].strip(), naive_is_utc=True)
+        reviewed_at = parse_rfc3339(
+            values["review_time"].strip(), naive_is_utc=True, space_separator=True
+        )
     except ValueError as exc:
         problems.append(RowProblem(line, "review_time", str(exc)))
     duration = _as_int(values["review_duration"], default=-1)

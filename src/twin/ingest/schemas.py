@@ -94,10 +94,17 @@ TIMESTAMP_EXAMPLE = "2024-05-01T08:30:00Z"
 # conversion) stays far from the ends of the calendar.
 MIN_TIMESTAMP_YEAR = 1900
 MAX_TIMESTAMP_YEAR = 2999
+# The accepted form as a regex for the OpenAPI document (the date's validity is the
+# format's to say); a full pattern lets a fuzzer draw valid timestamps from it directly.
+TIMESTAMP_PATTERN = (
+    "^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]"
+    "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?"
+    "([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
 TIMESTAMP_JSON_SCHEMA: dict[str, Any] = {
     "type": "string",
     "format": "date-time",
-    "pattern": "^(19|2[0-9])[0-9]{2}-",
+    "pattern": TIMESTAMP_PATTERN,
     "description": f"RFC 3339 with an offset (Z or ±hh:mm), year {MIN_TIMESTAMP_YEAR}–{MAX_TIMESTAMP_YEAR}",
     "examples": [TIMESTAMP_EXAMPLE],
 }
@@ -139,9 +146,17 @@ def _from_groups(groups: tuple[str | None, ...]) -> datetime:
     )
 
 
-def parse_rfc3339(text: str, *, naive_is_utc: bool = False) -> datetime:
-    """Parse an RFC 3339 timestamp to naive UTC at ms precision (raises PydanticCustomError)."""
+def parse_rfc3339(
+    text: str, *, naive_is_utc: bool = False, space_separator: bool = False
+) -> datetime:
+    """Parse an RFC 3339 timestamp to naive UTC at ms precision (raises PydanticCustomError).
+
+    The API accepts exactly JSON Schema's ``date-time`` ('T' or 't' between date and
+    time); files may ask for the space spreadsheets write (``space_separator``).
+    """
     match = _RFC3339.fullmatch(text)
+    if match is not None and not space_separator and text[10] == " ":
+        match = None
     if match is None:
         raise PydanticCustomError(
             "timestamp_format",

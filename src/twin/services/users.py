@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from twin.db.models import User
-from twin.errors import NotFound, ValidationFailed
+from twin.errors import Conflict, NotFound, ValidationFailed
 
 PRIVACY_FLAGS = (
     "behavioralAnalysisEnabled",
@@ -222,7 +222,7 @@ def upsert_user(session: Session, user_id: str, fields: dict[str, Any]) -> Upser
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
         if constraint != EMAIL_CONSTRAINT:
             raise
-        raise ValidationFailed(
+        raise Conflict(
             "email is already used by another learner",
             details=[
                 {"index": None, "field": "email", "reason": "already used by another learner"}

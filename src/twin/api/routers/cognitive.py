@@ -72,6 +72,12 @@ def check_items(field: str, values: list[float]) -> list[float]:
     return values
 
 
+def items_schema(field: str) -> dict[str, Any]:
+    """The JSON schema of a list field's items, with the bounds :func:`check_items` applies."""
+    low, high, _unit = LIST_BOUNDS[field]
+    return {"items": {"type": "number", "minimum": low, "maximum": high}}
+
+
 class LoadCalculationIn(BaseModel):
     """Behavioural data of one session (or of a part of one)."""
 
@@ -83,7 +89,10 @@ class LoadCalculationIn(BaseModel):
         "kept at most one per 5 minutes of its activity)",
     )
     responseLatencies: list[JsonFloat] = Field(
-        min_length=1, max_length=MAX_RESPONSES, description="Response latency per answer, ms"
+        min_length=1,
+        max_length=MAX_RESPONSES,
+        description="Response latency per answer, ms",
+        json_schema_extra=items_schema("responseLatencies"),
     )
     errors: ErrorCount | None = Field(default=None, description="Wrong answers among the responses")
     correctness: list[StrictBool] | None = Field(
@@ -92,12 +101,16 @@ class LoadCalculationIn(BaseModel):
         description="Per response, true when correct (instead of errors)",
     )
     pauses: list[JsonFloat] = Field(
-        default_factory=list, max_length=MAX_RESPONSES, description="Duration of each pause, ms"
+        default_factory=list,
+        max_length=MAX_RESPONSES,
+        description="Duration of each pause, ms",
+        json_schema_extra=items_schema("pauses"),
     )
     performanceScores: list[JsonFloat] = Field(
         default_factory=list,
         max_length=MAX_RESPONSES,
         description="Performance 0-100 in time order (e.g. accuracy per block of answers)",
+        json_schema_extra=items_schema("performanceScores"),
     )
     durationMinutes: JsonFloat = Field(ge=0, le=MAX_SESSION_MINUTES, allow_inf_nan=False)
     activeMinutes: JsonFloat | None = Field(

@@ -15,6 +15,7 @@ from twin.api.routers.users import MAX_TIMEZONE_LENGTH, TIMEZONE_SCHEMA, UserId
 from twin.api.types import QueryTimestamp
 from twin.enums import EventType
 from twin.errors import ValidationFailed
+from twin.ingest.events import CURSOR_PATTERN
 from twin.services import ingest as ingest_service
 from twin.services import users as users_service
 from twin.services.ingest import (
@@ -144,7 +145,14 @@ def list_events(
     since: Annotated[QueryTimestamp | None, Query(description="RFC 3339, inclusive")] = None,
     until: Annotated[QueryTimestamp | None, Query(description="RFC 3339, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_EVENT_PAGE)] = DEFAULT_EVENT_PAGE,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            pattern=CURSOR_PATTERN,
+            description="The nextCursor of the previous page",
+        ),
+    ] = None,
 ) -> EventPage:
     """Newest first, keyset pagination (the seed's first query pattern)."""
     events, next_cursor = ingest_service.list_events(

@@ -22,6 +22,10 @@ router = APIRouter(tags=["learners"], route_class=GuardedRoute)
 
 UserId = Annotated[IdPath, Path(description="The learner's id")]
 MAX_TIMEZONE_LENGTH = 64
+# local@domain, no spaces (ASCII whitespace spelled out: regex engines disagree on \s) or NUL.
+EMAIL_PATTERN = r"^[^@\x00\x09-\x0d\x20]+@[^@\x00\x09-\x0d\x20]+$"
+# A free-text query value: no control characters (the guard refuses them for every query).
+QUERY_TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
 MissionMinutes = Annotated[int, Strict(), Field(ge=5, le=600), BeforeValidator(whole_number)]
 TtlSeconds = Annotated[
     int,
@@ -37,7 +41,7 @@ class UserIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(default=None, max_length=320, pattern=EMAIL_PATTERN)
     name: str | None = Field(default=None, max_length=200)
     timezone: str | None = Field(
         default=None,
@@ -152,7 +156,14 @@ def list_users(
     _: ServicePrincipal,
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=QUERY_TEXT_PATTERN,
+            description="The nextCursor of the previous page (the last id seen)",
+        ),
+    ] = None,
 ) -> UserPage:
     """Learners by id, a page at a time; pass nextCursor back to get the next page."""
     users, next_cursor = users_service.list_users(session, limit, cursor)
