@@ -21,8 +21,8 @@ import httpx
 import sqlalchemy as sa
 
 from tests.api.live import LiveServer
-from tests.services.test_patterns_support import cohort_db as db
-from tests.services.test_patterns_support import cohort_module_db, learner
+from tests.services.patterns_support import cohort_db as db
+from tests.services.patterns_support import cohort_module_db, learner
 from twin.db.engine import Database
 from twin.services import auth
 

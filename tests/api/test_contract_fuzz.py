@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from tests.api.live import LiveServer
-from tests.services.test_patterns_support import cohort_db as db
-from tests.services.test_patterns_support import cohort_module_db
+from tests.services.patterns_support import cohort_db as db
+from tests.services.patterns_support import cohort_module_db
 from twin.db.engine import Database
 from twin.services import auth
 
