@@ -13,6 +13,8 @@ from fastapi import APIRouter, Depends, FastAPI
 import twin
 from twin.api.deps import authenticate
 from twin.api.errors import install_error_handlers
+from twin.api.middleware import BodyLimitMiddleware, RateLimiter
+from twin.api.openapi import document_errors, document_request_text
 from twin.api.routers import (
     cognitive,
     health,
@@ -39,6 +41,11 @@ a **learner token** (`POST /v1/tokens`) reads and writes only under
 
 The one exception is `GET /v1/feeds/{userId}/{token}.ics`, the iCalendar feed of a
 learner's planned sessions for calendar apps: its secret token is its credential.
+
+A 2xx answer means the write is committed. Ids are 1–200 characters without control
+characters, line separators or `/`, and not `.` or `..`. Request bodies are at most
+`TWIN_MAX_BODY_BYTES` (413 beyond); numbers and flags must be JSON numbers and booleans;
+no string may contain a NUL character.
 """
 
 V1_ROUTERS: tuple[APIRouter, ...] = (
@@ -74,7 +81,6 @@ def _redact_access_log() -> None:
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     """Build the app; the database is opened in the lifespan unless one is injected."""
-
     resolved = settings if settings is not None else load_settings()
 
     @asynccontextmanager
@@ -98,6 +104,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = resolved
     app.state.key_cache = KeyCache()
     app.state.token_secret = None
+    app.state.rate_limiter = RateLimiter(resolved.rate_limit_per_minute, resolved.rate_limit_burst)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=resolved.max_body_bytes)
     if database is not None:
         app.state.db = database
     install_error_handlers(app)
@@ -109,12 +117,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(v1)
     # Calendar apps subscribe without a bearer header: the secret token in the URL is the credential.
     app.include_router(orchestration.feeds_router)
-    _document_record_schemas(app)
+    _complete_openapi(app)
     return app
 
 
-def _document_record_schemas(app: FastAPI) -> None:
-    """Add the ingestion record schemas (referenced by the batch endpoints) to the OpenAPI components."""
+def _complete_openapi(app: FastAPI) -> None:
+    """Add the ingestion record schemas (referenced by the batch endpoints) and every route's
+    error answers to the OpenAPI document."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -123,6 +132,8 @@ def _document_record_schemas(app: FastAPI) -> None:
             schema.setdefault("components", {}).setdefault("schemas", {}).update(
                 ingest.OPENAPI_SCHEMAS
             )
+            document_errors(schema)
+            document_request_text(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
