@@ -141,7 +141,8 @@ def test_wrong_app_password_is_refused_and_nothing_is_written(
         },
         headers=service_headers,
     )
-    assert r.status_code == 502, r.text
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "calendar_unusable"
     assert r.json()["error"]["details"]["rule"] == "auth"
     assert "not-the-password" not in r.text
     with db.engine.connect() as conn:

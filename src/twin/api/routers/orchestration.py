@@ -15,7 +15,7 @@ CalDAV write-back runs after the answer (a background task) once the change is c
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -32,6 +32,7 @@ from twin.analysis.orchestration.slots import (
     PreferenceWindow,
 )
 from twin.api.deps import DbSession, get_db
+from twin.api.guard import GuardedRoute
 from twin.api.routers.users import UserId
 from twin.api.schemas.orchestration import (
     AcceptIn,
@@ -55,6 +56,7 @@ from twin.api.schemas.orchestration import (
     SlotsOut,
     SyncOut,
 )
+from twin.api.types import IdPath
 from twin.clock import utcnow
 from twin.errors import ValidationFailed
 from twin.ingest.calendars.errors import CalendarTooLarge
@@ -72,12 +74,36 @@ from twin.services.orchestration import (
 from twin.services.orchestration.busy import busy_view
 from twin.services.orchestration.common import CalendarContext, CalendarKind, calendar_context
 
-router = APIRouter(tags=["schedule and calendars"])
+router = APIRouter(tags=["schedule and calendars"], route_class=GuardedRoute)
 feeds_router = APIRouter(prefix="/v1/feeds", tags=["schedule and calendars"])
 
-SlotId = Annotated[str, Path(min_length=1, max_length=200, description="A recommended slot's id")]
-PlanId = Annotated[str, Path(min_length=1, max_length=200, description="A session plan's id")]
-TokenId = Annotated[str, Path(min_length=1, max_length=200, description="A feed token's id")]
+SlotId = Annotated[IdPath, Path(description="A recommended slot's id")]
+PlanId = Annotated[IdPath, Path(description="A session plan's id")]
+TokenId = Annotated[IdPath, Path(description="A feed token's id")]
+CONNECT_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"description": "The feed is larger than the cap (10 MB)"},
+    422: {
+        "description": "The URL is refused (rule scheme or address: loopback, private, "
+        "link-local … unless TWIN_CALENDAR_ALLOW_NETWORKS allows it), a field is invalid, "
+        "the calendar is malformed (details name the line and the component), or it cannot "
+        "be fetched or read (calendar_unusable: DNS, connection, TLS, HTTP status, timeout, "
+        "refused credentials — details.rule)"
+    },
+}
+FEED_ERRORS: dict[int | str, dict[str, Any]] = {
+    **CONNECT_ERRORS,
+    502: {
+        "description": "The feed or CalDAV server could not be used: unreachable, DNS, TLS, "
+        "an HTTP status other than 200/304, refused credentials, a redirect (details.rule)"
+    },
+    504: {"description": "The feed or server did not answer in time"},
+}
+ICS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"text/calendar": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
 MAX_WINDOW = timedelta(days=62)
 DEFAULT_BUSY_WINDOW = timedelta(days=7)
 DEFAULT_PLANS_BACK = timedelta(days=7)
@@ -133,7 +159,7 @@ def _window(
 # --- calendar --------------------------------------------------------------------------------
 
 
-@router.put("/users/{userId}/calendar", response_model=SyncOut)
+@router.put("/users/{userId}/calendar", response_model=SyncOut, responses=CONNECT_ERRORS)
 def connect(userId: UserId, body: CalendarIn, request: Request) -> SyncOut:
     """Connect a feed URL or CalDAV account: checked, fetched and stored, or nothing is written."""
     now = utcnow()
@@ -150,7 +176,15 @@ def connect(userId: UserId, body: CalendarIn, request: Request) -> SyncOut:
     return SyncOut.model_validate(outcome)
 
 
-@router.post("/users/{userId}/calendar:upload", response_model=SyncOut)
+@router.post(
+    "/users/{userId}/calendar:upload",
+    response_model=SyncOut,
+    responses={
+        413: {"description": "The calendar is larger than 10 MB"},
+        422: {"description": "Not text/calendar, or malformed: details name line and component"},
+    },
+    openapi_extra=ICS_BODY,
+)
 async def upload(userId: UserId, request: Request) -> SyncOut:
     """Upload an ``.ics`` file (``Content-Type: text/calendar``); 422 names the line and component."""
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -183,7 +217,15 @@ async def upload(userId: UserId, request: Request) -> SyncOut:
     return SyncOut.model_validate(outcome)
 
 
-@router.post("/users/{userId}/calendar:sync", response_model=SyncOut)
+@router.post(
+    "/users/{userId}/calendar:sync",
+    response_model=SyncOut,
+    responses={
+        **FEED_ERRORS,
+        404: {"description": "No learner, or no calendar to sync"},
+        409: {"description": "An uploaded calendar (upload it again), or replaced meanwhile"},
+    },
+)
 def sync(userId: UserId, request: Request, background: BackgroundTasks) -> SyncOut:
     """Fetch the calendar again; a failure is recorded and the last good blocks are kept."""
     now = utcnow()
@@ -248,7 +290,11 @@ def recommend_slots(
     return SlotsOut.model_validate(answer)
 
 
-@router.post("/users/{userId}/schedule/slots/{slotId}:accept", response_model=AcceptOut)
+@router.post(
+    "/users/{userId}/schedule/slots/{slotId}:accept",
+    response_model=AcceptOut,
+    responses={409: {"description": "The slot has passed, or its time is busy now"}},
+)
 def accept_slot(
     userId: UserId,
     slotId: SlotId,
@@ -266,7 +312,12 @@ def accept_slot(
     return AcceptOut.model_validate(outcome)
 
 
-@router.post("/users/{userId}/session-plans", response_model=PlanOut, status_code=201)
+@router.post(
+    "/users/{userId}/session-plans",
+    response_model=PlanOut,
+    status_code=201,
+    responses={409: {"description": "The start is busy (details: free minutes, busy from)"}},
+)
 def create_plan(
     userId: UserId, body: PlanIn, session: DbSession, request: Request, background: BackgroundTasks
 ) -> PlanOut:
@@ -301,7 +352,11 @@ def get_plan(userId: UserId, planId: PlanId, session: DbSession) -> PlanOut:
     return PlanOut.model_validate(plans.get_plan(session, userId, planId, utcnow()))
 
 
-@router.post("/users/{userId}/session-plans/{planId}:cancel", response_model=PlanOut)
+@router.post(
+    "/users/{userId}/session-plans/{planId}:cancel",
+    response_model=PlanOut,
+    responses={409: {"description": "The plan is not PLANNED any more"}},
+)
 def cancel_plan(
     userId: UserId,
     planId: PlanId,
@@ -403,7 +458,7 @@ def revoke_feed_token(userId: UserId, tokenId: TokenId, session: DbSession) -> F
 )
 def calendar_feed(
     userId: UserId,
-    token: Annotated[str, Path(min_length=1, max_length=200)],
+    token: Annotated[IdPath, Path(description="The secret feed token")],
     session: DbSession,
 ) -> Response:
     """The learner's planned sessions as iCalendar; the token in the URL is the credential."""

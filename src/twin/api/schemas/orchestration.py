@@ -12,23 +12,22 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    StrictBool,
-    StrictInt,
+    Strict,
     field_validator,
     model_validator,
 )
 
 from twin.analysis.orchestration.adaptation import ConstraintKind
 from twin.api.schemas.base import Answer
-from twin.api.types import UtcDatetime
+from twin.api.types import Id, JsonBool, QueryTimestamp, UtcDatetime, whole_number
 
-Id = Annotated[str, Field(min_length=1, max_length=200)]
-MinuteOfDay = Annotated[StrictInt, Field(ge=0, le=1440)]
-Weekday = Annotated[StrictInt, Field(ge=0, le=6)]
+# Whole numbers: a JSON number (60 or 60.0), never a string or a boolean.
+MinuteOfDay = Annotated[int, Strict(), Field(ge=0, le=1440), BeforeValidator(whole_number)]
+Weekday = Annotated[int, Strict(), Field(ge=0, le=6), BeforeValidator(whole_number)]
 MAX_WINDOWS = 20
 
 
@@ -48,7 +47,7 @@ class CalendarIn(BaseModel):
     password: str | None = Field(
         default=None, min_length=1, max_length=500, description="an app password (CalDAV)"
     )
-    writeBack: StrictBool = Field(
+    writeBack: JsonBool = Field(
         default=False, description="CalDAV only: write planned sessions to a study calendar"
     )
 
@@ -61,7 +60,7 @@ class PlanIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    startTime: AwareDatetime | None = Field(default=None, description="RFC 3339 with an offset")
+    startTime: QueryTimestamp | None = Field(default=None, description="RFC 3339 with an offset")
     slotId: Id | None = Field(default=None, description="a slot of GET …/schedule/slots")
     missionId: Id | None = None
 

@@ -37,9 +37,16 @@ from twin.db.engine import Database
 from twin.db.models import CalendarBusyBlock, CalendarIntegration, CalendarSyncState
 from twin.errors import Conflict, NotFound, TwinError, ValidationFailed
 from twin.ingest.calendars.caldav_source import CalDavAccount, CalDavConnection
-from twin.ingest.calendars.errors import FeedRefused
+from twin.ingest.calendars.errors import (
+    CalDavError,
+    CalendarParseError,
+    CalendarUnusable,
+    FeedFetchError,
+    FeedRefused,
+    FeedTooLarge,
+)
 from twin.ingest.calendars.fetch import check_url, fetch_feed, redact
-from twin.ingest.calendars.ics import MAX_ICS_BYTES, parse_ics
+from twin.ingest.calendars.ics import MAX_ICS_BYTES, ParsedCalendar, parse_ics
 from twin.learners import LearnerLock, analysis_learner, get_learner, lock_learner
 from twin.services.orchestration.adaptation import replan_calendar_conflicts
 from twin.services.orchestration.common import (
@@ -252,13 +259,7 @@ def _fetch(
     )
     if response.not_modified or response.body is None:
         return _Fetched((), 0, response.etag, response.last_modified, True, start, end)
-    parsed = parse_ics(
-        response.body,
-        window_start=start,
-        window_end=end,
-        timezone=timezone,
-        max_bytes=context.policy.max_bytes,
-    )
+    parsed = _parse(response.body, start, end, timezone, context.policy.max_bytes)
     return _Fetched(
         parsed.intervals,
         parsed.components,
@@ -268,6 +269,22 @@ def _fetch(
         start,
         end,
     )
+
+
+def _parse(
+    data: bytes, start: datetime, end: datetime, timezone: str, max_bytes: int
+) -> ParsedCalendar:
+    """``parse_ics``, with anything the libraries raise on a strange file turned into a 422."""
+    try:
+        return parse_ics(
+            data, window_start=start, window_end=end, timezone=timezone, max_bytes=max_bytes
+        )
+    except TwinError:
+        raise
+    except Exception as exc:  # icalendar / dateutil on input they do not expect
+        raise CalendarParseError(
+            f"the calendar could not be read ({exc.__class__.__name__})", component="VCALENDAR"
+        ) from exc
 
 
 def _field_error(field: str, message: str) -> ValidationFailed:
@@ -423,16 +440,28 @@ def connect_calendar(
     now: datetime,
     context: CalendarContext,
 ) -> SyncOutcome:
-    """Check, fetch and store a feed URL or CalDAV account; a failure writes nothing."""
+    """Check, fetch and store a feed URL or CalDAV account; a failure writes nothing.
+
+    A URL refused by the address rule is 422 (``calendar_url_refused``), an oversized feed
+    413; any other failure to fetch or read it (DNS, connection, TLS, HTTP status, timeout,
+    refused CalDAV credentials) is 422 ``calendar_unusable`` naming the rule — the request
+    is what cannot be used. Later syncs report the server's failures as 502/504.
+    """
     with db.session() as session:
         learner = analysis_learner(session, user_id)
     validate_connection(request, context)
     secrets = {"url": request.url}
     if request.kind is CalendarKind.CALDAV:
         secrets |= {"username": request.username or "", "password": request.password or ""}
-    fetched = _fetch(request.kind, secrets, learner.timezone, now, context)
-    if request.write_back:
-        _check_write_access(secrets, context)
+    try:
+        fetched = _fetch(request.kind, secrets, learner.timezone, now, context)
+        if request.write_back:
+            _check_write_access(secrets, context)
+    except (FeedFetchError, CalDavError) as exc:
+        if isinstance(exc, FeedRefused | FeedTooLarge):
+            raise
+        # Nothing was connected yet: the URL or the credentials given are what fails.
+        raise CalendarUnusable(exc) from exc
     host = urlsplit(request.url).hostname
     return _store_new(
         db, user_id, request.kind, secrets, host, request.write_back, fetched, now, context
@@ -454,9 +483,7 @@ def upload_calendar(
         learner = analysis_learner(session, user_id)
     start = utc(now) - timedelta(days=SYNC_DAYS_BACK)
     end = utc(now) + timedelta(days=UPLOAD_DAYS_AHEAD)
-    parsed = parse_ics(
-        data, window_start=start, window_end=end, timezone=learner.timezone, max_bytes=MAX_ICS_BYTES
-    )
+    parsed = _parse(data, start, end, learner.timezone, MAX_ICS_BYTES)
     fetched = _Fetched(parsed.intervals, parsed.components, None, None, False, start, end)
     return _store_new(db, user_id, CalendarKind.ICS_UPLOAD, {}, None, False, fetched, now, context)
 
