@@ -423,7 +423,7 @@ def measure_speed(db: Database, user_id: str, requests: int, port: int) -> dict[
                 )
                 plan_times.append(time.perf_counter() - began)
                 r.raise_for_status()
-                client.post(f"/v1/users/{user_id}/session-plans/{r.json()['id']}:cancel")
+                client.delete(f"/v1/users/{user_id}/session-plans/{r.json()['id']}")
     finally:
         server.terminate()
         server.wait(timeout=30)

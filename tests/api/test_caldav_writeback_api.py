@@ -114,15 +114,11 @@ def test_caldav_busy_and_write_back(
     ).json()["blocks"]
     assert len(busy) == 1
 
-    r = app_client.post(f"{BASE}/session-plans/{plan['id']}:cancel", headers=service_headers)
+    r = app_client.delete(f"{BASE}/session-plans/{plan['id']}", headers=service_headers)
     assert r.status_code == 200 and r.json()["status"] == "CANCELLED"
     assert _study_events(caldav_account) == {}
-    assert (
-        app_client.post(
-            f"{BASE}/session-plans/{plan['id']}:cancel", headers=service_headers
-        ).status_code
-        == 409
-    )
+    again = app_client.delete(f"{BASE}/session-plans/{plan['id']}", headers=service_headers)
+    assert again.status_code == 409
 
 
 def test_wrong_app_password_is_refused_and_nothing_is_written(

@@ -4,7 +4,7 @@ Calendar routes: ``PUT/GET/DELETE …/calendar``, ``POST …/calendar:upload`` (
 ``POST …/calendar:sync``, ``GET …/calendar/busy``. Schedule routes: ``GET …/schedule``
 (overview), ``GET …/schedule/slots``, ``POST …/schedule/slots/{slotId}:accept``,
 ``POST/GET …/session-plans``, ``GET …/session-plans/{planId}``,
-``POST …/session-plans/{planId}:cancel``, ``POST …/schedule:adapt``,
+``DELETE …/session-plans/{planId}`` (cancel), ``POST …/schedule:adapt``,
 ``GET …/schedule/effectiveness``, ``GET/PUT …/schedule/preferences``, the feed tokens under
 ``…/schedule/feed-tokens``; and, without a bearer header, ``GET /v1/feeds/{userId}/{token}.ics``.
 
@@ -14,7 +14,7 @@ CalDAV write-back runs after the answer (a background task) once the change is c
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, Path, Query, Request
@@ -56,7 +56,7 @@ from twin.api.schemas.orchestration import (
     SlotsOut,
     SyncOut,
 )
-from twin.api.types import IdPath
+from twin.api.types import IdPath, QueryTimestamp
 from twin.clock import utcnow
 from twin.errors import ValidationFailed
 from twin.ingest.calendars.errors import CalendarTooLarge
@@ -140,7 +140,7 @@ def _write_back(
 def _window(
     start: datetime | None, end: datetime | None, default_back: timedelta, default_ahead: timedelta
 ) -> tuple[datetime, datetime]:
-    now = utcnow()
+    now = utcnow().replace(tzinfo=UTC)
     lo = start or (now - default_back)
     hi = end or (lo + default_back + default_ahead)
     if hi <= lo:
@@ -251,9 +251,9 @@ def disconnect(userId: UserId, session: DbSession) -> DisconnectOut:
 def busy(
     userId: UserId,
     session: DbSession,
-    from_: Annotated[datetime | None, Query(alias="from", description="RFC 3339")] = None,
+    from_: Annotated[QueryTimestamp | None, Query(alias="from", description="RFC 3339")] = None,
     to: Annotated[
-        datetime | None, Query(description="RFC 3339; at most 62 days after from")
+        QueryTimestamp | None, Query(description="RFC 3339; at most 62 days after from")
     ] = None,
 ) -> BusyOut:
     """The cached busy blocks of a window (default: the next 7 days) and their age."""
@@ -336,9 +336,9 @@ def create_plan(
 def list_plans(
     userId: UserId,
     session: DbSession,
-    from_: Annotated[datetime | None, Query(alias="from", description="RFC 3339")] = None,
+    from_: Annotated[QueryTimestamp | None, Query(alias="from", description="RFC 3339")] = None,
     to: Annotated[
-        datetime | None, Query(description="RFC 3339; at most 62 days after from")
+        QueryTimestamp | None, Query(description="RFC 3339; at most 62 days after from")
     ] = None,
 ) -> PlanListOut:
     """The learner's plans starting in the window (default: 7 days back to 14 days ahead)."""
@@ -352,8 +352,8 @@ def get_plan(userId: UserId, planId: PlanId, session: DbSession) -> PlanOut:
     return PlanOut.model_validate(plans.get_plan(session, userId, planId, utcnow()))
 
 
-@router.post(
-    "/users/{userId}/session-plans/{planId}:cancel",
+@router.delete(
+    "/users/{userId}/session-plans/{planId}",
     response_model=PlanOut,
     responses={409: {"description": "The plan is not PLANNED any more"}},
 )
@@ -364,7 +364,7 @@ def cancel_plan(
     request: Request,
     background: BackgroundTasks,
 ) -> PlanOut:
-    """Take a planned session off the schedule (and off the study calendar)."""
+    """Cancel a planned session: off the schedule and the study calendar (the plan is kept, CANCELLED)."""
     now = utcnow()
     plan = plans.cancel_plan(session, userId, planId, now)
     _write_back(background, request, userId, now, session)
