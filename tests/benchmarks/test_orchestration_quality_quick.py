@@ -37,4 +37,5 @@ def test_quick_orchestration_benchmark(db: Database) -> None:
     speed = result["speed"]
     assert speed["feedEvents"] > 2000 and speed["busyBlocks"] > 0
     assert speed["slots7Days"]["n"] == 3 and speed["sessionPlan"]["n"] == 3
-    assert report_table(result).row_count == 9
+    assert report_table(result).row_count == 10
+    assert speed["inProcess"]["slots7Days"]["n"] == 3

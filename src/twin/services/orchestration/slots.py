@@ -161,8 +161,10 @@ def _store(
         if row is None:
             row = StudyScheduleRecommendation(id=new_id(), userId=user_id, createdAt=stored(now))
             session.add(row)
-        row.recommendedSchedule = data
-        row.reasoning = slot.reasoning_text()
+        # An offer made again unchanged is not written again (a GET repeated costs no write).
+        if row.recommendedSchedule != data:
+            row.recommendedSchedule = data
+            row.reasoning = slot.reasoning_text()
         kept.append(row)
     for stale in by_key.values():
         session.delete(stale)
