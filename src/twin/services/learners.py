@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from twin.db.models import User
-from twin.errors import NotFound, ValidationFailed
+from twin.errors import Conflict, NotFound, ValidationFailed
 from twin.learners import unknown_learner
 
 PRIVACY_FLAGS = (
@@ -23,6 +25,8 @@ PRIVACY_FLAGS = (
     "learningStyleProfilingEnabled",
     "shareAnonymizedPatterns",
 )
+MAX_ZONE_NAME_SHOWN = 64
+EMAIL_CONSTRAINT = "users_email_key"
 PROFILE_FIELDS = ("email", "name", "timezone", "defaultMissionMinutes", *PRIVACY_FLAGS)
 
 # What the engine derives from a learner's inputs (ENGINE.md, privacy gates): deleted at
@@ -45,10 +49,27 @@ DERIVED_TABLES = (
     "stress_response_patterns",
     "personalization_effectiveness",
     "study_schedule_recommendations",
+    "planned_sessions",
     "session_orchestration_plans",
+    "schedule_adaptations",
+    # the busy-time cache of the learner's calendar: scheduling is analysis, and the engine
+    # keeps no copy of a calendar it may not use (the connection itself stays)
+    "calendar_busy_blocks",
     "learner_load_profiles",
     "learner_memory_models",
 )
+# Derived values kept on rows that stay: reset when behavioural analysis is switched off.
+DERIVED_RESETS = (
+    'UPDATE calendar_sync_states SET "blockCount" = 0, "contentHash" = NULL, '
+    '"windowStart" = NULL, "windowEnd" = NULL, "blocksChangedAt" = NULL, etag = NULL, '
+    '"lastModifiedHeader" = NULL WHERE "userId" = :u',
+    'UPDATE calendar_integrations SET "lastSyncAt" = NULL WHERE "userId" = :u',
+)
+# Secrets are never exported: sealed credentials and feed-token hashes are left out.
+SECRET_COLUMNS: dict[str, frozenset[str]] = {
+    "calendar_integrations": frozenset({"accessToken", "refreshToken"}),
+    "calendar_feed_tokens": frozenset({"tokenHash"}),
+}
 # Content/learning-style profiling: the profile's style fields and content-preference patterns.
 STYLE_PATTERN_TYPE = "CONTENT_TYPE_PREFERENCE"
 
@@ -70,19 +91,21 @@ REACHABLE_TABLES: dict[str, str] = {
 }
 
 
+@cache
+def iana_zones() -> frozenset[str]:
+    """Every IANA time zone name the engine accepts."""
+    return frozenset(available_timezones()) | {"UTC"}
+
+
 def validate_timezone(name: str) -> str:
     """The IANA zone name, or ValidationFailed naming the field."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    # A lookup in the list of names, never ZoneInfo(name) first: an arbitrary name would be
+    # tried as a file path (a 5,000-character one fails with OSError).
+    if name not in iana_zones():
         hint = " (IANA names look like Europe/Berlin or America/New_York)"
+        shown = name if len(name) <= MAX_ZONE_NAME_SHOWN else name[:MAX_ZONE_NAME_SHOWN] + "…"
         raise ValidationFailed(
-            f"timezone {name!r} is not an IANA time zone{hint}",
-            details=[{"index": None, "field": "timezone", "reason": "unknown IANA time zone"}],
-        ) from None
-    if name not in available_timezones() and name != "UTC":
-        raise ValidationFailed(
-            f"timezone {name!r} is not an IANA time zone",
+            f"timezone {shown!r} is not an IANA time zone{hint}",
             details=[{"index": None, "field": "timezone", "reason": "unknown IANA time zone"}],
         )
     return name
@@ -132,6 +155,8 @@ def delete_derived_data(session: Session, user_id: str) -> dict[str, int]:
             sa.text(f'DELETE FROM "{table}" WHERE "userId" = :u'), {"u": user_id}
         )
         counts[table] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    for statement in DERIVED_RESETS:
+        session.execute(sa.text(statement), {"u": user_id})
     result = session.execute(
         sa.text(
             'UPDATE behavioral_goals SET "currentValue" = 0, "progressHistory" = \'[]\'::jsonb '
@@ -198,25 +223,35 @@ def apply_privacy(session: Session, user: User, changes: dict[str, Any]) -> dict
 
 
 def upsert_user(session: Session, user_id: str, fields: dict[str, Any]) -> UpsertOutcome:
-    """Create the learner or update the given fields (privacy switches take effect at once)."""
+    """Create the learner or update the given fields (privacy switches take effect at once).
+
+    Safe under concurrency: of simultaneous first PUTs of one id exactly one inserts the
+    row (INSERT … ON CONFLICT DO NOTHING waits for the other inserter to finish); the
+    others then update the row it created.
+    """
     if fields.get("timezone") is not None:
         validate_timezone(fields["timezone"])
-    user = session.get(User, user_id)
-    created = user is None
-    if user is None:
-        user = User(id=user_id)
-        for flag in PRIVACY_FLAGS:
-            if fields.get(flag) is not None:
-                setattr(user, flag, bool(fields[flag]))
-        session.add(user)
-    for key in ("email", "name", "timezone", "defaultMissionMinutes"):
-        if key in fields and fields[key] is not None:
-            setattr(user, key, fields[key])
+    flags = {f: bool(fields[f]) for f in PRIVACY_FLAGS if fields.get(f) is not None}
     try:
-        session.flush()
+        with session.begin_nested():
+            inserted = session.execute(
+                pg_insert(User)
+                .values(id=user_id, **flags)
+                .on_conflict_do_nothing(index_elements=[User.id])
+                .returning(User.id)
+            ).first()
+            created = inserted is not None
+            user = session.get(User, user_id, with_for_update=True, populate_existing=True)
+            assert user is not None  # inserted now, or there before and locked
+            for key in ("email", "name", "timezone", "defaultMissionMinutes"):
+                if key in fields and fields[key] is not None:
+                    setattr(user, key, fields[key])
+            session.flush()
     except sa.exc.IntegrityError as exc:
-        session.rollback()
-        raise ValidationFailed(
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        if constraint != EMAIL_CONSTRAINT:
+            raise
+        raise Conflict(
             "email is already used by another learner",
             details=[
                 {"index": None, "field": "email", "reason": "already used by another learner"}
@@ -321,8 +356,10 @@ def export_user(session: Session, user_id: str) -> Iterator[str]:
             sa.text(queries[table]).execution_options(yield_per=EXPORT_BATCH_ROWS), {"u": user_id}
         )
         first_row = True
+        hidden = SECRET_COLUMNS.get(table, frozenset())
         for row in result:
-            yield ("" if first_row else ",") + dumps(dict(row._mapping))
+            values = {k: v for k, v in row._mapping.items() if k not in hidden}
+            yield ("" if first_row else ",") + dumps(values)
             first_row = False
         yield "]"
     yield "}}"
