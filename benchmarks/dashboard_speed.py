@@ -49,6 +49,9 @@ from twin.services import cognitive as cognitive_service
 from twin.services import learners as users_service
 from twin.services import patterns as patterns_service
 from twin.services import struggle as struggle_service
+from twin.services.orchestration import calendars as calendar_service
+from twin.services.orchestration import slots as slots_service
+from twin.services.orchestration.common import CalendarContext
 from twin.services.struggle import outcomes as struggle_outcomes
 from twin.simulate.load import load_cohort
 from twin.simulate.traits import user_id
@@ -61,6 +64,8 @@ MIN_RUNS = 10
 BROWSER_WARM_LOADS = 5
 PREDICTION_WEEKS = 4  # weekly predictions before today's, so some outcomes are recorded
 LOAD_BACKFILL_DAYS = 35
+CALENDAR_DAYS = 8
+BUSY_LOCAL_HOURS = ((12, 14), (17, 19))  # a lecture and an evening commitment, every day
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -94,6 +99,36 @@ class SeededLearner:
     predictions: int
     at_risk: int
     load_readings: int
+    busy_blocks: int = 0
+    slots: int = 0
+    plan_id: str | None = None
+
+
+def busy_calendar(now: datetime, timezone: str, days: int = CALENDAR_DAYS) -> bytes:
+    """An .ics with :data:`BUSY_LOCAL_HOURS` every day from ``now``'s date in ``timezone``
+    (the second one TENTATIVE), written in UTC."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(timezone)
+    today = now.replace(tzinfo=UTC).astimezone(zone).date()
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//twin dashboard bench//EN"]
+    for d in range(days):
+        day = today + timedelta(days=d)
+        for k, (lo, hi) in enumerate(BUSY_LOCAL_HOURS):
+            start = datetime(day.year, day.month, day.day, lo, tzinfo=zone).astimezone(UTC)
+            end = datetime(day.year, day.month, day.day, hi, tzinfo=zone).astimezone(UTC)
+            lines += [
+                "BEGIN:VEVENT",
+                f"UID:bench-{d}-{k}@twin",
+                "DTSTAMP:20250101T000000Z",
+                f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
+                f"DTEND:{end:%Y%m%dT%H%M%SZ}",
+                *(["STATUS:TENTATIVE"] if k else []),
+                "SUMMARY:Busy",
+                "END:VEVENT",
+            ]
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
 
 
 def seed_dashboard_learner(
@@ -107,7 +142,8 @@ def seed_dashboard_learner(
 ) -> SeededLearner:
     """Simulate ``learners`` learners whose ``weeks`` of study end at ``now`` and let the engine
     analyse the first as its jobs would: patterns, load of every recent session, burnout,
-    weekly struggle predictions with their outcomes, and today's predictions."""
+    weekly struggle predictions with their outcomes, and today's predictions. Then their
+    week: an uploaded calendar, the recommended slots around it, the best one accepted."""
     now = now or utcnow()  # naive UTC, as the services take it
     start = (now - timedelta(weeks=weeks)).date()
     load_cohort(db, learners, weeks, seed, start, workers=0, connections=1, replace=True)
@@ -130,12 +166,24 @@ def seed_dashboard_learner(
     with db.session() as session:
         struggle_outcomes.capture_outcomes(session, uid, now)
         result = struggle_service.generate_predictions(session, uid, now)
+        timezone = analysis_learner(session, uid).timezone
+    synced = calendar_service.upload_calendar(
+        db, uid, busy_calendar(now, timezone), now, CalendarContext()
+    )
+    plan_id = None
+    with db.session() as session:
+        offer = slots_service.recommend(session, uid, now)
+        if offer.slots:
+            plan_id = slots_service.accept(session, uid, offer.slots[0].id, now).plan.id
     return SeededLearner(
         user_id=uid,
         analysis_status=outcome.status,
         predictions=len(result.predictions),
         at_risk=result.at_risk,
         load_readings=readings,
+        busy_blocks=synced.blocks,
+        slots=len(offer.slots),
+        plan_id=plan_id,
     )
 
 

@@ -36,7 +36,7 @@ LEARNER_PAGES: dict[str, tuple[str, ...]] = {
     "patterns": ("heatmap", "forgetting"),
     "health": ("load-gauge", "load-history", "burnout-factors"),
     "struggles": ("predictions",),
-    "schedule": (),
+    "schedule": ("week",),
     "personalization": (),
     "learn": (),
     "privacy": (),
@@ -360,6 +360,48 @@ def test_apply_an_intervention(
         ).one()
     assert status == "IN_PROGRESS" and mission is not None
     assert f"applied to mission {mission}" in page.inner_text("main")
+
+
+def test_schedule_shows_the_week_and_plans_a_recommended_slot(
+    learner: Session, seeded: SeededLearner, module_db: Database
+) -> None:
+    """The seeded week (uploaded calendar, offer, one accepted slot) is what the page shows;
+    finding times again and planning the best one goes through to the database."""
+    assert seeded.busy_blocks > 0 and seeded.slots > 0 and seeded.plan_id is not None
+    page = learner.page
+    learner.open(learner_path(seeded.user_id, "schedule"))
+    main = page.inner_text("main")
+    assert "uploaded file" in main and f"{seeded.busy_blocks} from" in main
+    with module_db.session() as s:
+        # The blocks of the next 7 days (two a day were uploaded, for 8 days from today).
+        in_week = s.execute(
+            sa.text(
+                'SELECT count(*) FROM calendar_busy_blocks WHERE "userId" = :u '
+                "AND \"startsAt\" < now() AT TIME ZONE 'UTC' + interval '7 days' "
+                "AND \"endsAt\" > now() AT TIME ZONE 'UTC'"
+            ),
+            {"u": seeded.user_id},
+        ).scalar()
+    assert in_week and in_week >= 13
+    week = next(c for c in page.evaluate(CHARTS_JS) if c["id"] == "week")
+    assert f"{in_week} busy blocks" in week["summary"]
+    assert week["points"] >= in_week + seeded.slots  # blocks, open slots and the plan drawn
+    assert page.locator(f"form[action$='/schedule/plans/{seeded.plan_id}/cancel']").count() == 1
+    page.click("button:has-text('Find study times for the next 7 days')")
+    page.wait_for_url("**/schedule?done=recommended")
+    form = page.locator("form[action*='/schedule/slots/']").first
+    slot_id = (form.get_attribute("action") or "").split("/slots/")[1].split("/")[0]
+    form.locator("button").click()
+    page.wait_for_url("**/schedule?done=slot-accepted")
+    with module_db.session() as s:
+        plan_id, status = s.execute(
+            sa.text('SELECT "planId", status FROM planned_sessions WHERE "slotId" = :s'),
+            {"s": slot_id},
+        ).one()
+    assert status == "PLANNED"
+    assert page.locator(f"form[action$='/schedule/plans/{plan_id}/cancel']").count() == 1
+    assert "The session is planned at that time" in page.inner_text("[role=status]")
+    assert learner.errors == []
 
 
 def test_acknowledge_an_insight(

@@ -231,3 +231,55 @@ def test_figure_json_is_strict_json() -> None:
     )
     assert json.loads(chart.figure_json)["data"][0]["y"] == [None, None]
     assert chart.points == 0
+
+
+def test_week_chart_splits_blocks_at_local_midnight_and_lists_them() -> None:
+    # Sydney is UTC+11 in December: 12:00Z is 23:00 local, so a two-hour busy block from
+    # 12:00Z runs 23:00–24:00 on the 8th and 00:00–01:00 on the 9th (hand-converted).
+    schedule = {
+        "timezone": "Australia/Sydney",
+        "pendingSlots": [
+            {
+                "start": "2026-12-09T10:30:00+11:00",
+                "end": "2026-12-09T11:05:00+11:00",
+                "rank": 1,
+                "score": 76.8,
+            },
+        ],
+        "upcoming": [
+            {
+                "plannedStart": "2026-12-10T09:00:00+11:00",
+                "plannedEnd": "2026-12-10T09:42:00+11:00",
+                "status": "PLANNED",
+                "durationMinutes": 42,
+            },
+            {
+                "plannedStart": "2026-12-11T09:00:00+11:00",
+                "plannedEnd": "2026-12-11T09:42:00+11:00",
+                "status": "CANCELLED",
+                "durationMinutes": 42,
+            },
+        ],
+    }
+    busy = {
+        "blocks": [{"start": "2026-12-08T12:00:00Z", "end": "2026-12-08T14:00:00Z", "weight": 0.5}]
+    }
+    chart = charts.week_chart(schedule, busy)
+    assert chart is not None
+    figure = validated(chart)
+    busy_trace, slot_trace, plan_trace = figure["data"]
+    assert busy_trace["x"] == ["2026-12-08", "2026-12-09"]
+    assert busy_trace["base"] == [23.0, 0.0] and busy_trace["y"] == [1.0, 1.0]
+    assert slot_trace["base"] == [10.5] and slot_trace["y"] == pytest.approx([35 / 60])
+    assert plan_trace["x"] == ["2026-12-10"]  # the cancelled session is not drawn
+    assert chart.points == 4
+    assert chart.summary == (
+        "Your week in Australia/Sydney time: 2 busy blocks from your calendar, "
+        "1 recommended slot and 1 planned session."
+    )
+    assert chart.table is not None
+    assert chart.table.rows[0] == ("2026-12-08", "23:00", "24:00", "busy (tentative)")
+    assert ("2026-12-09", "10:30", "11:05", "slot #1, score 77") in chart.table.rows
+    assert (
+        charts.week_chart({**schedule, "pendingSlots": [], "upcoming": []}, {"blocks": []}) is None
+    )

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -473,3 +475,110 @@ def test_operator_high_risk_pages_through_every_row(db: Database) -> None:
         assert (
             client.get("/ui/operator/high-risk", params={"cursor": "garbage!"}).status_code == 422
         )
+
+
+def test_schedule_forms_find_plan_cancel_upload_subscribe_and_remove(
+    browser_client: TestClient, learners: Database
+) -> None:
+    """Every schedule action through the page, checked in the database and on the page."""
+    from benchmarks.dashboard_speed import busy_calendar
+
+    base = f"/ui/learners/{LEARNER}"
+    sign_in(browser_client, learners)
+    empty = browser_client.get(f"{base}/schedule").text
+    assert "No open recommendation right now." in empty and "No calendar is connected" in empty
+    assert "Nothing to show yet" in empty and "data-figure" not in empty
+    csrf = CSRF_RE.search(empty).group(1)  # type: ignore[union-attr]
+
+    # A calendar file: every day 12–14 busy, 17–19 tentative (Europe/Berlin, the learner's zone).
+    upload = browser_client.post(
+        f"{base}/calendar/upload",
+        data={"csrf": csrf},
+        files={"file": ("week.ics", busy_calendar(utcnow(), "Europe/Berlin"), "text/calendar")},
+    )
+    assert upload.status_code == 303, upload.text[:500]
+    assert upload.headers["location"] == f"{base}/schedule?done=calendar-connected"
+    with learners.session() as s:
+        blocks = s.execute(
+            sa.text('SELECT count(*) FROM calendar_busy_blocks WHERE "userId" = :u'),
+            {"u": LEARNER},
+        ).scalar()
+    assert blocks and blocks >= 14  # two a day over the next 7 days at least
+    page = browser_client.get(upload.headers["location"]).text
+    assert "uploaded file" in page and "Your calendar is connected" in page
+    assert "busy (tentative)" in page  # the week chart's table lists the blocks
+
+    found = browser_client.post(f"{base}/schedule/recommend", data={"csrf": csrf})
+    assert found.headers["location"] == f"{base}/schedule?done=recommended"
+    page = browser_client.get(found.headers["location"]).text
+    accept = re.search(rf'action="{base}/schedule/slots/([^/"]+)/accept"', page)
+    assert accept is not None, "no slot offered"
+    with learners.session() as s:
+        start = s.execute(
+            sa.text(
+                "SELECT \"recommendedSchedule\"->>'start' FROM study_schedule_recommendations "
+                "WHERE id = :i"
+            ),
+            {"i": accept.group(1)},
+        ).scalar()
+    local = datetime.fromisoformat(str(start)).astimezone(ZoneInfo("Europe/Berlin"))
+    assert not (12 <= local.hour < 14), "a slot was offered in busy time"
+
+    r = browser_client.post(f"{base}/schedule/slots/{accept.group(1)}/accept", data={"csrf": csrf})
+    assert r.headers["location"] == f"{base}/schedule?done=slot-accepted"
+    with learners.session() as s:
+        plan_id, status = s.execute(
+            sa.text(
+                'SELECT "planId", status FROM planned_sessions WHERE "userId" = :u '
+                'AND "slotId" = :s'
+            ),
+            {"u": LEARNER, "s": accept.group(1)},
+        ).one()
+    assert status == "PLANNED"
+    page = browser_client.get(r.headers["location"]).text
+    assert f"{base}/schedule/plans/{plan_id}/cancel" in page and "What you will study" in page
+
+    r = browser_client.post(f"{base}/schedule/plans/{plan_id}/cancel", data={"csrf": csrf})
+    assert r.headers["location"] == f"{base}/schedule?done=plan-cancelled"
+    with learners.session() as s:
+        status = s.execute(
+            sa.text('SELECT status FROM planned_sessions WHERE "planId" = :p'), {"p": plan_id}
+        ).scalar()
+    assert status == "CANCELLED"
+
+    feed = browser_client.post(f"{base}/schedule/feed", data={"csrf": csrf})
+    assert feed.status_code == 200
+    url = re.search(r'<code class="secret" id="feed-url">([^<]+)</code>', feed.text)
+    assert url is not None and f"/v1/feeds/{LEARNER}/" in url.group(1)
+    ics = browser_client.get(urlsplit(url.group(1)).path)
+    assert ics.status_code == 200 and ics.text.startswith("BEGIN:VCALENDAR")
+
+    # A loopback address is refused before anything is stored (the address rule).
+    refused = browser_client.post(
+        f"{base}/calendar", data={"csrf": csrf, "kind": "ics_url", "url": "http://127.0.0.1/x.ics"}
+    )
+    assert refused.status_code == 422 and "Check what you entered" in refused.text
+    with learners.session() as s:
+        kind = s.execute(
+            sa.text('SELECT "calendarProvider" FROM calendar_integrations WHERE "userId" = :u'),
+            {"u": LEARNER},
+        ).scalar()
+    assert kind == "ics_upload"  # the uploaded calendar is still the one
+
+    gone = browser_client.post(f"{base}/calendar/disconnect", data={"csrf": csrf})
+    assert gone.headers["location"] == f"{base}/schedule?done=calendar-removed"
+    with learners.session() as s:
+        assert not s.execute(
+            sa.text('SELECT count(*) FROM calendar_busy_blocks WHERE "userId" = :u'),
+            {"u": LEARNER},
+        ).scalar()
+    assert "No calendar is connected" in browser_client.get(gone.headers["location"]).text
+
+    # Another learner's schedule cannot be changed, and a form without the token changes nothing.
+    assert (
+        browser_client.post(
+            f"/ui/learners/{OTHER}/schedule/recommend", data={"csrf": csrf}
+        ).status_code
+        == 403
+    )
+    assert browser_client.post(f"{base}/calendar/disconnect", data={"csrf": "x"}).status_code == 403

@@ -18,15 +18,33 @@ from typing import Any
 
 from twin.analysis.cognitive.trend import Granularity
 from twin.analysis.patterns.forgetting import BASELINE_DECAY_PER_DAY, BASELINE_R0
+from twin.api.schemas.orchestration import (
+    BusyOut,
+    CalendarStatusOut,
+    OverviewOut,
+    PlanOut,
+    SlotsOut,
+)
 from twin.config import load_settings
 from twin.db.engine import Database
 from twin.enums import BehavioralPatternType, FeedbackType, PredictionStatus
+from twin.ingest.calendars.ics import MAX_ICS_BYTES as ICS_CAP_BYTES
 from twin.learners import Learner, analysis_learner, load_learner
 from twin.services import auth as auth_service
 from twin.services import cognitive as cognitive_service
 from twin.services import learners as users_service
 from twin.services import patterns as patterns_service
 from twin.services import struggle as struggle_service
+from twin.services.orchestration import busy as busy_service
+from twin.services.orchestration import calendars as calendar_service
+from twin.services.orchestration import feed as feed_service
+from twin.services.orchestration import overview as schedule_service
+from twin.services.orchestration import plans as plans_service
+from twin.services.orchestration import slots as slots_service
+from twin.services.orchestration import writeback as writeback_service
+from twin.services.orchestration.common import CalendarContext as CalendarContext
+from twin.services.orchestration.common import CalendarKind
+from twin.services.orchestration.common import calendar_context as _calendar_context
 from twin.services.struggle import high_risk as high_risk_service
 from twin.services.struggle import models as models_service
 from twin.services.struggle import outcomes as outcomes_service
@@ -47,6 +65,8 @@ ATTENTION_TYPES = (
 HIGH_RISK_FROM = high_risk_service.HIGH_RISK_FROM
 HIGH_RISK_PAGE_SIZE = high_risk_service.DEFAULT_PAGE_SIZE
 LEARNER_PAGE_SIZE = 25
+SCHEDULE_DAYS = schedule_service.UPCOMING_DAYS
+MAX_ICS_BYTES = ICS_CAP_BYTES
 
 
 # --- credentials --------------------------------------------------------------------------------
@@ -376,6 +396,28 @@ def placeholder(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
         }
 
 
+def schedule(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
+    """The learner's schedule (one call: calendar, next 7 days of plans, open slots, changes),
+    the busy blocks of the next 7 days, and the best study times the slots are scored by."""
+    with db.session() as session:
+        header = _header(session, user_id)
+        if not header.analysis_enabled:
+            return {"learner": header}
+        view = schedule_service.schedule_overview(session, user_id, now)
+        busy = busy_service.busy_view(
+            session, user_id, now, now + timedelta(days=SCHEDULE_DAYS), now
+        )
+        profile = _profile_json(patterns_service.learning_profile(session, user_id, now))
+        burnout = cognitive_service.latest_burnout(session, _load_learner(session, user_id))
+        return {
+            "learner": header,
+            "schedule": OverviewOut.model_validate(view).model_dump(mode="json"),
+            "busy": BusyOut.model_validate(busy).model_dump(mode="json"),
+            "profile": profile,
+            "burnout": None if burnout is None else burnout.to_json(),
+        }
+
+
 # --- learner actions ----------------------------------------------------------------------------
 
 
@@ -421,6 +463,90 @@ def acknowledge_insight(
     with db.session() as session:
         patterns_service.analysis_user(session, user_id)
         patterns_service.acknowledge_insight(session, user_id, insight_id, applied=applied, now=now)
+
+
+def calendar_context(settings: Any) -> CalendarContext:
+    """How calendars are reached under the engine's settings (address policy, secret)."""
+    return _calendar_context(settings)
+
+
+def recommend_slots(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
+    """Score the next 7 days around the calendar and store the top slots (the learner's offer)."""
+    with db.session() as session:
+        answer = slots_service.recommend(session, user_id, now, days=SCHEDULE_DAYS)
+        return SlotsOut.model_validate(answer).model_dump(mode="json")
+
+
+def accept_slot(db: Database, user_id: str, slot_id: str, now: datetime) -> dict[str, Any]:
+    """Accept a recommended slot: the session is planned at it (409 once it has passed)."""
+    with db.session() as session:
+        outcome = slots_service.accept(session, user_id, slot_id, now)
+        return PlanOut.model_validate(outcome.plan).model_dump(mode="json")
+
+
+def cancel_plan(db: Database, user_id: str, plan_id: str, now: datetime) -> dict[str, Any]:
+    """Cancel a planned session (kept, CANCELLED; 409 unless it is still PLANNED)."""
+    with db.session() as session:
+        plan = plans_service.cancel_plan(session, user_id, plan_id, now)
+        return PlanOut.model_validate(plan).model_dump(mode="json")
+
+
+def connect_calendar(
+    db: Database,
+    user_id: str,
+    *,
+    kind: str,
+    url: str,
+    username: str | None,
+    password: str | None,
+    write_back: bool,
+    now: datetime,
+    context: CalendarContext,
+) -> dict[str, Any]:
+    """Check, fetch and store a feed URL or CalDAV account (a failure writes nothing)."""
+    connection = calendar_service.CalendarConnection(
+        kind=CalendarKind(kind),
+        url=url,
+        username=username,
+        password=password,
+        write_back=write_back,
+    )
+    outcome = calendar_service.connect_calendar(db, user_id, connection, now, context)
+    return CalendarStatusOut.model_validate(outcome.status).model_dump(mode="json")
+
+
+def upload_calendar(
+    db: Database, user_id: str, body: bytes, now: datetime, context: CalendarContext
+) -> dict[str, Any]:
+    """Store an uploaded .ics (422 naming the line and component when it is malformed)."""
+    outcome = calendar_service.upload_calendar(db, user_id, body, now, context)
+    return CalendarStatusOut.model_validate(outcome.status).model_dump(mode="json")
+
+
+def sync_calendar(
+    db: Database, user_id: str, now: datetime, context: CalendarContext
+) -> tuple[dict[str, Any], bool]:
+    """Fetch the calendar again: its status and whether sessions were re-planned."""
+    outcome = calendar_service.sync_calendar(db, user_id, now, context)
+    status = CalendarStatusOut.model_validate(outcome.status).model_dump(mode="json")
+    return status, bool(outcome.replanned)
+
+
+def disconnect_calendar(db: Database, user_id: str) -> None:
+    """Remove the calendar, its sealed credentials, sync state and busy blocks."""
+    with db.session() as session:
+        calendar_service.disconnect_calendar(session, user_id)
+
+
+def new_feed_path(db: Database, user_id: str, now: datetime) -> str:
+    """A new secret feed of the learner's planned sessions: its path (shown this once)."""
+    with db.session() as session:
+        return feed_service.create_feed_token(session, user_id, now).path
+
+
+def write_back(db: Database, user_id: str, now: datetime, context: CalendarContext) -> None:
+    """Bring the learner's CalDAV study calendar in line (nothing when write-back is off)."""
+    writeback_service.write_back(db, user_id, now, context)
 
 
 def set_privacy(db: Database, user_id: str, flag: str, value: bool) -> dict[str, int]:

@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import twin
 from twin.clock import utcnow
+from twin.config import load_settings
 from twin.db.engine import Database
 from twin.errors import Forbidden, NotFound, TwinError, Unauthorized
 from twin.ui import data
@@ -203,6 +204,20 @@ def _why_row(feature: dict[str, Any]) -> tuple[str, str, str, str]:
     return (_words(feature["feature"]), value, f"{feature['contribution']:+.2f}", feature["reason"])
 
 
+def _plan_item_row(item: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    """One block of a session plan as a table row (times in the learner's zone)."""
+    what = _words(item.get("kind", ""))
+    if item.get("meanRecall") is not None:
+        what += f" (recall now {_pct(item['meanRecall'])})"
+    return (
+        str(item.get("start", ""))[11:16],
+        what,
+        _words(item.get("phase", "")),
+        _num(item.get("minutes")),
+        str(len(item.get("cardIds") or [])),
+    )
+
+
 def _count_row(item: tuple[str, int]) -> tuple[str, str]:
     return (_words(item[0]), str(item[1]))
 
@@ -227,6 +242,7 @@ _environment.filters.update(
     day=_day,
     words=_words,
     why_row=_why_row,
+    plan_item_row=_plan_item_row,
     derived_row=_count_row,
     share_row=_share_row,
 )
@@ -280,6 +296,17 @@ def token_secret(request: Request) -> bytes:
     signing_key(request)
     secret: bytes = request.app.state.token_secret
     return secret
+
+
+def calendar_context(request: Request) -> data.CalendarContext:
+    """The app's calendar context, shared with the API's calendar routes (tests inject one)."""
+    context = getattr(request.app.state, "calendar_context", None)
+    if context is None:
+        settings = getattr(request.app.state, "settings", None) or load_settings()
+        context = data.calendar_context(settings)
+        request.app.state.calendar_context = context
+    assert isinstance(context, data.CalendarContext)
+    return context
 
 
 def key_cache(request: Request) -> KeyCache:
