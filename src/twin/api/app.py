@@ -13,6 +13,7 @@ from twin.api.deps import authenticate
 from twin.api.errors import install_error_handlers
 from twin.api.routers import (
     cognitive,
+    experiments,
     health,
     ingest,
     patterns,
@@ -42,6 +43,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     struggle.router,
     struggle_outcomes.router,
     cognitive.router,
+    experiments.router,
 )
 
 

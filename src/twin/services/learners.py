@@ -48,6 +48,9 @@ DERIVED_TABLES = (
     "session_orchestration_plans",
     "learner_load_profiles",
     "learner_memory_models",
+    # A learner's place in an A/B experiment and the metrics measured for it: the variant
+    # comes from a hash, but the metrics are derived from the learner's data.
+    "experiment_assignments",
 )
 # Content/learning-style profiling: the profile's style fields and content-preference patterns.
 STYLE_PATTERN_TYPE = "CONTENT_TYPE_PREFERENCE"
