@@ -9,6 +9,7 @@ command        what                                            module
 ``health``     cognitive load, burnout risk, stress            :mod:`.cognitive`
 ``predict``    struggle predictions                            :mod:`.struggle`
 ``model``      the struggle-model registry                     :mod:`.struggle`
+``experiment`` A/B experiments: define, results, stop          :mod:`.experiments`
 ``worker``     job workers                                     :mod:`.jobs`
 ``db``         migrations, verification, the embedded server   :mod:`.db`
 ``simulate``   simulated learners with known traits            :mod:`.simulate`
@@ -29,6 +30,7 @@ from twin.cli.bench import BENCH_CONTEXT, bench
 from twin.cli.cognitive import health_command
 from twin.cli.db import db_app
 from twin.cli.demo import demo
+from twin.cli.experiments import experiment_app
 from twin.cli.ingest import import_revlog_command
 from twin.cli.jobs import worker_command
 from twin.cli.learners import keys_app
@@ -61,6 +63,7 @@ app.command("predict", help="Predict a learner's upcoming struggles and print th
     predict_command
 )
 app.add_typer(model_app, name="model")
+app.add_typer(experiment_app, name="experiment")
 import_app = typer.Typer(help="Import learning data from files.", no_args_is_help=True)
 import_app.command("revlog", help="Import a flashcard review log (CSV) for a learner.")(
     import_revlog_command

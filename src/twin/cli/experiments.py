@@ -1,0 +1,226 @@
+"""``twin experiment create|list|results|stop|metrics``: A/B experiments from the command line.
+
+``create FILE`` reads a definition in the API's JSON shape (``-``: standard input) and checks
+it exactly as ``POST /v1/experiments`` does; ``results ID`` prints the verdict, the split and
+every comparison; ``stop ID`` stops an experiment and computes its final metrics and verdict
+at once; ``metrics [ID]`` runs the daily metrics computation now (one experiment, or every
+running one). :func:`print_results` is reused by ``twin demo``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from twin.analysis.experiments.statistics import DifferenceType
+from twin.cli.common import console, database, fail, num
+from twin.clock import utcnow
+from twin.enums import ExperimentStatus, PersonalizationContext
+from twin.services import experiments as service
+
+experiment_app = typer.Typer(
+    help="A/B experiments: define, list, read results, stop, measure.", no_args_is_help=True
+)
+
+CLI_CREATOR = "twin-cli"
+"""``createdBy`` of experiments defined from the command line."""
+
+VERDICT_STYLES = {
+    "winner": "bold green",
+    "no_difference": "yellow",
+    "keep_running": "cyan",
+    "invalid": "bold red",
+}
+
+
+def _effect(expected: float, low: float, high: float, difference: DifferenceType) -> str:
+    if difference is DifferenceType.RELATIVE:
+        return f"{100 * expected:+.1f}% [{100 * low:+.1f}, {100 * high:+.1f}]"
+    return f"{expected:+.3g} [{low:+.3g}, {high:+.3g}]"
+
+
+def experiment_table(items: list[service.Experiment]) -> Table:
+    """Experiments, one row each."""
+    table = Table("id", "name", "context", "state", "dates", "n", title="Experiments")
+    for e in items:
+        table.add_row(
+            e.id,
+            e.name,
+            e.context.value,
+            e.state.value,
+            f"{e.start_date:%Y-%m-%d} … {e.end_date:%Y-%m-%d}",
+            str(e.participants),
+        )
+    if not items:
+        table.caption = "no experiments yet: define one with `twin experiment create FILE`"
+    return table
+
+
+def print_results(results: service.ExperimentResults) -> None:
+    """The verdict, the split and every comparison, in tables that fit 80 columns."""
+    e = results.experiment
+    r = results.result
+    style = VERDICT_STYLES.get(r.verdict.value, "")
+    console.print(
+        f"[bold]{e.name}[/] ({e.id}) · {e.context.value} · {e.state.value} · "
+        f"{r.start:%Y-%m-%d} → {r.end:%Y-%m-%d} · metrics as of "
+        + (f"{results.metrics_as_of:%Y-%m-%d %H:%M}" if results.metrics_as_of else "—")
+        + f" (day {r.days_elapsed})",
+        soft_wrap=True,
+    )
+    console.print(f"method: {r.method_description}", soft_wrap=True)
+    arms = Table("variant", "weight", "assigned", "expected", "analysed", title="Split")
+    for arm, expected in zip(r.arms, r.srm.expected, strict=True):
+        arms.add_row(
+            arm.variant_id + (" (control)" if arm.variant_id == e.control_id else ""),
+            f"{arm.weight:g}",
+            str(arm.assigned),
+            f"{expected:.1f}",
+            str(arm.analysed),
+        )
+    arms.caption = f"sample-ratio χ² p = {r.srm.p_value:.3g}" + (
+        " — MISMATCH" if r.srm.mismatch else ""
+    )
+    console.print(arms)
+    means = {(m.metric, m.variant_id): m for m in results.arm_metrics}
+    table = Table(
+        "metric",
+        "variant",
+        "control",
+        "variant",
+        "effect [95% CI]",
+        "p",
+        "P(win)",
+        title=f"Comparisons ({r.method.value} decides)",
+    )
+    for c in r.comparisons:
+        d = c.decision
+        control = means.get((c.metric, c.control_id))
+        variant = means.get((c.metric, c.variant_id))
+        table.add_row(
+            c.metric + (" *" if c.role.value == "primary" else ""),
+            c.variant_id,
+            num(control.mean if control else None, 3),
+            num(variant.mean if variant else None, 3),
+            "—" if d.error else _effect(d.expected, *d.ci, d.difference_type),
+            "—" if d.error else f"{d.p_value:.3g}",
+            f"{c.bayesian.chance_to_win:.2f}",
+        )
+    table.caption = "* primary metric; means of the post-period values"
+    console.print(table)
+    console.print(f"verdict: [{style}]{r.verdict.value}[/]" if style else r.verdict.value)
+    for reason in r.reasons:
+        console.print(f"  · {reason}", soft_wrap=True)
+    for note in results.notes:
+        console.print(f"  note: {note}", soft_wrap=True)
+
+
+@experiment_app.command("create")
+def create_command(
+    file: Annotated[
+        str, typer.Argument(help="A JSON definition (the POST /v1/experiments body); - for stdin.")
+    ],
+) -> None:
+    """Define an experiment from a JSON file; every problem is named with its field."""
+    from twin.api.schemas.experiments import ExperimentIn
+
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text()
+    except OSError as exc:
+        raise fail(f"cannot read {file}: {exc.strerror}") from None
+    try:
+        body = ExperimentIn.model_validate_json(text)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise fail(f"invalid definition in {file}: {problems}") from None
+    with database(migrated=True) as db, db.session() as session:
+        experiment = service.create_experiment(
+            session, body.to_new(), utcnow(), created_by=CLI_CREATOR
+        )
+    console.print(
+        f"experiment [bold]{experiment.id}[/] defined: {experiment.name} "
+        f"({experiment.context.value}, {experiment.start_date:%Y-%m-%d} → "
+        f"{experiment.end_date:%Y-%m-%d}, τ = "
+        f"{experiment.analysis.sequential_tuning_parameter:g}); learners are assigned on their "
+        "first personalization in its context",
+        soft_wrap=True,
+    )
+
+
+@experiment_app.command("list")
+def list_command(
+    status: Annotated[ExperimentStatus | None, typer.Option(help="Only this status.")] = None,
+    context: Annotated[
+        PersonalizationContext | None, typer.Option(help="Only this context.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Rows.")] = 50,
+) -> None:
+    """Experiments, newest first."""
+    with database(migrated=True) as db, db.session() as session:
+        items, _ = service.list_experiments(
+            session, utcnow(), status=status, context=context, limit=limit
+        )
+    console.print(experiment_table(items))
+
+
+@experiment_app.command("results")
+def results_command(
+    experiment_id: Annotated[str, typer.Argument(help="The experiment's id.")],
+) -> None:
+    """The verdict, the split, and every comparison of an experiment."""
+    with database(migrated=True) as db, db.session() as session:
+        results = service.experiment_results(session, experiment_id, utcnow())
+    print_results(results)
+
+
+@experiment_app.command("stop")
+def stop_command(
+    experiment_id: Annotated[str, typer.Argument(help="The experiment's id.")],
+) -> None:
+    """Stop an experiment now, then compute its final metrics and verdict."""
+    now = utcnow()
+    with database(migrated=True) as db:
+        with db.session() as session:
+            stopped = service.stop_experiment(session, experiment_id, now)
+        console.print(f"stopped {stopped.id} at {now:%Y-%m-%d %H:%M} UTC; measuring …")
+        with db.session() as session:
+            report = service.refresh_metrics(session, experiment_id, now)
+            final = service.finalize(session, experiment_id, now)
+    console.print(f"{report.measured} of {report.participants} participants measured")
+    if final is not None:
+        print_results(final)
+
+
+@experiment_app.command("metrics")
+def metrics_command(
+    experiment_id: Annotated[
+        str | None, typer.Argument(help="One experiment (default: every one due).")
+    ] = None,
+) -> None:
+    """Run the daily metrics computation now (and write final verdicts of ended experiments)."""
+    from twin.jobs.experiments import run_metrics_tick
+
+    with database(migrated=True) as db, console.status("measuring participants …"):
+        report = run_metrics_tick(
+            db, utcnow(), experiments=None if experiment_id is None else [experiment_id]
+        )
+    table = Table("experiment", "participants", "written", "final", title="Metrics run")
+    for run in report.runs:
+        table.add_row(
+            run.experiment_id,
+            str(run.participants),
+            str(run.written),
+            run.error or run.verdict or ("busy" if run.skipped_locked else "—"),
+        )
+    table.caption = f"{report.seconds:.1f} s"
+    console.print(table)
+    if any(run.error for run in report.runs):
+        raise typer.Exit(1)
