@@ -46,14 +46,17 @@ def _effect(expected: float, low: float, high: float, difference: DifferenceType
 
 def experiment_table(items: list[service.Experiment]) -> Table:
     """Experiments, one row each."""
-    table = Table("id", "name", "context", "state", "dates", "n", title="Experiments")
+    table = Table(title="Experiments")
+    table.add_column("id", no_wrap=True)
+    for name in ("name", "context", "state", "ends", "n"):
+        table.add_column(name)
     for e in items:
         table.add_row(
             e.id,
             e.name,
             e.context.value,
             e.state.value,
-            f"{e.start_date:%Y-%m-%d} … {e.end_date:%Y-%m-%d}",
+            f"{e.end_date:%Y-%m-%d}",
             str(e.participants),
         )
     if not items:
@@ -70,10 +73,9 @@ def print_results(results: service.ExperimentResults) -> None:
         f"[bold]{e.name}[/] ({e.id}) · {e.context.value} · {e.state.value} · "
         f"{r.start:%Y-%m-%d} → {r.end:%Y-%m-%d} · metrics as of "
         + (f"{results.metrics_as_of:%Y-%m-%d %H:%M}" if results.metrics_as_of else "—")
-        + f" (day {r.days_elapsed})",
-        soft_wrap=True,
+        + f" (day {r.days_elapsed})"
     )
-    console.print(f"method: {r.method_description}", soft_wrap=True)
+    console.print(f"method: {r.method_description}")
     arms = Table("variant", "weight", "assigned", "expected", "analysed", title="Split")
     for arm, expected in zip(r.arms, r.srm.expected, strict=True):
         arms.add_row(
@@ -115,9 +117,9 @@ def print_results(results: service.ExperimentResults) -> None:
     console.print(table)
     console.print(f"verdict: [{style}]{r.verdict.value}[/]" if style else r.verdict.value)
     for reason in r.reasons:
-        console.print(f"  · {reason}", soft_wrap=True)
+        console.print(f"  · {reason}")
     for note in results.notes:
-        console.print(f"  note: {note}", soft_wrap=True)
+        console.print(f"  note: {note}")
 
 
 @experiment_app.command("create")
