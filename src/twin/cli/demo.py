@@ -11,6 +11,7 @@ from rich.table import Table
 
 from twin.cli.common import console, database
 from twin.cli.db import print_verify_report
+from twin.cli.experiments import DEMO_EXPERIMENT_LEARNERS, demo_experiment
 from twin.cli.serve import run_server
 from twin.config import load_settings
 from twin.db.engine import Database
@@ -66,9 +67,11 @@ def demo(
         demo_twins(db)
         console.rule("[bold]4. struggle predictions")
         demo_predictions(db)
+        console.rule("[bold]5. an A/B experiment")
+        demo_experiment(db, learners=min(DEMO_EXPERIMENT_LEARNERS, max(12, 4 * learners)))
         console.print(f"set-up finished in {time.perf_counter() - started:.1f} s")
     if serve_api:
-        console.rule("[bold]5. API")
+        console.rule("[bold]6. API")
         run_server(
             host="127.0.0.1", port=port, with_worker=True, banner=lambda db: demo_banner(db, port)
         )

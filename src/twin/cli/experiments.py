@@ -10,6 +10,7 @@ running one). :func:`print_results` is reused by ``twin demo``.
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,7 @@ from rich.table import Table
 from twin.analysis.experiments.statistics import DifferenceType
 from twin.cli.common import console, database, fail, num
 from twin.clock import utcnow
+from twin.db.engine import Database
 from twin.enums import ExperimentStatus, PersonalizationContext
 from twin.services import experiments as service
 
@@ -226,3 +228,102 @@ def metrics_command(
     console.print(table)
     if any(run.error for run in report.runs):
         raise typer.Exit(1)
+
+
+# --- twin demo -----------------------------------------------------------------------------
+
+DEMO_EXPERIMENT_SEED = 1805
+DEMO_EXPERIMENT_LEARNERS = 120
+DEMO_EXPERIMENT_WEEKS = 6
+DEMO_EXPERIMENT_NAME = "demo: shorter, sharper missions"
+DEMO_EXPERIMENT_DAYS = 28
+DEMO_QUALITY_FACTOR = 1.15
+"""The treatment's true effect on session quality (× GOOD/EASY share, scores, engagement)."""
+
+
+def demo_experiment(db: Database, learners: int = DEMO_EXPERIMENT_LEARNERS) -> None:
+    """One experiment on a simulated cohort whose learners follow the variant the engine assigns.
+
+    The cohort is the demo's own experiment cohort (:data:`DEMO_EXPERIMENT_SEED`): the variant
+    must act on the learners' data, so they are simulated after the experiment is defined —
+    the engine's hash picks each learner's variant, the simulator generates the learner under
+    it (the treatment raises session quality by :data:`DEMO_QUALITY_FACTOR` from the start),
+    each learner's first session in the window assigns them through ``active_variant``, the
+    daily metrics job measures everyone as of the end and writes the final verdict.
+    """
+    import sqlalchemy as sa
+
+    from twin.analysis.experiments.definition import Variant
+    from twin.jobs.experiments import run_experiment
+    from twin.services.experiments.assignment import assigned_variant_index
+    from twin.simulate.experiments import (
+        NO_EFFECT,
+        SimulatedLearner,
+        VariantEffect,
+        enroll,
+        first_sessions,
+        load_learners,
+    )
+    from twin.simulate.generate import DEFAULT_START
+    from twin.simulate.traits import user_id
+
+    start = datetime.combine(DEFAULT_START + timedelta(days=14), datetime.min.time())
+    end = start + timedelta(days=DEMO_EXPERIMENT_DAYS)
+    with db.session() as session:
+        existing = session.execute(
+            sa.text(
+                'SELECT id FROM personalization_experiments WHERE "experimentName" = :n '
+                "AND definition IS NOT NULL"
+            ),
+            {"n": DEMO_EXPERIMENT_NAME},
+        ).scalar()
+    if existing is None:
+        with db.session() as session:
+            experiment = service.create_experiment(
+                session,
+                service.NewExperiment(
+                    name=DEMO_EXPERIMENT_NAME,
+                    description="Missions tuned for focus (simulated: quality × 1.15).",
+                    context=PersonalizationContext.MISSION,
+                    variants=(
+                        Variant("control", "Usual missions", 1.0, {}),
+                        Variant("sharper", "Shorter, sharper", 1.0, {"durationFactor": 0.8}),
+                    ),
+                    primary_metric="performance",
+                    guardrail_metrics=("study_minutes", "retention"),
+                    cuped_covariate=True,
+                    start=start,
+                    end=end,
+                    expected_participants=learners,
+                ),
+                start - timedelta(hours=1),
+                created_by="twin-demo",
+            )
+        effects = (NO_EFFECT, VariantEffect(DEMO_QUALITY_FACTOR))
+        cohort = [
+            SimulatedLearner(
+                i,
+                user_id(DEMO_EXPERIMENT_SEED, i),
+                effects[assigned_variant_index(experiment, user_id(DEMO_EXPERIMENT_SEED, i))],
+            )
+            for i in range(learners)
+        ]
+        with console.status(f"simulating {len(cohort)} learners under their variants …"):
+            load_learners(
+                db, DEMO_EXPERIMENT_SEED, DEFAULT_START, DEMO_EXPERIMENT_WEEKS, start, cohort
+            )
+        with db.session() as session:
+            first = first_sessions(session, [x.stored_id for x in cohort], start, end)
+            enroll(session, PersonalizationContext.MISSION, first)
+        console.print(
+            f"experiment {experiment.id}: {len(first)} of {len(cohort)} simulated learners "
+            f"assigned at their first session after {start:%Y-%m-%d}"
+        )
+        existing = experiment.id
+    run = run_experiment(db, existing, end + timedelta(hours=2, minutes=30))
+    if run.error:
+        console.print(f"metrics run failed: {run.error}")
+        return
+    with db.session() as session:
+        results = service.experiment_results(session, existing, end + timedelta(days=1))
+    print_results(results)
