@@ -177,7 +177,7 @@ def test_learner_tokens_may_not_use_operator_routes(
         ),
         ({"endDate": "2020-01-01T00:00:00Z"}, "endDate"),
         ({"primaryMetric": "happiness"}, "primaryMetric"),
-        ({"guardrailMetrics": ["joy"]}, "guardrailMetrics[0]"),
+        ({"guardrailMetrics": ["joy"]}, "guardrailMetrics.0"),
         (
             {
                 "variants": [

@@ -43,6 +43,12 @@ def _fields(exc: ValidationFailed) -> dict[str, str]:
         ({"start": NOW - DAY}, "startDate", "must not be in the past"),
         ({"variants": (Variant("a", "A", 1.0),)}, "variants", "needs at least 2 variants"),
         ({"variants": (Variant("a", "A", -1.0), Variant("b", "B", 1.0))}, "variants[0].weight", ""),
+        (
+            # Two weights whose sum overflows a float: refused, not a server error.
+            {"variants": (Variant("a", "A", 1.5e308), Variant("b", "B", 1.5e308))},
+            "variants[0].weight",
+            "must be a number from 0 to 1e+06",
+        ),
         ({"min_participants_per_arm": 1}, "minParticipantsPerArm", "must be an integer ≥ 2"),
         ({"expected_participants": 0}, "expectedParticipants", "must be an integer ≥ 1"),
         (

@@ -13,8 +13,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from pydantic import WithJsonSchema
+from starlette.convertors import Convertor, register_url_convertor
 
 from twin.api.deps import CurrentPrincipal, DbSession, ServicePrincipal
+from twin.api.guard import GuardedRoute
 from twin.api.schemas.experiments import (
     ExperimentIn,
     ExperimentListOut,
@@ -22,14 +25,46 @@ from twin.api.schemas.experiments import (
     ExperimentResultsOut,
     LearnerExperimentsOut,
 )
+from twin.api.types import IdPath
 from twin.clock import utcnow
 from twin.enums import ExperimentStatus, PersonalizationContext
+from twin.ingest.schemas import ID_JSON_SCHEMA
 from twin.services import experiments as service
 
-router = APIRouter(tags=["experiments"])
+ID_SEGMENT = "experiment_id"
 
-ExperimentId = Annotated[str, Path(min_length=1, max_length=200, description="The experiment's id")]
-UserId = Annotated[str, Path(min_length=1, max_length=200, description="The learner's id")]
+
+class _IdSegment(Convertor[str]):
+    """A path segment without ``:`` — so ``/experiments/{id}:stop`` is never read as a GET of
+    an experiment whose id ends in ``:stop`` (engine ids never hold a colon)."""
+
+    regex = "[^/:]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor(ID_SEGMENT, _IdSegment())
+
+router = APIRouter(tags=["experiments"], route_class=GuardedRoute)
+
+ExperimentId = Annotated[
+    IdPath,
+    Path(description="The experiment's id"),
+    WithJsonSchema(
+        {
+            **ID_JSON_SCHEMA,
+            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f/:\\u2028\\u2029]*$",
+            "description": "An experiment's id (engine ids never hold '/' or ':')",
+        }
+    ),
+]
+UserId = Annotated[IdPath, Path(description="The learner's id")]
+# A free-text query value: no control characters (the guard refuses them for every query).
+QUERY_TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -73,7 +108,15 @@ def list_experiments(
     status: Annotated[ExperimentStatus | None, Query()] = None,
     context: Annotated[PersonalizationContext | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            pattern=QUERY_TEXT_PATTERN,
+            description="The nextCursor of the previous page (the last id seen)",
+        ),
+    ] = None,
 ) -> ExperimentListOut:
     """Experiments newest first, a page at a time (pass ``nextCursor`` back for the next)."""
     items, next_cursor = service.list_experiments(
@@ -85,7 +128,7 @@ def list_experiments(
 
 
 @router.get(
-    "/experiments/{experimentId}",
+    "/experiments/{experimentId:experiment_id}",
     response_model=ExperimentOut,
     summary="One experiment (service keys only)",
     responses={**ERRORS, **NOT_FOUND},
@@ -98,7 +141,7 @@ def get_experiment(
 
 
 @router.post(
-    "/experiments/{experimentId}:stop",
+    "/experiments/{experimentId:experiment_id}:stop",
     response_model=ExperimentOut,
     summary="Stop an experiment now (service keys only)",
     responses={
@@ -115,7 +158,7 @@ def stop_experiment(
 
 
 @router.get(
-    "/experiments/{experimentId}/results",
+    "/experiments/{experimentId:experiment_id}/results",
     response_model=ExperimentResultsOut,
     summary="An experiment's results and verdict (service keys only)",
     responses={**ERRORS, **NOT_FOUND},

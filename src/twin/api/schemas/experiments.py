@@ -9,26 +9,64 @@ service's value objects (:class:`~twin.api.schemas.base.Answer`).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StrictBool, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
-from twin.analysis.experiments.definition import Variant
+from twin.analysis.experiments.definition import MAX_WEIGHT, MIN_VARIANTS, Variant
+from twin.analysis.experiments.metrics import METRICS
 from twin.analysis.experiments.verdict import DecisionMethod
 from twin.api.schemas.base import Answer
-from twin.api.types import UtcDatetime
+from twin.api.types import Id, JsonBool, JsonFloat, UtcDatetime, whole_number
 from twin.enums import ExperimentStatus, PersonalizationContext
+from twin.ingest.schemas import Timestamp
 from twin.services.experiments import NewExperiment
 
 MAX_VARIANTS = 10
 MAX_GUARDRAILS = 10
 MAX_NAME_CHARS = 200
 MAX_DESCRIPTION_CHARS = 4_000
-MAX_VARIANT_ID_CHARS = 100
+MAX_METRIC_CHARS = 100
+MAX_PARTICIPANTS = 10_000_000
+MAX_DURATION_DAYS = 3_650
 
-StrictFloat = Annotated[float, Strict()]
-StrictInt = Annotated[int, Strict()]
+
+# Strict integers: 20.0 is 20; "20" and true are refused.
+Participants = Annotated[
+    int, Field(strict=True, ge=0, le=MAX_PARTICIPANTS), BeforeValidator(whole_number)
+]
+Days = Annotated[int, Field(strict=True, ge=0, le=MAX_DURATION_DAYS), BeforeValidator(whole_number)]
+Expected = Annotated[
+    int, Field(strict=True, ge=1, le=MAX_PARTICIPANTS), BeforeValidator(whole_number)
+]
+
+
+def _known_metric(name: str) -> str:
+    if name not in METRICS:
+        raise PydanticCustomError(
+            "unknown_metric",
+            "unknown metric '{name}'; known: {known}",
+            {"name": name, "known": ", ".join(METRICS)},
+        )
+    return name
+
+
+MetricName = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=MAX_METRIC_CHARS),
+    AfterValidator(_known_metric),
+    WithJsonSchema({"type": "string", "enum": list(METRICS)}),
+]
+"""A catalogue metric (:data:`twin.analysis.experiments.metrics.METRICS`, the one list)."""
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -39,14 +77,16 @@ class VariantIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: StrictStr = Field(min_length=1, max_length=MAX_VARIANT_ID_CHARS)
+    id: Id
     name: StrictStr = Field(min_length=1, max_length=MAX_NAME_CHARS)
     config: dict[str, Any] = Field(
         default_factory=dict,
         description="The personalization config this variant applies in the experiment's "
         "context (a JSON object, at most 10,000 characters)",
     )
-    weight: StrictFloat = Field(
+    weight: JsonFloat = Field(
+        ge=0,
+        le=MAX_WEIGHT,
         allow_inf_nan=False,
         description="Share of learners (any scale: weights are divided by their sum)",
     )
@@ -60,24 +100,26 @@ class ExperimentIn(BaseModel):
     name: StrictStr = Field(min_length=1, max_length=MAX_NAME_CHARS)
     description: StrictStr = Field(default="", max_length=MAX_DESCRIPTION_CHARS)
     context: PersonalizationContext
-    variants: list[VariantIn] = Field(min_length=1, max_length=MAX_VARIANTS)
-    primaryMetric: StrictStr = Field(min_length=1, max_length=100)
-    guardrailMetrics: list[StrictStr] = Field(default_factory=list, max_length=MAX_GUARDRAILS)
-    minParticipantsPerArm: StrictInt = Field(default=20, ge=0, le=10_000_000)
-    minDurationDays: StrictInt = Field(default=14, ge=0, le=3_650)
-    cupedCovariate: StrictBool = Field(
+    variants: list[VariantIn] = Field(min_length=MIN_VARIANTS, max_length=MAX_VARIANTS)
+    primaryMetric: MetricName
+    guardrailMetrics: list[MetricName] = Field(default_factory=list, max_length=MAX_GUARDRAILS)
+    minParticipantsPerArm: Participants = Field(
+        default=20, description="No verdict before every arm has this many measured participants"
+    )
+    minDurationDays: Days = Field(default=14, description="No verdict before this many days")
+    cupedCovariate: JsonBool = Field(
         default=False, description="Adjust by each metric's pre-period value (CUPED)"
     )
-    startDate: AwareDatetime | None = Field(default=None, description="Default: now")
-    endDate: AwareDatetime
+    startDate: Timestamp | None = Field(
+        default=None, description="RFC 3339 with an offset; default: now"
+    )
+    endDate: Timestamp = Field(description="RFC 3339 with an offset")
     decisionMethod: DecisionMethod = Field(
         default=DecisionMethod.SEQUENTIAL,
         description="sequential (safe to read every day) or fixed_horizon (read at the end)",
     )
-    expectedParticipants: StrictInt | None = Field(
+    expectedParticipants: Expected | None = Field(
         default=None,
-        ge=1,
-        le=10_000_000,
         description="Participants expected over every arm: tunes the sequential interval "
         "(default: learners with behavioural analysis on when the experiment is defined)",
     )
@@ -359,5 +401,4 @@ __all__ = [
     "ExperimentResultsOut",
     "LearnerExperimentsOut",
     "VariantIn",
-    "datetime",
 ]
