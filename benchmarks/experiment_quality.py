@@ -1,10 +1,26 @@
 """A/B-experiment statistics on simulated experiments with a known truth (issue #18, ENGINE.md 5.5).
 
-    python -m benchmarks.experiment_quality [--repetitions 200] [--seed 18] [--quick]
+    python -m benchmarks.experiment_quality [--level both|statistics|engine] [--repetitions 200]
+        [--seed 18] [--learners 1000] [--pilot 120] [--srm-sizes 1000,2450,2600]
+        [--database-url URL] [--quick | --smoke]
 
-Path: **pure analysis** (:mod:`twin.analysis.experiments`): no database, no services. Each
-repetition is one simulated experiment; every number comes from the same code the service
-will call (``assign_variant``, the sufficient statistics, ``analyse_experiment``).
+Two levels, the same scenarios and targets:
+
+- **statistics** (the pure analysis, :mod:`twin.analysis.experiments`, no database): values
+  drawn with numpy, so every scenario's statistics are checked where the truth is exact;
+- **engine** (:mod:`benchmarks.experiment_engine`, which explains the design): simulated
+  learners whose sessions follow their variant (:mod:`twin.simulate.experiments`), every
+  participant's metrics computed by the engine's metric SQL at each daily look, the engine's
+  assignment hash per repetition, the engine's result code at each look, and every
+  repetition's end through the service (assignments and metric documents stored, sufficient
+  statistics aggregated in SQL, the service's verdict), which must agree with the look's.
+  SRM goes through the service entirely. The metric is ``performance``; the true effect is a
+  session-quality factor calibrated on a pilot to d ≈ 0.3; CUPED is reported per metric with
+  each metric's measured pre/post correlation ρ̂ (the target applies where ρ̂ ≥ 0.5).
+
+Path of the statistics level: **pure analysis**. Each repetition is one simulated experiment;
+every number comes from the same code the service calls (``assign_variant``, the sufficient
+statistics, ``analyse_experiment``).
 
 **Cohorts.** A cohort is per-participant arrays — assigned variant, enrolment day, post-period
 value, optional pre-period value (:class:`Cohort`). A participant's value is fixed when they
@@ -38,7 +54,8 @@ a scenario fixes n per arm.
    rate at larger N, the N the threshold needs for 95%, and the false-flag rate without a bug.
 
 Prints targets and measured figures side by side and writes
-``benchmarks/results/experiment_quality.json`` (``--quick``: 50 repetitions, printed only).
+``benchmarks/results/experiment_quality.json`` (``--quick``: 50 repetitions and a 300-learner
+pool, printed only; ``--smoke``: the test suite's tiny run).
 """
 
 from __future__ import annotations
