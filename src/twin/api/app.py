@@ -17,6 +17,7 @@ from twin.api.middleware import BodyLimitMiddleware, RateLimiter
 from twin.api.openapi import document_errors, document_request_text
 from twin.api.routers import (
     cognitive,
+    experiments,
     health,
     ingest,
     orchestration,
@@ -56,6 +57,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     struggle_outcomes.router,
     cognitive.router,
     orchestration.router,
+    experiments.router,
 )
 
 

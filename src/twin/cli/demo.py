@@ -11,6 +11,7 @@ from rich.table import Table
 
 from twin.cli.common import console, database
 from twin.cli.db import print_verify_report
+from twin.cli.experiments import DEMO_EXPERIMENT_LEARNERS, demo_experiment
 from twin.cli.orchestration import demo_schedule
 from twin.cli.serve import run_server
 from twin.config import load_settings
@@ -69,9 +70,11 @@ def demo(
         demo_predictions(db)
         console.rule("[bold]5. a learner's week: slots over their calendar, one plan")
         demo_schedule(db)
+        console.rule("[bold]6. an A/B experiment")
+        demo_experiment(db, learners=min(DEMO_EXPERIMENT_LEARNERS, max(12, 4 * learners)))
         console.print(f"set-up finished in {time.perf_counter() - started:.1f} s")
     if serve_api:
-        console.rule("[bold]6. API")
+        console.rule("[bold]7. API")
         run_server(
             host="127.0.0.1", port=port, with_worker=True, banner=lambda db: demo_banner(db, port)
         )

@@ -23,6 +23,9 @@ from procrastinate import Blueprint, JobContext
 from twin.jobs.cognitive import JOB_CRON as COGNITIVE_CRON
 from twin.jobs.cognitive import JOB_NAME as COGNITIVE_JOB
 from twin.jobs.cognitive import cognitive_health
+from twin.jobs.experiments import JOB_CRON as EXPERIMENTS_CRON
+from twin.jobs.experiments import JOB_NAME as EXPERIMENTS_JOB
+from twin.jobs.experiments import experiment_metrics
 from twin.jobs.housekeeping import housekeeping
 from twin.jobs.orchestration import (
     ADAPT_CRON,
@@ -138,6 +141,14 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         task=schedule_adaptation,
         description="re-plan sessions a calendar change made busy, mark missed sessions, "
         "write back to CalDAV (twin.jobs.orchestration)",
+    ),
+    PeriodicJob(
+        name=EXPERIMENTS_JOB,
+        # Daily at 02:30 UTC: every running experiment's participants measured, ended ones decided.
+        cron=EXPERIMENTS_CRON,
+        task=experiment_metrics,
+        description="experiment participants' pre/post metrics daily, final verdicts at the end "
+        "(twin.jobs.experiments)",
     ),
 )
 

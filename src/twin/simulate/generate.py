@@ -810,7 +810,7 @@ class _Generator:
         self.session_day = np.asarray(plan.day, dtype=np.int64)
         local_start = self.clock.local_ms(s_start)
         start_hour = (local_start % DAY_MS) / HOUR_MS
-        effects = self._effects(plan, start_hour, s_minutes)
+        effects = self._adjust_effects(plan, self._effects(plan, start_hour, s_minutes))
 
         review_factor = np.where(
             s_primary == CONTENT_TYPES.index("flashcard"),
@@ -1965,6 +1965,15 @@ class _Generator:
         }
         assert tuple(tables) == TABLE_ORDER
         return LearnerData(traits=t, tables=tables, truth=truth, session_hidden_load=hidden_load)
+
+    def _adjust_effects(self, plan: _Sessions, effects: _SessionEffects) -> _SessionEffects:
+        """Hook: change the per-session multipliers (the identity here).
+
+        ``twin.simulate.experiments`` overrides it to apply an experiment variant's effect to
+        the sessions after assignment; it may only scale quality-type multipliers, which
+        change no random draw, so rows before the changed sessions stay identical.
+        """
+        return effects
 
     def _objective_text(self, objective: int) -> str:
         cur = self.t.curriculum
