@@ -13,6 +13,12 @@ from twin.db.models.insights import (
     LearningArticle,
     Recommendation,
 )
+from twin.db.models.insights_support import (
+    BehavioralScore,
+    ExamResult,
+    PatternSnapshot,
+    RecommendationKey,
+)
 from twin.db.models.learning import (
     Card,
     Course,
@@ -68,6 +74,7 @@ __all__ = [
     "BehavioralGoal",
     "BehavioralInsight",
     "BehavioralPattern",
+    "BehavioralScore",
     "BurnoutRiskAssessment",
     "CalendarIntegration",
     "Card",
@@ -75,6 +82,7 @@ __all__ = [
     "Course",
     "EngineSecret",
     "Exam",
+    "ExamResult",
     "ExperimentAssignment",
     "InsightKey",
     "InsightNotification",
@@ -87,6 +95,7 @@ __all__ = [
     "Lecture",
     "Mission",
     "ObjectivePrerequisite",
+    "PatternSnapshot",
     "PerformanceMetric",
     "PerformancePrediction",
     "PersonalizationConfig",
@@ -96,6 +105,7 @@ __all__ = [
     "PersonalizationPreferences",
     "PredictionFeedback",
     "Recommendation",
+    "RecommendationKey",
     "Review",
     "ScheduleAdaptation",
     "SessionOrchestrationPlan",
