@@ -49,6 +49,8 @@ class LearnerLock(IntEnum):
     """One burnout assessment of a learner at a time."""
     STRESS_ANALYSIS = 5403
     """One stress-pattern analysis of a learner at a time."""
+    INSIGHTS = 5601
+    """A learner's insight writes (the daily run, notifications, goals, recommendations)."""
 
 
 _LOCK_SQL = sa.text("SELECT pg_advisory_xact_lock(:c, hashtext(:u))")
