@@ -15,6 +15,7 @@ from twin.api.routers import (
     cognitive,
     health,
     ingest,
+    insights,
     patterns,
     struggle,
     struggle_outcomes,
@@ -42,6 +43,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     struggle.router,
     struggle_outcomes.router,
     cognitive.router,
+    insights.router,
 )
 
 
