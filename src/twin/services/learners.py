@@ -48,6 +48,8 @@ DERIVED_TABLES = (
     "session_orchestration_plans",
     "learner_load_profiles",
     "learner_memory_models",
+    "pattern_snapshots",
+    "behavioral_scores",
 )
 # Content/learning-style profiling: the profile's style fields and content-preference patterns.
 STYLE_PATTERN_TYPE = "CONTENT_TYPE_PREFERENCE"

@@ -431,7 +431,7 @@ def evaluate_due(session: Session, learner: Learner, now: datetime) -> Evaluatio
                 AppliedRecommendation.evaluatedAt.is_(None),
             )
             .order_by(AppliedRecommendation.appliedAt)
-        ).tuples()
+        ).all()
         if evaluation_due(aware_utc(a.appliedAt), now)
     ]
     counts = {"IMPROVED": 0, "NEUTRAL": 0, "DECLINED": 0, "insufficient": 0}
