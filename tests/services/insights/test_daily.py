@@ -27,7 +27,9 @@ def test_first_run_stores_scores_snapshot_recommendations_and_notifies_once(
         run = daily.run_daily(session, uid, END)
     assert run.outcome == daily.OUTCOME_DONE
     # 12 weeks of study: every week since the first session has a score (13 Mondays touched).
-    assert run.weeks_scored >= 12 and count(insights_db, "behavioral_scores", uid) == run.weeks_scored
+    assert (
+        run.weeks_scored >= 12 and count(insights_db, "behavioral_scores", uid) == run.weeks_scored
+    )
     assert run.snapshot and count(insights_db, "pattern_snapshots", uid) == 1
     recs = rows(
         insights_db,
@@ -57,4 +59,3 @@ def test_first_run_stores_scores_snapshot_recommendations_and_notifies_once(
         u=uid,
     )
     assert dupes == 0
-
