@@ -9,6 +9,7 @@ command        what                                            module
 ``health``     cognitive load, burnout risk, stress            :mod:`.cognitive`
 ``predict``    struggle predictions                            :mod:`.struggle`
 ``model``      the struggle-model registry                     :mod:`.struggle`
+``insights``   recommendations, goals, behavioral score        :mod:`.insights`
 ``worker``     job workers                                     :mod:`.jobs`
 ``db``         migrations, verification, the embedded server   :mod:`.db`
 ``simulate``   simulated learners with known traits            :mod:`.simulate`
@@ -30,6 +31,7 @@ from twin.cli.cognitive import health_command
 from twin.cli.db import db_app
 from twin.cli.demo import demo
 from twin.cli.ingest import import_revlog_command
+from twin.cli.insights import insights_command
 from twin.cli.jobs import worker_command
 from twin.cli.learners import keys_app
 from twin.cli.patterns import analyze_command
@@ -61,6 +63,9 @@ app.command("predict", help="Predict a learner's upcoming struggles and print th
     predict_command
 )
 app.add_typer(model_app, name="model")
+app.command("insights", help="A learner's recommendations, goals and weekly behavioral score.")(
+    insights_command
+)
 import_app = typer.Typer(help="Import learning data from files.", no_args_is_help=True)
 import_app.command("revlog", help="Import a flashcard review log (CSV) for a learner.")(
     import_revlog_command

@@ -24,6 +24,9 @@ from twin.jobs.cognitive import JOB_CRON as COGNITIVE_CRON
 from twin.jobs.cognitive import JOB_NAME as COGNITIVE_JOB
 from twin.jobs.cognitive import cognitive_health
 from twin.jobs.housekeeping import housekeeping
+from twin.jobs.insights import JOB_CRON as INSIGHTS_CRON
+from twin.jobs.insights import JOB_NAME as INSIGHTS_JOB
+from twin.jobs.insights import insights_daily
 from twin.jobs.patterns import JOB_CRON as PATTERNS_CRON
 from twin.jobs.patterns import JOB_NAME as PATTERNS_JOB
 from twin.jobs.patterns import weekly_pattern_analysis
@@ -114,6 +117,14 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         task=struggle_weekly_retraining,
         description="retrain the struggle model; deploy only when it beats the current one "
         "(twin.jobs.struggle)",
+    ),
+    PeriodicJob(
+        name=INSIGHTS_JOB,
+        # Hourly on the hour: learners at 06:xx local time (after cognitive 04:00, struggle 05:00).
+        cron=INSIGHTS_CRON,
+        task=insights_daily,
+        description="scores, goal progress, recommendations and notifications daily at 06:00 "
+        "local time (twin.jobs.insights)",
     ),
 )
 
