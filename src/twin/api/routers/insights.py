@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Query
 
 from twin.analysis.common import InsufficientData
 from twin.analysis.insights.correlation import CAVEAT
-from twin.analysis.insights.evolution import DEFAULT_EVOLUTION_WEEKS
+from twin.analysis.insights.evolution import ALLOWED_COMPARE_WEEKS, DEFAULT_EVOLUTION_WEEKS
 from twin.analysis.insights.goals import GoalRequest
 from twin.api.deps import CurrentPrincipal, DbSession, ServicePrincipal
 from twin.api.schemas.insights import (
@@ -53,6 +53,7 @@ from twin.api.schemas.insights import (
 )
 from twin.clock import utcnow
 from twin.enums import GoalStatus
+from twin.errors import ValidationFailed
 from twin.services.insights import (
     articles,
     clear,
@@ -229,8 +230,6 @@ def patch_goal(
 ) -> GoalDetailOut:
     """At least one of title, status (ABANDONED) and expiryReason."""
     if body.title is None and body.status is None and body.expiryReason is None:
-        from twin.errors import ValidationFailed
-
         raise ValidationFailed(
             "give at least one of title, status, expiryReason",
             details=[{"index": None, "field": "body", "reason": "nothing to change"}],
@@ -378,11 +377,14 @@ def progress(
     userId: UserId,
     _: CurrentPrincipal,
     session: DbSession,
-    compareWeeks: Annotated[
-        Literal[2, 4, 8], Query(description="Weeks back: 2, 4 or 8")
-    ] = 2,
+    compareWeeks: Annotated[int, Query(ge=2, le=8, description="Weeks back: 2, 4 or 8")] = 2,
 ) -> ProgressOut:
     """Score, components and patterns found / lost."""
+    if compareWeeks not in ALLOWED_COMPARE_WEEKS:
+        raise ValidationFailed(
+            f"invalid request: query.compareWeeks: must be one of {ALLOWED_COMPARE_WEEKS}",
+            details=[{"index": None, "field": "query.compareWeeks", "reason": "must be 2, 4 or 8"}],
+        )
     result = evolution.progress(session, userId, compareWeeks)
     if isinstance(result, InsufficientData):
         return ProgressOut(progress=None, insufficient=result.to_json())
