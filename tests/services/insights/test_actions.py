@@ -50,11 +50,10 @@ def test_apply_stores_the_baseline_and_the_job_measures_it_after_two_weeks(
     assert view.applied_at is not None and view.outcome is not None
     baseline = view.outcome.baseline
     assert baseline["n"] >= 5 and baseline["metric"]  # 2 weeks of the type's metric
-    with pytest.raises(Conflict):  # applying twice
-        with insights_db.session() as session:
-            recommendations.apply_recommendation(
-                session, uid, first.id, ApplicationType.AUTO, applied_at
-            )
+    with pytest.raises(Conflict), insights_db.session() as session:  # applying twice
+        recommendations.apply_recommendation(
+            session, uid, first.id, ApplicationType.AUTO, applied_at
+        )
     # Before the test period ends nothing is measured; at its end the verdict is stored.
     assert _run(insights_db, uid, applied_at + timedelta(days=13)).evaluated == 0
     assert _run(insights_db, uid, END + timedelta(hours=1)).evaluated == 1
@@ -76,11 +75,8 @@ def test_dismiss_is_remembered_and_blocks_apply(insights_db: Database) -> None:
     target = _open(insights_db, uid)[0]
     with insights_db.session() as session:
         recommendations.dismiss_recommendation(session, uid, target.id, END)
-    with pytest.raises(Conflict) as err:
-        with insights_db.session() as session:
-            recommendations.apply_recommendation(
-                session, uid, target.id, ApplicationType.MANUAL, END
-            )
+    with pytest.raises(Conflict) as err, insights_db.session() as session:
+        recommendations.apply_recommendation(session, uid, target.id, ApplicationType.MANUAL, END)
     assert err.value.details[0]["field"] == "recommendationId"
     assert count(insights_db, "applied_recommendations", uid) == 0
     _run(insights_db, uid, END + timedelta(days=1))
@@ -94,11 +90,10 @@ def test_dismiss_is_remembered_and_blocks_apply(insights_db: Database) -> None:
 def test_someone_elses_recommendation_is_not_found(insights_db: Database) -> None:
     _run(insights_db, learner(0), END)
     other = _open(insights_db, learner(0))[0]
-    with pytest.raises(NotFound):
-        with insights_db.session() as session:
-            recommendations.apply_recommendation(
-                session, learner(1), other.id, ApplicationType.MANUAL, END
-            )
+    with pytest.raises(NotFound), insights_db.session() as session:
+        recommendations.apply_recommendation(
+            session, learner(1), other.id, ApplicationType.MANUAL, END
+        )
 
 
 def _recount_sessions_per_week(db: Database, uid: str, as_of: datetime) -> float:
@@ -176,9 +171,8 @@ def test_bad_goals_name_the_field_and_write_nothing(
     insights_db: Database, request_: GoalRequest, field: str
 ) -> None:
     uid = learner(0)
-    with pytest.raises(ValidationFailed) as err:
-        with insights_db.session() as session:
-            goals.create_goal(session, uid, request_, END)
+    with pytest.raises(ValidationFailed) as err, insights_db.session() as session:
+        goals.create_goal(session, uid, request_, END)
     assert field in [d["field"] for d in err.value.details]
     assert count(insights_db, "behavioral_goals", uid) == 0
     assert count(insights_db, "insight_notifications", uid) == 0
