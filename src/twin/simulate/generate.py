@@ -83,7 +83,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -381,6 +381,10 @@ class _SessionEffects:
 Interventions = Mapping[int | str, int | date]
 """Objective (id or index) → first day the intervention takes effect (day index or date)."""
 
+SessionQuality = Callable[[np.ndarray], np.ndarray]
+"""Session day indices → a multiplier of each session's quality (the hook of
+:mod:`twin.simulate.insights`: what following a recommendation, or a good week, does)."""
+
 
 def lifted(factor: float) -> float:
     """A struggle penalty ``factor`` once an intervention has lifted it (responsive learners)."""
@@ -545,15 +549,23 @@ def generate_learner(
     *,
     interventions: Interventions | None = None,
     share_patterns: bool = False,
+    session_quality: SessionQuality | None = None,
 ) -> LearnerData:
     """Every row of one learner over ``weeks`` weeks from local ``start`` (pure).
 
     ``interventions`` (objective id or index → first day of effect) lift the struggle
     penalties of responsive learners from that day (see the module docstring);
-    ``share_patterns`` sets ``users.shareAnonymizedPatterns``.
+    ``share_patterns`` sets ``users.shareAnonymizedPatterns``; ``session_quality`` (session
+    day indices → multiplier) scales each session's quality and draws nothing.
     """
     return _Generator(
-        traits, rng, start, weeks, interventions=interventions, share_patterns=share_patterns
+        traits,
+        rng,
+        start,
+        weeks,
+        interventions=interventions,
+        share_patterns=share_patterns,
+        session_quality=session_quality,
     ).run()
 
 
@@ -569,8 +581,10 @@ class _Generator:
         *,
         interventions: Interventions | None = None,
         share_patterns: bool = False,
+        session_quality: SessionQuality | None = None,
     ) -> None:
         self.t = traits
+        self.session_quality = session_quality
         self.rng = rng
         self.start = start
         self.days = weeks * 7
@@ -751,6 +765,10 @@ class _Generator:
             1 - (WITHDRAWAL_QUALITY_DROP + WITHDRAWAL_QUALITY_DECLINE * prog) * level,
         )
         quality_no_affinity = q_chrono * e_quality * rush
+        if self.session_quality is not None:
+            quality_no_affinity = quality_no_affinity * self.session_quality(
+                np.asarray(plan.day, dtype=np.int64)
+            )
         span = t.attention_span_minutes * by_phase(1 - OVERLOAD_SPAN_SHRINK * level, 1.0)
         return _SessionEffects(
             recall=m_chrono * m_affinity * e_recall,
