@@ -93,7 +93,7 @@ def _load(db: Database, learners: list[SimulatedLearner]) -> None:
 
 def _local_day(learner: SimulatedLearner, start: date, day: int) -> datetime:
     zone = ZoneInfo(learner.data.traits.timezone)
-    return local_midnight_utc(start + timedelta(days=day), zone)
+    return local_midnight_utc(start + timedelta(days=day), zone).replace(tzinfo=UTC)
 
 
 def _tick(start: date, day: int) -> datetime:
