@@ -53,14 +53,14 @@ from twin.simulate.insights import (
 
 APPLIED_WEEKS = 6
 APPLIED_DAY = 28
-APPLIED_GAIN = 0.35  # session quality × 1.35 for the helped (see the measured score change)
+APPLIED_GAIN = 0.5  # session quality and recall × 1.5 for the helped (score change measured)
 GOAL_WEEKS = 6
 GOAL_SET_DAY = 14
 GOAL_DAYS = 21
 GOAL_DEADLINE_DAYS = 25
 CORRELATION_WEEKS = 16
 LINK_RHO = 0.9
-LINK_AMPLITUDE = 0.3
+LINK_AMPLITUDE = 0.5
 TICK_HOUR = 12  # the job's tick: noon UTC of the day (every learner is run)
 LOAD_CHUNK = 20
 

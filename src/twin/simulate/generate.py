@@ -382,7 +382,7 @@ Interventions = Mapping[int | str, int | date]
 """Objective (id or index) → first day the intervention takes effect (day index or date)."""
 
 SessionQuality = Callable[[np.ndarray], np.ndarray]
-"""Session day indices → a multiplier of each session's quality (the hook of
+"""Session day indices → a multiplier of each session's quality and recall (the hook of
 :mod:`twin.simulate.insights`: what following a recommendation, or a good week, does)."""
 
 
@@ -556,7 +556,7 @@ def generate_learner(
     ``interventions`` (objective id or index → first day of effect) lift the struggle
     penalties of responsive learners from that day (see the module docstring);
     ``share_patterns`` sets ``users.shareAnonymizedPatterns``; ``session_quality`` (session
-    day indices → multiplier) scales each session's quality and draws nothing.
+    day indices → multiplier) scales each session's quality and recall.
     """
     return _Generator(
         traits,
@@ -765,13 +765,13 @@ class _Generator:
             1 - (WITHDRAWAL_QUALITY_DROP + WITHDRAWAL_QUALITY_DECLINE * prog) * level,
         )
         quality_no_affinity = q_chrono * e_quality * rush
+        boost = np.ones(n_s)
         if self.session_quality is not None:
-            quality_no_affinity = quality_no_affinity * self.session_quality(
-                np.asarray(plan.day, dtype=np.int64)
-            )
+            boost = self.session_quality(np.asarray(plan.day, dtype=np.int64))
+            quality_no_affinity = quality_no_affinity * boost
         span = t.attention_span_minutes * by_phase(1 - OVERLOAD_SPAN_SHRINK * level, 1.0)
         return _SessionEffects(
-            recall=m_chrono * m_affinity * e_recall,
+            recall=m_chrono * m_affinity * e_recall * boost,
             quality=quality_no_affinity * a_sess,
             quality_no_affinity=quality_no_affinity,
             engagement=1 - CHRONO_ENGAGEMENT_SHARE * amplitude * off,

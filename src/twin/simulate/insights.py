@@ -2,8 +2,8 @@
 
 Built on the main generator (:func:`twin.simulate.generate.generate_learner`) through its
 one hook, ``session_quality`` (session day indices → a multiplier of each session's
-quality: the GOOD/EASY share of recalled cards, validation scores, engagement), which draws
-nothing: a learner's rows before the hook changes anything are those of the plain run.
+quality — the GOOD/EASY share of recalled cards, validation scores, engagement — and of its
+recall probability); a learner whose multiplier is 1 everywhere is the plain run's.
 
 - **Following a recommendation that truly helps** (:func:`applied_learner`): from the day
   the learner applies it, a *helped* learner's sessions have quality × (1 + ``gain``); a
