@@ -32,6 +32,21 @@ def test_the_recomputation_agrees_with_the_engine_on_a_known_case() -> None:
     assert engine.recompute(raw, zone, "sessionsPerWeek", now) == 2.0
     assert engine.recompute(raw, zone, "studyMinutesPerWeek", now) == 105.0
     assert engine.recompute(raw, zone, "shareNearOptimalDuration(minutes=45)", now) == round(
-        2 / 3, 6
+        1 / 3, 6
     )
     assert engine.recompute(raw, zone, "contentBalance", now) is None
+    from twin.analysis.insights.goals import GoalData, measure, parse_metric
+    from twin.analysis.patterns.inputs import SessionObs
+
+    data = GoalData(
+        sessions=tuple(
+            SessionObs(f"s{i}", r[0].replace(tzinfo=UTC), m, 0.0)
+            for i, (r, m) in enumerate(zip(raw, (45.0, 60.0, 30.0), strict=True))
+        )
+    )
+    for metric in (
+        "sessionsPerWeek",
+        "studyMinutesPerWeek",
+        "shareNearOptimalDuration(minutes=45)",
+    ):
+        assert measure(parse_metric(metric), data, now) == engine.recompute(raw, zone, metric, now)
