@@ -27,6 +27,8 @@ def test_demo_on_a_fresh_embedded_server(
     assert "embedded PostgreSQL" in result.output
     assert "0 failed" in result.output
     assert "simulated 3 learners × 3 weeks" in result.output
+    assert "5. insights: recommendations, goals, score" in result.output
+    assert "Behavioral score" in result.output and "Recommendations" in result.output
     if shared_data_file("revlog_single_learner.csv") is not None:
         assert "12,580 reviews, 1,205 cards, 64 sessions" in result.output
     # A second run reuses what is there.

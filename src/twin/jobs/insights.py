@@ -28,7 +28,7 @@ from procrastinate import Blueprint, JobContext
 
 from twin.analysis.common import aware_utc
 from twin.db.engine import Database
-from twin.errors import TwinError
+from twin.errors import Forbidden, TwinError
 from twin.jobs.database import job_database, tick_time
 from twin.services.insights import daily
 
@@ -40,6 +40,7 @@ JOB_CRON = "0 * * * * 0"
 DAILY_LOCAL_HOUR = 6
 TICK_THREADS = 2
 OUTCOME_FAILED = "failed"
+OUTCOME_SKIPPED = "skipped"  # analysis switched off since the learner was selected
 
 SELECT_DUE_SQL = sa.text(
     """
@@ -69,6 +70,8 @@ def run_learner(db: Database, user_id: str, tick: datetime) -> daily.DailyRun:
     try:
         with db.session() as session:
             return daily.run_daily(session, user_id, tick)
+    except Forbidden:
+        return daily.DailyRun(user_id, OUTCOME_SKIPPED)
     except TwinError as exc:
         log.warning("daily insights run of %s failed: %s", user_id, exc.message)
     except Exception:  # one learner's bad data must not stop the others
