@@ -12,6 +12,11 @@ import platformdirs
 from twin.errors import ConfigError
 
 ROOT_DATA_DIR = Path("/var/lib/twin")
+MIB = 1024 * 1024
+# The largest valid events batch (5,000 events, every field at its longest, eventData at
+# its 4 KiB cap) is about 28 MB of JSON; the default cap leaves a few MB above it.
+DEFAULT_MAX_BODY_BYTES = 32 * MIB
+MIN_BODY_BYTES = 1024
 
 
 def default_data_dir() -> Path:
@@ -34,6 +39,9 @@ class Settings:
     log_level: str = "INFO"
     secret_key: str | None = None
     """``TWIN_SECRET_KEY``: signs learner tokens; None = a key generated once and kept in the database."""
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    rate_limit_per_minute: int = 0  # requests per credential; 0 = no limit
+    rate_limit_burst: int = 0  # requests at once; 0 = one minute's worth
 
     @property
     def embedded(self) -> bool:
@@ -63,4 +71,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         log_level=level,
         secret_key=env.get("TWIN_SECRET_KEY") or None,
+        max_body_bytes=_int(env, "TWIN_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, MIN_BODY_BYTES),
+        rate_limit_per_minute=_int(env, "TWIN_RATE_LIMIT_PER_MINUTE", 0, 0),
+        rate_limit_burst=_int(env, "TWIN_RATE_LIMIT_BURST", 0, 0),
     )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    """A whole-number setting of at least ``minimum`` (ConfigError naming it otherwise)."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number (got {text!r})") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum} (got {value})")
+    return value

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Depends, FastAPI
 import twin
 from twin.api.deps import authenticate
 from twin.api.errors import install_error_handlers
+from twin.api.middleware import BodyLimitMiddleware, RateLimiter
+from twin.api.openapi import document_errors, document_request_text
 from twin.api.routers import (
     cognitive,
     health,
@@ -34,6 +36,11 @@ a **service API key** (`twin keys create NAME`) may act for any learner;
 a **learner token** (`POST /v1/tokens`) reads and writes only under
 `/v1/users/{its learner}/`. Errors always have the body
 `{"error": {"code", "message", "details"}}`.
+
+A 2xx answer means the write is committed. Ids are 1–200 characters without control
+characters, line separators or `/`, and not `.` or `..`. Request bodies are at most
+`TWIN_MAX_BODY_BYTES` (413 beyond); numbers and flags must be JSON numbers and booleans;
+no string may contain a NUL character.
 """
 
 V1_ROUTERS: tuple[APIRouter, ...] = (
@@ -49,7 +56,6 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     """Build the app; the database is opened in the lifespan unless one is injected."""
-
     resolved = settings if settings is not None else load_settings()
 
     @asynccontextmanager
@@ -73,6 +79,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = resolved
     app.state.key_cache = KeyCache()
     app.state.token_secret = None
+    app.state.rate_limiter = RateLimiter(resolved.rate_limit_per_minute, resolved.rate_limit_burst)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=resolved.max_body_bytes)
     if database is not None:
         app.state.db = database
     install_error_handlers(app)
@@ -81,12 +89,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for router in V1_ROUTERS:
         v1.include_router(router)
     app.include_router(v1)
-    _document_record_schemas(app)
+    _complete_openapi(app)
     return app
 
 
-def _document_record_schemas(app: FastAPI) -> None:
-    """Add the ingestion record schemas (referenced by the batch endpoints) to the OpenAPI components."""
+def _complete_openapi(app: FastAPI) -> None:
+    """Add the ingestion record schemas (referenced by the batch endpoints) and every route's
+    error answers to the OpenAPI document."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -95,6 +104,8 @@ def _document_record_schemas(app: FastAPI) -> None:
             schema.setdefault("components", {}).setdefault("schemas", {}).update(
                 ingest.OPENAPI_SCHEMAS
             )
+            document_errors(schema)
+            document_request_text(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

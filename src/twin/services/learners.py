@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from twin.db.models import User
-from twin.errors import NotFound, ValidationFailed
+from twin.errors import Conflict, NotFound, ValidationFailed
 from twin.learners import unknown_learner
 
 PRIVACY_FLAGS = (
@@ -23,6 +25,8 @@ PRIVACY_FLAGS = (
     "learningStyleProfilingEnabled",
     "shareAnonymizedPatterns",
 )
+MAX_ZONE_NAME_SHOWN = 64
+EMAIL_CONSTRAINT = "users_email_key"
 PROFILE_FIELDS = ("email", "name", "timezone", "defaultMissionMinutes", *PRIVACY_FLAGS)
 
 # What the engine derives from a learner's inputs (ENGINE.md, privacy gates): deleted at
@@ -72,19 +76,21 @@ REACHABLE_TABLES: dict[str, str] = {
 }
 
 
+@cache
+def iana_zones() -> frozenset[str]:
+    """Every IANA time zone name the engine accepts."""
+    return frozenset(available_timezones()) | {"UTC"}
+
+
 def validate_timezone(name: str) -> str:
     """The IANA zone name, or ValidationFailed naming the field."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    # A lookup in the list of names, never ZoneInfo(name) first: an arbitrary name would be
+    # tried as a file path (a 5,000-character one fails with OSError).
+    if name not in iana_zones():
         hint = " (IANA names look like Europe/Berlin or America/New_York)"
+        shown = name if len(name) <= MAX_ZONE_NAME_SHOWN else name[:MAX_ZONE_NAME_SHOWN] + "…"
         raise ValidationFailed(
-            f"timezone {name!r} is not an IANA time zone{hint}",
-            details=[{"index": None, "field": "timezone", "reason": "unknown IANA time zone"}],
-        ) from None
-    if name not in available_timezones() and name != "UTC":
-        raise ValidationFailed(
-            f"timezone {name!r} is not an IANA time zone",
+            f"timezone {shown!r} is not an IANA time zone{hint}",
             details=[{"index": None, "field": "timezone", "reason": "unknown IANA time zone"}],
         )
     return name
@@ -191,25 +197,35 @@ def apply_privacy(session: Session, user: User, changes: dict[str, Any]) -> dict
 
 
 def upsert_user(session: Session, user_id: str, fields: dict[str, Any]) -> UpsertOutcome:
-    """Create the learner or update the given fields (privacy switches take effect at once)."""
+    """Create the learner or update the given fields (privacy switches take effect at once).
+
+    Safe under concurrency: of simultaneous first PUTs of one id exactly one inserts the
+    row (INSERT … ON CONFLICT DO NOTHING waits for the other inserter to finish); the
+    others then update the row it created.
+    """
     if fields.get("timezone") is not None:
         validate_timezone(fields["timezone"])
-    user = session.get(User, user_id)
-    created = user is None
-    if user is None:
-        user = User(id=user_id)
-        for flag in PRIVACY_FLAGS:
-            if fields.get(flag) is not None:
-                setattr(user, flag, bool(fields[flag]))
-        session.add(user)
-    for key in ("email", "name", "timezone", "defaultMissionMinutes"):
-        if key in fields and fields[key] is not None:
-            setattr(user, key, fields[key])
+    flags = {f: bool(fields[f]) for f in PRIVACY_FLAGS if fields.get(f) is not None}
     try:
-        session.flush()
+        with session.begin_nested():
+            inserted = session.execute(
+                pg_insert(User)
+                .values(id=user_id, **flags)
+                .on_conflict_do_nothing(index_elements=[User.id])
+                .returning(User.id)
+            ).first()
+            created = inserted is not None
+            user = session.get(User, user_id, with_for_update=True, populate_existing=True)
+            assert user is not None  # inserted now, or there before and locked
+            for key in ("email", "name", "timezone", "defaultMissionMinutes"):
+                if key in fields and fields[key] is not None:
+                    setattr(user, key, fields[key])
+            session.flush()
     except sa.exc.IntegrityError as exc:
-        session.rollback()
-        raise ValidationFailed(
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        if constraint != EMAIL_CONSTRAINT:
+            raise
+        raise Conflict(
             "email is already used by another learner",
             details=[
                 {"index": None, "field": "email", "reason": "already used by another learner"}

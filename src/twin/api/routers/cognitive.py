@@ -12,21 +12,33 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+)
 
 from twin.analysis.cognitive.stress import MIN_PATTERN_CONFIDENCE
 from twin.analysis.cognitive.trend import Granularity
 from twin.api.deps import CurrentPrincipal, DbSession
+from twin.api.guard import GuardedRoute
+from twin.api.types import Id, IdPath, JsonFloat, QueryTimestamp, whole_number
 from twin.clock import utcnow
 from twin.errors import ValidationFailed
 from twin.learners import analysis_learner
 from twin.services import cognitive as service
 
-router = APIRouter(tags=["cognitive load"])
+router = APIRouter(tags=["cognitive load"], route_class=GuardedRoute)
 
-UserId = Annotated[str, Path(min_length=1, max_length=200, description="The learner's id")]
+UserId = Annotated[IdPath, Path(description="The learner's id")]
 
 MAX_RESPONSES = 10_000
+ErrorCount = Annotated[int, Strict(), Field(ge=0, le=MAX_RESPONSES), BeforeValidator(whole_number)]
 MAX_LATENCY_MS = 3_600_000.0  # one hour on one card is a pause, not a latency
 MAX_SESSION_MINUTES = 24 * 60.0
 # Longest history span per granularity, and the default span when ``from`` is omitted.
@@ -61,63 +73,72 @@ def check_items(field: str, values: list[float]) -> list[float]:
     return values
 
 
+def items_schema(field: str) -> dict[str, Any]:
+    """The JSON schema of a list field's items, with the bounds :func:`check_items` applies."""
+    low, high, _unit = LIST_BOUNDS[field]
+    return {"items": {"type": "number", "minimum": low, "maximum": high}}
+
+
 class LoadCalculationIn(BaseModel):
     """Behavioural data of one session (or of a part of one)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    sessionId: str | None = Field(
+    sessionId: Id | None = Field(
         default=None,
-        min_length=1,
-        max_length=200,
         description="The study session the data belongs to (readings of one session are "
         "kept at most one per 5 minutes of its activity)",
     )
-    responseLatencies: list[float] = Field(
-        min_length=1, max_length=MAX_RESPONSES, description="Response latency per answer, ms"
+    responseLatencies: list[JsonFloat] = Field(
+        min_length=1,
+        max_length=MAX_RESPONSES,
+        description="Response latency per answer, ms",
+        json_schema_extra=items_schema("responseLatencies"),
     )
-    errors: int | None = Field(
-        default=None, ge=0, le=MAX_RESPONSES, description="Wrong answers among the responses"
-    )
-    correctness: list[bool] | None = Field(
+    errors: ErrorCount | None = Field(default=None, description="Wrong answers among the responses")
+    correctness: list[StrictBool] | None = Field(
         default=None,
         max_length=MAX_RESPONSES,
         description="Per response, true when correct (instead of errors)",
     )
-    pauses: list[float] = Field(
-        default_factory=list, max_length=MAX_RESPONSES, description="Duration of each pause, ms"
+    pauses: list[JsonFloat] = Field(
+        default_factory=list,
+        max_length=MAX_RESPONSES,
+        description="Duration of each pause, ms",
+        json_schema_extra=items_schema("pauses"),
     )
-    performanceScores: list[float] = Field(
+    performanceScores: list[JsonFloat] = Field(
         default_factory=list,
         max_length=MAX_RESPONSES,
         description="Performance 0-100 in time order (e.g. accuracy per block of answers)",
+        json_schema_extra=items_schema("performanceScores"),
     )
-    durationMinutes: float = Field(ge=0, le=MAX_SESSION_MINUTES, allow_inf_nan=False)
-    activeMinutes: float | None = Field(
+    durationMinutes: JsonFloat = Field(ge=0, le=MAX_SESSION_MINUTES, allow_inf_nan=False)
+    activeMinutes: JsonFloat | None = Field(
         default=None,
         ge=0,
         le=MAX_SESSION_MINUTES,
         allow_inf_nan=False,
         description="Time on task without pauses (default: duration minus pauses)",
     )
-    baselineLatencyMs: float | None = Field(
+    baselineLatencyMs: JsonFloat | None = Field(
         default=None,
         gt=0,
         le=MAX_LATENCY_MS,
         allow_inf_nan=False,
         description="Override of the learner's baseline (default: median of recent sessions)",
     )
-    optimalSessionMinutes: float | None = Field(
+    optimalSessionMinutes: JsonFloat | None = Field(
         default=None,
         gt=0,
         le=MAX_SESSION_MINUTES,
         allow_inf_nan=False,
         description="Override of the learner's optimal session length",
     )
-    timestamp: AwareDatetime | None = Field(
+    timestamp: QueryTimestamp | None = Field(
         default=None, description="When the data was observed (RFC 3339; default: now)"
     )
-    dryRun: bool = Field(default=False, description="Compute only; store nothing")
+    dryRun: StrictBool = Field(default=False, description="Compute only; store nothing")
 
     @field_validator("responseLatencies", "pauses", "performanceScores")
     @classmethod
@@ -349,10 +370,10 @@ def get_load_history(
     _: CurrentPrincipal,
     session: DbSession,
     from_: Annotated[
-        AwareDatetime | None,
+        QueryTimestamp | None,
         Query(alias="from", description="Start (RFC 3339; default: a span before `to`)"),
     ] = None,
-    to: Annotated[AwareDatetime | None, Query(description="End (RFC 3339; default: now)")] = None,
+    to: Annotated[QueryTimestamp | None, Query(description="End (RFC 3339; default: now)")] = None,
     granularity: Annotated[Granularity, Query(description="Bucket size")] = Granularity.DAY,
 ) -> dict[str, Any]:
     """Mean, max and count of readings per bucket, cut in the learner's time zone."""

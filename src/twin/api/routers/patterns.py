@@ -19,17 +19,18 @@ from twin.analysis.common import aware_utc
 from twin.analysis.patterns.study_time import DAYS_PER_WEEK, HOURS_PER_DAY
 from twin.analysis.patterns.sufficiency import Sufficiency
 from twin.api.deps import CurrentPrincipal, DbSession
+from twin.api.guard import GuardedRoute
+from twin.api.types import IdPath, JsonBool, QueryTimestamp
 from twin.clock import utcnow
 from twin.db.models import BehavioralInsight, BehavioralPattern, UserLearningProfile
 from twin.enums import BehavioralPatternType, InsightType
-from twin.errors import ValidationFailed
 from twin.services import patterns as patterns_service
 from twin.services import recall as recall_service
 from twin.services.learners import get_user
 
-router = APIRouter(tags=["twin: patterns and insights"])
+router = APIRouter(tags=["twin: patterns and insights"], route_class=GuardedRoute)
 
-UserId = Annotated[str, Path(min_length=1, max_length=200, description="The learner's id")]
+UserId = Annotated[IdPath, Path(description="The learner's id")]
 MAX_PATTERN_LIMIT = 100
 MAX_HEATMAP_WEEKS = 52
 WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -70,7 +71,7 @@ class AnalyzeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    force: bool = Field(
+    force: JsonBool = Field(
         default=False,
         description="Run even if the learner was analysed less than a day ago (service keys only; "
         "ignored for learner tokens)",
@@ -211,7 +212,7 @@ class AcknowledgeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    applied: bool | None = Field(default=None, description="Whether the learner acted on it")
+    applied: JsonBool | None = Field(default=None, description="Whether the learner acted on it")
 
 
 class ProfileOut(BaseModel):
@@ -368,7 +369,7 @@ def list_insights(userId: UserId, _: CurrentPrincipal, session: DbSession) -> In
 )
 def acknowledge(
     userId: UserId,
-    insightId: Annotated[str, Path(min_length=1, max_length=200)],
+    insightId: Annotated[IdPath, Path(description="The insight's id")],
     _: CurrentPrincipal,
     session: DbSession,
     body: Annotated[AcknowledgeIn | None, Body()] = None,
@@ -482,11 +483,11 @@ def delete_patterns(userId: UserId, _: CurrentPrincipal, session: DbSession) -> 
 )
 def card_recall(
     userId: UserId,
-    cardId: Annotated[str, Path(min_length=1, max_length=200)],
+    cardId: Annotated[IdPath, Path(description="The card's id")],
     _: CurrentPrincipal,
     session: DbSession,
     at: Annotated[
-        datetime | None,
+        QueryTimestamp | None,
         Query(
             description="RFC 3339 time with an offset, e.g. 2026-03-01T08:00:00+01:00 "
             "(URL-encode '+' as %2B); default now"
@@ -495,11 +496,6 @@ def card_recall(
 ) -> RecallOut:
     """Probability that the learner recalls the card at ``at``: FSRS-6 with the learner's own
     fitted weights once they have enough reviews (defaults before, or with analysis off)."""
-    if at is not None and at.utcoffset() is None:
-        raise ValidationFailed(
-            "invalid request: at: needs a time-zone offset (RFC 3339), e.g. 2026-03-01T08:00:00Z",
-            details=[{"index": None, "field": "query.at", "reason": "missing time-zone offset"}],
-        )
     user = get_user(session, userId)
     when = at if at is not None else utcnow().replace(tzinfo=UTC)
     result = recall_service.card_recall(session, user, cardId, when)
