@@ -14,13 +14,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from twin.analysis.common import InsufficientData
+from twin.analysis.common import InsufficientData, aware_utc
 from twin.analysis.insights.correlation import CAVEAT
 from twin.analysis.insights.evolution import ALLOWED_COMPARE_WEEKS, DEFAULT_EVOLUTION_WEEKS
 from twin.analysis.insights.goals import GoalRequest
 from twin.api.deps import CurrentPrincipal, DbSession, ServicePrincipal
+from twin.api.guard import GuardedRoute
 from twin.api.schemas.insights import (
-    ApplyIn,
     ArticleFeedbackIn,
     ArticleSummaryOut,
     CatalogueOut,
@@ -46,11 +46,13 @@ from twin.api.schemas.insights import (
     ProgressOut,
     ProgressValueOut,
     ReadAllOut,
+    RecommendationApplyIn,
     RecommendationListOut,
     RecommendationOut,
     ScoreHistoryOut,
     WeekEvolutionOut,
 )
+from twin.api.types import IdPath
 from twin.clock import utcnow
 from twin.enums import GoalStatus
 from twin.errors import ValidationFailed
@@ -66,14 +68,11 @@ from twin.services.insights import (
     score,
 )
 
-router = APIRouter(tags=["insights"])
+router = APIRouter(tags=["insights"], route_class=GuardedRoute)
 
-UserId = Annotated[str, Path(min_length=1, max_length=200, description="The learner's id")]
-ItemId = Annotated[str, Path(min_length=1, max_length=200, description="The item's id")]
-Slug = Annotated[
-    str,
-    Path(min_length=1, max_length=120, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", description="slug"),
-]
+UserId = Annotated[IdPath, Path(description="The learner's id")]
+ItemId = Annotated[IdPath, Path(description="The item's id")]
+Slug = Annotated[IdPath, Path(description="An article's slug, e.g. retrieval-practice")]
 Responses = dict[int | str, dict[str, Any]]
 ANALYSIS_OFF: Responses = {403: {"description": "behavioural analysis is switched off"}}
 UNKNOWN: Responses = {404: {"description": "unknown learner (or item of this learner)"}}
@@ -121,7 +120,7 @@ def list_recommendations(
 def apply_recommendation(
     userId: UserId,
     recommendationId: ItemId,
-    body: ApplyIn,
+    body: RecommendationApplyIn,
     _: CurrentPrincipal,
     session: DbSession,
 ) -> RecommendationOut:
@@ -176,10 +175,10 @@ def create_goal(
         session,
         userId,
         GoalRequest(
-            goal_type=body.goalType,
+            goal_type=str(body.goalType),
             target_metric=body.targetMetric,
             target_value=body.targetValue,
-            deadline=body.deadline,
+            deadline=None if body.deadline is None else aware_utc(body.deadline),
             title=body.title,
             description=body.description,
         ),

@@ -8,22 +8,13 @@ booleans.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    field_validator,
-)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator
 
 from twin.analysis.insights.evaluation import Verdict
 from twin.api.schemas.base import Answer
-from twin.api.types import UtcDatetime
+from twin.api.types import Id, JsonBool, JsonFloat, UtcDatetime, whole_number
 from twin.enums import (
     ApplicationType,
     ArticleCategory,
@@ -36,11 +27,14 @@ from twin.enums import (
     RecommendationStatus,
     RecommendationType,
 )
+from twin.ingest.schemas import LongText, Name, Timestamp
 
-MAX_TITLE_CHARS = 200
-MAX_TEXT_CHARS = 2000
-MAX_ID_CHARS = 200
 MAX_READ_SECONDS = 86_400
+METRIC_PATTERN = r"^[A-Za-z]{1,40}(\([a-z]{1,20}=-?[0-9]{1,4}(,[a-z]{1,20}=-?[0-9]{1,4}){0,3}\))?$"
+Rating = Annotated[int, Strict(), Field(ge=1, le=5), BeforeValidator(whole_number)]
+ReadSeconds = Annotated[
+    int, Strict(), Field(ge=0, le=MAX_READ_SECONDS), BeforeValidator(whole_number)
+]
 
 
 class _Request(BaseModel):
@@ -105,7 +99,7 @@ class RecommendationListOut(Answer):
     recommendations: list[RecommendationOut]
 
 
-class ApplyIn(_Request):
+class RecommendationApplyIn(_Request):
     """How the learner applies the recommendation."""
 
     applicationType: ApplicationType = Field(
@@ -186,37 +180,29 @@ class GoalSuggestionsOut(Answer):
 class GoalIn(_Request):
     """A new goal: a template (or CUSTOM with a metric), target and deadline (template defaults)."""
 
-    goalType: str = Field(
-        min_length=1,
-        max_length=64,
-        description="STUDY_TIME_CONSISTENCY, SESSION_DURATION, CONTENT_DIVERSIFICATION, "
-        "RETENTION_IMPROVEMENT or CUSTOM",
-    )
+    goalType: BehavioralGoalType = Field(description="A template, or CUSTOM with a targetMetric")
     targetMetric: str | None = Field(
         default=None,
-        min_length=1,
-        max_length=120,
+        pattern=METRIC_PATTERN,
         description="e.g. sessionsPerWeek or sessionsInWindowPerWeek(start=7,end=10) "
         "(templates: the twin's own, when omitted)",
     )
-    targetValue: StrictFloat | None = Field(
+    targetValue: JsonFloat | None = Field(
         default=None, allow_inf_nan=False, description="> 0 (template default when omitted)"
     )
-    deadline: AwareDatetime | None = Field(
+    deadline: Timestamp | None = Field(
         default=None, description="In the future, at most 90 days ahead (template default)"
     )
-    title: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
-    description: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
+    title: Name | None = None
+    description: LongText | None = None
 
 
 class GoalPatchIn(_Request):
     """Edit the title, abandon the goal, or answer an expired goal's question."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
+    title: Name | None = None
     status: Literal["ABANDONED"] | None = Field(default=None, description="ABANDONED to give up")
-    expiryReason: str | None = Field(
-        default=None, min_length=1, max_length=MAX_TEXT_CHARS, description="What got in the way"
-    )
+    expiryReason: LongText | None = Field(default=None, description="What got in the way")
 
 
 # --- notifications -----------------------------------------------------------------------
@@ -361,9 +347,9 @@ class ProgressOut(Answer):
 class ExamResultIn(_Request):
     """An exam result."""
 
-    score: StrictFloat = Field(ge=0, le=100, allow_inf_nan=False, description="0–100")
-    takenAt: AwareDatetime
-    examId: str | None = Field(default=None, min_length=1, max_length=MAX_ID_CHARS)
+    score: JsonFloat = Field(ge=0, le=100, allow_inf_nan=False, description="0–100")
+    takenAt: Timestamp
+    examId: Id | None = None
 
 
 class ExamResultOut(Answer):
@@ -434,11 +420,11 @@ class PersonalArticleOut(Answer):
 class ArticleFeedbackIn(_Request):
     """Feedback on an article the learner read (at least one field)."""
 
-    helpful: StrictBool | None = None
-    rating: StrictInt | None = Field(default=None, ge=1, le=5, description="1–5")
-    feedback: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT_CHARS)
-    readDurationSeconds: StrictInt | None = Field(default=None, ge=0, le=MAX_READ_SECONDS)
-    completedRead: StrictBool | None = None
+    helpful: JsonBool | None = None
+    rating: Rating | None = Field(default=None, description="1–5")
+    feedback: LongText | None = None
+    readDurationSeconds: ReadSeconds | None = None
+    completedRead: JsonBool | None = None
 
 
 # --- dashboard, clear, refresh -----------------------------------------------------------------
