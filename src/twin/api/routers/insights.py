@@ -376,7 +376,12 @@ def progress(
     userId: UserId,
     _: CurrentPrincipal,
     session: DbSession,
-    compareWeeks: Annotated[int, Query(ge=2, le=8, description="Weeks back: 2, 4 or 8")] = 2,
+    compareWeeks: Annotated[
+        int,
+        Query(
+            ge=2, le=8, description="Weeks back: 2, 4 or 8", json_schema_extra={"enum": [2, 4, 8]}
+        ),
+    ] = 2,
 ) -> ProgressOut:
     """Score, components and patterns found / lost."""
     if compareWeeks not in ALLOWED_COMPARE_WEEKS:
