@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from twin.analysis.common import naive_utc
 from twin.analysis.insights.score import COMPONENT_WEIGHTS, Component
-from twin.enums import BurnoutRiskLevel
+from twin.enums import BurnoutRiskLevel, GoalStatus
 from twin.learners import analysis_learner
 from twin.services.insights import goals as goals_service
 from twin.services.insights import notifications as notifications_service
@@ -162,12 +162,12 @@ def dashboard(session: Session, user_id: str, now: datetime) -> Dashboard:
     ]
     complete = [w for w in weeks if w.complete]
     shown_weeks = complete[-SPARKLINE_WEEKS:] if complete else weeks[-SPARKLINE_WEEKS:]
-    recs = recommendations_service.list_recommendations(session, user_id, limit=TOP_RECOMMENDATIONS)
-    from twin.enums import GoalStatus
-
-    goals = goals_service.list_goals(session, user_id, GoalStatus.ACTIVE)
+    recs = recommendations_service.list_recommendations(
+        session, user_id, limit=TOP_RECOMMENDATIONS, checked=True
+    )
+    goals = goals_service.list_goals(session, user_id, GoalStatus.ACTIVE, checked=True)
     notes = notifications_service.list_notifications(
-        session, user_id, unread=True, limit=UNREAD_SHOWN
+        session, user_id, unread=True, limit=UNREAD_SHOWN, checked=True
     )
     load = session.execute(_LOAD_SQL, {"u": user_id}).one()
     burnout = session.execute(_BURNOUT_SQL, {"u": user_id}).first()

@@ -197,9 +197,12 @@ def create_goal(session: Session, user_id: str, request: GoalRequest, now: datet
     return goal_view(row, with_history=True)
 
 
-def list_goals(session: Session, user_id: str, status: GoalStatus | None = None) -> list[GoalView]:
+def list_goals(
+    session: Session, user_id: str, status: GoalStatus | None = None, *, checked: bool = False
+) -> list[GoalView]:
     """The learner's goals (optionally of one status), nearest deadline first."""
-    analysis_learner(session, user_id)
+    if not checked:
+        analysis_learner(session, user_id)
     query = sa.select(BehavioralGoal).where(BehavioralGoal.userId == user_id)
     if status is not None:
         query = query.where(BehavioralGoal.status == status)

@@ -103,10 +103,16 @@ def notify(
 
 
 def list_notifications(
-    session: Session, user_id: str, *, unread: bool | None = None, limit: int = DEFAULT_LIMIT
+    session: Session,
+    user_id: str,
+    *,
+    unread: bool | None = None,
+    limit: int = DEFAULT_LIMIT,
+    checked: bool = False,
 ) -> NotificationList:
     """Newest first; ``unread`` True / False filters; the unread count is always the total."""
-    get_learner(session, user_id)
+    if not checked:
+        get_learner(session, user_id)
     query = sa.select(InsightNotification).where(InsightNotification.userId == user_id)
     if unread is True:
         query = query.where(InsightNotification.readAt.is_(None))

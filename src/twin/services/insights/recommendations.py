@@ -185,10 +185,6 @@ def _views(session: Session, rows: Sequence[Recommendation]) -> list[Recommendat
     return out
 
 
-def _is_open(r: Recommendation) -> bool:
-    return r.status in OPEN_STATUSES and r.appliedAt is None and r.dismissedAt is None
-
-
 _STATE_SQL = sa.text(
     """
     SELECT r.id, r."recommendationType"::text AS kind, r.status::text AS status,
@@ -282,14 +278,31 @@ def _key_row(
 
 
 def list_recommendations(
-    session: Session, user_id: str, *, status: str | None = None, limit: int = DEFAULT_LIMIT
+    session: Session,
+    user_id: str,
+    *,
+    status: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    checked: bool = False,
 ) -> list[RecommendationView]:
-    """Open ones by default (top ``limit``, ≤ 2 per type); else every row of that status, newest first."""
-    analysis_learner(session, user_id)
+    """Open ones by default (top ``limit``, ≤ 2 per type); else every row of that status, newest first.
+
+    ``checked``: the caller already checked the learner and their consent.
+    """
+    if not checked:
+        analysis_learner(session, user_id)
     query = sa.select(Recommendation).where(Recommendation.userId == user_id)
     chosen = status or OPEN_FILTER
     if chosen == OPEN_FILTER:
-        rows = [r for r in session.scalars(query) if _is_open(r)]
+        rows = list(
+            session.scalars(
+                query.where(
+                    Recommendation.status.in_(OPEN_STATUSES),
+                    Recommendation.appliedAt.is_(None),
+                    Recommendation.dismissedAt.is_(None),
+                )
+            )
+        )
         views = {v.id: v for v in _views(session, rows)}
         shown = top_pending(
             [
