@@ -235,3 +235,23 @@ def test_privacy_switch_and_export_cover_the_new_tables(insights_db: Database) -
         "recommendations",
     ):
         assert count(insights_db, table, uid) == 0, table
+
+
+def test_erasure_removes_every_new_row(insights_db: Database) -> None:
+    uid = learner(2)
+    _run(insights_db, uid, END)
+    with insights_db.session() as session:
+        from twin.services.insights.score import add_exam_result
+
+        add_exam_result(session, uid, 77.0, END, None)
+    with insights_db.session() as session:
+        learners_service.erase_user(session, uid)
+    for table in (
+        "behavioral_scores",
+        "pattern_snapshots",
+        "recommendation_keys",
+        "exam_results",
+        "recommendations",
+        "insight_notifications",
+    ):
+        assert count(insights_db, table, uid) == 0, table
