@@ -81,8 +81,16 @@ def database_error_answer(exc: BaseException) -> tuple[int, str, str]:
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
     """The methods the API documents at ``path`` (and HEAD beside GET), for a 405's Allow."""
     methods: set[str] = set()
-    for template, item in app.openapi().get("paths", {}).items():
-        if _template_regex(template).fullmatch(path):
+    matches = [
+        (template.count("{"), item)
+        for template, item in app.openapi().get("paths", {}).items()
+        if _template_regex(template).fullmatch(path)
+    ]
+    # A literal segment wins over a parameter (``/goals/suggestions`` is not ``/goals/{goalId}``),
+    # as the routes are registered: the most specific template is the one that answers.
+    fewest = min((n for n, _ in matches), default=0)
+    for n, item in matches:
+        if n == fewest:
             methods |= {m.upper() for m in item}
     if "GET" in methods:
         methods.add("HEAD")
