@@ -58,6 +58,8 @@ class LearnerLock(IntEnum):
     name, not a learner): two overlapping experiments of one context are never both created."""
     EXPERIMENT_METRICS = 5502
     """One metrics computation of an experiment at a time (keyed by the experiment's id)."""
+    INSIGHTS = 5601
+    """A learner's insight writes (the daily run, notifications, goals, recommendations)."""
 
 
 _LOCK_SQL = sa.text("SELECT pg_advisory_xact_lock(:c, hashtext(:u))")

@@ -20,6 +20,7 @@ from twin.api.routers import (
     experiments,
     health,
     ingest,
+    insights,
     orchestration,
     patterns,
     struggle,
@@ -58,6 +59,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     cognitive.router,
     orchestration.router,
     experiments.router,
+    insights.router,
 )
 
 

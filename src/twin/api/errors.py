@@ -86,6 +86,7 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     ``:stop`` when ids may not hold a colon.
     """
     methods: set[str] = set()
+    matches: list[tuple[int, set[str]]] = []
     for template, item in app.openapi().get("paths", {}).items():
         for method, operation in item.items():
             patterns = tuple(
@@ -96,7 +97,13 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
                 )
             )
             if _template_regex(template, patterns).fullmatch(path):
-                methods.add(method.upper())
+                matches.append((template.count("{"), {method.upper()}))
+    # A literal segment wins over a parameter (``/goals/suggestions`` is not ``/goals/{goalId}``),
+    # as the routes are registered: the most specific template is the one that answers.
+    fewest = min((n for n, _ in matches), default=0)
+    for n, found in matches:
+        if n == fewest:
+            methods |= found
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)

@@ -27,6 +27,9 @@ from twin.jobs.experiments import JOB_CRON as EXPERIMENTS_CRON
 from twin.jobs.experiments import JOB_NAME as EXPERIMENTS_JOB
 from twin.jobs.experiments import experiment_metrics
 from twin.jobs.housekeeping import housekeeping
+from twin.jobs.insights import JOB_CRON as INSIGHTS_CRON
+from twin.jobs.insights import JOB_NAME as INSIGHTS_JOB
+from twin.jobs.insights import insights_daily
 from twin.jobs.orchestration import (
     ADAPT_CRON,
     ADAPT_JOB_NAME,
@@ -149,6 +152,14 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         task=experiment_metrics,
         description="experiment participants' pre/post metrics daily, final verdicts at the end "
         "(twin.jobs.experiments)",
+    ),
+    PeriodicJob(
+        name=INSIGHTS_JOB,
+        # Hourly on the hour: learners at 06:xx local time (after cognitive 04:00, struggle 05:00).
+        cron=INSIGHTS_CRON,
+        task=insights_daily,
+        description="scores, goal progress, recommendations and notifications daily at 06:00 "
+        "local time (twin.jobs.insights)",
     ),
 )
 
