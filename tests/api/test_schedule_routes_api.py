@@ -203,3 +203,48 @@ def test_removing_the_calendar_deletes_its_rows(
     assert app_client.get(f"{BASE}/calendar/busy", headers=service_headers).json()["blocks"] == []
     again = app_client.delete(f"{BASE}/calendar", headers=service_headers)
     assert again.status_code == 404
+
+
+def test_plan_at_a_slot_for_a_mission(
+    db: Database, app_client: TestClient, service_headers: dict[str, str]
+) -> None:
+    """``POST …/session-plans {slotId, missionId}`` accepts the slot (its ``appliedAt``) and plans
+    the mission's objectives there (the mission's recommended start is the slot's); exactly one
+    anchor is required; an unknown mission is a 404 and writes nothing."""
+    _learner(db)
+    slots = app_client.get(f"{BASE}/schedule/slots", headers=service_headers).json()["slots"]
+    top = slots[0]
+    for body in ({}, {"slotId": top["id"], "startTime": top["start"]}):
+        r = app_client.post(f"{BASE}/session-plans", json=body, headers=service_headers)
+        assert r.status_code == 422 and "startTime" in r.text, r.text
+    r = app_client.post(
+        f"{BASE}/session-plans",
+        json={"slotId": top["id"], "missionId": "no-such-mission"},
+        headers=service_headers,
+    )
+    assert r.status_code == 404, r.text
+    assert _count(db, "session_orchestration_plans") == 0
+    assert _count(db, "planned_sessions") == 0
+
+    r = app_client.post(
+        f"{BASE}/session-plans",
+        json={"slotId": top["id"], "missionId": f"{U}-m"},
+        headers=service_headers,
+    )
+    assert r.status_code == 201, r.text
+    plan = r.json()
+    assert plan["slotId"] == top["id"] and plan["missionId"] == f"{U}-m"
+    assert datetime.fromisoformat(plan["plannedStart"]) == datetime.fromisoformat(top["start"])
+    objectives = {it["refId"] for it in plan["items"] if it["kind"] == "OBJECTIVE"}
+    assert objectives and objectives <= {f"{U}-oA", f"{U}-oB"}
+    with db.engine.connect() as conn:
+        applied = conn.execute(
+            sa.text('SELECT "appliedAt" FROM study_schedule_recommendations WHERE id = :i'),
+            {"i": top["id"]},
+        ).scalar_one()
+        mission_start = conn.execute(
+            sa.text('SELECT "recommendedStartTime" FROM missions WHERE id = :m'),
+            {"m": f"{U}-m"},
+        ).scalar_one()
+    assert applied is not None
+    assert mission_start.replace(tzinfo=UTC) == datetime.fromisoformat(top["start"])
