@@ -5,6 +5,7 @@ command        what                                            module
 =============  ==============================================  ===================
 ``import``     import learning data from files                 :mod:`.ingest`
 ``keys``       service API keys                                :mod:`.learners`
+``learners``   the learners in the database                    :mod:`.learners`
 ``analyze``    a learner's patterns and twin                   :mod:`.patterns`
 ``health``     cognitive load, burnout risk, stress            :mod:`.cognitive`
 ``predict``    struggle predictions                            :mod:`.struggle`
@@ -19,6 +20,9 @@ command        what                                            module
 
 Every command opens the database through :func:`twin.cli.common.database`, reads the
 time from :func:`twin.clock.utcnow` and calls services; none holds logic of its own.
+Importing this package imports no service, no SQLAlchemy and no numpy: ``twin --help``
+builds every command, so each module imports what it needs inside its commands
+(``tests/cli/test_startup.py`` keeps it so).
 """
 
 from __future__ import annotations
@@ -27,15 +31,18 @@ import typer
 
 from twin.cli.bench import BENCH_CONTEXT, bench
 from twin.cli.cognitive import health_command
+from twin.cli.common import show_flags_as_flags
 from twin.cli.db import db_app
 from twin.cli.demo import demo
 from twin.cli.ingest import import_revlog_command
 from twin.cli.jobs import worker_command
-from twin.cli.learners import keys_app
+from twin.cli.learners import keys_app, learners_app
 from twin.cli.patterns import analyze_command
 from twin.cli.serve import serve
 from twin.cli.simulate import simulate_command
 from twin.cli.struggle import model_app, predict_command
+
+show_flags_as_flags()
 
 app = typer.Typer(
     help="Behavioral Twin Engine: a living model of how each learner learns.",
@@ -46,6 +53,7 @@ app = typer.Typer(
 # Registration order is the order of `twin --help`.
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(learners_app, name="learners")
 app.command("bench", context_settings=BENCH_CONTEXT)(bench)
 app.command("worker", help="Run job workers (scheduled analyses, predictions, …).")(worker_command)
 app.command("simulate", help="Simulate learners with known hidden traits and load them.")(

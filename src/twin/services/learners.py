@@ -233,15 +233,63 @@ def upsert_user(session: Session, user_id: str, fields: dict[str, Any]) -> Upser
     return UpsertOutcome(user=user, created=created, deleted=deleted)
 
 
-def list_users(session: Session, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
-    """Learners ordered by id, ``limit`` at a time; the cursor is the last id seen."""
+def _like_pattern(text: str) -> str:
+    """``text`` as a case-insensitive substring pattern (its own % and _ match literally)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_users(
+    session: Session, limit: int, cursor: str | None, search: str | None = None
+) -> tuple[list[User], str | None]:
+    """Learners ordered by id, ``limit`` at a time; the cursor is the last id seen.
+
+    ``search`` keeps the learners whose id, name or email contains it (any case).
+    """
     query = sa.select(User).order_by(User.id).limit(limit + 1)
     if cursor:
         query = query.where(User.id > cursor)
+    if search:
+        pattern = _like_pattern(search)
+        query = query.where(
+            sa.or_(
+                User.id.ilike(pattern, escape="\\"),
+                User.name.ilike(pattern, escape="\\"),
+                User.email.ilike(pattern, escape="\\"),
+            )
+        )
     users = list(session.scalars(query))
     more = len(users) > limit
     users = users[:limit]
     return users, (users[-1].id if more and users else None)
+
+
+@dataclass(frozen=True)
+class LearnerActivity:
+    """How much a learner has studied and when last (for listings)."""
+
+    sessions: int
+    last_session_at: datetime | None
+    simulated: bool
+
+
+def learner_activity(session: Session, user_ids: list[str]) -> dict[str, LearnerActivity]:
+    """Sessions, the last session's start and whether simulated, for each of ``user_ids``."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        sa.text(
+            'SELECT u.id, count(s.id), max(s."startedAt"), '
+            '  EXISTS (SELECT 1 FROM simulation_truth t WHERE t."userId" = u.id) '
+            'FROM users u LEFT JOIN study_sessions s ON s."userId" = u.id '
+            "WHERE u.id = ANY(:ids) GROUP BY u.id"
+        ),
+        {"ids": list(user_ids)},
+    ).all()
+    return {
+        uid: LearnerActivity(sessions=int(n), last_session_at=last, simulated=bool(sim))
+        for uid, n, last, sim in rows
+    }
 
 
 def erase_user(session: Session, user_id: str) -> dict[str, int]:

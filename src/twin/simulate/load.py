@@ -44,13 +44,13 @@ from twin.simulate.generate import (
 )
 from twin.simulate.rows import copy_statement, copy_text
 from twin.simulate.traits import learner_rng, sample_traits, user_id
+from twin.simulate.window import MAX_SEED as MAX_SEED
+from twin.simulate.window import MAX_WEEKS as MAX_WEEKS
 
 CohortInterventions = Mapping[str | int, Interventions]
 """Per learner (user id or learner index): objective id or index → first day of effect."""
 
 DEFAULT_BATCH_LEARNERS = 100
-MAX_SEED = 2**31 - 1  # simulation_truth.seed is a PostgreSQL integer
-MAX_WEEKS = 104
 DELETE_CHUNK_LEARNERS = 500
 IN_FLIGHT_BATCHES_PER_WORKER = 2
 
