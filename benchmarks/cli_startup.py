@@ -82,9 +82,7 @@ def heavy_modules_loaded() -> list[str]:
         check=True,
     ).stdout
     loaded = json.loads(out)
-    return sorted(
-        m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY_MODULES)
-    )
+    return sorted(m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY_MODULES))
 
 
 def measure(runs: int = DEFAULT_RUNS) -> dict[str, Any]:
@@ -101,9 +99,7 @@ def measure(runs: int = DEFAULT_RUNS) -> dict[str, Any]:
         for _ in range(runs):
             twin_s.append(_seconds(help_cmd))
             floor_s.append(_seconds(floor_cmd))
-            probe = subprocess.run(
-                import_cmd, capture_output=True, text=True, cwd=ROOT, check=True
-            )
+            probe = subprocess.run(import_cmd, capture_output=True, text=True, cwd=ROOT, check=True)
             import_s.append(float(probe.stdout.strip()))
     median = statistics.median(twin_s)
     floor = statistics.median(floor_s)

@@ -24,6 +24,7 @@ COMMANDS = [
     ["keys", "create"],
     ["keys", "list"],
     ["keys", "revoke"],
+    ["learners", "list"],
     ["db", "upgrade"],
     ["db", "downgrade"],
     ["db", "current"],
@@ -31,6 +32,7 @@ COMMANDS = [
     ["db", "verify"],
     ["db", "status"],
     ["db", "stop"],
+    ["db", "reset"],
 ]
 
 

@@ -26,13 +26,15 @@ LEVEL_STYLES = {
 SHARE_UNIT_PREFIX = "share of "
 """Burnout measures whose unit starts so are shares, shown as percentages."""
 FACTOR_NAMES = {
-    "INTENSITY": "study intensity",
-    "PERFORMANCE_DECLINE": "performance decline",
+    "INTENSITY": "intensity",
+    "PERFORMANCE_DECLINE": "performance drop",
     "CHRONIC_LOAD": "chronic load",
     "IRREGULARITY": "irregularity",
-    "ENGAGEMENT_DECAY": "engagement decay",
+    "ENGAGEMENT_DECAY": "engagement drop",
     "RECOVERY_DEFICIT": "recovery deficit",
 }
+NEGLIGIBLE = 0.05
+"""Measures closer to zero than this are shown as 0 (no ``-0``)."""
 
 
 def _level(level: str) -> str:
@@ -46,8 +48,12 @@ def measure_text(value: float | None, unit: str, measured: bool) -> str:
         return "not measured (too little data)"
     if unit.startswith(SHARE_UNIT_PREFIX):
         return f"{100 * value:.0f}% of {unit.removeprefix(SHARE_UNIT_PREFIX)}"
+    if abs(value) < NEGLIGIBLE:
+        value = 0.0
     if " lost" in unit and value < 0:  # a negative loss is a gain: say so
         value, unit = -value, unit.replace(" lost", " gained")
+    if value == 1 and unit.startswith("days "):
+        unit = "day " + unit.removeprefix("days ")
     digits = 0 if float(value).is_integer() else 1
     return f"{value:.{digits}f} {unit}"
 

@@ -25,9 +25,17 @@ if TYPE_CHECKING:
 EXIT_FAILURE = 1
 TERMINAL_COLUMNS = 80
 """The width every table is designed for (wider terminals just get more room)."""
+WIDE_COLUMNS = 240
+"""``--wide`` output is laid out for this width, whatever the terminal's."""
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def wide_console() -> Console:
+    """A console laid out at :data:`WIDE_COLUMNS` whatever the terminal (``--wide``)."""
+    return Console(width=WIDE_COLUMNS)
+
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print JSON (one document on stdout) instead of tables.")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from twin.cli.common import JsonOption, console, database, err_console, fail, print_json
@@ -119,13 +120,17 @@ def verify_json(report: VerifyReport) -> dict[str, object]:
 def print_verify_report(report: VerifyReport, *, verbose: bool = False) -> None:
     """Render a verify report: one row per kind of check (every check with ``verbose``), failures in full."""
     if verbose:
-        table = Table("check", "object", "result", "detail", title="twin db verify")
+        # Names are long identifiers and details prose: a list reads better than a table.
+        table = Table.grid(padding=(0, 1))
+        table.title = "twin db verify"
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True, style="dim")
+        table.add_column(ratio=1, overflow="fold")
         for check in report.checks:
             table.add_row(
-                check.category,
-                check.name,
                 "[green]ok[/]" if check.ok else "[bold red]FAIL[/]",
-                check.detail,
+                check.category,
+                f"{escape(check.name)}\n[dim]{escape(check.detail)}[/]",
             )
     else:
         table = Table("checks", "passed", "of", title="twin db verify")

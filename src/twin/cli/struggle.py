@@ -27,6 +27,7 @@ from twin.cli.common import (
     hanging,
     num,
     print_json,
+    wide_console,
     words,
 )
 
@@ -256,7 +257,7 @@ def predict_command(
         )
         return
     if wide:
-        console.print(predictions_table(result, limit=limit))
+        wide_console().print(predictions_table(result, limit=limit))
     else:
         console.print(predictions_block(result, limit=limit))
     console.print(alerts_table(result))
@@ -361,6 +362,12 @@ def list_command(as_json: JsonOption = False) -> None:
         ]
     if as_json:
         print_json({"models": rows, "rulesBaseline": RULE_MODEL_VERSION})
+        return
+    if not rows:
+        console.print(
+            f"no trained model yet: the rule baseline {RULE_MODEL_VERSION} predicts "
+            "(`twin model train` trains one on recorded outcomes)"
+        )
         return
     table = Table(
         "version",
