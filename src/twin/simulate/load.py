@@ -430,6 +430,11 @@ def load_cohort(
 ) -> SimulationSummary:
     """Generate ``learners`` simulated learners over ``weeks`` weeks and COPY them in.
 
+    ``start`` is the window's first local day; None means the fixed
+    :data:`~twin.simulate.window.DEFAULT_START`, so a seed gives the same rows every run
+    (``twin simulate`` and ``twin demo`` pass :func:`~twin.simulate.window.start_ending_by`
+    instead, so the weeks end now).
+
     ``share_patterns`` sets ``users.shareAnonymizedPatterns`` of every learner (default
     False: no cross-learner use). ``interventions`` maps a learner (user id or index) to
     ``{objective id or index: first day of effect}`` (see
