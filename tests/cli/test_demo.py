@@ -186,3 +186,38 @@ def test_demo_on_a_fresh_embedded_server_agrees_with_the_api(
         assert "already imported" in again.output
     status = runner.invoke(app, ["db", "status"])
     assert "stopped" in status.output  # the demo stopped the server it started
+
+
+@pytest.mark.db
+def test_the_demo_key_is_reused_by_name_and_revoked_when_the_demo_stops(
+    db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import uvicorn
+
+    import twin.jobs.worker
+    from twin.cli.demo import DEMO_KEY_NAME, run_demo_server
+    from twin.db.models import User
+
+    class NoWorker:
+        def stop(self) -> None:
+            pass
+
+    served: list[str] = []
+    monkeypatch.setenv("TWIN_DATABASE_URL", db.url)
+    monkeypatch.setattr(twin.jobs.worker, "start_worker_in_background", lambda url: NoWorker())
+
+    # The server "runs" and stops at once (as after Ctrl-C); the key must work meanwhile.
+    def serve(app: object, **kwargs: object) -> None:
+        with db.session() as session:
+            key = capsys.readouterr().out.split("revoked when the demo stops):\n")[1].split()[0]
+            served.append(auth.authenticate_service_key(session, key).name)
+
+    monkeypatch.setattr(uvicorn, "run", serve)
+    with db.session() as session:
+        session.add(User(id="someone", timezone="UTC"))
+    for _ in range(2):
+        run_demo_server("127.0.0.1", 8000)
+    assert served == [DEMO_KEY_NAME, DEMO_KEY_NAME]
+    with db.session() as session:
+        keys = auth.list_api_keys(session)
+    assert [(k.name, k.revokedAt is not None) for k in keys] == [(DEMO_KEY_NAME, True)]

@@ -67,6 +67,8 @@ def test_keys_create_list_revoke(env: Database) -> None:
     assert created.exit_code == 0 and "twk_" in created.output
     revoked = runner.invoke(app, ["keys", "revoke", "platform"])
     assert revoked.exit_code == 0
+    taken = runner.invoke(app, ["keys", "create", "platform"])
+    assert taken.exit_code == 1 and "revoked keys keep their name" in taken.output
     keys = json.loads(runner.invoke(app, ["keys", "list", "--json"]).stdout)["keys"]
     assert [k["name"] for k in keys] == ["platform"] and keys[0]["revokedAt"] is not None
     missing = runner.invoke(app, ["keys", "revoke", "nope"])

@@ -40,6 +40,10 @@ REAL_LOG_FILE = "revlog_single_learner.csv"
 REAL_LOG_END_MARGIN = timedelta(minutes=5)
 """The moved log's last review is at least this long before the demo's start."""
 BEST_HOURS_SHOWN = 2
+LOAD_HISTORY_DAYS = 366
+"""Every session of the last year gets its cognitive load (the cohort's weeks, the whole
+moved log), so load history, stress and load-performance see all of it."""
+MAX_DEMO_WEEKS = 52
 
 
 def shared_data_file(name: str) -> Path | None:
@@ -61,7 +65,7 @@ def demo(
     port: PortOption = DEFAULT_PORT,
     learners: Annotated[int, typer.Option(min=1, help="Simulated learners.")] = DEMO_LEARNERS,
     weeks: Annotated[
-        int, typer.Option(min=1, max=52, help="Weeks of simulated activity.")
+        int, typer.Option(min=1, max=MAX_DEMO_WEEKS, help="Weeks of simulated activity.")
     ] = DEMO_WEEKS,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print every check of the verification.")
@@ -82,6 +86,7 @@ def demo(
         )
     started = time.perf_counter()
     now = utcnow()
+    took: dict[str, float] = {}
     with database() as db:
         where = (
             f"embedded PostgreSQL in {db.embedded.pgdata}" if db.embedded else "TWIN_DATABASE_URL"
@@ -100,14 +105,19 @@ def demo(
             console.print(verify_summary(report), soft_wrap=True)
         if not report.ok:
             raise typer.Exit(1)
+        took["database"] = time.perf_counter() - started
         console.rule("[bold]2. data")
         console.print(f"the demo's now: {now:%Y-%m-%d %H:%M} UTC")
         demo_data(db, learners=learners, weeks=weeks, now=now)
+        took["data"] = time.perf_counter() - started - sum(took.values())
         console.rule("[bold]3. the twins")
         demo_twins(db, now)
+        took["twins"] = time.perf_counter() - started - sum(took.values())
         console.rule("[bold]4. struggle predictions")
         demo_predictions(db, now)
-        console.print(f"set-up finished in {time.perf_counter() - started:.1f} s")
+        took["predictions"] = time.perf_counter() - started - sum(took.values())
+        parts = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in took.items())
+        console.print(f"set-up finished in {time.perf_counter() - started:.1f} s ({parts})")
     if serve_api:
         console.rule("[bold]5. API")
         run_demo_server(host, port)
@@ -277,7 +287,9 @@ def learner_figures(db: Database, user_id: str, now: datetime) -> dict[str, Any]
         pass  # analysed less than a day ago (an earlier run today): the stored twin stands
     with db.session() as session:
         learner = analysis_learner(session, user_id)
-        cognitive_service.ensure_session_loads(session, learner, now - timedelta(days=14), now)
+        cognitive_service.ensure_session_loads(
+            session, learner, now - timedelta(days=LOAD_HISTORY_DAYS), now
+        )
         burnout = cognitive_service.burnout_risk(session, learner, now)
         load = cognitive_service.current_load(session, user_id)
         view = patterns_service.learning_profile(session, user_id, now)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from twin.cli.common import JsonOption, console, database, print_json
+from twin.cli.common import JsonOption, console, database, fail, print_json
 
 keys_app = typer.Typer(
     help="Service API keys (a key may act for any learner).", no_args_is_help=True
@@ -28,10 +28,17 @@ def keys_create(
     name: Annotated[str, typer.Argument(help="A name for the key, e.g. the platform.")],
 ) -> None:
     """Create a service API key and print it once (only its hash is stored)."""
+    from twin.errors import Conflict
     from twin.services.auth import create_api_key
 
     with database(migrated=True) as db, db.session() as session:
-        row, plaintext = create_api_key(session, name)
+        try:
+            row, plaintext = create_api_key(session, name)
+        except Conflict:
+            raise fail(
+                f"a key named {name.strip()!r} exists already (revoked keys keep their name): "
+                "choose another NAME; `twin keys list` shows them"
+            ) from None
         key_name = row.name
     console.print(f"service key [bold]{key_name}[/] (shown once, store it now):")
     print(plaintext)
