@@ -49,6 +49,10 @@ class LearnerLock(IntEnum):
     """One burnout assessment of a learner at a time."""
     STRESS_ANALYSIS = 5403
     """One stress-pattern analysis of a learner at a time."""
+    CALENDAR_SYNC = 5301
+    """Serialises changes to a learner's calendar and its busy blocks (connect, upload, sync)."""
+    SCHEDULE = 5302
+    """Serialises writes to a learner's schedule: stored slots, plans, adaptations."""
 
 
 _LOCK_SQL = sa.text("SELECT pg_advisory_xact_lock(:c, hashtext(:u))")

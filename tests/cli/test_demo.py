@@ -138,6 +138,9 @@ def test_demo_on_a_fresh_embedded_server_agrees_with_the_api(
     assert re.search(r"verify: \d+ checks, \d+ passed, 0 failed .* PASSED \(", result.output)
     assert "twin db verify" not in result.output  # no table without -v
     assert "simulated 3 learners × 3 weeks" in result.output
+    # One learner's week: a simulated calendar uploaded, slots over it, one plan.
+    assert "a learner's week" in result.output and "The week of" in result.output
+    assert "busy blocks" in result.output and "Plan " in result.output
     has_log = shared_data_file("revlog_single_learner.csv") is not None
     if has_log:
         assert "12,580 reviews, 1,205 cards, 64 sessions" in result.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +19,7 @@ from twin.api.routers import (
     cognitive,
     health,
     ingest,
+    orchestration,
     patterns,
     struggle,
     struggle_outcomes,
@@ -36,6 +39,9 @@ a **learner token** (`POST /v1/tokens`) reads and writes only under
 `/v1/users/{its learner}/`. Errors always have the body
 `{"error": {"code", "message", "details"}}`.
 
+The one exception is `GET /v1/feeds/{userId}/{token}.ics`, the iCalendar feed of a
+learner's planned sessions for calendar apps: its secret token is its credential.
+
 A 2xx answer means the write is committed. Ids are 1–200 characters without control
 characters, line separators or `/`, and not `.` or `..`. Request bodies are at most
 `TWIN_MAX_BODY_BYTES` (413 beyond); numbers and flags must be JSON numbers and booleans;
@@ -49,7 +55,28 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     struggle.router,
     struggle_outcomes.router,
     cognitive.router,
+    orchestration.router,
 )
+
+
+FEED_PATH = re.compile(r"(/v1/feeds/[^/\s]+/)[^/?\s]+(\.ics)")
+
+
+class RedactFeedTokens(logging.Filter):
+    """Access-log lines show a feed URL without its secret token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                FEED_PATH.sub(r"\1***\2", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+def _redact_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactFeedTokens) for f in access.filters):
+        access.addFilter(RedactFeedTokens())
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -82,11 +109,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if database is not None:
         app.state.db = database
     install_error_handlers(app)
+    _redact_access_log()
     app.include_router(health.router)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(authenticate)])
     for router in V1_ROUTERS:
         v1.include_router(router)
     app.include_router(v1)
+    # Calendar apps subscribe without a bearer header: the secret token in the URL is the credential.
+    app.include_router(orchestration.feeds_router)
     _complete_openapi(app)
     return app
 

@@ -9,6 +9,8 @@ command        what                                            module
 ``analyze``    a learner's patterns and twin                   :mod:`.patterns`
 ``health``     cognitive load, burnout risk, stress            :mod:`.cognitive`
 ``predict``    struggle predictions                            :mod:`.struggle`
+``schedule``   study slots and plans around the calendar       :mod:`.orchestration`
+``calendar``   a learner's calendar and schedule feed          :mod:`.orchestration`
 ``model``      the struggle-model registry                     :mod:`.struggle`
 ``worker``     job workers                                     :mod:`.jobs`
 ``db``         migrations, verification, the embedded server   :mod:`.db`
@@ -37,6 +39,7 @@ from twin.cli.demo import demo
 from twin.cli.ingest import import_revlog_command
 from twin.cli.jobs import worker_command
 from twin.cli.learners import keys_app, learners_app
+from twin.cli.orchestration import calendar_app, schedule_command
 from twin.cli.patterns import analyze_command
 from twin.cli.serve import serve
 from twin.cli.simulate import simulate_command
@@ -69,6 +72,10 @@ app.command("predict", help="Predict a learner's upcoming struggles and print th
     predict_command
 )
 app.add_typer(model_app, name="model")
+app.command("schedule", help="Recommend study slots around a learner's calendar; plan one.")(
+    schedule_command
+)
+app.add_typer(calendar_app, name="calendar")
 import_app = typer.Typer(help="Import learning data from files.", no_args_is_help=True)
 import_app.command("revlog", help="Import a flashcard review log (CSV) for a learner.")(
     import_revlog_command

@@ -73,6 +73,7 @@ def demo(
 ) -> None:
     """The main job: database, migrations, verification, a simulated cohort, the real log, the API."""
     from twin.cli.db import print_verify_report, verify_summary
+    from twin.cli.orchestration import demo_schedule
     from twin.clock import utcnow
     from twin.db import migrate
     from twin.db.verify import verify_database
@@ -116,10 +117,13 @@ def demo(
         console.rule("[bold]4. struggle predictions")
         demo_predictions(db, now)
         took["predictions"] = time.perf_counter() - started - sum(took.values())
+        console.rule("[bold]5. a learner's week: slots over their calendar, one plan")
+        demo_schedule(db, now)
+        took["schedule"] = time.perf_counter() - started - sum(took.values())
         parts = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in took.items())
         console.print(f"set-up finished in {time.perf_counter() - started:.1f} s ({parts})")
     if serve_api:
-        console.rule("[bold]5. API")
+        console.rule("[bold]6. API")
         run_demo_server(host, port)
 
 
