@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import socket
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -203,11 +204,27 @@ def test_burnout_measures_carry_their_units() -> None:
     assert measure_text(1.0, "days with load < 40", True) == "1 day with load < 40"
 
 
+def every_command() -> list[list[str]]:
+    """The path of every leaf command of ``twin`` (``["calendar", "connect"]``, …)."""
+    import typer.main
+
+    # Typer vendors its own click: a group is whatever has sub-commands.
+    def walk(command: Any, path: list[str]) -> list[list[str]]:
+        subs = getattr(command, "commands", None)
+        if not subs:
+            return [path]
+        return [p for name, sub in subs.items() for p in walk(sub, [*path, name])]
+
+    return walk(typer.main.get_command(app), [])
+
+
 def test_flags_are_shown_as_flags() -> None:
-    for command in (["analyze"], ["model", "train"], ["import", "revlog"], ["demo"]):
+    commands = every_command()
+    assert ["calendar", "connect"] in commands and ["demo"] in commands  # the walk sees all
+    for command in commands:
         result = runner.invoke(app, [*command, "--help"], terminal_width=120)
-        assert result.exit_code == 0
-        assert "<bool>" not in result.output, command
+        assert result.exit_code == 0, command
+        assert "<bool>" not in result.output and "BOOLEAN" not in result.output, command
     assert "--force" in runner.invoke(app, ["analyze", "--help"]).output
 
 
@@ -224,6 +241,7 @@ def test_every_table_command_offers_json() -> None:
         ["model", "train"],
         ["simulate"],
         ["import", "revlog"],
+        ["schedule"],
     ):
         result = runner.invoke(app, [*command, "--help"], terminal_width=200)
         assert "--json" in result.output, command

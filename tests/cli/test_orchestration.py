@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -43,6 +44,19 @@ def test_upload_schedule_accept_feed(db: Database, env: None, tmp_path: Path) ->
     assert "#1" in out.output and "planned" in out.output.lower()
     assert "Plan " in out.output and "intensity" in out.output
     assert max(len(line) for line in out.output.splitlines()) <= 80
+    # --json: the API's answer models; the plan just accepted is on the schedule, and
+    # the busy time is the uploaded 07:00–09:00 block (local) of each day.
+    js = runner.invoke(_app(), ["schedule", "cli-s", "--json"])
+    assert js.exit_code == 0, js.output
+    doc = json.loads(js.output)
+    assert doc["userId"] == "cli-s" and doc["accepted"] is None
+    assert doc["slots"]["slots"] and all(0 <= s["score"] <= 100 for s in doc["slots"]["slots"])
+    assert [p["status"] for p in doc["plans"]] == ["PLANNED"]
+    starts = {
+        datetime.fromisoformat(b["start"]).astimezone(ZONE).strftime("%H:%M")
+        for b in doc["busy"]["blocks"]
+    }
+    assert starts == {"07:00"}
     status = runner.invoke(_app(), ["calendar", "status", "cli-s"])
     assert status.exit_code == 0 and "synced 0 min ago" in status.output
     fed = runner.invoke(_app(), ["calendar", "feed", "cli-s"])

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from twin.cli.common import console, database, fail
+from twin.cli.common import JsonOption, console, database, fail, print_json
 from twin.clock import utcnow
 from twin.config import load_settings
 
@@ -152,6 +152,7 @@ def schedule_command(
     accept: Annotated[
         bool, typer.Option("--accept", help="Accept the best slot and print its plan.")
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Recommend study slots around the learner's calendar and show their week."""
     from twin.services.orchestration import plans, slots
@@ -169,6 +170,24 @@ def schedule_command(
             end = now + timedelta(days=days + 1)
             busy = busy_view(session, user, now, end, now)
             planned = plans.list_plans(session, user, now, end, now)
+    if as_json:
+        # The API's own answer models, so the JSON reads as GET …/schedule/slots does.
+        from twin.api.schemas.orchestration import BusyOut, PlanOut, SlotsOut
+
+        print_json(
+            {
+                "userId": user,
+                "slots": SlotsOut.model_validate(answer).model_dump(mode="json"),
+                "busy": None
+                if busy is None
+                else BusyOut.model_validate(busy).model_dump(mode="json"),
+                "plans": [PlanOut.model_validate(p).model_dump(mode="json") for p in planned],
+                "accepted": None
+                if plan is None
+                else PlanOut.model_validate(plan).model_dump(mode="json"),
+            }
+        )
+        return
     console.print(week_table(answer, busy, planned, now.replace(tzinfo=UTC), f"The week of {user}"))
     if accept and not answer.slots:
         console.print("no slot to accept" + (f": {answer.rest.message}" if answer.rest else ""))
