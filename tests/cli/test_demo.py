@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from tests.cli.test_messages import fits, single_word_runs
 from twin.api.app import create_app
 from twin.cli import app
 from twin.cli.demo import REAL_LEARNER_ID, shared_data_file
@@ -98,6 +99,14 @@ def check_against_api(db: Database, output: str) -> None:
             profile = get(f"{base}/learning-profile")
             hours = [str(t.get("label", t.get("hour"))) for t in profile["preferredStudyTimes"]]
             assert (", ".join(hours[:2]) or "—") == row["hours"].strip(), user
+            # The routes whose default window ends now see the demo's weeks (issue 15 found
+            # an all-null heatmap, an empty load history and 0 sessions here).
+            heatmap = get(f"{base}/study-time-heatmap")
+            cells = [v for day in heatmap["meanPerformance"] for v in day if v is not None]
+            assert heatmap["sessions"] > 0 and cells, user
+            assert get(f"{base}/cognitive-load/history")["readings"] > 0, user
+            assert get(f"{base}/stress-profile")["sessions"] > 0, user
+            assert get(f"{base}/load-performance")["sessions"] > 0, user
         if REAL_LEARNER_ID in twins:
             curve = get(f"/v1/users/{REAL_LEARNER_ID}/learning-profile")[
                 "personalizedForgettingCurve"
@@ -179,6 +188,25 @@ def test_demo_on_a_fresh_embedded_server_agrees_with_the_api(
     health = runner.invoke(app, ["health", user], terminal_width=WIDE)
     assert health.exit_code == 0, health.output
     assert f"burnout risk {row['score']}/100 {row['level']}" in health.output
+
+    # The commands a newcomer tries next read at 80 columns: no line longer, no column
+    # squeezed to one word per line.
+    sim = next(u for u in parse_twins(result.output) if u != REAL_LEARNER_ID)
+    for command in (
+        ["analyze", user],
+        ["analyze", sim],
+        ["health", user],
+        ["health", sim],
+        ["predict", sim],
+        ["schedule", sim],
+        ["learners", "list", "--search", "sim42"],
+        ["db", "verify"],
+        ["model", "list"],
+    ):
+        narrow = runner.invoke(app, command, terminal_width=80)
+        assert narrow.exit_code == 0, (command, narrow.output)
+        assert fits(narrow.output) == [], command
+        assert single_word_runs(narrow.output) == [], command
 
     # A second run today reuses the cohort, the log and the week of predictions.
     again = runner.invoke(app, args, terminal_width=WIDE)
