@@ -215,6 +215,17 @@ def test_demo_on_a_fresh_embedded_server_agrees_with_the_api(
     assert "already there" in again.output
     if has_log:
         assert "already imported" in again.output
+    # … and shows the plan it accepted before instead of accepting another slot.
+    assert "the plan accepted by an earlier run is still ahead" in again.output
+    db = open_database(load_settings())
+    try:
+        with db.engine.connect() as conn:
+            plans = conn.execute(
+                sa.text('SELECT "userId", count(*) FROM planned_sessions GROUP BY 1')
+            ).all()
+    finally:
+        db.close()
+    assert [count for _user, count in plans] == [1], plans
     status = runner.invoke(app, ["db", "status"])
     assert "stopped" in status.output  # the demo stopped the server it started
 

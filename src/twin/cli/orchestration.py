@@ -140,6 +140,9 @@ def plan_table(plan: plans.PlanView) -> Table:
         f"{float(plan.expected_load.get('load', 0.0)):.0f}"
     )
     table.caption_justify = "left"
+    # A narrow table would wrap its title and caption a word or two per line; as wide as
+    # they are (the console caps it at its width), they read in one or two lines.
+    table.min_width = max(len(str(table.title)), len(table.caption))
     return table
 
 
@@ -330,7 +333,7 @@ def demo_schedule(db: Database, now: datetime | None = None) -> None:
 
     from twin.services.orchestration import calendars, plans, slots
     from twin.services.orchestration.busy import busy_view
-    from twin.services.orchestration.common import calendar_context
+    from twin.services.orchestration.common import PlanStatus, calendar_context
     from twin.simulate.calendars import calendar_ics, sample_calendar
 
     with db.engine.connect() as conn:
@@ -350,7 +353,8 @@ def demo_schedule(db: Database, now: datetime | None = None) -> None:
     peak = traits["chronotype"]["peakHourLocal"]
     if now is None:
         # The learner's "now" is the end of their simulated data (their next day's start).
-        now = (last + timedelta(hours=1)).replace(tzinfo=UTC)
+        now = last + timedelta(hours=1)
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now  # naive means UTC
     zone = ZoneInfo(timezone)
     start = now.astimezone(zone).date()
     cal = sample_calendar(user_id, timezone, peak, np.random.default_rng(0), start, 28)
@@ -358,8 +362,13 @@ def demo_schedule(db: Database, now: datetime | None = None) -> None:
     upload = calendars.upload_calendar(db, user_id, calendar_ics(cal), now, context)
     with db.session() as session:
         answer = slots.recommend(session, user_id, now, days=7)
-    plan = None
-    if answer.slots:
+    with db.session() as session:
+        ahead = plans.list_plans(session, user_id, now, now + timedelta(days=8), now)
+    # A plan still ahead from an earlier run today is shown again, not joined by another
+    # (so demo runs do not pile plans onto the learner's week).
+    plan = next((p for p in ahead if p.status == PlanStatus.PLANNED), None)
+    kept = plan is not None
+    if plan is None and answer.slots:
         with db.session() as session:
             plan = slots.accept(session, user_id, answer.slots[0].id, now).plan
     with db.session() as session:
@@ -372,4 +381,6 @@ def demo_schedule(db: Database, now: datetime | None = None) -> None:
     )
     console.print(week_table(answer, busy, planned, now, f"The week of {user_id}"))
     if plan is not None:
+        if kept:
+            console.print("the plan accepted by an earlier run is still ahead: shown again")
         console.print(plan_table(plan))
