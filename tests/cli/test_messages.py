@@ -113,6 +113,17 @@ def test_engine_errors_get_command_line_hints() -> None:
     assert "switched off for learner 'shy'" in text and "behavioralAnalysisEnabled" in text
     assert "PATCH" not in text and "/v1/" not in text
     assert cli_message(NotFound("no API key named 'x'")) == "no API key named 'x'"
+    # The routes a service suggests become the commands that do the same.
+    text = cli_message(
+        Conflict(
+            "an uploaded calendar has nothing to fetch; upload the file again with "
+            "POST /v1/users/u-1/calendar:upload to refresh it"
+        )
+    )
+    assert text == (
+        "an uploaded calendar has nothing to fetch; upload the file again with "
+        "`twin calendar upload u-1 FILE` to refresh it"
+    )
 
 
 def test_daily_limit_and_existing_cohort_name_the_options() -> None:

@@ -23,6 +23,11 @@ def _app() -> typer.Typer:
     return app
 
 
+def flat(output: str) -> str:
+    """The output with its line wrapping undone (error messages wrap at 80 columns)."""
+    return " ".join(output.split())
+
+
 @pytest.fixture
 def env(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TWIN_DATABASE_URL", db.url)
@@ -73,8 +78,24 @@ def test_errors_say_what_to_do(db: Database, env: None, tmp_path: Path) -> None:
     runner = CliRunner()
     out = runner.invoke(_app(), ["calendar", "upload", "cli-e", str(bad)])
     assert out.exit_code == 1 and "line 3" in out.output
+    # Hints name the commands that help, never the HTTP routes (issue 15).
     out = runner.invoke(_app(), ["calendar", "sync", "cli-e"])
-    assert out.exit_code == 1 and "no calendar to sync" in out.output
+    assert out.exit_code == 1 and "no calendar to sync" in flat(out.output)
+    assert "`twin calendar connect cli-e URL`" in flat(out.output) and "/v1/" not in flat(
+        out.output
+    )
+    out = runner.invoke(_app(), ["calendar", "status", "cli-e"])
+    assert out.exit_code == 1 and "has no calendar" in flat(out.output)
+    assert "`twin calendar connect cli-e URL`" in flat(out.output)
+    assert "`twin calendar upload cli-e FILE`" in flat(out.output) and "/v1/" not in flat(
+        out.output
+    )
+    for _ in range(5):
+        assert runner.invoke(_app(), ["calendar", "feed", "cli-e"]).exit_code == 0
+    out = runner.invoke(_app(), ["calendar", "feed", "cli-e"])
+    assert out.exit_code == 1 and "5 active feed tokens" in flat(out.output), out.output
+    assert "`twin calendar feed cli-e --revoke TOKEN_ID`" in flat(out.output)
+    assert "/v1/" not in flat(out.output)
     out = runner.invoke(
         _app(), ["calendar", "connect", "cli-e", "https://dav.example/", "--caldav"]
     )

@@ -21,6 +21,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from twin.db.engine import Database
+    from twin.errors import TwinError
 
 EXIT_FAILURE = 1
 TERMINAL_COLUMNS = 80
@@ -129,12 +130,44 @@ def cli_message(exc: Exception) -> str:
 
     The services' messages are written for the HTTP API (``create it with PUT
     /v1/users/…``); the errors whose hint differs on the command line are recognised by
-    their type and details and reworded, the others pass through.
+    their type and details and reworded; in the others, the routes a hint names are
+    replaced by the commands that do the same (:func:`command_hints`).
     """
-    from twin.errors import Forbidden, NotFound, TwinError
+    from twin.errors import TwinError
 
     if not isinstance(exc, TwinError):
         return str(exc)
+    return command_hints(_reworded(exc))
+
+
+_ROUTE_HINTS = (
+    (
+        re.compile(r"PUT /v1/users/(?P<u>[^/\s]+)/calendar(?=[\s,;.]|$)"),
+        r"`twin calendar connect \g<u> URL`",
+    ),
+    (
+        re.compile(r"POST /v1/users/(?P<u>[^/\s]+)/calendar:upload"),
+        r"`twin calendar upload \g<u> FILE`",
+    ),
+    (
+        re.compile(r"DELETE /v1/users/(?P<u>[^/\s]+)/schedule/feed-tokens/\{tokenId\}"),
+        r"`twin calendar feed \g<u> --revoke TOKEN_ID`",
+    ),
+)
+"""HTTP routes named in the services' hints, and the command that does the same."""
+
+
+def command_hints(message: str) -> str:
+    """A service message with the routes it suggests replaced by the matching commands."""
+    for route, command in _ROUTE_HINTS:
+        message = route.sub(command, message)
+    return message
+
+
+def _reworded(exc: TwinError) -> str:
+    """The messages whose whole hint differs on the command line, recognised by their details."""
+    from twin.errors import Forbidden, NotFound
+
     details = exc.details if isinstance(exc.details, Mapping) else {}
     if isinstance(exc, NotFound) and "userId" in details and exc.message.startswith("no learner"):
         user = details["userId"]
