@@ -150,6 +150,11 @@ def test_demo_on_a_fresh_embedded_server_agrees_with_the_api(
     # One learner's week: a simulated calendar uploaded, slots over it, one plan.
     assert "a learner's week" in result.output and "The week of" in result.output
     assert "busy blocks" in result.output and "Plan " in result.output
+    assert "7. insights: recommendations, goals, score" in result.output
+    assert "Behavioral score" in result.output and "Recommendations" in result.output
+    # The A/B experiment: a cohort assigned by the engine, measured, decided.
+    assert "6. an A/B experiment" in result.output and "simulated learners" in result.output
+    assert "verdict:" in result.output and "sample-ratio χ² p" in result.output
     has_log = shared_data_file("revlog_single_learner.csv") is not None
     if has_log:
         assert "12,580 reviews, 1,205 cards, 64 sessions" in result.output

@@ -73,6 +73,7 @@ def demo(
 ) -> None:
     """The main job: database, migrations, verification, a simulated cohort, the real log, the API."""
     from twin.cli.db import print_verify_report, verify_summary
+    from twin.cli.experiments import DEMO_EXPERIMENT_LEARNERS, demo_experiment
     from twin.cli.orchestration import demo_schedule
     from twin.clock import utcnow
     from twin.db import migrate
@@ -118,12 +119,18 @@ def demo(
         demo_predictions(db, now)
         took["predictions"] = time.perf_counter() - started - sum(took.values())
         console.rule("[bold]5. a learner's week: slots over their calendar, one plan")
-        demo_schedule(db, now)
+        demo_schedule(db, now, seed=DEMO_SEED)
         took["schedule"] = time.perf_counter() - started - sum(took.values())
+        console.rule("[bold]6. an A/B experiment")
+        demo_experiment(db, now, learners=min(DEMO_EXPERIMENT_LEARNERS, max(12, 4 * learners)))
+        took["experiment"] = time.perf_counter() - started - sum(took.values())
+        console.rule("[bold]7. insights: recommendations, goals, score")
+        demo_insights_section(db, now)
+        took["insights"] = time.perf_counter() - started - sum(took.values())
         parts = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in took.items())
         console.print(f"set-up finished in {time.perf_counter() - started:.1f} s ({parts})")
     if serve_api:
-        console.rule("[bold]6. API")
+        console.rule("[bold]8. API")
         run_demo_server(host, port)
 
 
@@ -343,7 +350,11 @@ def twins_table(figures: dict[str, dict[str, Any]], now: datetime) -> Table:
 
 
 def demo_twins(db: Database, now: datetime) -> None:
-    """Analyse every learner as of now; show the cohort and the real learner's twin."""
+    """Analyse the demo's learners as of now; show the cohort and the real learner's twin.
+
+    The demo's learners: its cohort and the real learner (not the experiment's cohort,
+    nor learners added by hand to the same database).
+    """
     import sqlalchemy as sa
 
     from twin.cli.patterns import show_twin
@@ -351,7 +362,12 @@ def demo_twins(db: Database, now: datetime) -> None:
     with db.engine.connect() as conn:
         ids = list(
             conn.execute(
-                sa.text('SELECT DISTINCT "userId" FROM study_sessions ORDER BY 1')
+                sa.text(
+                    'SELECT DISTINCT s."userId" FROM study_sessions s '
+                    'LEFT JOIN simulation_truth t ON t."userId" = s."userId" '
+                    'WHERE t.seed = :s OR s."userId" = :real ORDER BY 1'
+                ),
+                {"s": DEMO_SEED, "real": REAL_LEARNER_ID},
             ).scalars()
         )
     ordered = sorted(ids, key=lambda u: (u != REAL_LEARNER_ID, u))
@@ -428,6 +444,28 @@ def demo_predictions(db: Database, now: datetime) -> None:
     )
     for result in at_risk[:DEMO_PREDICTION_LEARNERS_SHOWN]:
         console.print(predictions_block(result, limit=DEMO_PREDICTIONS_SHOWN, at_risk_only=True))
+
+
+def demo_insights_section(db: Database, now: datetime) -> None:
+    """The first simulated learner's recommendations, goals and score as of the demo's now."""
+    import sqlalchemy as sa
+
+    from twin.analysis.common import aware_utc
+    from twin.cli.insights import demo_insights
+
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                'SELECT DISTINCT s."userId" FROM study_sessions s '
+                'JOIN simulation_truth t ON t."userId" = s."userId" '
+                "WHERE t.seed = :s ORDER BY 1 LIMIT 1"
+            ),
+            {"s": DEMO_SEED},
+        ).first()
+    if row is None:
+        console.print("no simulated learner: skipped")
+        return
+    demo_insights(db, row[0], aware_utc(now))
 
 
 def demo_banner(db: Database, host: str, port: int) -> None:

@@ -322,11 +322,12 @@ def feed_command(
 # --- the demo's section -------------------------------------------------------------------------
 
 
-def demo_schedule(db: Database, now: datetime | None = None) -> None:
+def demo_schedule(db: Database, now: datetime | None = None, seed: int | None = None) -> None:
     """One simulated learner's week: a simulated calendar uploaded, slots over it, one plan.
 
     ``now`` is the demo's now (its cohort ends before it); without it, the end of the
-    learner's simulated data.
+    learner's simulated data. ``seed`` picks the learner from that cohort only (the demo's
+    experiment cohort shares the database).
     """
     import numpy as np
     import sqlalchemy as sa
@@ -343,8 +344,10 @@ def demo_schedule(db: Database, now: datetime | None = None) -> None:
                 'FROM simulation_truth t JOIN users u ON u.id = t."userId" '
                 'JOIN study_sessions s ON s."userId" = t."userId" '
                 "WHERE (t.traits->'chronotype'->>'hasPeak')::boolean "
+                "AND (CAST(:seed AS integer) IS NULL OR t.seed = :seed) "
                 "GROUP BY 1, 2, 3 ORDER BY 1 LIMIT 1"
-            )
+            ),
+            {"seed": seed},
         ).first()
     if row is None:
         console.print("no simulated learner with a peak hour: skipped")
