@@ -165,11 +165,12 @@ def test_demo_on_a_fresh_embedded_server_agrees_with_the_api(
     try:
         # The cohort's weeks and the real log end before the demo's now, and recently.
         with db.engine.connect() as conn:
-            starts = set(
-                conn.execute(
-                    sa.text("SELECT traits->'window'->>'startDate' FROM simulation_truth")
-                ).scalars()
-            )
+            windows = conn.execute(
+                sa.text(
+                    "SELECT DISTINCT seed, traits->'window'->>'startDate', "
+                    "(traits->'window'->>'weeks')::int FROM simulation_truth ORDER BY 1"
+                )
+            ).all()
             future = conn.execute(
                 sa.text('SELECT count(*) FROM behavioral_events WHERE "timestamp" > :t'),
                 {"t": started},
@@ -179,9 +180,13 @@ def test_demo_on_a_fresh_embedded_server_agrees_with_the_api(
                 {"u": REAL_LEARNER_ID},
             ).scalar_one()
         assert future == 0
-        [start] = starts
-        window_end = date.fromisoformat(start) + timedelta(weeks=3)
-        assert timedelta(0) < started - datetime.combine(window_end, time()) < timedelta(days=2)
+        # One window per cohort: the demo's (3 weeks here) and the experiment's (6 weeks);
+        # both end within the last two days.
+        assert [(seed, weeks) for seed, _start, weeks in windows] == [(42, 3), (1805, 6)]
+        for _seed, start, weeks in windows:
+            window_end = date.fromisoformat(start) + timedelta(weeks=weeks)
+            ended = started - datetime.combine(window_end, time())
+            assert timedelta(0) < ended < timedelta(days=2), windows
         if has_log:
             assert timedelta(0) < started - real_last < timedelta(days=1)
         check_against_api(db, result.output)
@@ -220,17 +225,23 @@ def test_demo_on_a_fresh_embedded_server_agrees_with_the_api(
     assert "already there" in again.output
     if has_log:
         assert "already imported" in again.output
-    # … and shows the plan it accepted before instead of accepting another slot.
+    # … and shows the plan it accepted before instead of accepting another slot, the
+    # experiment it defined, the goal it set.
     assert "the plan accepted by an earlier run is still ahead" in again.output
+    assert re.search(r"experiment \S+ \(\S+ → \S+\) already there", again.output)
+    goal_set = "goal set from a suggestion" in result.output
+    assert ("goal already set by an earlier run" in again.output) == goal_set
     db = open_database(load_settings())
     try:
         with db.engine.connect() as conn:
             plans = conn.execute(
                 sa.text('SELECT "userId", count(*) FROM planned_sessions GROUP BY 1')
             ).all()
+            goals = conn.execute(sa.text("SELECT count(*) FROM behavioral_goals")).scalar_one()
     finally:
         db.close()
     assert [count for _user, count in plans] == [1], plans
+    assert goals == int(goal_set)
     status = runner.invoke(app, ["db", "status"])
     assert "stopped" in status.output  # the demo stopped the server it started
 

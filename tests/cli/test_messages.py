@@ -253,6 +253,10 @@ def test_every_table_command_offers_json() -> None:
         ["simulate"],
         ["import", "revlog"],
         ["schedule"],
+        ["insights"],
+        ["experiment", "list"],
+        ["experiment", "results"],
+        ["experiment", "metrics"],
     ):
         result = runner.invoke(app, [*command, "--help"], terminal_width=200)
         assert "--json" in result.output, command

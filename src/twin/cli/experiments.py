@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
-from twin.cli.common import console, database, fail, num
+from twin.cli.common import JsonOption, console, database, fail, num, print_json
 from twin.clock import utcnow
 from twin.enums import ExperimentStatus, PersonalizationContext
 
@@ -46,9 +47,10 @@ VERDICT_STYLES = {
 def _effect(expected: float, low: float, high: float, difference: DifferenceType) -> str:
     from twin.analysis.experiments.statistics import DifferenceType
 
+    # The interval on its own line: the column stays narrow and wraps between, not within.
     if difference is DifferenceType.RELATIVE:
-        return f"{100 * expected:+.1f}% [{100 * low:+.1f}, {100 * high:+.1f}]"
-    return f"{expected:+.3g} [{low:+.3g}, {high:+.3g}]"
+        return f"{100 * expected:+.1f}%\n[{100 * low:+.1f}, {100 * high:+.1f}]"
+    return f"{expected:+.3g}\n[{low:+.3g}, {high:+.3g}]"
 
 
 def experiment_table(items: list[service.Experiment]) -> Table:
@@ -97,16 +99,19 @@ def print_results(results: service.ExperimentResults) -> None:
     )
     console.print(arms)
     means = {(m.metric, m.variant_id): m for m in results.arm_metrics}
+    # Seven columns fit 80 without vertical rules (each costs a column of text).
     table = Table(
         "metric",
         "variant",
         "control",
         "variant",
-        "effect [95% CI]",
+        "effect\n[95% CI]",
         "p",
         "P(win)",
         title=f"Comparisons ({r.method.value} decides)",
+        box=box.SIMPLE_HEAD,
     )
+    table.columns[0].no_wrap = True
     for c in r.comparisons:
         d = c.decision
         control = means.get((c.metric, c.control_id))
@@ -174,6 +179,7 @@ def list_command(
         PersonalizationContext | None, typer.Option(help="Only this context.")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=200, help="Rows.")] = 50,
+    as_json: JsonOption = False,
 ) -> None:
     """Experiments, newest first."""
     from twin.services import experiments as service
@@ -182,18 +188,35 @@ def list_command(
         items, _ = service.list_experiments(
             session, utcnow(), status=status, context=context, limit=limit
         )
+    if as_json:
+        from twin.api.schemas.experiments import ExperimentOut
+
+        print_json(
+            {
+                "experiments": [
+                    ExperimentOut.model_validate(e).model_dump(mode="json") for e in items
+                ]
+            }
+        )
+        return
     console.print(experiment_table(items))
 
 
 @experiment_app.command("results")
 def results_command(
     experiment_id: Annotated[str, typer.Argument(help="The experiment's id.")],
+    as_json: JsonOption = False,
 ) -> None:
     """The verdict, the split, and every comparison of an experiment."""
     from twin.services import experiments as service
 
     with database(migrated=True) as db, db.session() as session:
         results = service.experiment_results(session, experiment_id, utcnow())
+    if as_json:
+        from twin.api.schemas.experiments import ExperimentResultsOut
+
+        print_json(ExperimentResultsOut.model_validate(results).model_dump(mode="json"))
+        return
     print_results(results)
 
 
@@ -222,6 +245,7 @@ def metrics_command(
     experiment_id: Annotated[
         str | None, typer.Argument(help="One experiment (default: every one due).")
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Run the daily metrics computation now (and write final verdicts of ended experiments)."""
     from twin.jobs.experiments import run_metrics_tick
@@ -230,6 +254,26 @@ def metrics_command(
         report = run_metrics_tick(
             db, utcnow(), experiments=None if experiment_id is None else [experiment_id]
         )
+    if as_json:
+        print_json(
+            {
+                "seconds": round(report.seconds, 3),
+                "runs": [
+                    {
+                        "experimentId": run.experiment_id,
+                        "participants": run.participants,
+                        "written": run.written,
+                        "verdict": run.verdict,
+                        "error": run.error,
+                        "skippedLocked": run.skipped_locked,
+                    }
+                    for run in report.runs
+                ],
+            }
+        )
+        if any(run.error for run in report.runs):
+            raise typer.Exit(1)
+        return
     table = Table("experiment", "participants", "written", "final", title="Metrics run")
     for run in report.runs:
         table.add_row(

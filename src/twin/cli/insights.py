@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from twin.cli.common import console, database, num
+from twin.cli.common import JsonOption, console, database, num, print_json
 from twin.clock import utcnow
 from twin.enums import GoalStatus
 
@@ -38,13 +38,27 @@ def _short(text: str, width: int = MAX_TITLE) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+TYPE_LABEL_CHARS = 20
+
+
+def _type_label(value: str, width: int = TYPE_LABEL_CHARS) -> str:
+    """``SESSION_DURATION_ADJUSTMENT`` → ``session duration``: whole words up to ``width``."""
+    words = value.replace("_", " ").lower().split()
+    label = words[0]
+    for word in words[1:]:
+        if len(label) + 1 + len(word) > width:
+            break
+        label += " " + word
+    return label
+
+
 def recommendations_table(views: list[recommendations.RecommendationView]) -> Table:
     """Open recommendations, highest priority first."""
     table = Table("priority", "type", "recommendation", "conf.", title="Recommendations")
     for v in views:
         table.add_row(
             f"{v.priority_score:.2f}",
-            v.recommendation_type.value.replace("_", " ").lower()[:18],
+            _type_label(v.recommendation_type.value),
             _short(v.title),
             f"{v.confidence:.2f}",
         )
@@ -92,13 +106,17 @@ def score_table(history: score.ScoreHistory) -> Table:
     return table
 
 
-def show_insights(db: Database, user: str, now: datetime, *, refresh: bool) -> None:
+def show_insights(
+    db: Database, user: str, now: datetime, *, refresh: bool, as_json: bool = False
+) -> None:
     """Print the learner's recommendations, goals and score (after a daily run if asked)."""
     from twin.services.insights import daily, goals, recommendations, score
 
+    run = None
     if refresh:
         with db.session() as session:
             run = daily.run_daily(session, user, now)
+    if run is not None and not as_json:
         console.print(
             f"daily run: {run.weeks_scored} weeks scored, {run.recommendations_created} new "
             f"recommendations, {run.evaluated} evaluated, {run.notifications} notifications",
@@ -108,6 +126,29 @@ def show_insights(db: Database, user: str, now: datetime, *, refresh: bool) -> N
         recs = recommendations.list_recommendations(session, user)
         goal_views = goals.list_goals(session, user)
         history = score.score_history(session, user, now, score.DEFAULT_HISTORY_WEEKS)
+    if as_json:
+        # The API's own answer models, so the JSON reads as the insights routes answer.
+        from twin.api.schemas.insights import GoalOut, RecommendationOut, ScoreHistoryOut
+
+        print_json(
+            {
+                "userId": user,
+                "dailyRun": None
+                if run is None
+                else {
+                    "weeksScored": run.weeks_scored,
+                    "recommendationsCreated": run.recommendations_created,
+                    "evaluated": run.evaluated,
+                    "notifications": run.notifications,
+                },
+                "recommendations": [
+                    RecommendationOut.model_validate(r).model_dump(mode="json") for r in recs
+                ],
+                "goals": [GoalOut.model_validate(g).model_dump(mode="json") for g in goal_views],
+                "score": ScoreHistoryOut.model_validate(history).model_dump(mode="json"),
+            }
+        )
+        return
     console.print(recommendations_table(recs))
     console.print(
         goals_table([g for g in goal_views if g.status is GoalStatus.ACTIVE] or goal_views)
@@ -124,10 +165,11 @@ def insights_command(
             help="Run the learner's daily insights work first (scores, goals, recommendations).",
         ),
     ] = True,
+    as_json: JsonOption = False,
 ) -> None:
     """Show a learner's recommendations, goals and weekly behavioral score."""
     with database(migrated=True) as db:
-        show_insights(db, user, utcnow(), refresh=refresh)
+        show_insights(db, user, utcnow(), refresh=refresh, as_json=as_json)
 
 
 def demo_insights(db: Database, user: str, now: datetime) -> None:
@@ -138,7 +180,11 @@ def demo_insights(db: Database, user: str, now: datetime) -> None:
     with db.session() as session:
         daily.run_daily(session, user, now)
     with db.session() as session:
-        suggested = goals.suggestions(session, user, now)
+        active = [g for g in goals.list_goals(session, user) if g.status is GoalStatus.ACTIVE]
+        suggested = [] if active else goals.suggestions(session, user, now)
+    if active:
+        # An earlier run set one: runs do not pile goals onto the learner.
+        console.print(f"goal already set by an earlier run: {active[0].title}")
     if suggested:
         s = suggested[0]
         with db.session() as session:
