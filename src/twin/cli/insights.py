@@ -195,7 +195,9 @@ def demo_insights(db: Database, user: str, now: datetime) -> None:
                 now,
             )
         console.print(
-            f"goal set from a suggestion: {s.title} ({s.metric}, target {s.target_value:g})"
+            # The title says what is measured; the metric's identifier is for the API.
+            f"goal set from a suggestion: {s.title} (target {s.target_value:g} by "
+            f"{s.deadline:%Y-%m-%d})"
         )
     console.print(f"insights of learner {user!r}:")
     show_insights(db, user, now, refresh=False)
