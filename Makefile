@@ -7,8 +7,10 @@ STAMP := $(VENV)/.installed
 # Where `make demo` serves the API: `make demo PORT=8001 HOST=0.0.0.0`.
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Debian's Chromium runs the dashboard's browser tests (Playwright drives it; no browser download).
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint install bench clean reset prerequisites
+.PHONY: demo test lint install bench clean reset prerequisites chromium
 
 # Clear messages instead of a traceback halfway through creating .venv.
 prerequisites:
@@ -26,12 +28,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) chromium
+
+# Installs Debian's chromium when missing (as root); otherwise says how, and the browser
+# tests skip with the same message.
+chromium:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium (the dashboard's browser tests drive it)"; \
+	  apt-get install -y chromium >/dev/null 2>&1 || \
+	    { apt-get update >/dev/null && apt-get install -y chromium; } || \
+	    echo "warning: could not install chromium; the browser tests will be skipped"; \
+	else \
+	  echo "note: $(CHROMIUM) not found, so the dashboard's browser tests will be skipped;"; \
+	  echo "      install it with: sudo apt-get install -y chromium"; \
+	fi
 
 demo: $(STAMP)
 	$(BIN)/twin demo --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

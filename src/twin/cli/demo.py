@@ -205,6 +205,7 @@ def demo_data(db: Database, *, learners: int, weeks: int, now: datetime) -> bool
     else:
         # The demo cohort shares anonymized patterns, so the engine may train its struggle
         # model across these learners (real learners decide this themselves; default off).
+        # Its weeks end now, so the dashboard's "last 30 days" and heatmap show them.
         summary = load_cohort(
             db,
             learners=learners,
@@ -498,6 +499,10 @@ def demo_banner(db: Database, host: str, port: int) -> None:
     print(f"  {key}")
     console.print(f"learner token for {learner!r} (1 hour):")
     print(f"  {token}")
+    console.print(f"dashboard for {learner!r} (the link is valid for 1 hour):")
+    print(f"  {base}/ui/signin?token={token}")
+    console.print("dashboard for operators: sign in with the service key above at")
+    print(f"  {base}/ui/signin")
     console.print("try:")
     print(f"  curl -s -H 'Authorization: Bearer {key}' '{base}/v1/users?limit=5'")
     print(f"  curl -s -H 'Authorization: Bearer {token}' '{base}/v1/users/{learner}/burnout-risk'")

@@ -87,7 +87,7 @@ def learners_list(
     search: Annotated[
         str | None,
         typer.Option(
-            "--search", "-s", help="Only learners whose id, name or email contains this (any case)."
+            "--search", "-s", help="Only learners whose id or name contains this (any case)."
         ),
     ] = None,
     limit: Annotated[
