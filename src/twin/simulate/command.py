@@ -11,7 +11,13 @@ from rich.table import Table
 
 from twin.errors import TwinError
 from twin.simulate.generate import DEFAULT_START, TABLE_ORDER
-from twin.simulate.load import MAX_SEED, MAX_WEEKS, SimulationSummary, load_cohort
+from twin.simulate.load import (
+    DEFAULT_FAMILY,
+    MAX_SEED,
+    MAX_WEEKS,
+    SimulationSummary,
+    load_cohort,
+)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -85,6 +91,14 @@ def simulate_command(
             help="Mark the learners as sharing anonymized patterns (cross-learner training).",
         ),
     ] = False,
+    family: Annotated[
+        str,
+        typer.Option(
+            "--family",
+            help="Generative family: classic, or srs (spaced-repetition memory, sustained "
+            "overload, additive hour effects; ids srs<seed>-u<i>).",
+        ),
+    ] = DEFAULT_FAMILY,
 ) -> None:
     """Simulate learners with hidden traits and load their learning data (ground truth kept)."""
     from twin.config import load_settings
@@ -108,6 +122,7 @@ def simulate_command(
             progress=True,
             replace=replace,
             share_patterns=share_patterns,
+            family=family,
         )
     except TwinError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}")
