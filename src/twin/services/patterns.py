@@ -8,7 +8,8 @@ One analysis of one learner (:func:`analyze_user`), in the caller's transaction:
    that finds it taken gets :class:`~twin.errors.Conflict`, a scheduled run skips.
    On request, at most one run a day unless 10 sessions arrived since ``lastAnalyzedAt``
    or a service forces it (``Conflict`` says when the next run is allowed).
-2. **Sufficiency** from three counts (completed sessions, first session, reviews). Below
+2. **Sufficiency** from three counts (completed sessions, the data span from the first to
+   the last session or review, reviews). Below
    the minimums of a full analysis (6 weeks, 20 sessions, 50 reviews) the answer is
    ``insufficient_data`` with the progress towards each minimum, and **nothing is
    stored** — no patterns, no insights, no profile: a profile built from a handful of
@@ -22,7 +23,9 @@ One analysis of one learner (:func:`analyze_user`), in the caller's transaction:
      events (content type, engagement, content minutes); local start time in the
      learner's IANA zone (``users.timezone``);
    * every review with ``LAG(reviewedAt) OVER (PARTITION BY cardId ORDER BY reviewedAt)``
-     and its objective's complexity. In Python they become, per session, performance =
+     (plus the previous rating and the review's ordinal on its card, for the first
+     repeats the forgetting curve is fitted on) and its objective's complexity. In
+     Python they become, per session, performance =
      100 × (GOOD/EASY reviews + Σ validation scores) / (reviews + validations);
      retention = share of the session's *repeat* reviews recalled (rating ≠ AGAIN; the
      log does not record when each card was due, so a repeat review stands in for a due
@@ -88,6 +91,7 @@ from twin.analysis.patterns.sufficiency import (
     ON_REQUEST_MIN_INTERVAL,
     REANALYSIS_MIN_NEW_SESSIONS,
     Sufficiency,
+    data_span,
     reanalysis_due,
 )
 from twin.db.base import new_id
@@ -162,12 +166,13 @@ class DataCounts:
     reviews: int
     new_sessions: int
     last_analyzed_at: datetime | None
+    first_activity_at: datetime | None = None
+    last_activity_at: datetime | None = None
 
     def sufficiency(self, now: datetime, *, requested: bool, forced: bool) -> Sufficiency:
-        """The analysis module's Sufficiency from these counts."""
-        age = now - self.first_session_at if self.first_session_at is not None else timedelta(0)
+        """The analysis module's Sufficiency from these counts (span: first to last activity)."""
         return Sufficiency(
-            age=max(age, timedelta(0)),
+            span=data_span(self.first_activity_at, self.last_activity_at),
             completed_sessions=self.sessions,
             reviews=self.reviews,
             sessions_since_last_analysis=self.new_sessions,
@@ -189,15 +194,19 @@ COUNTS_SQL = sa.text(
       SELECT count(*) AS n, min("startedAt") AS first_at,
              count(*) FILTER (
                WHERE "startedAt" > coalesce((SELECT last_at FROM p), '-infinity'::timestamp)
-             ) AS new_n
+             ) AS new_n,
+             max(least("completedAt", :now)) AS last_activity
       FROM study_sessions
       WHERE "userId" = :u AND "completedAt" IS NOT NULL AND "startedAt" < :now
+    ), r AS (
+      SELECT count(*) AS n, min("reviewedAt") AS first_at, max("reviewedAt") AS last_at
+      FROM reviews WHERE "userId" = :u AND "reviewedAt" < :now
     )
-    SELECT s.n, s.first_at, s.new_n,
-           (SELECT count(*) FROM reviews r WHERE r."userId" = :u AND r."reviewedAt" < :now)
-             AS reviews,
+    SELECT s.n, s.first_at, s.new_n, r.n AS reviews,
+           least(s.first_at, r.first_at) AS first_activity,
+           greatest(s.last_activity, r.last_at) AS last_activity,
            (SELECT last_at FROM p) AS last_at
-    FROM s
+    FROM s, r
     """
 )
 
@@ -211,6 +220,8 @@ def data_counts(session: Session, user_id: str, now: datetime) -> DataCounts:
         reviews=int(row.reviews),
         new_sessions=int(row.new_n),
         last_analyzed_at=as_utc(row.last_at) if row.last_at is not None else None,
+        first_activity_at=as_utc(row.first_activity) if row.first_activity is not None else None,
+        last_activity_at=as_utc(row.last_activity) if row.last_activity is not None else None,
     )
 
 
@@ -231,10 +242,12 @@ _REVIEWS_CTE = """
     rv AS (
       SELECT r."sessionId" AS sid, r."cardId" AS card_id, r.rating, r."reviewedAt" AS at,
              r."timeSpentMs" AS time_ms,
-             lag(r."reviewedAt") OVER (PARTITION BY r."cardId" ORDER BY r."reviewedAt", r.id)
-               AS previous_at
+             lag(r."reviewedAt") OVER card_order AS previous_at,
+             lag(r.rating) OVER card_order AS previous_rating,
+             row_number() OVER card_order AS ordinal
       FROM reviews r
       WHERE r."userId" = :u AND r."reviewedAt" < :now
+      WINDOW card_order AS (PARTITION BY r."cardId" ORDER BY r."reviewedAt", r.id)
     )
 """
 
@@ -329,7 +342,9 @@ REPEAT_REVIEWS_SQL = sa.text(
     + """
     SELECT (extract(epoch FROM rv.at - rv.previous_at) / 86400.0)::float8 AS elapsed_days,
            rv.rating <> 'AGAIN' AS recalled,
-           rv.at AT TIME ZONE 'UTC' AS reviewed_at
+           rv.at AT TIME ZONE 'UTC' AS reviewed_at,
+           (rv.ordinal - 1)::int AS repeat_number,
+           rv.previous_rating <> 'AGAIN' AS previous_recalled
     FROM rv
     WHERE rv.previous_at IS NOT NULL AND rv.at >= :since
     """
@@ -484,8 +499,8 @@ def load_learner_data(
     # generic plan, which for these per-learner queries can be 5× slower (measured).
     session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
     review_obs = [
-        ReviewObs("", at, days if days > 0.0 else 0.0, ok)
-        for days, ok, at in session.execute(REPEAT_REVIEWS_SQL, params).all()
+        ReviewObs("", at, days if days > 0.0 else 0.0, ok, repeat, previous_ok)
+        for days, ok, at, repeat, previous_ok in session.execute(REPEAT_REVIEWS_SQL, params).all()
     ]
     sessions: list[SessionObs] = []
     primary: dict[str, str] = {}
@@ -539,6 +554,8 @@ def load_learner_data(
         total_reviews=counts.reviews if since is None else reviews_in_window,
         first_session_at=counts.first_session_at if since is None else None,
         last_analyzed_at=counts.last_analyzed_at,
+        first_activity_at=counts.first_activity_at if since is None else None,
+        last_activity_at=counts.last_activity_at if since is None else None,
     )
     return LoadedData(data=data, primary_types=primary, counts=counts)
 
@@ -822,7 +839,7 @@ def _write_analysis(
         )
         for r in rows
     ]
-    plan = plan_lifecycle(stored, analysis.patterns, now=now)
+    plan = plan_lifecycle(stored, analysis.patterns, now=now, new_data=analysis.new_data)
 
     ids: dict[tuple[str, str], str] = {}
     for c in plan.creates:
@@ -850,7 +867,7 @@ def _write_analysis(
         row.lastSeenAt = naive_utc(u.last_seen_at)
         if u.pattern is not None:
             ids[(u.pattern_type, u.key)] = u.pattern_id
-            row.patternData = _pattern_data(u.pattern, 0)
+            row.patternData = _pattern_data(u.pattern, u.consecutive_misses)
             row.patternName = u.pattern.name
             row.evidence = list(u.pattern.evidence)
             row.detectedAt = stamp
