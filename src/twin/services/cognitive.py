@@ -40,8 +40,9 @@ completed or in progress / skipped (a mission still PENDING on the window's last
 day is not missed yet), mean session performance (the ``SESSION_ENDED`` event's
 ``sessionPerformanceScore``, else the GOOD/EASY share of the session's reviews),
 engagement (the event's ``engagementScore``, else its ``engagementLevel`` mapped
-coarsely), minutes between 23:00 and 05:00 local. The learner's history starts at
-their first session or mission. Every element of ``contributingFactors`` carries
+coarsely), minutes between 23:00 and 05:00 local — over the window and the 28 days
+before it (the reference period the analysis judges performance, engagement and load
+against). The learner's history starts at their first session or mission. Every element of ``contributingFactors`` carries
 the assessment's ``window`` (first and last local day, covered days, unmet minimum).
 
 **Stress** (90 days): one record per session with its latest load, local start
@@ -72,6 +73,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Session
 
 from twin.analysis.cognitive.burnout import (
+    REFERENCE_DAYS,
     WINDOW_DAYS,
     AssessmentSnapshot,
     BurnoutAssessment,
@@ -1300,7 +1302,8 @@ def assess_burnout(
     assessed_at = _naive_utc(now)
     last_day = through or local_date(assessed_at, zone)
     first_day = last_day - timedelta(days=WINDOW_DAYS - 1)
-    since = _local_midnight_utc(first_day, zone)
+    # The window and the reference period before it (the learner's earlier level).
+    since = _local_midnight_utc(first_day - timedelta(days=REFERENCE_DAYS), zone)
     until = _local_midnight_utc(last_day + timedelta(days=1), zone)
     if backfill_loads:
         ensure_session_loads(session, learner, since, until)
@@ -1335,7 +1338,7 @@ def assess_burnout(
     ).scalar_one_or_none()
     days = daily_aggregates(summaries, missions, loose, zone, last_day)
     history_start = local_date(first, zone) if first is not None else last_day + timedelta(days=1)
-    assessment = assess_burnout_risk(days, last_day, history_start=history_start)
+    assessment = assess_burnout_risk(days, last_day, history_start=history_start, reference=days)
     window = _window_json(assessment)
     factors = [{**f, "window": window} for f in assessment.contributing_factors_json()]
     previous = _latest_assessments(session, uid, 1)
