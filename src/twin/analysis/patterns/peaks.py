@@ -12,8 +12,9 @@ significance gate of OPTIMAL_STUDY_TIME, so noise makes no peak:
   have ≥ 2 sessions and the window ≥ 6; chosen by counts only, never by score.
 * A candidate qualifies when (Welch's t, window vs all the learner's other sessions) the
   simultaneous 95% interval of the difference — Bonferroni over the candidates — lies
-  above 0, both of its hours score above the learner's overall mean, and it also beats
-  the other sessions of the same 14-day periods (fixed effects, one-sided p < 0.01; see
+  above 0, both of its hours score above the learner's overall mean, and — when the
+  learner's level differs between 14-day periods — it also beats the other sessions of
+  the same periods (fixed effects, one-sided p < 0.01; see
   :mod:`twin.analysis.patterns.study_time`).
 * Overlapping qualifying windows of a day type merge into one peak, e.g. (7, 8) and
   (8, 9) → "Mon–Fri 07:00–10:00".
@@ -48,12 +49,14 @@ from twin.analysis.patterns.study_time import (
     FAMILY_CONFIDENCE_LEVEL,
     HOURS_PER_DAY,
     MIN_SESSIONS_PER_GROUP_FOR_VARIANCE,
+    PERIOD_VARIATION_MAX_P,
     SECONDS_PER_DAY,
     WINDOW_HALF_WIDTH_HOURS,
-    WITHIN_PERIOD_MAX_P,
     StudyTimeResult,
     analyze_study_time,
+    holds_within_periods,
     period_blocks,
+    period_variation_p,
     session_scores,
     welch_difference,
     within_period_difference,
@@ -229,6 +232,7 @@ def analyze_peaks(
     dtypes = np.array([day_type(s.weekday) for s in ordered])
     blocks = period_blocks(np.array([s.started_at.timestamp() / SECONDS_PER_DAY for s in ordered]))
     overall = float(scores.mean())
+    periods_differ = period_variation_p(scores, blocks) < PERIOD_VARIATION_MAX_P
 
     candidates: list[tuple[str, int, np.ndarray]] = []
     for dtype in DAY_TYPE_LABELS:
@@ -247,18 +251,15 @@ def analyze_peaks(
     level = 1.0 - (1.0 - FAMILY_CONFIDENCE_LEVEL) / max(m, 1)
 
     qualifying: dict[str, list[tuple[int, float]]] = {d: [] for d in DAY_TYPE_LABELS}
-    for dtype, h, members in candidates:
+    # Without an optimal study hour no window can be a peak: nothing to test (m is kept).
+    for dtype, h, members in candidates if near_optimal else []:
         w = welch_difference(scores[members], scores[~members], confidence_level=level)
         p_adj = min(1.0, 2.0 * m * w.p_greater)
         above = all(float(scores[members & (hours == x)].mean()) > overall for x in (h, h + 1))
+        if not (w.ci_low > 0.0 and above):
+            continue
         within = within_period_difference(scores, members, blocks)
-        if (
-            w.ci_low > 0.0
-            and above
-            and within is not None
-            and within.difference > 0.0
-            and within.p_greater < WITHIN_PERIOD_MAX_P
-        ):
+        if holds_within_periods(within, w.difference, periods_differ=periods_differ):
             qualifying[dtype].append((h, p_adj))
 
     peaks: list[PeakWindow] = []

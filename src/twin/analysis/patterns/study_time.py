@@ -38,10 +38,11 @@ any hour effect got an "optimal hour". So an hour is reported only when its wind
 *also* beats the other hours of the same 14-day periods: least squares of the score on
 the window indicator with one fixed level per 14-day block (counted from the first
 session; by Frisch–Waugh–Lovell, score and indicator demeaned within blocks), one-sided
-p < 0.01. Reporting needs both tests, so the family error stays that of the Bonferroni
-test; the second only removes effects that exist between periods but not within them
-(measured: no-effect learners of that family 86% → 99% without an hour; the issue-5
-recovery unchanged on both families).
+p < 0.01. The check applies when the learner's level does differ between the periods
+(one-way ANOVA of the scores across blocks, p < 0.01); otherwise there is nothing for
+the periods to explain. Reporting needs the Bonferroni test in every case, so the family
+error stays its own; the second test only removes effects that exist between periods
+but not within them.
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ HOURS_PER_DAY = 24
 DAYS_PER_WEEK = 7
 PERIOD_BLOCK_DAYS = 14.0  # the within-period check compares sessions of the same 14 days
 WITHIN_PERIOD_MAX_P = 0.01  # one-sided p of the within-period difference
+WITHIN_PERIOD_MIN_SHARE = 0.0  # of the pooled difference that must remain within periods
+# The within-period check applies when the learner's level differs between the periods.
+PERIOD_VARIATION_MAX_P = 0.01
 SECONDS_PER_DAY = 86_400.0
 METHOD = (
     "Welch t of the centred 3-hour window vs all other sessions; simultaneous 95% "
@@ -180,6 +184,35 @@ def within_period_difference(
     if se == 0.0:
         return WithinPeriodResult(beta, 0.0, df, 0.0 if beta > 0 else 1.0)
     return WithinPeriodResult(beta, se, df, float(stats.t.sf(beta / se, df)))
+
+
+def period_variation_p(scores: np.ndarray, blocks: np.ndarray) -> float:
+    """One-way ANOVA p of the scores across periods (blocks with ≥ 2 sessions; 1 below 2 blocks)."""
+    groups = [
+        scores[blocks == b]
+        for b in np.unique(blocks)
+        if np.count_nonzero(blocks == b) >= MIN_SESSIONS_PER_GROUP_FOR_VARIANCE
+    ]
+    if len(groups) < MIN_SESSIONS_PER_GROUP_FOR_VARIANCE:
+        return 1.0
+    p = float(stats.f_oneway(*groups).pvalue)
+    return p if math.isfinite(p) else 1.0
+
+
+def holds_within_periods(
+    within: WithinPeriodResult | None, pooled_difference: float, *, periods_differ: bool = True
+) -> bool:
+    """The pooled advantage persists within the periods (required only when the learner's level
+    differs between periods): positive, at least ``WITHIN_PERIOD_MIN_SHARE`` of the pooled
+    difference, one-sided p below the maximum."""
+    if not periods_differ:
+        return True
+    return (
+        within is not None
+        and within.difference > 0.0
+        and within.difference >= WITHIN_PERIOD_MIN_SHARE * pooled_difference
+        and within.p_greater < WITHIN_PERIOD_MAX_P
+    )
 
 
 @dataclass(frozen=True)
@@ -368,6 +401,7 @@ def analyze_study_time(sessions: Sequence[SessionObs]) -> StudyTimeResult:
     blocks = period_blocks(np.array([s.started_at.timestamp() / SECONDS_PER_DAY for s in ordered]))
     overall = float(scores.mean())
     counts = np.bincount(hours, minlength=HOURS_PER_DAY)
+    periods_differ = period_variation_p(scores, blocks) < PERIOD_VARIATION_MAX_P
 
     candidates = []
     for h in range(HOURS_PER_DAY):
@@ -399,13 +433,11 @@ def analyze_study_time(sessions: Sequence[SessionObs]) -> StudyTimeResult:
         w = welch_difference(win, rest, confidence_level=per_test_level)
         # Two-sided p of a positive difference is 2·p_greater; Bonferroni multiplies by m.
         p_adj = min(1.0, 2.0 * m * w.p_greater)
-        within = within_period_difference(scores, in_window, blocks)
-        qualifies = (
-            w.ci_low > 0.0
-            and hour_mean > overall
-            and within is not None
-            and within.difference > 0.0
-            and within.p_greater < WITHIN_PERIOD_MAX_P
+        # The within-period check only matters (and is only computed) once the pooled test passes.
+        passes = w.ci_low > 0.0 and hour_mean > overall
+        within = within_period_difference(scores, in_window, blocks) if passes else None
+        qualifies = passes and holds_within_periods(
+            within, w.difference, periods_differ=periods_differ
         )
         stats_by_hour.append(
             HourStat(
