@@ -90,7 +90,8 @@ def check_forgetting(p: DetectedPattern) -> None:
             r"after " + NUMBER + r" days?, while recall is still near 80% \(about " + NUMBER, action
         )
         assert m and int(m.group(1)) == interval
-        assert abs(math.log(1.25) / k - interval) <= 0.5 or interval == 1
+        # ln 1.25 / k rounded (k is stored to 5 decimals: allow that rounding too).
+        assert abs(math.log(1.25) / k - interval) <= 0.5 + 0.01 * interval or interval == 1
         m = re.search(r"about " + NUMBER + "% on your curve", action)
     # The text cites the stored recall at the interval, rounded to a whole percent; that
     # figure is the curve's own recall at the interval.
