@@ -42,8 +42,9 @@ day is not missed yet), mean session performance (the ``SESSION_ENDED`` event's
 engagement (the event's ``engagementScore``, else its ``engagementLevel`` mapped
 coarsely), minutes between 23:00 and 05:00 local — over the window and the 28 days
 before it (the reference period the analysis judges performance, engagement and load
-against). The learner's history starts at their first session or mission. Every element of ``contributingFactors`` carries
-the assessment's ``window`` (first and last local day, covered days, unmet minimum).
+against). The learner's history starts at their first session or mission. Every
+element of ``contributingFactors`` carries the assessment's ``window`` (first and last
+local day, covered days, unmet minimum).
 
 **Stress** (90 days): one record per session with its latest load, local start
 hour, duration, topic (the dominant objective), days to the next exam, difficulty
