@@ -60,8 +60,9 @@ from twin.db import migrate
 from twin.db.embedded import EmbeddedPostgres
 from twin.db.engine import Database, create_db_engine, open_database
 from twin.jobs import patterns as weekly_job
-from twin.services import memory as memory_service
 from twin.services import patterns as patterns_service
+from twin.services import recall as recall_service
+from twin.services.learners import get_user
 from twin.simulate.generate import DEFAULT_START
 from twin.simulate.load import delete_seed, load_cohort
 
@@ -266,7 +267,7 @@ def _pairs(truth_k: list[float], reported_k: list[float]) -> dict[str, Any]:
 def _fsrs_new_card_k(db: Database, user_id: str) -> float | None:
     """k of the exponential through the fitted FSRS-6 model's new-card 90% point (−ln 0.9 / w2)."""
     with db.session() as session:
-        stored = memory_service.load_memory_model(session, user_id)
+        stored = recall_service.load_memory_model(session, user_id)
     if not stored.model.fitted:
         return None
     return -math.log(RECALL_AT_STABILITY) / stored.model.weights.initial_stability_good
@@ -466,8 +467,8 @@ def speed(
     fits = []
     for _ in range(MEMORY_FIT_REPEATS):
         with db.session() as session:
-            user = patterns_service.get_user(session, user_id)
-            fits.append(memory_service.refresh_memory_model(session, user, end, force=True).seconds)
+            user = get_user(session, user_id)
+            fits.append(recall_service.refresh_memory_model(session, user, end, force=True).seconds)
 
     # The weekly job: every learner of the cohort is selected by one tick (all in UTC).
     with db.engine.begin() as conn:

@@ -9,29 +9,29 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from twin.analysis.cognitive.baseline import (
+    fitted_drop,
+    is_overloaded_day,
+    level_change,
+    rolling_loads,
+)
 from twin.analysis.cognitive.burnout import (
     _SIGNAL_ADVICE,
-    AssessmentSnapshot,
     BurnoutFactorName,
     DailyStudyAggregate,
-    RecoveryDirection,
     WarningSignal,
     WarningSignalType,
     assess_burnout_risk,
-    fitted_drop,
     intensity_factor,
-    is_overloaded_day,
     is_recovery_day,
-    level_change,
     mission_override_for,
     peak_week_hours,
     recommendations_for,
     recovery_deficit_factor,
     risk_level,
-    rolling_loads,
-    track_recovery,
 )
-from twin.analysis.cognitive.common import BurnoutRiskLevel, Severity
+from twin.analysis.cognitive.recovery import AssessmentSnapshot, RecoveryDirection, track_recovery
+from twin.enums import BurnoutRiskLevel, Severity
 
 NOW = date(2025, 3, 14)
 LONG_AGO = date(2024, 1, 1)

@@ -19,12 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.analysis.patterns.synth import first_repeat_reviews, full_learner
-from twin.analysis.patterns.common import DetectedPattern, PatternType
+from twin.analysis.patterns.common import DetectedPattern
 from twin.analysis.patterns.forgetting import BASELINE_DECAY_PER_DAY
 from twin.analysis.patterns.inputs import ContentObs, LearnerData
 from twin.analysis.patterns.insights import TEXT_BY_PATTERN
 from twin.analysis.patterns.memory_curve import analyze_learner_forgetting
 from twin.analysis.patterns.profile import analyze_learner
+from twin.enums import BehavioralPatternType
 
 NUMBER = r"(-?\d+(?:\.\d+)?)"
 TYPICAL_HALF_LIFE = math.log(2) / BASELINE_DECAY_PER_DAY
@@ -53,7 +54,7 @@ def _learner_patterns(seed: int) -> list[DetectedPattern]:
 
 def check_forgetting(p: DetectedPattern) -> None:
     """Half-life, interval, first repeats, review day and its recall agree with the curve."""
-    title, description, action = TEXT_BY_PATTERN[PatternType.FORGETTING_CURVE](p)
+    title, description, action = TEXT_BY_PATTERN[BehavioralPatternType.FORGETTING_CURVE](p)
     d = p.data
     k, half_life = float(d["k"]), float(d["halfLife"])  # type: ignore[arg-type]
     assert d["R0"] == 1.0
@@ -102,7 +103,7 @@ def check_forgetting(p: DetectedPattern) -> None:
 
 def check_study_time(p: DetectedPattern) -> None:
     """ "You score L% higher … (mean A vs B; n = x vs y)" with A > B and L = 100·(A − B)/B."""
-    _title, description, _action = TEXT_BY_PATTERN[PatternType.OPTIMAL_STUDY_TIME](p)
+    _title, description, _action = TEXT_BY_PATTERN[BehavioralPatternType.OPTIMAL_STUDY_TIME](p)
     d = p.data
     lift, a, b = (
         _numbers(description.split("higher")[0])[-1],
@@ -117,7 +118,7 @@ def check_study_time(p: DetectedPattern) -> None:
 
 def check_peak(p: DetectedPattern) -> None:
     """The peak's mean is above the rest's and the learner's mean, as the text says."""
-    _title, description, _action = TEXT_BY_PATTERN[PatternType.PERFORMANCE_PEAK](p)
+    _title, description, _action = TEXT_BY_PATTERN[BehavioralPatternType.PERFORMANCE_PEAK](p)
     d = p.data
     m = re.search(r"average " + NUMBER + "/100 vs " + NUMBER, description)
     assert m and float(m.group(1)) == round(float(d["meanScore"]))  # type: ignore[arg-type]
@@ -128,7 +129,9 @@ def check_peak(p: DetectedPattern) -> None:
 
 def check_duration(p: DetectedPattern) -> None:
     """ "Sessions of X work best": their score is not below the runner-up's it cites."""
-    _title, description, _action = TEXT_BY_PATTERN[PatternType.SESSION_DURATION_PREFERENCE](p)
+    _title, description, _action = TEXT_BY_PATTERN[
+        BehavioralPatternType.SESSION_DURATION_PREFERENCE
+    ](p)
     d = p.data
     assert float(d["bestScore"]) >= float(d["runnerUpScore"])  # type: ignore[arg-type]
     m = re.search(r"score " + NUMBER + " vs " + NUMBER, description)
@@ -137,7 +140,7 @@ def check_duration(p: DetectedPattern) -> None:
 
 def check_attention(p: DetectedPattern) -> None:
     """The break interval is 0.9 × the median time to fatigue the description cites."""
-    _title, description, action = TEXT_BY_PATTERN[PatternType.ATTENTION_CYCLE](p)
+    _title, description, action = TEXT_BY_PATTERN[BehavioralPatternType.ATTENTION_CYCLE](p)
     median = float(p.data["medianTimeToFatigueMinutes"])  # type: ignore[arg-type]
     m = re.search(r"median " + NUMBER + " minutes", description)
     assert m and float(m.group(1)) == round(median)
@@ -147,33 +150,33 @@ def check_attention(p: DetectedPattern) -> None:
 
 def check_content(p: DetectedPattern) -> None:
     """ "Your outcomes are best with X: score a vs b": a ≥ b."""
-    _title, description, _action = TEXT_BY_PATTERN[PatternType.CONTENT_TYPE_PREFERENCE](p)
+    _title, description, _action = TEXT_BY_PATTERN[BehavioralPatternType.CONTENT_TYPE_PREFERENCE](p)
     m = re.search(r"score " + NUMBER + " vs " + NUMBER, description)
     assert m and float(m.group(1)) >= float(m.group(2))
 
 
 CHECKS = {
-    PatternType.FORGETTING_CURVE: check_forgetting,
-    PatternType.OPTIMAL_STUDY_TIME: check_study_time,
-    PatternType.PERFORMANCE_PEAK: check_peak,
-    PatternType.SESSION_DURATION_PREFERENCE: check_duration,
-    PatternType.ATTENTION_CYCLE: check_attention,
-    PatternType.CONTENT_TYPE_PREFERENCE: check_content,
+    BehavioralPatternType.FORGETTING_CURVE: check_forgetting,
+    BehavioralPatternType.OPTIMAL_STUDY_TIME: check_study_time,
+    BehavioralPatternType.PERFORMANCE_PEAK: check_peak,
+    BehavioralPatternType.SESSION_DURATION_PREFERENCE: check_duration,
+    BehavioralPatternType.ATTENTION_CYCLE: check_attention,
+    BehavioralPatternType.CONTENT_TYPE_PREFERENCE: check_content,
 }
 
 
 def test_every_generated_text_agrees_with_its_numbers() -> None:
     """Seeded full learners: every pattern's insight text is checked against its data."""
-    seen: set[PatternType] = set()
+    seen: set[BehavioralPatternType] = set()
     for seed in range(LEARNERS):
         for p in _learner_patterns(seed):
-            CHECKS[PatternType(p.pattern_type)](p)
-            seen.add(PatternType(p.pattern_type))
+            CHECKS[BehavioralPatternType(p.pattern_type)](p)
+            seen.add(BehavioralPatternType(p.pattern_type))
     assert {
-        PatternType.FORGETTING_CURVE,
-        PatternType.OPTIMAL_STUDY_TIME,
-        PatternType.ATTENTION_CYCLE,
-        PatternType.CONTENT_TYPE_PREFERENCE,
+        BehavioralPatternType.FORGETTING_CURVE,
+        BehavioralPatternType.OPTIMAL_STUDY_TIME,
+        BehavioralPatternType.ATTENTION_CYCLE,
+        BehavioralPatternType.CONTENT_TYPE_PREFERENCE,
     } <= seen
 
 

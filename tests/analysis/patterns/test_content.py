@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from tests.analysis.patterns.synth import session
-from twin.analysis.patterns.common import PatternType
 from twin.analysis.patterns.content import (
     LEARNING_STYLE_CAVEAT,
     analyze_content,
     content_from_sessions,
 )
 from twin.analysis.patterns.inputs import CONTENT_TYPES, ContentObs
+from twin.enums import BehavioralPatternType
 
 
 def test_preferences_golden() -> None:
@@ -135,7 +135,7 @@ def test_insight_text_says_learning_styles_are_weak_science() -> None:
         ]
     )
     (p,) = r.patterns()
-    assert p.pattern_type == PatternType.CONTENT_TYPE_PREFERENCE
+    assert p.pattern_type == BehavioralPatternType.CONTENT_TYPE_PREFERENCE
     assert "works best for you" in p.name.lower()
     assert LEARNING_STYLE_CAVEAT in p.evidence
     assert "weak science" in LEARNING_STYLE_CAVEAT

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from scipy import optimize
 
 from tests.analysis.patterns.synth import T0, first_repeat_reviews, forgetting_reviews
-from twin.analysis.patterns.common import PatternType
 from twin.analysis.patterns.forgetting import BASELINE_DECAY_PER_DAY
 from twin.analysis.patterns.inputs import ReviewObs
 from twin.analysis.patterns.memory_curve import (
@@ -26,6 +25,7 @@ from twin.analysis.patterns.memory_curve import (
     fit_new_card_decay,
     select_first_repeats,
 )
+from twin.enums import BehavioralPatternType
 
 REPLICATES = 40
 
@@ -155,7 +155,7 @@ def test_pattern_and_profile_carry_both_curves() -> None:
     rng = np.random.default_rng(7)
     f = analyze_learner_forgetting(first_repeat_reviews(rng, k=0.2) + forgetting_reviews(rng))
     (p,) = f.patterns()
-    assert p.pattern_type == PatternType.FORGETTING_CURVE and p.key == "curve"
+    assert p.pattern_type == BehavioralPatternType.FORGETTING_CURVE and p.key == "curve"
     d = p.data
     assert d["R0"] == 1.0 and d["k"] == pytest.approx(round(f.curve.decay_per_day, 5))
     assert d["halfLife"] == pytest.approx(round(math.log(2) / f.curve.decay_per_day, 3))

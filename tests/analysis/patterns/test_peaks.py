@@ -7,7 +7,6 @@ import pytest
 from scipy import stats
 
 from tests.analysis.patterns.synth import session, study_time_learner
-from twin.analysis.patterns.common import PatternType
 from twin.analysis.patterns.inputs import SessionObs
 from twin.analysis.patterns.peaks import analyze_peaks, day_type
 from twin.analysis.patterns.study_time import (
@@ -15,6 +14,7 @@ from twin.analysis.patterns.study_time import (
     analyze_study_time,
     welch_difference,
 )
+from twin.enums import BehavioralPatternType
 
 NO_EFFECT_LEARNERS = 200
 FALSE_PEAK_MAX_SHARE = 0.05
@@ -63,7 +63,7 @@ def test_two_hour_peak_golden() -> None:
     assert p.confidence == pytest.approx(0.8 * (1.0 - p.p_adjusted))
     assert p.consistency == 1.0  # every 07–09 session is above the mean of all sessions
     (pattern,) = r.patterns()
-    assert pattern.pattern_type == PatternType.PERFORMANCE_PEAK
+    assert pattern.pattern_type == BehavioralPatternType.PERFORMANCE_PEAK
     assert pattern.data["restMean"] == pytest.approx(round(rest.mean(), 4))
 
 

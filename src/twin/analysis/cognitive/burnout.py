@@ -83,16 +83,20 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
-
-from twin.analysis.cognitive.common import (
-    BurnoutRiskLevel,
-    Severity,
-    banded_severity,
-    clamp_score,
-    scaled_score,
+from twin.analysis.cognitive.baseline import (
+    CHRONIC_LOAD_DAY_ABOVE,
+    REFERENCE_DAYS,
+    RELATIVE_OVERLOAD_MIN_DAYS,
+    TREND_MIN_DAYS,
+    is_overloaded_day,
+    level_change,
+    reference_load,
+    rolling_loads,
 )
+from twin.analysis.cognitive.common import banded_severity, clamp_score, scaled_score
+from twin.analysis.cognitive.recovery import AssessmentSnapshot
 from twin.analysis.common import InsufficientData
+from twin.enums import BurnoutRiskLevel, Severity
 
 WINDOW_DAYS = 14
 DAYS_PER_WEEK = 7
@@ -102,7 +106,6 @@ MINUTES_PER_HOUR = 60.0
 INTENSITY_HOURS_PER_WEEK_FLOOR = 10.0
 INTENSITY_HOURS_PER_WEEK_AT_MAX = 25.0
 PERFORMANCE_DECLINE_POINTS_AT_MAX = 20.0
-CHRONIC_LOAD_DAY_ABOVE = 60.0
 CHRONIC_LOAD_SHARE_AT_MAX = 0.5
 # The share is taken over days with a load reading, but over at least this many days.
 CHRONIC_MIN_DENOMINATOR_DAYS = 4
@@ -110,24 +113,6 @@ IRREGULAR_MISSED_SHARE_AT_MAX = 0.5
 ENGAGEMENT_DECLINE_POINTS_AT_MAX = 20.0
 RECOVERY_DAY_LOAD_BELOW = 40.0
 RECOVERY_DAYS_NEEDED_PER_WEEK = 2.0
-# A fitted trend needs daily values on at least this many days: with 4–5 noisy days a
-# least-squares line swings by tens of points (see the module docstring).
-TREND_MIN_DAYS = 6
-# The reference period: the days before the window the caller passes (the service: 28).
-REFERENCE_DAYS = 28
-REFERENCE_MIN_DAYS = 6  # days with a value for a reference level
-RECENT_LEVEL_DAYS = 7  # the current level: the window's last 7 days with a value …
-RECENT_MIN_DAYS = 3  # … from at least this many
-# A day is overloaded when its load is this far above the reference level, and at least MODERATE …
-RELATIVE_OVERLOAD_POINTS = 15.0
-RELATIVE_OVERLOAD_MIN_LOAD = 40.0
-RELATIVE_ROLLING_DAYS = 3  # … judged on the median of the day and the study days before it
-# With a reference level, a fitted decline counts up to this many times the drop of the
-# current level below it: a fresh decline has pulled the last week down too; noise has not.
-FRESH_DROP_CONFIRMATION = 3.0
-# Days above the usual level (not above 60) count only when there are at least this many.
-RELATIVE_OVERLOAD_MIN_DAYS = 3
-
 # --- levels ----------------------------------------------------------------
 RISK_MEDIUM_MIN = 25.0
 RISK_HIGH_MIN = 50.0
@@ -166,10 +151,6 @@ CRITICAL_EXTENDED_REST_DAYS = 3
 CRITICAL_EXTENDED_REST_RISK = 90.0
 CRITICAL_REST_WITHIN_HOURS = 0
 
-# --- recovery tracking -----------------------------------------------------
-# Score changes smaller than this (without a level change) count as STABLE.
-RECOVERY_STABLE_BAND_POINTS = 5.0
-
 
 @dataclass(frozen=True)
 class BurnoutWeights:
@@ -206,14 +187,6 @@ class WarningSignalType(StrEnum):
     IRREGULAR_PATTERN = "IRREGULAR_PATTERN"
     NO_RECOVERY = "NO_RECOVERY"
     LATE_NIGHT_STUDY = "LATE_NIGHT_STUDY"
-
-
-class RecoveryDirection(StrEnum):
-    """Direction of change between two assessments."""
-
-    IMPROVING = "IMPROVING"
-    STABLE = "STABLE"
-    WORSENING = "WORSENING"
 
 
 @dataclass(frozen=True)
@@ -308,15 +281,6 @@ class MissionOverride:
 
 
 @dataclass(frozen=True)
-class AssessmentSnapshot:
-    """What recovery tracking needs of a stored assessment."""
-
-    risk_score: float
-    level: BurnoutRiskLevel
-    assessed_on: date
-
-
-@dataclass(frozen=True)
 class BurnoutAssessment:
     """A burnout-risk assessment with everything that explains it."""
 
@@ -343,35 +307,6 @@ class BurnoutAssessment:
     def snapshot(self) -> AssessmentSnapshot:
         """The parts recovery tracking compares."""
         return AssessmentSnapshot(self.risk_score, self.level, self.window_end)
-
-
-@dataclass(frozen=True)
-class RecoveryProgress:
-    """Change between two assessments of the same learner."""
-
-    score_change: float
-    level_change: int
-    direction: RecoveryDirection
-    days_between: int
-    recovered: bool
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the API."""
-        return {
-            "scoreChange": round(self.score_change, 2),
-            "levelChange": self.level_change,
-            "direction": self.direction.value,
-            "daysBetween": self.days_between,
-            "recovered": self.recovered,
-        }
-
-
-_LEVEL_RANK: dict[BurnoutRiskLevel, int] = {
-    BurnoutRiskLevel.LOW: 0,
-    BurnoutRiskLevel.MEDIUM: 1,
-    BurnoutRiskLevel.HIGH: 2,
-    BurnoutRiskLevel.CRITICAL: 3,
-}
 
 
 def risk_level(risk_score: float) -> BurnoutRiskLevel:
@@ -438,133 +373,6 @@ def is_recovery_day(record: DailyStudyAggregate) -> bool:
 def combine_risk(factors: Sequence[BurnoutFactor]) -> float:
     """``Σ weight·factor`` on 0–100."""
     return clamp_score(math.fsum(f.contribution for f in factors))
-
-
-def fitted_drop(day_index: Sequence[float], values: Sequence[float]) -> float | None:
-    """Fall of the least-squares line across the observed span (positive = decline); None below 6 days."""
-    if len(values) < TREND_MIN_DAYS:
-        return None
-    x = np.asarray(day_index, dtype=float)
-    y = np.asarray(values, dtype=float)
-    dx = x - x.mean()
-    sxx = float(dx @ dx)
-    if sxx == 0.0:
-        return None
-    slope = float(dx @ (y - y.mean())) / sxx
-    return -slope * float(x.max() - x.min())
-
-
-@dataclass(frozen=True)
-class LevelChange:
-    """A fresh (fitted) and a sustained (reference − recent) drop of one daily measure."""
-
-    fitted_drop: float | None
-    reference_level: float | None
-    recent_level: float | None
-    reference_days: int
-    recent_days: int
-
-    @property
-    def sustained_drop(self) -> float | None:
-        """Reference level − current level (None without either)."""
-        if self.reference_level is None or self.recent_level is None:
-            return None
-        return self.reference_level - self.recent_level
-
-    @property
-    def confirmed_fitted_drop(self) -> float | None:
-        """The fitted drop, at most ``FRESH_DROP_CONFIRMATION`` × the current level's drop below
-        the reference level when there is one (a line through 14 noisy days falls by chance)."""
-        fitted, sustained = self.fitted_drop, self.sustained_drop
-        if fitted is None or sustained is None:
-            return fitted
-        return min(fitted, FRESH_DROP_CONFIRMATION * max(sustained, 0.0))
-
-    @property
-    def drop(self) -> float | None:
-        """The larger of the two drops: a sustained drop counts as much as a fresh one."""
-        drops = [d for d in (self.confirmed_fitted_drop, self.sustained_drop) if d is not None]
-        return max(drops) if drops else None
-
-    @property
-    def basis(self) -> str | None:
-        """``"reference"`` when the sustained drop is the larger, ``"fitted"`` otherwise."""
-        if self.drop is None:
-            return None
-        sustained = self.sustained_drop
-        fitted = self.confirmed_fitted_drop
-        return (
-            "reference"
-            if sustained is not None and (fitted is None or sustained > fitted)
-            else "fitted"
-        )
-
-    def evidence(self) -> dict[str, Any]:
-        """The numbers behind the drop."""
-        return {
-            "fittedDropPoints": None if self.fitted_drop is None else round(self.fitted_drop, 2),
-            "confirmedFittedDropPoints": (
-                None if self.confirmed_fitted_drop is None else round(self.confirmed_fitted_drop, 2)
-            ),
-            "sustainedDropPoints": (
-                None if self.sustained_drop is None else round(self.sustained_drop, 2)
-            ),
-            "referenceLevel": None
-            if self.reference_level is None
-            else round(self.reference_level, 2),
-            "recentLevel": None if self.recent_level is None else round(self.recent_level, 2),
-            "referenceDays": self.reference_days,
-            "recentDays": self.recent_days,
-            "basis": self.basis,
-        }
-
-
-def level_change(window: Sequence[float | None], reference: Sequence[float | None]) -> LevelChange:
-    """Fresh and sustained drop of a daily measure (window and reference in day order, None = no value)."""
-    days = [(i, v) for i, v in enumerate(window) if v is not None]
-    fitted = fitted_drop([i for i, _ in days], [v for _, v in days])
-    ref = [v for v in reference if v is not None]
-    recent = [v for _, v in days[-RECENT_LEVEL_DAYS:]]
-    reference_level = float(np.median(ref)) if len(ref) >= REFERENCE_MIN_DAYS else None
-    recent_level = math.fsum(recent) / len(recent) if len(recent) >= RECENT_MIN_DAYS else None
-    return LevelChange(fitted, reference_level, recent_level, len(ref), len(recent))
-
-
-def reference_load(reference: Sequence[DailyStudyAggregate]) -> float | None:
-    """The learner's typical daily load in the reference period (median; None below 6 days)."""
-    loads = [r.mean_load for r in reference if r.mean_load is not None]
-    return float(np.median(loads)) if len(loads) >= REFERENCE_MIN_DAYS else None
-
-
-def rolling_loads(
-    reference: Sequence[DailyStudyAggregate], records: Sequence[DailyStudyAggregate]
-) -> list[float | None]:
-    """Per window day with a load: the median load of it and the study days before it (3 in all)."""
-    history = [r.mean_load for r in reference if r.mean_load is not None]
-    out: list[float | None] = []
-    for r in records:
-        if r.mean_load is None:
-            out.append(None)
-            continue
-        history.append(r.mean_load)
-        out.append(float(np.median(history[-int(RELATIVE_ROLLING_DAYS) :])))
-    return out
-
-
-def is_overloaded_day(
-    load: float | None, typical: float | None, sustained: float | None = None
-) -> bool:
-    """Load > 60; or ≥ 40 with the last study days' median load 15 above the reference level."""
-    if load is None:
-        return False
-    if load > CHRONIC_LOAD_DAY_ABOVE:
-        return True
-    level = load if sustained is None else sustained
-    return (
-        typical is not None
-        and load >= RELATIVE_OVERLOAD_MIN_LOAD
-        and level >= typical + RELATIVE_OVERLOAD_POINTS
-    )
 
 
 def peak_week_hours(records: Sequence[DailyStudyAggregate]) -> float:
@@ -958,23 +766,3 @@ def mission_override_for(level: BurnoutRiskLevel, risk_score: float) -> MissionO
             rest_within_hours=CRITICAL_REST_WITHIN_HOURS,
         )
     return None
-
-
-def track_recovery(previous: AssessmentSnapshot, current: AssessmentSnapshot) -> RecoveryProgress:
-    """How the risk moved between two assessments (a level change outranks the score band)."""
-    score_change = current.risk_score - previous.risk_score
-    level_change = _LEVEL_RANK[current.level] - _LEVEL_RANK[previous.level]
-    if level_change < 0 or (level_change == 0 and score_change <= -RECOVERY_STABLE_BAND_POINTS):
-        direction = RecoveryDirection.IMPROVING
-    elif level_change > 0 or score_change >= RECOVERY_STABLE_BAND_POINTS:
-        direction = RecoveryDirection.WORSENING
-    else:
-        direction = RecoveryDirection.STABLE
-    at_risk = {BurnoutRiskLevel.HIGH, BurnoutRiskLevel.CRITICAL}
-    return RecoveryProgress(
-        score_change=score_change,
-        level_change=level_change,
-        direction=direction,
-        days_between=(current.assessed_on - previous.assessed_on).days,
-        recovered=previous.level in at_risk and current.level not in at_risk,
-    )

@@ -52,7 +52,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from twin.analysis.patterns.common import clip01, data_factor, rounded
+from twin.analysis.common import clip01, rounded
+from twin.analysis.patterns.common import data_factor
 from twin.analysis.patterns.inputs import ReviewObs
 
 BASELINE_R0 = 1.0

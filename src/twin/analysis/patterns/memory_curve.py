@@ -54,7 +54,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from twin.analysis.patterns.common import DetectedPattern, PatternType, clip01, data_factor, rounded
+from twin.analysis.common import clip01, rounded
+from twin.analysis.patterns.common import DetectedPattern, data_factor
 from twin.analysis.patterns.forgetting import (
     BASELINE_DECAY_PER_DAY,
     CI_Z_95,
@@ -63,6 +64,7 @@ from twin.analysis.patterns.forgetting import (
     analyze_forgetting,
 )
 from twin.analysis.patterns.inputs import ReviewObs
+from twin.enums import BehavioralPatternType
 
 CURVE_R0 = 1.0
 MIN_FIRST_REPEATS = 30
@@ -282,7 +284,7 @@ class LearnerForgetting:
         )
         return [
             DetectedPattern(
-                pattern_type=PatternType.FORGETTING_CURVE,
+                pattern_type=BehavioralPatternType.FORGETTING_CURVE,
                 key="curve",
                 name=self.comparison_text(),
                 confidence=c.confidence,

@@ -37,13 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.analysis.patterns.common import (
-    DetectedPattern,
-    PatternType,
-    data_factor,
-    rounded,
-    window_label,
-)
+from twin.analysis.common import rounded
+from twin.analysis.patterns.common import DetectedPattern, data_factor, window_label
 from twin.analysis.patterns.inputs import SessionObs
 from twin.analysis.patterns.study_time import (
     FAMILY_CONFIDENCE_LEVEL,
@@ -61,6 +56,7 @@ from twin.analysis.patterns.study_time import (
     welch_difference,
     within_period_difference,
 )
+from twin.enums import BehavioralPatternType
 
 PEAK_MIN_HOURS = 2
 MIN_SESSIONS_PER_PEAK_HOUR = 2
@@ -133,7 +129,7 @@ class PeaksResult:
             per_hour = ", ".join(f"{h:02d}:00 {m:.0f} (n = {k})" for h, m, k in p.hour_means)
             out.append(
                 DetectedPattern(
-                    pattern_type=PatternType.PERFORMANCE_PEAK,
+                    pattern_type=BehavioralPatternType.PERFORMANCE_PEAK,
                     key=p.key,
                     name=f"Performance peak {p.label}",
                     confidence=p.confidence,

@@ -17,12 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from twin.analysis.common import rounded
 from twin.analysis.patterns.attention import (
     MIN_FATIGUED_SESSIONS,
     AttentionResult,
     analyze_attention,
 )
-from twin.analysis.patterns.common import DetectedPattern, rounded
+from twin.analysis.patterns.common import DetectedPattern
 from twin.analysis.patterns.content import (
     MIN_CONTENT_TYPES_COMPARED,
     ContentResult,
