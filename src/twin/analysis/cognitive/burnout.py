@@ -113,6 +113,7 @@ IRREGULAR_MISSED_SHARE_AT_MAX = 0.5
 ENGAGEMENT_DECLINE_POINTS_AT_MAX = 20.0
 RECOVERY_DAY_LOAD_BELOW = 40.0
 RECOVERY_DAYS_NEEDED_PER_WEEK = 2.0
+
 # --- levels ----------------------------------------------------------------
 RISK_MEDIUM_MIN = 25.0
 RISK_HIGH_MIN = 50.0
