@@ -128,7 +128,7 @@ BEING_BUILT: dict[tuple[str, str], str] = {
     # jobs and commands follow, and each entry goes when its file lands.
     **{
         (cap, layer): "pure core landed; this layer is being built"
-        for cap in ("personalization", "experiments", "insights")
+        for cap in ("personalization",)
         for layer in ("services", "api", "jobs", "cli")
     },
     ("personalization", "analysis"): "being built",

@@ -13,6 +13,12 @@ from twin.db.models.insights import (
     LearningArticle,
     Recommendation,
 )
+from twin.db.models.insights_support import (
+    BehavioralScore,
+    ExamResult,
+    PatternSnapshot,
+    RecommendationKey,
+)
 from twin.db.models.learning import (
     Card,
     Course,
@@ -73,6 +79,7 @@ __all__ = [
     "BehavioralGoal",
     "BehavioralInsight",
     "BehavioralPattern",
+    "BehavioralScore",
     "BurnoutRiskAssessment",
     "CalendarBusyBlock",
     "CalendarFeedToken",
@@ -83,6 +90,7 @@ __all__ = [
     "Course",
     "EngineSecret",
     "Exam",
+    "ExamResult",
     "ExperimentAssignment",
     "InsightKey",
     "InsightNotification",
@@ -95,6 +103,7 @@ __all__ = [
     "Lecture",
     "Mission",
     "ObjectivePrerequisite",
+    "PatternSnapshot",
     "PerformanceMetric",
     "PerformancePrediction",
     "PersonalizationConfig",
@@ -105,6 +114,7 @@ __all__ = [
     "PlannedSession",
     "PredictionFeedback",
     "Recommendation",
+    "RecommendationKey",
     "Review",
     "ScheduleAdaptation",
     "SchedulePreference",
