@@ -22,15 +22,18 @@ from tests.services.patterns_support import (
     rows,
     scalar,
 )
+from twin.analysis.insights.articles import PLACEHOLDERS
+from twin.analysis.patterns.memory_curve import SOURCE_FITTED
 from twin.analysis.recall import MIN_REVIEWS_FOR_FIT
 from twin.db.engine import Database
 from twin.db.models import BehavioralPattern
 from twin.enums import BehavioralPatternType
 from twin.errors import Conflict, Forbidden, NotFound
 from twin.ingest.revlog import import_revlog
-from twin.learners import LearnerLock
+from twin.learners import LearnerLock, analysis_learner
 from twin.services import patterns as ps
 from twin.services import recall as recall_service
+from twin.services.insights.articles import twin_snapshot
 from twin.services.learners import get_user
 
 __all__ = ["cohort_db", "cohort_module_db"]  # fixtures used here
@@ -381,3 +384,25 @@ def test_the_minimum_data_gate_measures_the_data_span(cohort_db: Database) -> No
             years, requested=False, forced=False
         )
     assert 58.0 <= span.minimums["dataSpanDays"]["have"] <= 60.0 and span.met["dataSpanDays"]
+
+
+def test_articles_quote_the_learner_facing_curve_they_read(cohort_db: Database) -> None:
+    """The insights articles read the stored profile: a fitted learner-facing curve counts as
+    fitted (its source is ``newCardCurve``, not the ENGINE exponential's ``fitted``), and the
+    half-life and count they quote are that curve's (its first repeats), not the exponential's
+    review count, which lives under ``exponentialFit`` since issue 14."""
+    assert _analyze(cohort_db, RICH, END).status == ps.STATUS_ANALYZED
+    (curve,) = rows(
+        cohort_db,
+        'SELECT "personalizedForgettingCurve" FROM user_learning_profiles WHERE "userId" = :u',
+        u=RICH,
+    )[0]
+    assert curve["source"] == SOURCE_FITTED and curve["firstRepeats"] > 0
+    assert curve["firstRepeats"] != curve["exponentialFit"]["reviews"]
+    with cohort_db.session() as session:
+        snap = twin_snapshot(session, analysis_learner(session, RICH), END)
+    assert snap.first_repeats == curve["firstRepeats"]
+    assert snap.half_life_days == pytest.approx(curve["halfLife"])
+    text = PLACEHOLDERS["your_forgetting_curve"].render(snap)
+    assert f"Fitted on your {curve['firstRepeats']} first repeats" in text
+    assert f"your half-life is {curve['halfLife']:.1f} days" in text
