@@ -87,6 +87,7 @@ from twin.analysis.cognitive.baseline import (
     CHRONIC_LOAD_DAY_ABOVE,
     REFERENCE_DAYS,
     RELATIVE_OVERLOAD_MIN_DAYS,
+    RELATIVE_OVERLOAD_POINTS,
     TREND_MIN_DAYS,
     is_overloaded_day,
     level_change,
@@ -531,7 +532,8 @@ def _factors(
         chronic_load_factor(overloaded_share),
         weights.chronic_load,
         overloaded_share,
-        "share of study days overloaded (load > 60, or 20 above the reference level)",
+        f"share of study days overloaded (load > {CHRONIC_LOAD_DAY_ABOVE:.0f}, or "
+        f"{RELATIVE_OVERLOAD_POINTS:.0f} above the reference level)",
         covered_days > 0,
         {
             "overloadedDays": overloaded,
@@ -611,7 +613,8 @@ def _warning_signals(
                 WarningSignalType.CHRONIC_OVERLOAD,
                 _signal_severity(chronic.score),
                 f"Overloaded on {overloaded_days} of {chronic.evidence['daysWithLoad']} "
-                "study days (load above 60, or 20 above your usual level).",
+                f"study days (load above {CHRONIC_LOAD_DAY_ABOVE:.0f}, or "
+                f"{RELATIVE_OVERLOAD_POINTS:.0f} above your usual level).",
                 dict(chronic.evidence),
             )
         )
