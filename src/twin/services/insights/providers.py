@@ -9,11 +9,12 @@ the parts and the pure analysis turns them into scored candidates. Today's provi
 - :class:`InterventionProvider` (5.2): pending struggle interventions;
 - :class:`StrainProvider` (5.4): the latest burnout assessment and the 7-day load;
 - :class:`ExperimentWinnerProvider` (5.5): finished A/B experiments whose treatment won,
-  read through :func:`twin.services.experiments.experiment_winners`.
+  read through :func:`twin.services.experiments.experiment_winners`;
+- :class:`ScheduleSlotProvider` (5.3): the learner's first-ranked pending study slot.
 
-**Plugging in a capability** (schedule 5.3, personalization 5.5):
-write a provider returning ``RecommendationSources(schedule_slots=…, adherence=…)``,
-``(personalization=…)`` or ``(experiment_winners=…)`` — the signals, their candidates,
+**Plugging in a capability** (schedule adherence 5.3, personalization 5.5):
+write a provider returning ``RecommendationSources(adherence=…)`` or
+``(personalization=…)`` — the signals, their candidates,
 keys and texts already exist in :mod:`twin.analysis.insights.recommendations` — and add
 it to :data:`PROVIDERS`. Nothing else changes.
 """
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import fields, replace
 from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -38,11 +40,14 @@ from twin.analysis.insights.recommendations import (
     InterventionSignal,
     LoadSignal,
     RecommendationSources,
+    ScheduleSlotSignal,
 )
+from twin.analysis.insights.recommendations.signals import MAX_SLOT_CANDIDATES
 from twin.enums import BurnoutRiskLevel, InsightType, InterventionType
 from twin.learners import Learner
 from twin.services.experiments import ExperimentWinner, experiment_winners
 from twin.services.insights.common import pattern_signals
+from twin.services.orchestration.slots import StoredSlot, pending_slots
 
 
 class CandidateProvider(Protocol):
@@ -242,13 +247,45 @@ class ExperimentWinnerProvider:
         return RecommendationSources(experiment_winners=tuple(s for s in signals if s is not None))
 
 
+def slot_signal(slot: StoredSlot, zone: ZoneInfo) -> ScheduleSlotSignal:
+    """A stored study slot as a recommendation signal (local weekday and hour of its start).
+
+    The slot's confidence is its hour score's (how many of the learner's own sessions back it).
+    """
+    start = slot.start.astimezone(zone)
+    confidence = slot.reasons.get("historicalConfidence")
+    return ScheduleSlotSignal(
+        schedule_recommendation_id=slot.id,
+        weekday=start.weekday(),
+        start_hour=start.hour,
+        label=f"{slot.weekday} {slot.local_start}",
+        score=min(100.0, max(0.0, float(slot.score))),
+        confidence=0.0 if confidence is None else min(1.0, max(0.0, float(confidence))),
+        reasons=(slot.reasoning,),
+    )
+
+
+class ScheduleSlotProvider:
+    """The study slots 5.3 offered the learner and they have not accepted yet."""
+
+    name = "schedule"
+
+    def provide(self, session: Session, learner: Learner, now: datetime) -> RecommendationSources:
+        """The first-ranked pending slot still ahead of ``now`` (5.3's rank decides ties)."""
+        slots = pending_slots(session, learner.user_id, now)[:MAX_SLOT_CANDIDATES]
+        return RecommendationSources(
+            schedule_slots=tuple(slot_signal(s, learner.zone) for s in slots)
+        )
+
+
 PROVIDERS: tuple[CandidateProvider, ...] = (
     PatternProvider(),
     InterventionProvider(),
     StrainProvider(),
+    ScheduleSlotProvider(),
     ExperimentWinnerProvider(),
 )
-"""Every source of recommendations, in order (schedule and personalization plug in here)."""
+"""Every source of recommendations, in order (schedule adherence and personalization plug in here)."""
 
 
 def merge(parts: Sequence[RecommendationSources]) -> RecommendationSources:
