@@ -32,6 +32,7 @@ def test_demo_on_a_fresh_embedded_server(
     assert "busy blocks" in result.output and "Plan " in result.output
     assert "7. insights: recommendations, goals, score" in result.output
     assert "Behavioral score" in result.output and "Recommendations" in result.output
+    assert "Goals" in result.output
     if shared_data_file("revlog_single_learner.csv") is not None:
         assert "12,580 reviews, 1,205 cards, 64 sessions" in result.output
     # The A/B experiment: a cohort assigned by the engine, measured, decided.
