@@ -157,6 +157,7 @@ def test_demo_on_a_fresh_embedded_server_agrees_with_the_api(
     assert "busy blocks" in first and "Plan " in first
     assert "7. insights: recommendations, goals, score" in first
     assert "Behavioral score" in first and "Recommendations" in first
+    assert "Goals" in first
     # The A/B experiment: a cohort assigned by the engine, measured, decided.
     assert "6. an A/B experiment" in first and "simulated learners" in first
     assert "verdict:" in first and "sample-ratio χ² p" in first
