@@ -176,6 +176,11 @@ def _num(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{float(value):.{digits}f}"
 
 
+def _sci(value: float | None) -> str:
+    """A p-value or other small number to three significant digits."""
+    return "—" if value is None else f"{float(value):.3g}"
+
+
 def _when(value: datetime | str | None) -> str:
     """A timestamp in UTC, to the minute (stored timestamps are naive UTC)."""
     if value is None:
@@ -238,6 +243,7 @@ _environment.filters.update(
     urlpart=urlpart,
     pct=_pct,
     num=_num,
+    sci=_sci,
     when=_when,
     day=_day,
     words=_words,
