@@ -38,3 +38,13 @@ def test_every_shipped_article_parses_into_headed_sections() -> None:
         parsed = blocks(body)
         assert any(b.kind == "heading" and b.text == "Your data" for b in parsed), entry.name
         assert all(b.text or b.items for b in parsed), entry.name
+
+
+def test_names_read_as_words() -> None:
+    """Enum values and camelCase metric names become lower-case words; acronyms stay whole."""
+    from twin.ui.web import _words
+
+    assert _words("SESSION_DURATION_PREFERENCE") == "session duration preference"
+    assert _words("insightApplication") == "insight application"
+    assert _words("sessionsPerWeek") == "sessions per week"
+    assert _words("LOW") == "low"

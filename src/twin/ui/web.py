@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import re
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -198,9 +199,13 @@ def _day(value: datetime | str | None) -> str:
     return (value if isinstance(value, str) else value.isoformat())[:10]
 
 
+CAMEL_BOUNDARY_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
 def _words(value: object) -> str:
-    """``SESSION_DURATION_PREFERENCE`` → ``session duration preference``."""
-    return str(value).replace("_", " ").lower()
+    """``SESSION_DURATION_PREFERENCE`` → ``session duration preference``; camelCase names
+    too (``insightApplication`` → ``insight application``)."""
+    return CAMEL_BOUNDARY_RE.sub(" ", str(value)).replace("_", " ").lower()
 
 
 def _why_row(feature: dict[str, Any]) -> tuple[str, str, str, str]:
