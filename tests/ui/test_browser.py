@@ -452,6 +452,29 @@ def test_insights_apply_a_recommendation_set_a_goal_and_read_notifications(
     page.wait_for_url("**/insights?done=rec-applied")
     # Now listed with what it did: being measured until its two weeks are over.
     assert "being measured" in page.inner_text("main")
+    dismiss = page.locator("form[action*='/recommendations/'][action$='/dismiss']").first
+    dismissed_id = (dismiss.get_attribute("action") or "").split("/recommendations/")[1]
+    dismissed_id = dismissed_id.split("/")[0]
+    assert dismissed_id != rec_id  # the applied one is no longer offered
+    dismiss.locator("button").click()
+    page.wait_for_url("**/insights?done=rec-dismissed")
+    assert page.locator(f"form[action*='/recommendations/{dismissed_id}/']").count() == 0
+    note = page.locator("form[action*='/notifications/'][action$='/read']").first
+    note_id = (note.get_attribute("action") or "").split("/notifications/")[1].split("/")[0]
+    note.locator("button").click()
+    page.wait_for_url("**/insights?done=read")
+    with module_db.session() as s:
+        dismissed = s.execute(
+            sa.text(
+                'SELECT status::text, "dismissedAt" IS NOT NULL FROM recommendations WHERE id = :r'
+            ),
+            {"r": dismissed_id},
+        ).one()
+        read_one = s.execute(
+            sa.text('SELECT "readAt" IS NOT NULL FROM insight_notifications WHERE id = :n'),
+            {"n": note_id},
+        ).scalar()
+    assert tuple(dismissed) == ("DISMISSED", True) and read_one is True
     page.select_option("#goal-type", "SESSION_DURATION")
     page.fill("#goal-target", "0.8")  # a share of sessions near the best length
     deadline = (utcnow() + timedelta(days=30)).date()
