@@ -489,6 +489,9 @@ def test_schedule_forms_find_plan_cancel_upload_subscribe_and_remove(
     empty = browser_client.get(f"{base}/schedule").text
     assert "No open recommendation right now." in empty and "No calendar is connected" in empty
     assert "Nothing to show yet" in empty and "data-figure" not in empty
+    # No accepted slot and no session: adherence is 0 of 0, the comparison says what it lacks.
+    assert "0 accepted slots; 0 sessions in all." in empty
+    assert "Session score: not enough sessions to compare yet" in empty
     csrf = CSRF_RE.search(empty).group(1)  # type: ignore[union-attr]
 
     # A calendar file: every day 12–14 busy, 17–19 tentative (Europe/Berlin, the learner's zone).

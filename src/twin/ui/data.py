@@ -32,6 +32,7 @@ from twin.api.schemas.insights import (
 from twin.api.schemas.orchestration import (
     BusyOut,
     CalendarStatusOut,
+    EffectivenessOut,
     OverviewOut,
     PlanOut,
     SlotsOut,
@@ -59,6 +60,7 @@ from twin.services.insights import notifications as notifications_service
 from twin.services.insights import recommendations as recommendations_service
 from twin.services.orchestration import busy as busy_service
 from twin.services.orchestration import calendars as calendar_service
+from twin.services.orchestration import effectiveness as effectiveness_service
 from twin.services.orchestration import feed as feed_service
 from twin.services.orchestration import overview as schedule_service
 from twin.services.orchestration import plans as plans_service
@@ -422,7 +424,8 @@ def placeholder(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
 
 def schedule(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
     """The learner's schedule (one call: calendar, next 7 days of plans, open slots, changes),
-    the busy blocks of the next 7 days, and the best study times the slots are scored by."""
+    the busy blocks of the next 7 days, the best study times the slots are scored by, and
+    whether following the schedule helped (adherence, followed-vs-other differences)."""
     with db.session() as session:
         header = _header(session, user_id)
         if not header.analysis_enabled:
@@ -433,8 +436,10 @@ def schedule(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
         )
         profile = _profile_json(patterns_service.learning_profile(session, user_id, now))
         burnout = cognitive_service.latest_burnout(session, _load_learner(session, user_id))
+        followed = effectiveness_service.effectiveness(session, user_id, now)
         return {
             "learner": header,
+            "effectiveness": _json(EffectivenessOut, followed),
             "schedule": OverviewOut.model_validate(view).model_dump(mode="json"),
             "busy": BusyOut.model_validate(busy).model_dump(mode="json"),
             "profile": profile,
