@@ -83,6 +83,7 @@ LEARNER_PAGES = (
     "struggles",
     "insights",
     "schedule",
+    "schedule/effectiveness",
     "personalization",
     "learn",
     "privacy",

@@ -402,8 +402,10 @@ def test_schedule_shows_the_week_and_plans_a_recommended_slot(
     assert week["points"] >= in_week + seeded.slots  # blocks, open slots and the plan drawn
     assert page.locator(f"form[action$='/schedule/plans/{seeded.plan_id}/cancel']").count() == 1
     # The seeded learner never followed a slot: no comparison, and the page says why.
-    assert "Did following your schedule help?" in main
-    assert "Session score: not enough sessions to compare yet" in main
+    helped = learner_path(seeded.user_id, "schedule/effectiveness")
+    check_page(learner, helped, "learner-schedule-effectiveness", ())
+    assert "Session score: not enough sessions to compare yet" in page.inner_text("main")
+    learner.open(learner_path(seeded.user_id, "schedule"))
     page.click("button:has-text('Find study times for the next 7 days')")
     page.wait_for_url("**/schedule?done=recommended")
     form = page.locator("form[action*='/schedule/slots/']").first

@@ -490,8 +490,10 @@ def test_schedule_forms_find_plan_cancel_upload_subscribe_and_remove(
     assert "No open recommendation right now." in empty and "No calendar is connected" in empty
     assert "Nothing to show yet" in empty and "data-figure" not in empty
     # No accepted slot and no session: adherence is 0 of 0, the comparison says what it lacks.
-    assert "0 accepted slots; 0 sessions in all." in empty
-    assert "Session score: not enough sessions to compare yet" in empty
+    assert f"{base}/schedule/effectiveness" in empty
+    helped = browser_client.get(f"{base}/schedule/effectiveness").text
+    assert "0 accepted slots; 0 sessions in all." in helped
+    assert "Session score: not enough sessions to compare yet" in helped
     csrf = CSRF_RE.search(empty).group(1)  # type: ignore[union-attr]
 
     # A calendar file: every day 12–14 busy, 17–19 tentative (Europe/Berlin, the learner's zone).

@@ -424,8 +424,7 @@ def placeholder(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
 
 def schedule(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
     """The learner's schedule (one call: calendar, next 7 days of plans, open slots, changes),
-    the busy blocks of the next 7 days, the best study times the slots are scored by, and
-    whether following the schedule helped (adherence, followed-vs-other differences)."""
+    the busy blocks of the next 7 days, and the best study times the slots are scored by."""
     with db.session() as session:
         header = _header(session, user_id)
         if not header.analysis_enabled:
@@ -436,15 +435,25 @@ def schedule(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
         )
         profile = _profile_json(patterns_service.learning_profile(session, user_id, now))
         burnout = cognitive_service.latest_burnout(session, _load_learner(session, user_id))
-        followed = effectiveness_service.effectiveness(session, user_id, now)
         return {
             "learner": header,
-            "effectiveness": _json(EffectivenessOut, followed),
             "schedule": OverviewOut.model_validate(view).model_dump(mode="json"),
             "busy": BusyOut.model_validate(busy).model_dump(mode="json"),
             "profile": profile,
             "burnout": None if burnout is None else burnout.to_json(),
         }
+
+
+def schedule_effectiveness(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
+    """Whether following the schedule helped: adherence to accepted slots over 30 days and
+    the followed-vs-other differences with their intervals (its own page: it reads every
+    session of the window, ~60 ms)."""
+    with db.session() as session:
+        header = _header(session, user_id)
+        if not header.analysis_enabled:
+            return {"learner": header}
+        followed = effectiveness_service.effectiveness(session, user_id, now)
+        return {"learner": header, "effectiveness": _json(EffectivenessOut, followed)}
 
 
 def _json(model: Any, value: Any) -> dict[str, Any]:

@@ -77,6 +77,16 @@ def _write_back(request: Request, user_id: str) -> BackgroundTask:
     )
 
 
+@router.get("/learners/{user_id}/schedule/effectiveness", response_class=HTMLResponse)
+def effectiveness_page(request: Request, user_id: UserId, viewer: CurrentViewer) -> Response:
+    """Adherence to accepted slots and the followed-vs-other outcome differences."""
+    _viewer_for(viewer, user_id)
+    ctx = data.schedule_effectiveness(database(request), user_id, utcnow())
+    return _learner_page(
+        request, viewer, "schedule_effectiveness.html", "schedule", {**ctx, "charts": []}
+    )
+
+
 @router.post("/learners/{user_id}/schedule/recommend")
 def recommend(request: Request, user_id: UserId, viewer: FormViewer) -> Response:
     """Find the learner's best free study slots of the next 7 days (the stored offer)."""
