@@ -13,7 +13,10 @@ the mean); with ``c = 1`` a reward that varies little around 0.5 would be treate
 noisy as a coin and the bandit would explore for many weeks. ``reward_scale`` estimates
 c from the learner's recent rewards in the context, pooled over arms (arm differences
 only inflate s², so the estimate errs towards exploring), from 8 rewards on, clipped to
-[1, 25]; a Bernoulli reward gives c ≈ 1.
+[1, 25]; a Bernoulli reward gives c ≈ 1. Before 8 rewards c is 1. (Starting a new
+learner from the sharing peers' median c was tried and made things worse: peers' recent
+rewards come mostly from their best arm, vary less, and so overstate c for a newcomer,
+who then commits too early.)
 
 **Decision.** With probability ε (the exploration floor, 0.1) the arm is drawn uniformly
 from the active arms (one ``rng.random()``, then ``rng.integers(K)``); otherwise one Beta
@@ -42,9 +45,14 @@ least 3 pulls, at least 5 learners: their mean rewards p̂ᵢ = totalᵢ/nᵢ ha
 variance s². The true means' variance is ``τ² = s² − mean(μ(1 − μ)/(cᵢ·nᵢ))`` (the
 sampling noise of each p̂ᵢ under the same Bernoulli-equivalent model the posterior uses).
 Method of moments on ``Beta(μM, (1 − μ)M)``: ``M = μ(1 − μ)/τ² − 1``, at least 2 (the
-uniform's strength) and at most 10 sessions' worth (``10·c`` for the learner's c), so
-a new learner's own sessions outweigh the crowd's after about ten (τ² ≤ 0, i.e. no
-detectable spread beyond noise, gives the cap). Each of α, β is at least 1 (a prior may
+uniform's strength) and at most 2 sessions' worth (``2·c`` for the learner's current c),
+so a learner's own sessions on an arm outweigh the crowd's after two (τ² ≤ 0, i.e. no
+detectable spread beyond noise, gives the cap). The cap binds in practice: with rewards
+measured against each learner's *recent* baseline, an arm's mean reward is compressed
+towards 0.5 for everyone, so peers look more alike than their best arms are, and the
+moments alone ask for a prior worth ten or more sessions per arm — which, on the
+benchmark's simulated learners, delayed identifying a learner's best arm whenever it
+differed from the crowd's (the benchmark's ``priors`` section measures caps 1, 2, 5, 10). Each of α, β is at least 1 (a prior may
 not be more extreme at 0 or 1 than the uniform; when the moments ask for that, the mean
 moves towards 0.5 by at most 1/M), so every posterior has α, β ≥ 1. Too few peers: the
 uniform prior, and the answer says why. μ is kept in [0.01, 0.99].
@@ -78,7 +86,8 @@ MAX_REWARD_SCALE = 25.0
 MIN_PEER_PULLS = 3
 MIN_PEERS = 5
 MIN_PRIOR_STRENGTH = 2.0
-MAX_PRIOR_SESSIONS = 10.0
+MAX_PRIOR_SESSIONS = 2.0
+"""Cap of a pooled prior's strength, in the learner's own sessions per arm (see the docstring)."""
 PRIOR_MEAN_MIN = 0.01
 PRIOR_MEAN_MAX = 0.99
 MIN_PRIOR_PARAMETER = 1.0
@@ -494,7 +503,9 @@ class PeerArm:
     scale: float = 1.0
 
 
-def pooled_prior(peers: Sequence[PeerArm], *, scale: float = 1.0) -> BetaPrior:
+def pooled_prior(
+    peers: Sequence[PeerArm], *, scale: float = 1.0, max_sessions: float = MAX_PRIOR_SESSIONS
+) -> BetaPrior:
     """Empirical-Bayes Beta prior from peers' arm statistics (method of moments, capped)."""
     eligible = [p for p in peers if p.times_selected >= MIN_PEER_PULLS]
     if len(eligible) < MIN_PEERS:
@@ -513,14 +524,14 @@ def pooled_prior(peers: Sequence[PeerArm], *, scale: float = 1.0) -> BetaPrior:
     mu = min(PRIOR_MEAN_MAX, max(PRIOR_MEAN_MIN, mu))
     noise = float(np.mean(mu * (1.0 - mu) / (c * n)))
     tau2 = s2 - noise
-    cap = MAX_PRIOR_SESSIONS * scale
+    cap = max_sessions * scale
     if tau2 <= 0:
         strength = cap
         why = "no spread between learners beyond noise"
     else:
         strength = min(cap, max(MIN_PRIOR_STRENGTH, mu * (1.0 - mu) / tau2 - 1.0))
         why = f"between-learner sd {math.sqrt(tau2):.3f}"
-    capped = " (capped at 10 sessions)" if strength >= cap else ""
+    capped = f" (capped at {max_sessions:g} sessions)" if strength >= cap else ""
     return BetaPrior(
         alpha=max(MIN_PRIOR_PARAMETER, mu * strength),
         beta=max(MIN_PRIOR_PARAMETER, (1.0 - mu) * strength),
@@ -534,7 +545,13 @@ def pooled_prior(peers: Sequence[PeerArm], *, scale: float = 1.0) -> BetaPrior:
 
 
 def pooled_priors(
-    peers_by_arm: Mapping[StrategyArm, Sequence[PeerArm]], *, scale: float = 1.0
+    peers_by_arm: Mapping[StrategyArm, Sequence[PeerArm]],
+    *,
+    scale: float = 1.0,
+    max_sessions: float = MAX_PRIOR_SESSIONS,
 ) -> dict[StrategyArm, BetaPrior]:
     """:func:`pooled_prior` for every arm (uniform for an arm with too few peers)."""
-    return {a: pooled_prior(peers_by_arm.get(a, ()), scale=scale) for a in ARMS}
+    return {
+        a: pooled_prior(peers_by_arm.get(a, ()), scale=scale, max_sessions=max_sessions)
+        for a in ARMS
+    }
