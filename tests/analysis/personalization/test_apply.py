@@ -515,7 +515,7 @@ def test_overrides_are_always_lighter(
     _lighter(context, r.parameters, r.defaults)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     ev=evidence(),
     context=st.sampled_from(list(C)),

@@ -122,7 +122,7 @@ records = st.builds(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(records, min_size=10, max_size=30), st.lists(records, min_size=10, max_size=30))
 def test_effectiveness_ranges(window: list[OutcomeRecord], baseline: list[OutcomeRecord]) -> None:
     """Composite in [0, 100]; r in [−1, 1] inside its interval; significant iff p < 0.05."""

@@ -261,7 +261,7 @@ _PARAM_FIELDS: dict[PersonalizationContext, dict[str, str]] = {
         "objectiveIds": "objective_ids",
     },
 }
-_PARAM_TYPES: dict[PersonalizationContext, Callable[..., Params]] = {
+_PARAM_CLASSES: dict[PersonalizationContext, Callable[..., Params]] = {
     Ctx.MISSION: MissionParams,
     Ctx.CONTENT: ContentParams,
     Ctx.ASSESSMENT: AssessmentParams,
@@ -293,7 +293,8 @@ def parse_params(context: PersonalizationContext, raw: Mapping[str, Any] | None)
                     name, f"unknown complexity {value!r}; expected {known}"
                 ) from None
         kwargs[fields[name]] = value
-    return _PARAM_TYPES[context](**kwargs)
+    built: Params = _PARAM_CLASSES[context](**kwargs)
+    return built
 
 
 # --- outputs -------------------------------------------------------------------------
@@ -1206,6 +1207,18 @@ def apply_session(
 # --- dispatch ------------------------------------------------------------------------
 
 
+def check_params(
+    context: PersonalizationContext, params: Mapping[str, Any] | Params | None
+) -> Params:
+    """Raw JSON or params → the context's validated params (InvalidParameter names the field)."""
+    if params is None or isinstance(params, Mapping):
+        return parse_params(context, params)
+    expected = _PARAM_CLASSES[context]
+    if not (isinstance(expected, type) and isinstance(params, expected)):
+        raise InvalidParameter("params", f"not {context.value} params")
+    return params
+
+
 def apply(
     context: PersonalizationContext,
     evidence: Evidence,
@@ -1214,12 +1227,7 @@ def apply(
     params: Mapping[str, Any] | Params | None = None,
 ) -> Personalized[Any]:
     """The ``apply_*`` of ``context``; ``params`` may be raw JSON (validated here)."""
-    if params is None or isinstance(params, Mapping):
-        parsed = parse_params(context, params)
-    else:
-        parsed = params
-    if not isinstance(parsed, type(parse_params(context, None))):
-        raise InvalidParameter("params", f"not {context.value} params")
+    parsed = check_params(context, params)
     if context is Ctx.MISSION:
         assert isinstance(parsed, MissionParams)
         return apply_mission(evidence, arm, scope, parsed)
