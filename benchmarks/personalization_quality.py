@@ -43,9 +43,9 @@ and database by implementing the protocol with them.
      significant for learners with an advantage ≥ 0.1).
    - **Pooled vs uniform prior**: a peer cohort is personalized (uniform prior); a second
      cohort of new learners (same population) then runs with common random numbers —
-     uniform prior, and per-arm priors pooled (:func:`pooled_priors`, at the newcomer's
-     current reward scale, cap 2 sessions per arm) from the peers' final arm statistics;
-     a full run adds caps 1, 5 and 10 (sensitivity). Curve: the share of pairs with
+     uniform prior, and per-arm priors pooled (:func:`pooled_priors`, strength capped at
+     5 pseudo-trials) from the peers' final arm statistics; a full run adds caps of 10
+     and 20 (sensitivity). Curve: the share of pairs with
      advantage ≥ 0.1 whose most-selected arm so far is the true best (ties: higher mean
      reward), after each session; sessions needed to reach 80%. Both populations.
    The exploration floor (0.1) is on in every run here, as in the engine.
@@ -54,7 +54,8 @@ and database by implementing the protocol with them.
    exploration floor 0.1), every decision logged with its integrated propensity; the same
    trials are repeated with plain Thompson sampling (no floor) to show why the floor is
    there. Candidate policies: always BALANCED, always CONSERVATIVE, uniformly random.
-   Context key of the log: the learner (DR's reward model is per learner and arm). True
+   Context key and cluster of the log: the learner (DR's reward model is per learner and
+   arm; standard errors are cluster-robust over learners). True
    value = mean over the logged decisions of Σₐ π(a)·E[reward | arm a, the learner's
    state then] (Monte Carlo, 25 fresh sessions per logged state). Target: the IPS and DR
    95% intervals contain it in ≥ 90% of trials (per policy).
@@ -89,7 +90,7 @@ from twin.analysis.common import InsufficientData
 from twin.analysis.personalization.apply import SessionParams, apply_session
 from twin.analysis.personalization.bandit import (
     EXPLORATION_FLOOR,
-    MAX_PRIOR_SESSIONS,
+    MAX_PRIOR_STRENGTH,
     ArmStats,
     BetaPrior,
     PeerArm,
@@ -189,8 +190,8 @@ OPE_POLICIES: dict[str, dict[StrategyArm, float]] = {
 }
 
 SPEED_CALLS = 2_000
-PRIOR_CAPS = (MAX_PRIOR_SESSIONS, 1.0, 5.0, 10.0)
-"""Pooled-prior caps (sessions per arm) compared in a full run; the engine's first."""
+PRIOR_CAPS = (MAX_PRIOR_STRENGTH, 10.0, 20.0)
+"""Pooled-prior caps (pseudo-trials) compared in a full run; the engine's first."""
 
 
 # --- 1. the oracle -----------------------------------------------------------------------
@@ -538,16 +539,16 @@ class PureDriver:
         *,
         propensities: bool = False,
         exploration: float = EXPLORATION_FLOOR,
-        prior_sessions: float = MAX_PRIOR_SESSIONS,
+        prior_strength: float = MAX_PRIOR_STRENGTH,
     ) -> None:
         self.seed = seed
         self.peers = peers
-        self.prior_sessions = prior_sessions
+        self.prior_strength = prior_strength
         self.propensities = propensities
         self.exploration = exploration
         self.streams: dict[tuple[str, PersonalizationContext], _Stream] = defaultdict(_Stream)
         self.rngs: dict[tuple[str, PersonalizationContext], np.random.Generator] = {}
-        self._priors: dict[tuple[PersonalizationContext, float], dict[StrategyArm, BetaPrior]] = {}
+        self._priors: dict[PersonalizationContext, dict[StrategyArm, BetaPrior]] = {}
 
     def _rng(self, learner_id: str, context: PersonalizationContext) -> np.random.Generator:
         key = (learner_id, context)
@@ -564,16 +565,15 @@ class PureDriver:
             self.streams[(learner_id, context)].rewards[-SCALE_RECENT_REWARDS:]
         ).scale
 
-    def priors(self, context: PersonalizationContext, scale: float) -> dict[StrategyArm, BetaPrior]:
-        """Pooled priors at ``scale`` (uniform without peers)."""
+    def priors(self, context: PersonalizationContext) -> dict[StrategyArm, BetaPrior]:
+        """Pooled priors of the context (uniform without peers)."""
         if self.peers is None:
             return {}
-        key = (context, round(scale, 6))
-        if key not in self._priors:
-            self._priors[key] = pooled_priors(
-                self.peers.arms[context], scale=scale, max_sessions=self.prior_sessions
+        if context not in self._priors:
+            self._priors[context] = pooled_priors(
+                self.peers.arms[context], max_strength=self.prior_strength
             )
-        return self._priors[key]
+        return self._priors[context]
 
     def decide(
         self, learner_id: str, context: PersonalizationContext, now: datetime
@@ -584,7 +584,7 @@ class PureDriver:
         d = choose_arm(
             stream.stats,
             self._rng(learner_id, context),
-            priors=self.priors(context, scale),
+            priors=self.priors(context),
             scale=scale,
             exploration=self.exploration,
             with_propensities=self.propensities,
@@ -760,7 +760,7 @@ def run_cohort(
     propensities: bool = False,
     record_baselines: bool = False,
     exploration: float = EXPLORATION_FLOOR,
-    prior_sessions: float = MAX_PRIOR_SESSIONS,
+    prior_strength: float = MAX_PRIOR_STRENGTH,
 ) -> CohortRun:
     """Every learner and context through a fresh PureDriver."""
     driver = PureDriver(
@@ -768,7 +768,7 @@ def run_cohort(
         peers,
         propensities=propensities,
         exploration=exploration,
-        prior_sessions=prior_sessions,
+        prior_strength=prior_strength,
     )
     began = time.perf_counter()
     traces = {
@@ -862,11 +862,11 @@ def effectiveness_check(
 
 
 def prior_comparison(
-    population: str, n: int, seed: int, caps: Sequence[float] = (MAX_PRIOR_SESSIONS,)
+    population: str, n: int, seed: int, caps: Sequence[float] = (MAX_PRIOR_STRENGTH,)
 ) -> dict[str, Any]:
     """Peers (cohort A, uniform prior) → pooled priors → new learners (B) with each prior.
 
-    ``caps``: pooled-prior caps (sessions per arm) to run; the engine's is ``pooled``, any
+    ``caps``: pooled-prior caps (pseudo-trials) to run; the engine's is ``pooled``, any
     other is reported as ``pooled cap N``.
     """
     rng = np.random.default_rng([seed, 31, len(population)])
@@ -882,13 +882,13 @@ def prior_comparison(
         if lr.best_arm(ctx) is not None and adv[(lr.learner_id, ctx)] >= ADVANTAGE_MIN
     ]
     best = [b for lr, ctx in pairs if (b := lr.best_arm(ctx)) is not None]
-    variants: list[tuple[str, Peers | None, float]] = [("uniform", None, MAX_PRIOR_SESSIONS)]
+    variants: list[tuple[str, Peers | None, float]] = [("uniform", None, MAX_PRIOR_STRENGTH)]
     for cap in caps:
-        label = "pooled" if cap == MAX_PRIOR_SESSIONS else f"pooled cap {cap:g}"
+        label = "pooled" if cap == MAX_PRIOR_STRENGTH else f"pooled cap {cap:g}"
         variants.append((label, shared, cap))
     curves = {}
     for label, pooled, cap in variants:
-        run = run_cohort(newcomers, seed + 1, pooled, prior_sessions=cap)
+        run = run_cohort(newcomers, seed + 1, pooled, prior_strength=cap)
         traces = [run.traces[(lr.learner_id, ctx)] for lr, ctx in pairs]
         curves[label] = identified_curve(traces, best)
     return {
@@ -897,7 +897,7 @@ def prior_comparison(
         "pairs": len(pairs),
         "sessionsTo80": {k: first_reaching(c, TARGET_RECOVERY) for k, c in curves.items()},
         "curves": curves,
-        "newcomerPriorsAtScale1": {
+        "newcomerPriors": {
             ctx.value: {a.value: p.to_json() for a, p in pooled_priors(shared.arms[ctx]).items()}
             for ctx in CONTEXTS
         },
@@ -930,7 +930,7 @@ def ope_trial(n: int, seed: int, trial: int, exploration: float) -> dict[str, An
         ):
             if r is None:
                 continue
-            log.append(LoggedDecision(lr.learner_id, arm, p, r))
+            log.append(LoggedDecision(lr.learner_id, arm, p, r, cluster=lr.learner_id))
             means = expected_rewards(lr, OPE_CONTEXT, base, truth_rng, TRUTH_DRAWS_PER_STATE)
             for name, pol in OPE_POLICIES.items():
                 truth_terms[name].append(sum(q * means[a] for a, q in pol.items()))
@@ -1061,7 +1061,7 @@ def options(argv: Sequence[str] | None = None) -> Options:
         ope_trials=a.ope_trials or (15 if a.quick else 50),
         ope_learners=a.ope_learners or (20 if a.quick else 40),
         horizons=(200, 1000) if a.quick else (200, 1000, 5000),
-        prior_caps=(MAX_PRIOR_SESSIONS,) if a.quick else PRIOR_CAPS,
+        prior_caps=(MAX_PRIOR_STRENGTH,) if a.quick else PRIOR_CAPS,
     )
 
 

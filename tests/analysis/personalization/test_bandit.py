@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import special
 
 from twin.analysis.personalization.bandit import (
-    MAX_PRIOR_SESSIONS,
+    MAX_PRIOR_STRENGTH,
     UNIFORM_PRIOR,
     ArmStats,
     BetaPrior,
@@ -231,27 +231,27 @@ def test_pooled_prior_golden() -> None:
 
     Means .65 .55 .70 .45 .60 over 100 sessions each: μ = 0.59, s² = 0.037/4 = 0.00925,
     noise = 0.59·0.41/100 = 0.002419, τ² = 0.006831, M = 0.2419/0.006831 − 1 = 34.41:
-    kept with a cap of 10 sessions at c = 5 (50), capped at 10 at c = 1.
+    kept under a cap of 50, capped under a cap of 10.
     """
     peers = [PeerArm(100, s) for s in (65, 55, 70, 45, 60)]
     m = 0.2419 / (0.00925 - 0.002419) - 1
-    free = pooled_prior(peers, scale=5.0, max_sessions=10)
+    free = pooled_prior(peers, max_strength=50)
     assert free.source == "pooled" and free.peers == 5
     assert free.strength == pytest.approx(m, rel=1e-9)
     assert free.mean == pytest.approx(0.59)
-    capped = pooled_prior(peers, max_sessions=10)
+    capped = pooled_prior(peers, max_strength=10)
     assert (capped.alpha, capped.beta) == pytest.approx((5.9, 4.1))
-    assert "capped at 10 sessions" in capped.note
-    # The engine's cap: 2 sessions at the learner's scale (c = 8 → 16 pseudo-trials).
-    engine = pooled_prior(peers, scale=8.0)
-    assert engine.strength == pytest.approx(MAX_PRIOR_SESSIONS * 8.0)
+    assert "capped at 10" in capped.note
+    # The engine's cap: 5 pseudo-trials.
+    engine = pooled_prior(peers)
+    assert engine.strength == pytest.approx(MAX_PRIOR_STRENGTH)
     assert engine.mean == pytest.approx(0.59)
 
 
 def test_pooled_prior_spread_and_noise() -> None:
     """No spread beyond noise → the cap; a wide spread → the minimum strength 2 (as weak as uniform)."""
     noise_only = [PeerArm(10, s) for s in (6, 4, 7, 3, 5)]  # s² 0.025 = noise 0.25/10
-    assert pooled_prior(noise_only, max_sessions=10).strength == pytest.approx(10.0)
+    assert pooled_prior(noise_only, max_strength=10).strength == pytest.approx(10.0)
     wide = [PeerArm(10, s) for s in (9, 1, 8, 2, 5)]  # τ² = 0.125 − 0.025 = 0.1 → M = 1.5 → 2
     p = pooled_prior(wide)
     assert (p.alpha, p.beta) == pytest.approx((1.0, 1.0)) and p.source == "pooled"

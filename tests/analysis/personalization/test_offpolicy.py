@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -45,6 +46,20 @@ def test_golden_ips_and_dr() -> None:
     assert ev.logged_value == pytest.approx(0.55)
     assert (ev.effective_sample_size, ev.max_weight) == pytest.approx((4.0, 2.0))
     assert ev.to_json()["doublyRobust"]["value"] == 0.742
+
+
+def test_cluster_robust_standard_error() -> None:
+    """Decisions 1–5 from learner u1, 6–10 from u2. IPS deviations from 0.6: 1.0, 0.6, 0.8,
+    1.2, −0.6 | −0.6 × 5; per-learner sums 3.0 and −3.0; SE = √(2/1 · 18)/10 = 0.6."""
+    log = [replace(d, cluster="u1" if i < 5 else "u2") for i, d in enumerate(LOG)]
+    ev = evaluate_policy(log, fixed_policy(A.BALANCED))
+    assert isinstance(ev, PolicyEvaluation)
+    assert ev.ips.value == pytest.approx(0.6)
+    assert ev.ips.standard_error == pytest.approx(0.6)
+    mixed = [*log[:9], replace(LOG[9], cluster=None)]
+    with pytest.raises(InvalidParameter) as err:
+        evaluate_policy(mixed, fixed_policy(A.BALANCED))
+    assert err.value.field == "log[9].cluster"
 
 
 def test_logging_policy_evaluates_to_its_own_mean() -> None:

@@ -65,8 +65,8 @@ def test_pooled_run_and_curve() -> None:
     shared = peers_of(peers)
     newcomers = make_cohort(3, rng, "skewed", "n")
     pooled = run_cohort(newcomers, 9, shared, weeks=1)
-    assert pooled.driver.priors(C.MISSION, 5.0)  # six peers ≥ 5: pooled, not empty
-    assert all(p.alpha >= 1 and p.beta >= 1 for p in pooled.driver.priors(C.MISSION, 5.0).values())
+    assert pooled.driver.priors(C.MISSION)  # six peers ≥ 5: pooled, not empty
+    assert all(p.alpha >= 1 and p.beta >= 1 for p in pooled.driver.priors(C.MISSION).values())
     traces, best = [], []
     for lr in newcomers:
         b = lr.best_arm(C.MISSION)

@@ -45,17 +45,21 @@ least 3 pulls, at least 5 learners: their mean rewards p̂ᵢ = totalᵢ/nᵢ ha
 variance s². The true means' variance is ``τ² = s² − mean(μ(1 − μ)/(cᵢ·nᵢ))`` (the
 sampling noise of each p̂ᵢ under the same Bernoulli-equivalent model the posterior uses).
 Method of moments on ``Beta(μM, (1 − μ)M)``: ``M = μ(1 − μ)/τ² − 1``, at least 2 (the
-uniform's strength) and at most 2 sessions' worth (``2·c`` for the learner's current c),
-so a learner's own sessions on an arm outweigh the crowd's after two (τ² ≤ 0, i.e. no
-detectable spread beyond noise, gives the cap). The cap binds in practice: with rewards
-measured against each learner's *recent* baseline, an arm's mean reward is compressed
-towards 0.5 for everyone, so peers look more alike than their best arms are, and the
-moments alone ask for a prior worth ten or more sessions per arm — which, on the
-benchmark's simulated learners, delayed identifying a learner's best arm whenever it
-differed from the crowd's (the benchmark's ``priors`` section measures caps 1, 2, 5, 10). Each of α, β is at least 1 (a prior may
-not be more extreme at 0 or 1 than the uniform; when the moments ask for that, the mean
-moves towards 0.5 by at most 1/M), so every posterior has α, β ≥ 1. Too few peers: the
-uniform prior, and the answer says why. μ is kept in [0.01, 0.99].
+uniform's strength) and at most 5 pseudo-trials (τ² ≤ 0, i.e. no detectable spread
+beyond noise, gives the cap). The cap is in trials, not in the learner's sessions: while
+the learner's own reward scale is unknown (c = 1 for the first 8 rewards) the crowd
+tilts the first choices towards what worked for others, and once c is estimated (about
+8 here) two or three of the learner's own sessions on an arm outweigh it. The cap binds
+in practice — with rewards measured against each learner's *recent* baseline, an arm's
+mean reward is compressed towards 0.5 for everyone, so peers look more alike than their
+best arms are and the moments alone ask for a prior worth ten or more sessions per arm,
+which, on the benchmark's simulated learners, delayed finding a best arm that differs
+from the crowd's. Its size was chosen on the benchmark (caps of 5, 10 and 20 trials,
+and 1–10 sessions' worth at the learner's scale, compared in its ``priors`` section).
+Each of α, β is at least 1 (a prior may not be more extreme at 0 or 1 than the uniform;
+when the moments ask for that, the mean moves towards 0.5), so every posterior has
+α, β ≥ 1. Too few peers: the uniform prior, and the answer says why. μ is kept in
+[0.01, 0.99].
 Peers' statistics come from their own bandits (adaptively sampled), which biases an
 arm's mean slightly downwards for learners who abandoned it early; the cap bounds
 what such bias can cost.
@@ -86,8 +90,8 @@ MAX_REWARD_SCALE = 25.0
 MIN_PEER_PULLS = 3
 MIN_PEERS = 5
 MIN_PRIOR_STRENGTH = 2.0
-MAX_PRIOR_SESSIONS = 2.0
-"""Cap of a pooled prior's strength, in the learner's own sessions per arm (see the docstring)."""
+MAX_PRIOR_STRENGTH = 5.0
+"""Cap of a pooled prior's strength α + β, in pseudo-trials (uniform: 2; see the docstring)."""
 PRIOR_MEAN_MIN = 0.01
 PRIOR_MEAN_MAX = 0.99
 MIN_PRIOR_PARAMETER = 1.0
@@ -504,7 +508,7 @@ class PeerArm:
 
 
 def pooled_prior(
-    peers: Sequence[PeerArm], *, scale: float = 1.0, max_sessions: float = MAX_PRIOR_SESSIONS
+    peers: Sequence[PeerArm], *, max_strength: float = MAX_PRIOR_STRENGTH
 ) -> BetaPrior:
     """Empirical-Bayes Beta prior from peers' arm statistics (method of moments, capped)."""
     eligible = [p for p in peers if p.times_selected >= MIN_PEER_PULLS]
@@ -524,14 +528,14 @@ def pooled_prior(
     mu = min(PRIOR_MEAN_MAX, max(PRIOR_MEAN_MIN, mu))
     noise = float(np.mean(mu * (1.0 - mu) / (c * n)))
     tau2 = s2 - noise
-    cap = max_sessions * scale
+    cap = max(MIN_PRIOR_STRENGTH, max_strength)
     if tau2 <= 0:
         strength = cap
         why = "no spread between learners beyond noise"
     else:
         strength = min(cap, max(MIN_PRIOR_STRENGTH, mu * (1.0 - mu) / tau2 - 1.0))
         why = f"between-learner sd {math.sqrt(tau2):.3f}"
-    capped = f" (capped at {max_sessions:g} sessions)" if strength >= cap else ""
+    capped = f" (capped at {cap:g})" if strength >= cap else ""
     return BetaPrior(
         alpha=max(MIN_PRIOR_PARAMETER, mu * strength),
         beta=max(MIN_PRIOR_PARAMETER, (1.0 - mu) * strength),
@@ -547,11 +551,7 @@ def pooled_prior(
 def pooled_priors(
     peers_by_arm: Mapping[StrategyArm, Sequence[PeerArm]],
     *,
-    scale: float = 1.0,
-    max_sessions: float = MAX_PRIOR_SESSIONS,
+    max_strength: float = MAX_PRIOR_STRENGTH,
 ) -> dict[StrategyArm, BetaPrior]:
     """:func:`pooled_prior` for every arm (uniform for an arm with too few peers)."""
-    return {
-        a: pooled_prior(peers_by_arm.get(a, ()), scale=scale, max_sessions=max_sessions)
-        for a in ARMS
-    }
+    return {a: pooled_prior(peers_by_arm.get(a, ()), max_strength=max_strength) for a in ARMS}

@@ -14,10 +14,12 @@ policy π (probabilities over arms for a context), with ``wᵢ = π(aᵢ|xᵢ)/p
   back to that context's level. DR is unbiased if either the propensities or q are right,
   and has lower variance when q is good.
 
-Both come with a 95% normal interval ``V ± 1.96·sd(terms)/√n``. A bandit's log is
-collected adaptively (each propensity depends on the rewards before it); the terms are
-then martingale differences rather than independent, for which the same interval is the
-usual approximation. The effective sample size ``(Σw)²/Σw²`` and the largest weight say
+Both come with a 95% normal interval ``V ± 1.96·SE``. Decisions of one learner are not
+independent (they share the learner's responses, and a bandit's propensities depend on
+the rewards before them), so when the log says which learner (``cluster``) each decision
+belongs to, SE is cluster-robust — the spread of the per-learner sums, learners being
+independent; otherwise ``sd(terms)/√n``. On the benchmark's simulated logs the iid SE
+left the IPS interval of a uniformly random policy covering the truth in 88% of trials. The effective sample size ``(Σw)²/Σw²`` and the largest weight say
 how far the candidate is from what was logged: a few huge weights make any interval wide
 (or, with few decisions, too optimistic).
 """
@@ -37,6 +39,7 @@ from twin.analysis.personalization.common import Z_95, InvalidParameter, rounded
 from twin.analysis.personalization.strategy import StrategyArm
 
 MIN_DECISIONS = 10
+MIN_CLUSTERS = 2
 REWARD_MODEL_PRIOR_DECISIONS = 2.0
 PROBABILITY_SUM_TOLERANCE = 1e-6
 
@@ -52,6 +55,8 @@ class LoggedDecision:
     arm: StrategyArm
     propensity: float
     reward: float
+    cluster: Hashable | None = None
+    """The independent unit the decision belongs to (the learner); None: every decision is."""
 
 
 @dataclass(frozen=True)
@@ -104,11 +109,26 @@ class PolicyEvaluation:
         }
 
 
-def _estimate(method: str, terms: np.ndarray) -> Estimate:
+def standard_error(terms: np.ndarray, clusters: Sequence[Hashable] | None) -> float:
+    """SE of the mean of ``terms``: iid, or cluster-robust over ``clusters`` (≥ 2 of them).
+
+    Cluster-robust: ``√(G/(G − 1) · Σ_g (Σ_{i∈g} (tᵢ − t̄))²) / n`` with G clusters.
+    """
     n = terms.size
+    if clusters is None or len(set(clusters)) < MIN_CLUSTERS:
+        return float(terms.std(ddof=1)) / math.sqrt(n)
+    dev = terms - terms.mean()
+    sums: dict[Hashable, float] = defaultdict(float)
+    for c, d in zip(clusters, dev, strict=True):
+        sums[c] += float(d)
+    g = len(sums)
+    return math.sqrt(g / (g - 1) * sum(v * v for v in sums.values())) / n
+
+
+def _estimate(method: str, terms: np.ndarray, clusters: Sequence[Hashable] | None) -> Estimate:
     value = float(terms.mean())
-    se = float(terms.std(ddof=1)) / math.sqrt(n)
-    return Estimate(method, value, value - Z_95 * se, value + Z_95 * se, se, n)
+    se = standard_error(terms, clusters)
+    return Estimate(method, value, value - Z_95 * se, value + Z_95 * se, se, terms.size)
 
 
 def _validate(log: Sequence[LoggedDecision]) -> None:
@@ -119,6 +139,17 @@ def _validate(log: Sequence[LoggedDecision]) -> None:
             raise InvalidParameter(f"log[{i}].reward", f"must be in [0, 1], got {d.reward}")
         if not isinstance(d.arm, StrategyArm):
             raise InvalidParameter(f"log[{i}].arm", f"unknown strategy {d.arm!r}")
+
+
+def _clusters(log: Sequence[LoggedDecision]) -> list[Hashable] | None:
+    """Each decision's cluster, or None when the log has none; mixing is a bad log."""
+    given = [d.cluster is not None for d in log]
+    if not any(given):
+        return None
+    if not all(given):
+        i = given.index(False)
+        raise InvalidParameter(f"log[{i}].cluster", "either every decision has a cluster or none")
+    return [d.cluster for d in log]
 
 
 def _policy_probs(target: TargetPolicy, context: Hashable) -> dict[StrategyArm, float]:
@@ -180,9 +211,10 @@ def evaluate_policy(
         )
         dr_terms[i] = direct + w * (d.reward - _reward_model(sums, counts, d, d.arm, prior))
     ess = float(weights.sum() ** 2 / (weights**2).sum()) if weights.any() else 0.0
+    clusters = _clusters(log)
     return PolicyEvaluation(
-        ips=_estimate("IPS", ips_terms),
-        dr=_estimate("DR", dr_terms),
+        ips=_estimate("IPS", ips_terms, clusters),
+        dr=_estimate("DR", dr_terms, clusters),
         logged_value=float(rewards.mean()),
         effective_sample_size=ess,
         max_weight=float(weights.max()),
