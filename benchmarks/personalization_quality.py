@@ -2,7 +2,7 @@
 strategy, pooled vs uniform prior, off-policy evaluation, effectiveness (issue #17).
 
     python -m benchmarks.personalization_quality [--quick] [--seed 17] [--learners 200]
-                                                 [--ope-trials 50]
+                                                 [--ope-trials 120 --ope-trials-plain 50]
 
 Path: **pure** — the engine's analysis core (``twin.analysis.personalization``) driven by
 :class:`PureDriver`, which keeps each learner's arms, outcomes and rewards in memory
@@ -1040,6 +1040,7 @@ class Options:
     seed: int
     learners: int
     ope_trials: int
+    ope_trials_plain: int
     ope_learners: int
     horizons: tuple[int, ...]
     prior_caps: tuple[float, ...]
@@ -1052,13 +1053,15 @@ def options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--learners", type=int, default=None)
     parser.add_argument("--ope-trials", type=int, default=None)
+    parser.add_argument("--ope-trials-plain", type=int, default=None)
     parser.add_argument("--ope-learners", type=int, default=None)
     a = parser.parse_args(argv)
     return Options(
         quick=a.quick,
         seed=a.seed,
         learners=a.learners or (60 if a.quick else 200),
-        ope_trials=a.ope_trials or (15 if a.quick else 50),
+        ope_trials=a.ope_trials or (15 if a.quick else 120),
+        ope_trials_plain=a.ope_trials_plain or (15 if a.quick else 50),
         ope_learners=a.ope_learners or (20 if a.quick else 40),
         horizons=(200, 1000) if a.quick else (200, 1000, 5000),
         prior_caps=(MAX_PRIOR_STRENGTH,) if a.quick else PRIOR_CAPS,
@@ -1159,16 +1162,19 @@ def run(opts: Options, report: Callable[[str], None] = console.print) -> dict[st
     # 3. off-policy evaluation: the engine's logging policy (with its floor) and plain Thompson
     t0 = time.perf_counter()
     result["offPolicy"] = {
-        "trials": opts.ope_trials,
         "learnersPerTrial": opts.ope_learners,
         "weeks": OPE_WEEKS,
         "target": TARGET_OPE_COVERAGE,
         "logging": {},
     }
-    for label, eps in (("engine (floor 0.1)", EXPLORATION_FLOOR), ("plain Thompson", 0.0)):
-        trials = [ope_trial(opts.ope_learners, opts.seed, i, eps) for i in range(opts.ope_trials)]
+    for label, eps, n_trials in (
+        ("engine (floor 0.1)", EXPLORATION_FLOOR, opts.ope_trials),
+        ("plain Thompson", 0.0, opts.ope_trials_plain),
+    ):
+        trials = [ope_trial(opts.ope_learners, opts.seed, i, eps) for i in range(n_trials)]
         result["offPolicy"]["logging"][label] = {
             "exploration": eps,
+            "trials": n_trials,
             "decisionsPerTrial": statistics.fmean(t["decisions"] for t in trials),
             "coverage": ope_coverage(trials),
         }
@@ -1228,7 +1234,7 @@ def run(opts: Options, report: Callable[[str], None] = console.print) -> dict[st
             engine = logged["exploration"] == EXPLORATION_FLOOR
             table.add_row(
                 f"OPE 95% coverage, {name}, log: {label}",
-                f"IPS {c['ips']:.0%}, DR {c['dr']:.0%} ({opts.ope_trials} trials)",
+                f"IPS {c['ips']:.0%}, DR {c['dr']:.0%} ({logged['trials']} trials)",
                 f"≥ {TARGET_OPE_COVERAGE:.0%}" if engine else "",
                 _mark(min(c["ips"], c["dr"]) >= TARGET_OPE_COVERAGE) if engine else "",
             )

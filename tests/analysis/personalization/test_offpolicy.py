@@ -50,12 +50,15 @@ def test_golden_ips_and_dr() -> None:
 
 def test_cluster_robust_standard_error() -> None:
     """Decisions 1–5 from learner u1, 6–10 from u2. IPS deviations from 0.6: 1.0, 0.6, 0.8,
-    1.2, −0.6 | −0.6 × 5; per-learner sums 3.0 and −3.0; SE = √(2/1 · 18)/10 = 0.6."""
+    1.2, −0.6 | −0.6 × 5; per-learner sums 3.0 and −3.0; SE = √(2/1 · 18)/10 = 0.6; the
+    interval uses t with G − 1 = 1 degree of freedom."""
     log = [replace(d, cluster="u1" if i < 5 else "u2") for i, d in enumerate(LOG)]
     ev = evaluate_policy(log, fixed_policy(A.BALANCED))
     assert isinstance(ev, PolicyEvaluation)
     assert ev.ips.value == pytest.approx(0.6)
     assert ev.ips.standard_error == pytest.approx(0.6)
+    # Two clusters: Student's t with 1 degree of freedom, 12.706.
+    assert ev.ips.high - ev.ips.value == pytest.approx(12.7062047361747 * 0.6)
     mixed = [*log[:9], replace(LOG[9], cluster=None)]
     with pytest.raises(InvalidParameter) as err:
         evaluate_policy(mixed, fixed_policy(A.BALANCED))

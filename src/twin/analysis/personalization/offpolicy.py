@@ -14,11 +14,12 @@ policy π (probabilities over arms for a context), with ``wᵢ = π(aᵢ|xᵢ)/p
   back to that context's level. DR is unbiased if either the propensities or q are right,
   and has lower variance when q is good.
 
-Both come with a 95% normal interval ``V ± 1.96·SE``. Decisions of one learner are not
+Both come with a 95% interval ``V ± q·SE``. Decisions of one learner are not
 independent (they share the learner's responses, and a bandit's propensities depend on
 the rewards before them), so when the log says which learner (``cluster``) each decision
 belongs to, SE is cluster-robust — the spread of the per-learner sums, learners being
-independent; otherwise ``sd(terms)/√n``. On the benchmark's simulated logs the iid SE
+independent — with Student's t quantile on G − 1 degrees of freedom (G learners);
+otherwise ``sd(terms)/√n`` with the normal quantile. On the benchmark's simulated logs the iid SE
 left the IPS interval of a uniformly random policy covering the truth in 88% of trials. The effective sample size ``(Σw)²/Σw²`` and the largest weight say
 how far the candidate is from what was logged: a few huge weights make any interval wide
 (or, with few decisions, too optimistic).
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from twin.analysis.common import InsufficientData
 from twin.analysis.personalization.common import Z_95, InvalidParameter, rounded
@@ -40,6 +42,7 @@ from twin.analysis.personalization.strategy import StrategyArm
 
 MIN_DECISIONS = 10
 MIN_CLUSTERS = 2
+CONFIDENCE_QUANTILE = 0.975
 REWARD_MODEL_PRIOR_DECISIONS = 2.0
 PROBABILITY_SUM_TOLERANCE = 1e-6
 
@@ -109,26 +112,29 @@ class PolicyEvaluation:
         }
 
 
-def standard_error(terms: np.ndarray, clusters: Sequence[Hashable] | None) -> float:
-    """SE of the mean of ``terms``: iid, or cluster-robust over ``clusters`` (≥ 2 of them).
+def standard_error(terms: np.ndarray, clusters: Sequence[Hashable] | None) -> tuple[float, float]:
+    """SE of the mean of ``terms`` and the 97.5% quantile its interval uses.
 
-    Cluster-robust: ``√(G/(G − 1) · Σ_g (Σ_{i∈g} (tᵢ − t̄))²) / n`` with G clusters.
+    iid: ``sd/√n`` with the normal quantile. Cluster-robust over ``clusters`` (≥ 2):
+    ``√(G/(G − 1) · Σ_g (Σ_{i∈g} (tᵢ − t̄))²) / n`` with G clusters and Student's t
+    quantile with G − 1 degrees of freedom (the usual small-G correction: 2.02 for 40).
     """
     n = terms.size
     if clusters is None or len(set(clusters)) < MIN_CLUSTERS:
-        return float(terms.std(ddof=1)) / math.sqrt(n)
+        return float(terms.std(ddof=1)) / math.sqrt(n), Z_95
     dev = terms - terms.mean()
     sums: dict[Hashable, float] = defaultdict(float)
     for c, d in zip(clusters, dev, strict=True):
         sums[c] += float(d)
     g = len(sums)
-    return math.sqrt(g / (g - 1) * sum(v * v for v in sums.values())) / n
+    se = math.sqrt(g / (g - 1) * sum(v * v for v in sums.values())) / n
+    return se, float(stats.t.ppf(CONFIDENCE_QUANTILE, g - 1))
 
 
 def _estimate(method: str, terms: np.ndarray, clusters: Sequence[Hashable] | None) -> Estimate:
     value = float(terms.mean())
-    se = standard_error(terms, clusters)
-    return Estimate(method, value, value - Z_95 * se, value + Z_95 * se, se, terms.size)
+    se, q = standard_error(terms, clusters)
+    return Estimate(method, value, value - q * se, value + q * se, se, terms.size)
 
 
 def _validate(log: Sequence[LoggedDecision]) -> None:
