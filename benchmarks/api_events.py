@@ -37,7 +37,7 @@ from twin.config import Settings
 from twin.db import migrate
 from twin.db.engine import open_database
 from twin.services import auth
-from twin.services.users import upsert_user
+from twin.services.learners import upsert_user
 
 RESULTS = Path(__file__).resolve().parent / "results" / "api_events.json"
 BATCH_EVENTS = 5_000

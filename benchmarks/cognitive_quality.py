@@ -49,8 +49,11 @@ from sqlalchemy.orm import Session
 
 from benchmarks.ingest_support import machine, scratch_database
 from twin.analysis.cognitive.load import SessionLoadInput, compute_cognitive_load
+from twin.analysis.common import local_date
+from twin.clock import utcnow
 from twin.db.engine import Database
 from twin.jobs.cognitive import run_cognitive_tick
+from twin.learners import load_learner
 from twin.services import auth
 from twin.services import cognitive as service
 from twin.simulate.load import load_cohort
@@ -87,7 +90,7 @@ def compute_loads(db: Database, learners: list[str]) -> float:
     began = time.perf_counter()
     for uid in learners:
         with db.session() as session:
-            learner = service.load_learner(session, uid)
+            learner = load_learner(session, uid)
             assert learner is not None
             ids = list(
                 session.scalars(
@@ -218,7 +221,7 @@ def load_agreement(db: Database, truth: dict[str, dict[str, Any]]) -> dict[str, 
                 per_learner.append(float(rho))
         zone = ZoneInfo(tz)
         for sid in sessions_of.get(uid, []):
-            day = service.local_date(starts[sid], zone)
+            day = local_date(starts[sid], zone)
             kind = next((k for k, a, b in episodes if a <= day <= b), "none")
             by_kind[kind].append(engine_load[sid])
     rho_all = (
@@ -328,7 +331,7 @@ def burnout_speed(db: Database, learners: list[str], start: date, weeks: int) ->
             tx = conn.begin()
             session = Session(bind=conn)
             t = time.perf_counter()
-            learner = service.load_learner(session, uid)
+            learner = load_learner(session, uid)
             assert learner is not None
             service.assess_burnout(session, learner, now)
             samples.append((time.perf_counter() - t) * 1000)
@@ -358,7 +361,7 @@ def live_hook_speed(db: Database, learners: list[str]) -> dict[str, float]:
             tx = conn.begin()
             session = Session(bind=conn)
             t = time.perf_counter()
-            service.on_session_activity(session, uid, [sid])
+            service.on_session_activity(session, uid, [sid], now=utcnow())
             samples.append((time.perf_counter() - t) * 1000)
             session.close()
             tx.rollback()

@@ -25,10 +25,10 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
+from twin.cli.simulate import summary_table
 from twin.config import load_settings
 from twin.db import migrate
 from twin.db.engine import Database, open_database
-from twin.simulate.command import summary_table
 from twin.simulate.load import SimulationSummary, load_cohort
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"

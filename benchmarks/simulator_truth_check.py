@@ -31,10 +31,10 @@ from rich.table import Table
 from scipy import stats
 
 from twin.analysis.cognitive.burnout import assess_burnout_risk
-from twin.analysis.cognitive.common import BurnoutRiskLevel
 from twin.analysis.patterns.content import analyze_content, content_from_sessions
 from twin.analysis.patterns.profile import analyze_learner
 from twin.analysis.patterns.session_duration import DURATION_BUCKETS
+from twin.enums import BurnoutRiskLevel
 from twin.simulate.generate import DEFAULT_START, generate_cohort_learner
 from twin.simulate.traits import SESSION_BUCKETS
 from twin.simulate.truth_adapter import adapt_learner, mission_days, session_loads

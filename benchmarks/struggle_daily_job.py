@@ -39,13 +39,13 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.ingest_support import machine, scratch_database
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.db.engine import Database
 from twin.db.models import StrugglePrediction
 from twin.enums import PredictionStatus
 from twin.jobs.struggle import run_daily_tick
 from twin.services import auth
-from twin.services import struggle_outcomes as outcomes_service
+from twin.services.struggle import outcomes as outcomes_service
 from twin.simulate.load import load_cohort
 
 RESULTS = Path(__file__).resolve().parent / "results" / "struggle_daily_job.json"

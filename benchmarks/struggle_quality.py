@@ -85,7 +85,9 @@ from twin.analysis.struggle.model import TrainedModel, predict_proba, train_mode
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION, rule_predict
 from twin.db.engine import Database
 from twin.errors import Conflict
-from twin.services import struggle, struggle_models, struggle_outcomes
+from twin.services import struggle
+from twin.services.struggle import models as struggle_models
+from twin.services.struggle import outcomes as struggle_outcomes
 from twin.simulate.generate import DEFAULT_START, INTERVENTION_LIFT_SHARE
 from twin.simulate.load import load_cohort
 from twin.simulate.traits import INTERVENTION_RESPONSIVE_SHARE, TRAITS_VERSION

@@ -32,7 +32,9 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.ingest_support import machine, scratch_database
-from twin.db.base import new_id, utcnow
+from twin.analysis.struggle import contexts
+from twin.clock import utcnow
+from twin.db.base import new_id
 from twin.db.engine import Database
 from twin.services import auth, struggle
 from twin.simulate.load import load_cohort
@@ -41,7 +43,7 @@ from twin.simulate.traits import user_id
 RESULTS = Path(__file__).resolve().parent / "results" / "struggle_speed.json"
 TARGET_P95_MS = 200.0
 UPCOMING_OBJECTIVES = 15
-PLANNED_OBJECTIVES = UPCOMING_OBJECTIVES - struggle.WEAKEST_COUNT
+PLANNED_OBJECTIVES = UPCOMING_OBJECTIVES - contexts.WEAKEST_COUNT
 MISSION_DAYS = (1, 3)
 MISSION_MINUTES = 50
 WARMUP_RUNS = 5
@@ -70,7 +72,7 @@ def prepare_learner(db: Database, uid: str) -> dict[str, int]:
         s.execute(sa.text('DELETE FROM exams WHERE "userId" = :u'), {"u": uid})
         s.execute(
             sa.text('DELETE FROM missions WHERE "userId" = :u AND date >= :d'),
-            {"u": uid, "d": now - struggle.PENDING_MISSION_GRACE},
+            {"u": uid, "d": now - contexts.PENDING_MISSION_GRACE},
         )
         planned = studied[:PLANNED_OBJECTIVES]
         half = len(planned) // 2

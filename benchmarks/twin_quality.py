@@ -52,8 +52,9 @@ from twin.db import migrate
 from twin.db.embedded import EmbeddedPostgres
 from twin.db.engine import Database, create_db_engine, open_database
 from twin.jobs import patterns as weekly_job
-from twin.services import memory as memory_service
 from twin.services import patterns as patterns_service
+from twin.services import recall as recall_service
+from twin.services.learners import get_user
 from twin.simulate.generate import DEFAULT_START
 from twin.simulate.load import delete_seed, load_cohort
 
@@ -385,8 +386,8 @@ def speed(
     fits = []
     for _ in range(MEMORY_FIT_REPEATS):
         with db.session() as session:
-            user = patterns_service.get_user(session, user_id)
-            fits.append(memory_service.refresh_memory_model(session, user, end, force=True).seconds)
+            user = get_user(session, user_id)
+            fits.append(recall_service.refresh_memory_model(session, user, end, force=True).seconds)
 
     # The weekly job: every learner of the cohort is selected by one tick (all in UTC).
     with db.engine.begin() as conn:

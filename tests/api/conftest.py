@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from twin.api.app import create_app
-from twin.db.base import utcnow
+from twin.clock import utcnow
+from twin.config import load_settings
 from twin.db.engine import Database
 from twin.services import auth
 
@@ -35,8 +36,14 @@ def service_headers(service_key: str) -> dict[str, str]:
 def learner_headers(db: Database) -> Callable[..., dict[str, str]]:
     def make(user_id: str, ttl_seconds: int = 600) -> dict[str, str]:
         with db.session() as session:
-            secret = auth.token_secret(session)
+            secret = auth.token_secret(session, load_settings().secret_key)
         token, _exp = auth.issue_learner_token(secret, user_id, ttl_seconds, utcnow())
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+# The real calendar servers (an HTTP feed server and Radicale on loopback) for the schedule tests.
+from tests.calendar_servers import caldav_account, feed_server, radicale_server  # noqa: E402
+
+__all__ = ["caldav_account", "feed_server", "radicale_server"]

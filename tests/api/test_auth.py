@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from twin.db.base import utcnow
+from twin.clock import utcnow
+from twin.config import load_settings
 from twin.db.engine import Database
 from twin.services import auth
 
@@ -80,7 +81,7 @@ def test_expired_token_is_401(
 ) -> None:
     client.put("/v1/users/a", json={}, headers=service_headers)
     with db.session() as session:
-        secret = auth.token_secret(session)
+        secret = auth.token_secret(session, load_settings().secret_key)
     token, _ = auth.issue_learner_token(secret, "a", 60, utcnow() - timedelta(seconds=120))
     response = client.get("/v1/users/a", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
@@ -118,7 +119,7 @@ def test_revoked_key_stops_working(client: TestClient, db: Database) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     assert client.get("/v1/users", headers=headers).status_code == 200
     with db.session() as session:
-        auth.revoke_api_key(session, "short-lived")
+        auth.revoke_api_key(session, "short-lived", utcnow())
     client.app.state.key_cache = auth.KeyCache()  # another process would see it within seconds
     assert client.get("/v1/users", headers=headers).status_code == 401
 

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import PgServer
-from tests.services.test_cognitive_support import add_loaded_days, add_metric, make_learner
+from tests.services.cognitive.support import add_loaded_days, add_metric, make_learner
 from twin.api import app as app_module
 from twin.api.routers import cognitive as cognitive_router
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.db.engine import Database, create_db_engine
 from twin.services import auth
 

@@ -156,7 +156,7 @@ def test_events_batch_fills_local_time_and_lists_newest_first(
         params={"since": "2026-03-01T00:00:00"},
         headers=service_headers,
     )
-    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "since"
+    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "query.since"
 
 
 def test_out_of_range_event_fields_are_named(

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import twin.api.app as app_module
-from tests.services.test_patterns_support import cohort_db as db
-from tests.services.test_patterns_support import (
+from tests.services.patterns_support import cohort_db as db
+from tests.services.patterns_support import (
     cohort_module_db,
     learner,
     scalar,

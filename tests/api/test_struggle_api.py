@@ -8,9 +8,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from tests.services.test_struggle_support import make_struggle_learner
+from tests.services.struggle.support import make_struggle_learner
 from twin.analysis.struggle.features import FEATURE_NAMES
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.db.engine import Database
 
 U = "api-sp"

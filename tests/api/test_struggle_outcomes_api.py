@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import twin.api.app as app_module
-from tests.services.test_struggle_outcomes import T0, add_prediction, make_world, prediction
+from tests.services.struggle.test_outcomes import T0, add_prediction, make_world, prediction
 from twin.api.routers import struggle_outcomes as router_module
 from twin.db.engine import Database
 from twin.enums import PredictionStatus

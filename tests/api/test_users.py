@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from tests.db.rows import insert_one_row_everywhere
 from twin.db.engine import Database
-from twin.services.users import DERIVED_TABLES
+from twin.services.learners import DERIVED_TABLES
 
 ERASED = "erase-me"
 KEPT = "keep-me"

@@ -19,6 +19,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("emb", numbered=True)
 
 
+@pytest.mark.db
 def test_data_survives_stop_and_start(data_dir: Path) -> None:
     db = open_database(Settings(database_url=None, data_dir=data_dir))
     assert db.embedded is not None
@@ -36,6 +37,7 @@ def test_data_survives_stop_and_start(data_dir: Path) -> None:
     assert not EmbeddedPostgres(data_dir).is_running()
 
 
+@pytest.mark.db
 def test_a_running_server_is_reused_and_kept_for_its_other_users(data_dir: Path) -> None:
     first = open_database(Settings(database_url=None, data_dir=data_dir))
     assert first.embedded is not None
@@ -52,6 +54,7 @@ def test_a_running_server_is_reused_and_kept_for_its_other_users(data_dir: Path)
     assert not EmbeddedPostgres(data_dir).is_running()
 
 
+@pytest.mark.db
 def test_stale_pids_are_pruned(data_dir: Path) -> None:
     server = EmbeddedPostgres(data_dir)
     server.start()
@@ -61,6 +64,7 @@ def test_stale_pids_are_pruned(data_dir: Path) -> None:
     assert not server.is_running()
 
 
+@pytest.mark.db
 def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     if os.geteuid() == 0:
         target = Path("/proc/twin-cannot-exist")  # even root cannot create directories in /proc

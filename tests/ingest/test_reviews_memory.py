@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.analysis.recall import fsrs_reference
 from tests.ingest.factory import ALICE, fetch, snapshot
-from twin.analysis import memory
 from twin.db.engine import Database
 from twin.ingest.batch import ingest_batch
 from twin.ingest.cardstate import ReviewInput, replay_card
@@ -53,7 +53,7 @@ def _new_card(db: Database, card: str) -> None:
 def test_reviews_set_the_card_state_from_fsrs(learners: Database) -> None:
     _new_card(learners, "k1")
     ingest_batch(learners, ALICE, "reviews", _reviews("k1"))
-    expected = memory.replay((datetime(2024, 5, d, h), r) for d, h, r in HISTORY)
+    expected = fsrs_reference.replay((datetime(2024, 5, d, h), r) for d, h, r in HISTORY)
     assert expected is not None
     [(stability, difficulty, retrievability, last, nxt, count, lapses)] = fetch(
         learners, CARD_STATE, card="k1"
@@ -67,9 +67,9 @@ def test_reviews_set_the_card_state_from_fsrs(learners: Database) -> None:
         1,
     )
     # retrievability: the recall FSRS predicted at the last review, just before it
-    before_last = memory.replay((datetime(2024, 5, d, h), r) for d, h, r in HISTORY[:-1])
+    before_last = fsrs_reference.replay((datetime(2024, 5, d, h), r) for d, h, r in HISTORY[:-1])
     assert retrievability == pytest.approx(
-        memory.recall_probability(before_last, datetime(2024, 5, 25, 7))
+        fsrs_reference.recall_probability(before_last, datetime(2024, 5, 25, 7))
     )
     assert 0 < retrievability < 1
     rows = fetch(learners, REVIEW_STATE, card="k1")

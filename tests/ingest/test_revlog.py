@@ -10,12 +10,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from tests.analysis.recall import fsrs_reference
 from tests.ingest.factory import fetch, row_counts, snapshot
-from twin.analysis import memory
+from twin.cli.ingest import import_revlog_command
 from twin.db.engine import Database
 from twin.db.models import User
 from twin.errors import ValidationFailed
-from twin.ingest.command import import_revlog_command
 from twin.ingest.revlog import (
     SESSION_GAP_MINUTES,
     RevlogRow,
@@ -225,7 +225,7 @@ def test_real_log_imports_exactly_and_reimport_changes_nothing(db: Database) -> 
     history = fetch(
         db, 'SELECT "reviewedAt", rating::text FROM reviews WHERE "cardId" = :c', c=card
     )
-    expected = memory.replay(history)
+    expected = fsrs_reference.replay(history)
     assert expected is not None
     [(stability, difficulty, count)] = fetch(
         db, 'SELECT stability, difficulty, "reviewCount" FROM cards WHERE id = :c', c=card

@@ -127,7 +127,7 @@ def test_rating_accepts_names_and_numbers(sent: Any, stored: str) -> None:
         ("2024-03-03T16:15:00+09:00", datetime(2024, 3, 3, 7, 15)),
         ("2024-03-03T02:15:00-05:00", datetime(2024, 3, 3, 7, 15)),
         ("2024-03-03t07:15:00.123456789z", datetime(2024, 3, 3, 7, 15, 0, 123000)),
-        ("2024-03-03 07:15:00.9999Z", datetime(2024, 3, 3, 7, 15, 0, 999000)),
+        ("2024-03-03T07:15:00.9999Z", datetime(2024, 3, 3, 7, 15, 0, 999000)),
         ("2024-03-03T07:15:00.5+00:00", datetime(2024, 3, 3, 7, 15, 0, 500000)),
     ],
 )
@@ -143,6 +143,12 @@ def test_timestamps_become_naive_utc_milliseconds(text: str, expected: datetime)
         "20240303T071500Z",
         "2024-02-30T00:00:00Z",
         "2024-03-03T07:15:00+24:00",
+        # JSON Schema's date-time, as the OpenAPI document says: no space for the 'T' …
+        "2024-03-03 07:15:00Z",
+        # … and a year from 1900 to 2999 (no UTC conversion or span leaves the calendar).
+        "1899-12-31T23:00:00Z",
+        "3000-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+01:00",
         "",
     ],
 )

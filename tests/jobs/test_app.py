@@ -19,7 +19,7 @@ JOB_MODULES = (
     "twin.jobs.registry",
     "twin.jobs.housekeeping",
     "twin.jobs.worker",
-    "twin.jobs.command",
+    "twin.cli.jobs",
 )
 UNREACHABLE_URL = "postgresql+psycopg://nobody@127.0.0.1:1/none"
 

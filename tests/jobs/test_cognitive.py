@@ -12,13 +12,13 @@ import psycopg.conninfo
 import pytest
 import sqlalchemy as sa
 
-from tests.services.test_cognitive_support import add_loaded_days, make_learner
+from tests.services.cognitive.support import add_loaded_days, make_learner
 from twin.db.engine import Database
 from twin.db.models import BurnoutRiskAssessment, StressResponsePattern
 from twin.db.models.cognitive import LearnerLoadProfile
 from twin.jobs import cognitive as job
 from twin.jobs.app import create_job_app, libpq_conninfo, task_name
-from twin.jobs.database import close_cached_databases, sqlalchemy_url
+from twin.jobs.database import close_cached_databases, database_for_app, sqlalchemy_url
 from twin.jobs.registry import PERIODIC_JOBS
 
 # 2026-03-08 19:00 UTC = Monday 2026-03-09 04:00 in Tokyo (UTC+9), 00:30 in Kolkata,
@@ -141,7 +141,7 @@ def test_task_builds_its_database_from_the_apps_connection_string(
     context: Any = SimpleNamespace(app=app)
     job.cognitive_health(context, timestamp=int(TICK.timestamp()))
     assert _assessments(world) == {"tokyo": 1}
-    assert job.database_for_app(app) is job.database_for_app(app)
+    assert database_for_app(app) is database_for_app(app)
     assert psycopg.conninfo.conninfo_to_dict(conninfo)["dbname"] == world.engine.url.database
 
 

@@ -20,9 +20,7 @@ from twin.jobs.tasks import PING
 
 pytestmark = pytest.mark.db
 
-RUN_COMMAND = (
-    "import typer; from twin.jobs.command import worker_command; typer.run(worker_command)"
-)
+RUN_COMMAND = "import typer; from twin.cli.jobs import worker_command; typer.run(worker_command)"
 WAIT_SECONDS = 20.0
 
 

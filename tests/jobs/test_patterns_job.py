@@ -10,7 +10,7 @@ from typing import Any
 import psycopg.conninfo
 import pytest
 
-from tests.services.test_patterns_support import (
+from tests.services.patterns_support import (
     END,
     cohort_db,
     cohort_module_db,

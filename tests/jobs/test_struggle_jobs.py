@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.services.test_struggle_outcomes import (
+from tests.services.struggle.test_outcomes import (
     add_mission,
     add_prediction,
     add_reviews,

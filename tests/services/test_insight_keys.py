@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tests.services.test_patterns_support import (
+from tests.services.patterns_support import (
     END,
     cohort_db,
     cohort_module_db,

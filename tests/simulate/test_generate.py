@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 from scipy.optimize import minimize
 
-from twin.analysis import memory
+from tests.analysis.recall import fsrs_reference
 from twin.simulate.generate import (
     DEFAULT_START,
     TABLE_ORDER,
@@ -407,8 +407,8 @@ def test_accuracy_is_realistic(cohort: list[LearnerData]) -> None:
 # --- memory state --------------------------------------------------------------------------
 
 
-def test_vectorised_memory_state_equals_twin_analysis_memory(cohort: list[LearnerData]) -> None:
-    """Card and review FSRS columns are what twin.analysis.memory.replay gives (40 cards)."""
+def test_vectorised_memory_state_equals_the_fsrs_package(cohort: list[LearnerData]) -> None:
+    """Card and review FSRS columns are what twin.analysis.fsrs_reference.replay gives (40 cards)."""
     data = cohort[3]
     reviews = data.table("reviews")
     cards = data.table("cards")
@@ -436,7 +436,7 @@ def test_vectorised_memory_state_equals_twin_analysis_memory(cohort: list[Learne
         state = None
         for i in sorted(by_card[cid], key=lambda i: at[i]):
             assert s_before[i] == pytest.approx(state.stability if state else 0.0, rel=1e-12)
-            state = memory.review(state, rating[i], ms_to_datetime(at[i]))
+            state = fsrs_reference.review(state, rating[i], ms_to_datetime(at[i]))
             assert s_after[i] == pytest.approx(state.stability, rel=1e-12)
             assert d_after[i] == pytest.approx(state.difficulty, rel=1e-12)
         if state is None:
@@ -451,14 +451,14 @@ def test_vectorised_memory_state_equals_twin_analysis_memory(cohort: list[Learne
 
 
 def test_replay_handles_same_day_reviews_like_memory() -> None:
-    """Reviews less than a day apart take FSRS's short-term branch, as memory.review does."""
+    """Reviews less than a day apart take FSRS's short-term branch, as fsrs_reference.review does."""
     base = 1_767_600_000_000
     times = [base, base + 3_600_000, base + 2 * DAY_MS, base + 2 * DAY_MS + 60_000]
     ratings = [3, 1, 2, 4]
     result = replay_cards(1, np.zeros(4, dtype=np.int64), np.array(times), np.array(ratings))
     state = None
     for ms, r in zip(times, ratings, strict=True):
-        state = memory.review(state, r, ms_to_datetime(ms))
+        state = fsrs_reference.review(state, r, ms_to_datetime(ms))
     assert state is not None
     assert result.card_stability[0] == pytest.approx(state.stability, rel=1e-12)
     assert result.card_difficulty[0] == pytest.approx(state.difficulty, rel=1e-12)

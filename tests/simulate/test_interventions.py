@@ -11,9 +11,9 @@ import sqlalchemy as sa
 import typer
 from typer.testing import CliRunner
 
+from twin.cli.simulate import simulate_command
 from twin.db.engine import Database
 from twin.errors import ValidationFailed
-from twin.simulate.command import simulate_command
 from twin.simulate.generate import (
     DEFAULT_START,
     INTERVENTION_LIFT_SHARE,

@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 import twin.db.models  # noqa: F401  (registers every table on the metadata)
 from tests.conftest import PgServer
+from twin.cli.simulate import simulate_command
 from twin.db.base import metadata
 from twin.db.engine import Database, create_db_engine
 from twin.errors import Conflict, ValidationFailed
-from twin.simulate.command import simulate_command
 from twin.simulate.generate import TABLE_ORDER
 from twin.simulate.load import SimulationSummary, load_cohort
 from twin.simulate.traits import FORGETTING_K_RANGE_PER_DAY

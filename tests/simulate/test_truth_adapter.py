@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -13,10 +13,8 @@ from benchmarks.simulator_truth_check import TARGETS, evaluate_learner, summaris
 from twin.analysis.cognitive.burnout import assess_burnout_risk
 from twin.analysis.patterns.profile import analyze_learner
 from twin.simulate.generate import DEFAULT_START, LearnerData, generate_cohort_learner
-from twin.simulate.rows import datetime_to_ms
 from twin.simulate.truth_adapter import (
     adapt_learner,
-    late_night_minutes,
     mission_days,
     session_loads,
 )
@@ -94,20 +92,6 @@ def test_daily_aggregates_count_missions_and_minutes(learner: LearnerData) -> No
         days, DEFAULT_START + timedelta(days=30), history_start=DEFAULT_START
     )
     assert 0 <= result.risk_score <= 100
-
-
-def test_late_night_minutes_cover_23_to_05_local() -> None:
-    """Minutes between 23:00 and 05:00 local, across midnight and in the early morning."""
-    zone = ZoneInfo("Europe/Berlin")
-
-    def ms(day: date, hour: float) -> int:
-        local = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(hours=hour)
-        return datetime_to_ms(local.astimezone(UTC))
-
-    day = date(2026, 1, 12)
-    assert late_night_minutes(ms(day, 22.5), ms(day, 24.5), zone) == pytest.approx(90)
-    assert late_night_minutes(ms(day, 4.0), ms(day, 6.0), zone) == pytest.approx(60)
-    assert late_night_minutes(ms(day, 12.0), ms(day, 13.0), zone) == 0
 
 
 def test_analyses_run_on_adapted_data(learner: LearnerData) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,10 +13,13 @@ from fastapi import APIRouter, Depends, FastAPI
 import twin
 from twin.api.deps import authenticate
 from twin.api.errors import install_error_handlers
+from twin.api.middleware import BodyLimitMiddleware, RateLimiter
+from twin.api.openapi import document_errors, document_request_text
 from twin.api.routers import (
     cognitive,
     health,
     ingest,
+    orchestration,
     patterns,
     struggle,
     struggle_outcomes,
@@ -33,6 +38,14 @@ a **service API key** (`twin keys create NAME`) may act for any learner;
 a **learner token** (`POST /v1/tokens`) reads and writes only under
 `/v1/users/{its learner}/`. Errors always have the body
 `{"error": {"code", "message", "details"}}`.
+
+The one exception is `GET /v1/feeds/{userId}/{token}.ics`, the iCalendar feed of a
+learner's planned sessions for calendar apps: its secret token is its credential.
+
+A 2xx answer means the write is committed. Ids are 1–200 characters without control
+characters, line separators or `/`, and not `.` or `..`. Request bodies are at most
+`TWIN_MAX_BODY_BYTES` (413 beyond); numbers and flags must be JSON numbers and booleans;
+no string may contain a NUL character.
 """
 
 V1_ROUTERS: tuple[APIRouter, ...] = (
@@ -42,16 +55,38 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     struggle.router,
     struggle_outcomes.router,
     cognitive.router,
+    orchestration.router,
 )
+
+
+FEED_PATH = re.compile(r"(/v1/feeds/[^/\s]+/)[^/?\s]+(\.ics)")
+
+
+class RedactFeedTokens(logging.Filter):
+    """Access-log lines show a feed URL without its secret token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                FEED_PATH.sub(r"\1***\2", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+def _redact_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactFeedTokens) for f in access.filters):
+        access.addFilter(RedactFeedTokens())
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     """Build the app; the database is opened in the lifespan unless one is injected."""
+    resolved = settings if settings is not None else load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
-        db = database if database is not None else open_database(settings or load_settings())
+        db = database if database is not None else open_database(resolved)
         try:
             migrate.ensure_migrated(db.engine)
             app.state.db = db
@@ -66,22 +101,29 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.settings = resolved
     app.state.key_cache = KeyCache()
     app.state.token_secret = None
+    app.state.rate_limiter = RateLimiter(resolved.rate_limit_per_minute, resolved.rate_limit_burst)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=resolved.max_body_bytes)
     if database is not None:
         app.state.db = database
     install_error_handlers(app)
+    _redact_access_log()
     app.include_router(health.router)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(authenticate)])
     for router in V1_ROUTERS:
         v1.include_router(router)
     app.include_router(v1)
-    _document_record_schemas(app)
+    # Calendar apps subscribe without a bearer header: the secret token in the URL is the credential.
+    app.include_router(orchestration.feeds_router)
+    _complete_openapi(app)
     return app
 
 
-def _document_record_schemas(app: FastAPI) -> None:
-    """Add the ingestion record schemas (referenced by the batch endpoints) to the OpenAPI components."""
+def _complete_openapi(app: FastAPI) -> None:
+    """Add the ingestion record schemas (referenced by the batch endpoints) and every route's
+    error answers to the OpenAPI document."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -90,6 +132,8 @@ def _document_record_schemas(app: FastAPI) -> None:
             schema.setdefault("components", {}).setdefault("schemas", {}).update(
                 ingest.OPENAPI_SCHEMAS
             )
+            document_errors(schema)
+            document_request_text(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from twin.db.base import utcnow
+from twin.clock import utcnow
 from twin.db.engine import Database
 from twin.errors import Forbidden, Unauthorized
 from twin.services.auth import (
@@ -29,7 +29,13 @@ def get_db(request: Request) -> Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session for the request: committed when the handler returns, rolled back on error."""
+    """A session for the request: committed when the handler returns, rolled back on error.
+
+    Used with ``scope="function"`` (see :data:`DbSession`): the commit runs after the
+    handler returns and *before* the answer is sent, so a 2xx means committed and a
+    failed commit becomes the answer (FastAPI's default, ``"request"``, would commit
+    after the answer had gone out).
+    """
     with get_db(request).session() as session:
         yield session
 
@@ -45,7 +51,14 @@ def _bearer(request: Request) -> str:
 
 
 def authenticate(request: Request) -> Principal:
-    """Check the credential (401) and that a learner token stays on its own learner's paths (403)."""
+    """Check the credential (401) and that a learner token stays on its own learner's paths (403).
+
+    :class:`twin.api.guard.GuardedRoute` calls this before the body is read; the
+    dependency then finds the principal already on the request.
+    """
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
     credential = _bearer(request)
     db = get_db(request)
     with db.session() as session:
@@ -53,7 +66,9 @@ def authenticate(request: Request) -> Principal:
             cache: KeyCache = request.app.state.key_cache
             principal = authenticate_service_key(session, credential, cache)
         elif credential.startswith(LEARNER_TOKEN_PREFIX):
-            secret = request.app.state.token_secret or token_secret(session)
+            secret = request.app.state.token_secret or token_secret(
+                session, request.app.state.settings.secret_key
+            )
             request.app.state.token_secret = secret
             principal = verify_learner_token(secret, credential, utcnow())
         else:
@@ -69,7 +84,7 @@ def authenticate(request: Request) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def require_service(principal: CurrentPrincipal) -> Principal:

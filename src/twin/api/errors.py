@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
+from functools import cache
 from typing import Any
 
+import psycopg
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -33,7 +37,7 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
-def _field_path(loc: tuple[Any, ...] | list[Any]) -> tuple[int | None, str]:
+def field_path(loc: tuple[Any, ...] | list[Any]) -> tuple[int | None, str]:
     """(record index, dotted field) of a pydantic error location."""
     parts = [p for p in loc if p != "body"]
     index: int | None = None
@@ -47,9 +51,48 @@ def validation_details(errors: list[Any]) -> list[dict[str, Any]]:
     """Pydantic errors as ``[{index, field, reason}]``."""
     out = []
     for err in errors:
-        index, field = _field_path(tuple(err.get("loc", ())))
+        index, field = field_path(tuple(err.get("loc", ())))
         out.append({"index": index, "field": field, "reason": err.get("msg", "invalid")})
     return out
+
+
+def database_error_answer(exc: BaseException) -> tuple[int, str, str]:
+    """(status, code, message) for an error the database raised (a failed commit among them).
+
+    Conflicts with concurrent work are 409 (retry), a value the database refuses is
+    422, an unreachable database 503; anything else stays a 500.
+    """
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    if isinstance(
+        orig,
+        psycopg.IntegrityError
+        | psycopg.errors.TransactionRollback
+        | psycopg.errors.DeadlockDetected,
+    ):
+        return 409, "conflict", "the write conflicts with a concurrent change; nothing was written"
+    if isinstance(orig, psycopg.errors.DataError):
+        first = str(orig).strip().splitlines()[0] if str(orig).strip() else "invalid value"
+        return 422, "validation_failed", f"the database refused a value: {first}"
+    if isinstance(orig, psycopg.OperationalError):
+        return 503, "database_unavailable", "the database is unavailable; nothing was written"
+    return 500, "internal_error", "internal server error"
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the API documents at ``path`` (and HEAD beside GET), for a 405's Allow."""
+    methods: set[str] = set()
+    for template, item in app.openapi().get("paths", {}).items():
+        if _template_regex(template).fullmatch(path):
+            methods |= {m.upper() for m in item}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+@cache
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{[^}]+\}", template)
+    return re.compile("[^/]+".join(re.escape(p) for p in parts))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -58,8 +101,21 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TwinError)
     async def _twin_error(_request: Request, exc: TwinError) -> JSONResponse:
         return JSONResponse(
-            status_code=exc.http_status, content=error_body(exc.code, exc.message, exc.details)
+            status_code=exc.http_status,
+            content=error_body(exc.code, exc.message, exc.details),
+            headers=getattr(exc, "headers", None),
         )
+
+    async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+        status, code, message = database_error_answer(exc)
+        if status >= 500:
+            log.exception("database error", exc_info=exc)
+        else:
+            log.warning("database refused a request: %s", exc)
+        return JSONResponse(status_code=status, content=error_body(code, message))
+
+    app.add_exception_handler(sa.exc.DBAPIError, _database_error)
+    app.add_exception_handler(psycopg.Error, _database_error)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -76,12 +132,19 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route matching the path only; a
+            # path served by several routes (GET, PUT, DELETE …) supports all of theirs.
+            allowed = allowed_methods(app, request.scope["path"])
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
         return JSONResponse(
             status_code=exc.status_code,
             content=error_body(code, str(exc.detail)),
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     @app.exception_handler(Exception)

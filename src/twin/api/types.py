@@ -1,11 +1,46 @@
-"""Shared field types of the API's schemas."""
+"""Shared field types of the API's schemas.
+
+Request bodies are strict: a number or a flag sent as a string (``"60"``, ``"yes"``) is
+refused, not coerced; an integer may be written ``60.0`` (JSON Schema counts it as one).
+Ids follow one alphabet wherever they enter (:data:`twin.ingest.schemas.ID_RULE`), and
+query timestamps the same rule as ingested ones.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import PlainSerializer
+from pydantic import (
+    AfterValidator,
+    PlainSerializer,
+    PlainValidator,
+    Strict,
+    StrictBool,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from twin.ingest.schemas import (
+    ID_JSON_SCHEMA,
+    ID_RULE,
+    TIMESTAMP_JSON_SCHEMA,
+    RecordId,
+    id_problem,
+    parse_rfc3339_aware,
+    whole_number,
+)
+
+__all__ = [
+    "Id",
+    "IdPath",
+    "JsonBool",
+    "JsonFloat",
+    "QueryTimestamp",
+    "UtcDatetime",
+    "utc_text",
+    "whole_number",
+]
 
 
 def utc_text(value: datetime) -> str:
@@ -15,3 +50,42 @@ def utc_text(value: datetime) -> str:
 
 
 UtcDatetime = Annotated[datetime, PlainSerializer(utc_text, return_type=str, when_used="json")]
+
+JsonBool = StrictBool
+"""true or false only (``"yes"``, ``1`` are refused)."""
+
+JsonFloat = Annotated[float, Strict()]
+"""A JSON number (``"1.5"`` and ``true`` are refused)."""
+
+Id = RecordId
+"""An id inside a request body (the id alphabet, 1–200 characters)."""
+
+
+def _checked_id(value: str) -> str:
+    problem = id_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("id_alphabet", problem)
+    return value
+
+
+IdPath = Annotated[
+    str,
+    AfterValidator(_checked_id),
+    WithJsonSchema({**ID_JSON_SCHEMA, "description": f"An id: {ID_RULE}"}),
+]
+"""An id in the URL path (the id alphabet; 422 naming ``path.<name>`` otherwise)."""
+
+
+def _query_timestamp(value: object) -> datetime:
+    """An RFC 3339 timestamp with an offset, aware in that offset, at ms precision."""
+    if isinstance(value, datetime):  # a default written in code
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("timestamp_type", "must be an RFC 3339 timestamp")
+    return parse_rfc3339_aware(value)
+
+
+QueryTimestamp = Annotated[
+    datetime, PlainValidator(_query_timestamp), WithJsonSchema(TIMESTAMP_JSON_SCHEMA)
+]
+"""A timestamp query parameter, parsed like ingested ones (offset required, year 1900–2999)."""

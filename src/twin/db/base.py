@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column
+
+from twin.clock import utcnow
 
 PG_IDENTIFIER_MAX = 63
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -39,12 +41,6 @@ def new_id() -> str:
         chars.append(_CROCKFORD[value & 31])
         value >>= 5
     return "".join(reversed(chars))
-
-
-def utcnow() -> datetime:
-    """Naive UTC now at millisecond precision (the storage convention of every timestamp)."""
-    now = datetime.now(UTC).replace(tzinfo=None)
-    return now.replace(microsecond=(now.microsecond // 1000) * 1000)
 
 
 Timestamp = pg.TIMESTAMP(precision=3)

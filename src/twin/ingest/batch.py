@@ -23,12 +23,12 @@ from typing import Any, cast
 import psycopg
 from pydantic import BaseModel, ConfigDict
 
+from twin.analysis.common import storage_time
 from twin.db.engine import Database
 from twin.errors import NotFound, TwinError, ValidationFailed
 from twin.ingest.cardstate import ReviewInput, replay_card
 from twin.ingest.schemas import (
     MAX_BATCH_RECORDS,
-    MICROSECONDS_PER_MS,
     RECORD_MODELS,
     EventRecord,
     ObjectiveRecord,
@@ -240,9 +240,7 @@ def replace_prerequisites(conn: PgConnection, objectives: Sequence[ObjectiveReco
 
 
 def _ms(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(microsecond=value.microsecond - value.microsecond % MICROSECONDS_PER_MS)
+    return None if value is None else storage_time(value)
 
 
 _REVIEWS_OF_CARDS_SQL = (

@@ -6,7 +6,7 @@ result. ``cards.retrievability`` is defined as the FSRS recall probability *at
 the card's last review time, just before that review* — the model's prediction
 for the last review (0 for a card reviewed once). It is deterministic (no
 clock); the recall probability at any later moment comes from
-:func:`twin.analysis.memory.recall_probability` with the stored state.
+:func:`twin.analysis.recall.card.recall_probability` with the stored state.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from twin.analysis import memory
+from twin.analysis.recall.card import MemoryState, recall_probability, review
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,12 @@ UNREVIEWED = CardMemory(0.0, 0.0, 0.0, None, None, 0, 0)
 
 def replay_card(reviews: Iterable[ReviewInput]) -> tuple[CardMemory, list[ReviewMemory]]:
     """The card's state after all ``reviews`` and each review's before/after values."""
-    state: memory.MemoryState | None = None
+    state: MemoryState | None = None
     predicted = 0.0
     per_review: list[ReviewMemory] = []
     for item in sorted(reviews, key=lambda r: (r.reviewed_at, r.review_id)):
-        predicted = memory.recall_probability(state, item.reviewed_at)
-        after = memory.review(state, item.rating, item.reviewed_at)
+        predicted = recall_probability(state, item.reviewed_at)
+        after = review(state, item.rating, item.reviewed_at)
         per_review.append(
             ReviewMemory(
                 review_id=item.review_id,

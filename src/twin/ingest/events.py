@@ -1,8 +1,8 @@
 """Reading a learner's behavioral events back: newest first, keyset pagination.
 
-The page order is ``(timestamp DESC, id DESC)``; the cursor is an opaque string
-carrying the last row's ``(timestamp, id)``, so pages never repeat or skip an
-event even when events share a timestamp or new ones arrive between pages.
+The page order is ``(timestamp DESC, id DESC)``; the cursor carries the last row's
+``(timestamp, id)`` as ``{milliseconds since the epoch}:{id}``, so pages never repeat
+or skip an event even when events share a timestamp or new ones arrive between pages.
 With an event type the query is an equality on ``(userId, eventType)`` and a
 range on ``timestamp`` — exactly the index
 ``behavioral_events_userId_eventType_timestamp_idx``, read backwards. Without
@@ -16,23 +16,30 @@ index on ``(userId, timestamp, id)`` would allow a single scan; see the notes.)
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from twin.analysis.common import storage_time
 from twin.db.engine import Database
 from twin.enums import CompletionQuality, EngagementLevel, EventType
 from twin.errors import ValidationFailed
 from twin.ingest.batch import learner_timezone, transaction
-from twin.ingest.schemas import format_timestamp, parse_rfc3339, to_storage_time
 
 DEFAULT_EVENT_PAGE = 100
 MAX_EVENT_PAGE = 1000
-CURSOR_VERSION = 1
+EPOCH = datetime(1970, 1, 1)
+ONE_MS = timedelta(milliseconds=1)
+# A cursor is "{milliseconds since the epoch}:{event id}" (the position after that event);
+# its form can be stated as a pattern, so any string of that form is a position.
+CURSOR_PATTERN = "^(-?[0-9]{1,15}):([^\\x00-\\x1f\\x7f-\\x9f]*)$"
+_CURSOR = re.compile(CURSOR_PATTERN)
+# Stored timestamps lie within these (years 1900-2999 with any offset): beyond, a cursor
+# is a position before or after every event.
+CURSOR_MIN_MS = (datetime(1899, 12, 30) - EPOCH) // ONE_MS
+CURSOR_MAX_MS = (datetime(3000, 1, 2) - EPOCH) // ONE_MS
 
 _SELECT = (
     'SELECT id, "userId", "eventType"::text AS "eventType", "eventData", timestamp, '
@@ -69,26 +76,26 @@ def _invalid(field: str, reason: str) -> ValidationFailed:
 
 
 def encode_cursor(timestamp: datetime, event_id: str) -> str:
-    """An opaque cursor for the position just after the event ``(timestamp, id)``."""
-    raw = json.dumps([CURSOR_VERSION, format_timestamp(timestamp), event_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    """The cursor for the position just after the event ``(timestamp, id)``: ``{ms}:{id}``."""
+    return f"{(timestamp - EPOCH) // ONE_MS}:{event_id}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The ``(timestamp, id)`` a cursor stands for; ValidationFailed when it is not ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        version, stamp, event_id = json.loads(raw)
-        if version != CURSOR_VERSION or not isinstance(event_id, str):
-            raise ValueError("unknown cursor version")
-        return parse_rfc3339(stamp), event_id
-    except (ValueError, TypeError, binascii.Error):
-        raise _invalid("cursor", "not a cursor returned by this endpoint") from None
+    """The ``(timestamp, id)`` a cursor stands for; ValidationFailed when it has not the form.
+
+    Every string of the form (:data:`CURSOR_PATTERN`) is a position: a time beyond the
+    timestamps that can be stored is a position before or after all of them.
+    """
+    match = _CURSOR.fullmatch(cursor)
+    if match is None:
+        raise _invalid("cursor", "not a cursor returned by this endpoint")
+    ms = min(max(int(match.group(1)), CURSOR_MIN_MS), CURSOR_MAX_MS)
+    return EPOCH + ms * ONE_MS, match.group(2)
 
 
 def _utc(value: datetime) -> datetime:
     # Naive values are taken as UTC already (the storage convention).
-    return value if value.tzinfo is None else to_storage_time(value)
+    return value if value.tzinfo is None else storage_time(value)
 
 
 def events_query(

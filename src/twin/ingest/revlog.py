@@ -49,10 +49,10 @@ from twin.ingest.batch import (
     write_table,
 )
 from twin.ingest.schemas import (
-    MAX_ID_LENGTH,
     MAX_TIME_SPENT_MS,
     RATING_BY_NUMBER,
     EventRecord,
+    id_problem,
     parse_rfc3339,
 )
 from twin.ingest.tables import CARDS, COURSES, EVENTS, REVIEWS, SESSIONS, TableSpec
@@ -156,7 +156,9 @@ def _field_problems(line: int, values: dict[str, str]) -> tuple[RevlogRow | None
         )
     reviewed_at = EPOCH
     try:
-        reviewed_at = parse_rfc3339(values["review_time"].strip(), naive_is_utc=True)
+        reviewed_at = parse_rfc3339(
+            values["review_time"].strip(), naive_is_utc=True, space_separator=True
+        )
     except ValueError as exc:
         problems.append(RowProblem(line, "review_time", str(exc)))
     duration = _as_int(values["review_duration"], default=-1)
@@ -398,10 +400,9 @@ def _file_problem(reason: str) -> ValidationFailed:
 
 def _check_arguments(user_id: str, timezone: str) -> None:
     problems = []
-    if not user_id or len(user_id) > MAX_ID_LENGTH or "\x00" in user_id:
-        problems.append(
-            {"line": None, "field": "user", "reason": f"must be 1–{MAX_ID_LENGTH} characters"}
-        )
+    id_reason = id_problem(user_id)
+    if id_reason is not None:
+        problems.append({"line": None, "field": "user", "reason": id_reason})
     try:
         load_zone(timezone)
     except ValueError as exc:

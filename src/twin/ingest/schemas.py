@@ -5,10 +5,13 @@ its row and its JSON share one vocabulary. Pure: no database, no clock.
 
 Conventions checked here (the database checks ownership and references):
 
-- ids are sent by the client, kept as sent, 1–200 characters;
-- timestamps are RFC 3339 strings *with* an offset (``Z`` or ``±hh:mm``); they are
-  converted to naive UTC and truncated to milliseconds, the storage convention;
-- numbers are strict (``"5"`` and ``true`` are not numbers) and range-checked;
+- ids are sent by the client and kept as sent; the id alphabet (:data:`ID_RULE`) is the
+  same wherever an id enters, here and in the API's paths;
+- timestamps are RFC 3339 strings *with* an offset (``Z`` or ``±hh:mm``), written with a
+  year from 1900 to 2999; they are converted to naive UTC and truncated to
+  milliseconds, the storage convention;
+- numbers are strict (``"5"`` and ``true`` are not numbers; ``5.0`` is the integer 5, as
+  in JSON Schema) and range-checked;
 - memory-model state (card stability, review difficulty…) is derived by the engine
   from reviews and is never accepted from clients.
 """
@@ -35,6 +38,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from twin.analysis.common import storage_time
 from twin.enums import (
     CardType,
     CompletionQuality,
@@ -48,6 +52,24 @@ from twin.enums import (
 
 MAX_BATCH_RECORDS = 5000
 MAX_ID_LENGTH = 200
+# Ids travel in URL paths, JSON, CSV, file names and headers: no control characters
+# (C0, DEL, C1), no line/paragraph separators, no unpaired surrogates, no '/' (a path
+# segment could not hold it) and not '.' or '..' (clients rewrite those path segments).
+ID_FORBIDDEN_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f/\u2028\u2029\ud800-\udfff]")
+ID_DOT_SEGMENTS = frozenset({".", ".."})
+ID_RULE = (
+    f"1–{MAX_ID_LENGTH} characters; no control characters, line separators or '/'; not '.' or '..'"
+)
+# The same rule as JSON Schema (ECMA 262 regex), for the OpenAPI document.
+ID_JSON_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_ID_LENGTH,
+    "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f/\\u2028\\u2029]*$",
+    "not": {"enum": sorted(ID_DOT_SEGMENTS)},
+}
+# eventData is free-form; its compact JSON (UTF-8) may take at most this many bytes.
+MAX_EVENT_DATA_BYTES = 4096
 MAX_NAME_LENGTH = 500
 MAX_TEXT_LENGTH = 20_000
 MAX_LIST_ITEMS = 500
@@ -68,16 +90,29 @@ RATING_BY_NUMBER: dict[int, ReviewRating] = {
     4: ReviewRating.EASY,
 }
 TIMESTAMP_EXAMPLE = "2024-05-01T08:30:00Z"
+# Years a timestamp may be written with (any offset): study activity and the queries about it
+# fall well inside, and every date computation around them (spans, windows, UTC
+# conversion) stays far from the ends of the calendar.
+MIN_TIMESTAMP_YEAR = 1900
+MAX_TIMESTAMP_YEAR = 2999
+# The accepted form as a regex for the OpenAPI document (the date's validity is the
+# format's to say); a full pattern lets a fuzzer draw valid timestamps from it directly.
+TIMESTAMP_PATTERN = (
+    "^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]"
+    "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?"
+    "([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+TIMESTAMP_JSON_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": TIMESTAMP_PATTERN,
+    "description": f"RFC 3339 with an offset (Z or ±hh:mm), year {MIN_TIMESTAMP_YEAR}–{MAX_TIMESTAMP_YEAR}",
+    "examples": [TIMESTAMP_EXAMPLE],
+}
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})?"
 )
-
-
-def to_storage_time(value: datetime) -> datetime:
-    """An aware datetime as naive UTC truncated to milliseconds (how timestamps are stored)."""
-    utc = value.astimezone(UTC).replace(tzinfo=None)
-    return utc.replace(microsecond=utc.microsecond - utc.microsecond % MICROSECONDS_PER_MS)
 
 
 def _offset(text: str) -> timezone:
@@ -106,14 +141,29 @@ def _from_groups(groups: tuple[str | None, ...]) -> datetime:
     )
 
 
-def parse_rfc3339(text: str, *, naive_is_utc: bool = False) -> datetime:
-    """Parse an RFC 3339 timestamp to naive UTC at ms precision (raises PydanticCustomError)."""
+def parse_rfc3339(
+    text: str, *, naive_is_utc: bool = False, space_separator: bool = False
+) -> datetime:
+    """Parse an RFC 3339 timestamp to naive UTC at ms precision (raises PydanticCustomError).
+
+    The API accepts exactly JSON Schema's ``date-time`` ('T' or 't' between date and
+    time); files may ask for the space spreadsheets write (``space_separator``).
+    """
     match = _RFC3339.fullmatch(text)
+    if match is not None and not space_separator and text[10] == " ":
+        match = None
     if match is None:
         raise PydanticCustomError(
             "timestamp_format",
             "not an RFC 3339 timestamp (expected e.g. {example})",
             {"example": TIMESTAMP_EXAMPLE},
+        )
+    year = int(match.group(1))
+    if not MIN_TIMESTAMP_YEAR <= year <= MAX_TIMESTAMP_YEAR:
+        raise PydanticCustomError(
+            "timestamp_range",
+            "year must be between {low} and {high} (got {year})",
+            {"low": MIN_TIMESTAMP_YEAR, "high": MAX_TIMESTAMP_YEAR, "year": year},
         )
     if match.group(8) is None and not naive_is_utc:
         raise PydanticCustomError(
@@ -138,6 +188,14 @@ def parse_rfc3339(text: str, *, naive_is_utc: bool = False) -> datetime:
     return utc.replace(microsecond=utc.microsecond - extra) if extra else utc
 
 
+def parse_rfc3339_aware(text: str) -> datetime:
+    """Like :func:`parse_rfc3339` (offset required), but aware, in the offset it was written with."""
+    utc = parse_rfc3339(text).replace(tzinfo=UTC)
+    match = _RFC3339.fullmatch(text)
+    assert match is not None and match.group(8) is not None  # parse_rfc3339 checked both
+    return utc.astimezone(_offset(match.group(8)))
+
+
 def parse_timestamp(value: object) -> datetime:
     """An RFC 3339 timestamp with offset (or an aware datetime) as naive UTC at ms precision."""
     if isinstance(value, datetime):
@@ -145,7 +203,13 @@ def parse_timestamp(value: object) -> datetime:
             raise PydanticCustomError(
                 "timestamp_naive", "timestamp has no UTC offset (a naive datetime)"
             )
-        return to_storage_time(value)
+        if not MIN_TIMESTAMP_YEAR <= value.year <= MAX_TIMESTAMP_YEAR:
+            raise PydanticCustomError(
+                "timestamp_range",
+                "year must be between {low} and {high} (got {year})",
+                {"low": MIN_TIMESTAMP_YEAR, "high": MAX_TIMESTAMP_YEAR, "year": value.year},
+            )
+        return storage_time(value)
     if not isinstance(value, str):
         raise PydanticCustomError(
             "timestamp_type",
@@ -167,7 +231,38 @@ def _reject_nul(value: str) -> str:
     return value
 
 
+def id_problem(value: str) -> str | None:
+    """Why ``value`` is not a valid id (:data:`ID_RULE`), or None when it is one."""
+    if not 1 <= len(value) <= MAX_ID_LENGTH:
+        return f"must be 1–{MAX_ID_LENGTH} characters"
+    bad = ID_FORBIDDEN_CHARACTERS.search(value)
+    if bad is not None:
+        return f"must not contain {bad.group()!r} (ids: {ID_RULE})"
+    if value in ID_DOT_SEGMENTS:
+        return f"must not be '.' or '..' (ids: {ID_RULE})"
+    return None
+
+
+def _check_id(value: str) -> str:
+    problem = id_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("id_alphabet", problem)
+    return value
+
+
+def whole_number(value: object) -> object:
+    """A float without a fraction as the int it is (JSON Schema: 5.0 is an integer).
+
+    Put after the constraints in ``Annotated[int, Strict(), Field(...), BeforeValidator(whole_number)]``:
+    strings and booleans stay refused, and the JSON schema keeps its minimum/maximum.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _rating_from_number(value: object) -> object:
+    value = whole_number(value)
     if isinstance(value, int) and not isinstance(value, bool):
         if value in RATING_BY_NUMBER:
             return RATING_BY_NUMBER[value]
@@ -178,13 +273,14 @@ def _rating_from_number(value: object) -> object:
 Timestamp = Annotated[
     datetime,
     PlainValidator(parse_timestamp),
-    WithJsonSchema({"type": "string", "format": "date-time", "examples": [TIMESTAMP_EXAMPLE]}),
+    WithJsonSchema(TIMESTAMP_JSON_SCHEMA),
 ]
 RecordId = Annotated[
     str,
     Strict(),
     StringConstraints(min_length=1, max_length=MAX_ID_LENGTH),
-    AfterValidator(_reject_nul),
+    AfterValidator(_check_id),
+    WithJsonSchema(ID_JSON_SCHEMA),
 ]
 Name = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH), AfterValidator(_reject_nul)
@@ -193,14 +289,22 @@ LongText = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH), AfterValidator(_reject_nul)
 ]
 Tags = Annotated[list[Name], Len(max_length=MAX_LIST_ITEMS)]
-Count = Annotated[int, Strict(), Field(ge=0, le=INT32_MAX)]
-TimeSpentMs = Annotated[int, Strict(), Field(ge=0, le=MAX_TIME_SPENT_MS)]
+Count = Annotated[int, Strict(), Field(ge=0, le=INT32_MAX), BeforeValidator(whole_number)]
+TimeSpentMs = Annotated[
+    int, Strict(), Field(ge=0, le=MAX_TIME_SPENT_MS), BeforeValidator(whole_number)
+]
 Fraction = Annotated[float, Strict(), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-Likert = Annotated[int, Strict(), Field(ge=LIKERT_MIN, le=LIKERT_MAX)]
+Likert = Annotated[
+    int, Strict(), Field(ge=LIKERT_MIN, le=LIKERT_MAX), BeforeValidator(whole_number)
+]
 Flag = Annotated[bool, Strict()]
-HourOfDay = Annotated[int, Strict(), Field(ge=0, le=HOURS_PER_DAY - 1)]
-DayOfWeek = Annotated[int, Strict(), Field(ge=0, le=DAYS_PER_WEEK - 1)]
-IntScore = Annotated[int, Strict(), Field(ge=0, le=SCORE_MAX)]
+HourOfDay = Annotated[
+    int, Strict(), Field(ge=0, le=HOURS_PER_DAY - 1), BeforeValidator(whole_number)
+]
+DayOfWeek = Annotated[
+    int, Strict(), Field(ge=0, le=DAYS_PER_WEEK - 1), BeforeValidator(whole_number)
+]
+IntScore = Annotated[int, Strict(), Field(ge=0, le=SCORE_MAX), BeforeValidator(whole_number)]
 FloatScore = Annotated[float, Strict(), Field(ge=0.0, le=SCORE_MAX, allow_inf_nan=False)]
 Rating = Annotated[ReviewRating, BeforeValidator(_rating_from_number)]
 
@@ -417,7 +521,10 @@ class EventRecord(RecordModel):
 
     table: ClassVar[str] = "behavioral_events"
     eventType: EventType
-    eventData: dict[str, Any] = Field(default_factory=dict)
+    eventData: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"Free-form JSON object of at most {MAX_EVENT_DATA_BYTES} bytes (compact UTF-8)",
+    )
     timestamp: Timestamp
     completionQuality: CompletionQuality | None = None
     contentType: Name | None = None

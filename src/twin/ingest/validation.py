@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import TypeAdapter, ValidationError
 
 from twin.ingest.schemas import (
+    MAX_EVENT_DATA_BYTES,
     CardRecord,
     EventRecord,
     ExamRecord,
@@ -34,6 +35,7 @@ from twin.ingest.schemas import (
 M = TypeVar("M", bound=RecordModel)
 
 RECORD_FIELD = "record"
+MAX_ZONE_NAME_LENGTH = 64  # the longest IANA name has 32 characters
 JSON_NUL_ESCAPE = "\\u0000"
 _REASONS_BY_ERROR_TYPE = {
     "missing": "required",
@@ -223,9 +225,12 @@ def record_row(record: RecordModel) -> dict[str, Any]:
 
 def load_zone(name: str) -> ZoneInfo:
     """The IANA time zone ``name`` (ValueError when unknown)."""
+    if len(name) > MAX_ZONE_NAME_LENGTH:
+        raise ValueError(f"unknown IANA time zone (longer than {MAX_ZONE_NAME_LENGTH} characters)")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        # OSError: the name is a path the file system refuses (too long, a device …).
         raise ValueError(f"unknown IANA time zone {name!r}") from exc
 
 
@@ -260,7 +265,24 @@ def _event_data_problems(events: Sequence[tuple[int, EventRecord]]) -> list[Prob
             continue
         if JSON_NUL_ESCAPE in data:
             problems.append(Problem(index, "eventData", "must not contain NUL characters"))
+        elif _oversized(data):
+            problems.append(
+                Problem(
+                    index,
+                    "eventData",
+                    f"at most {MAX_EVENT_DATA_BYTES} bytes of JSON "
+                    f"(got {len(data.encode())}); keep bulky data elsewhere",
+                )
+            )
     return problems
+
+
+def _oversized(data: str) -> bool:
+    # Characters bound the UTF-8 size from both sides (1–4 bytes each): encode only between.
+    n = len(data)
+    return n > MAX_EVENT_DATA_BYTES or (
+        n * 4 > MAX_EVENT_DATA_BYTES and len(data.encode()) > MAX_EVENT_DATA_BYTES
+    )
 
 
 def event_columns(
@@ -273,7 +295,7 @@ def event_columns(
         data = [_JSON.encode(e.eventData) for e in records]
     except (TypeError, ValueError):
         data = []
-    if len(data) != len(records) or any(JSON_NUL_ESCAPE in d for d in data):
+    if len(data) != len(records) or any(JSON_NUL_ESCAPE in d or _oversized(d) for d in data):
         return {}, _event_data_problems(events)
     hours: list[int | None] = [e.timeOfDay for e in records]
     weekdays: list[int | None] = [e.dayOfWeek for e in records]

@@ -14,14 +14,7 @@ of its own holding the learner's advisory lock (``pg_try_advisory_xact_lock``;
 busy → skipped as ``locked``), and a learner whose latest assessment was made on
 the tick's local date is skipped as ``already_assessed``.
 
-**How a task gets its database.** A task runs inside a procrastinate worker,
-whose App was built from the engine's database URL (:func:`twin.jobs.app.create_job_app`).
-The task reads that connection string back from the App's open connection pool
-(``app.connector.pool.conninfo``), turns it into a SQLAlchemy URL and builds a
-:class:`~twin.db.engine.Database` with :func:`~twin.db.engine.create_db_engine`,
-cached per worker process and connection string (:func:`database_for_app`), so
-every tick of a worker reuses one engine and its connection pool.
-:func:`close_cached_databases` disposes of them (tests, shutdown).
+The task gets its database and tick time from :mod:`twin.jobs.database`.
 """
 
 from __future__ import annotations
@@ -29,13 +22,15 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from procrastinate import JobContext
+from procrastinate import Blueprint, JobContext
 
+from twin.analysis.common import aware_utc
 from twin.db.engine import Database
-from twin.jobs.database import database_for_app
+from twin.jobs.database import job_database, tick_time
+from twin.learners import load_learner
 from twin.services import cognitive
 
 log = logging.getLogger(__name__)
@@ -80,7 +75,7 @@ def select_due_learners(
     db: Database, tick: datetime, *, local_hour: int = BURNOUT_LOCAL_HOUR
 ) -> list[DueLearner]:
     """Learners with analysis on, active in the last 14 days, whose local hour at ``tick`` is ``local_hour``."""
-    tick = tick.replace(tzinfo=UTC) if tick.tzinfo is None else tick.astimezone(UTC)
+    tick = aware_utc(tick)
     with db.session() as session:
         candidates = cognitive.active_learners(session, tick - timedelta(days=ACTIVE_DAYS), tick)
     due = []
@@ -100,7 +95,7 @@ def select_due_learners(
 def _run_one(db: Database, learner_id: str, tick: datetime, kind: str) -> str:
     """One learner's burnout assessment or stress refresh, in a transaction of its own."""
     with db.session() as session:
-        learner = cognitive.load_learner(session, learner_id)
+        learner = load_learner(session, learner_id)
         if learner is None or not learner.analysis_enabled:
             return "skipped"
         if kind == "burnout":
@@ -110,7 +105,7 @@ def _run_one(db: Database, learner_id: str, tick: datetime, kind: str) -> str:
 
 def run_cognitive_tick(db: Database, tick: datetime) -> TickReport:
     """Serve one hourly tick: assess every due learner, refresh stress where it is due."""
-    tick = tick.replace(tzinfo=UTC) if tick.tzinfo is None else tick.astimezone(UTC)
+    tick = aware_utc(tick)
     report = TickReport(tick=tick, due=select_due_learners(db, tick))
     for learner in report.due:
         kinds = ("burnout", "stress") if learner.stress_due else ("burnout",)
@@ -126,6 +121,9 @@ def run_cognitive_tick(db: Database, tick: datetime) -> TickReport:
 
 def cognitive_health(context: JobContext, *, timestamp: int) -> None:
     """The hourly tick (a sync task: procrastinate runs it in a thread)."""
-    db = database_for_app(context.app)
-    report = run_cognitive_tick(db, datetime.fromtimestamp(timestamp, UTC))
+    report = run_cognitive_tick(job_database(context), tick_time(timestamp))
     log.info("cognitive health %s", report.summary())
+
+
+def register_tasks(blueprint: Blueprint) -> None:
+    """Add this module's on-demand tasks to ``blueprint`` (none: the tick handles learners in turn)."""

@@ -1,19 +1,29 @@
-"""The engine's database inside a worker process, built from the job App's connection string.
+"""What every job module shares: a task's database and the time of the tick it serves.
 
-Tasks run in a worker whose only configuration is the App's connection string
-(the embedded server's URI is known only at run time), so each worker process
-builds one :class:`~twin.db.engine.Database` per connection string, once, and
-every task module shares it.
+**The database inside a job.** Tasks get no database from procrastinate, and a worker's
+only configuration is the job App's connection string (the embedded server's URI is
+known only at run time). :func:`job_database` reads that connection string back from
+the App's open connection pool (the conninfo of its ``PsycopgConnector``), turns it into
+a SQLAlchemy URL and builds one :class:`~twin.db.engine.Database` per worker process and
+connection string, once (:func:`database_for_app`): one small connection pool per worker
+process and database, opened on the first job and disposed with the process
+(:func:`close_cached_databases` for tests and shutdown). Tests and tools call each
+module's ``run_…`` function with a Database directly.
+
+**The time of a tick.** A periodic task is called with the Unix time of the tick it
+serves (:func:`tick_time`), never the clock: a retried or late tick does the work of
+its own hour.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from procrastinate import App
+from procrastinate import App, JobContext
 
 from twin.db.engine import Database, create_db_engine
 
@@ -78,3 +88,13 @@ def close_cached_databases() -> None:
         for db in _DATABASES.values():
             db.close()
         _DATABASES.clear()
+
+
+def job_database(context: JobContext) -> Database:
+    """The worker process's Database for the job App's connection string (built once, cached)."""
+    return database_for_app(context.app)
+
+
+def tick_time(timestamp: int | float) -> datetime:
+    """The tick's Unix timestamp as an aware UTC datetime."""
+    return datetime.fromtimestamp(timestamp, UTC)

@@ -39,12 +39,7 @@ benchmark (``benchmarks/twin_quality.py``) measures exactly that by calling
 :func:`run_tick`. Each child analyses with :func:`analyze_one` (lock and re-check
 included), so the "never twice" guarantee does not depend on how work is spread.
 
-**The database inside a job.** Tasks get no database from procrastinate, so
-:func:`job_database` builds one :class:`~twin.db.engine.Database` per worker process
-from the job App's own connection string (the conninfo of its ``PsycopgConnector``,
-turned into a SQLAlchemy URL) and caches it by that string: one small connection
-pool per worker process and database, opened on the first job and disposed with the
-process. Tests and tools call :func:`run_tick` with a Database directly.
+The task gets its database and tick time from :mod:`twin.jobs.database`.
 """
 
 from __future__ import annotations
@@ -69,7 +64,7 @@ from twin.analysis.patterns.sufficiency import (
 )
 from twin.db.engine import Database, create_db_engine
 from twin.errors import TwinError
-from twin.jobs.database import database_for_app
+from twin.jobs.database import job_database, tick_time
 from twin.services import patterns as patterns_service
 
 log = logging.getLogger(__name__)
@@ -139,11 +134,6 @@ SELECT_LEARNERS_SQL = sa.text(
     ORDER BY c.id
     """
 )
-
-
-def tick_time(timestamp: int | float) -> datetime:
-    """The tick's Unix timestamp as an aware UTC datetime."""
-    return datetime.fromtimestamp(timestamp, UTC)
 
 
 def select_learners(db: Database, tick: datetime) -> list[tuple[str, str]]:
@@ -335,11 +325,6 @@ def run_tick(
             report.skipped[user_id] = detail or status
     report.seconds = time.perf_counter() - began
     return report
-
-
-def job_database(context: JobContext) -> Database:
-    """The worker process's Database for the job App's connection string (built once, cached)."""
-    return database_for_app(context.app)
 
 
 def weekly_pattern_analysis(context: JobContext, *, timestamp: int) -> None:

@@ -24,6 +24,14 @@ from twin.jobs.cognitive import JOB_CRON as COGNITIVE_CRON
 from twin.jobs.cognitive import JOB_NAME as COGNITIVE_JOB
 from twin.jobs.cognitive import cognitive_health
 from twin.jobs.housekeeping import housekeeping
+from twin.jobs.orchestration import (
+    ADAPT_CRON,
+    ADAPT_JOB_NAME,
+    SYNC_CRON,
+    SYNC_JOB_NAME,
+    calendar_sync,
+    schedule_adaptation,
+)
 from twin.jobs.patterns import JOB_CRON as PATTERNS_CRON
 from twin.jobs.patterns import JOB_NAME as PATTERNS_JOB
 from twin.jobs.patterns import weekly_pattern_analysis
@@ -114,6 +122,22 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         task=struggle_weekly_retraining,
         description="retrain the struggle model; deploy only when it beats the current one "
         "(twin.jobs.struggle)",
+    ),
+    PeriodicJob(
+        name=SYNC_JOB_NAME,
+        # Hourly at :15: each learner's calendar at most once an hour.
+        cron=SYNC_CRON,
+        task=calendar_sync,
+        description="sync learners' calendar feeds and CalDAV accounts, at most hourly each "
+        "(twin.jobs.orchestration)",
+    ),
+    PeriodicJob(
+        name=ADAPT_JOB_NAME,
+        # Hourly at :40: after the sync, adapt schedules to calendar changes and missed sessions.
+        cron=ADAPT_CRON,
+        task=schedule_adaptation,
+        description="re-plan sessions a calendar change made busy, mark missed sessions, "
+        "write back to CalDAV (twin.jobs.orchestration)",
     ),
 )
 

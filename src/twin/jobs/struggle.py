@@ -32,16 +32,19 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from procrastinate import Blueprint, JobContext
 
+from twin.analysis.common import aware_utc, naive_utc
 from twin.db.engine import Database
 from twin.db.models import StrugglePrediction
 from twin.errors import TwinError
-from twin.jobs.database import database_for_app
-from twin.services import struggle_models, struggle_outcomes
+from twin.jobs.database import job_database, tick_time
+from twin.learners import LearnerLock, try_lock_learner
+from twin.services.struggle import models as struggle_models
+from twin.services.struggle import outcomes as struggle_outcomes
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +58,6 @@ RETRAIN_CRON = "0 3 * * 1 0"
 DAILY_LOCAL_HOUR = 5
 # Learners handled at once by one tick (threads; the job database pool has 3 connections).
 TICK_THREADS = 2
-# Advisory lock class of the daily run of one learner (the prediction service uses 5201).
-LOCK_DAILY = 5202
 
 OUTCOME_DONE = "done"
 OUTCOME_LOCKED = "locked"
@@ -78,18 +79,13 @@ SELECT_DUE_SQL = sa.text(
 )
 
 
-def _aware(tick: datetime) -> datetime:
-    """The tick as an aware UTC datetime (naive = UTC)."""
-    return tick.replace(tzinfo=UTC) if tick.tzinfo is None else tick.astimezone(UTC)
-
-
 def select_due_learners(
     db: Database, tick: datetime, *, local_hour: int = DAILY_LOCAL_HOUR
 ) -> list[str]:
     """Ids of learners with analysis on and objectives whose local hour at ``tick`` is 5."""
     with db.engine.connect() as conn:
         rows = conn.execute(
-            SELECT_DUE_SQL, {"tick": _aware(tick).timestamp(), "hour": local_hour}
+            SELECT_DUE_SQL, {"tick": aware_utc(tick).timestamp(), "hour": local_hour}
         ).all()
     return [r.id for r in rows]
 
@@ -111,13 +107,9 @@ def run_learner(db: Database, user_id: str, tick: datetime) -> LearnerRun:
     """Metrics, outcome capture and the day's predictions for one learner, one transaction."""
     from twin.services.struggle import generate_predictions
 
-    now = _aware(tick).replace(tzinfo=None)
+    now = naive_utc(tick)
     with db.session() as session:
-        got = session.scalar(
-            sa.text("SELECT pg_try_advisory_xact_lock(:c, hashtext(:u))"),
-            {"c": LOCK_DAILY, "u": user_id},
-        )
-        if not got:
+        if not try_lock_learner(session, LearnerLock.STRUGGLE_DAILY_RUN, user_id):
             return LearnerRun(user_id, OUTCOME_LOCKED)
         enabled = session.scalar(
             sa.text('SELECT "behavioralAnalysisEnabled" FROM users WHERE id = :u'), {"u": user_id}
@@ -188,7 +180,7 @@ def run_daily_tick(
 ) -> DailyTickReport:
     """Serve one hourly tick: every due learner (or ``learners``), ``threads`` at a time."""
     began = time.perf_counter()
-    tick = _aware(tick)
+    tick = aware_utc(tick)
     due = select_due_learners(db, tick) if learners is None else learners
     report = DailyTickReport(tick=tick)
     if threads <= 1 or len(due) <= 1:
@@ -203,18 +195,18 @@ def run_daily_tick(
 def run_retraining(db: Database, tick: datetime) -> struggle_models.TrainingReport:
     """One training run at ``tick`` (registers a candidate; deploys it only when it wins)."""
     with db.session() as session:
-        return struggle_models.train(session, _aware(tick))
+        return struggle_models.train(session, aware_utc(tick))
 
 
 def struggle_daily(context: JobContext, *, timestamp: int) -> None:
     """The hourly tick: learners at 05:xx local time (a sync task: run in a thread)."""
-    report = run_daily_tick(database_for_app(context.app), datetime.fromtimestamp(timestamp, UTC))
+    report = run_daily_tick(job_database(context), tick_time(timestamp))
     log.info(report.summary())
 
 
 def struggle_weekly_retraining(context: JobContext, *, timestamp: int) -> None:
     """The weekly retraining tick."""
-    report = run_retraining(database_for_app(context.app), datetime.fromtimestamp(timestamp, UTC))
+    report = run_retraining(job_database(context), tick_time(timestamp))
     log.info("struggle retraining: %s: %s", report.status, report.decision)
 
 

@@ -6,12 +6,14 @@ import logging
 
 from procrastinate import Blueprint
 
-from twin.jobs import patterns, struggle
+from twin.jobs import cognitive, orchestration, patterns, struggle
 from twin.jobs.registry import PERIODIC_JOBS, register_periodic_jobs
 
 log = logging.getLogger(__name__)
 
 PING = "ping"
+CAPABILITY_JOB_MODULES = (patterns, cognitive, struggle, orchestration)
+"""Job modules of the capabilities, one per capability that has scheduled work."""
 
 
 def ping(message: str) -> str:
@@ -26,8 +28,9 @@ def build_blueprint() -> Blueprint:
     # (namespace prefix), so one blueprint can serve only one App.
     blueprint = Blueprint()
     blueprint.task(name=PING)(ping)
-    # On-demand tasks of feature modules (e.g. one job per learner, fanned out by a tick).
-    patterns.register_tasks(blueprint)
-    struggle.register_tasks(blueprint)
+    # On-demand tasks of the capabilities' job modules (e.g. one job per learner, fanned
+    # out by a tick); each jobs/<capability>.py has a register_tasks.
+    for module in CAPABILITY_JOB_MODULES:
+        module.register_tasks(blueprint)
     register_periodic_jobs(blueprint, PERIODIC_JOBS)
     return blueprint

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import threading
 import time
@@ -17,14 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from twin.db.base import utcnow
+from twin.analysis.common import naive_utc
 from twin.db.models import ApiKey, EngineSecret
 from twin.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 
 SERVICE_KEY_PREFIX = "twk_"
 LEARNER_TOKEN_PREFIX = "twl_"
 TOKEN_SECRET_ID = "learner-token-hmac-sha256"
-TOKEN_SECRET_ENV = "TWIN_SECRET_KEY"
 MAX_TOKEN_TTL_SECONDS = 86_400
 KEY_CACHE_SECONDS = 10.0
 KEY_NAME_MAX_CHARS = 100
@@ -71,13 +69,13 @@ def list_api_keys(session: Session) -> list[ApiKey]:
     return list(session.scalars(sa.select(ApiKey).order_by(ApiKey.createdAt.desc())))
 
 
-def revoke_api_key(session: Session, name: str) -> ApiKey:
-    """Revoke the key called ``name`` (kept for the record, unusable from now on)."""
+def revoke_api_key(session: Session, name: str, now: datetime) -> ApiKey:
+    """Revoke the key called ``name`` at ``now`` (kept for the record, unusable from then on)."""
     row = session.scalar(sa.select(ApiKey).where(ApiKey.name == name))
     if row is None:
         raise NotFound(f"no API key named {name!r}")
     if row.revokedAt is None:
-        row.revokedAt = utcnow()
+        row.revokedAt = naive_utc(now)
     return row
 
 
@@ -123,11 +121,10 @@ def authenticate_service_key(
     return Principal(kind="service", name=name)
 
 
-def token_secret(session: Session) -> bytes:
-    """The token signing key: ``TWIN_SECRET_KEY``, else one generated once and kept in the database."""
-    env = os.environ.get(TOKEN_SECRET_ENV)
-    if env:
-        return env.encode()
+def token_secret(session: Session, configured: str | None) -> bytes:
+    """The token signing key: the configured one (``Settings.secret_key``), else one generated once and kept in the database."""
+    if configured:
+        return configured.encode()
     session.execute(
         pg_insert(EngineSecret)
         .values(id=TOKEN_SECRET_ID, value=secrets.token_hex(32))

@@ -72,11 +72,18 @@ measured by ``python -m benchmarks.simulator_truth_check``):
   False), so cross-learner training may use the learner.
 """
 
+# size: one generative model (~2,000 lines): every step of a simulated week — scheduling,
+# recall, ratings, sessions, missions, events, episodes — reads and advances the same
+# learner state and the same seeded random stream, so the rows of a seed depend on the
+# order of the draws across all of them. Splitting it means moving that state into
+# shared objects without changing one draw; do it with the seeded-row tests of
+# tests/simulate/test_generate.py as the guard, not as a side effect of another change.
+
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -373,6 +380,8 @@ class _SessionEffects:
 
 Interventions = Mapping[int | str, int | date]
 """Objective (id or index) → first day the intervention takes effect (day index or date)."""
+DayHours = Callable[[int, list[float]], list[float]]
+"""(day index, the day's drawn local start hours) → the hours the sessions start at instead."""
 
 
 def lifted(factor: float) -> float:
@@ -538,15 +547,23 @@ def generate_learner(
     *,
     interventions: Interventions | None = None,
     share_patterns: bool = False,
+    day_hours: DayHours | None = None,
 ) -> LearnerData:
     """Every row of one learner over ``weeks`` weeks from local ``start`` (pure).
 
     ``interventions`` (objective id or index → first day of effect) lift the struggle
     penalties of responsive learners from that day (see the module docstring);
-    ``share_patterns`` sets ``users.shareAnonymizedPatterns``.
+    ``share_patterns`` sets ``users.shareAnonymizedPatterns``; ``day_hours`` may move the
+    day's drawn session start hours (a calendar, :mod:`twin.simulate.calendars`).
     """
     return _Generator(
-        traits, rng, start, weeks, interventions=interventions, share_patterns=share_patterns
+        traits,
+        rng,
+        start,
+        weeks,
+        interventions=interventions,
+        share_patterns=share_patterns,
+        day_hours=day_hours,
     ).run()
 
 
@@ -562,8 +579,10 @@ class _Generator:
         *,
         interventions: Interventions | None = None,
         share_patterns: bool = False,
+        day_hours: DayHours | None = None,
     ) -> None:
         self.t = traits
+        self.day_hours = day_hours
         self.rng = rng
         self.start = start
         self.days = weeks * 7
@@ -671,6 +690,9 @@ class _Generator:
                 mission = len(missions)
                 missions.append((day, status))
             hours = sorted(_start_hour(rng, t.habit_hour_local) for _ in range(n_day))
+            if self.day_hours is not None:
+                # Moves start hours only (same count, no draws): every later draw is unchanged.
+                hours = sorted(self.day_hours(day, hours))
             if late:
                 hours.append(float(rng.uniform(*LATE_NIGHT_START_RANGE_HOURS)))
             previous_end = -math.inf

@@ -1,28 +1,32 @@
-"""FSRS-6 card memory state for many cards at once: :mod:`twin.analysis.memory`, vectorised.
+"""FSRS-6 card memory state for many cards at once: the formulas of :mod:`twin.analysis.recall.fsrs6` on arrays.
 
-The simulator replays hundreds of millions of reviews' worth of memory state; calling
-``twin.analysis.memory.review`` per review costs ~15 µs (plus a 1 ms sleep inside
-``fsrs.Card()`` when no card id is given), far over the load budget. This module
-computes the same formulas (the ``fsrs`` package's scheduler with learning and
-relearning steps switched off, no fuzzing, the same parameters and desired retention)
-on numpy arrays, one review ordinal of every card at a time. A unit test checks it
-against ``twin.analysis.memory.replay`` card by card.
+The simulator replays hundreds of millions of reviews' worth of memory state, far
+too many to replay card by card. This module replays every card's reviews one
+review ordinal at a time (the first review of every card, then every second, …),
+handing whole arrays to the same FSRS-6 formulas that replay one card
+(:mod:`twin.analysis.recall.card`). A unit test checks it against that replay card
+by card.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from twin.analysis.memory import DEFAULT_PARAMETERS, DESIRED_RETENTION
+from twin.analysis.recall.fsrs6 import (
+    DESIRED_RETENTION,
+    initial_difficulty,
+    initial_stability,
+    long_term_stability,
+    next_difficulty,
+    next_interval_days,
+    retrievability,
+    short_term_stability,
+)
+from twin.analysis.recall.weights import DEFAULT_FSRS_WEIGHTS, FsrsWeights
 
 DAY_MS = 86_400_000
-STABILITY_MIN = 0.001  # fsrs.scheduler.STABILITY_MIN
-DIFFICULTY_MIN = 1.0
-DIFFICULTY_MAX = 10.0
-MAXIMUM_INTERVAL_DAYS = 36_500  # fsrs Scheduler default
 
 
 @dataclass(frozen=True)
@@ -41,84 +45,16 @@ class ReplayResult:
     card_lapse_count: np.ndarray
 
 
-def _e_pow(x: np.ndarray | float) -> np.ndarray:
-    # ``math.e ** x`` as the fsrs package writes it (pow, not exp: identical to the last bit).
-    return np.power(np.e, x)
-
-
-class _Fsrs:
-    """The FSRS-6 formulas on arrays."""
-
-    def __init__(self, parameters: Sequence[float], desired_retention: float) -> None:
-        self.w = tuple(float(p) for p in parameters)
-        self.decay = -self.w[20]
-        self.factor = 0.9 ** (1 / self.decay) - 1
-        self.desired_retention = desired_retention
-
-    def initial_stability(self, rating: np.ndarray) -> np.ndarray:
-        return np.asarray(np.maximum(np.asarray(self.w[:4])[rating - 1], STABILITY_MIN))
-
-    def initial_difficulty(self, rating: np.ndarray | int, clamp: bool) -> np.ndarray:
-        d = self.w[4] - _e_pow(self.w[5] * (np.asarray(rating) - 1)) + 1
-        return np.clip(d, DIFFICULTY_MIN, DIFFICULTY_MAX) if clamp else d
-
-    def next_interval_days(self, stability: np.ndarray) -> np.ndarray:
-        ivl = (stability / self.factor) * (self.desired_retention ** (1 / self.decay) - 1)
-        # Python's round() is round-half-even, as is np.rint.
-        return np.asarray(np.clip(np.rint(ivl), 1, MAXIMUM_INTERVAL_DAYS), dtype=np.int64)
-
-    def retrievability(self, stability: np.ndarray, elapsed_days: np.ndarray) -> np.ndarray:
-        return np.asarray((1 + self.factor * np.maximum(elapsed_days, 0) / stability) ** self.decay)
-
-    def short_term_stability(self, stability: np.ndarray, rating: np.ndarray) -> np.ndarray:
-        w = self.w
-        inc = _e_pow(w[17] * (rating - 3 + w[18])) * stability ** (-w[19])
-        inc = np.where(rating >= 2, np.maximum(inc, 1.0), inc)
-        return np.maximum(stability * inc, STABILITY_MIN)
-
-    def next_difficulty(self, difficulty: np.ndarray, rating: np.ndarray) -> np.ndarray:
-        w = self.w
-        arg_1 = self.initial_difficulty(4, clamp=False)
-        delta = -(w[6] * (rating - 3))
-        arg_2 = difficulty + (10.0 - difficulty) * delta / 9.0
-        return np.clip(w[7] * arg_1 + (1 - w[7]) * arg_2, DIFFICULTY_MIN, DIFFICULTY_MAX)
-
-    def next_stability(
-        self, difficulty: np.ndarray, stability: np.ndarray, r: np.ndarray, rating: np.ndarray
-    ) -> np.ndarray:
-        w = self.w
-        forget_long = (
-            w[11]
-            * difficulty ** (-w[12])
-            * ((stability + 1) ** w[13] - 1)
-            * _e_pow((1 - r) * w[14])
-        )
-        forget_short = stability / _e_pow(w[17] * w[18])
-        forget = np.minimum(forget_long, forget_short)
-        hard_penalty = np.where(rating == 2, w[15], 1.0)
-        easy_bonus = np.where(rating == 4, w[16], 1.0)
-        recall = stability * (
-            1
-            + _e_pow(w[8])
-            * (11 - difficulty)
-            * stability ** (-w[9])
-            * (_e_pow((1 - r) * w[10]) - 1)
-            * hard_penalty
-            * easy_bonus
-        )
-        return np.asarray(np.maximum(np.where(rating == 1, forget, recall), STABILITY_MIN))
-
-
 def replay_cards(
     n_cards: int,
     card: np.ndarray,
     at_ms: np.ndarray,
     rating: np.ndarray,
-    parameters: Sequence[float] = DEFAULT_PARAMETERS,
+    weights: FsrsWeights = DEFAULT_FSRS_WEIGHTS,
     desired_retention: float = DESIRED_RETENTION,
 ) -> ReplayResult:
     """Replay every card's reviews in time order (ratings 1–4, times in epoch ms)."""
-    fsrs = _Fsrs(parameters, desired_retention)
+    w = weights
     card = np.asarray(card, dtype=np.int64)
     at_ms = np.asarray(at_ms, dtype=np.int64)
     rating = np.asarray(rating, dtype=np.int64)
@@ -147,16 +83,17 @@ def replay_cards(
         r = rating[idx]
         t = at_ms[idx]
         if j == 0:
-            new_s = fsrs.initial_stability(r)
-            new_d = fsrs.initial_difficulty(r, clamp=True)
+            new_s = initial_stability(w, r)
+            new_d = initial_difficulty(w, r)
         else:
             old_s = s[c]
             old_d = d[c]
-            elapsed = (t - last[c]) // DAY_MS
+            elapsed = ((t - last[c]) // DAY_MS).astype(np.float64)
             same_day = elapsed < 1
-            long_s = fsrs.next_stability(old_d, old_s, fsrs.retrievability(old_s, elapsed), r)
-            new_s = np.where(same_day, fsrs.short_term_stability(old_s, r), long_s)
-            new_d = fsrs.next_difficulty(old_d, r)
+            recall = retrievability(w, old_s, elapsed)
+            long_s = long_term_stability(w, old_s, old_d, recall, r)
+            new_s = np.where(same_day, short_term_stability(w, old_s, r), long_s)
+            new_d = next_difficulty(w, old_d, r)
             lapses[c] += r == 1
         s_before[idx] = s[c]
         d_before[idx] = d[c]
@@ -165,7 +102,7 @@ def replay_cards(
         s[c] = new_s
         d[c] = new_d
         last[c] = t
-        due[c] = t + fsrs.next_interval_days(new_s) * DAY_MS
+        due[c] = t + next_interval_days(w, new_s, desired_retention) * DAY_MS
         count[c] += 1
     return ReplayResult(
         stability_before=s_before,
@@ -185,11 +122,10 @@ def retrievability_at(
     stability: np.ndarray,
     last_review_ms: np.ndarray,
     at_ms: int,
-    parameters: Sequence[float] = DEFAULT_PARAMETERS,
+    weights: FsrsWeights = DEFAULT_FSRS_WEIGHTS,
 ) -> np.ndarray:
-    """FSRS retrievability of each card at ``at_ms`` (0 for cards never reviewed)."""
-    fsrs = _Fsrs(parameters, DESIRED_RETENTION)
+    """FSRS retrievability of each card at ``at_ms`` after whole days (0 for cards never reviewed)."""
     reviewed = last_review_ms >= 0
-    elapsed = np.where(reviewed, (at_ms - last_review_ms) // DAY_MS, 0)
-    safe_s = np.where(reviewed, stability, 1.0)
-    return np.where(reviewed, fsrs.retrievability(safe_s, elapsed), 0.0)
+    elapsed = np.where(reviewed, (at_ms - last_review_ms) // DAY_MS, 0).astype(np.float64)
+    safe_s = np.where(reviewed, stability, 1.0).astype(np.float64)
+    return np.where(reviewed, retrievability(weights, safe_s, elapsed), 0.0)

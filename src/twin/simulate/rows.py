@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
 import numpy as np
+
+from twin.analysis.common import naive_utc
 
 NULL_MS = -1
 COPY_NULL = "\\N"
@@ -79,9 +81,7 @@ def ms_to_datetime(ms: int) -> datetime:
 
 def datetime_to_ms(value: datetime) -> int:
     """Epoch milliseconds of a datetime (naive = UTC)."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return (value - EPOCH) // timedelta(milliseconds=1)
+    return (naive_utc(value) - EPOCH) // timedelta(milliseconds=1)
 
 
 def iso_ms(ms: int) -> str:

@@ -26,7 +26,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,20 +40,19 @@ from twin.analysis.cognitive.load import (
     compute_cognitive_load,
     median_latency_ms,
 )
+from twin.analysis.cognitive.session import (
+    SessionSummary,
+    block_performance,
+    daily_aggregates,
+)
+from twin.analysis.common import aware_utc
 from twin.analysis.patterns import inputs as pin
 from twin.simulate.generate import LearnerData as SimulatedLearner
 from twin.simulate.localtime import DAY_MS
-from twin.simulate.rows import NULL_MS
+from twin.simulate.rows import NULL_MS, ms_to_datetime
 
 MINUTE_MS = 60_000
 SECONDS_PER_MS = 1e-3
-PERFORMANCE_BLOCKS = 4  # within-session performance: GOOD/EASY share per block of reviews
-MIN_REVIEWS_PER_BLOCK = 2
-LATE_NIGHT_START_HOUR_LOCAL = 23  # burnout's late-night window: 23:00 … 05:00 local
-LATE_NIGHT_END_HOUR_LOCAL = 5
-DONE_MISSION_STATUSES = frozenset({"COMPLETED", "IN_PROGRESS"})
-FUTURE_MISSION_STATUS = "PENDING"
-SKIPPED_MISSION_STATUS = "SKIPPED"
 AGAIN = "AGAIN"
 GOOD_RATINGS = frozenset({"GOOD", "EASY"})
 
@@ -127,14 +126,6 @@ class AdaptedLearner:
         out: list[SessionLoadInput] = []
         for s in self.sessions:
             paused_s = s.paused_ms * SECONDS_PER_MS
-            n = len(s.review_ratings)
-            blocks: tuple[float, ...] = ()
-            if n >= PERFORMANCE_BLOCKS * MIN_REVIEWS_PER_BLOCK:
-                good = np.asarray([r in GOOD_RATINGS for r in s.review_ratings], dtype=float)
-                blocks = tuple(
-                    float(b.mean()) * pin.PERCENT_MAX
-                    for b in np.array_split(good, PERFORMANCE_BLOCKS)
-                )
             out.append(
                 SessionLoadInput(
                     latencies_ms=s.review_latency_ms,
@@ -142,7 +133,7 @@ class AdaptedLearner:
                     pause_count=s.pause_count,
                     pause_seconds=paused_s,
                     active_seconds=max(0.0, s.duration_minutes * 60.0 - paused_s),
-                    performance_scores=blocks,
+                    performance_scores=block_performance(s.review_ratings),
                     duration_minutes=s.duration_minutes,
                     baseline_latency_ms=baseline_latency_ms(medians),
                     optimal_session_minutes=optimal_session_minutes,
@@ -156,65 +147,26 @@ class AdaptedLearner:
     def daily_aggregates(
         self, loads: Sequence[CognitiveLoad], missions: Sequence[tuple[date, str]]
     ) -> tuple[DailyStudyAggregate, ...]:
-        """Per local day: minutes, mean load, missions planned / done / skipped, outcomes."""
-        days: dict[date, dict[str, Any]] = defaultdict(
-            lambda: {"minutes": 0.0, "loads": [], "perf": [], "eng": [], "late": 0.0}
-        )
+        """Per local day: minutes, mean load, missions planned / done / skipped, outcomes.
+
+        The service's aggregation (:func:`twin.analysis.cognitive.session.daily_aggregates`)
+        on the simulated sessions; the simulator plans PENDING missions only after the
+        window, so none of them counts, as none would be missed yet.
+        """
         zone = ZoneInfo(self.timezone)
-        for s, load in zip(self.sessions, loads, strict=True):
-            day = days[s.started_local.date()]
-            day["minutes"] += s.duration_minutes
-            day["loads"].append(load.load_score)
-            day["perf"].append(s.performance)
-            if s.engagement is not None:
-                day["eng"].append(s.engagement)
-            day["late"] += late_night_minutes(s.start_ms, s.end_ms, zone)
-        plans: dict[date, dict[str, int]] = defaultdict(
-            lambda: {"planned": 0, "done": 0, "skipped": 0}
-        )
-        for day_, status in missions:
-            if status == FUTURE_MISSION_STATUS:
-                continue
-            plan = plans[day_]
-            plan["planned"] += 1
-            plan["done"] += status in DONE_MISSION_STATUSES
-            plan["skipped"] += status == SKIPPED_MISSION_STATUS
-        out = []
-        for d in sorted(set(days) | set(plans)):
-            found = days.get(d)
-            plan = plans.get(d, {"planned": 0, "done": 0, "skipped": 0})
-            out.append(
-                DailyStudyAggregate(
-                    day=d,
-                    study_minutes=found["minutes"] if found else 0.0,
-                    mean_load=float(np.mean(found["loads"])) if found and found["loads"] else None,
-                    sessions_planned=plan["planned"],
-                    sessions_completed=plan["done"],
-                    sessions_skipped=plan["skipped"],
-                    mean_performance=float(np.mean(found["perf"]))
-                    if found and found["perf"]
-                    else None,
-                    engagement=float(np.mean(found["eng"])) if found and found["eng"] else None,
-                    late_night_minutes=found["late"] if found else 0.0,
-                )
+        summaries = [
+            SessionSummary(
+                session_id=s.session_id,
+                started_at=ms_to_datetime(s.start_ms),
+                duration_minutes=s.duration_minutes,
+                load=load.load_score,
+                performance=s.performance,
+                engagement=s.engagement,
             )
-        return tuple(out)
-
-
-def late_night_minutes(start_ms: int, end_ms: int, zone: ZoneInfo) -> float:
-    """Minutes of ``[start, end)`` that fall between 23:00 and 05:00 local time."""
-    start = _local(start_ms, zone).replace(tzinfo=None)
-    end = start + timedelta(milliseconds=end_ms - start_ms)
-    total = 0.0
-    day = start.date() - timedelta(days=1)
-    while datetime(day.year, day.month, day.day) < end:
-        base = datetime(day.year, day.month, day.day)
-        lo = base + timedelta(hours=LATE_NIGHT_START_HOUR_LOCAL)
-        hi = base + timedelta(days=1, hours=LATE_NIGHT_END_HOUR_LOCAL)
-        overlap = (min(end, hi) - max(start, lo)).total_seconds()
-        total += max(0.0, overlap) / 60.0
-        day += timedelta(days=1)
-    return total
+            for s, load in zip(self.sessions, loads, strict=True)
+        ]
+        last_day = aware_utc(self.now).astimezone(zone).date()
+        return tuple(daily_aggregates(summaries, missions, [], zone, last_day))
 
 
 def _local(ms: int, zone: ZoneInfo) -> datetime:
@@ -426,7 +378,6 @@ __all__ = [
     "SessionView",
     "adapt_learner",
     "content_by_primary_type",
-    "late_night_minutes",
     "mission_days",
     "session_loads",
 ]

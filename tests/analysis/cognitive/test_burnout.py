@@ -26,7 +26,7 @@ from twin.analysis.cognitive.burnout import (
     risk_level,
     track_recovery,
 )
-from twin.analysis.cognitive.common import BurnoutRiskLevel, Severity
+from twin.enums import BurnoutRiskLevel, Severity
 
 NOW = date(2025, 3, 14)
 LONG_AGO = date(2024, 1, 1)

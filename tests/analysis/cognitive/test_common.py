@@ -1,24 +1,11 @@
-"""The analysis enums agree with the database enums they are stored in."""
+"""Shared vocabulary of the cognitive analyses: categories, insufficient data, 0–100 scores."""
 
 from __future__ import annotations
-
-from enum import StrEnum
-
-import pytest
 
 from twin import enums
 from twin.analysis.cognitive import common
 from twin.analysis.cognitive.load import INDICATOR_CATEGORY
 from twin.analysis.common import InsufficientData
-
-
-@pytest.mark.parametrize(
-    ("ours", "theirs"),
-    [(common.Severity, enums.Severity), (common.BurnoutRiskLevel, enums.BurnoutRiskLevel)],
-)
-def test_enum_values_match_the_database(ours: type[StrEnum], theirs: type[StrEnum]) -> None:
-    """Same names and values, same order."""
-    assert [(m.name, m.value) for m in ours] == [(m.name, m.value) for m in theirs]
 
 
 def test_indicator_categories_are_database_indicator_types() -> None:

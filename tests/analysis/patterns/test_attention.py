@@ -6,7 +6,7 @@ import pytest
 
 from tests.analysis.patterns.synth import marks, session
 from twin.analysis.patterns.attention import analyze_attention, session_attention, session_buckets
-from twin.analysis.patterns.common import PatternType
+from twin.enums import BehavioralPatternType
 
 
 def test_buckets_golden() -> None:
@@ -55,7 +55,7 @@ def test_break_interval_is_90_percent_of_median_fatigue() -> None:
     assert r.fatigue_rate == 1.0
     assert r.confidence == pytest.approx(0.3)
     (p,) = r.patterns()
-    assert p.pattern_type == PatternType.ATTENTION_CYCLE
+    assert p.pattern_type == BehavioralPatternType.ATTENTION_CYCLE
     assert p.data["suggestedBreakIntervalMinutes"] == 36.0
 
 

@@ -1,28 +1,11 @@
-"""Shared vocabulary: enum mirrors equal the database enums; labels and helpers."""
+"""Shared vocabulary of the pattern analyses: labels and helpers."""
 
 from __future__ import annotations
 
 import pytest
 
-from twin import enums
-from twin.analysis.patterns.common import (
-    DetectedPattern,
-    InsightType,
-    PatternType,
-    data_factor,
-    hour_label,
-    window_label,
-)
-
-
-def test_pattern_type_mirrors_database_enum() -> None:
-    """The pure core's copy of BehavioralPatternType has the same values in the same order."""
-    assert [p.value for p in PatternType] == [p.value for p in enums.BehavioralPatternType]
-
-
-def test_insight_type_mirrors_database_enum() -> None:
-    """The pure core's copy of InsightType has the same values in the same order."""
-    assert [i.value for i in InsightType] == [i.value for i in enums.InsightType]
+from twin.analysis.patterns.common import DetectedPattern, data_factor, hour_label, window_label
+from twin.enums import BehavioralPatternType
 
 
 def test_labels() -> None:
@@ -42,4 +25,4 @@ def test_data_factor_golden() -> None:
 def test_pattern_confidence_is_checked() -> None:
     """A confidence outside [0, 1] is a bug, not data."""
     with pytest.raises(ValueError):
-        DetectedPattern(PatternType.ATTENTION_CYCLE, "k", "n", 1.2, ())
+        DetectedPattern(BehavioralPatternType.ATTENTION_CYCLE, "k", "n", 1.2, ())

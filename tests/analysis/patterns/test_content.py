@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from tests.analysis.patterns.synth import session
-from twin.analysis.patterns.common import PatternType
 from twin.analysis.patterns.content import (
     LEARNING_STYLE_CAVEAT,
     MODALITIES,
@@ -18,6 +17,7 @@ from twin.analysis.patterns.content import (
     content_from_sessions,
 )
 from twin.analysis.patterns.inputs import CONTENT_TYPES, ContentObs
+from twin.enums import BehavioralPatternType
 
 
 def test_preferences_golden() -> None:
@@ -110,7 +110,7 @@ def test_insight_text_says_learning_styles_are_weak_science() -> None:
         ]
     )
     (p,) = r.patterns()
-    assert p.pattern_type == PatternType.CONTENT_TYPE_PREFERENCE
+    assert p.pattern_type == BehavioralPatternType.CONTENT_TYPE_PREFERENCE
     assert "works best for you" in p.name.lower()
     assert LEARNING_STYLE_CAVEAT in p.evidence
     assert "weak science" in LEARNING_STYLE_CAVEAT

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from tests.analysis.patterns.synth import T0, forgetting_reviews
-from twin.analysis.patterns.common import PatternType
 from twin.analysis.patterns.forgetting import (
     DECAY_MAX_PER_DAY,
     DECAY_MIN_PER_DAY,
@@ -33,6 +32,7 @@ from twin.analysis.patterns.forgetting import (
     session_starts,
 )
 from twin.analysis.patterns.inputs import ReviewObs
+from twin.enums import BehavioralPatternType
 
 REPLICATES = 50
 
@@ -146,7 +146,7 @@ def test_fitted_pattern_carries_evidence() -> None:
     """A fitted curve is a FORGETTING_CURVE pattern with R0, k, halfLife, interval and confidence."""
     r = analyze_forgetting(forgetting_reviews(np.random.default_rng(7)))
     (p,) = r.patterns()
-    assert p.pattern_type == PatternType.FORGETTING_CURVE
+    assert p.pattern_type == BehavioralPatternType.FORGETTING_CURVE
     assert {"R0", "k", "halfLife", "kCi95", "reviewIntervalDays"} <= p.data.keys()
     assert 0.0 < p.confidence <= 1.0
     assert r.mean_log_loss is not None and r.baseline_mean_log_loss is not None

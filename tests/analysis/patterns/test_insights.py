@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from twin.analysis.patterns.common import DetectedPattern, InsightType, PatternType
+from twin.analysis.patterns.common import DetectedPattern
 from twin.analysis.patterns.content import LEARNING_STYLE_CAVEAT
 from twin.analysis.patterns.insights import generate_insights, insight_key
+from twin.enums import BehavioralPatternType, InsightType
 
 
 def _study(hour: int, confidence: float, lift: float = 18.0) -> DetectedPattern:
     return DetectedPattern(
-        PatternType.OPTIMAL_STUDY_TIME,
+        BehavioralPatternType.OPTIMAL_STUDY_TIME,
         f"hour={hour:02d}",
         f"Best study time {hour:02d}:00",
         confidence,
@@ -33,7 +34,7 @@ def _study(hour: int, confidence: float, lift: float = 18.0) -> DetectedPattern:
 
 def _forgetting(confidence: float) -> DetectedPattern:
     return DetectedPattern(
-        PatternType.FORGETTING_CURVE,
+        BehavioralPatternType.FORGETTING_CURVE,
         "curve",
         "You forget 43% faster than typical",
         confidence,
@@ -42,7 +43,7 @@ def _forgetting(confidence: float) -> DetectedPattern:
     )
 
 
-def _other(ptype: PatternType, confidence: float, key: str = "x") -> DetectedPattern:
+def _other(ptype: BehavioralPatternType, confidence: float, key: str = "x") -> DetectedPattern:
     return DetectedPattern(ptype, key, "n", confidence, ("e",), {})
 
 
@@ -73,13 +74,13 @@ def test_only_patterns_at_or_above_0_7() -> None:
 def test_ranking_by_confidence_times_type_weight_and_at_most_five() -> None:
     """Equal confidence 0.8: study 0.96 > forgetting 0.88 > duration 0.80 > content 0.72; ≤ 5 kept."""
     patterns = [
-        _other(PatternType.CONTENT_TYPE_PREFERENCE, 0.8, "dominant=lecture"),
-        _other(PatternType.SESSION_DURATION_PREFERENCE, 0.8, "bucket=40-50"),
+        _other(BehavioralPatternType.CONTENT_TYPE_PREFERENCE, 0.8, "dominant=lecture"),
+        _other(BehavioralPatternType.SESSION_DURATION_PREFERENCE, 0.8, "bucket=40-50"),
         _forgetting(0.8),
         _study(7, 0.8),
         _study(20, 0.8),
-        _other(PatternType.PERFORMANCE_PEAK, 0.75, "weekday:07-09"),
-        _other(PatternType.ATTENTION_CYCLE, 0.9, "attention"),
+        _other(BehavioralPatternType.PERFORMANCE_PEAK, 0.75, "weekday:07-09"),
+        _other(BehavioralPatternType.ATTENTION_CYCLE, 0.9, "attention"),
     ]
     out = generate_insights(patterns)
     assert len(out) == 5
@@ -107,7 +108,7 @@ def test_adjacent_optimal_hours_merge_into_one_insight() -> None:
 def test_content_insight_carries_the_caveat() -> None:
     """Content insights say learning-style labels are weak science and talk about what works for you."""
     p = DetectedPattern(
-        PatternType.CONTENT_TYPE_PREFERENCE,
+        BehavioralPatternType.CONTENT_TYPE_PREFERENCE,
         "dominant=clinical_reasoning",
         "Works best for you: clinical reasoning cases",
         0.8,
@@ -130,12 +131,12 @@ def test_content_insight_carries_the_caveat() -> None:
 @pytest.mark.parametrize(
     "ptype",
     [
-        PatternType.PERFORMANCE_PEAK,
-        PatternType.SESSION_DURATION_PREFERENCE,
-        PatternType.ATTENTION_CYCLE,
+        BehavioralPatternType.PERFORMANCE_PEAK,
+        BehavioralPatternType.SESSION_DURATION_PREFERENCE,
+        BehavioralPatternType.ATTENTION_CYCLE,
     ],
 )
-def test_every_pattern_type_has_text(ptype: PatternType) -> None:
+def test_every_pattern_type_has_text(ptype: BehavioralPatternType) -> None:
     """Missing data fields never crash the text (older stored patterns)."""
     (i,) = generate_insights([_other(ptype, 0.8)])
     assert i.title and i.description and i.actionable_recommendation

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.analysis.patterns.synth import T0
-from twin.analysis.patterns.common import DetectedPattern, PatternType
+from twin.analysis.patterns.common import DetectedPattern
 from twin.analysis.patterns.lifecycle import (
     DELETE_LOW_CONFIDENCE,
     DELETE_MISSED,
@@ -18,12 +18,15 @@ from twin.analysis.patterns.lifecycle import (
     StoredPattern,
     plan_lifecycle,
 )
+from twin.enums import BehavioralPatternType
 
 NOW = T0 + timedelta(days=60)
 
 
 def _detected(
-    key: str, confidence: float, ptype: PatternType = PatternType.OPTIMAL_STUDY_TIME
+    key: str,
+    confidence: float,
+    ptype: BehavioralPatternType = BehavioralPatternType.OPTIMAL_STUDY_TIME,
 ) -> DetectedPattern:
     return DetectedPattern(ptype, key, f"name {key}", confidence, ("e",), {"k": key})
 
@@ -33,7 +36,7 @@ def _stored(
 ) -> StoredPattern:
     return StoredPattern(
         pattern_id=pid or f"id-{key}",
-        pattern_type=PatternType.OPTIMAL_STUDY_TIME,
+        pattern_type=BehavioralPatternType.OPTIMAL_STUDY_TIME,
         key=key,
         confidence=confidence,
         occurrence_count=3,

@@ -8,9 +8,9 @@ import pytest
 from scipy import stats
 
 from tests.analysis.patterns.synth import session
-from twin.analysis.patterns.common import PatternType
 from twin.analysis.patterns.inputs import SessionObs
 from twin.analysis.patterns.peaks import analyze_peaks, day_type
+from twin.enums import BehavioralPatternType
 
 
 def _weekday_sessions(hour: int, scores: list[float], first_day: int = 0) -> list[SessionObs]:
@@ -43,7 +43,7 @@ def test_two_hour_peak_golden() -> None:
     prob = stats.t.cdf(5 / (sd / 2), 3)
     assert p.confidence == pytest.approx(0.2 * prob)
     (pattern,) = r.patterns()
-    assert pattern.pattern_type == PatternType.PERFORMANCE_PEAK
+    assert pattern.pattern_type == BehavioralPatternType.PERFORMANCE_PEAK
     assert pattern.data["label"] == "Mon–Fri 07:00–09:00"
 
 

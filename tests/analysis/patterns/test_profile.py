@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.analysis.patterns.synth import T0, full_learner, session
-from twin.analysis.patterns.common import PatternType
 from twin.analysis.patterns.inputs import ContentObs, LearnerData
 from twin.analysis.patterns.insights import generate_insights
 from twin.analysis.patterns.lifecycle import plan_lifecycle
 from twin.analysis.patterns.profile import analyze_learner
+from twin.enums import BehavioralPatternType
 
 NOW = T0 + timedelta(days=100)
 
@@ -38,10 +38,10 @@ def test_full_learner_end_to_end() -> None:
     assert result.sufficiency.sufficient and "fullAnalysis" not in result.insufficient
     types = {p.pattern_type for p in result.patterns}
     assert {
-        PatternType.OPTIMAL_STUDY_TIME,
-        PatternType.ATTENTION_CYCLE,
-        PatternType.FORGETTING_CURVE,
-        PatternType.CONTENT_TYPE_PREFERENCE,
+        BehavioralPatternType.OPTIMAL_STUDY_TIME,
+        BehavioralPatternType.ATTENTION_CYCLE,
+        BehavioralPatternType.FORGETTING_CURVE,
+        BehavioralPatternType.CONTENT_TYPE_PREFERENCE,
     } <= types
     assert abs(result.study_time.optimal[0].hour - 7) <= 1
     assert result.attention.median_time_to_fatigue_minutes == 40
@@ -92,7 +92,9 @@ def test_style_profiling_off_computes_no_content_profile() -> None:
     assert result.profile.to_dict()["contentPreferences"] == {}
     assert result.profile.to_dict()["learningStyleProfile"] == {}
     assert "contentPreference" not in result.analyser_confidences
-    assert all(p.pattern_type != PatternType.CONTENT_TYPE_PREFERENCE for p in result.patterns)
+    assert all(
+        p.pattern_type != BehavioralPatternType.CONTENT_TYPE_PREFERENCE for p in result.patterns
+    )
 
 
 def test_insufficient_data_is_an_answer() -> None:

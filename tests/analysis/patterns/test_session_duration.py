@@ -9,7 +9,6 @@ import pytest
 from scipy import stats
 
 from tests.analysis.patterns.synth import duration_learner, marks, session
-from twin.analysis.patterns.common import PatternType
 from twin.analysis.patterns.session_duration import (
     DURATION_BUCKETS,
     analyze_session_duration,
@@ -17,6 +16,7 @@ from twin.analysis.patterns.session_duration import (
     optimal_for_complexity,
     session_fatigue,
 )
+from twin.enums import BehavioralPatternType
 
 REPLICATES = 60
 
@@ -81,7 +81,7 @@ def test_bucket_score_golden() -> None:
     assert r.optimal_by_complexity == {"BASIC": 35, "INTERMEDIATE": 45, "ADVANCED": 60}
     assert r.confidence == pytest.approx(0.2)
     (p,) = r.patterns()
-    assert p.pattern_type == PatternType.SESSION_DURATION_PREFERENCE
+    assert p.pattern_type == BehavioralPatternType.SESSION_DURATION_PREFERENCE
     assert p.key == "bucket=40-50"
 
 

@@ -11,13 +11,13 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from tests.analysis.patterns.synth import session, study_time_learner
-from twin.analysis.patterns.common import PatternType
 from twin.analysis.patterns.inputs import SessionObs
 from twin.analysis.patterns.study_time import (
     analyze_study_time,
     session_score,
     welch_difference,
 )
+from twin.enums import BehavioralPatternType
 
 REPLICATES = 50
 
@@ -103,7 +103,7 @@ def test_optimal_hour_golden() -> None:
     # Only 07:00 has sessions in the 06–08 window, so the label is that hour alone.
     assert o.window == "07:00–08:00"
     (pattern,) = r.patterns()
-    assert pattern.pattern_type == PatternType.OPTIMAL_STUDY_TIME
+    assert pattern.pattern_type == BehavioralPatternType.OPTIMAL_STUDY_TIME
     assert pattern.key == "hour=07"
     assert "n = 5 vs 10 sessions" in pattern.evidence[0]
 

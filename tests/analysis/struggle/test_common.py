@@ -1,29 +1,11 @@
-"""The struggle enums agree with the database enums they are stored in."""
+"""Shared helpers of the struggle analyses (and the shared bounds they use)."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import pytest
 
-from twin import enums
-from twin.analysis.common import InsufficientData
+from twin.analysis.common import InsufficientData, clip01
 from twin.analysis.struggle import common
-
-
-@pytest.mark.parametrize(
-    ("ours", "theirs"),
-    [
-        (common.PredictionStatus, enums.PredictionStatus),
-        (common.IndicatorType, enums.IndicatorType),
-        (common.Severity, enums.Severity),
-        (common.InterventionType, enums.InterventionType),
-        (common.ObjectiveComplexity, enums.ObjectiveComplexity),
-    ],
-)
-def test_enum_values_match_the_database(ours: type[StrEnum], theirs: type[StrEnum]) -> None:
-    """Same names and values, same order."""
-    assert [(m.name, m.value) for m in ours] == [(m.name, m.value) for m in theirs]
 
 
 def test_insufficient_data_shape() -> None:
@@ -42,4 +24,4 @@ def test_logistic_is_stable_and_symmetric() -> None:
 def test_clip01_rejects_nan() -> None:
     """A NaN feature is a bug upstream."""
     with pytest.raises(ValueError):
-        common.clip01(float("nan"))
+        clip01(float("nan"))

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twin.analysis.struggle.common import ObjectiveComplexity
 from twin.analysis.struggle.features import (
     FEATURE_NAMES,
     UNKNOWN_VALUE,
@@ -18,6 +17,7 @@ from twin.analysis.struggle.features import (
     build_features,
     exam_proximity_feature,
 )
+from twin.enums import ObjectiveComplexity
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 

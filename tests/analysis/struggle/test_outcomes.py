@@ -6,7 +6,6 @@ import math
 
 import pytest
 
-from twin.analysis.struggle.common import PredictionStatus
 from twin.analysis.struggle.outcomes import (
     NO_STRUGGLE_BOUNDARY,
     STRUGGLE_BOUNDARY,
@@ -20,6 +19,7 @@ from twin.analysis.struggle.outcomes import (
     sequential_outcome,
     window_verdict,
 )
+from twin.enums import PredictionStatus
 
 
 @pytest.mark.parametrize(

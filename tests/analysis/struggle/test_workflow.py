@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from twin.analysis.struggle.common import IndicatorType, InterventionType, Severity
 from twin.analysis.struggle.features import FeatureVector
 from twin.analysis.struggle.rules import rule_predict
 from twin.analysis.struggle.workflow import (
@@ -21,6 +20,7 @@ from twin.analysis.struggle.workflow import (
     interventions_for,
     severity_for,
 )
+from twin.enums import IndicatorType, InterventionType, Severity
 
 NEUTRAL = FeatureVector.from_array([0.5] * 15)
 

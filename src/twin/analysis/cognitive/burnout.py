@@ -59,14 +59,9 @@ from typing import Any
 
 import numpy as np
 
-from twin.analysis.cognitive.common import (
-    BurnoutRiskLevel,
-    Severity,
-    banded_severity,
-    clamp_score,
-    scaled_score,
-)
+from twin.analysis.cognitive.common import banded_severity, clamp_score, scaled_score
 from twin.analysis.common import InsufficientData
+from twin.enums import BurnoutRiskLevel, Severity
 
 WINDOW_DAYS = 14
 DAYS_PER_WEEK = 7

@@ -1,13 +1,11 @@
-"""Shared vocabulary of the cognitive analyses: levels, severities, insufficient-data answers.
-
-The enums repeat the values of the database enums (``twin.enums``) because the
-analysis core may not import the database layer; a test checks that they agree.
-"""
+"""Shared vocabulary of the cognitive analyses: load levels, severity ranks, 0–100 scores."""
 
 from __future__ import annotations
 
 import math
 from enum import StrEnum
+
+from twin.enums import Severity
 
 SCORE_MIN = 0.0
 SCORE_MAX = 100.0
@@ -18,24 +16,6 @@ class LoadLevel(StrEnum):
 
     LOW = "LOW"
     MODERATE = "MODERATE"
-    HIGH = "HIGH"
-    CRITICAL = "CRITICAL"
-
-
-class Severity(StrEnum):
-    """Severity of an indicator or warning signal; same values as the ``Severity`` DB enum."""
-
-    LOW = "LOW"
-    MEDIUM = "MEDIUM"
-    HIGH = "HIGH"
-    CRITICAL = "CRITICAL"
-
-
-class BurnoutRiskLevel(StrEnum):
-    """Band of a burnout-risk score; same values as the ``BurnoutRiskLevel`` DB enum."""
-
-    LOW = "LOW"
-    MEDIUM = "MEDIUM"
     HIGH = "HIGH"
     CRITICAL = "CRITICAL"
 

@@ -33,13 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from twin.analysis.cognitive.common import (
-    SEVERITY_RANK,
-    LoadLevel,
-    Severity,
-    clamp_score,
-    scaled_score,
-)
+from twin.analysis.cognitive.common import SEVERITY_RANK, LoadLevel, clamp_score, scaled_score
+from twin.enums import Severity
 
 # --- latency ---------------------------------------------------------------
 # Ratio of the session's median latency to the learner's baseline at which the
@@ -89,6 +84,11 @@ LOAD_CRITICAL_MIN = 80.0
 OVERLOAD_LOAD_ABOVE = 80.0
 # ... or when at least this many indicators are HIGH or CRITICAL.
 OVERLOAD_MIN_HIGH_INDICATORS = 2
+# Severity of a COGNITIVE_OVERLOAD struggle indicator from the load: CRITICAL from 80,
+# then 5.2's severity bands on load/100 (HIGH above 0.7, MEDIUM above 0.4).
+OVERLOAD_CRITICAL_FROM_LOAD = 80.0
+OVERLOAD_HIGH_ABOVE_LOAD = 70.0
+OVERLOAD_MEDIUM_ABOVE_LOAD = 40.0
 # A sub-score becomes a reported stress indicator from this value on; severity bands above it.
 INDICATOR_REPORT_MIN_SUBSCORE = 30.0
 INDICATOR_MEDIUM_MIN_SUBSCORE = 50.0
@@ -178,6 +178,16 @@ class LoadSubScores:
     engagement: float
     decline: float
     duration: float
+
+    def to_json(self) -> dict[str, float]:
+        """The sub-scores by name, to two decimals (how readings and indicators store them)."""
+        return {
+            "latency": round(self.latency, 2),
+            "errors": round(self.errors, 2),
+            "engagement": round(self.engagement, 2),
+            "decline": round(self.decline, 2),
+            "duration": round(self.duration, 2),
+        }
 
 
 @dataclass(frozen=True)
@@ -437,3 +447,21 @@ def compute_cognitive_load(
             "excessMinutes": excess_minutes,
         },
     )
+
+
+def overload_severity(load_score: float) -> Severity:
+    """Severity of a COGNITIVE_OVERLOAD indicator from the load (0–100)."""
+    if load_score >= OVERLOAD_CRITICAL_FROM_LOAD:
+        return Severity.CRITICAL
+    if load_score > OVERLOAD_HIGH_ABOVE_LOAD:
+        return Severity.HIGH
+    if load_score > OVERLOAD_MEDIUM_ABOVE_LOAD:
+        return Severity.MEDIUM
+    return Severity.LOW
+
+
+def stored_overloaded(load_score: float, indicators: Sequence[dict[str, Any]]) -> bool:
+    """Overload of a stored reading: load above 80 or at least two HIGH+ indicators."""
+    severe = {Severity.HIGH.value, Severity.CRITICAL.value}
+    high = sum(1 for i in indicators if isinstance(i, dict) and i.get("severity") in severe)
+    return load_score > OVERLOAD_LOAD_ABOVE or high >= OVERLOAD_MIN_HIGH_INDICATORS

@@ -27,14 +27,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from twin.analysis.common import InsufficientData
+from twin.analysis.common import InsufficientData, aware_utc
 
 HISTORY_DAYS = 90
 MIN_SESSIONS_FOR_PATTERNS = 6
@@ -171,18 +171,14 @@ class StressProfile:
         }
 
 
-def _utc(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
-
-
 def _in_history(
     sessions: Sequence[SessionStressRecord], now: datetime
 ) -> list[SessionStressRecord]:
     """Sessions with ``now − 90 days < started_at ≤ now``, oldest first."""
-    end = _utc(now)
+    end = aware_utc(now)
     start = end - timedelta(days=HISTORY_DAYS)
-    kept = [s for s in sessions if start < _utc(s.started_at) <= end and math.isfinite(s.load)]
-    return sorted(kept, key=lambda s: _utc(s.started_at))
+    kept = [s for s in sessions if start < aware_utc(s.started_at) <= end and math.isfinite(s.load)]
+    return sorted(kept, key=lambda s: aware_utc(s.started_at))
 
 
 def _sample_factor(n: int) -> float:
@@ -376,11 +372,11 @@ def load_tolerance(
 
 def recovery_times_hours(sessions: Sequence[SessionStressRecord]) -> tuple[list[float], int]:
     """Hours from the end of each high-load run (≥ 60) to the next session below 40; and the unrecovered count."""
-    ordered = sorted(sessions, key=lambda s: _utc(s.started_at))
+    ordered = sorted(sessions, key=lambda s: aware_utc(s.started_at))
     times: list[float] = []
     last_high_end: datetime | None = None
     for s in ordered:
-        start = _utc(s.started_at)
+        start = aware_utc(s.started_at)
         if s.load >= HIGH_LOAD_MIN:
             last_high_end = start + timedelta(minutes=max(0.0, s.duration_minutes))
         elif s.load < RECOVERED_LOAD_BELOW and last_high_end is not None:

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from twin.analysis.common import aware_utc
+
 # Changes smaller than this many load points count as STABLE.
 LOAD_TREND_STABLE_BAND_POINTS = 5.0
 RECENT_MEAN_DAYS = 7
@@ -99,7 +101,7 @@ def _as_utc(timestamps: Sequence[datetime] | np.ndarray) -> list[datetime]:
         values: list[datetime] = timestamps.astype("datetime64[us]").tolist()
     else:
         values = list(timestamps)
-    return [t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC) for t in values]
+    return [aware_utc(t) for t in values]
 
 
 def _bucket_start(ts: datetime, zone: tzinfo, granularity: Granularity) -> datetime:
@@ -151,7 +153,7 @@ def recent_mean_load(
     days: int = RECENT_MEAN_DAYS,
 ) -> float | None:
     """Mean load of readings with ``now − days < timestamp ≤ now`` (the profile's 7-day mean)."""
-    end = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    end = aware_utc(now)
     start = end - timedelta(days=days)
     window = [
         float(load)

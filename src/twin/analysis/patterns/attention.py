@@ -21,8 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from twin.analysis.patterns.common import DetectedPattern, PatternType, data_factor, rounded
+from twin.analysis.common import rounded
+from twin.analysis.patterns.common import DetectedPattern, data_factor
 from twin.analysis.patterns.inputs import SessionObs
+from twin.enums import BehavioralPatternType
 
 ATTENTION_MIN_SESSION_MINUTES = 60.0
 ATTENTION_BUCKET_MINUTES = 10
@@ -91,7 +93,7 @@ class AttentionResult:
         )
         return [
             DetectedPattern(
-                pattern_type=PatternType.ATTENTION_CYCLE,
+                pattern_type=BehavioralPatternType.ATTENTION_CYCLE,
                 key="attention",
                 name=f"Accuracy drops after about {self.median_time_to_fatigue_minutes:.0f} minutes",
                 confidence=self.confidence,

@@ -1,32 +1,10 @@
-"""Shared vocabulary of the pattern analyses: pattern and insight type names, the pattern record."""
+"""Shared vocabulary of the pattern analyses: the pattern record, confidence and labels."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-# Pure core: ``twin.db`` may not be imported here, so the two enums the outputs use are
-# mirrored; tests/analysis/patterns/test_common.py checks they equal ``twin.enums``.
-
-
-class PatternType(StrEnum):
-    """Values of the database enum ``BehavioralPatternType``."""
-
-    OPTIMAL_STUDY_TIME = "OPTIMAL_STUDY_TIME"
-    SESSION_DURATION_PREFERENCE = "SESSION_DURATION_PREFERENCE"
-    CONTENT_TYPE_PREFERENCE = "CONTENT_TYPE_PREFERENCE"
-    PERFORMANCE_PEAK = "PERFORMANCE_PEAK"
-    ATTENTION_CYCLE = "ATTENTION_CYCLE"
-    FORGETTING_CURVE = "FORGETTING_CURVE"
-
-
-class InsightType(StrEnum):
-    """Values of the database enum ``InsightType``."""
-
-    STUDY_TIME_OPTIMIZATION = "STUDY_TIME_OPTIMIZATION"
-    SESSION_LENGTH_ADJUSTMENT = "SESSION_LENGTH_ADJUSTMENT"
-    CONTENT_PREFERENCE = "CONTENT_PREFERENCE"
-    RETENTION_STRATEGY = "RETENTION_STRATEGY"
+from twin.enums import BehavioralPatternType
 
 
 @dataclass(frozen=True)
@@ -38,7 +16,7 @@ class DetectedPattern:
     ``data`` is JSON-ready (str, int, float, bool, None, lists, dicts).
     """
 
-    pattern_type: PatternType
+    pattern_type: BehavioralPatternType
     key: str
     name: str
     confidence: float
@@ -57,11 +35,6 @@ def data_factor(n: float, full_at: float) -> float:
     return min(1.0, max(0.0, n / full_at))
 
 
-def clip01(x: float) -> float:
-    """``x`` clipped to [0, 1]."""
-    return min(1.0, max(0.0, x))
-
-
 def hour_label(hour: int) -> str:
     """``7`` → ``"07:00"`` (``24`` → ``"24:00"`` for the end of a window)."""
     return f"{hour:02d}:00"
@@ -70,8 +43,3 @@ def hour_label(hour: int) -> str:
 def window_label(start_hour: int, end_hour_exclusive: int) -> str:
     """``(7, 9)`` → ``"07:00–09:00"``; hours wrap around midnight."""
     return f"{hour_label(start_hour % 24)}–{hour_label(end_hour_exclusive % 24)}"
-
-
-def rounded(x: float, digits: int = 4) -> float:
-    """``x`` rounded for storage and display (evidence numbers, JSON)."""
-    return round(float(x), digits)

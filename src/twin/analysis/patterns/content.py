@@ -36,8 +36,10 @@ from dataclasses import dataclass
 
 from scipy import stats
 
-from twin.analysis.patterns.common import DetectedPattern, PatternType, data_factor, rounded
+from twin.analysis.common import rounded
+from twin.analysis.patterns.common import DetectedPattern, data_factor
 from twin.analysis.patterns.inputs import CONTENT_TYPES, PERCENT_MAX, ContentObs, SessionObs
+from twin.enums import BehavioralPatternType
 
 MODALITIES: tuple[str, ...] = ("visual", "auditory", "reading", "kinesthetic")
 MODALITY_WEIGHTS_BY_CONTENT: dict[str, dict[str, float]] = {
@@ -116,7 +118,7 @@ class ContentResult:
 
         return [
             DetectedPattern(
-                pattern_type=PatternType.CONTENT_TYPE_PREFERENCE,
+                pattern_type=BehavioralPatternType.CONTENT_TYPE_PREFERENCE,
                 key=f"dominant={self.dominant_type}",
                 name=f"Works best for you: {CONTENT_LABELS[self.dominant_type]}",
                 confidence=self.confidence,

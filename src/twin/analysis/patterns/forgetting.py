@@ -47,8 +47,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from twin.analysis.patterns.common import DetectedPattern, PatternType, clip01, data_factor, rounded
+from twin.analysis.common import clip01, rounded
+from twin.analysis.patterns.common import DetectedPattern, data_factor
 from twin.analysis.patterns.inputs import ReviewObs
+from twin.enums import BehavioralPatternType
 
 BASELINE_R0 = 1.0
 BASELINE_DECAY_PER_DAY = 0.14
@@ -420,7 +422,7 @@ class ForgettingResult:
         ci_text = f" (95% interval {ci[0]:.3f}–{ci[1]:.3f})" if ci else ""
         return [
             DetectedPattern(
-                pattern_type=PatternType.FORGETTING_CURVE,
+                pattern_type=BehavioralPatternType.FORGETTING_CURVE,
                 key="curve",
                 name=self.comparison_text(),
                 confidence=self.confidence,

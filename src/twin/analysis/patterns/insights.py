@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from twin.analysis.patterns.common import DetectedPattern, InsightType, PatternType
+from twin.analysis.patterns.common import DetectedPattern
 from twin.analysis.patterns.content import CONTENT_LABELS, LEARNING_STYLE_CAVEAT
 from twin.analysis.patterns.forgetting import BASELINE_DECAY_PER_DAY, half_life_days
 from twin.analysis.patterns.study_time import HOURS_PER_DAY
+from twin.enums import BehavioralPatternType, InsightType
 
 INSIGHT_MIN_PATTERN_CONFIDENCE = 0.7
 MAX_NEW_INSIGHTS_PER_ANALYSIS = 5
@@ -28,13 +29,13 @@ INSIGHT_TYPE_WEIGHTS: dict[InsightType, float] = {
     InsightType.SESSION_LENGTH_ADJUSTMENT: 1.0,
     InsightType.CONTENT_PREFERENCE: 0.9,
 }
-INSIGHT_TYPE_BY_PATTERN: dict[PatternType, InsightType] = {
-    PatternType.OPTIMAL_STUDY_TIME: InsightType.STUDY_TIME_OPTIMIZATION,
-    PatternType.PERFORMANCE_PEAK: InsightType.STUDY_TIME_OPTIMIZATION,
-    PatternType.FORGETTING_CURVE: InsightType.RETENTION_STRATEGY,
-    PatternType.SESSION_DURATION_PREFERENCE: InsightType.SESSION_LENGTH_ADJUSTMENT,
-    PatternType.ATTENTION_CYCLE: InsightType.SESSION_LENGTH_ADJUSTMENT,
-    PatternType.CONTENT_TYPE_PREFERENCE: InsightType.CONTENT_PREFERENCE,
+INSIGHT_TYPE_BY_PATTERN: dict[BehavioralPatternType, InsightType] = {
+    BehavioralPatternType.OPTIMAL_STUDY_TIME: InsightType.STUDY_TIME_OPTIMIZATION,
+    BehavioralPatternType.PERFORMANCE_PEAK: InsightType.STUDY_TIME_OPTIMIZATION,
+    BehavioralPatternType.FORGETTING_CURVE: InsightType.RETENTION_STRATEGY,
+    BehavioralPatternType.SESSION_DURATION_PREFERENCE: InsightType.SESSION_LENGTH_ADJUSTMENT,
+    BehavioralPatternType.ATTENTION_CYCLE: InsightType.SESSION_LENGTH_ADJUSTMENT,
+    BehavioralPatternType.CONTENT_TYPE_PREFERENCE: InsightType.CONTENT_PREFERENCE,
 }
 
 
@@ -147,13 +148,13 @@ def _content(p: DetectedPattern) -> tuple[str, str, str]:
     )
 
 
-TEXT_BY_PATTERN: dict[PatternType, Callable[[DetectedPattern], tuple[str, str, str]]] = {
-    PatternType.OPTIMAL_STUDY_TIME: _study_time,
-    PatternType.PERFORMANCE_PEAK: _peak,
-    PatternType.SESSION_DURATION_PREFERENCE: _duration,
-    PatternType.ATTENTION_CYCLE: _attention,
-    PatternType.FORGETTING_CURVE: _forgetting,
-    PatternType.CONTENT_TYPE_PREFERENCE: _content,
+TEXT_BY_PATTERN: dict[BehavioralPatternType, Callable[[DetectedPattern], tuple[str, str, str]]] = {
+    BehavioralPatternType.OPTIMAL_STUDY_TIME: _study_time,
+    BehavioralPatternType.PERFORMANCE_PEAK: _peak,
+    BehavioralPatternType.SESSION_DURATION_PREFERENCE: _duration,
+    BehavioralPatternType.ATTENTION_CYCLE: _attention,
+    BehavioralPatternType.FORGETTING_CURVE: _forgetting,
+    BehavioralPatternType.CONTENT_TYPE_PREFERENCE: _content,
 }
 
 
@@ -187,11 +188,11 @@ def generate_insights(
             continue
         consumed.add(ident)
         linked = [p]
-        if p.pattern_type == PatternType.OPTIMAL_STUDY_TIME:
+        if p.pattern_type == BehavioralPatternType.OPTIMAL_STUDY_TIME:
             for q in eligible:
                 qid = (str(q.pattern_type), q.key)
                 if (
-                    q.pattern_type == PatternType.OPTIMAL_STUDY_TIME
+                    q.pattern_type == BehavioralPatternType.OPTIMAL_STUDY_TIME
                     and qid not in consumed
                     and _in_window(q, p)
                 ):
@@ -201,11 +202,13 @@ def generate_insights(
 
     candidates: list[Insight] = []
     for primary, linked in groups:
-        itype = INSIGHT_TYPE_BY_PATTERN[PatternType(primary.pattern_type)]
+        itype = INSIGHT_TYPE_BY_PATTERN[BehavioralPatternType(primary.pattern_type)]
         key = insight_key(itype, primary)
         if key in open_insight_keys:
             continue
-        title, description, action = TEXT_BY_PATTERN[PatternType(primary.pattern_type)](primary)
+        title, description, action = TEXT_BY_PATTERN[BehavioralPatternType(primary.pattern_type)](
+            primary
+        )
         candidates.append(
             Insight(
                 insight_type=itype,

@@ -22,15 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from twin.analysis.patterns.common import (
-    DetectedPattern,
-    PatternType,
-    data_factor,
-    rounded,
-    window_label,
-)
+from twin.analysis.common import rounded
+from twin.analysis.patterns.common import DetectedPattern, data_factor, window_label
 from twin.analysis.patterns.inputs import SessionObs
 from twin.analysis.patterns.study_time import HOURS_PER_DAY, session_score
+from twin.enums import BehavioralPatternType
 
 PEAK_MIN_SCORE = 80.0
 PEAK_MIN_HOURS = 2
@@ -86,7 +82,7 @@ class PeaksResult:
             per_hour = ", ".join(f"{h:02d}:00 {m:.0f} (n = {k})" for h, m, k in p.hour_means)
             out.append(
                 DetectedPattern(
-                    pattern_type=PatternType.PERFORMANCE_PEAK,
+                    pattern_type=BehavioralPatternType.PERFORMANCE_PEAK,
                     key=p.key,
                     name=f"Performance peak {p.label}",
                     confidence=p.confidence,

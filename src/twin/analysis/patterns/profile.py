@@ -16,12 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from twin.analysis.common import rounded
 from twin.analysis.patterns.attention import (
     MIN_FATIGUED_SESSIONS,
     AttentionResult,
     analyze_attention,
 )
-from twin.analysis.patterns.common import DetectedPattern, rounded
+from twin.analysis.patterns.common import DetectedPattern
 from twin.analysis.patterns.content import ContentResult, analyze_content, content_from_sessions
 from twin.analysis.patterns.forgetting import ForgettingResult, analyze_forgetting
 from twin.analysis.patterns.inputs import LearnerData

@@ -31,8 +31,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from twin.analysis.patterns.common import DetectedPattern, PatternType, clip01, data_factor, rounded
+from twin.analysis.common import clip01, rounded
+from twin.analysis.patterns.common import DetectedPattern, data_factor
 from twin.analysis.patterns.inputs import COMPLEXITIES, PERCENT_MAX, SessionObs
+from twin.enums import BehavioralPatternType
 
 # (id, label, lower minutes inclusive, upper minutes exclusive, midpoint minutes)
 DURATION_BUCKETS: tuple[tuple[str, str, float, float, int], ...] = (
@@ -127,7 +129,7 @@ class DurationResult:
         )
         return [
             DetectedPattern(
-                pattern_type=PatternType.SESSION_DURATION_PREFERENCE,
+                pattern_type=BehavioralPatternType.SESSION_DURATION_PREFERENCE,
                 key=f"bucket={best.bucket_id}",
                 name=f"Best session length {best.label}",
                 confidence=self.confidence,

@@ -40,15 +40,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from twin.analysis.patterns.common import (
-    DetectedPattern,
-    PatternType,
-    data_factor,
-    hour_label,
-    rounded,
-    window_label,
-)
+from twin.analysis.common import rounded
+from twin.analysis.patterns.common import DetectedPattern, data_factor, hour_label, window_label
 from twin.analysis.patterns.inputs import PERCENT_MAX, SessionObs
+from twin.enums import BehavioralPatternType
 
 PERFORMANCE_WEIGHT = 0.4
 RETENTION_WEIGHT = 0.3
@@ -207,7 +202,7 @@ class StudyTimeResult:
             )
             out.append(
                 DetectedPattern(
-                    pattern_type=PatternType.OPTIMAL_STUDY_TIME,
+                    pattern_type=BehavioralPatternType.OPTIMAL_STUDY_TIME,
                     key=f"hour={o.hour:02d}",
                     name=f"Best study time {o.label} (window {o.window})",
                     confidence=o.confidence,

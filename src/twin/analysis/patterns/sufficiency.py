@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from twin.analysis.patterns.common import rounded
+from twin.analysis.common import rounded
 from twin.analysis.patterns.inputs import LearnerData
 
 FULL_ANALYSIS_MIN_AGE = timedelta(weeks=6)

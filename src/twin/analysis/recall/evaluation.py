@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from scipy.stats import rankdata
 
-from twin.analysis import memory
+from twin.analysis.recall import card
 from twin.analysis.recall.model import Review, fit_recall_model, predict_recall
 
 # A review is scored when it comes at least this long after the card's previous review.
@@ -186,11 +186,11 @@ def recall_model_factory(history: Sequence[Review], now: datetime) -> CardPredic
 
 
 def fsrs_default_factory(history: Sequence[Review], now: datetime) -> CardPredictor:
-    """Reference: FSRS-6 default weights through the ``fsrs`` package (24-hour days), no fitting."""
+    """Reference: the ``fsrs`` package's FSRS-6 scheduler with default weights (24-hour days), no fitting."""
 
     def predict(card_history: Sequence[Review], at: datetime) -> float:
-        state = memory.replay((r.time, r.rating) for r in card_history)
-        return memory.recall_probability(state, at)
+        state = card.replay((r.time, r.rating) for r in card_history)
+        return card.recall_probability(state, at)
 
     return predict
 

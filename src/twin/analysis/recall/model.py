@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fsrs_rs_python import FSRS, FSRSItem, FSRSReview, TrainingConfig
 
+from twin.analysis.common import aware_utc, naive_utc
 from twin.analysis.recall.fsrs6 import (
     CardMemory,
     initial_memory,
@@ -47,7 +49,14 @@ DEFAULT_DAY_ROLLOVER_HOUR_UTC = 4
 # Width of the window (hours) whose review count finds the learner's quietest time of day.
 QUIET_WINDOW_HOURS = 6
 HOURS_PER_DAY = 24
+MINUTES_PER_HOUR = 60
 SECONDS_PER_DAY = 86_400.0
+# The learner's day starts at 04:00 local time (Anki's default) when their zone is known.
+DAY_ROLLOVER_HOUR_LOCAL = 4
+# Refit a learner's model when their reviews grew by this share since the last fit …
+REFIT_GROWTH_SHARE = 0.2
+# … or by this many reviews, whichever comes first.
+REFIT_GROWTH_REVIEWS = 250
 MIN_RATING, MAX_RATING = 1, 4
 
 
@@ -92,10 +101,6 @@ class RecallModel:
 DEFAULT_RECALL_MODEL = RecallModel()
 
 
-def _naive_utc(at: datetime) -> datetime:
-    return at if at.tzinfo is None else at.astimezone(UTC).replace(tzinfo=None)
-
-
 def _check_rating(rating: int) -> int:
     if not MIN_RATING <= rating <= MAX_RATING:
         raise ValueError(f"rating must be {MIN_RATING}–{MAX_RATING}, got {rating}")
@@ -104,14 +109,14 @@ def _check_rating(rating: int) -> int:
 
 def learner_day(at: datetime, day_rollover_hour_utc: int) -> int:
     """Ordinal of the learner's day containing ``at`` (naive UTC); days start at the rollover hour."""
-    return (_naive_utc(at) - timedelta(hours=day_rollover_hour_utc)).toordinal()
+    return (naive_utc(at) - timedelta(hours=day_rollover_hour_utc)).toordinal()
 
 
 def infer_day_rollover_hour_utc(times: Iterable[datetime]) -> int:
     """UTC hour in the middle of the learner's quietest time of day (their night), from review times."""
     counts = [0] * HOURS_PER_DAY
     for at in times:
-        counts[_naive_utc(at).hour] += 1
+        counts[naive_utc(at).hour] += 1
     if not any(counts):
         return DEFAULT_DAY_ROLLOVER_HOUR_UTC
     before = QUIET_WINDOW_HOURS // 2
@@ -143,13 +148,13 @@ def card_memory(
     model: RecallModel, card_history: Sequence[Review], before: datetime | None = None
 ) -> tuple[CardMemory, datetime] | None:
     """The card's FSRS state and last review time after its reviews (before ``before``), or None."""
-    limit = None if before is None else _naive_utc(before)
+    limit = None if before is None else naive_utc(before)
     memory: CardMemory | None = None
     last_time: datetime | None = None
     last_day = 0
     w, rollover = model.weights, model.day_rollover_hour_utc
     for review in sorted(card_history, key=lambda r: r.time):
-        at = _naive_utc(review.time)
+        at = naive_utc(review.time)
         if limit is not None and at >= limit:
             break
         rating = _check_rating(review.rating)
@@ -170,7 +175,7 @@ def predict_recall(model: RecallModel, card_history: Sequence[Review], at: datet
     if state is None:
         return 0.0
     memory, last_time = state
-    elapsed_days = (_naive_utc(at) - last_time).total_seconds() / SECONDS_PER_DAY
+    elapsed_days = (naive_utc(at) - last_time).total_seconds() / SECONDS_PER_DAY
     return retrievability(model.weights, memory.stability, elapsed_days)
 
 
@@ -206,8 +211,8 @@ def fit_recall_model(
     ``day_rollover_hour_utc`` is when the learner's day starts (e.g. 04:00 in their
     time zone, as a UTC hour); when None it is inferred from their review times.
     """
-    cutoff = _naive_utc(now)
-    used = [r for r in history if _naive_utc(r.time) < cutoff]
+    cutoff = naive_utc(now)
+    used = [r for r in history if naive_utc(r.time) < cutoff]
     rollover = (
         infer_day_rollover_hour_utc(r.time for r in used)
         if day_rollover_hour_utc is None
@@ -226,3 +231,21 @@ def fit_recall_model(
         reviews_used=len(used),
         fitted=True,
     )
+
+
+def zone_rollover_hour_utc(timezone: str, at: datetime) -> int:
+    """The UTC hour at which the learner's local day starts (04:00 local), at ``at``."""
+    offset = ZoneInfo(timezone).utcoffset(aware_utc(at).replace(tzinfo=None)) or timedelta(0)
+    offset_minutes = int(offset.total_seconds()) // MINUTES_PER_HOUR
+    local_minutes = DAY_ROLLOVER_HOUR_LOCAL * MINUTES_PER_HOUR - offset_minutes
+    return (local_minutes // MINUTES_PER_HOUR) % HOURS_PER_DAY
+
+
+def refit_due(reviews_total: int, reviews_used: int | None) -> bool:
+    """Fit when there are enough reviews and none was fitted, or reviews grew ≥ 20% or ≥ 250."""
+    if reviews_total < MIN_REVIEWS_FOR_FIT:
+        return False
+    if reviews_used is None or reviews_used <= 0:
+        return True
+    growth = reviews_total - reviews_used
+    return growth >= min(REFIT_GROWTH_SHARE * reviews_used, REFIT_GROWTH_REVIEWS)

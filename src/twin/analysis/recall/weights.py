@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import astuple, dataclass, fields
 
-from twin.analysis.memory import DEFAULT_PARAMETERS
+from fsrs.scheduler import DEFAULT_PARAMETERS
 
 FSRS6_WEIGHT_COUNT = 21
 
@@ -52,5 +52,5 @@ class FsrsWeights:
         return tuple(f.name for f in fields(cls))
 
 
-# The ``fsrs`` package's FSRS-6 defaults (also twin.analysis.memory.DEFAULT_PARAMETERS).
+# The ``fsrs`` package's FSRS-6 defaults.
 DEFAULT_FSRS_WEIGHTS = FsrsWeights.from_vector(DEFAULT_PARAMETERS)

@@ -20,7 +20,8 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
-from twin.analysis.struggle.common import ObjectiveComplexity, clip01, rounded
+from twin.analysis.common import clip01, rounded
+from twin.enums import ObjectiveComplexity
 
 UNKNOWN_VALUE = 0.5
 """Value of a feature that could not be measured (neutral midpoint)."""
@@ -283,3 +284,55 @@ def build_features(ctx: ObjectiveContext) -> FeatureVector:
         workload_level=clip01(max(0, ctx.open_objectives) / WORKLOAD_FULL_OPEN_OBJECTIVES),
         unknown=frozenset(unknown),
     )
+
+
+# --- explaining a prediction ------------------------------------------------------------------
+
+CONFIDENCE_BASE = 0.5
+"""predictionConfidence = dataQuality × (0.5 + 0.5·|2p − 1|)."""
+
+
+def prediction_confidence(features: FeatureVector, probability: float) -> float:
+    """``dataQuality × (0.5 + 0.5·|2p − 1|)``."""
+    decisiveness = abs(2.0 * probability - 1.0)
+    return clip01(features.data_quality * (CONFIDENCE_BASE + (1 - CONFIDENCE_BASE) * decisiveness))
+
+
+def feature_reason(name: str, value: float) -> str:
+    """A feature value in words (for the "why" of a prediction)."""
+    pct = f"{round(100 * value)}%"
+    if name == "retentionScore":
+        return f"predicted recall of its cards is {pct}"
+    if name == "retentionDeclineRate":
+        return f"recall of its cards is falling (decline {pct} of the scale)"
+    if name == "reviewLapseRate":
+        return f"{pct} of its reviews in the last 30 days were AGAIN"
+    if name == "sessionPerformanceScore":
+        return f"recent session performance on it is {round(100 * value)}/100"
+    if name == "validationScore":
+        return f"its validation answers score {pct} on average"
+    if name == "prerequisiteGapCount":
+        return f"{pct} of its prerequisites are below {round(100 * PREREQUISITE_MASTERY_THRESHOLD)}% mastery"
+    if name == "prerequisiteMasteryGap":
+        return f"its prerequisites are {round(100 * (1 - value))}% mastered on average"
+    if name == "contentComplexity":
+        return f"its complexity is {pct} of the scale"
+    if name == "complexityMismatch":
+        return f"its complexity is {pct} above your current level"
+    if name == "historicalStruggleScore":
+        return f"past struggles in this course score {pct}"
+    if name == "contentTypeMismatch":
+        return f"its format differs from your preferred content ({pct} mismatch)"
+    if name == "cognitiveLoadIndicator":
+        return f"your recent cognitive load is {round(100 * value)}/100"
+    if name == "daysUntilExam":
+        if value >= 1.0:
+            return f"no exam within {round(EXAM_HORIZON_DAYS)} days"
+        return f"its exam is in about {round(EXAM_HORIZON_DAYS * value)} days"
+    if name == "daysSinceLastStudy":
+        if value >= 1.0:
+            return f"not studied for {round(STUDY_GAP_HORIZON_DAYS)} days or more"
+        return f"last studied {round(STUDY_GAP_HORIZON_DAYS * value)} days ago"
+    if name == "workloadLevel":
+        return f"{round(WORKLOAD_FULL_OPEN_OBJECTIVES * value)} objectives open in your missions"
+    return f"{name} = {value:.2f}"

@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from twin.analysis.struggle.common import PredictionStatus
+from twin.enums import PredictionStatus
 
 STRUGGLE_ACCURACY_BELOW = 0.65
 """Session accuracy (0–1) strictly below this counts as a struggle; exactly 0.65 does not."""

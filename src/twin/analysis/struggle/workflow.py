@@ -10,14 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from twin.analysis.struggle.common import (
-    IndicatorType,
-    InterventionType,
-    Severity,
-    clip01,
-    rounded,
-)
+from twin.analysis.common import clip01, rounded
 from twin.analysis.struggle.features import FeatureVector
+from twin.enums import IndicatorType, InterventionType, Severity
+
+AT_RISK_ABOVE = 0.5
+"""Predictions above this get indicators and interventions; lists hide the others by default."""
 
 SEVERITY_HIGH_ABOVE = 0.7
 SEVERITY_MEDIUM_ABOVE = 0.4

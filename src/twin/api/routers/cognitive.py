@@ -12,20 +12,33 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+)
 
 from twin.analysis.cognitive.stress import MIN_PATTERN_CONFIDENCE
 from twin.analysis.cognitive.trend import Granularity
 from twin.api.deps import CurrentPrincipal, DbSession
-from twin.db.base import utcnow
+from twin.api.guard import GuardedRoute
+from twin.api.types import Id, IdPath, JsonFloat, QueryTimestamp, whole_number
+from twin.clock import utcnow
 from twin.errors import ValidationFailed
+from twin.learners import analysis_learner
 from twin.services import cognitive as service
 
-router = APIRouter(tags=["cognitive load"])
+router = APIRouter(tags=["cognitive load"], route_class=GuardedRoute)
 
-UserId = Annotated[str, Path(min_length=1, max_length=200, description="The learner's id")]
+UserId = Annotated[IdPath, Path(description="The learner's id")]
 
 MAX_RESPONSES = 10_000
+ErrorCount = Annotated[int, Strict(), Field(ge=0, le=MAX_RESPONSES), BeforeValidator(whole_number)]
 MAX_LATENCY_MS = 3_600_000.0  # one hour on one card is a pause, not a latency
 MAX_SESSION_MINUTES = 24 * 60.0
 # Longest history span per granularity, and the default span when ``from`` is omitted.
@@ -60,63 +73,72 @@ def check_items(field: str, values: list[float]) -> list[float]:
     return values
 
 
+def items_schema(field: str) -> dict[str, Any]:
+    """The JSON schema of a list field's items, with the bounds :func:`check_items` applies."""
+    low, high, _unit = LIST_BOUNDS[field]
+    return {"items": {"type": "number", "minimum": low, "maximum": high}}
+
+
 class LoadCalculationIn(BaseModel):
     """Behavioural data of one session (or of a part of one)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    sessionId: str | None = Field(
+    sessionId: Id | None = Field(
         default=None,
-        min_length=1,
-        max_length=200,
         description="The study session the data belongs to (readings of one session are "
         "kept at most one per 5 minutes of its activity)",
     )
-    responseLatencies: list[float] = Field(
-        min_length=1, max_length=MAX_RESPONSES, description="Response latency per answer, ms"
+    responseLatencies: list[JsonFloat] = Field(
+        min_length=1,
+        max_length=MAX_RESPONSES,
+        description="Response latency per answer, ms",
+        json_schema_extra=items_schema("responseLatencies"),
     )
-    errors: int | None = Field(
-        default=None, ge=0, le=MAX_RESPONSES, description="Wrong answers among the responses"
-    )
-    correctness: list[bool] | None = Field(
+    errors: ErrorCount | None = Field(default=None, description="Wrong answers among the responses")
+    correctness: list[StrictBool] | None = Field(
         default=None,
         max_length=MAX_RESPONSES,
         description="Per response, true when correct (instead of errors)",
     )
-    pauses: list[float] = Field(
-        default_factory=list, max_length=MAX_RESPONSES, description="Duration of each pause, ms"
+    pauses: list[JsonFloat] = Field(
+        default_factory=list,
+        max_length=MAX_RESPONSES,
+        description="Duration of each pause, ms",
+        json_schema_extra=items_schema("pauses"),
     )
-    performanceScores: list[float] = Field(
+    performanceScores: list[JsonFloat] = Field(
         default_factory=list,
         max_length=MAX_RESPONSES,
         description="Performance 0-100 in time order (e.g. accuracy per block of answers)",
+        json_schema_extra=items_schema("performanceScores"),
     )
-    durationMinutes: float = Field(ge=0, le=MAX_SESSION_MINUTES, allow_inf_nan=False)
-    activeMinutes: float | None = Field(
+    durationMinutes: JsonFloat = Field(ge=0, le=MAX_SESSION_MINUTES, allow_inf_nan=False)
+    activeMinutes: JsonFloat | None = Field(
         default=None,
         ge=0,
         le=MAX_SESSION_MINUTES,
         allow_inf_nan=False,
         description="Time on task without pauses (default: duration minus pauses)",
     )
-    baselineLatencyMs: float | None = Field(
+    baselineLatencyMs: JsonFloat | None = Field(
         default=None,
         gt=0,
         le=MAX_LATENCY_MS,
         allow_inf_nan=False,
         description="Override of the learner's baseline (default: median of recent sessions)",
     )
-    optimalSessionMinutes: float | None = Field(
+    optimalSessionMinutes: JsonFloat | None = Field(
         default=None,
         gt=0,
         le=MAX_SESSION_MINUTES,
         allow_inf_nan=False,
         description="Override of the learner's optimal session length",
     )
-    timestamp: AwareDatetime | None = Field(
+    timestamp: QueryTimestamp | None = Field(
         default=None, description="When the data was observed (RFC 3339; default: now)"
     )
-    dryRun: bool = Field(default=False, description="Compute only; store nothing")
+    dryRun: StrictBool = Field(default=False, description="Compute only; store nothing")
 
     @field_validator("responseLatencies", "pauses", "performanceScores")
     @classmethod
@@ -317,11 +339,11 @@ def calculate_cognitive_load(
 ) -> dict[str, Any]:
     """Score the data (0-100, five sub-scores, indicators, overload, confidence) and store the
     reading unless dryRun; an overload also records a COGNITIVE_OVERLOAD struggle indicator."""
-    learner = service.require_learner(session, userId)
+    learner = analysis_learner(session, userId)
     data = explicit_data(body)
-    timestamp = body.timestamp or utcnow()
+    now = utcnow()
     reading = service.calculate_load(
-        session, learner, data, timestamp=timestamp, dry_run=body.dryRun
+        session, learner, data, timestamp=body.timestamp or now, now=now, dry_run=body.dryRun
     )
     return reading.to_json()
 
@@ -333,7 +355,7 @@ def calculate_cognitive_load(
 )
 def get_current_load(userId: UserId, _: CurrentPrincipal, session: DbSession) -> dict[str, Any]:
     """Latest score, level, indicators, and the trend against the previous reading."""
-    service.require_learner(session, userId)
+    analysis_learner(session, userId)
     return service.current_load(session, userId).to_json()
 
 
@@ -348,14 +370,14 @@ def get_load_history(
     _: CurrentPrincipal,
     session: DbSession,
     from_: Annotated[
-        AwareDatetime | None,
+        QueryTimestamp | None,
         Query(alias="from", description="Start (RFC 3339; default: a span before `to`)"),
     ] = None,
-    to: Annotated[AwareDatetime | None, Query(description="End (RFC 3339; default: now)")] = None,
+    to: Annotated[QueryTimestamp | None, Query(description="End (RFC 3339; default: now)")] = None,
     granularity: Annotated[Granularity, Query(description="Bucket size")] = Granularity.DAY,
 ) -> dict[str, Any]:
     """Mean, max and count of readings per bucket, cut in the learner's time zone."""
-    learner = service.require_learner(session, userId)
+    learner = analysis_learner(session, userId)
     end = _aware(to or utcnow())
     start = _aware(from_) if from_ is not None else end - DEFAULT_HISTORY_SPAN[granularity]
     if start >= end:
@@ -380,7 +402,7 @@ def _aware(ts: datetime) -> datetime:
 def get_burnout_risk(userId: UserId, _: CurrentPrincipal, session: DbSession) -> dict[str, Any]:
     """Risk 0-100 and level over 14 days, the six factors, warning signals, recommendations,
     the mission override for HIGH/CRITICAL and recovery since the previous assessment."""
-    learner = service.require_learner(session, userId)
+    learner = analysis_learner(session, userId)
     return service.burnout_risk(session, learner, utcnow()).to_json()
 
 
@@ -399,7 +421,7 @@ def get_stress_patterns(
     ] = MIN_PATTERN_CONFIDENCE,
 ) -> dict[str, Any]:
     """Topic, time-of-day, exam-proximity, fatigue and difficulty patterns over 90 days."""
-    learner = service.require_learner(session, userId)
+    learner = analysis_learner(session, userId)
     return service.stress_patterns(session, learner, utcnow(), minConfidence)
 
 
@@ -410,7 +432,7 @@ def get_stress_patterns(
 )
 def get_stress_profile(userId: UserId, _: CurrentPrincipal, session: DbSession) -> dict[str, Any]:
     """Primary stressors, load tolerance, mean recovery time and the 7-day mean load."""
-    learner = service.require_learner(session, userId)
+    learner = analysis_learner(session, userId)
     return service.stress_profile_view(session, learner, utcnow())
 
 
@@ -433,7 +455,7 @@ def get_difficulty_adjustment(
     ] = 0,
 ) -> dict[str, Any]:
     """Harder below load 30, keep to 60, easier to 80, much easier (review only) from 80."""
-    learner = service.require_learner(session, userId)
+    learner = analysis_learner(session, userId)
     return service.difficulty_adjustment(session, learner, appliedThisSession).to_json()
 
 
@@ -444,5 +466,5 @@ def get_difficulty_adjustment(
 )
 def get_load_performance(userId: UserId, _: CurrentPrincipal, session: DbSession) -> dict[str, Any]:
     """Pearson r of session load with performance, p-value, and the best load band (≥ 30 sessions)."""
-    learner = service.require_learner(session, userId)
+    learner = analysis_learner(session, userId)
     return service.load_performance(session, learner, utcnow())

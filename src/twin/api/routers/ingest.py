@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -11,10 +10,15 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from twin.api.deps import CurrentPrincipal, get_db
-from twin.api.routers.users import UserId
+from twin.api.guard import GuardedRoute, json_body
+from twin.api.routers.users import MAX_TIMEZONE_LENGTH, TIMEZONE_SCHEMA, UserId
+from twin.api.types import QueryTimestamp
+from twin.clock import utcnow
 from twin.enums import EventType
 from twin.errors import ValidationFailed
+from twin.ingest.events import CURSOR_PATTERN
 from twin.services import ingest as ingest_service
+from twin.services import learners as users_service
 from twin.services.ingest import (
     DEFAULT_EVENT_PAGE,
     KINDS,
@@ -25,7 +29,7 @@ from twin.services.ingest import (
     EventView,
 )
 
-router = APIRouter(tags=["ingestion"])
+router = APIRouter(tags=["ingestion"], route_class=GuardedRoute)
 
 KIND_TITLES = {
     "courses": "courses",
@@ -74,14 +78,7 @@ def _batch_schema(kind: str) -> dict[str, Any]:
 
 async def _records(request: Request) -> list[dict[str, Any]]:
     """The ``records`` array of a JSON body; every record is checked by the ingestion service."""
-    raw = await request.body()
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise ValidationFailed(
-            f"request body is not valid JSON: {exc}",
-            details=[{"index": None, "field": "body", "reason": "invalid JSON"}],
-        ) from None
+    body = await json_body(request)
     if not isinstance(body, dict) or "records" not in body:
         raise ValidationFailed(
             'request body must be an object {"records": [...]}',
@@ -106,7 +103,9 @@ def _add_batch_route(kind: str) -> None:
     async def endpoint(userId: UserId, request: Request, _: CurrentPrincipal) -> BatchResult:
         records = await _records(request)
         db = get_db(request)
-        return await run_in_threadpool(ingest_service.ingest_batch, db, userId, kind, records)
+        return await run_in_threadpool(
+            ingest_service.ingest_batch, db, userId, kind, records, now=utcnow()
+        )
 
     endpoint.__name__ = f"ingest_{kind}"
     router.add_api_route(
@@ -136,15 +135,8 @@ class EventPage(BaseModel):
     nextCursor: str | None = Field(description="Pass back as `cursor` for the next page")
 
 
-def _as_utc(value: datetime | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValidationFailed(
-            f"{field} needs a time-zone offset (RFC 3339), e.g. 2026-01-31T08:00:00Z",
-            details=[{"index": None, "field": field, "reason": "missing time-zone offset"}],
-        )
-    return value.astimezone(UTC).replace(tzinfo=None)
+def _naive_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
 @router.get("/users/{userId}/events", response_model=EventPage, summary="List behavioral events")
@@ -153,18 +145,25 @@ def list_events(
     request: Request,
     _: CurrentPrincipal,
     eventType: EventType | None = None,
-    since: Annotated[datetime | None, Query(description="RFC 3339, inclusive")] = None,
-    until: Annotated[datetime | None, Query(description="RFC 3339, exclusive")] = None,
+    since: Annotated[QueryTimestamp | None, Query(description="RFC 3339, inclusive")] = None,
+    until: Annotated[QueryTimestamp | None, Query(description="RFC 3339, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_EVENT_PAGE)] = DEFAULT_EVENT_PAGE,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            pattern=CURSOR_PATTERN,
+            description="The nextCursor of the previous page",
+        ),
+    ] = None,
 ) -> EventPage:
     """Newest first, keyset pagination (the seed's first query pattern)."""
     events, next_cursor = ingest_service.list_events(
         get_db(request),
         userId,
         eventType,
-        _as_utc(since, "since"),
-        _as_utc(until, "until"),
+        _naive_utc(since),
+        _naive_utc(until),
         limit,
         cursor,
     )
@@ -192,14 +191,25 @@ class ImportOut(BaseModel):
 def import_revlog(
     userId: UserId,
     request: Request,
-    _: CurrentPrincipal,
+    principal: CurrentPrincipal,
     file: Annotated[
         UploadFile, File(description="CSV: card_id, review_rating, review_time, review_duration")
     ],
-    timezone: Annotated[str, Form(description="IANA time zone of a new learner")] = "UTC",
+    timezone: Annotated[
+        str,
+        Form(
+            description="IANA time zone of a new learner",
+            max_length=MAX_TIMEZONE_LENGTH,
+            json_schema_extra=TIMEZONE_SCHEMA,
+        ),
+    ] = "UTC",
     skipBad: Annotated[bool, Form(description="Skip malformed rows instead of rejecting")] = False,
 ) -> ImportOut:
-    """Creates the learner if needed, a course, cards, reviews, sessions and events; re-import changes nothing."""
+    """Creates the learner if needed (service keys only: a learner token needs its learner to
+    exist), a course, cards, reviews, sessions and events; re-import changes nothing."""
+    if not principal.is_service:
+        with get_db(request).session() as session:
+            users_service.get_user(session, userId)
     result = ingest_service.import_revlog(
         get_db(request), file.file, userId, timezone=timezone, skip_bad=skipBad
     )

@@ -1,7 +1,7 @@
 """The learner's twin over HTTP (ENGINE.md 5.1): analysis, patterns, insights, profile, recall.
 
 Thin: every route validates its parameters, calls :mod:`twin.services.patterns` or
-:mod:`twin.services.memory` and shapes the answer. Routes live under
+:mod:`twin.services.recall` and shapes the answer. Routes live under
 ``/users/{userId}/`` (the app adds ``/v1`` and the authentication); analysis routes
 answer 403 when the learner switched behavioural analysis off, except ``DELETE
 patterns``, which always works.
@@ -15,27 +15,29 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from twin.analysis.common import aware_utc
 from twin.analysis.patterns.study_time import DAYS_PER_WEEK, HOURS_PER_DAY
 from twin.analysis.patterns.sufficiency import Sufficiency
 from twin.api.deps import CurrentPrincipal, DbSession
-from twin.db.base import utcnow
+from twin.api.guard import GuardedRoute
+from twin.api.types import IdPath, JsonBool, QueryTimestamp
+from twin.clock import utcnow
 from twin.db.models import BehavioralInsight, BehavioralPattern, UserLearningProfile
 from twin.enums import BehavioralPatternType, InsightType
-from twin.errors import ValidationFailed
-from twin.services import memory as memory_service
 from twin.services import patterns as patterns_service
-from twin.services.users import get_user
+from twin.services import recall as recall_service
+from twin.services.learners import get_user
 
-router = APIRouter(tags=["twin: patterns and insights"])
+router = APIRouter(tags=["twin: patterns and insights"], route_class=GuardedRoute)
 
-UserId = Annotated[str, Path(min_length=1, max_length=200, description="The learner's id")]
+UserId = Annotated[IdPath, Path(description="The learner's id")]
 MAX_PATTERN_LIMIT = 100
 MAX_HEATMAP_WEEKS = 52
 WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def _utc(ts: datetime | None) -> datetime | None:
-    return None if ts is None else memory_service.as_utc(ts)
+    return None if ts is None else aware_utc(ts)
 
 
 # --- schemas ---------------------------------------------------------------------------------
@@ -69,7 +71,7 @@ class AnalyzeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    force: bool = Field(
+    force: JsonBool = Field(
         default=False,
         description="Run even if the learner was analysed less than a day ago (service keys only; "
         "ignored for learner tokens)",
@@ -154,8 +156,8 @@ class PatternOut(BaseModel):
             evidence=list(row.evidence),
             occurrenceCount=row.occurrenceCount,
             consecutiveMisses=misses if isinstance(misses, int) else 0,
-            firstDetectedAt=memory_service.as_utc(row.firstDetectedAt),
-            lastSeenAt=memory_service.as_utc(row.lastSeenAt),
+            firstDetectedAt=aware_utc(row.firstDetectedAt),
+            lastSeenAt=aware_utc(row.lastSeenAt),
             data=data,
         )
 
@@ -191,7 +193,7 @@ class InsightOut(BaseModel):
             description=row.description,
             actionableRecommendation=row.actionableRecommendation,
             confidence=row.confidence,
-            createdAt=memory_service.as_utc(row.createdAt),
+            createdAt=aware_utc(row.createdAt),
             acknowledgedAt=_utc(row.acknowledgedAt),
             applied=row.applied,
             patterns=[PatternOut.of(p) for p in patterns],
@@ -210,7 +212,7 @@ class AcknowledgeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    applied: bool | None = Field(default=None, description="Whether the learner acted on it")
+    applied: JsonBool | None = Field(default=None, description="Whether the learner acted on it")
 
 
 class ProfileOut(BaseModel):
@@ -367,7 +369,7 @@ def list_insights(userId: UserId, _: CurrentPrincipal, session: DbSession) -> In
 )
 def acknowledge(
     userId: UserId,
-    insightId: Annotated[str, Path(min_length=1, max_length=200)],
+    insightId: Annotated[IdPath, Path(description="The insight's id")],
     _: CurrentPrincipal,
     session: DbSession,
     body: Annotated[AcknowledgeIn | None, Body()] = None,
@@ -481,11 +483,11 @@ def delete_patterns(userId: UserId, _: CurrentPrincipal, session: DbSession) -> 
 )
 def card_recall(
     userId: UserId,
-    cardId: Annotated[str, Path(min_length=1, max_length=200)],
+    cardId: Annotated[IdPath, Path(description="The card's id")],
     _: CurrentPrincipal,
     session: DbSession,
     at: Annotated[
-        datetime | None,
+        QueryTimestamp | None,
         Query(
             description="RFC 3339 time with an offset, e.g. 2026-03-01T08:00:00+01:00 "
             "(URL-encode '+' as %2B); default now"
@@ -494,12 +496,7 @@ def card_recall(
 ) -> RecallOut:
     """Probability that the learner recalls the card at ``at``: FSRS-6 with the learner's own
     fitted weights once they have enough reviews (defaults before, or with analysis off)."""
-    if at is not None and at.utcoffset() is None:
-        raise ValidationFailed(
-            "invalid request: at: needs a time-zone offset (RFC 3339), e.g. 2026-03-01T08:00:00Z",
-            details=[{"index": None, "field": "query.at", "reason": "missing time-zone offset"}],
-        )
     user = get_user(session, userId)
     when = at if at is not None else utcnow().replace(tzinfo=UTC)
-    result = memory_service.card_recall(session, user, cardId, when)
+    result = recall_service.card_recall(session, user, cardId, when)
     return RecallOut.model_validate(result.to_dict())

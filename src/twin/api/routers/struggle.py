@@ -12,18 +12,25 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from twin.api.deps import CurrentPrincipal, DbSession
-from twin.api.types import UtcDatetime
-from twin.db.base import utcnow
+from twin.api.guard import GuardedRoute
+from twin.api.types import Id, IdPath, UtcDatetime, whole_number
+from twin.clock import utcnow
 from twin.enums import InterventionStatus, PredictionStatus
 from twin.services import struggle as service
 
-router = APIRouter(tags=["struggle prediction"])
+router = APIRouter(tags=["struggle prediction"], route_class=GuardedRoute)
 
-UserId = Annotated[str, Path(min_length=1, max_length=200, description="The learner's id")]
-ItemId = Annotated[str, Path(min_length=1, max_length=200)]
+UserId = Annotated[IdPath, Path(description="The learner's id")]
+ItemId = Annotated[IdPath, Path(description="The record's id")]
+DaysAhead = Annotated[
+    int,
+    Strict(),
+    Field(ge=service.MIN_DAYS_AHEAD, le=service.MAX_DAYS_AHEAD),
+    BeforeValidator(whole_number),
+]
 
 
 # --- schemas ---------------------------------------------------------------------------------
@@ -34,10 +41,8 @@ class GenerateIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    daysAhead: int = Field(
+    daysAhead: DaysAhead = Field(
         default=service.DEFAULT_DAYS_AHEAD,
-        ge=service.MIN_DAYS_AHEAD,
-        le=service.MAX_DAYS_AHEAD,
         description="Objectives due (missions, exams) within this many days, plus the weakest",
     )
 
@@ -227,7 +232,7 @@ class ApplyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    missionId: str | None = Field(default=None, min_length=1, max_length=200)
+    missionId: Id | None = None
 
 
 class MissionOut(BaseModel):

@@ -10,18 +10,28 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool
 
 from twin.api.deps import CurrentPrincipal, DbSession
-from twin.api.types import UtcDatetime
-from twin.db.base import utcnow
+from twin.api.guard import GuardedRoute
+from twin.api.types import IdPath, UtcDatetime, whole_number
+from twin.clock import utcnow
 from twin.enums import FeedbackType, PredictionStatus
-from twin.services import struggle_outcomes as outcomes_service
+from twin.services.struggle import outcomes as outcomes_service
 
-router = APIRouter(tags=["struggle prediction: outcomes"])
+router = APIRouter(tags=["struggle prediction: outcomes"], route_class=GuardedRoute)
 
-UserId = Annotated[str, Path(min_length=1, max_length=200, description="The learner's id")]
-PredictionId = Annotated[str, Path(min_length=1, max_length=200, description="A prediction's id")]
+UserId = Annotated[IdPath, Path(description="The learner's id")]
+PredictionId = Annotated[IdPath, Path(description="A prediction's id")]
+Helpfulness = Annotated[
+    int,
+    Strict(),
+    Field(
+        ge=outcomes_service.HELPFULNESS_RANGE[0],
+        le=outcomes_service.HELPFULNESS_RANGE[1],
+    ),
+    BeforeValidator(whole_number),
+]
 
 
 class FeedbackIn(BaseModel):
@@ -34,11 +44,7 @@ class FeedbackIn(BaseModel):
         default=None,
         description="Default: HELPFUL when the prediction was right, INACCURATE when wrong",
     )
-    helpfulness: int | None = Field(
-        default=None,
-        ge=outcomes_service.HELPFULNESS_RANGE[0],
-        le=outcomes_service.HELPFULNESS_RANGE[1],
-    )
+    helpfulness: Helpfulness | None = None
     comments: str | None = Field(
         default=None, max_length=outcomes_service.MAX_FEEDBACK_COMMENT_CHARS
     )

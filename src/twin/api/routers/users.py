@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from twin.api.deps import CurrentPrincipal, DbSession, ServicePrincipal, get_db
-from twin.api.types import UtcDatetime
-from twin.db.base import utcnow
+from twin.api.guard import GuardedRoute
+from twin.api.types import Id, IdPath, JsonBool, UtcDatetime, whole_number
+from twin.clock import utcnow
 from twin.db.models import User
 from twin.services import auth as auth_service
-from twin.services import users as users_service
+from twin.services import learners as users_service
 
-router = APIRouter(tags=["learners"])
+router = APIRouter(tags=["learners"], route_class=GuardedRoute)
 
-UserId = Annotated[str, Path(min_length=1, max_length=200, description="The learner's id")]
+UserId = Annotated[IdPath, Path(description="The learner's id")]
+MAX_TIMEZONE_LENGTH = 64
+# local@domain, no spaces (ASCII whitespace spelled out: regex engines disagree on \s) or NUL.
+EMAIL_PATTERN = r"^[^@\x00\x09-\x0d\x20]+@[^@\x00\x09-\x0d\x20]+$"
+# A free-text query value: no control characters (the guard refuses them for every query).
+QUERY_TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+MissionMinutes = Annotated[int, Strict(), Field(ge=5, le=600), BeforeValidator(whole_number)]
+TtlSeconds = Annotated[
+    int,
+    Strict(),
+    Field(ge=1, le=auth_service.MAX_TOKEN_TTL_SECONDS),
+    BeforeValidator(whole_number),
+]
+TIMEZONE_SCHEMA: dict[str, Any] = {"enum": sorted(users_service.iana_zones())}
 
 
 class UserIn(BaseModel):
@@ -25,13 +41,18 @@ class UserIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(default=None, max_length=320, pattern=EMAIL_PATTERN)
     name: str | None = Field(default=None, max_length=200)
-    timezone: str | None = Field(default=None, description="IANA time zone, e.g. Europe/Berlin")
-    defaultMissionMinutes: int | None = Field(default=None, ge=5, le=600)
-    behavioralAnalysisEnabled: bool | None = None
-    learningStyleProfilingEnabled: bool | None = None
-    shareAnonymizedPatterns: bool | None = None
+    timezone: str | None = Field(
+        default=None,
+        max_length=MAX_TIMEZONE_LENGTH,
+        description="IANA time zone, e.g. Europe/Berlin",
+        json_schema_extra=TIMEZONE_SCHEMA,
+    )
+    defaultMissionMinutes: MissionMinutes | None = None
+    behavioralAnalysisEnabled: JsonBool | None = None
+    learningStyleProfilingEnabled: JsonBool | None = None
+    shareAnonymizedPatterns: JsonBool | None = None
 
 
 class PrivacyIn(BaseModel):
@@ -39,9 +60,9 @@ class PrivacyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    behavioralAnalysisEnabled: bool | None = None
-    learningStyleProfilingEnabled: bool | None = None
-    shareAnonymizedPatterns: bool | None = None
+    behavioralAnalysisEnabled: JsonBool | None = None
+    learningStyleProfilingEnabled: JsonBool | None = None
+    shareAnonymizedPatterns: JsonBool | None = None
 
 
 class UserOut(BaseModel):
@@ -98,8 +119,8 @@ class TokenIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    userId: str = Field(min_length=1, max_length=200)
-    ttlSeconds: int = Field(default=3600, ge=1, le=auth_service.MAX_TOKEN_TTL_SECONDS)
+    userId: Id
+    ttlSeconds: TtlSeconds = 3600
 
 
 class TokenOut(BaseModel):
@@ -110,13 +131,21 @@ class TokenOut(BaseModel):
     expiresAt: int = Field(description="Expiry, seconds since the epoch")
 
 
-@router.post("/tokens", response_model=TokenOut, status_code=201, summary="Issue a learner token")
+@router.post(
+    "/tokens",
+    response_model=TokenOut,
+    status_code=201,
+    summary="Issue a learner token",
+    responses={404: {"description": "No such learner"}},
+)
 def create_token(
     body: TokenIn, _: ServicePrincipal, session: DbSession, request: Request
 ) -> TokenOut:
     """A signed, expiring token that reads and writes only under /v1/users/{userId}/ (service keys only)."""
     users_service.get_user(session, body.userId)
-    secret = request.app.state.token_secret or auth_service.token_secret(session)
+    secret = request.app.state.token_secret or auth_service.token_secret(
+        session, request.app.state.settings.secret_key
+    )
     request.app.state.token_secret = secret
     token, expires = auth_service.issue_learner_token(
         secret, body.userId, body.ttlSeconds, utcnow()
@@ -129,18 +158,44 @@ def list_users(
     _: ServicePrincipal,
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=QUERY_TEXT_PATTERN,
+            description="The nextCursor of the previous page (the last id seen)",
+        ),
+    ] = None,
 ) -> UserPage:
     """Learners by id, a page at a time; pass nextCursor back to get the next page."""
     users, next_cursor = users_service.list_users(session, limit, cursor)
     return UserPage(users=[UserOut.of(u) for u in users], nextCursor=next_cursor)
 
 
-@router.put("/users/{userId}", response_model=UserUpsertOut, summary="Create or update a learner")
+@router.put(
+    "/users/{userId}",
+    response_model=UserUpsertOut,
+    summary="Create or update a learner",
+    responses={
+        201: {"model": UserUpsertOut, "description": "Created"},
+        404: {"description": "A learner token for a learner that does not exist (erased)"},
+    },
+)
 def put_user(
-    userId: UserId, body: UserIn, _: CurrentPrincipal, session: DbSession, response: Response
+    userId: UserId,
+    body: UserIn,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    response: Response,
 ) -> UserUpsertOut:
-    """Create the learner, or update the fields sent (201 when created)."""
+    """Create the learner, or update the fields sent (201 when created).
+
+    Only a service key creates learners: a learner token updates its own learner and
+    answers 404 once that learner is gone, so a token issued before an erasure cannot
+    bring the learner back.
+    """
+    if not principal.is_service:
+        users_service.get_user(session, userId)
     outcome = users_service.upsert_user(session, userId, body.model_dump(exclude_unset=True))
     response.status_code = 201 if outcome.created else 200
     return UserUpsertOut(**UserOut.of(outcome.user).model_dump(), deleted=outcome.deleted)
@@ -189,8 +244,19 @@ def export_user(userId: UserId, _: CurrentPrincipal, request: Request) -> Stream
     return StreamingResponse(
         stream(),
         media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="twin-export-{userId}.json"'},
+        headers={"Content-Disposition": attachment(f"twin-export-{userId}.json")},
     )
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition value for any file name, in ASCII (RFC 6266).
+
+    Header values are latin-1 bytes without control characters: the plain ``filename``
+    keeps only safe ASCII (others become ``_``), ``filename*`` carries the exact name
+    percent-encoded in UTF-8.
+    """
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @router.delete("/users/{userId}", response_model=ErasureOut, summary="Erase a learner")

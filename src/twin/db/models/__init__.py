@@ -28,8 +28,13 @@ from twin.db.models.learning import (
 )
 from twin.db.models.memory import LearnerMemoryModel
 from twin.db.models.orchestration import (
+    CalendarBusyBlock,
+    CalendarFeedToken,
     CalendarIntegration,
+    CalendarSyncState,
+    PlannedSession,
     ScheduleAdaptation,
+    SchedulePreference,
     SessionOrchestrationPlan,
     StudyScheduleRecommendation,
 )
@@ -69,7 +74,10 @@ __all__ = [
     "BehavioralInsight",
     "BehavioralPattern",
     "BurnoutRiskAssessment",
+    "CalendarBusyBlock",
+    "CalendarFeedToken",
     "CalendarIntegration",
+    "CalendarSyncState",
     "Card",
     "CognitiveLoadMetric",
     "Course",
@@ -94,10 +102,12 @@ __all__ = [
     "PersonalizationExperiment",
     "PersonalizationOutcome",
     "PersonalizationPreferences",
+    "PlannedSession",
     "PredictionFeedback",
     "Recommendation",
     "Review",
     "ScheduleAdaptation",
+    "SchedulePreference",
     "SessionOrchestrationPlan",
     "SimulationTruth",
     "StressResponsePattern",

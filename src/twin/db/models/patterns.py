@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from twin.clock import utcnow
 from twin.db.base import (
     NOW,
     Base,
@@ -18,7 +19,6 @@ from twin.db.base import (
     pk_column,
     text_array_column,
     unique,
-    utcnow,
 )
 from twin.enums import (
     BehavioralPatternType,

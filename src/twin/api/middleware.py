@@ -1,0 +1,150 @@
+"""Limits on what a client may send: the body size cap and per-credential rate limiting."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from twin.api.errors import error_body
+from twin.errors import TwinError
+from twin.services.auth import Principal
+
+# Beyond this many credentials tracked, buckets that have refilled are forgotten.
+MAX_TRACKED_CREDENTIALS = 100_000
+SECONDS_PER_MINUTE = 60.0
+
+
+class PayloadTooLarge(TwinError):
+    """The request body is larger than ``TWIN_MAX_BODY_BYTES``."""
+
+    code = "payload_too_large"
+    http_status = 413
+
+
+class RateLimited(TwinError):
+    """The credential sent more requests than ``TWIN_RATE_LIMIT_PER_MINUTE`` allows."""
+
+    code = "too_many_requests"
+    http_status = 429
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message, details={"retryAfterSeconds": retry_after_seconds})
+        self.headers = {"Retry-After": str(retry_after_seconds)}
+
+
+def too_large(limit: int) -> str:
+    """The 413 message."""
+    return (
+        f"request body larger than {limit:,} bytes (TWIN_MAX_BODY_BYTES); "
+        "split a batch into smaller ones"
+    )
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over ``max_body_bytes`` with 413 before anything parses them.
+
+    A declared Content-Length over the cap is answered at once, without reading the body;
+    a body without one (chunked) is counted as it arrives and refused as soon as it
+    passes the cap (the route reading it gets :class:`PayloadTooLarge`).
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_body_bytes
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0  # the server refuses malformed lengths itself
+                if declared > limit:
+                    response = JSONResponse(
+                        status_code=413,
+                        content=error_body(
+                            PayloadTooLarge.code,
+                            too_large(limit),
+                            {"limitBytes": limit, "declaredBytes": declared},
+                        ),
+                        headers={"Connection": "close"},
+                    )
+                    await response(scope, receive, send)
+                    return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(too_large(limit), details={"limitBytes": limit})
+            return message
+
+        await self.app(scope, counted, send)
+
+
+class RateLimiter:
+    """A token bucket per credential: ``per_minute`` requests a minute, ``burst`` at once.
+
+    In memory, per API process (several processes each allow the rate). Off when
+    ``per_minute`` is 0.
+    """
+
+    def __init__(
+        self,
+        per_minute: int,
+        burst: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_second = per_minute / SECONDS_PER_MINUTE
+        self.capacity = float(burst or per_minute)
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        """True when requests are limited."""
+        return self.per_second > 0
+
+    def check(self, principal: Principal) -> None:
+        """Take one request from the credential's bucket, or raise :class:`RateLimited`."""
+        if not self.enabled:
+            return
+        key = f"{principal.kind}:{principal.name}"
+        now = self.clock()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - last) * self.per_second)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                wait = math.ceil((1.0 - tokens) / self.per_second)
+                raise RateLimited(
+                    f"too many requests for this credential; retry in {wait} s "
+                    "(TWIN_RATE_LIMIT_PER_MINUTE)",
+                    retry_after_seconds=wait,
+                )
+            self._buckets[key] = (tokens - 1.0, now)
+            if len(self._buckets) > MAX_TRACKED_CREDENTIALS:
+                self._forget_full(now)
+
+    def _forget_full(self, now: float) -> None:
+        # A bucket that has refilled is the same as no bucket.
+        full = [
+            k
+            for k, (tokens, last) in self._buckets.items()
+            if tokens + (now - last) * self.per_second >= self.capacity
+        ]
+        for k in full:
+            del self._buckets[k]

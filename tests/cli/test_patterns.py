@@ -1,0 +1,57 @@
+"""``twin analyze USER``: the CLI function prints the twin, respects the daily limit, honours --force."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from tests.services.patterns_support import (
+    cohort_db,
+    cohort_module_db,
+    count_rows,
+    execute,
+    learner,
+)
+from twin.cli.patterns import analyze_command
+from twin.db.engine import Database
+
+__all__ = ["cohort_db", "cohort_module_db"]  # fixtures used here
+
+L0 = learner(0)
+
+
+@pytest.fixture
+def cli(cohort_db: Database, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
+    monkeypatch.setenv("TWIN_DATABASE_URL", cohort_db.url)
+    monkeypatch.setenv("COLUMNS", "160")
+    app = typer.Typer()
+    app.command()(analyze_command)
+    return app
+
+
+def test_analyze_prints_the_twin_then_limits_and_forces(
+    cli: typer.Typer, cohort_db: Database
+) -> None:
+    runner = CliRunner()
+    first = runner.invoke(cli, [L0])
+    assert first.exit_code == 0, first.output
+    for heading in ("data sufficiency", "profile", "patterns", "open insights", "forgetting curve"):
+        assert heading in first.output
+    assert "analysed in" in first.output and "FSRS-6 fitted on" in first.output
+    assert count_rows(cohort_db, "user_learning_profiles", L0) == 1
+    again = runner.invoke(cli, [L0])
+    assert again.exit_code == 0
+    assert "not re-analysed" in again.output and "once a day" in again.output
+    assert "patterns" in again.output  # the stored twin is still shown
+    forced = runner.invoke(cli, [L0, "--force"])
+    assert forced.exit_code == 0 and "analysed in" in forced.output
+
+
+def test_analyze_explains_what_stops_it(cli: typer.Typer, cohort_db: Database) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["nobody"])
+    assert missing.exit_code == 1 and "no learner with id 'nobody'" in missing.output
+    execute(cohort_db, 'UPDATE users SET "behavioralAnalysisEnabled" = false WHERE id = :u', u=L0)
+    off = runner.invoke(cli, [L0])
+    assert off.exit_code == 1 and "switched off" in off.output
