@@ -504,6 +504,10 @@ class Driver(Protocol):
         """The learner's arms in the context (``personalization_configs``)."""
         ...
 
+    def baseline(self, learner_id: str, context: PersonalizationContext, now: datetime) -> Baseline:
+        """The recent baseline a reward at ``now`` is measured against (the OPE truth needs it)."""
+        ...
+
     def outcomes(
         self, learner_id: str, context: PersonalizationContext
     ) -> list[tuple[datetime, OutcomeRecord]]:
@@ -691,7 +695,7 @@ def run_stream(
                     learner.learner_id, context, None, simulate_session(learner, 0.0, noise), now
                 )
                 continue
-            if record_baselines and isinstance(driver, PureDriver):
+            if record_baselines:
                 trace.baselines.append(driver.baseline(learner.learner_id, context, now))
             arm, propensity = driver.decide(learner.learner_id, context, now)
             outcome = simulate_session(learner, learner.effects[context][arm], noise)

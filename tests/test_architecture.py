@@ -131,7 +131,6 @@ BEING_BUILT: dict[tuple[str, str], str] = {
         for cap in ("personalization", "experiments", "insights")
         for layer in ("services", "api", "jobs", "cli")
     },
-    ("personalization", "analysis"): "being built",
 }
 """Layers of the capabilities under construction; an entry must go once its file lands."""
 
