@@ -87,7 +87,7 @@ from rich.console import Console
 from rich.table import Table
 
 from twin.analysis.common import InsufficientData
-from twin.analysis.personalization.apply import SessionParams, apply_session
+from twin.analysis.personalization.apply import apply_session
 from twin.analysis.personalization.bandit import (
     EXPLORATION_FLOOR,
     MAX_PRIOR_STRENGTH,
@@ -112,6 +112,7 @@ from twin.analysis.personalization.evidence import (
     StrugglePrediction,
 )
 from twin.analysis.personalization.offpolicy import LoggedDecision, evaluate_policy
+from twin.analysis.personalization.params import SessionParams
 from twin.analysis.personalization.reward import (
     Baseline,
     DifficultyFeedback,

@@ -128,8 +128,12 @@ BEING_BUILT: dict[tuple[str, str], str] = {
     # jobs and commands follow, and each entry goes when its file lands.
     **{
         (cap, layer): "pure core landed; this layer is being built"
-        for cap in ("personalization", "experiments", "insights")
+        for cap in ("experiments", "insights")
         for layer in ("services", "api", "jobs", "cli")
+    },
+    **{
+        ("personalization", layer): "service and API landed; this layer is being built"
+        for layer in ("jobs", "cli")
     },
 }
 """Layers of the capabilities under construction; an entry must go once its file lands."""

@@ -53,6 +53,9 @@ class LearnerLock(IntEnum):
     """Serialises changes to a learner's calendar and its busy blocks (connect, upload, sync)."""
     SCHEDULE = 5302
     """Serialises writes to a learner's schedule: stored slots, plans, adaptations."""
+    PERSONALIZATION = 5511
+    """Serialises a learner's personalization writes: decisions, arms, outcomes, feedback,
+    preferences and resets (so an arm's statistics never lose an update)."""
 
 
 _LOCK_SQL = sa.text("SELECT pg_advisory_xact_lock(:c, hashtext(:u))")

@@ -21,6 +21,7 @@ from twin.api.routers import (
     ingest,
     orchestration,
     patterns,
+    personalization,
     struggle,
     struggle_outcomes,
     users,
@@ -56,6 +57,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     struggle_outcomes.router,
     cognitive.router,
     orchestration.router,
+    personalization.router,
 )
 
 

@@ -11,26 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twin.analysis.personalization.apply import (
-    DEFAULT_ASSESSMENT_INTERVAL_DAYS,
-    INTENSITY_RANK,
-    MIN_CONTENT_SHARE,
-    AssessmentParams,
-    ContentParams,
-    MissionParams,
-    SessionParams,
     apply,
     apply_assessment,
     apply_content,
     apply_mission,
     apply_session,
     assessment_defaults,
-    break_schedule,
     content_defaults,
     mission_defaults,
     outcome_mix,
-    parse_params,
     session_defaults,
-    session_phases,
 )
 from twin.analysis.personalization.common import InvalidParameter
 from twin.analysis.personalization.evidence import (
@@ -49,10 +39,24 @@ from twin.analysis.personalization.evidence import (
     StudyTimeFinding,
     calibration_from_responses,
 )
+from twin.analysis.personalization.params import (
+    AssessmentParams,
+    ContentParams,
+    MissionParams,
+    SessionParams,
+    parse_params,
+)
 from twin.analysis.personalization.preferences import (
     PersonalizationFeature,
     Preferences,
     personalization_scope,
+)
+from twin.analysis.personalization.shaping import (
+    DEFAULT_ASSESSMENT_INTERVAL_DAYS,
+    INTENSITY_RANK,
+    MIN_CONTENT_SHARE,
+    break_schedule,
+    session_phases,
 )
 from twin.analysis.personalization.strategy import StrategyArm
 from twin.enums import (

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from twin.analysis.personalization.apply import MissionParams, SessionParams
 from twin.analysis.personalization.bandit import ArmStats, initial_stats
 from twin.analysis.personalization.common import InvalidParameter
 from twin.analysis.personalization.evidence import DurationFinding, Evidence
+from twin.analysis.personalization.params import MissionParams, SessionParams
 from twin.analysis.personalization.personalize import personalize
 from twin.analysis.personalization.preferences import Preferences
 from twin.analysis.personalization.strategy import StrategyArm

@@ -3,7 +3,9 @@
 - ``strategy``: the four strategy arms and how strongly each moves the defaults.
 - ``preferences``: levels, the learner's switches, what may be personalized at ``now``.
 - ``evidence``: the findings personalization acts on, each with its confidence.
-- ``apply``: engine defaults, client params, one ``apply_*`` per context, safety overrides.
+- ``params``: what a caller may ask of each context (validated) and what an answer holds.
+- ``shaping``: engine defaults, how an arm moves a number, the evidence trace, safety limits.
+- ``apply``: one ``apply_*`` per context and the dispatch.
 - ``bandit``: Thompson sampling on [0, 1] rewards, propensities by integration, pooled prior.
 - ``reward``: the reward of one outcome against the learner's own baseline; feedback.
 - ``offpolicy``: inverse-propensity and doubly-robust value of another policy from the log.

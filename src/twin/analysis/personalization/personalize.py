@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from twin.analysis.personalization.apply import Params, Personalized, apply, check_params
+from twin.analysis.personalization.apply import apply
 from twin.analysis.personalization.bandit import (
     EXPLORATION_FLOOR,
     UNIFORM_PRIOR,
@@ -28,6 +28,7 @@ from twin.analysis.personalization.bandit import (
     choose_arm,
 )
 from twin.analysis.personalization.evidence import Evidence
+from twin.analysis.personalization.params import Params, Personalized, check_params
 from twin.analysis.personalization.preferences import Preferences, personalization_scope
 from twin.analysis.personalization.strategy import StrategyArm
 from twin.enums import PersonalizationContext

@@ -48,6 +48,7 @@ from twin.db.models.patterns import (
 from twin.db.models.personalization import (
     ExperimentAssignment,
     PersonalizationConfig,
+    PersonalizationDecision,
     PersonalizationEffectiveness,
     PersonalizationExperiment,
     PersonalizationOutcome,
@@ -98,6 +99,7 @@ __all__ = [
     "PerformanceMetric",
     "PerformancePrediction",
     "PersonalizationConfig",
+    "PersonalizationDecision",
     "PersonalizationEffectiveness",
     "PersonalizationExperiment",
     "PersonalizationOutcome",
