@@ -127,11 +127,6 @@ BEING_BUILT: dict[tuple[str, str], str] = {
     # ENGINE 5.3, 5.5 and 5.6 arrive pure core first (issues 16-19); their services, routes,
     # jobs and commands follow, and each entry goes when its file lands.
     **{
-        (cap, layer): "pure core landed; this layer is being built"
-        for cap in ("experiments", "insights")
-        for layer in ("services", "api", "jobs", "cli")
-    },
-    **{
         ("personalization", layer): "service and API landed; this layer is being built"
         for layer in ("jobs", "cli")
     },

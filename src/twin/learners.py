@@ -53,6 +53,13 @@ class LearnerLock(IntEnum):
     """Serialises changes to a learner's calendar and its busy blocks (connect, upload, sync)."""
     SCHEDULE = 5302
     """Serialises writes to a learner's schedule: stored slots, plans, adaptations."""
+    EXPERIMENT_DEFINITION = 5501
+    """Serialises defining experiments per personalization context (keyed by the context's
+    name, not a learner): two overlapping experiments of one context are never both created."""
+    EXPERIMENT_METRICS = 5502
+    """One metrics computation of an experiment at a time (keyed by the experiment's id)."""
+    INSIGHTS = 5601
+    """A learner's insight writes (the daily run, notifications, goals, recommendations)."""
     PERSONALIZATION = 5511
     """Serialises a learner's personalization writes: decisions, arms, outcomes, feedback,
     preferences and resets (so an arm's statistics never lose an update)."""

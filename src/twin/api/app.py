@@ -17,8 +17,10 @@ from twin.api.middleware import BodyLimitMiddleware, RateLimiter
 from twin.api.openapi import document_errors, document_request_text
 from twin.api.routers import (
     cognitive,
+    experiments,
     health,
     ingest,
+    insights,
     orchestration,
     patterns,
     personalization,
@@ -57,6 +59,8 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     struggle_outcomes.router,
     cognitive.router,
     orchestration.router,
+    experiments.router,
+    insights.router,
     personalization.router,
 )
 

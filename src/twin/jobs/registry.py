@@ -23,7 +23,13 @@ from procrastinate import Blueprint, JobContext
 from twin.jobs.cognitive import JOB_CRON as COGNITIVE_CRON
 from twin.jobs.cognitive import JOB_NAME as COGNITIVE_JOB
 from twin.jobs.cognitive import cognitive_health
+from twin.jobs.experiments import JOB_CRON as EXPERIMENTS_CRON
+from twin.jobs.experiments import JOB_NAME as EXPERIMENTS_JOB
+from twin.jobs.experiments import experiment_metrics
 from twin.jobs.housekeeping import housekeeping
+from twin.jobs.insights import JOB_CRON as INSIGHTS_CRON
+from twin.jobs.insights import JOB_NAME as INSIGHTS_JOB
+from twin.jobs.insights import insights_daily
 from twin.jobs.orchestration import (
     ADAPT_CRON,
     ADAPT_JOB_NAME,
@@ -138,6 +144,22 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         task=schedule_adaptation,
         description="re-plan sessions a calendar change made busy, mark missed sessions, "
         "write back to CalDAV (twin.jobs.orchestration)",
+    ),
+    PeriodicJob(
+        name=EXPERIMENTS_JOB,
+        # Daily at 02:30 UTC: every running experiment's participants measured, ended ones decided.
+        cron=EXPERIMENTS_CRON,
+        task=experiment_metrics,
+        description="experiment participants' pre/post metrics daily, final verdicts at the end "
+        "(twin.jobs.experiments)",
+    ),
+    PeriodicJob(
+        name=INSIGHTS_JOB,
+        # Hourly on the hour: learners at 06:xx local time (after cognitive 04:00, struggle 05:00).
+        cron=INSIGHTS_CRON,
+        task=insights_daily,
+        description="scores, goal progress, recommendations and notifications daily at 06:00 "
+        "local time (twin.jobs.insights)",
     ),
 )
 

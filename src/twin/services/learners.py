@@ -61,6 +61,11 @@ DERIVED_TABLES = (
     "calendar_busy_blocks",
     "learner_load_profiles",
     "learner_memory_models",
+    # A learner's place in an A/B experiment and the metrics measured for it: the variant
+    # comes from a hash, but the metrics are derived from the learner's data.
+    "experiment_assignments",
+    "pattern_snapshots",
+    "behavioral_scores",
 )
 # Derived values kept on rows that stay: reset when behavioural analysis is switched off.
 DERIVED_RESETS = (

@@ -13,6 +13,12 @@ from twin.db.models.insights import (
     LearningArticle,
     Recommendation,
 )
+from twin.db.models.insights_support import (
+    BehavioralScore,
+    ExamResult,
+    PatternSnapshot,
+    RecommendationKey,
+)
 from twin.db.models.learning import (
     Card,
     Course,
@@ -74,6 +80,7 @@ __all__ = [
     "BehavioralGoal",
     "BehavioralInsight",
     "BehavioralPattern",
+    "BehavioralScore",
     "BurnoutRiskAssessment",
     "CalendarBusyBlock",
     "CalendarFeedToken",
@@ -84,6 +91,7 @@ __all__ = [
     "Course",
     "EngineSecret",
     "Exam",
+    "ExamResult",
     "ExperimentAssignment",
     "InsightKey",
     "InsightNotification",
@@ -96,6 +104,7 @@ __all__ = [
     "Lecture",
     "Mission",
     "ObjectivePrerequisite",
+    "PatternSnapshot",
     "PerformanceMetric",
     "PerformancePrediction",
     "PersonalizationConfig",
@@ -107,6 +116,7 @@ __all__ = [
     "PlannedSession",
     "PredictionFeedback",
     "Recommendation",
+    "RecommendationKey",
     "Review",
     "ScheduleAdaptation",
     "SchedulePreference",
