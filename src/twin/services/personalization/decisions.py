@@ -1,7 +1,11 @@
 """``POST …/personalization:apply``: the parameters to use for one context, and the log of why.
 
 Load → analysis → write: the learner (404 / 403 without consent), their preferences, the
-evidence (:mod:`.evidence`), the context's four arms (created on first use), the pooled
+evidence (:mod:`.evidence`); when the context may be personalized, a running A/B experiment
+of the context comes first (issue 18's ``active_variant``, which assigns the learner on
+first use): its variant's config shapes the answer (:mod:`twin.analysis.personalization.
+experiment`) and the bandit stands aside — no arm drawn, no decision logged. Otherwise the
+context's four arms (created on first use), the pooled
 prior, the reward scale; then :func:`twin.analysis.personalization.personalize.personalize`
 (scope, Thompson decision with the exploration floor, the context's ``apply_*``); then one
 ``personalization_decisions`` row with the chosen arm's propensity (only when the bandit
@@ -47,6 +51,7 @@ from twin.analysis.personalization.bandit import (
     reward_scale,
 )
 from twin.analysis.personalization.common import InvalidParameter
+from twin.analysis.personalization.experiment import apply_variant, read_variant_config
 from twin.analysis.personalization.params import check_params
 from twin.analysis.personalization.personalize import PersonalizationAnswer, personalize
 from twin.analysis.personalization.preferences import personalization_scope
@@ -54,6 +59,7 @@ from twin.analysis.personalization.strategy import StrategyArm
 from twin.db.models import PersonalizationDecision
 from twin.enums import PersonalizationContext
 from twin.learners import LearnerLock, analysis_learner, lock_learner
+from twin.services.experiments.assignment import active_variant
 from twin.services.personalization.common import (
     ensure_arms,
     ensure_preferences_row,
@@ -139,7 +145,11 @@ def learner_scale(session: Session, user_id: str, context: PersonalizationContex
     return reward_scale(rewards).scale
 
 
-def _applied(answer: PersonalizationAnswer, decision_id: str | None) -> Applied:
+def _applied(
+    answer: PersonalizationAnswer,
+    decision_id: str | None,
+    experiment: dict[str, Any] | None = None,
+) -> Applied:
     body = answer.result.to_json()
     d = answer.decision
     info = None
@@ -163,6 +173,7 @@ def _applied(answer: PersonalizationAnswer, decision_id: str | None) -> Applied:
         overrides=body["overrides"],
         reasons=body["reasons"],
         decision=info,
+        experiment=experiment,
     )
 
 
@@ -185,6 +196,33 @@ def apply_personalization(
     preferences = preferences_of(prefs_row)
     evidence = load_evidence(session, user_id, now)
     scope = personalization_scope(preferences, context, aware_utc(now))
+    if scope.personalized:
+        # a running experiment of the context decides first; the bandit stands aside
+        variant = active_variant(session, user_id, context, now)
+        if variant is not None:
+            result = apply_variant(
+                context,
+                preferences,
+                aware_utc(now),
+                evidence,
+                read_variant_config(variant.config),
+                variant.reason,
+                params,
+            )
+            return _applied(
+                PersonalizationAnswer(None, result),
+                None,
+                {
+                    "experimentId": variant.experiment_id,
+                    "experimentName": variant.experiment_name,
+                    "variantId": variant.variant_id,
+                    "variantName": variant.variant_name,
+                    "isControl": variant.is_control,
+                    "newlyAssigned": variant.newly_assigned,
+                    "config": dict(variant.config),
+                    "reason": variant.reason,
+                },
+            )
     # arms are created for a context only once the bandit has something to decide there
     rows = ensure_arms(session, user_id, context, prefs_row, now) if scope.personalized else []
     stats = stats_of(rows) if rows else initial_stats()
