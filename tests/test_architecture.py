@@ -126,10 +126,7 @@ PENDING_UNTIL_PHASE_2: dict[tuple[str, str], str] = {
 BEING_BUILT: dict[tuple[str, str], str] = {
     # ENGINE 5.3, 5.5 and 5.6 arrive pure core first (issues 16-19); their services, routes,
     # jobs and commands follow, and each entry goes when its file lands.
-    **{
-        ("personalization", layer): "service and API landed; this layer is being built"
-        for layer in ("jobs", "cli")
-    },
+    ("personalization", "cli"): "service, API and job landed; the command is being built",
 }
 """Layers of the capabilities under construction; an entry must go once its file lands."""
 

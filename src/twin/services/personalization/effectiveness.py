@@ -10,7 +10,7 @@ with it (an outcome without personalization counts as NONE).
 The daily job (:func:`store_effectiveness`) writes one ``personalization_effectiveness`` row
 per arm with at least 10 outcomes in the last 28 days: that arm's outcomes against all of
 the context's outcomes in the 28 days before; the arm's ``effectivenessScore`` is the
-composite score.
+composite score. A tick served twice replaces its rows.
 """
 
 from __future__ import annotations
@@ -155,6 +155,13 @@ def store_effectiveness(session: Session, user_id: str, now: datetime) -> int:
     lo = hi - DEFAULT_WINDOW
     base_lo = lo - DEFAULT_WINDOW
     written = 0
+    # a tick served twice replaces its own rows instead of adding a second set
+    session.execute(
+        sa.delete(PersonalizationEffectiveness).where(
+            PersonalizationEffectiveness.userId == user_id,
+            PersonalizationEffectiveness.endDate == storage_time(hi),
+        )
+    )
     by_context: dict[PersonalizationContext, list[PersonalizationConfig]] = {}
     for arm in arm_rows(session, user_id):
         by_context.setdefault(arm.context, []).append(arm)
