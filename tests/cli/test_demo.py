@@ -37,6 +37,9 @@ def test_demo_on_a_fresh_embedded_server(
     # The A/B experiment: a cohort assigned by the engine, measured, decided.
     assert "6. an A/B experiment" in result.output and "simulated learners" in result.output
     assert "verdict:" in result.output and "sample-ratio χ² p" in result.output
+    # Personalization: one learner's arms and effectiveness after 8 adapted weeks.
+    assert "8. personalization" in result.output and "strategy arms of" in result.output
+    assert "UNIFORM on" in result.output
     # A second run reuses what is there.
     result = runner.invoke(app, args, terminal_width=250)
     assert result.exit_code == 0, result.output

@@ -75,9 +75,11 @@ def demo(
         demo_experiment(db, learners=min(DEMO_EXPERIMENT_LEARNERS, max(12, 4 * learners)))
         console.rule("[bold]7. insights: recommendations, goals, score")
         demo_insights_section(db)
+        console.rule("[bold]8. personalization: 4 weeks of defaults, 8 weeks adapted")
+        demo_personalization_section(db)
         console.print(f"set-up finished in {time.perf_counter() - started:.1f} s")
     if serve_api:
-        console.rule("[bold]8. API")
+        console.rule("[bold]9. API")
         run_server(
             host="127.0.0.1", port=port, with_worker=True, banner=lambda db: demo_banner(db, port)
         )
@@ -262,6 +264,26 @@ def demo_insights_section(db: Database) -> None:
         console.print("no simulated learner: skipped")
         return
     demo_insights(db, row[0], row[1].replace(tzinfo=UTC) + timedelta(hours=1))
+
+
+def demo_personalization_section(db: Database) -> None:
+    """One simulated learner's arms and effectiveness after 8 personalized weeks."""
+    import sqlalchemy as sa
+
+    from twin.cli.personalization import demo_personalization
+    from twin.clock import utcnow
+
+    with db.engine.connect() as conn:
+        user = conn.execute(
+            sa.text(
+                'SELECT t."userId" FROM simulation_truth t JOIN users u ON u.id = t."userId" '
+                'WHERE u."behavioralAnalysisEnabled" ORDER BY 1 OFFSET 1 LIMIT 1'
+            )
+        ).scalar()
+    if user is None:
+        console.print("no simulated learner: skipped")
+        return
+    demo_personalization(db, str(user), utcnow())
 
 
 def demo_banner(db: Database, port: int) -> None:
