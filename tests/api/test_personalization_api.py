@@ -356,7 +356,7 @@ def test_evaluation_needs_a_service_key(
     assert r.status_code == 422 and "policy" in r.text
     r = client.get(
         "/v1/personalization/evaluation",
-        params={"context": "ASSESSMENT", "policy": "uniform", "userId": uid},
+        params={"context": "ASSESSMENT", "policy": "UNIFORM", "userId": uid},
         headers=headers,
     )
     assert r.status_code == 200 and r.json()["insufficient"]["need"] == 10

@@ -23,21 +23,22 @@ from twin.api.deps import DbSession, ServicePrincipal
 from twin.api.guard import GuardedRoute
 from twin.api.routers.users import UserId
 from twin.api.schemas.personalization import (
-    ApplyIn,
-    ApplyOut,
-    ArmsOut,
-    DecisionsOut,
-    EffectivenessOut,
-    EvaluationOut,
-    FeedbackIn,
-    OutcomeIn,
-    OutcomeOut,
-    OverviewOut,
-    PreferencesOut,
-    PreferencesPatch,
-    ResetOut,
-    RewardOut,
-    SignalIn,
+    EvaluationPolicy,
+    PersonalizationApplyIn,
+    PersonalizationApplyOut,
+    PersonalizationArmsOut,
+    PersonalizationDecisionsOut,
+    PersonalizationEffectivenessOut,
+    PersonalizationEvaluationOut,
+    PersonalizationFeedbackIn,
+    PersonalizationOutcomeIn,
+    PersonalizationOutcomeOut,
+    PersonalizationOverviewOut,
+    PersonalizationPreferencesOut,
+    PersonalizationPreferencesPatch,
+    PersonalizationResetOut,
+    PersonalizationRewardOut,
+    PersonalizationSignalIn,
 )
 from twin.api.types import Id, QueryTimestamp
 from twin.clock import utcnow
@@ -66,29 +67,35 @@ DECISION_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.get(
-    "/users/{userId}/personalization", response_model=OverviewOut, responses=ANALYSIS_ERRORS
+    "/users/{userId}/personalization",
+    response_model=PersonalizationOverviewOut,
+    responses=ANALYSIS_ERRORS,
 )
-def get_overview(userId: UserId, session: DbSession) -> OverviewOut:
+def get_overview(userId: UserId, session: DbSession) -> PersonalizationOverviewOut:
     """Level, each context's arms and latest decision (its parameters and why), effectiveness."""
-    return OverviewOut.model_validate(overview.overview(session, userId, utcnow()))
+    return PersonalizationOverviewOut.model_validate(overview.overview(session, userId, utcnow()))
 
 
 @router.get(
     "/users/{userId}/personalization/preferences",
-    response_model=PreferencesOut,
+    response_model=PersonalizationPreferencesOut,
     responses={404: {"description": "No such learner"}},
 )
-def get_preferences(userId: UserId, session: DbSession) -> PreferencesOut:
+def get_preferences(userId: UserId, session: DbSession) -> PersonalizationPreferencesOut:
     """The learner's level, toggles, disabled features, auto-adapt and pause (defaults if unset)."""
-    return PreferencesOut.model_validate(preferences.preferences_view(session, userId, utcnow()))
+    return PersonalizationPreferencesOut.model_validate(
+        preferences.preferences_view(session, userId, utcnow())
+    )
 
 
 @router.patch(
     "/users/{userId}/personalization/preferences",
-    response_model=PreferencesOut,
+    response_model=PersonalizationPreferencesOut,
     responses={404: {"description": "No such learner"}},
 )
-def patch_preferences(userId: UserId, body: PreferencesPatch, session: DbSession) -> PreferencesOut:
+def patch_preferences(
+    userId: UserId, body: PersonalizationPreferencesPatch, session: DbSession
+) -> PersonalizationPreferencesOut:
     """Change only the fields given; ``pausedUntil: null`` ends a pause."""
     change = preferences.PreferencesChange(
         level=body.personalizationLevel,
@@ -104,35 +111,43 @@ def patch_preferences(userId: UserId, body: PreferencesPatch, session: DbSession
         clear_pause="pausedUntil" in body.model_fields_set and body.pausedUntil is None,
     )
     view = preferences.update_preferences(session, userId, change, utcnow())
-    return PreferencesOut.model_validate(view)
+    return PersonalizationPreferencesOut.model_validate(view)
 
 
 @router.post(
     "/users/{userId}/personalization:reset",
-    response_model=ResetOut,
+    response_model=PersonalizationResetOut,
     responses={404: {"description": "No such learner"}},
 )
-def reset(userId: UserId, session: DbSession) -> ResetOut:
+def reset(userId: UserId, session: DbSession) -> PersonalizationResetOut:
     """Every switch back to its default (``lastResetAt``) and the learner's arms cleared."""
-    return ResetOut.model_validate(preferences.reset_preferences(session, userId, utcnow()))
+    return PersonalizationResetOut.model_validate(
+        preferences.reset_preferences(session, userId, utcnow())
+    )
 
 
 @router.post(
-    "/users/{userId}/personalization:apply", response_model=ApplyOut, responses=ANALYSIS_ERRORS
+    "/users/{userId}/personalization:apply",
+    response_model=PersonalizationApplyOut,
+    responses=ANALYSIS_ERRORS,
 )
-def apply(userId: UserId, body: ApplyIn, session: DbSession) -> ApplyOut:
+def apply(
+    userId: UserId, body: PersonalizationApplyIn, session: DbSession
+) -> PersonalizationApplyOut:
     """The parameters to use for a context, with the evidence, the arm and the decision id."""
     result = decisions.apply_personalization(session, userId, body.context, body.params, utcnow())
-    return ApplyOut.model_validate(result)
+    return PersonalizationApplyOut.model_validate(result)
 
 
 @router.post(
     "/users/{userId}/personalization/outcomes",
-    response_model=OutcomeOut,
+    response_model=PersonalizationOutcomeOut,
     status_code=201,
     responses=DECISION_ERRORS,
 )
-def record_outcome(userId: UserId, body: OutcomeIn, session: DbSession) -> OutcomeOut:
+def record_outcome(
+    userId: UserId, body: PersonalizationOutcomeIn, session: DbSession
+) -> PersonalizationOutcomeOut:
     """Store what a personalized session or mission produced; its decision's reward follows."""
     recorded = outcomes.record_outcome(
         session,
@@ -151,43 +166,55 @@ def record_outcome(userId: UserId, body: OutcomeIn, session: DbSession) -> Outco
         ),
         utcnow(),
     )
-    return OutcomeOut.model_validate(recorded)
+    return PersonalizationOutcomeOut.model_validate(recorded)
 
 
 @router.post(
-    "/users/{userId}/personalization/feedback", response_model=RewardOut, responses=DECISION_ERRORS
+    "/users/{userId}/personalization/feedback",
+    response_model=PersonalizationRewardOut,
+    responses=DECISION_ERRORS,
 )
-def feedback(userId: UserId, body: FeedbackIn, session: DbSession) -> RewardOut:
+def feedback(
+    userId: UserId, body: PersonalizationFeedbackIn, session: DbSession
+) -> PersonalizationRewardOut:
     """Helpful and/or too easy / just right / too hard on a decision (the latest by default)."""
     view = outcomes.record_feedback(
         session, userId, body.decisionId, body.helpful, body.difficulty, body.comment, utcnow()
     )
-    return RewardOut.model_validate(view)
+    return PersonalizationRewardOut.model_validate(view)
 
 
 @router.post(
-    "/users/{userId}/personalization/signals", response_model=RewardOut, responses=DECISION_ERRORS
+    "/users/{userId}/personalization/signals",
+    response_model=PersonalizationRewardOut,
+    responses=DECISION_ERRORS,
 )
-def signal(userId: UserId, body: SignalIn, session: DbSession) -> RewardOut:
+def signal(
+    userId: UserId, body: PersonalizationSignalIn, session: DbSession
+) -> PersonalizationRewardOut:
     """An implicit signal (mission skipped, recommendation dismissed, settings changed back)."""
     view = outcomes.record_signal(session, userId, body.decisionId, body.signal, utcnow())
-    return RewardOut.model_validate(view)
+    return PersonalizationRewardOut.model_validate(view)
 
 
 @router.get(
-    "/users/{userId}/personalization/arms", response_model=ArmsOut, responses=ANALYSIS_ERRORS
+    "/users/{userId}/personalization/arms",
+    response_model=PersonalizationArmsOut,
+    responses=ANALYSIS_ERRORS,
 )
 def arms(
     userId: UserId, session: DbSession, context: PersonalizationContext | None = None
-) -> ArmsOut:
+) -> PersonalizationArmsOut:
     """The learner's strategy arms with their rewards and the chance each is the best."""
     analysis_learner(session, userId)
-    return ArmsOut.model_validate({"arms": overview.arm_views(session, userId, context)})
+    return PersonalizationArmsOut.model_validate(
+        {"arms": overview.arm_views(session, userId, context)}
+    )
 
 
 @router.get(
     "/users/{userId}/personalization/decisions",
-    response_model=DecisionsOut,
+    response_model=PersonalizationDecisionsOut,
     responses=ANALYSIS_ERRORS,
 )
 def decision_log(
@@ -195,15 +222,15 @@ def decision_log(
     session: DbSession,
     context: PersonalizationContext | None = None,
     limit: Annotated[int, Query(ge=1, le=overview.MAX_DECISIONS)] = 50,
-) -> DecisionsOut:
+) -> PersonalizationDecisionsOut:
     """The decision log, newest first: arm, propensity, level, parameters, reward, feedback."""
     rows = overview.decisions(session, userId, context, limit)
-    return DecisionsOut.model_validate({"decisions": rows})
+    return PersonalizationDecisionsOut.model_validate({"decisions": rows})
 
 
 @router.get(
     "/users/{userId}/personalization/effectiveness",
-    response_model=EffectivenessOut,
+    response_model=PersonalizationEffectivenessOut,
     responses={
         **ANALYSIS_ERRORS,
         422: {"description": "from not before to, or a window over 366 days"},
@@ -215,29 +242,29 @@ def get_effectiveness(
     from_: Annotated[QueryTimestamp | None, Query(alias="from", description="RFC 3339")] = None,
     to: Annotated[QueryTimestamp | None, Query(description="RFC 3339 (default: now)")] = None,
     context: PersonalizationContext | None = None,
-) -> EffectivenessOut:
+) -> PersonalizationEffectivenessOut:
     """Improvement vs the window before, level–outcome r with p and 95% interval, composite."""
     view = effectiveness.learner_effectiveness(session, userId, utcnow(), from_, to, context)
-    return EffectivenessOut.model_validate(view)
+    return PersonalizationEffectivenessOut.model_validate(view)
 
 
 @router.get(
     "/personalization/evaluation",
-    response_model=EvaluationOut,
+    response_model=PersonalizationEvaluationOut,
     responses={403: {"description": "Needs a service key"}},
 )
 def evaluation(
     _: ServicePrincipal,
     session: DbSession,
     context: PersonalizationContext,
-    policy: Annotated[str, Query(min_length=1, max_length=40)],
+    policy: EvaluationPolicy,
     userId: Annotated[Id | None, Query()] = None,
-) -> EvaluationOut:
+) -> PersonalizationEvaluationOut:
     """IPS and doubly-robust value of a policy (an arm's name or UNIFORM) from the decision log."""
     result = offpolicy.evaluate_logged(session, context, policy, userId)
-    base: dict[str, Any] = {"context": context.value, "policy": policy.upper()}
+    base: dict[str, Any] = {"context": context.value, "policy": policy}
     if isinstance(result, InsufficientData):
-        return EvaluationOut.model_validate(
+        return PersonalizationEvaluationOut.model_validate(
             {
                 **base,
                 "ips": None,
@@ -253,7 +280,7 @@ def evaluation(
                 },
             }
         )
-    return EvaluationOut.model_validate(
+    return PersonalizationEvaluationOut.model_validate(
         {
             **base,
             "ips": result.ips,

@@ -9,12 +9,13 @@ ranges per context (a 422 naming the parameter).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from twin.analysis.personalization.preferences import PersonalizationFeature
 from twin.analysis.personalization.reward import DifficultyFeedback, ImplicitSignal
+from twin.api.openapi import NO_NUL_PATTERN
 from twin.api.schemas.base import Answer
 from twin.api.types import Id, JsonBool, JsonFloat, QueryTimestamp, UtcDatetime, whole_number
 from twin.enums import PersonalizationContext, PersonalizationLevel
@@ -25,16 +26,22 @@ MAX_TEXT = 200
 MAX_COMMENT = 2000
 
 WholeNumber = Annotated[int, Strict(), BeforeValidator(whole_number)]
-ParamText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+ParamText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, pattern=NO_NUL_PATTERN)]
 ParamValue = (
     WholeNumber | ParamText | Annotated[list[ParamText], Field(max_length=MAX_PARAM_ITEMS)] | None
 )
 
 
+EvaluationPolicy = Literal[
+    "PATTERN_HEAVY", "PREDICTION_HEAVY", "BALANCED", "CONSERVATIVE", "UNIFORM"
+]
+"""A candidate policy: always one arm, or uniformly random."""
+
+
 # --- requests ------------------------------------------------------------------------------
 
 
-class ApplyIn(BaseModel):
+class PersonalizationApplyIn(BaseModel):
     """``POST …/personalization:apply``: a context and the caller's parameters for it.
 
     MISSION params: durationMinutes (15–120), startHour (0–23), objectiveIds,
@@ -46,12 +53,12 @@ class ApplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     context: PersonalizationContext
-    params: dict[Annotated[str, Field(max_length=40)], ParamValue] | None = Field(
-        default=None, max_length=MAX_PARAMS
-    )
+    params: (
+        dict[Annotated[str, Field(max_length=40, pattern=NO_NUL_PATTERN)], ParamValue] | None
+    ) = Field(default=None, max_length=MAX_PARAMS)
 
 
-class PreferencesPatch(BaseModel):
+class PersonalizationPreferencesPatch(BaseModel):
     """``PATCH …/personalization/preferences``: only the fields given change.
 
     ``pausedUntil: null`` ends a pause.
@@ -71,7 +78,7 @@ class PreferencesPatch(BaseModel):
     pausedUntil: QueryTimestamp | None = Field(default=None, description="RFC 3339 with an offset")
 
 
-class OutcomeIn(BaseModel):
+class PersonalizationOutcomeIn(BaseModel):
     """``POST …/personalization/outcomes``: what a personalized session or mission produced."""
 
     model_config = ConfigDict(extra="forbid")
@@ -85,12 +92,16 @@ class OutcomeIn(BaseModel):
     completion: Annotated[JsonFloat, Field(ge=0, le=1)] | None = None
     engagement: Annotated[JsonFloat, Field(ge=0, le=100)] | None = None
     durationMinutes: Annotated[WholeNumber, Field(ge=0, le=1440)] | None = None
-    contentType: Annotated[str, Field(min_length=1, max_length=50)] | None = None
-    difficultyLevel: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    contentType: (
+        Annotated[str, Field(min_length=1, max_length=50, pattern=NO_NUL_PATTERN)] | None
+    ) = None
+    difficultyLevel: (
+        Annotated[str, Field(min_length=1, max_length=50, pattern=NO_NUL_PATTERN)] | None
+    ) = None
     signals: list[ImplicitSignal] = Field(default_factory=list, max_length=len(ImplicitSignal))
 
 
-class FeedbackIn(BaseModel):
+class PersonalizationFeedbackIn(BaseModel):
     """``POST …/personalization/feedback``: helpful and/or difficulty on a decision (latest by default)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -98,10 +109,10 @@ class FeedbackIn(BaseModel):
     decisionId: Id | None = None
     helpful: JsonBool | None = None
     difficulty: DifficultyFeedback | None = None
-    comment: Annotated[str, Field(max_length=MAX_COMMENT)] | None = None
+    comment: Annotated[str, Field(max_length=MAX_COMMENT, pattern=NO_NUL_PATTERN)] | None = None
 
 
-class SignalIn(BaseModel):
+class PersonalizationSignalIn(BaseModel):
     """``POST …/personalization/signals``: an implicit signal on a decision (latest by default)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -113,7 +124,7 @@ class SignalIn(BaseModel):
 # --- answers -------------------------------------------------------------------------------
 
 
-class PreferencesOut(Answer):
+class PersonalizationPreferencesOut(Answer):
     """The learner's switches and what they mean now."""
 
     user_id: str
@@ -133,14 +144,14 @@ class PreferencesOut(Answer):
     stored: bool
 
 
-class ResetOut(Answer):
+class PersonalizationResetOut(Answer):
     """What a reset did."""
 
-    preferences: PreferencesOut
+    preferences: PersonalizationPreferencesOut
     arms_cleared: int
 
 
-class DecisionInfoOut(Answer):
+class PersonalizationDecisionInfoOut(Answer):
     """How the bandit chose."""
 
     propensity: float
@@ -150,7 +161,7 @@ class DecisionInfoOut(Answer):
     priors: dict[str, str]
 
 
-class ApplyOut(Answer):
+class PersonalizationApplyOut(Answer):
     """The parameters to use, the evidence and arm behind them, and the decision id."""
 
     decision_id: str | None
@@ -163,11 +174,11 @@ class ApplyOut(Answer):
     evidence: list[dict[str, Any]]
     overrides: list[str]
     reasons: list[str]
-    decision: DecisionInfoOut | None
+    decision: PersonalizationDecisionInfoOut | None
     experiment: dict[str, Any] | None
 
 
-class RewardOut(Answer):
+class PersonalizationRewardOut(Answer):
     """A decision's reward now, and its arm's statistics."""
 
     decision_id: str
@@ -179,17 +190,17 @@ class RewardOut(Answer):
     arm_avg_reward: float | None
 
 
-class OutcomeOut(Answer):
+class PersonalizationOutcomeOut(Answer):
     """What was stored, and the reward when the outcome named a decision."""
 
     outcome_id: str
     context: str
     personalization_applied: bool
     personalization_level: str
-    reward: RewardOut | None
+    reward: PersonalizationRewardOut | None
 
 
-class ArmOut(Answer):
+class PersonalizationArmOut(Answer):
     """One arm (``personalization_configs``)."""
 
     config_id: str
@@ -204,13 +215,13 @@ class ArmOut(Answer):
     effectiveness_score: float | None
 
 
-class ArmsOut(Answer):
+class PersonalizationArmsOut(Answer):
     """The learner's arms."""
 
-    arms: list[ArmOut]
+    arms: list[PersonalizationArmOut]
 
 
-class DecisionOut(Answer):
+class PersonalizationDecisionOut(Answer):
     """One logged decision."""
 
     decision_id: str
@@ -229,13 +240,13 @@ class DecisionOut(Answer):
     signals: list[str]
 
 
-class DecisionsOut(Answer):
+class PersonalizationDecisionsOut(Answer):
     """The learner's latest decisions, newest first."""
 
-    decisions: list[DecisionOut]
+    decisions: list[PersonalizationDecisionOut]
 
 
-class EffectivenessOut(Answer):
+class PersonalizationEffectivenessOut(Answer):
     """Effectiveness over a window vs the window before, or the data still missing."""
 
     user_id: str
@@ -247,27 +258,27 @@ class EffectivenessOut(Answer):
     insufficient: dict[str, Any] | None
 
 
-class ContextOut(Answer):
+class PersonalizationContextOut(Answer):
     """One context: its switch, its arms, its latest decision."""
 
     context: str
     enabled: bool
-    arms: list[ArmOut]
-    latest: DecisionOut | None
+    arms: list[PersonalizationArmOut]
+    latest: PersonalizationDecisionOut | None
 
 
-class OverviewOut(Answer):
+class PersonalizationOverviewOut(Answer):
     """The learner's personalization at a glance."""
 
     user_id: str
-    preferences: PreferencesOut
-    contexts: list[ContextOut]
+    preferences: PersonalizationPreferencesOut
+    contexts: list[PersonalizationContextOut]
     decisions: int
     rewarded: int
-    effectiveness: EffectivenessOut
+    effectiveness: PersonalizationEffectivenessOut
 
 
-class EstimateOut(Answer):
+class PersonalizationEstimateOut(Answer):
     """A policy value with its 95% interval."""
 
     method: str
@@ -278,13 +289,13 @@ class EstimateOut(Answer):
     n: int
 
 
-class EvaluationOut(Answer):
+class PersonalizationEvaluationOut(Answer):
     """Off-policy value of a candidate policy from the decision log (or the data missing)."""
 
     context: str
     policy: str
-    ips: EstimateOut | None
-    dr: EstimateOut | None
+    ips: PersonalizationEstimateOut | None
+    dr: PersonalizationEstimateOut | None
     logged_value: float | None
     effective_sample_size: float | None
     max_weight: float | None
