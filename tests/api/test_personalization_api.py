@@ -360,3 +360,42 @@ def test_evaluation_needs_a_service_key(
         headers=headers,
     )
     assert r.status_code == 200 and r.json()["insufficient"]["need"] == 10
+
+
+def test_export_privacy_switch_and_erasure_cover_personalization(
+    client: TestClient, headers: dict[str, str], learner: Callable[..., str], db: Database
+) -> None:
+    uid = learner()
+    decision = _apply(client, headers, uid, context="MISSION")
+    client.post(
+        f"/v1/users/{uid}/personalization/outcomes",
+        json={"decisionId": decision["decisionId"], "completion": 1.0},
+        headers=headers,
+    )
+    client.post(
+        f"/v1/users/{uid}/personalization/feedback",
+        json={"helpful": True, "comment": "nice pacing"},
+        headers=headers,
+    )
+    doc = client.get(f"/v1/users/{uid}/export", headers=headers).json()
+    logged = doc["tables"]["personalization_decisions"]
+    assert [d["id"] for d in logged] == [decision["decisionId"]]
+    assert logged[0]["feedbackComment"] == "nice pacing" and logged[0]["reward"] is not None
+    assert len(doc["tables"]["personalization_configs"]) == 4
+    assert len(doc["tables"]["personalization_outcomes"]) == 1
+    assert len(doc["tables"]["personalization_preferences"]) == 1
+    # switching analysis off deletes what was inferred (arms, the decision log); outcomes stay
+    r = client.patch(
+        f"/v1/users/{uid}/privacy", json={"behavioralAnalysisEnabled": False}, headers=headers
+    )
+    assert r.status_code == 200, r.text
+    assert _count(db, "personalization_decisions", uid) == 0
+    assert _count(db, "personalization_configs", uid) == 0
+    assert _count(db, "personalization_outcomes", uid) == 1
+    assert client.delete(f"/v1/users/{uid}", headers=headers).status_code == 200
+    for table in (
+        "personalization_outcomes",
+        "personalization_preferences",
+        "personalization_decisions",
+    ):
+        assert _count(db, table, uid) == 0, table
