@@ -17,6 +17,7 @@ COMMANDS = [
     ["analyze"],
     ["health"],
     ["predict"],
+    ["dashboard-link"],
     ["model", "train"],
     ["model", "list"],
     ["bench"],

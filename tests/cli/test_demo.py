@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from twin.api.app import create_app
 from twin.cli import app
-from twin.cli.demo import shared_data_file
+from twin.cli.demo import REAL_LEARNER_ID, demo_banner, shared_data_file
+from twin.db.engine import Database
+from twin.services import learners as learners_service
 
 runner = CliRunner()
 
@@ -46,3 +52,43 @@ def test_demo_on_a_fresh_embedded_server(
     assert "3 learners already loaded" in result.output
     result = runner.invoke(app, ["db", "status"])
     assert "stopped" in result.output  # the demo stopped the server it started
+
+
+BANNER_PORT = 8123  # only printed: nothing listens, the app is called in-process
+
+
+def test_demo_banner_links_sign_in(db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    """The learner link signs the real learner in; the operator link opens the sign-in page,
+    where the printed service key signs an operator in."""
+    with db.session() as s:
+        learners_service.upsert_user(s, "aaa-first-by-id", {"name": "Someone"})
+        learners_service.upsert_user(s, REAL_LEARNER_ID, {"name": "The real log"})
+    demo_banner(db, BANNER_PORT)
+    out = capsys.readouterr().out
+    base = f"http://127.0.0.1:{BANNER_PORT}"
+    links = re.findall(rf"^\s+({re.escape(base)}/ui/\S*)$", out, flags=re.MULTILINE)
+    assert len(links) == 2, out
+    learner_link, operator_link = links
+    key = re.search(r"^\s+(twk_\S+)$", out, flags=re.MULTILINE)
+    assert key is not None, out
+
+    def path(url: str) -> str:
+        parts = urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    with TestClient(create_app(database=db), follow_redirects=False) as browser:
+        r = browser.get(path(learner_link))
+        assert r.status_code == 303 and r.headers["location"] == "/ui/welcome"
+        home = browser.get("/ui")  # where the welcome page moves on to
+        assert home.headers["location"] == f"/ui/learners/{REAL_LEARNER_ID}"
+        page = browser.get(home.headers["location"])
+        assert page.status_code == 200 and "Hello, The real log" in page.text
+    with TestClient(create_app(database=db), follow_redirects=False) as browser:
+        assert path(operator_link) == "/ui/signin"
+        signin = browser.get(path(operator_link))
+        assert signin.status_code == 200 and "Sign in as operator" in signin.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', signin.text)
+        assert csrf is not None
+        r = browser.post("/ui/signin", data={"key": key.group(1), "csrf": csrf.group(1)})
+        assert r.status_code == 303 and r.headers["location"] == "/ui/operator/high-risk"
+        assert browser.get("/ui/operator/high-risk").status_code == 200

@@ -1,26 +1,27 @@
 """The ``twin`` command line: one module per capability, assembled here.
 
-=============  ==============================================  ===================
-command        what                                            module
-=============  ==============================================  ===================
-``import``     import learning data from files                 :mod:`.ingest`
-``keys``       service API keys                                :mod:`.learners`
-``analyze``    a learner's patterns and twin                   :mod:`.patterns`
-``health``     cognitive load, burnout risk, stress            :mod:`.cognitive`
-``predict``    struggle predictions                            :mod:`.struggle`
-``schedule``   study slots and plans around the calendar       :mod:`.orchestration`
-``calendar``   a learner's calendar and schedule feed          :mod:`.orchestration`
-``model``      the struggle-model registry                     :mod:`.struggle`
-``experiment`` A/B experiments: define, results, stop          :mod:`.experiments`
-``insights``   recommendations, goals, behavioral score        :mod:`.insights`
-``personalize`` a learner's arms, rewards, effectiveness        :mod:`.personalization`
-``worker``     job workers                                     :mod:`.jobs`
-``db``         migrations, verification, the embedded server   :mod:`.db`
-``simulate``   simulated learners with known traits            :mod:`.simulate`
-``serve``      the HTTP API                                    :mod:`.serve`
-``demo``       everything end to end                           :mod:`.demo`
-``bench``      a benchmark of the source checkout              :mod:`.bench`
-=============  ==============================================  ===================
+==================  ==============================================  ===================
+command             what                                            module
+==================  ==============================================  ===================
+``import``          import learning data from files                 :mod:`.ingest`
+``keys``            service API keys                                :mod:`.learners`
+``analyze``         a learner's patterns and twin                   :mod:`.patterns`
+``health``          cognitive load, burnout risk, stress            :mod:`.cognitive`
+``predict``         struggle predictions                            :mod:`.struggle`
+``schedule``        study slots and plans around the calendar       :mod:`.orchestration`
+``calendar``        a learner's calendar and schedule feed          :mod:`.orchestration`
+``model``           the struggle-model registry                     :mod:`.struggle`
+``experiment``      A/B experiments: define, results, stop          :mod:`.experiments`
+``insights``        recommendations, goals, behavioral score        :mod:`.insights`
+``personalize``     a learner's arms, rewards, effectiveness        :mod:`.personalization`
+``worker``          job workers                                     :mod:`.jobs`
+``db``              migrations, verification, the embedded server   :mod:`.db`
+``simulate``        simulated learners with known traits            :mod:`.simulate`
+``serve``           the HTTP API                                    :mod:`.serve`
+``demo``            everything end to end                           :mod:`.demo`
+``dashboard-link``  a dashboard sign-in link for a learner          :mod:`.dashboard`
+``bench``           a benchmark of the source checkout              :mod:`.bench`
+==================  ==============================================  ===================
 
 Every command opens the database through :func:`twin.cli.common.database`, reads the
 time from :func:`twin.clock.utcnow` and calls services; none holds logic of its own.
@@ -32,6 +33,7 @@ import typer
 
 from twin.cli.bench import BENCH_CONTEXT, bench
 from twin.cli.cognitive import health_command
+from twin.cli.dashboard import dashboard_link_command
 from twin.cli.db import db_app
 from twin.cli.demo import demo
 from twin.cli.experiments import experiment_app
@@ -70,6 +72,9 @@ app.command("predict", help="Predict a learner's upcoming struggles and print th
     predict_command
 )
 app.add_typer(model_app, name="model")
+app.command("dashboard-link", help="Print a link that signs a learner in to the dashboard.")(
+    dashboard_link_command
+)
 app.command("schedule", help="Recommend study slots around a learner's calendar; plan one.")(
     schedule_command
 )

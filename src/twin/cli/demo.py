@@ -87,8 +87,11 @@ def demo(
 
 def demo_data(db: Database, *, learners: int, weeks: int) -> None:
     """Load the demo cohort and the real review log, unless already there."""
+    from datetime import timedelta
+
     import sqlalchemy as sa
 
+    from twin.clock import utcnow
     from twin.simulate.load import load_cohort
 
     with db.engine.connect() as conn:
@@ -100,8 +103,16 @@ def demo_data(db: Database, *, learners: int, weeks: int) -> None:
     else:
         # The demo cohort shares anonymized patterns, so the engine may train its struggle
         # model across these learners (real learners decide this themselves; default off).
+        # The window ends today, so the dashboard's "last 30 days" and heatmap show it.
+        start = (utcnow() - timedelta(weeks=weeks)).date()
         summary = load_cohort(
-            db, learners=learners, weeks=weeks, seed=DEMO_SEED, progress=True, share_patterns=True
+            db,
+            learners=learners,
+            weeks=weeks,
+            seed=DEMO_SEED,
+            start=start,
+            progress=True,
+            share_patterns=True,
         )
         console.print(
             f"simulated {learners} learners × {weeks} weeks (seed {DEMO_SEED}): "
@@ -307,6 +318,10 @@ def demo_banner(db: Database, port: int) -> None:
     print(f"  {key}")
     console.print(f"learner token for {learner!r} (1 hour):")
     print(f"  {token}")
+    console.print(f"dashboard for {learner!r} (the link is valid for 1 hour):")
+    print(f"  {base}/ui/signin?token={token}")
+    console.print("dashboard for operators: sign in with the service key above at")
+    print(f"  {base}/ui/signin")
     console.print("try:")
     print(f"  curl -s -H 'Authorization: Bearer {key}' '{base}/v1/users?limit=5'")
     print(f"  curl -s -H 'Authorization: Bearer {token}' '{base}/v1/users/{learner}'")

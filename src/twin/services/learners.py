@@ -177,6 +177,15 @@ def delete_derived_data(session: Session, user_id: str) -> dict[str, int]:
     return counts
 
 
+def derived_data_counts(session: Session, user_id: str) -> dict[str, int]:
+    """Rows the engine derived from the learner's inputs, per table (what switching analysis off
+    deletes), in one statement."""
+    union = " UNION ALL ".join(
+        f'SELECT \'{t}\' AS t, count(*) AS n FROM "{t}" WHERE "userId" = :u' for t in DERIVED_TABLES
+    )
+    return {str(t): int(n) for t, n in session.execute(sa.text(union), {"u": user_id})}
+
+
 def delete_style_profile(session: Session, user_id: str) -> dict[str, int]:
     """Forget the content / learning-style profile (learningStyleProfilingEnabled = false)."""
     patterns = session.execute(
@@ -261,11 +270,34 @@ def upsert_user(session: Session, user_id: str, fields: dict[str, Any]) -> Upser
     return UpsertOutcome(user=user, created=created, deleted=deleted)
 
 
-def list_users(session: Session, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
-    """Learners ordered by id, ``limit`` at a time; the cursor is the last id seen."""
+LIKE_ESCAPE = "\\"
+
+
+def _contains_pattern(text: str) -> str:
+    """An ILIKE pattern matching ``text`` anywhere, its own ``%`` and ``_`` taken literally."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(special, LIKE_ESCAPE + special)
+    return f"%{text}%"
+
+
+def list_users(
+    session: Session, limit: int, cursor: str | None, *, search: str | None = None
+) -> tuple[list[User], str | None]:
+    """Learners ordered by id, ``limit`` at a time; the cursor is the last id seen.
+
+    With ``search``, only learners whose id or name contains it (case-insensitively).
+    """
     query = sa.select(User).order_by(User.id).limit(limit + 1)
     if cursor:
         query = query.where(User.id > cursor)
+    if search:
+        pattern = _contains_pattern(search)
+        query = query.where(
+            sa.or_(
+                User.id.ilike(pattern, escape=LIKE_ESCAPE),
+                User.name.ilike(pattern, escape=LIKE_ESCAPE),
+            )
+        )
     users = list(session.scalars(query))
     more = len(users) > limit
     users = users[:limit]
