@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from twin.clock import utcnow
-from twin.enums import InterventionStatus
+from twin.enums import InterventionStatus, PersonalizationLevel
 from twin.errors import NotFound, TwinError, Unauthorized, ValidationFailed
 from twin.ui import charts, data, sketches
 from twin.ui.session import (
@@ -98,6 +98,7 @@ DONE_MESSAGES = {
         "from the last good read are kept."
     ),
     "calendar-removed": "Your calendar and its busy times were removed.",
+    "level-changed": "Your personalization level is changed; the next plans follow it.",
 }
 PRIVACY_SWITCHES: dict[str, tuple[str, str]] = {
     "behavioralAnalysisEnabled": ("analysis-on", "analysis-off"),
@@ -105,7 +106,6 @@ PRIVACY_SWITCHES: dict[str, tuple[str, str]] = {
     "shareAnonymizedPatterns": ("share-on", "share-off"),
 }
 PLACEHOLDERS = {
-    "personalization": "Personalization",
     "learn": "Learn",
 }
 CALENDAR_KINDS = ("ics_url", "caldav")
@@ -384,6 +384,38 @@ def schedule_page(
     return _schedule_page(request, viewer, user_id, done)
 
 
+@router.get("/learners/{user_id}/personalization", response_class=HTMLResponse)
+def personalization_page(
+    request: Request, user_id: UserId, viewer: CurrentViewer, done: str | None = None
+) -> Response:
+    """Level and switches, each context's current config and why, the arms, effectiveness."""
+    _viewer_for(viewer, user_id)
+    ctx = data.personalization(database(request), user_id, utcnow())
+    return _learner_page(
+        request, viewer, "personalization.html", "personalization", {**ctx, "charts": []}, done
+    )
+
+
+@router.post("/learners/{user_id}/personalization/level")
+def personalization_level(
+    request: Request,
+    user_id: UserId,
+    viewer: FormViewer,
+    level: Annotated[str, Form(max_length=10)],
+) -> Response:
+    """Change the personalization level (NONE, LOW, MEDIUM, HIGH)."""
+    _viewer_for(viewer, user_id)
+    if level not in PersonalizationLevel.__members__:
+        raise ValidationFailed(
+            "invalid form: level: choose NONE, LOW, MEDIUM or HIGH",
+            details=[{"index": None, "field": "level", "reason": "unknown level"}],
+        )
+    data.set_personalization_level(
+        database(request), user_id, PersonalizationLevel(level), utcnow()
+    )
+    return redirect(_learner_url(user_id, "personalization") + "?done=level-changed")
+
+
 @router.get("/learners/{user_id}/privacy", response_class=HTMLResponse)
 def privacy_page(
     request: Request, user_id: UserId, viewer: CurrentViewer, done: str | None = None
@@ -410,7 +442,7 @@ def export(request: Request, user_id: UserId, viewer: CurrentViewer) -> Response
 def placeholder_page(
     request: Request,
     user_id: UserId,
-    page: Literal["personalization", "learn"],
+    page: Literal["learn"],
     viewer: CurrentViewer,
 ) -> Response:
     """Pages of capabilities still being built: what exists today and what is coming."""
