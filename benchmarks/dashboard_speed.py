@@ -102,6 +102,7 @@ class SeededLearner:
     busy_blocks: int = 0
     slots: int = 0
     plan_id: str | None = None
+    personalization_decisions: int = 0
 
 
 def busy_calendar(now: datetime, timezone: str, days: int = CALENDAR_DAYS) -> bytes:
@@ -143,7 +144,8 @@ def seed_dashboard_learner(
     """Simulate ``learners`` learners whose ``weeks`` of study end at ``now`` and let the engine
     analyse the first as its jobs would: patterns, load of every recent session, burnout,
     weekly struggle predictions with their outcomes, and today's predictions. Then their
-    week: an uploaded calendar, the recommended slots around it, the best one accepted."""
+    week: an uploaded calendar, the recommended slots around it, the best one accepted; and
+    three weeks of personalized missions."""
     now = now or utcnow()  # naive UTC, as the services take it
     start = (now - timedelta(weeks=weeks)).date()
     load_cohort(db, learners, weeks, seed, start, workers=0, connections=1, replace=True)
@@ -175,6 +177,12 @@ def seed_dashboard_learner(
         offer = slots_service.recommend(session, uid, now)
         if offer.slots:
             plan_id = slots_service.accept(session, uid, offer.slots[0].id, now).plan.id
+    # Three weeks of MISSION personalization (one of defaults, two adapted) for the page.
+    from twin.simulate.personalization import simulate_personalized_weeks
+
+    adapted = simulate_personalized_weeks(
+        db, uid, now, np.random.default_rng(seed), baseline_weeks=1, weeks=2
+    )
     return SeededLearner(
         user_id=uid,
         analysis_status=outcome.status,
@@ -184,6 +192,7 @@ def seed_dashboard_learner(
         busy_blocks=synced.blocks,
         slots=len(offer.slots),
         plan_id=plan_id,
+        personalization_decisions=adapted.decisions,
     )
 
 
