@@ -85,6 +85,10 @@ def test_apply_logs_a_decision_with_its_propensity(
     assert body["strategy"] in d["probabilities"]
     assert body["parameters"]["durationMinutes"] >= 15
     assert _count(db, "personalization_configs", uid) == 4
+    # confidenceScore is P(best) (the floor taken out of the decision's probabilities): with
+    # four untried arms under the same prior, 1/4 each
+    arms = client.get(f"/v1/users/{uid}/personalization/arms", headers=headers).json()["arms"]
+    assert [a["confidence"] for a in arms] == pytest.approx([0.25] * 4, abs=1e-6)
     log = client.get(f"/v1/users/{uid}/personalization/decisions", headers=headers).json()
     assert [x["decisionId"] for x in log["decisions"]] == [body["decisionId"]]
     assert log["decisions"][0]["propensity"] == pytest.approx(d["propensity"])

@@ -243,7 +243,16 @@ def apply_personalization(
         return _applied(answer, None)
     d = answer.decision
     by_arm = {r.strategyVariant: r for r in rows}
-    confidences = arm_confidences(stats, priors, scale)
+    if d.mode == "fixed" or not d.probabilities:
+        confidences = arm_confidences(stats, priors, scale)
+    else:
+        # the decision's probabilities are (1 − ε)·P(best) + ε/K: P(best) without a second
+        # integration (it is the request's largest cost)
+        k = len(d.probabilities)
+        confidences = {
+            a: max(0.0, (p - d.exploration / k) / (1.0 - d.exploration))
+            for a, p in d.probabilities
+        }
     for arm, confidence in confidences.items():
         by_arm[arm.value].confidenceScore = round(confidence, 6)
     chosen = by_arm[d.arm.value]
