@@ -250,8 +250,7 @@ def apply_personalization(
         # integration (it is the request's largest cost)
         k = len(d.probabilities)
         confidences = {
-            a: max(0.0, (p - d.exploration / k) / (1.0 - d.exploration))
-            for a, p in d.probabilities
+            a: max(0.0, (p - d.exploration / k) / (1.0 - d.exploration)) for a, p in d.probabilities
         }
     for arm, confidence in confidences.items():
         by_arm[arm.value].confidenceScore = round(confidence, 6)
