@@ -25,6 +25,7 @@ COMMANDS = [
     ["keys", "create"],
     ["keys", "list"],
     ["keys", "revoke"],
+    ["learners", "list"],
     ["db", "upgrade"],
     ["db", "downgrade"],
     ["db", "current"],
@@ -32,6 +33,7 @@ COMMANDS = [
     ["db", "verify"],
     ["db", "status"],
     ["db", "stop"],
+    ["db", "reset"],
 ]
 
 

@@ -20,6 +20,7 @@ from twin.services.personalization import offpolicy, overview
 from twin.services.personalization.effectiveness import EffectivenessView, learner_effectiveness
 
 DEMO_SEED = 17
+DEMO_ADAPTED_WEEKS = 8
 
 
 def arms_table(view: overview.Overview) -> Table:
@@ -141,19 +142,29 @@ def demo_personalization(db: Database, user: str, end: datetime) -> None:
 
     hidden = ", ".join(f"{a.value} +{e:.2f}" for a, e in DEFAULT_EFFECTS.items())
     console.print(f"learner {user}, hidden effect of each strategy on MISSION: {hidden}")
-    run = simulate_personalized_weeks(db, user, end, np.random.default_rng(DEMO_SEED))
-    console.print(
-        f"{run.baseline_outcomes} sessions of engine defaults, then {run.decisions} "
-        f"personalized: " + ", ".join(f"{k} {v}" for k, v in run.chosen.items()),
-        soft_wrap=True,
-    )
+    with db.session() as session:
+        done_before = overview.overview(session, user, end).decisions
+    if done_before:
+        # a second demo run shows the learner as the first one left them
+        console.print(f"{done_before} personalized sessions already simulated")
+        personalized_from = end - timedelta(weeks=DEMO_ADAPTED_WEEKS)
+    else:
+        run = simulate_personalized_weeks(
+            db, user, end, np.random.default_rng(DEMO_SEED), weeks=DEMO_ADAPTED_WEEKS
+        )
+        personalized_from = run.personalized_from
+        console.print(
+            f"{run.baseline_outcomes} sessions of engine defaults, then {run.decisions} "
+            f"personalized: " + ", ".join(f"{k} {v}" for k, v in run.chosen.items()),
+            soft_wrap=True,
+        )
     with db.session() as session:
         view = overview.overview(session, user, end)
         eff = learner_effectiveness(
             session,
             user,
             end,
-            run.personalized_from,
+            personalized_from,
             end + timedelta(minutes=1),
             PersonalizationContext.MISSION,
         )

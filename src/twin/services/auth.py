@@ -68,6 +68,25 @@ def create_api_key(session: Session, name: str) -> tuple[ApiKey, str]:
     return row, plaintext
 
 
+def rotate_api_key(session: Session, name: str, now: datetime) -> tuple[ApiKey, str]:
+    """A fresh secret for the key called ``name``, created when absent; return row and plaintext.
+
+    The row (and so the name) is reused: the old secret stops working at once and a
+    revoked key is live again. For a key that is replaced on every run (``twin demo``'s),
+    so that runs do not pile up keys.
+    """
+    row = session.scalar(sa.select(ApiKey).where(ApiKey.name == name.strip()))
+    if row is None:
+        return create_api_key(session, name)
+    plaintext = SERVICE_KEY_PREFIX + secrets.token_urlsafe(32)
+    row.keyHash = hash_key(plaintext)
+    row.keyPrefix = plaintext[:10]
+    row.createdAt = naive_utc(now)
+    row.revokedAt = None
+    session.flush()
+    return row, plaintext
+
+
 def list_api_keys(session: Session) -> list[ApiKey]:
     """Every key, newest first (hashes only)."""
     return list(session.scalars(sa.select(ApiKey).order_by(ApiKey.createdAt.desc())))

@@ -304,6 +304,34 @@ def list_users(
     return users, (users[-1].id if more and users else None)
 
 
+@dataclass(frozen=True)
+class LearnerActivity:
+    """How much a learner has studied and when last (for listings)."""
+
+    sessions: int
+    last_session_at: datetime | None
+    simulated: bool
+
+
+def learner_activity(session: Session, user_ids: list[str]) -> dict[str, LearnerActivity]:
+    """Sessions, the last session's start and whether simulated, for each of ``user_ids``."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        sa.text(
+            'SELECT u.id, count(s.id), max(s."startedAt"), '
+            '  EXISTS (SELECT 1 FROM simulation_truth t WHERE t."userId" = u.id) '
+            'FROM users u LEFT JOIN study_sessions s ON s."userId" = u.id '
+            "WHERE u.id = ANY(:ids) GROUP BY u.id"
+        ),
+        {"ids": list(user_ids)},
+    ).all()
+    return {
+        uid: LearnerActivity(sessions=int(n), last_session_at=last, simulated=bool(sim))
+        for uid, n, last, sim in rows
+    }
+
+
 def erase_user(session: Session, user_id: str) -> dict[str, int]:
     """Delete every row of the learner in every table with a ``userId`` column, then the learner.
 
