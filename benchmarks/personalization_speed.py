@@ -8,7 +8,7 @@ daily effectiveness job (issue #17's targets: apply p95 ≤ 30 ms; the job for 1
 A fresh database (embedded PostgreSQL in a temporary directory, or ``--database-url``):
 ``--learners`` bare learners, each with 3 weeks of MISSION personalization driven through
 the services by :func:`twin.simulate.personalization.simulate_personalized_weeks` (1 week
-of defaults, 2 adapted: 12 outcomes and 8 logged decisions each), every third learner
+of defaults, ``--weeks`` adapted, 4 sessions a week, each with its outcome), every third learner
 sharing anonymised patterns (so pooled priors are computed from real peers). Then the app
 is served by uvicorn on loopback and ``--requests`` ``POST …/personalization:apply``
 requests (MISSION and SESSION alternately, learners in turn, a service key) are timed
@@ -60,8 +60,8 @@ def _quantiles(ms: list[float]) -> dict[str, float]:
     }
 
 
-def seed(db: Database, learners: int, seed_value: int) -> list[str]:
-    """Bare learners with three weeks of adapted missions each."""
+def seed(db: Database, learners: int, seed_value: int, weeks: int) -> list[str]:
+    """Bare learners with one week of defaults and ``weeks`` of adapted missions each."""
     now = utcnow()
     rng = np.random.default_rng(seed_value)
     ids = []
@@ -72,7 +72,7 @@ def seed(db: Database, learners: int, seed_value: int) -> list[str]:
                 session, uid, {"shareAnonymizedPatterns": i % SHARE_EVERY == 0}
             )
         simulate_personalized_weeks(
-            db, uid, now - timedelta(hours=1), rng, baseline_weeks=1, weeks=2
+            db, uid, now - timedelta(hours=1), rng, baseline_weeks=1, weeks=weeks
         )
         ids.append(uid)
     return ids
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Seed, measure apply over HTTP and in the service, run the daily tick."""
     with scratch_database(args.database_url, prefix="twin-pers-") as (db, where):
         t0 = time.perf_counter()
-        ids = seed(db, args.learners, args.seed)
+        ids = seed(db, args.learners, args.seed, args.weeks)
         seeded_s = time.perf_counter() - t0
         http = http_times(db, ids, args.requests)
         service = service_times(db, ids, args.requests)
@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         return {
             "database": where,
             "learners": args.learners,
+            "adaptedWeeks": args.weeks,
             "seedSeconds": round(seeded_s, 1),
             "applyHttp": http | {"targetP95Ms": TARGET_APPLY_P95_MS},
             "applyService": service,
@@ -166,6 +167,7 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=200)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--weeks", type=int, default=2, help="adapted weeks per learner")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     result = run(args)

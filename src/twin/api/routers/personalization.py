@@ -43,7 +43,6 @@ from twin.api.schemas.personalization import (
 from twin.api.types import Id, QueryTimestamp
 from twin.clock import utcnow
 from twin.enums import PersonalizationContext
-from twin.learners import analysis_learner
 from twin.services.personalization import (
     decisions,
     effectiveness,
@@ -206,9 +205,8 @@ def arms(
     userId: UserId, session: DbSession, context: PersonalizationContext | None = None
 ) -> PersonalizationArmsOut:
     """The learner's strategy arms with their rewards and the chance each is the best."""
-    analysis_learner(session, userId)
     return PersonalizationArmsOut.model_validate(
-        {"arms": overview.arm_views(session, userId, context)}
+        {"arms": overview.learner_arms(session, userId, context)}
     )
 
 

@@ -108,6 +108,14 @@ def arm_views(
     return out
 
 
+def learner_arms(
+    session: Session, user_id: str, context: PersonalizationContext | None = None
+) -> list[ArmView]:
+    """The learner's arms (404 unknown learner, 403 without consent to analysis)."""
+    analysis_learner(session, user_id)
+    return arm_views(session, user_id, context)
+
+
 def decision_view(d: PersonalizationDecision) -> DecisionView:
     """A stored decision as the API and pages show it."""
     explanation = d.explanation or {}
