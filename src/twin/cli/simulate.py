@@ -106,6 +106,14 @@ def simulate_command(
             help="Mark the learners as sharing anonymized patterns (cross-learner training).",
         ),
     ] = False,
+    family: Annotated[
+        str,
+        typer.Option(
+            "--family",
+            help="Generative family: classic, or srs (spaced-repetition memory, sustained "
+            "overload, additive hour effects; ids srs<seed>-u<i>).",
+        ),
+    ] = "classic",  # twin.simulate.load.DEFAULT_FAMILY (imported lazily)
     as_json: JsonOption = False,
 ) -> None:
     """Simulate learners with hidden traits and load their learning data (ground truth kept)."""
@@ -128,6 +136,7 @@ def simulate_command(
                 progress=not as_json,
                 replace=replace,
                 share_patterns=share_patterns,
+                family=family,
             )
         except Conflict as exc:
             raise fail(existing_cohort_message(exc.details, seed)) from None
