@@ -305,6 +305,21 @@ def test_card_recall_uses_the_learners_model(cohort_db: Database) -> None:
     assert not off.model.model.fitted and off.model.source == "default"
 
 
+def test_heatmap_is_the_study_time_analysis_of_the_window_sessions(cohort_db: Database) -> None:
+    """The heatmap reads sessions only (no repeat reviews, content or counts) and answers what
+    the full loader's sessions of its window give: the same grid and optimal hours."""
+    weeks = 3
+    with cohort_db.session() as session:
+        user = get_user(session, L1)
+        view = ps.study_time_heatmap(session, user, END, weeks)
+        everything = ps.load_learner_data(session, user, END).data.sessions
+    since = aware_utc(END) - timedelta(weeks=weeks)
+    window = [s for s in everything if s.started_at >= since]
+    assert 0 < len(window) < len(everything)  # the window cuts the history
+    assert view.sessions == len(window)
+    assert view.study_time == analyze_study_time(window)
+
+
 # --- issue 14: same data same answer, one content type, the data-span gate ---------------
 
 
@@ -414,18 +429,3 @@ def test_articles_quote_the_learner_facing_curve_they_read(cohort_db: Database) 
     text = PLACEHOLDERS["your_forgetting_curve"].render(snap)
     assert f"Fitted on your {curve['firstRepeats']} first repeats" in text
     assert f"your half-life is {curve['halfLife']:.1f} days" in text
-
-
-def test_heatmap_is_the_study_time_analysis_of_the_window_sessions(cohort_db: Database) -> None:
-    """The heatmap reads sessions only (no repeat reviews, content or counts) and answers what
-    the full loader's sessions of its window give: the same grid and optimal hours."""
-    weeks = 3
-    with cohort_db.session() as session:
-        user = get_user(session, L1)
-        view = ps.study_time_heatmap(session, user, END, weeks)
-        everything = ps.load_learner_data(session, user, END).data.sessions
-    since = aware_utc(END) - timedelta(weeks=weeks)
-    window = [s for s in everything if s.started_at >= since]
-    assert 0 < len(window) < len(everything)  # the window cuts the history
-    assert view.sessions == len(window)
-    assert view.study_time == analyze_study_time(window)
