@@ -46,7 +46,6 @@ from twin.enums import (
     BehavioralPatternType,
     FeedbackType,
     PersonalizationLevel,
-    PredictionStatus,
 )
 from twin.ingest.calendars.ics import MAX_ICS_BYTES as ICS_CAP_BYTES
 from twin.learners import Learner, analysis_learner, load_learner

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from twin.clock import utcnow
 from twin.enums import InterventionStatus, PersonalizationLevel
-from twin.errors import NotFound, TwinError, Unauthorized, ValidationFailed
+from twin.errors import NotFound, Unauthorized, ValidationFailed
 from twin.ui import charts, data, sketches
 from twin.ui.session import (
     SIGN_IN_MESSAGES,
