@@ -54,7 +54,6 @@ CohortInterventions = Mapping[str | int, Interventions]
 
 # Generative families (twin.simulate.srs_family explains the second): name → generator.
 FAMILIES = {"classic": generate_cohort_learner, "srs": generate_srs_learner}
-DEFAULT_FAMILY = "classic"
 DEFAULT_BATCH_LEARNERS = 100
 DELETE_CHUNK_LEARNERS = 500
 IN_FLIGHT_BATCHES_PER_WORKER = 2
