@@ -230,11 +230,14 @@ class ProfileOut(BaseModel):
     averageSessionDuration: int | None = None
     optimalSessionDuration: int | None = None
     contentPreferences: dict[str, float] = Field(
-        default_factory=dict, description="Empty when learning-style profiling is off"
+        default_factory=dict,
+        description="Empty when learning-style profiling is off or fewer than 2 content types "
+        "were used (nothing to compare)",
     )
     learningStyleProfile: dict[str, float] = Field(
         default_factory=dict,
-        description="VARK-style shares (weak science; what worked for you); empty when off",
+        description="VARK-style shares (weak science; what worked for you); empty when off or "
+        "fewer than 2 content types were used",
     )
     personalizedForgettingCurve: dict[str, Any] = Field(default_factory=dict)
     learningStyleProfilingEnabled: bool

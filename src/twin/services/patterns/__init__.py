@@ -1,7 +1,7 @@
 """Learning-pattern recognition (ENGINE.md 5.1): load a learner's inputs, analyse, write the twin.
 
 The package: :mod:`.analyze` (gates and one run), :mod:`.loading` (the queries and the
-counts), :mod:`.writing` (lifecycle, insights, profile), :mod:`.views` (reads, deletion).
+counts), :mod:`.writing` (lifecycle, insights, profile), :mod:`.views` (reads, the forgetting curve's points, deletion).
 
 One analysis of one learner (:func:`analyze_user`), in the caller's transaction:
 
@@ -11,7 +11,8 @@ One analysis of one learner (:func:`analyze_user`), in the caller's transaction:
    that finds it taken gets :class:`~twin.errors.Conflict`, a scheduled run skips.
    On request, at most one run a day unless 10 sessions arrived since ``lastAnalyzedAt``
    or a service forces it (``Conflict`` says when the next run is allowed).
-2. **Sufficiency** from three counts (completed sessions, first session, reviews). Below
+2. **Sufficiency** from three counts (completed sessions, the data span from the first to
+   the last session or review, reviews). Below
    the minimums of a full analysis (6 weeks, 20 sessions, 50 reviews) the answer is
    ``insufficient_data`` with the progress towards each minimum, and **nothing is
    stored** — no patterns, no insights, no profile: a profile built from a handful of
@@ -25,7 +26,9 @@ One analysis of one learner (:func:`analyze_user`), in the caller's transaction:
      events (content type, engagement, content minutes); local start time in the
      learner's IANA zone (``users.timezone``);
    * every review with ``LAG(reviewedAt) OVER (PARTITION BY cardId ORDER BY reviewedAt)``
-     and its objective's complexity. In Python they become, per session, performance =
+     (plus the previous rating and the review's ordinal on its card, for the first
+     repeats the forgetting curve is fitted on) and its objective's complexity. In
+     Python they become, per session, performance =
      100 × (GOOD/EASY reviews + Σ validation scores) / (reviews + validations);
      retention = share of the session's *repeat* reviews recalled (rating ≠ AGAIN; the
      log does not record when each card was due, so a repeat review stands in for a due
@@ -73,9 +76,11 @@ from twin.services.patterns.analyze import (
 from twin.services.patterns.loading import (
     DataCounts,
     LoadedData,
+    LoadedSessions,
     content_by_primary_type,
     data_counts,
     load_learner_data,
+    load_sessions,
 )
 from twin.services.patterns.views import (
     DEFAULT_HEATMAP_WEEKS,
@@ -83,6 +88,7 @@ from twin.services.patterns.views import (
     ProfileView,
     acknowledge_insight,
     delete_patterns,
+    forgetting_points,
     insight_patterns,
     learning_profile,
     list_patterns,
@@ -112,6 +118,7 @@ __all__ = [
     "DataCounts",
     "HeatmapView",
     "LoadedData",
+    "LoadedSessions",
     "ProfileView",
     "acknowledge_insight",
     "analysis_user",
@@ -119,11 +126,13 @@ __all__ = [
     "content_by_primary_type",
     "data_counts",
     "delete_patterns",
+    "forgetting_points",
     "insight_patterns",
     "learning_profile",
     "linked_insight_keys",
     "list_patterns",
     "load_learner_data",
+    "load_sessions",
     "open_insight_keys",
     "open_insights",
     "pattern_key",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,7 @@ from twin.analysis.patterns.inputs import (
     ReviewObs,
     SessionObs,
 )
-from twin.analysis.patterns.sufficiency import Sufficiency, reanalysis_due
+from twin.analysis.patterns.sufficiency import Sufficiency, data_span, reanalysis_due
 from twin.db.models import User
 
 ENGAGEMENT_BY_LEVEL = {"LOW": 25.0, "MEDIUM": 60.0, "HIGH": 90.0}
@@ -48,12 +48,13 @@ class DataCounts:
     reviews: int
     new_sessions: int
     last_analyzed_at: datetime | None
+    first_activity_at: datetime | None = None
+    last_activity_at: datetime | None = None
 
     def sufficiency(self, now: datetime, *, requested: bool, forced: bool) -> Sufficiency:
-        """The analysis module's Sufficiency from these counts."""
-        age = now - self.first_session_at if self.first_session_at is not None else timedelta(0)
+        """The analysis module's Sufficiency from these counts (span: first to last activity)."""
         return Sufficiency(
-            age=max(age, timedelta(0)),
+            span=data_span(self.first_activity_at, self.last_activity_at),
             completed_sessions=self.sessions,
             reviews=self.reviews,
             sessions_since_last_analysis=self.new_sessions,
@@ -75,15 +76,19 @@ COUNTS_SQL = sa.text(
       SELECT count(*) AS n, min("startedAt") AS first_at,
              count(*) FILTER (
                WHERE "startedAt" > coalesce((SELECT last_at FROM p), '-infinity'::timestamp)
-             ) AS new_n
+             ) AS new_n,
+             max(least("completedAt", :now)) AS last_activity
       FROM study_sessions
       WHERE "userId" = :u AND "completedAt" IS NOT NULL AND "startedAt" < :now
+    ), r AS (
+      SELECT count(*) AS n, min("reviewedAt") AS first_at, max("reviewedAt") AS last_at
+      FROM reviews WHERE "userId" = :u AND "reviewedAt" < :now
     )
-    SELECT s.n, s.first_at, s.new_n,
-           (SELECT count(*) FROM reviews r WHERE r."userId" = :u AND r."reviewedAt" < :now)
-             AS reviews,
+    SELECT s.n, s.first_at, s.new_n, r.n AS reviews,
+           least(s.first_at, r.first_at) AS first_activity,
+           greatest(s.last_activity, r.last_at) AS last_activity,
            (SELECT last_at FROM p) AS last_at
-    FROM s
+    FROM s, r
     """
 )
 
@@ -97,6 +102,10 @@ def data_counts(session: Session, user_id: str, now: datetime) -> DataCounts:
         reviews=int(row.reviews),
         new_sessions=int(row.new_n),
         last_analyzed_at=aware_utc(row.last_at) if row.last_at is not None else None,
+        first_activity_at=(
+            aware_utc(row.first_activity) if row.first_activity is not None else None
+        ),
+        last_activity_at=aware_utc(row.last_activity) if row.last_activity is not None else None,
     )
 
 
@@ -117,10 +126,12 @@ _REVIEWS_CTE = """
     rv AS (
       SELECT r."sessionId" AS sid, r."cardId" AS card_id, r.rating, r."reviewedAt" AS at,
              r."timeSpentMs" AS time_ms,
-             lag(r."reviewedAt") OVER (PARTITION BY r."cardId" ORDER BY r."reviewedAt", r.id)
-               AS previous_at
+             lag(r."reviewedAt") OVER card_order AS previous_at,
+             lag(r.rating) OVER card_order AS previous_rating,
+             row_number() OVER card_order AS ordinal
       FROM reviews r
       WHERE r."userId" = :u AND r."reviewedAt" < :now
+      WINDOW card_order AS (PARTITION BY r."cardId" ORDER BY r."reviewedAt", r.id)
     )
 """
 
@@ -141,10 +152,13 @@ SESSIONS_SQL = sa.text(
       JOIN cards c ON c."courseId" = co.id
       LEFT JOIN learning_objectives o ON o.id = c."objectiveId"
       WHERE co."userId" = :u
-    ), ragg AS (
+    ), ragg AS MATERIALIZED (
       -- grouped by the review's own session id, not joined with ss first: the planner
       -- cannot know that a learner's reviews belong to their sessions and would expect
-      -- a handful of rows (then loop over the cards row by row)
+      -- a handful of rows (then loop over the cards row by row). MATERIALIZED here and
+      -- on ev and val: each is aggregated once; inlined, a planner that expects one row
+      -- per learner (fresh or stale statistics) re-ran the aggregate for every session
+      -- in a nested loop (3× the time for 12 weeks of data, measured)
       SELECT rv.sid,
              count(*) AS n,
              count(*) FILTER (WHERE rv.rating IN ('GOOD', 'EASY')) AS good,
@@ -158,7 +172,7 @@ SESSIONS_SQL = sa.text(
       LEFT JOIN cx ON cx.card_id = rv.card_id
       WHERE rv.sid IS NOT NULL AND rv.at >= :since
       GROUP BY rv.sid
-    ), ev AS (
+    ), ev AS MATERIALIZED (
       SELECT e."eventData"->>'sessionId' AS sid,
              max(e."contentType") FILTER (WHERE e."eventType" = 'SESSION_STARTED') AS start_type,
              max(e."contentType") FILTER (WHERE e."eventType" = 'SESSION_ENDED') AS end_type,
@@ -168,7 +182,7 @@ SESSIONS_SQL = sa.text(
       FROM behavioral_events e
       WHERE e."userId" = :u AND e."eventType" IN ('SESSION_STARTED', 'SESSION_ENDED')
       GROUP BY 1
-    ), val AS (
+    ), val AS MATERIALIZED (
       SELECT v."sessionId" AS sid, count(*) AS n, sum(v.score) AS total
       FROM validation_responses v
       WHERE v."userId" = :u AND v."sessionId" IS NOT NULL AND v."respondedAt" < :now
@@ -215,7 +229,9 @@ REPEAT_REVIEWS_SQL = sa.text(
     + """
     SELECT (extract(epoch FROM rv.at - rv.previous_at) / 86400.0)::float8 AS elapsed_days,
            rv.rating <> 'AGAIN' AS recalled,
-           rv.at AT TIME ZONE 'UTC' AS reviewed_at
+           rv.at AT TIME ZONE 'UTC' AS reviewed_at,
+           (rv.ordinal - 1)::int AS repeat_number,
+           rv.previous_rating <> 'AGAIN' AS previous_recalled
     FROM rv
     WHERE rv.previous_at IS NOT NULL AND rv.at >= :since
     """
@@ -352,27 +368,30 @@ def _item_level_content(session: Session, params: dict[str, Any]) -> tuple[Conte
     return tuple(out)
 
 
-def load_learner_data(
-    session: Session,
-    user: User,
-    now: datetime,
-    *,
-    since: datetime | None = None,
-    counts: DataCounts | None = None,
-) -> LoadedData:
-    """The learner's analysis input before ``now`` (sessions and reviews from ``since`` if given)."""
+@dataclass(frozen=True)
+class LoadedSessions:
+    """The learner's scored sessions, each session's primary content type, reviews in them."""
+
+    sessions: tuple[SessionObs, ...]
+    primary_types: dict[str, str]
+    reviews_in_window: int
+
+
+def load_sessions(
+    session: Session, user: User, now: datetime, *, since: datetime | None = None
+) -> LoadedSessions:
+    """The learner's completed, scored sessions before ``now`` (from ``since`` if given).
+
+    One query (:data:`SESSIONS_SQL`); what a study-time view needs, without the repeat
+    reviews, the content fallback or the sufficiency counts of a full analysis.
+    """
     now = aware_utc(now)
     zone = ZoneInfo(user.timezone)
     lower = aware_utc(since) if since is not None else datetime(1900, 1, 1, tzinfo=UTC)
-    counts = counts or data_counts(session, user.id, now)
     params = {"u": user.id, "now": storage_time(now), "since": storage_time(lower)}
     # psycopg prepares statements run 5 times on a connection; PostgreSQL then tries a
     # generic plan, which for these per-learner queries can be 5× slower (measured).
     session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    review_obs = [
-        ReviewObs("", at, days if days > 0.0 else 0.0, ok)
-        for days, ok, at in session.execute(REPEAT_REVIEWS_SQL, params).all()
-    ]
     sessions: list[SessionObs] = []
     primary: dict[str, str] = {}
     reviews_in_window = 0
@@ -411,19 +430,41 @@ def load_learner_data(
         kind = _primary_type(row.content_type, minutes)
         if kind is not None:
             primary[row.id] = kind
+    return LoadedSessions(tuple(sessions), primary, reviews_in_window)
 
+
+def load_learner_data(
+    session: Session,
+    user: User,
+    now: datetime,
+    *,
+    since: datetime | None = None,
+    counts: DataCounts | None = None,
+) -> LoadedData:
+    """The learner's analysis input before ``now`` (sessions and reviews from ``since`` if given)."""
+    now = aware_utc(now)
+    lower = aware_utc(since) if since is not None else datetime(1900, 1, 1, tzinfo=UTC)
+    counts = counts or data_counts(session, user.id, now)
+    params = {"u": user.id, "now": storage_time(now), "since": storage_time(lower)}
+    loaded = load_sessions(session, user, now, since=since)
+    review_obs = [
+        ReviewObs("", at, days if days > 0.0 else 0.0, ok, repeat, previous_ok)
+        for days, ok, at, repeat, previous_ok in session.execute(REPEAT_REVIEWS_SQL, params).all()
+    ]
     content = (
-        content_by_primary_type(sessions, primary)
-        if primary
+        content_by_primary_type(loaded.sessions, loaded.primary_types)
+        if loaded.primary_types
         else _item_level_content(session, params)
     )
     data = LearnerData(
         now=now,
-        sessions=tuple(sessions),
+        sessions=loaded.sessions,
         reviews=tuple(review_obs),
         content=content,
-        total_reviews=counts.reviews if since is None else reviews_in_window,
+        total_reviews=counts.reviews if since is None else loaded.reviews_in_window,
         first_session_at=counts.first_session_at if since is None else None,
         last_analyzed_at=counts.last_analyzed_at,
+        first_activity_at=counts.first_activity_at if since is None else None,
+        last_activity_at=counts.last_activity_at if since is None else None,
     )
-    return LoadedData(data=data, primary_types=primary, counts=counts)
+    return LoadedData(data=data, primary_types=loaded.primary_types, counts=counts)
