@@ -78,9 +78,9 @@ def test_every_path_id_documents_the_id_alphabet(spec: dict[str, Any]) -> None:
                 ids += 1
                 schema = parameter["schema"]
                 expected = dict(ID_JSON_SCHEMA)
-                if parameter["name"] == "experimentId":
-                    # Engine-made ids directly before a ``:verb`` (``/v1/experiments/{id}:stop``)
-                    # also exclude ':'.
+                if parameter["name"] in ("experimentId", "slug"):
+                    # Ids directly before a ``:verb`` (``/v1/experiments/{id}:stop``, an article's
+                    # ``{slug}:feedback``) also exclude ':'.
                     expected["pattern"] = expected["pattern"].replace("/", "/:")
                 for key in ("pattern", "minLength", "maxLength", "not"):
                     assert schema[key] == expected[key], (parameter["name"], key)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
+from pydantic import WithJsonSchema
 
 from twin.analysis.common import InsufficientData, aware_utc
 from twin.analysis.insights.correlation import CAVEAT
@@ -56,6 +57,7 @@ from twin.api.types import IdPath
 from twin.clock import utcnow
 from twin.enums import GoalStatus
 from twin.errors import ValidationFailed
+from twin.ingest.schemas import ID_JSON_SCHEMA
 from twin.services.insights import (
     articles,
     clear,
@@ -72,7 +74,19 @@ router = APIRouter(tags=["insights"], route_class=GuardedRoute)
 
 UserId = Annotated[IdPath, Path(description="The learner's id")]
 ItemId = Annotated[IdPath, Path(description="The item's id")]
-Slug = Annotated[IdPath, Path(description="An article's slug, e.g. retrieval-practice")]
+# A slug sits directly before ``:feedback``, so its documented alphabet also excludes ':'
+# (a 405's Allow header then tells ``/articles/{slug}`` from ``/articles/{slug}:feedback``).
+Slug = Annotated[
+    IdPath,
+    Path(description="An article's slug, e.g. retrieval-practice"),
+    WithJsonSchema(
+        {
+            **ID_JSON_SCHEMA,
+            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f/:\\u2028\\u2029]*$",
+            "description": "An article's slug (slugs never hold '/' or ':')",
+        }
+    ),
+]
 Responses = dict[int | str, dict[str, Any]]
 ANALYSIS_OFF: Responses = {403: {"description": "behavioural analysis is switched off"}}
 UNKNOWN: Responses = {404: {"description": "unknown learner (or item of this learner)"}}
