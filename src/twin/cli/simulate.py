@@ -14,7 +14,14 @@ import typer
 from rich.table import Table
 
 from twin.cli.common import JsonOption, console, database, fail, print_json
-from twin.simulate.window import DEFAULT_START, MAX_SEED, MAX_WEEKS, window_end
+from twin.simulate.window import (
+    DEFAULT_FAMILY,
+    DEFAULT_START,
+    FAMILY_NAMES,
+    MAX_SEED,
+    MAX_WEEKS,
+    window_end,
+)
 
 if TYPE_CHECKING:
     from twin.simulate.load import SimulationSummary
@@ -110,10 +117,10 @@ def simulate_command(
         str,
         typer.Option(
             "--family",
-            help="Generative family: classic, or srs (spaced-repetition memory, sustained "
-            "overload, additive hour effects; ids srs<seed>-u<i>).",
+            help=f"Generative family: {' or '.join(FAMILY_NAMES)} (srs: spaced-repetition memory, "
+            "sustained overload, additive hour effects; ids srs<seed>-u<i>).",
         ),
-    ] = "classic",  # twin.simulate.load.DEFAULT_FAMILY (imported lazily)
+    ] = DEFAULT_FAMILY,
     as_json: JsonOption = False,
 ) -> None:
     """Simulate learners with hidden traits and load their learning data (ground truth kept)."""

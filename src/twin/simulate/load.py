@@ -45,6 +45,7 @@ from twin.simulate.generate import (
 from twin.simulate.rows import copy_statement, copy_text
 from twin.simulate.srs_family import generate_srs_learner, sample_srs_traits, srs_user_id
 from twin.simulate.traits import LearnerTraits, learner_rng, sample_traits, user_id
+from twin.simulate.window import DEFAULT_FAMILY as DEFAULT_FAMILY
 from twin.simulate.window import MAX_SEED as MAX_SEED
 from twin.simulate.window import MAX_WEEKS as MAX_WEEKS
 
@@ -53,7 +54,6 @@ CohortInterventions = Mapping[str | int, Interventions]
 
 # Generative families (twin.simulate.srs_family explains the second): name → generator.
 FAMILIES = {"classic": generate_cohort_learner, "srs": generate_srs_learner}
-DEFAULT_FAMILY = "classic"
 DEFAULT_BATCH_LEARNERS = 100
 DELETE_CHUNK_LEARNERS = 500
 IN_FLIGHT_BATCHES_PER_WORKER = 2
