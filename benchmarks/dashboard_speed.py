@@ -107,6 +107,7 @@ class SeededLearner:
     plan_id: str | None = None
     recommendations: int = 0
     notifications: int = 0
+    personalization_decisions: int = 0
 
 
 def busy_calendar(now: datetime, timezone: str, days: int = CALENDAR_DAYS) -> bytes:
@@ -149,7 +150,8 @@ def seed_dashboard_learner(
     analyse the first as its jobs would: patterns, load of every recent session, burnout,
     weekly struggle predictions with their outcomes, and today's predictions. Then their
     week: an uploaded calendar, the recommended slots around it, the best one accepted; and
-    the daily insights run (scores, recommendations, notifications)."""
+    the daily insights run (scores, recommendations, notifications) and three weeks of
+    personalized missions."""
     now = now or utcnow()  # naive UTC, as the services take it
     start = (now - timedelta(weeks=weeks)).date()
     load_cohort(db, learners, weeks, seed, start, workers=0, connections=1, replace=True)
@@ -183,6 +185,12 @@ def seed_dashboard_learner(
             plan_id = slots_service.accept(session, uid, offer.slots[0].id, now).plan.id
     with db.session() as session:
         daily = insights_daily.run_daily(session, uid, now)
+    # Three weeks of MISSION personalization (one of defaults, two adapted) for the page.
+    from twin.simulate.personalization import simulate_personalized_weeks
+
+    adapted = simulate_personalized_weeks(
+        db, uid, now, np.random.default_rng(seed), baseline_weeks=1, weeks=2
+    )
     return SeededLearner(
         user_id=uid,
         analysis_status=outcome.status,
@@ -194,6 +202,7 @@ def seed_dashboard_learner(
         plan_id=plan_id,
         recommendations=daily.recommendations_created,
         notifications=daily.notifications,
+        personalization_decisions=adapted.decisions,
     )
 
 

@@ -161,6 +161,9 @@ def test_demo_on_a_fresh_embedded_server_agrees_with_the_api(
     # The A/B experiment: a cohort assigned by the engine, measured, decided.
     assert "6. an A/B experiment" in first and "simulated learners" in first
     assert "verdict:" in first and "sample-ratio χ² p" in first
+    # Personalization: one learner's arms and effectiveness after 8 adapted weeks.
+    assert "8. personalization" in first and "strategy arms of" in first
+    assert "UNIFORM on" in first
     has_log = shared_data_file("revlog_single_learner.csv") is not None
     if has_log:
         assert "12,580 reviews, 1,205 cards, 64 sessions" in first

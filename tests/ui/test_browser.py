@@ -570,6 +570,33 @@ def test_acknowledge_an_insight(
     assert acknowledged == 1
 
 
+def test_personalization_shows_the_arms_and_changes_the_level(
+    learner: Session, seeded: SeededLearner, module_db: Database
+) -> None:
+    """Three weeks of adapted missions: the setting in use and why, the strategies tried,
+    and the level form going through to the preferences."""
+    assert seeded.personalization_decisions == 8
+    page = learner.page
+    learner.open(learner_path(seeded.user_id, "personalization"))
+    main = page.inner_text("main")
+    assert "Settings in use for mission" in main and "Strategies tried for mission" in main
+    assert "Why" in main and "Nothing personalized here yet" in main  # the other contexts
+    page.select_option("#level", "HIGH")
+    page.click("button:has-text('Save the level')")
+    page.wait_for_url("**/personalization?done=level-changed")
+    assert "Your personalization level: high" in page.inner_text("main")
+    with module_db.session() as s:
+        level = s.execute(
+            sa.text(
+                'SELECT "personalizationLevel"::text FROM personalization_preferences '
+                'WHERE "userId" = :u'
+            ),
+            {"u": seeded.user_id},
+        ).scalar()
+    assert level == "HIGH"
+    assert learner.errors == []
+
+
 def test_switching_analysis_off_removes_derived_data(
     learner: Session, seeded: SeededLearner, module_db: Database
 ) -> None:

@@ -632,3 +632,44 @@ def test_insights_page_empty_state_and_a_bad_goal_names_its_field(
             sa.text('SELECT count(*) FROM behavioral_goals WHERE "userId" = :u'), {"u": LEARNER}
         ).scalar()
     assert goals == 0  # nothing written
+
+
+def test_personalization_page_shows_decisions_and_changes_the_level(
+    browser_client: TestClient, learners: Database
+) -> None:
+    """The page shows each context's config in use and why; the level form goes through."""
+    from twin.enums import PersonalizationContext
+    from twin.services.personalization.decisions import apply_personalization
+
+    base = f"/ui/learners/{LEARNER}"
+    sign_in(browser_client, learners)
+    empty = browser_client.get(f"{base}/personalization").text
+    assert "Your personalization level: medium" in empty
+    assert "Nothing personalized here yet" in empty and "Not enough sessions yet" in empty
+    with learners.session() as s:
+        applied = apply_personalization(
+            s, LEARNER, PersonalizationContext.SESSION, {"durationMinutes": 50}, utcnow()
+        )
+    page = browser_client.get(f"{base}/personalization").text
+    assert f"the <strong>{applied.strategy.replace('_', ' ').lower()}</strong> strategy" in page  # type: ignore[union-attr]
+    assert "Settings in use for session" in page and "break every minutes" in page
+    assert "Strategies tried for session" in page and "25%" in page  # four arms, none tried
+    csrf = CSRF_RE.search(page).group(1)  # type: ignore[union-attr]
+    bad = browser_client.post(f"{base}/personalization/level", data={"csrf": csrf, "level": "MAX"})
+    assert bad.status_code == 422
+    changed = browser_client.post(
+        f"{base}/personalization/level", data={"csrf": csrf, "level": "LOW"}
+    )
+    assert changed.status_code == 303
+    assert changed.headers["location"] == f"{base}/personalization?done=level-changed"
+    with learners.session() as s:
+        level = s.execute(
+            sa.text(
+                'SELECT "personalizationLevel"::text FROM personalization_preferences '
+                'WHERE "userId" = :u'
+            ),
+            {"u": LEARNER},
+        ).scalar()
+    assert level == "LOW"
+    after = browser_client.get(changed.headers["location"]).text
+    assert "Your personalization level: low" in after and "level is changed" in after

@@ -23,6 +23,7 @@ from twin.api.routers import (
     insights,
     orchestration,
     patterns,
+    personalization,
     struggle,
     struggle_outcomes,
     users,
@@ -61,6 +62,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     orchestration.router,
     experiments.router,
     insights.router,
+    personalization.router,
 )
 
 

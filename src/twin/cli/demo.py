@@ -127,10 +127,13 @@ def demo(
         console.rule("[bold]7. insights: recommendations, goals, score")
         demo_insights_section(db, now)
         took["insights"] = time.perf_counter() - started - sum(took.values())
+        console.rule("[bold]8. personalization: 4 weeks of defaults, 8 weeks adapted")
+        demo_personalization_section(db, now)
+        took["personalization"] = time.perf_counter() - started - sum(took.values())
         parts = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in took.items())
         console.print(f"set-up finished in {time.perf_counter() - started:.1f} s ({parts})")
     if serve_api:
-        console.rule("[bold]8. API")
+        console.rule("[bold]9. API")
         run_demo_server(host, port)
 
 
@@ -464,6 +467,27 @@ def demo_insights_section(db: Database, now: datetime) -> None:
         console.print("no simulated learner: skipped")
         return
     demo_insights(db, row[0], aware_utc(now))
+
+
+def demo_personalization_section(db: Database, now: datetime) -> None:
+    """The second simulated learner's arms and effectiveness after 8 adapted weeks."""
+    import sqlalchemy as sa
+
+    from twin.analysis.common import aware_utc
+    from twin.cli.personalization import demo_personalization
+
+    with db.engine.connect() as conn:
+        user = conn.execute(
+            sa.text(
+                'SELECT t."userId" FROM simulation_truth t JOIN users u ON u.id = t."userId" '
+                'WHERE t.seed = :s AND u."behavioralAnalysisEnabled" ORDER BY 1 OFFSET 1 LIMIT 1'
+            ),
+            {"s": DEMO_SEED},
+        ).scalar()
+    if user is None:
+        console.print("no simulated learner: skipped")
+        return
+    demo_personalization(db, str(user), aware_utc(now))
 
 
 def demo_banner(db: Database, host: str, port: int) -> None:

@@ -17,7 +17,6 @@ from twin.cli.common import JsonOption, console, database, fail, print_json
 from twin.simulate.window import (
     DEFAULT_FAMILY,
     DEFAULT_START,
-    FAMILY_NAMES,
     MAX_SEED,
     MAX_WEEKS,
     window_end,

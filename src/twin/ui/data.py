@@ -37,6 +37,7 @@ from twin.api.schemas.orchestration import (
     PlanOut,
     SlotsOut,
 )
+from twin.api.schemas.personalization import PersonalizationOverviewOut
 from twin.config import load_settings
 from twin.db.engine import Database
 from twin.enums import (
@@ -44,6 +45,7 @@ from twin.enums import (
     BehavioralGoalType,
     BehavioralPatternType,
     FeedbackType,
+    PersonalizationLevel,
 )
 from twin.ingest.calendars.ics import MAX_ICS_BYTES as ICS_CAP_BYTES
 from twin.learners import Learner, analysis_learner, load_learner
@@ -69,6 +71,8 @@ from twin.services.orchestration import writeback as writeback_service
 from twin.services.orchestration.common import CalendarContext as CalendarContext
 from twin.services.orchestration.common import CalendarKind
 from twin.services.orchestration.common import calendar_context as _calendar_context
+from twin.services.personalization import overview as personalization_service
+from twin.services.personalization import preferences as personalization_preferences
 from twin.services.struggle import high_risk as high_risk_service
 from twin.services.struggle import models as models_service
 from twin.services.struggle import outcomes as outcomes_service
@@ -406,20 +410,74 @@ def privacy(db: Database, user_id: str) -> dict[str, Any]:
         return {"learner": header, "derived": derived, "derivedTotal": sum(derived.values())}
 
 
-def placeholder(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
-    """What exists today for the pages still being built: the profile the planners will use."""
+def _setting_name(key: str) -> str:
+    """``durationMinutes`` → ``duration minutes``."""
+    return "".join(" " + ch.lower() if ch.isupper() else ch for ch in key)
+
+
+def _setting_text(value: Any) -> str:
+    """A parameter's value in words: lists joined, shares as percentages, breaks as times."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {float(v) * 100:.0f}%" for k, v in value.items()) or "—"
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, dict) and "atMinute" in item:
+                parts.append(f"{item['minutes']} min at minute {item['atMinute']}")
+            elif isinstance(item, dict) and "phase" in item:
+                parts.append(f"{item['phase']} {item['minutes']} min")
+            else:
+                parts.append(str(item))
+        return ", ".join(parts) or "none"
+    return str(value)
+
+
+def personalization(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
+    """The learner's personalization in one call (level and switches, each context's arms and
+    latest decision with its reasons, effectiveness) and the content profile it draws on."""
     with db.session() as session:
         header = _header(session, user_id)
         if not header.analysis_enabled:
             return {"learner": header}
+        view = personalization_service.overview(session, user_id, now)
         profile = _profile_json(patterns_service.learning_profile(session, user_id, now))
-        learner = _load_learner(session, user_id)
-        burnout = cognitive_service.latest_burnout(session, learner)
+        body = PersonalizationOverviewOut.model_validate(view).model_dump(mode="json")
+        for ctx in body["contexts"]:
+            ctx["armRows"] = [
+                (
+                    a["strategy"].replace("_", " ").lower(),
+                    a["timesSelected"],
+                    "—" if not a["timesSelected"] else f"{a['avgReward']:.2f}",
+                    f"{a['confidence'] * 100:.0f}%",
+                )
+                for a in ctx["arms"]
+            ]
+            latest = ctx["latest"]
+            ctx["parameterRows"] = (
+                []
+                if latest is None
+                else [(_setting_name(k), _setting_text(v)) for k, v in latest["parameters"].items()]
+            )
         return {
             "learner": header,
+            "personalization": body,
+            "levels": [lv.value for lv in PersonalizationLevel],
             "profile": profile,
-            "burnout": None if burnout is None else burnout.to_json(),
         }
+
+
+def set_personalization_level(
+    db: Database, user_id: str, level: PersonalizationLevel, now: datetime
+) -> None:
+    """Change the learner's personalization level (as PATCH …/personalization/preferences)."""
+    with db.session() as session:
+        personalization_preferences.update_preferences(
+            session, user_id, personalization_preferences.PreferencesChange(level=level), now
+        )
 
 
 def schedule(db: Database, user_id: str, now: datetime) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from twin.clock import utcnow
-from twin.enums import InterventionStatus
+from twin.enums import InterventionStatus, PersonalizationLevel
 from twin.errors import NotFound, Unauthorized, ValidationFailed
 from twin.ui import charts, data, sketches
 from twin.ui.session import (
@@ -109,14 +109,12 @@ DONE_MESSAGES = {
         "The experiment is stopped: no learner is assigned any more; its final metrics and "
         "verdict come with the next metrics run."
     ),
+    "level-changed": "Your personalization level is changed; the next plans follow it.",
 }
 PRIVACY_SWITCHES: dict[str, tuple[str, str]] = {
     "behavioralAnalysisEnabled": ("analysis-on", "analysis-off"),
     "learningStyleProfilingEnabled": ("style-on", "style-off"),
     "shareAnonymizedPatterns": ("share-on", "share-off"),
-}
-PLACEHOLDERS = {
-    "personalization": "Personalization",
 }
 CALENDAR_KINDS = ("ics_url", "caldav")
 
@@ -369,6 +367,38 @@ def struggles_page(
     )
 
 
+@router.get("/learners/{user_id}/personalization", response_class=HTMLResponse)
+def personalization_page(
+    request: Request, user_id: UserId, viewer: CurrentViewer, done: str | None = None
+) -> Response:
+    """Level and switches, each context's current config and why, the arms, effectiveness."""
+    _viewer_for(viewer, user_id)
+    ctx = data.personalization(database(request), user_id, utcnow())
+    return _learner_page(
+        request, viewer, "personalization.html", "personalization", {**ctx, "charts": []}, done
+    )
+
+
+@router.post("/learners/{user_id}/personalization/level")
+def personalization_level(
+    request: Request,
+    user_id: UserId,
+    viewer: FormViewer,
+    level: Annotated[str, Form(max_length=10)],
+) -> Response:
+    """Change the personalization level (NONE, LOW, MEDIUM, HIGH)."""
+    _viewer_for(viewer, user_id)
+    if level not in PersonalizationLevel.__members__:
+        raise ValidationFailed(
+            "invalid form: level: choose NONE, LOW, MEDIUM or HIGH",
+            details=[{"index": None, "field": "level", "reason": "unknown level"}],
+        )
+    data.set_personalization_level(
+        database(request), user_id, PersonalizationLevel(level), utcnow()
+    )
+    return redirect(_learner_url(user_id, "personalization") + "?done=level-changed")
+
+
 @router.get("/learners/{user_id}/privacy", response_class=HTMLResponse)
 def privacy_page(
     request: Request, user_id: UserId, viewer: CurrentViewer, done: str | None = None
@@ -389,19 +419,6 @@ def export(request: Request, user_id: UserId, viewer: CurrentViewer) -> Response
         media_type="application/json",
         headers={"Content-Disposition": 'attachment; filename="twin-export.json"'},
     )
-
-
-@router.get("/learners/{user_id}/{page}", response_class=HTMLResponse)
-def placeholder_page(
-    request: Request,
-    user_id: UserId,
-    page: Literal["personalization"],
-    viewer: CurrentViewer,
-) -> Response:
-    """Pages of capabilities still being built: what exists today and what is coming."""
-    _viewer_for(viewer, user_id)
-    ctx = data.placeholder(database(request), user_id, utcnow())
-    return _learner_page(request, viewer, f"{page}.html", page, {**ctx, "charts": []})
 
 
 # --- learner forms ------------------------------------------------------------------------------
