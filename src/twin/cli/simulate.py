@@ -116,8 +116,8 @@ def simulate_command(
         str,
         typer.Option(
             "--family",
-            help=f"Generative family: {' or '.join(FAMILY_NAMES)} (srs: spaced-repetition memory, "
-            "sustained overload, additive hour effects; ids srs<seed>-u<i>).",
+            help="Generative family: classic, or srs (spaced-repetition memory, sustained "
+            "overload, additive hour effects; ids srs<seed>-u<i>).",
         ),
     ] = DEFAULT_FAMILY,
     as_json: JsonOption = False,
