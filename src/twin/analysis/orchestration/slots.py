@@ -10,10 +10,17 @@ once, at their first occurrence).
 ``score = 0.4·historical + 0.3·availability + 0.2·preference + 0.1·recentSuccess``, each 0–100:
 
 - historical: the 5.1 hour score (the per-session ``study_time.session_score``) at the
-  slot's local start hour and weekday type (Mon–Fri / Sat–Sun), shrunk towards a
-  population prior by ``(n·mean + k·prior) / (n + k)`` with k = 5 sessions, so a cold
-  start is the prior and five sessions weigh as much as it. Confidence ``n / (n + k)``,
-  at least 0.1 (the prior's own, low, confidence).
+  slot's local start hour and weekday type (Mon–Fri / Sat–Sun), shrunk towards a local
+  prior by ``(n·mean + k·prior) / (n + k)`` with k = 5 sessions, so a cold start is the
+  prior and five sessions weigh as much as it. Confidence ``n / (n + k)``, at least 0.1
+  (the prior's own, low, confidence). The local prior borrows strength from the
+  neighbouring hours of the same day type (empirical Bayes): a kernel-smoothed mean of
+  the population prior (weight 1, at distance 0) and the neighbours' means, each weighted
+  ``wⱼ = K(dⱼ)·nⱼ/(nⱼ + k)`` — a Gaussian kernel of the hour distance (σ = 1.5 h, hours
+  within ±3 h, the hour itself excluded) times the neighbour's own confidence:
+  ``prior = (1·population + Σ wⱼ·meanⱼ) / (1 + Σ wⱼ)``. A sparse hour beside a strong one
+  thus inherits part of its strength, an hour with many sessions is still its own mean,
+  and with no neighbouring data the prior is the population's.
 - availability: ``100 × (1 − the largest busy weight in the block)`` — 100 free, 50
   tentative; a busy block (weight 1) is not a candidate at all.
 - preference: 100 inside a declared preferred window, 0 inside an avoided one (avoid
@@ -30,6 +37,7 @@ recommendation (the 5.4 rest days) instead.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -84,6 +92,14 @@ RECENT_SUCCESS_NEUTRAL = 50.0
 DEFAULT_POPULATION_HOUR_SCORE = 50.0
 PRIOR_STRENGTH_SESSIONS = 5.0
 POPULATION_PRIOR_CONFIDENCE = 0.1
+# Borrowing from neighbouring hours: performance changes smoothly with the time of day
+# (a chronotype's peak is a few hours wide), so an hour's neighbours say something about it.
+NEIGHBOUR_KERNEL_WIDTH_HOURS = 1.5  # Gaussian σ of the hour-distance kernel
+NEIGHBOUR_RADIUS_HOURS = 3  # hours farther apart than this do not inform each other
+# The population prior sits at distance 0 with the weight of one fully certain neighbour, so
+# neighbours move the local prior only as far as their kernel weight and confidence allow.
+POPULATION_PRIOR_KERNEL_WEIGHT = 1.0
+HOURS_PER_DAY = 24
 
 HIGH_BURNOUT_MAX_SLOTS_PER_DAY = 1
 HIGH_BURNOUT_SLOT_MINUTES = HIGH_MAX_SESSION_MINUTES
@@ -186,6 +202,9 @@ class HistoricalScore:
     own_mean: float | None
     prior: float
     confidence: float
+    population_prior: float = DEFAULT_POPULATION_HOUR_SCORE
+    neighbour_mean: float | None = None
+    neighbour_sessions: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -204,23 +223,78 @@ class HourScoreTable:
     _prior: dict[tuple[str, int], float] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # Memo of historical() per (day type, hour): a week has ~200 candidates but only 48 cells.
+    _memo: dict[tuple[str, int], HistoricalScore] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_own", {(c.day_type, c.hour): c for c in self.cells})
         object.__setattr__(self, "_prior", {(c.day_type, c.hour): c.mean_score for c in self.prior})
 
+    def neighbourhood(self, kind_of_day: str, hour: int) -> tuple[float | None, float, float]:
+        """Neighbouring hours' means weighted by kernel × confidence; that weight and ``Σ wⱼ·nⱼ``."""
+        weight_sum = weighted = sessions = 0.0
+        for distance in range(1, NEIGHBOUR_RADIUS_HOURS + 1):
+            kernel = neighbour_kernel(distance)
+            # Circular: 23:00 and 00:00 are neighbours.
+            sides = {(hour - distance) % HOURS_PER_DAY, (hour + distance) % HOURS_PER_DAY}
+            for other in sides:
+                cell = self._own.get((kind_of_day, other))
+                if cell is None or cell.sessions == 0:
+                    continue
+                # A neighbour counts as much as it is sure of itself (its own n/(n+k)), so a
+                # well-measured hour is never outweighed by borrowed strength alone.
+                w = kernel * cell.sessions / (cell.sessions + PRIOR_STRENGTH_SESSIONS)
+                weight_sum += w
+                weighted += w * cell.mean_score
+                sessions += kernel * cell.sessions
+        if weight_sum == 0.0:
+            return None, 0.0, 0.0
+        return weighted / weight_sum, weight_sum, sessions
+
     def historical(self, kind_of_day: str, hour: int) -> HistoricalScore:
-        """Shrunk hour score ``(n·mean + k·prior) / (n + k)`` with its confidence ``max(0.1, n/(n+k))``."""
-        prior = self._prior.get((kind_of_day, hour), DEFAULT_POPULATION_HOUR_SCORE)
+        """Shrunk hour score ``(n·mean + k·prior) / (n + k)`` towards the neighbourhood-informed prior."""
+        key = (kind_of_day, hour)
+        if key not in self._memo:
+            self._memo[key] = self._historical(kind_of_day, hour)
+        return self._memo[key]
+
+    def _historical(self, kind_of_day: str, hour: int) -> HistoricalScore:
+        population = self._prior.get((kind_of_day, hour), DEFAULT_POPULATION_HOUR_SCORE)
+        neighbour_mean, weight, borrowed = self.neighbourhood(kind_of_day, hour)
+        prior = population
+        if neighbour_mean is not None:
+            prior = (POPULATION_PRIOR_KERNEL_WEIGHT * population + weight * neighbour_mean) / (
+                POPULATION_PRIOR_KERNEL_WEIGHT + weight
+            )
         own = self._own.get((kind_of_day, hour))
         n = own.sessions if own is not None else 0
         if own is None or n == 0:
-            return HistoricalScore(prior, 0, None, prior, POPULATION_PRIOR_CONFIDENCE)
+            return HistoricalScore(
+                prior,
+                0,
+                None,
+                prior,
+                POPULATION_PRIOR_CONFIDENCE,
+                population,
+                neighbour_mean,
+                borrowed,
+            )
         score = (n * own.mean_score + PRIOR_STRENGTH_SESSIONS * prior) / (
             n + PRIOR_STRENGTH_SESSIONS
         )
         confidence = max(POPULATION_PRIOR_CONFIDENCE, n / (n + PRIOR_STRENGTH_SESSIONS))
-        return HistoricalScore(score, n, own.mean_score, prior, confidence)
+        return HistoricalScore(
+            score, n, own.mean_score, prior, confidence, population, neighbour_mean, borrowed
+        )
+
+
+def neighbour_kernel(distance_hours: int) -> float:
+    """Gaussian weight ``exp(−d² / 2σ²)`` of an hour ``d`` hours away (0 beyond the radius)."""
+    if distance_hours > NEIGHBOUR_RADIUS_HOURS:
+        return 0.0
+    return math.exp(-(distance_hours**2) / (2 * NEIGHBOUR_KERNEL_WIDTH_HOURS**2))
 
 
 def hour_scores_from_heatmap(heatmap: Heatmap) -> tuple[HourScore, ...]:
@@ -352,6 +426,13 @@ class ScoredSlot:
                 None if self.historical.own_mean is None else rounded(self.historical.own_mean, 2)
             ),
             "historicalPrior": rounded(self.historical.prior, 2),
+            "historicalPopulationPrior": rounded(self.historical.population_prior, 2),
+            "historicalNeighbourMean": (
+                None
+                if self.historical.neighbour_mean is None
+                else rounded(self.historical.neighbour_mean, 2)
+            ),
+            "historicalNeighbourSessions": rounded(self.historical.neighbour_sessions, 2),
             "historicalConfidence": rounded(self.historical.confidence, 3),
             "availability": rounded(self.availability, 2),
             "busyWeight": self.busy_weight,
@@ -380,12 +461,21 @@ class ScoredSlot:
             "conflicts": [c.to_json() for c in self.conflicts],
         }
 
+    def _borrowed_text(self) -> str:
+        h = self.historical
+        if h.neighbour_mean is None:
+            return ""
+        return (
+            f", prior {h.prior:.0f} borrowed from neighbouring hours: mean {h.neighbour_mean:.0f},"
+            f" n ≈ {h.neighbour_sessions:.1f} weighted sessions"
+        )
+
     def reasoning_text(self) -> str:
         """One sentence for ``study_schedule_recommendations.reasoning``."""
         parts = [
             f"{WEEKDAY_NAMES[self.weekday]} {self.start:%H:%M} scores {self.score:.0f}/100",
             f"your {day_type(self.weekday)} {self.start.hour:02d}:00 hour score {self.historical.score:.0f}"
-            f" (n = {self.historical.sessions} sessions)",
+            f" (n = {self.historical.sessions} sessions{self._borrowed_text()})",
             f"availability {self.availability:.0f}",
             f"preference {self.preference:.0f}",
             f"recent success {self.recent_success:.0f} (n = {self.recent_sessions})",
