@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -512,8 +513,114 @@ def test_the_issue_learner_is_not_told_to_keep_going() -> None:
     late = next(s for s in result.warning_signals if s.type is WarningSignalType.LATE_NIGHT_STUDY)
     assert late.severity is Severity.CRITICAL
     assert not any("Keep going" in r for r in result.recommendations)
-    assert "late night study (CRITICAL)" in result.recommendations[0]
-    assert "Finish studying before 23:00" in " ".join(result.recommendations)
+    # Late night at CRITICAL with performance 22 below the earlier level: the serious-signal
+    # floor makes it HIGH (rest day, review only), and the late-night advice is there.
+    assert result.level is BurnoutRiskLevel.HIGH
+    assert result.recommendations[0].startswith("Take a rest day")
+    assert _SIGNAL_ADVICE[WarningSignalType.LATE_NIGHT_STUDY] in result.recommendations
+
+
+# --- the serious-signal floor (issue 14: sustained overload whose load stays calm) -----------
+
+
+def _calm_load_decline(
+    perf: float = 58.0, engagement: float = 70.0, late: float = 0.0
+) -> tuple[list[DailyStudyAggregate], list[DailyStudyAggregate]]:
+    """28 reference days (performance 80, engagement 70, load 30) and a window at load 30, 60 min
+    a day (intensity 0, chronic 0, every day a recovery day unless studied late)."""
+    reference = [_day(-28 + i, engagement=70.0) for i in range(28)]
+    window = [
+        _day(
+            i,
+            mean_performance=perf,
+            engagement=engagement,
+            late_night_minutes=late,
+        )
+        for i in range(14)
+    ]
+    return reference, window
+
+
+def test_two_independent_critical_signs_raise_a_medium_score_to_high_golden() -> None:
+    """Performance 22 below the earlier level (factor 100) and half of the planned sessions
+    skipped (factor 100; skipped days are no rest: recovery factor 100), load calm: the weighted
+    score is 0.25·100 + 0.15·100 + 0.05·100 = 45 (MEDIUM); two independent CRITICAL signs put
+    it at HIGH (score 50), the reason in both signs' messages, HIGH's mission limits."""
+    reference, calm = _calm_load_decline()
+    window = [replace(d, sessions_planned=2, sessions_completed=1) for d in calm]
+    result = assess_burnout_risk(window, NOW, history_start=LONG_AGO, reference=reference)
+    weighted = sum(f.contribution for f in result.factors)
+    assert weighted == pytest.approx(45.0)
+    assert result.risk_score == 50.0 and result.level is BurnoutRiskLevel.HIGH
+    assert result.floor_reason == (
+        "Risk raised to HIGH: performance drop (CRITICAL) and irregular pattern (CRITICAL) "
+        "together are serious whatever the weighted score."
+    )
+    raised = [s for s in result.warning_signals if "raisesLevelTo" in s.evidence]
+    assert {s.type for s in raised} == {
+        WarningSignalType.PERFORMANCE_DROP,
+        WarningSignalType.IRREGULAR_PATTERN,
+    }
+    assert all(s.message.endswith(result.floor_reason) for s in raised)
+    assert result.mission_override is not None and result.mission_override.review_only
+
+
+def test_performance_and_engagement_count_as_one_sign() -> None:
+    """Performance and engagement both 22 below the earlier level (both CRITICAL) come from the
+    same sessions: one sign, no floor; the score decides, 0.25·100 + 0.10·100 = 35 (MEDIUM)."""
+    reference, window = _calm_load_decline(engagement=48.0)
+    result = assess_burnout_risk(window, NOW, history_start=LONG_AGO, reference=reference)
+    severities = {s.type: s.severity for s in result.warning_signals}
+    assert severities[WarningSignalType.PERFORMANCE_DROP] is Severity.CRITICAL
+    assert severities[WarningSignalType.ENGAGEMENT_LOSS] is Severity.CRITICAL
+    assert result.risk_score == pytest.approx(35.0)
+    assert result.level is BurnoutRiskLevel.MEDIUM and result.floor_reason is None
+
+
+def test_late_night_critical_with_a_lasting_high_drop_raises_to_high_golden() -> None:
+    """Every day 60 min after 23:00 (14 late days: CRITICAL; no recovery day: recovery factor 100)
+    and performance 13 below the earlier level (factor 65: HIGH). Score 0.25·65 + 0.05·100 =
+    21.25 (LOW) → HIGH."""
+    reference, window = _calm_load_decline(perf=67.0, late=60.0)
+    result = assess_burnout_risk(window, NOW, history_start=LONG_AGO, reference=reference)
+    assert sum(f.contribution for f in result.factors) == pytest.approx(21.25)
+    assert result.level is BurnoutRiskLevel.HIGH
+    assert result.floor_reason is not None
+    assert "late night study (CRITICAL) and performance drop (HIGH)" in result.floor_reason
+
+
+def test_the_floor_does_not_fire_on_one_critical_sign() -> None:
+    """Performance 22 below the earlier level alone: score 25, MEDIUM, no floor."""
+    reference, window = _calm_load_decline()
+    result = assess_burnout_risk(window, NOW, history_start=LONG_AGO, reference=reference)
+    assert result.risk_score == pytest.approx(25.0)
+    assert result.level is BurnoutRiskLevel.MEDIUM and result.floor_reason is None
+    assert not any("raisesLevelTo" in s.evidence for s in result.warning_signals)
+
+
+def test_the_floor_counts_late_night_and_no_recovery_once() -> None:
+    """Late every night: LATE_NIGHT_STUDY and NO_RECOVERY both CRITICAL, but a late day is never a
+    recovery day, so they are one sign: score 0.05·100 = 5, LOW."""
+    reference, window = _calm_load_decline(perf=80.0, late=60.0)
+    result = assess_burnout_risk(window, NOW, history_start=LONG_AGO, reference=reference)
+    severities = {s.type: s.severity for s in result.warning_signals}
+    assert severities[WarningSignalType.LATE_NIGHT_STUDY] is Severity.CRITICAL
+    assert severities[WarningSignalType.NO_RECOVERY] is Severity.CRITICAL
+    assert result.risk_score == pytest.approx(5.0)
+    assert result.level is BurnoutRiskLevel.LOW and result.floor_reason is None
+
+
+def test_the_floor_ignores_drops_fitted_inside_the_window() -> None:
+    """Without a reference period, performance 80 → 54 fitted over the window (26 points:
+    CRITICAL) with late study every night (CRITICAL) may be a noisy fortnight: no floor, the
+    score decides (0.25·100 + 0.05·100 = 30, MEDIUM)."""
+    window = [_day(i, mean_performance=80.0 - 2.0 * i, late_night_minutes=60.0) for i in range(14)]
+    result = assess_burnout_risk(window, NOW, history_start=LONG_AGO)
+    severities = {s.type: s.severity for s in result.warning_signals}
+    assert severities[WarningSignalType.PERFORMANCE_DROP] is Severity.CRITICAL
+    assert severities[WarningSignalType.LATE_NIGHT_STUDY] is Severity.CRITICAL
+    assert result.risk_score == pytest.approx(30.0)
+    assert result.level is BurnoutRiskLevel.MEDIUM and result.floor_reason is None
 
 
 def test_late_night_days_are_not_recovery_days() -> None:

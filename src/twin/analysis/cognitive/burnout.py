@@ -57,6 +57,19 @@ sustainable" is only said when no warning sign is HIGH or CRITICAL; otherwise th
 advice says the overall risk is low *but* names the serious signs first, each with what
 to do (late-night study at CRITICAL is addressed, whatever the overall score).
 
+**Serious signs raise the level** (issue 14). The weighted score misses a sustained
+overload whose load stays calm (the chronic-load factor at 0, the score at 30–43) while
+its signs are at their worst. So the level is at least HIGH (score raised to 50) when
+CRITICAL signs of two independent kinds agree (lasting performance or engagement loss —
+one kind —, irregular plans, chronic load, late-night study), or late-night study is
+CRITICAL with performance HIGH or worse below the earlier level; a drop counts only when
+it is below the reference period's level, not a line fitted through a noisy fortnight.
+The reason is appended to those signs' messages (evidence ``raisesLevelTo``) and is
+``BurnoutAssessment.floor_reason``. Measured without the database
+(``benchmarks.srs_recovery``, seeds 909 / 4242 / 5353): sustained overloads HIGH+ by
+their third week 89% / 94% / 89% → 96% / 100% / 96%, learners without episodes ever
+HIGH+ 0% / 2.5% / 3.7% → 4.7% / 2.5% / 4.6%.
+
 Worked example, 7 days into an episode (7 calm days at 1.5 h and load 30, then
 7 days at 4 h and load 68, a 10-point slide, a quarter of sessions skipped):
 25 (chronic) + 20 (intensity: 28 h in the busy week) + ~12 (decline) + ~6
@@ -78,7 +91,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -141,6 +154,15 @@ SIGNAL_HIGH_MIN = 60.0
 SIGNAL_CRITICAL_MIN = 80.0
 SERIOUS_SIGNAL_SEVERITIES = frozenset({Severity.HIGH, Severity.CRITICAL})
 
+# --- serious-signal floor --------------------------------------------------
+# ENGINE's weighted score misses a sustained overload whose load stays calm: the load
+# baseline drifts with the learner's slowed answers, so the chronic-load factor (a quarter
+# of the weight) stays 0 while performance, engagement and late-night study are CRITICAL,
+# and the score sits at 30–43 (MEDIUM) for weeks. Several independent signs at their worst
+# are the overload itself, so they put the level at HIGH at least, whatever the score.
+SIGNAL_FLOOR_MIN_CRITICAL_GROUPS = 2
+SIGNAL_FLOOR_RISK = RISK_HIGH_MIN
+
 # --- interventions ---------------------------------------------------------
 MEDIUM_LOAD_REDUCTION_FRACTION = 0.25
 MEDIUM_BREAK_EVERY_MINUTES = 25
@@ -189,6 +211,24 @@ class WarningSignalType(StrEnum):
     IRREGULAR_PATTERN = "IRREGULAR_PATTERN"
     NO_RECOVERY = "NO_RECOVERY"
     LATE_NIGHT_STUDY = "LATE_NIGHT_STUDY"
+
+
+# For the serious-signal floor, signals that measure one thing count once: a late-night day
+# is never a recovery day, so NO_RECOVERY follows LATE_NIGHT_STUDY (and overloaded days are
+# not light days either, so it follows CHRONIC_OVERLOAD too: it is counted with neither).
+# Performance and engagement come from the same sessions and fall together on a bad stretch
+# (on the srs family's held-out seeds, both at CRITICAL on 5–10% of learners without any
+# episode): one sign of how the studying goes.
+SIGNAL_FLOOR_GROUPS: dict[WarningSignalType, str] = {
+    WarningSignalType.CHRONIC_OVERLOAD: "load",
+    WarningSignalType.PERFORMANCE_DROP: "outcomes",
+    WarningSignalType.ENGAGEMENT_LOSS: "outcomes",
+    WarningSignalType.IRREGULAR_PATTERN: "plans kept",
+    WarningSignalType.LATE_NIGHT_STUDY: "sleep",
+}
+_DROP_SIGNALS = frozenset({WarningSignalType.PERFORMANCE_DROP, WarningSignalType.ENGAGEMENT_LOSS})
+# baseline.LevelChange.basis of a drop below the reference period's level.
+SUSTAINED_DROP_BASIS = "reference"
 
 
 @dataclass(frozen=True)
@@ -297,6 +337,8 @@ class BurnoutAssessment:
     window_end: date
     covered_days: int
     insufficient: InsufficientData | None = None
+    # Why serious warning signs raised the level to HIGH (None when the score alone decides).
+    floor_reason: str | None = None
 
     def contributing_factors_json(self) -> list[dict[str, Any]]:
         """The ``contributingFactors`` JSON array."""
@@ -443,9 +485,25 @@ def assess_burnout_risk(
         key=lambda r: r.day,
     )
     factors = _factors(records, covered_days, weights, earlier)
-    risk = combine_risk(factors)
-    level = risk_level(risk)
     by_name = {f.name: f for f in factors}
+    signals = _warning_signals(records, by_name)
+    risk = combine_risk(factors)
+    floor_reason = None
+    triggering = serious_signal_floor(signals)
+    if triggering and risk < SIGNAL_FLOOR_RISK:
+        floor_reason = _floor_reason(triggering)
+        risk = SIGNAL_FLOOR_RISK
+        signals = tuple(
+            replace(
+                s,
+                message=f"{s.message} {floor_reason}",
+                evidence={**s.evidence, "raisesLevelTo": BurnoutRiskLevel.HIGH.value},
+            )
+            if s in triggering
+            else s
+            for s in signals
+        )
+    level = risk_level(risk)
 
     measured_weight = math.fsum(f.weight for f in factors if f.measured)
     total_weight = math.fsum(f.weight for f in factors)
@@ -455,7 +513,6 @@ def assess_burnout_risk(
         + (1 - CONFIDENCE_MEASURED_BASE) * (measured_weight / total_weight if total_weight else 0)
     )
 
-    signals = _warning_signals(records, by_name)
     study_days = [r.study_minutes for r in records if r.study_minutes > 0]
     mean_daily_minutes = math.fsum(study_days) / len(study_days) if study_days else 0.0
     return BurnoutAssessment(
@@ -474,6 +531,57 @@ def assess_burnout_risk(
             if covered_days < MIN_COVERED_DAYS
             else None
         ),
+        floor_reason=floor_reason,
+    )
+
+
+def serious_signal_floor(signals: Sequence[WarningSignal]) -> tuple[WarningSignal, ...]:
+    """The warning signs that put the level at HIGH at least (empty when they do not).
+
+    Either CRITICAL signs of two or more independent kinds (:data:`SIGNAL_FLOOR_GROUPS`),
+    or late-night study at CRITICAL with performance HIGH or worse below the learner's
+    earlier level. A performance or engagement drop counts only when it is below the
+    earlier level (the reference period: a drop that has lasted): a line fitted through
+    14 noisy days falls steeply by chance, and both measures fall together on bad days.
+    """
+    critical = [
+        s
+        for s in signals
+        if s.severity is Severity.CRITICAL and s.type in SIGNAL_FLOOR_GROUPS and _lasting(s)
+    ]
+    by_group: dict[str, WarningSignal] = {}
+    for s in critical:
+        by_group.setdefault(SIGNAL_FLOOR_GROUPS[s.type], s)
+    if len(by_group) >= SIGNAL_FLOOR_MIN_CRITICAL_GROUPS:
+        return tuple(by_group.values())
+    late = [s for s in critical if s.type is WarningSignalType.LATE_NIGHT_STUDY]
+    sustained_drop = [
+        s
+        for s in signals
+        if s.type is WarningSignalType.PERFORMANCE_DROP
+        and s.severity in SERIOUS_SIGNAL_SEVERITIES
+        and _lasting(s)
+    ]
+    if late and sustained_drop:
+        return (late[0], sustained_drop[0])
+    return ()
+
+
+def _lasting(signal: WarningSignal) -> bool:
+    """A drop below the earlier level, or a sign that is not a drop."""
+    if signal.type in _DROP_SIGNALS:
+        return signal.evidence.get("basis") == SUSTAINED_DROP_BASIS
+    return True
+
+
+def _floor_reason(triggering: Sequence[WarningSignal]) -> str:
+    """The sentence that says why the level is HIGH although the weighted score is lower."""
+    names = " and ".join(
+        f"{s.type.value.replace('_', ' ').lower()} ({s.severity.value})" for s in triggering
+    )
+    return (
+        f"Risk raised to {BurnoutRiskLevel.HIGH.value}: {names} together are serious "
+        "whatever the weighted score."
     )
 
 
