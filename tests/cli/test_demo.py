@@ -243,7 +243,10 @@ def test_demo_on_a_fresh_embedded_server_agrees_with_the_api(
     # experiment it defined, the goal it set.
     assert "the plan accepted by an earlier run is still ahead" in said
     assert re.search(r"experiment \S+ \(\S+ → \S+\) already there", said)
-    assert re.search(r"set-up finished in [\d.]+ s \(database \d+ s, .* insights \d+ s, personalization \d+ s\)", said)
+    assert re.search(
+        r"set-up finished in [\d.]+ s \(database \d+ s, .* insights \d+ s, personalization \d+ s\)",
+        said,
+    )
     goal_set = "goal set from a suggestion" in first
     assert ("goal already set by an earlier run" in said) == goal_set
     db = open_database(load_settings())
