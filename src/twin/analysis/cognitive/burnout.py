@@ -878,3 +878,8 @@ def mission_override_for(level: BurnoutRiskLevel, risk_score: float) -> MissionO
             rest_within_hours=CRITICAL_REST_WITHIN_HOURS,
         )
     return None
+
+
+# size: factors, warning signals, the serious-signal floor and the advice share the
+# assessment's dataclasses; the earlier-level reference (baseline.py) and recovery
+# (recovery.py) are already split out. Advice is the next seam to move.
