@@ -39,3 +39,36 @@ def test_value_object_to_camel_case_json() -> None:
     }
     schema = _OuterOut.model_json_schema(by_alias=True)
     assert set(schema["properties"]) == {"riskScore", "curve", "labels"}
+
+
+def test_rounding_and_insufficient_data() -> None:
+    """round_to keeps the digits asked for; InsufficientData is written {requirement: {have, need}}."""
+    from typing import Annotated
+
+    from twin.analysis.common import InsufficientData
+    from twin.api.schemas.base import Insufficient, round_to
+
+    class _Out(Answer):
+        score: Annotated[float, round_to(2)]
+        insufficient: Insufficient | None
+
+    out = _Out.model_validate({"score": 12.3456, "insufficient": InsufficientData("days", 4, 7)})
+    assert out.model_dump(mode="json") == {
+        "score": 12.35,  # 12.3456 to two decimals
+        "insufficient": {"days": {"have": 4, "need": 7}},
+    }
+
+
+def test_written_as_keeps_the_json_of_the_nested_model() -> None:
+    """A field documented as a free-form object holds the JSON its model writes."""
+    from typing import Annotated, Any
+
+    from twin.api.schemas.base import written_as
+
+    class _Holder(Answer):
+        inner: Annotated[dict[str, Any] | None, written_as(_InnerOut)]
+
+    assert _Holder.model_validate({"inner": _Inner(1.5)}).model_dump(mode="json") == {
+        "inner": {"halfLifeDays": 1.5}
+    }
+    assert _Holder.model_validate({"inner": None}).model_dump(mode="json") == {"inner": None}

@@ -21,6 +21,7 @@ from tests.services.patterns_support import (
     scalar,
 )
 from twin.analysis.recall import MIN_REVIEWS_FOR_FIT
+from twin.api.schemas.patterns import AnalyzeOut
 from twin.db.engine import Database
 from twin.db.models import BehavioralPattern
 from twin.enums import BehavioralPatternType
@@ -96,7 +97,7 @@ def test_round_trip_stores_patterns_insights_and_profile(cohort_db: Database) ->
     assert len(memory) == (1 if reviews >= MIN_REVIEWS_FOR_FIT else 0)
     if memory:
         assert memory[0].reviewsUsed == reviews and memory[0].model["fitted"] is True
-    summary = outcome.to_dict()
+    summary = AnalyzeOut.model_validate(outcome).model_dump(mode="json")
     assert summary["patterns"]["created"] == outcome.created
     assert summary["sufficiency"]["sufficient"] is True
 
@@ -143,7 +144,7 @@ def test_insufficient_data_is_an_answer_and_stores_nothing(cohort_db: Database) 
     outcome = _analyze(cohort_db, L1, early)
     assert outcome.status == ps.STATUS_INSUFFICIENT
     assert outcome.sufficiency is not None and not outcome.sufficiency.sufficient
-    missing = outcome.sufficiency.to_dict()["missing"]
+    missing = outcome.sufficiency.missing
     assert missing["daysSinceFirstSession"]["need"] == 42
     assert missing["daysSinceFirstSession"]["have"] < 21.5
     for table in ("behavioral_patterns", "behavioral_insights", "user_learning_profiles"):

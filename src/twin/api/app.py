@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -17,11 +18,13 @@ from twin.api.routers import (
     cognitive,
     health,
     ingest,
+    learners,
     patterns,
+    recall,
     struggle,
-    struggle_outcomes,
-    users,
 )
+from twin.api.schemas.ingest import OPENAPI_SCHEMAS
+from twin.clock import utcnow
 from twin.config import Settings, load_settings
 from twin.db import migrate
 from twin.db.engine import Database, open_database
@@ -43,17 +46,24 @@ no string may contain a NUL character.
 """
 
 V1_ROUTERS: tuple[APIRouter, ...] = (
-    users.router,
+    learners.router,
     ingest.router,
     patterns.router,
+    recall.router,
     struggle.router,
-    struggle_outcomes.router,
     cognitive.router,
 )
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
-    """Build the app; the database is opened in the lifespan unless one is injected."""
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    """Build the app; the database is opened in the lifespan unless one is injected.
+
+    ``clock`` gives the instant of each request (naive UTC; :func:`twin.clock.utcnow`).
+    """
     resolved = settings if settings is not None else load_settings()
 
     @asynccontextmanager
@@ -75,6 +85,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
     )
     app.state.settings = resolved
+    app.state.clock = clock
     app.state.key_cache = KeyCache()
     app.state.token_secret = None
     app.state.rate_limiter = RateLimiter(resolved.rate_limit_per_minute, resolved.rate_limit_burst)
@@ -99,9 +110,7 @@ def _complete_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(
-                ingest.OPENAPI_SCHEMAS
-            )
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(OPENAPI_SCHEMAS)
             document_errors(schema)
             document_request_text(schema)
             app.openapi_schema = schema

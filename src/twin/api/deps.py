@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from twin.clock import utcnow
 from twin.db.engine import Database
 from twin.errors import Forbidden, Unauthorized
 from twin.services.auth import (
@@ -26,6 +26,19 @@ def get_db(request: Request) -> Database:
     """The application's database."""
     db: Database = request.app.state.db
     return db
+
+
+def request_time(request: Request) -> datetime:
+    """The instant of the request (naive UTC, ms), read once from the app's clock.
+
+    The app's clock is :func:`twin.clock.utcnow` unless ``create_app(clock=…)`` says
+    otherwise; authentication and the handler see the same instant.
+    """
+    now: datetime | None = getattr(request.state, "now", None)
+    if now is None:
+        now = request.app.state.clock()
+        request.state.now = now
+    return now
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -70,7 +83,7 @@ def authenticate(request: Request) -> Principal:
                 session, request.app.state.settings.secret_key
             )
             request.app.state.token_secret = secret
-            principal = verify_learner_token(secret, credential, utcnow())
+            principal = verify_learner_token(secret, credential, request_time(request))
         else:
             raise Unauthorized("unrecognised credential: expected a service key or a learner token")
     if not principal.is_service:
@@ -84,6 +97,8 @@ def authenticate(request: Request) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+Now = Annotated[datetime, Depends(request_time)]
+"""The request's instant: the one clock of the API (override ``request_time`` in tests)."""
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 

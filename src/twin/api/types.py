@@ -8,9 +8,10 @@ query timestamps the same rule as ingested ones.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
+from fastapi import Path
 from pydantic import (
     AfterValidator,
     PlainSerializer,
@@ -21,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from twin.analysis.common import aware_utc, iso_utc, naive_utc
 from twin.ingest.schemas import (
     ID_JSON_SCHEMA,
     ID_RULE,
@@ -34,22 +36,39 @@ from twin.ingest.schemas import (
 __all__ = [
     "Id",
     "IdPath",
+    "IsoDatetime",
     "JsonBool",
     "JsonFloat",
+    "OffsetText",
     "QueryTimestamp",
+    "UserId",
     "UtcDatetime",
-    "utc_text",
+    "UtcZText",
     "whole_number",
 ]
 
 
-def utc_text(value: datetime) -> str:
-    """RFC 3339 with a Z: stored timestamps are naive UTC."""
-    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return aware.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+UtcDatetime = Annotated[datetime, PlainSerializer(iso_utc, return_type=str, when_used="json")]
+"""An instant written as RFC 3339 UTC with a Z at millisecond precision (naive = UTC)."""
+
+IsoDatetime = Annotated[datetime, AfterValidator(aware_utc)]
+"""An instant written by pydantic: RFC 3339 UTC with a Z, microseconds when there are any."""
 
 
-UtcDatetime = Annotated[datetime, PlainSerializer(utc_text, return_type=str, when_used="json")]
+def _naive_z(value: datetime) -> str:
+    return naive_utc(value).isoformat() + "Z"
+
+
+UtcZText = Annotated[datetime, PlainSerializer(_naive_z, return_type=str, when_used="json")]
+"""An instant written as its naive-UTC ISO text and a Z (microseconds when there are any)."""
+
+
+def _with_offset(value: datetime) -> str:
+    return value.isoformat()
+
+
+OffsetText = Annotated[datetime, PlainSerializer(_with_offset, return_type=str, when_used="json")]
+"""An instant written with its own UTC offset (a local time of the learner's zone)."""
 
 JsonBool = StrictBool
 """true or false only (``"yes"``, ``1`` are refused)."""
@@ -74,6 +93,9 @@ IdPath = Annotated[
     WithJsonSchema({**ID_JSON_SCHEMA, "description": f"An id: {ID_RULE}"}),
 ]
 """An id in the URL path (the id alphabet; 422 naming ``path.<name>`` otherwise)."""
+
+UserId = Annotated[IdPath, Path(description="The learner's id")]
+"""The ``{userId}`` of every learner's path."""
 
 
 def _query_timestamp(value: object) -> datetime:

@@ -55,7 +55,9 @@ def history_table(history: cognitive.LoadHistory) -> Table:
 
 def burnout_table(view: cognitive.BurnoutView) -> Table:
     """The assessment's factors, with risk, signals and recommendations in the caption."""
-    body = view.to_json()
+    from twin.api.schemas.cognitive import BurnoutOut
+
+    body = BurnoutOut.model_validate(view).model_dump(mode="json")
     window = body["window"]
     title = (
         f"Burnout risk {body['riskScore']:.1f} {_level(body['level'])} "
@@ -142,6 +144,8 @@ def health_command(
     Burnout risk and stress patterns are analysed anew when the stored ones are
     older than 24 hours (and the result is stored), as the API does.
     """
+    from twin.api.schemas.cognitive import StoredReadingOut, StressPatternsOut, StressProfileOut
+
     with database(migrated=True) as db, db.session() as session:
         now = utcnow()
         learner = analysis_learner(session, user)
@@ -150,10 +154,14 @@ def health_command(
         )
         current = cognitive.current_load(session, user)
         burnout = cognitive.burnout_risk(session, learner, now)
-        patterns = cognitive.stress_patterns(session, learner, now)
-        profile = cognitive.stress_profile_view(session, learner, now)
+        patterns = StressPatternsOut.model_validate(
+            cognitive.stress_patterns(session, learner, now)
+        ).model_dump(mode="json")
+        profile = StressProfileOut.model_validate(
+            cognitive.stress_profile_view(session, learner, now)
+        ).model_dump(mode="json")
     if current.current is not None:
-        c = current.current.to_json()
+        c = StoredReadingOut.model_validate(current.current).model_dump(mode="json")
         trend = current.trend.direction.value if current.trend is not None else "NEW"
         console.print(
             f"Current load [bold]{c['loadScore']:.1f}[/] {_level(c['level'])} at {c['timestamp']} "

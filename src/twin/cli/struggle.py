@@ -71,14 +71,14 @@ def predictions_table(
             if p.interventions
             else "—",
         )
-    c = result.to_json()["counts"]
+    c = result.counts
     table.caption = (
-        f"{c['candidates']} objectives predicted ({c['created']} new, {c['updated']} updated), "
-        f"{c['atRisk']} at risk (p > 0.5), {c['indicators']} indicators, "
-        f"{c['interventions']} interventions"
+        f"{c.candidates} objectives predicted ({c.created} new, {c.updated} updated), "
+        f"{c.at_risk} at risk (p > 0.5), {c.indicators} indicators, "
+        f"{c.interventions} interventions"
         + (
-            f"; {c['awaitingOutcome']} kept as they were while their outcome is measured"
-            if c["awaitingOutcome"]
+            f"; {c.awaiting_outcome} kept as they were while their outcome is measured"
+            if c.awaiting_outcome
             else ""
         )
         + (f"; showing {limit} of {len(rows)}" if len(rows) > limit else "")

@@ -48,7 +48,7 @@ def test_full_learner_end_to_end() -> None:
     assert result.content is not None and result.content.dominant_type == "clinical_reasoning"
     assert abs(result.forgetting.decay_per_day - 0.2) <= 0.05
 
-    profile = result.profile.to_dict()
+    profile = result.profile.columns()
     assert set(profile) == {
         "preferredStudyTimes",
         "averageSessionDuration",
@@ -79,9 +79,11 @@ def test_outputs_are_strict_json() -> None:
     for p in result.patterns:
         json.dumps(p.data, allow_nan=False)
         json.dumps(list(p.evidence), allow_nan=False)
-    json.dumps(result.profile.to_dict(), allow_nan=False)
-    json.dumps(result.study_time.heatmap.to_dict(), allow_nan=False)
-    json.dumps(result.sufficiency.to_dict(), allow_nan=False)
+    json.dumps(result.profile.columns(), allow_nan=False)
+    heatmap = result.study_time.heatmap
+    json.dumps([heatmap.mean_performance, heatmap.mean_score, heatmap.sessions], allow_nan=False)
+    sufficiency = result.sufficiency
+    json.dumps([sufficiency.progress, sufficiency.minimums, sufficiency.missing], allow_nan=False)
     json.dumps(result.insufficient, allow_nan=False)
 
 
@@ -89,8 +91,8 @@ def test_style_profiling_off_computes_no_content_profile() -> None:
     """learningStyleProfilingEnabled = false: no content result, {} in the profile, no content pattern."""
     result = analyze_learner(_full(), style_profiling=False)
     assert result.content is None
-    assert result.profile.to_dict()["contentPreferences"] == {}
-    assert result.profile.to_dict()["learningStyleProfile"] == {}
+    assert result.profile.columns()["contentPreferences"] == {}
+    assert result.profile.columns()["learningStyleProfile"] == {}
     assert "contentPreference" not in result.analyser_confidences
     assert all(
         p.pattern_type != BehavioralPatternType.CONTENT_TYPE_PREFERENCE for p in result.patterns

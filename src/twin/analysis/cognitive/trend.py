@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -52,15 +51,6 @@ class LoadTrend:
     delta: float | None
     direction: TrendDirection
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the API."""
-        return {
-            "current": self.current,
-            "previous": self.previous,
-            "delta": self.delta,
-            "direction": self.direction.value,
-        }
-
 
 @dataclass(frozen=True)
 class LoadBucket:
@@ -70,15 +60,6 @@ class LoadBucket:
     mean_load: float
     max_load: float
     count: int
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the API."""
-        return {
-            "start": self.start.isoformat(),
-            "meanLoad": self.mean_load,
-            "maxLoad": self.max_load,
-            "count": self.count,
-        }
 
 
 def load_trend(current: float, previous: float | None) -> LoadTrend:

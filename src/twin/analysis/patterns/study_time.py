@@ -57,6 +57,7 @@ FULL_CONFIDENCE_SESSIONS = 50
 MIN_SESSIONS_PER_GROUP_FOR_VARIANCE = 2
 HOURS_PER_DAY = 24
 DAYS_PER_WEEK = 7
+WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 METHOD = (
     "Welch t of the centred 3-hour window vs all other sessions; simultaneous 95% "
     "interval by Bonferroni over the candidate hours (those with at least 5 sessions)"
@@ -164,16 +165,6 @@ class Heatmap:
     mean_performance: tuple[tuple[float | None, ...], ...]
     mean_score: tuple[tuple[float | None, ...], ...]
     sessions: tuple[tuple[int, ...], ...]
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready form for the UI."""
-        return {
-            "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-            "hours": list(range(HOURS_PER_DAY)),
-            "meanPerformance": [list(r) for r in self.mean_performance],
-            "meanScore": [list(r) for r in self.mean_score],
-            "sessions": [list(r) for r in self.sessions],
-        }
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from twin.analysis.cognitive.burnout import (
     WINDOW_DAYS,
     AssessmentSnapshot,
     BurnoutAssessment,
+    MissionOverride,
     RecoveryProgress,
     assess_burnout_risk,
     mission_override_for,
@@ -33,7 +34,6 @@ from twin.db.base import new_id
 from twin.db.models import BurnoutRiskAssessment
 from twin.enums import BurnoutRiskLevel
 from twin.learners import Learner, LearnerLock, lock_learner, try_lock_learner
-from twin.services.cognitive.common import iso
 from twin.services.cognitive.load import ensure_session_loads
 from twin.services.cognitive.profile import update_mean_load_7d
 from twin.services.cognitive.summaries import session_summaries
@@ -51,30 +51,20 @@ class BurnoutView:
     risk_score: float
     level: BurnoutRiskLevel
     confidence: float
-    factors: list[dict[str, Any]]
+    contributing_factors: list[dict[str, Any]]
+    """As stored in ``burnout_risk_assessments.contributingFactors``."""
     warning_signals: list[dict[str, Any]]
+    """As stored in ``burnout_risk_assessments.warningSignals``."""
     recommendations: list[str]
     window: dict[str, Any]
+    """The assessment's window as stored with its factors."""
     recovery: RecoveryProgress | None
     fresh: bool
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the API: mission override for HIGH/CRITICAL, recovery since the last one."""
-        override = mission_override_for(self.level, self.risk_score)
-        return {
-            "assessmentId": self.assessment_id,
-            "assessedAt": iso(self.assessed_at),
-            "fresh": self.fresh,
-            "riskScore": round(self.risk_score, 2),
-            "level": self.level.value,
-            "confidence": round(self.confidence, 3),
-            "window": self.window,
-            "contributingFactors": self.factors,
-            "warningSignals": self.warning_signals,
-            "recommendations": self.recommendations,
-            "missionOverride": None if override is None else override.to_json(),
-            "recovery": None if self.recovery is None else self.recovery.to_json(),
-        }
+    @property
+    def mission_override(self) -> MissionOverride | None:
+        """Limits for the mission planner while the risk is HIGH or CRITICAL."""
+        return mission_override_for(self.level, self.risk_score)
 
 
 def _window_json(assessment: BurnoutAssessment) -> dict[str, Any]:
@@ -126,7 +116,7 @@ def _view(
         risk_score=float(row.riskScore),
         level=row.riskLevel,
         confidence=float(row.confidence),
-        factors=factors,
+        contributing_factors=factors,
         warning_signals=list(row.warningSignals or []),
         recommendations=list(row.recommendations),
         window=window,
@@ -198,7 +188,7 @@ def assess_burnout(
             risk_score=assessment.risk_score,
             level=assessment.level,
             confidence=assessment.confidence,
-            factors=factors,
+            contributing_factors=factors,
             warning_signals=assessment.warning_signals_json(),
             recommendations=list(assessment.recommendations),
             window=window,
