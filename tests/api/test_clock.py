@@ -12,7 +12,6 @@ from twin.api.app import create_app
 from twin.db.engine import Database
 
 FIXED = datetime(2031, 5, 4, 12, 0, 0)
-EPOCH_SECONDS = 1935662400  # datetime(2031, 5, 4, 12, tzinfo=UTC).timestamp()
 
 
 @pytest.fixture
@@ -30,4 +29,4 @@ def test_routes_use_the_injected_clock(
         "/v1/tokens", json={"userId": "c1", "ttlSeconds": 60}, headers=service_headers
     )
     assert r.status_code == 201, r.text
-    assert r.json()["expiresAt"] == EPOCH_SECONDS + 60
+    assert r.json()["expiresAt"] == "2031-05-04T12:01:00.000Z"  # FIXED + 60 s, ISO 8601 UTC

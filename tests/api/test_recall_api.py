@@ -54,7 +54,7 @@ def test_card_recall(
     response = client.get(url, params={"at": at}, headers=service_headers)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["cardId"] == card and body["at"].startswith("2026-03-01T08:00:00")
+    assert body["cardId"] == card and body["at"] == "2026-03-01T07:00:00.000Z"  # 08:00+01:00 in UTC
     assert 0 < body["recallProbability"] < 1 and body["reviewsBefore"] >= 1
     assert body["model"]["fitted"] is True and body["model"]["reviewsUsed"] >= 300
     assert body["lastReviewedAt"] < "2026-03-01T07:00:00"

@@ -57,18 +57,3 @@ def test_rounding_and_insufficient_data() -> None:
         "score": 12.35,  # 12.3456 to two decimals
         "insufficient": {"days": {"have": 4, "need": 7}},
     }
-
-
-def test_written_as_keeps_the_json_of_the_nested_model() -> None:
-    """A field documented as a free-form object holds the JSON its model writes."""
-    from typing import Annotated, Any
-
-    from twin.api.schemas.base import written_as
-
-    class _Holder(Answer):
-        inner: Annotated[dict[str, Any] | None, written_as(_InnerOut)]
-
-    assert _Holder.model_validate({"inner": _Inner(1.5)}).model_dump(mode="json") == {
-        "inner": {"halfLifeDays": 1.5}
-    }
-    assert _Holder.model_validate({"inner": None}).model_dump(mode="json") == {"inner": None}

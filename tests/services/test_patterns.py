@@ -20,6 +20,7 @@ from tests.services.patterns_support import (
     rows,
     scalar,
 )
+from twin.analysis.common import iso_utc
 from twin.analysis.recall import MIN_REVIEWS_FOR_FIT
 from twin.api.schemas.patterns import AnalyzeOut
 from twin.db.engine import Database
@@ -195,7 +196,8 @@ def test_once_a_day_on_request_unless_forced(cohort_db: Database) -> None:
     with pytest.raises(Conflict) as caught:
         _analyze(cohort_db, L0, END + timedelta(hours=1))
     assert "once a day" in caught.value.message
-    assert caught.value.details["nextAllowedAt"] == (END + timedelta(days=1)).isoformat()
+    # A day after END, written like every timestamp: ISO 8601 UTC with a Z.
+    assert caught.value.details["nextAllowedAt"] == iso_utc(END + timedelta(days=1))
     forced = _analyze(cohort_db, L0, END + timedelta(hours=1), force=True)
     assert forced.status == ps.STATUS_ANALYZED and forced.updated > 0
     later = _analyze(cohort_db, L0, END + timedelta(days=1, hours=2))

@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from twin.analysis.common import aware_utc, iso_utc, naive_utc
+from twin.analysis.common import iso_utc
 from twin.ingest.schemas import (
     ID_JSON_SCHEMA,
     ID_RULE,
@@ -36,39 +36,29 @@ from twin.ingest.schemas import (
 __all__ = [
     "Id",
     "IdPath",
-    "IsoDatetime",
     "JsonBool",
     "JsonFloat",
-    "OffsetText",
     "QueryTimestamp",
+    "Timestamp",
     "UserId",
-    "UtcDatetime",
-    "UtcZText",
     "whole_number",
 ]
 
 
-UtcDatetime = Annotated[datetime, PlainSerializer(iso_utc, return_type=str, when_used="json")]
-"""An instant written as RFC 3339 UTC with a Z at millisecond precision (naive = UTC)."""
-
-IsoDatetime = Annotated[datetime, AfterValidator(aware_utc)]
-"""An instant written by pydantic: RFC 3339 UTC with a Z, microseconds when there are any."""
-
-
-def _naive_z(value: datetime) -> str:
-    return naive_utc(value).isoformat() + "Z"
-
-
-UtcZText = Annotated[datetime, PlainSerializer(_naive_z, return_type=str, when_used="json")]
-"""An instant written as its naive-UTC ISO text and a Z (microseconds when there are any)."""
-
-
-def _with_offset(value: datetime) -> str:
-    return value.isoformat()
-
-
-OffsetText = Annotated[datetime, PlainSerializer(_with_offset, return_type=str, when_used="json")]
-"""An instant written with its own UTC offset (a local time of the learner's zone)."""
+TIMESTAMP_EXAMPLE = "2026-03-01T08:00:00.000Z"
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(iso_utc, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601 in UTC with a Z, milliseconds",
+            "examples": [TIMESTAMP_EXAMPLE],
+        }
+    ),
+]
+"""An instant in an answer: ISO 8601 UTC with a Z at millisecond precision (naive = UTC)."""
 
 JsonBool = StrictBool
 """true or false only (``"yes"``, ``1`` are refused)."""

@@ -25,7 +25,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -184,6 +183,18 @@ def refresh_memory_model(
 
 
 @dataclass(frozen=True)
+class StoredCardState:
+    """A card's memory state as review ingestion keeps it (FSRS-6 default parameters)."""
+
+    stability: float | None
+    difficulty: float | None
+    last_reviewed_at: datetime | None
+    next_review_at: datetime | None
+    review_count: int | None
+    note: str = "as kept by review ingestion (FSRS-6 default parameters)"
+
+
+@dataclass(frozen=True)
 class CardRecall:
     """The learner's predicted recall of one card at one time, with what it rests on."""
 
@@ -196,7 +207,7 @@ class CardRecall:
     elapsed_days: float | None
     stability_days: float | None
     difficulty: float | None
-    stored_state: dict[str, Any]
+    stored_state: StoredCardState
 
 
 def card_recall(session: Session, user: User, card_id: str, at: datetime) -> CardRecall:
@@ -225,14 +236,13 @@ def card_recall(session: Session, user: User, card_id: str, at: datetime) -> Car
     )
     history = [Review(card_id=0, time=t, rating=RATING_NUMBERS[r]) for t, r in rows]
     state = card_memory(stored.model, history, before=storage_time(at))
-    stored_state = {
-        "stability": card.stability,
-        "difficulty": card.difficulty,
-        "lastReviewedAt": aware_utc(card.lastReviewedAt) if card.lastReviewedAt else None,
-        "nextReviewAt": aware_utc(card.nextReviewAt) if card.nextReviewAt else None,
-        "reviewCount": card.reviewCount,
-        "note": "as kept by review ingestion (FSRS-6 default parameters)",
-    }
+    stored_state = StoredCardState(
+        stability=card.stability,
+        difficulty=card.difficulty,
+        last_reviewed_at=aware_utc(card.lastReviewedAt) if card.lastReviewedAt else None,
+        next_review_at=aware_utc(card.nextReviewAt) if card.nextReviewAt else None,
+        review_count=card.reviewCount,
+    )
     if state is None:
         return CardRecall(card_id, at, 0.0, stored, 0, None, None, None, None, stored_state)
     memory, last = state

@@ -252,7 +252,7 @@ def test_privacy_and_unknown_learner(db: Database) -> None:
     with db.session() as s, pytest.raises(NotFound):
         struggle.generate_predictions(s, "nobody", T)
     with db.session() as s, pytest.raises(Forbidden):
-        struggle.list_predictions(s, "off")
+        struggle.list_predictions(s, "off", now=T)
     with db.session() as s:
         n = s.execute(
             sa.text(
@@ -268,9 +268,9 @@ def test_list_detail_and_interventions(db: Database) -> None:
         make_struggle_learner(s, U)
         result = struggle.generate_predictions(s, U, T)
     with db.session() as s:
-        listed = struggle.list_predictions(s, U)
-        everything = struggle.list_predictions(s, U, min_probability=0.0)
-        confirmed = struggle.list_predictions(s, U, status="CONFIRMED", min_probability=0.0)
+        listed = struggle.list_predictions(s, U, now=T)
+        everything = struggle.list_predictions(s, U, min_probability=0.0, now=T)
+        confirmed = struggle.list_predictions(s, U, status="CONFIRMED", min_probability=0.0, now=T)
         assert all(v.probability >= 0.5 for v in listed.predictions)
         assert len(everything.predictions) == 5 + 3  # new ones and the fixture's past ones
         assert [v.id for v in confirmed.predictions] == [f"{U}-past2", f"{U}-past0"] or [
@@ -279,7 +279,7 @@ def test_list_detail_and_interventions(db: Database) -> None:
         assert listed.stats.total == 8 and listed.stats.with_outcome == 3
         assert listed.stats.by_status["PENDING"] == 5
         target = next(p for p in result.predictions if p.objective.id == f"{U}-oT")
-        view = struggle.prediction_detail(s, U, target.prediction_id)
+        view = struggle.prediction_detail(s, U, target.prediction_id, now=T)
         body = PredictionDetailOut.model_validate(view).model_dump(mode="json")
         assert body["objective"]["text"] == "Objective T"
         assert body["objective"]["complexity"] == "ADVANCED"
@@ -293,7 +293,7 @@ def test_list_detail_and_interventions(db: Database) -> None:
         assert len(why["features"]) == 15 and why["modelVersion"] == RULE_MODEL_VERSION
         assert why["topFactors"] and all(isinstance(t, str) for t in why["topFactors"])
         with pytest.raises(NotFound):
-            struggle.prediction_detail(s, U, "nope")
+            struggle.prediction_detail(s, U, "nope", now=T)
         ivs = struggle.list_interventions(s, U, status=InterventionStatus.PENDING)
         assert len(ivs) == result.interventions
         assert [iv.priority for iv in ivs] == sorted((iv.priority for iv in ivs), reverse=True)

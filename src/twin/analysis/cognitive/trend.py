@@ -51,6 +51,19 @@ class LoadTrend:
     delta: float | None
     direction: TrendDirection
 
+    @property
+    def explanation(self) -> str:
+        """The trend in words (a first reading has nothing to compare with)."""
+        if self.previous is None or self.delta is None:
+            return "first reading: there is no earlier reading to compare with"
+        if self.direction is TrendDirection.STABLE:
+            return (
+                f"within {LOAD_TREND_STABLE_BAND_POINTS:g} points of the previous reading "
+                f"({self.delta:+.1f})"
+            )
+        way = "up" if self.delta > 0 else "down"
+        return f"{way} {abs(self.delta):.1f} points since the previous reading"
+
 
 @dataclass(frozen=True)
 class LoadBucket:
@@ -60,6 +73,11 @@ class LoadBucket:
     mean_load: float
     max_load: float
     count: int
+
+    @property
+    def local_start(self) -> str:
+        """When the bucket starts on the local clock: ISO 8601 without an offset."""
+        return self.start.replace(tzinfo=None).isoformat()
 
 
 def load_trend(current: float, previous: float | None) -> LoadTrend:

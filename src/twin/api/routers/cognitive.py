@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query
 from twin.analysis.cognitive.stress import MIN_PATTERN_CONFIDENCE
 from twin.analysis.cognitive.trend import Granularity
 from twin.analysis.common import aware_utc
-from twin.api.deps import CurrentPrincipal, DbSession, Now
+from twin.api.deps import AsOf, CurrentPrincipal, DbSession, Now
 from twin.api.guard import GuardedRoute
 from twin.api.schemas.cognitive import (
     MAX_APPLIED_LEVELS,
@@ -73,10 +73,12 @@ def calculate_cognitive_load(
     response_model=CurrentLoadOut,
     summary="The latest cognitive load and its trend",
 )
-def get_current_load(userId: UserId, _: CurrentPrincipal, session: DbSession) -> CurrentLoadOut:
+def get_current_load(
+    userId: UserId, _: CurrentPrincipal, session: DbSession, now: AsOf
+) -> CurrentLoadOut:
     """Latest score, level, indicators, and the trend against the previous reading."""
     analysis_learner(session, userId)
-    return CurrentLoadOut.model_validate(service.current_load(session, userId))
+    return CurrentLoadOut.model_validate(service.current_load(session, userId, now))
 
 
 @router.get(
@@ -88,12 +90,14 @@ def get_load_history(
     userId: UserId,
     _: CurrentPrincipal,
     session: DbSession,
-    now: Now,
+    now: AsOf,
     from_: Annotated[
         QueryTimestamp | None,
         Query(alias="from", description="Start (RFC 3339; default: a span before `to`)"),
     ] = None,
-    to: Annotated[QueryTimestamp | None, Query(description="End (RFC 3339; default: now)")] = None,
+    to: Annotated[
+        QueryTimestamp | None, Query(description="End (RFC 3339; default: asOf, else now)")
+    ] = None,
     granularity: Annotated[Granularity, Query(description="Bucket size")] = Granularity.DAY,
 ) -> LoadHistoryOut:
     """Mean, max and count of readings per bucket, cut in the learner's time zone."""
@@ -115,7 +119,7 @@ def get_load_history(
     summary="Burnout risk (assessed anew when the latest is older than 24 h)",
 )
 def get_burnout_risk(
-    userId: UserId, _: CurrentPrincipal, session: DbSession, now: Now
+    userId: UserId, _: CurrentPrincipal, session: DbSession, now: AsOf
 ) -> BurnoutOut:
     """Risk 0-100 and level over 14 days, the six factors, warning signals, recommendations,
     the mission override for HIGH/CRITICAL and recovery since the previous assessment."""
@@ -132,7 +136,7 @@ def get_stress_patterns(
     userId: UserId,
     _: CurrentPrincipal,
     session: DbSession,
-    now: Now,
+    now: AsOf,
     minConfidence: Annotated[
         float,
         Query(ge=0, le=1, description="Lowest confidence returned (patterns are kept from 0.6)"),
@@ -151,7 +155,7 @@ def get_stress_patterns(
     summary="Stress profile: stressors, load tolerance, recovery time",
 )
 def get_stress_profile(
-    userId: UserId, _: CurrentPrincipal, session: DbSession, now: Now
+    userId: UserId, _: CurrentPrincipal, session: DbSession, now: AsOf
 ) -> StressProfileOut:
     """Primary stressors, load tolerance, mean recovery time and the 7-day mean load."""
     learner = analysis_learner(session, userId)
@@ -167,6 +171,7 @@ def get_difficulty_adjustment(
     userId: UserId,
     _: CurrentPrincipal,
     session: DbSession,
+    now: AsOf,
     appliedThisSession: Annotated[
         int,
         Query(
@@ -179,7 +184,7 @@ def get_difficulty_adjustment(
     """Harder below load 30, keep to 60, easier to 80, much easier (review only) from 80."""
     learner = analysis_learner(session, userId)
     return DifficultyOut.model_validate(
-        service.difficulty_adjustment(session, learner, appliedThisSession)
+        service.difficulty_adjustment(session, learner, appliedThisSession, now)
     )
 
 
@@ -189,7 +194,7 @@ def get_difficulty_adjustment(
     summary="Load versus performance",
 )
 def get_load_performance(
-    userId: UserId, _: CurrentPrincipal, session: DbSession, now: Now
+    userId: UserId, _: CurrentPrincipal, session: DbSession, now: AsOf
 ) -> LoadPerformanceOut:
     """Pearson r of session load with performance, p-value, and the best load band (≥ 30 sessions)."""
     learner = analysis_learner(session, userId)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -47,7 +48,9 @@ def create_token(
     )
     request.app.state.token_secret = secret
     token, expires = auth_service.issue_learner_token(secret, body.userId, body.ttlSeconds, now)
-    return TokenOut(token=token, user_id=body.userId, expires_at=expires)
+    return TokenOut(
+        token=token, user_id=body.userId, expires_at=datetime.fromtimestamp(expires, UTC)
+    )
 
 
 @router.get("/users", response_model=UserPage, summary="List learners (service keys only)")

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query
 
-from twin.api.deps import CurrentPrincipal, DbSession, Now
+from twin.api.deps import AsOf, CurrentPrincipal, DbSession, Now
 from twin.api.guard import GuardedRoute
 from twin.api.schemas.patterns import (
     MAX_HEATMAP_WEEKS,
@@ -130,7 +130,7 @@ def acknowledge(
     "/users/{userId}/learning-profile", response_model=ProfileOut, summary="The learner's profile"
 )
 def learning_profile(
-    userId: UserId, _: CurrentPrincipal, session: DbSession, now: Now
+    userId: UserId, _: CurrentPrincipal, session: DbSession, now: AsOf
 ) -> ProfileOut:
     """The profile of the last full analysis, or the progress towards each minimum."""
     patterns_service.analysis_user(session, userId)
@@ -146,7 +146,7 @@ def study_time_heatmap(
     userId: UserId,
     _: CurrentPrincipal,
     session: DbSession,
-    now: Now,
+    now: AsOf,
     weeks: Annotated[
         int, Query(ge=1, le=MAX_HEATMAP_WEEKS)
     ] = patterns_service.DEFAULT_HEATMAP_WEEKS,

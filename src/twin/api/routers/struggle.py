@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query
 
-from twin.api.deps import CurrentPrincipal, DbSession, Now
+from twin.api.deps import AsOf, CurrentPrincipal, DbSession, Now
 from twin.api.guard import GuardedRoute
 from twin.api.schemas.struggle import (
     ApplyIn,
@@ -79,6 +79,7 @@ def list_predictions(
     userId: UserId,
     _: CurrentPrincipal,
     session: DbSession,
+    now: Now,
     status: Annotated[PredictionStatus | None, Query(description="Only this status")] = None,
     minProbability: Annotated[float, Query(ge=0.0, le=1.0)] = service.AT_RISK_ABOVE,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIST_LIMIT)] = service.DEFAULT_LIST_LIMIT,
@@ -86,7 +87,7 @@ def list_predictions(
     """Predictions with probability ≥ ``minProbability``, most likely first, each with its
     objective, indicators and interventions; ``stats`` counts all of them."""
     listed = service.list_predictions(
-        session, userId, status=status, min_probability=minProbability, limit=limit
+        session, userId, status=status, min_probability=minProbability, limit=limit, now=now
     )
     return PredictionListOut.model_validate(listed)
 
@@ -98,11 +99,11 @@ def list_predictions(
     tags=PREDICTION_TAGS,
 )
 def prediction_detail(
-    userId: UserId, predictionId: ItemId, _: CurrentPrincipal, session: DbSession
+    userId: UserId, predictionId: ItemId, _: CurrentPrincipal, session: DbSession, now: Now
 ) -> PredictionDetailOut:
     """The prediction with every feature's value, whether it was unknown, its contribution,
     the model version and the top factors in words."""
-    view = service.prediction_detail(session, userId, predictionId)
+    view = service.prediction_detail(session, userId, predictionId, now=now)
     return PredictionDetailOut.model_validate(view)
 
 
@@ -194,11 +195,13 @@ def post_feedback(
     tags=OUTCOME_TAGS,
 )
 def get_model_performance(
-    userId: UserId, _: CurrentPrincipal, session: DbSession
+    userId: UserId, _: CurrentPrincipal, session: DbSession, now: AsOf
 ) -> ModelPerformanceOut:
     """Accuracy, precision, recall, F1, AUC, Brier, calibration, confusion matrix, weekly trend
     and per model version — from recorded outcomes only (fewer than 10: insufficient data)."""
-    return ModelPerformanceOut.model_validate(outcomes_service.model_performance(session, userId))
+    return ModelPerformanceOut.model_validate(
+        outcomes_service.model_performance(session, userId, as_of=now)
+    )
 
 
 @router.get(
@@ -212,7 +215,7 @@ def get_struggle_reduction(
     userId: UserId,
     _: CurrentPrincipal,
     session: DbSession,
-    now: Now,
+    now: AsOf,
     period: Annotated[
         Literal["week", "month", "all"],
         Query(description="Current window: last 7 or 30 complete local days, or all"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, TypeAdapter
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from twin.analysis.common import ROUNDING_DIGITS, InsufficientData, rounded
@@ -42,20 +42,3 @@ def _insufficient(value: Any) -> Any:
 
 Insufficient = Annotated[dict[str, dict[str, int]], BeforeValidator(_insufficient)]
 """An unmet minimum: ``{"sessions": {"have": 12, "need": 30}}`` (from ``InsufficientData``)."""
-
-
-def written_as(model: Any) -> BeforeValidator:
-    """A nested answer built with ``model`` (a type) and kept as the JSON it writes.
-
-    For fields the OpenAPI document still describes as free-form objects: the value
-    object goes through ``model`` (so its shape is declared once, in ``model``) and the
-    field holds the resulting JSON.
-    """
-    adapter = TypeAdapter(model)
-
-    def convert(value: Any) -> Any:
-        if value is None:
-            return None
-        return adapter.dump_python(adapter.validate_python(value), mode="json", by_alias=True)
-
-    return BeforeValidator(convert)

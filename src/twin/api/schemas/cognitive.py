@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
@@ -17,8 +18,8 @@ from pydantic import (
     field_validator,
 )
 
-from twin.api.schemas.base import Answer, Insufficient, Rounded, round_to, written_as
-from twin.api.types import Id, JsonFloat, OffsetText, QueryTimestamp, UtcDatetime, whole_number
+from twin.api.schemas.base import Answer, Insufficient, Rounded, round_to
+from twin.api.types import Id, JsonFloat, QueryTimestamp, Timestamp, whole_number
 from twin.errors import ValidationFailed
 from twin.services import cognitive as service
 
@@ -196,25 +197,25 @@ def explicit_data(body: LoadCalculationIn) -> service.ExplicitLoadData:
 
 
 class SubScoresOut(Answer):
-    """The five sub-scores of a load, 0-100 before weighting."""
+    """The five sub-scores of a load, each 0-100 before weighting."""
 
-    latency: Points
-    errors: Points
-    engagement: Points
-    decline: Points
-    duration: Points
+    latency: Points = Field(description="Slower than the learner's baseline, 0-100")
+    errors: Points = Field(description="Share of wrong answers, 0-100")
+    engagement: Points = Field(description="Time paused, 0-100")
+    decline: Points = Field(description="Performance lost during the session, 0-100")
+    duration: Points = Field(description="Beyond the learner's optimal length, 0-100")
 
 
 class StressIndicatorOut(Answer):
     """An elevated sub-score: what it measured and how much of the load it explains."""
 
     type: str
-    category: str
+    category: str | None = None
     severity: str
-    value: Rounded
-    unit: str
-    sub_score: Points
-    contribution: Points
+    value: Rounded = Field(description="The measure, in `unit`")
+    unit: str | None = None
+    sub_score: Points = Field(description="0-100")
+    contribution: Points = Field(description="Points of the 0-100 load it adds")
 
 
 class LoadReadingOut(Answer):
@@ -223,17 +224,18 @@ class LoadReadingOut(Answer):
     metric_id: str | None
     stored: bool
     session_id: str | None
-    timestamp: UtcDatetime
-    load_score: Points = Field(validation_alias=_load("load_score"))
+    timestamp: Timestamp
+    load_score: Points = Field(
+        description="Cognitive load, 0-100 (LOW < 40 ≤ MODERATE < 60 ≤ HIGH < 80 ≤ CRITICAL)",
+        validation_alias=_load("load_score"),
+    )
     level: str = Field(validation_alias=_load("level"))
     overloaded: bool = Field(validation_alias=_load("overloaded"))
-    sub_scores: Annotated[dict[str, float], written_as(SubScoresOut)] = Field(
-        validation_alias=_load("sub_scores")
+    sub_scores: SubScoresOut = Field(validation_alias=_load("sub_scores"))
+    indicators: list[StressIndicatorOut] = Field(validation_alias=_load("indicators"))
+    confidence: Confidence = Field(
+        description="How sure the score is, 0-1", validation_alias=_load("confidence")
     )
-    indicators: Annotated[list[dict[str, Any]], written_as(list[StressIndicatorOut])] = Field(
-        validation_alias=_load("indicators")
-    )
-    confidence: Confidence = Field(validation_alias=_load("confidence"))
     confidence_notes: list[str] = Field(validation_alias=_load("confidence_notes"))
     evidence: dict[str, Any] = Field(validation_alias=_load("evidence"))
     overload_indicator_id: str | None
@@ -244,37 +246,44 @@ class StoredReadingOut(Answer):
 
     metric_id: str
     session_id: str | None
-    timestamp: UtcDatetime
-    load_score: Points
+    timestamp: Timestamp
+    load_score: Points = Field(description="Cognitive load, 0-100")
     level: str
     overloaded: bool
-    indicators: list[dict[str, Any]]
-    confidence: Confidence
+    indicators: list[StressIndicatorOut]
+    confidence: Confidence = Field(description="0-1")
 
 
 class TrendOut(Answer):
     """The current reading against the previous one."""
 
-    current: float
-    previous: float | None
-    delta: float | None
-    direction: str
+    current: Points = Field(description="Load of the latest reading, 0-100")
+    previous: Points | None = Field(description="Load of the reading before; null: none")
+    delta: Points | None = Field(description="current − previous, load points")
+    direction: str = Field(
+        description="NEW (first reading), INCREASING or DECREASING (by 5 points or more), STABLE"
+    )
+    explanation: str
 
 
 class CurrentLoadOut(Answer):
     """The latest reading and its trend, or what is missing."""
 
     current: StoredReadingOut | None
+    previous: StoredReadingOut | None = Field(description="The reading before (null: none)")
     trend: TrendOut | None
     insufficient: Insufficient | None
 
 
 class BucketOut(Answer):
-    """Readings of one hour, day or week (start in the learner's zone)."""
+    """Readings of one hour, day or week of the learner's zone."""
 
-    start: OffsetText
-    mean_load: float
-    max_load: float
+    start: Timestamp
+    local_start: str = Field(
+        description="When the bucket starts on the learner's clock (ISO 8601, no offset)"
+    )
+    mean_load: Points = Field(description="0-100")
+    max_load: Points = Field(description="0-100")
     count: int
 
 
@@ -282,28 +291,60 @@ class LoadHistoryOut(Answer):
     """Load history bucketed in the learner's zone."""
 
     granularity: str
-    from_: UtcDatetime = Field(alias="from", validation_alias="start")
-    to: UtcDatetime = Field(validation_alias="end")
+    from_: Timestamp = Field(alias="from", validation_alias="start")
+    to: Timestamp = Field(validation_alias="end")
     timezone: str
     readings: int
     buckets: list[BucketOut]
 
 
+class BurnoutWindowOut(Answer):
+    """The local days an assessment looked at."""
+
+    start: date
+    end: date
+    covered_days: int = Field(description="Days with any study or plan in the window")
+    insufficient: Insufficient | None = None
+
+
+class BurnoutFactorOut(Answer):
+    """One of the six contributing factors."""
+
+    factor: str
+    score: Points = Field(description="0-100")
+    weight: float = Field(description="Share of the risk score, 0-1 (the six add up to 1)")
+    contribution: Points = Field(description="Points of the 0-100 risk it adds (weight × score)")
+    value: Rounded | None = Field(description="The measure behind the score, in `unit`")
+    unit: str
+    measured: bool
+    evidence: dict[str, Any]
+    window: BurnoutWindowOut | None = None
+
+
+class WarningSignalOut(Answer):
+    """A named warning sign."""
+
+    type: str
+    severity: str
+    message: str
+    evidence: dict[str, Any]
+
+
 class MissionOverrideOut(Answer):
     """Limits the mission planner applies while the burnout risk is HIGH or CRITICAL."""
 
-    max_minutes: int
+    max_minutes: int = Field(description="Longest session, minutes")
     new_content: bool
     review_only: bool
     rest_days: int
-    rest_within_hours: int
+    rest_within_hours: int = Field(description="The rest starts within this many hours")
 
 
 class RecoveryOut(Answer):
     """The change since the previous assessment."""
 
-    score_change: Points
-    level_change: int
+    score_change: Points = Field(description="Risk points, current − previous (negative: better)")
+    level_change: int = Field(description="Levels, current − previous (negative: better)")
     direction: str
     days_between: int
     recovered: bool
@@ -313,74 +354,108 @@ class BurnoutOut(Answer):
     """A burnout-risk assessment with factors, signals, recommendations and recovery."""
 
     assessment_id: str | None
-    assessed_at: UtcDatetime
+    assessed_at: Timestamp
     fresh: bool
-    risk_score: Points
+    risk_score: Points = Field(
+        description="Burnout risk, 0-100 (LOW < 25 ≤ MEDIUM < 50 ≤ HIGH < 75 ≤ CRITICAL)"
+    )
     level: str
-    confidence: Confidence
-    window: dict[str, Any]
-    contributing_factors: list[dict[str, Any]]
-    warning_signals: list[dict[str, Any]]
+    confidence: Confidence = Field(description="0-1")
+    window: BurnoutWindowOut
+    contributing_factors: list[BurnoutFactorOut]
+    warning_signals: list[WarningSignalOut]
     recommendations: list[str]
-    mission_override: Annotated[dict[str, Any] | None, written_as(MissionOverrideOut)]
-    recovery: Annotated[dict[str, Any] | None, written_as(RecoveryOut)]
+    mission_override: MissionOverrideOut | None
+    recovery: RecoveryOut | None
 
 
 class StressPatternOut(Answer):
-    """A stored stress pattern: the sessions whose load stands out, and the numbers behind it."""
+    """A stress pattern: the sessions whose load stands out, and the numbers behind it."""
 
-    id: str
-    confidence: Rounded
-    detected_at: UtcDatetime
+    id: str | None = Field(description="null when computed for asOf and not stored")
+    confidence: Rounded = Field(description="0-1; patterns are kept from 0.6")
+    detected_at: Timestamp
     type: str = Field(validation_alias=_pattern("type"))
     trigger: dict[str, Any] = Field(validation_alias=_pattern("trigger"))
-    occurrences: int = Field(validation_alias=_pattern("occurrences"))
-    mean_load: float = Field(validation_alias=_pattern("meanLoad"))
-    reference_load: float | None = Field(validation_alias=_pattern("referenceLoad"))
-    elevation: float = Field(validation_alias=_pattern("elevation"))
-    consistency: float = Field(validation_alias=_pattern("consistency"))
-    p_value: float | None = Field(validation_alias=_pattern("pValue"))
+    occurrences: int = Field(
+        description="Sessions in the group", validation_alias=_pattern("occurrences")
+    )
+    mean_load: Points = Field(
+        description="Mean load of the group, 0-100", validation_alias=_pattern("meanLoad")
+    )
+    reference_load: Points | None = Field(
+        description="Mean load of the learner's other sessions, 0-100",
+        validation_alias=_pattern("referenceLoad"),
+    )
+    elevation: Points = Field(
+        description="mean − reference, load points", validation_alias=_pattern("elevation")
+    )
+    consistency: Rounded = Field(
+        description="Share of the group's sessions above the reference, 0-1",
+        validation_alias=_pattern("consistency"),
+    )
+    p_value: Rounded | None = Field(
+        description="One-sided Welch t-test", validation_alias=_pattern("pValue")
+    )
     description: str = Field(validation_alias=_pattern("description"))
-    last_seen_at: str = Field(validation_alias=_pattern("lastSeenAt"))
+    last_seen_at: Timestamp = Field(validation_alias=_pattern("lastSeenAt"))
 
 
 class StressPatternsOut(Answer):
     """Stress response patterns above the confidence asked for."""
 
-    analyzed_at: UtcDatetime | None
+    analyzed_at: Timestamp | None
     min_confidence: float
-    sessions: int
+    sessions: int = Field(description="Sessions with a load in the 90 days analysed")
     insufficient: Insufficient | None
-    patterns: Annotated[list[dict[str, Any]], written_as(list[StressPatternOut])]
+    patterns: list[StressPatternOut]
+
+
+class PrimaryStressorOut(Answer):
+    """One of the learner's strongest stress patterns."""
+
+    type: str
+    trigger: dict[str, Any]
+    confidence: Rounded = Field(description="0-1")
 
 
 class StressProfileOut(Answer):
     """How the learner responds to load."""
 
-    model_config = ConfigDict(extra="allow")
-
-    primary_stressors: list[dict[str, Any]] = Field(validation_alias=_details("primaryStressors"))
-    load_tolerance: float | None
+    primary_stressors: list[PrimaryStressorOut] = Field(
+        validation_alias=_details("primaryStressors")
+    )
+    load_tolerance: Points | None = Field(
+        description="Highest load (0-100) before performance drops"
+    )
     load_tolerance_method: str = Field(validation_alias=_details("loadToleranceMethod"))
-    mean_recovery_hours: float | None = Field(validation_alias=_details("meanRecoveryHours"))
+    mean_recovery_hours: Points | None = Field(
+        description="Mean hours from a high load (≥ 60) back below 40",
+        validation_alias=_details("meanRecoveryHours"),
+    )
     recovery_episodes: int = Field(validation_alias=_details("recoveryEpisodes"))
     unrecovered_episodes: int = Field(validation_alias=_details("unrecoveredEpisodes"))
     sessions: int = Field(validation_alias=_details("sessions"))
-    mean_load: float | None = Field(validation_alias=_details("meanLoad"))
-    mean_load_7d: float | None = Field(alias="meanLoad7d")
+    mean_load: Points | None = Field(
+        description="Mean load of the sessions analysed, 0-100",
+        validation_alias=_details("meanLoad"),
+    )
+    mean_load_7d: Points | None = Field(
+        alias="meanLoad7d", description="Mean load of the last 7 days, 0-100"
+    )
     insufficient: Insufficient | None = Field(validation_alias=_details("insufficient"))
     evidence: dict[str, Any] = Field(validation_alias=_details("evidence"))
-    analyzed_at: UtcDatetime | None
+    analyzed_at: Timestamp | None
 
 
 class DifficultyAdjustmentOut(Answer):
     """The change to apply now, and the session rules that come with it."""
 
     action: str
-    change: int
-    desired_change: int
+    change: int = Field(description="Difficulty levels to move now (negative: easier)")
+    desired_change: int = Field(description="Levels the load asks for before the session cap")
     capped: bool
-    review_share: float | None
+    review_share: float | None = Field(description="Share of review items, 0-1")
     review_only: bool
     break_every_minutes: int | None
     break_now: bool
@@ -391,41 +466,44 @@ class DifficultyOut(Answer):
     """The difficulty change for the latest load, or what is missing."""
 
     based_on: StoredReadingOut | None
-    adjustment: Annotated[dict[str, Any] | None, written_as(DifficultyAdjustmentOut)]
+    adjustment: DifficultyAdjustmentOut | None
     insufficient: Insufficient | None
 
 
 class LoadBandOut(Answer):
     """Sessions whose load fell in [low, high) (the top band includes 100)."""
 
-    low: float
-    high: float
+    low: float = Field(description="Load, 0-100")
+    high: float = Field(description="Load, 0-100")
     sessions: int
-    mean_performance: float | None
-    mean_load: float | None
+    mean_performance: Points | None = Field(description="0-100")
+    mean_load: Points | None = Field(description="0-100")
 
 
 class SessionWindowOut(Answer):
     """The sessions looked at: the ``days`` days before ``to``."""
 
     days: int
-    to: UtcDatetime
+    to: Timestamp
 
 
 class LoadPerformanceOut(Answer):
     """Load versus performance: Pearson r, p-value, load bands, best band."""
 
     sessions: int = Field(validation_alias=_analysis("sessions"))
-    pearson_r: float | None = Field(validation_alias=_analysis("pearson_r"))
-    p_value: float | None = Field(validation_alias=_analysis("p_value"))
-    significant: bool = Field(validation_alias=_analysis("significant"))
-    bands: Annotated[list[dict[str, Any]], written_as(list[LoadBandOut])] = Field(
-        validation_alias=_analysis("bands")
+    pearson_r: Rounded | None = Field(
+        description="Correlation of load with performance, -1 to 1",
+        validation_alias=_analysis("pearson_r"),
     )
-    best_band: Annotated[dict[str, Any] | None, written_as(LoadBandOut)] = Field(
-        validation_alias=_analysis("best_band")
+    p_value: Rounded | None = Field(
+        description="Two-sided, of r", validation_alias=_analysis("p_value")
     )
-    inverted_u: bool = Field(validation_alias=_analysis("inverted_u"))
-    confidence: float = Field(validation_alias=_analysis("confidence"))
-    window: Annotated[dict[str, Any], written_as(SessionWindowOut)]
+    significant: bool = Field(description="p < 0.05", validation_alias=_analysis("significant"))
+    bands: list[LoadBandOut] = Field(validation_alias=_analysis("bands"))
+    best_band: LoadBandOut | None = Field(validation_alias=_analysis("best_band"))
+    inverted_u: bool = Field(
+        description="Some load helps and too much hurts", validation_alias=_analysis("inverted_u")
+    )
+    confidence: Confidence = Field(description="0-1", validation_alias=_analysis("confidence"))
+    window: SessionWindowOut
     insufficient: Insufficient | None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import Field
 
-from twin.api.schemas.base import Answer, written_as
-from twin.api.types import IsoDatetime
+from twin.api.schemas.base import Answer
+from twin.api.types import Timestamp
 from twin.enums import CompletionQuality, EngagementLevel, EventType
 from twin.ingest.schemas import MAX_BATCH_RECORDS, RECORD_MODELS
 
@@ -66,14 +66,14 @@ class EventOut(Answer):
     user_id: str
     event_type: EventType
     event_data: dict[str, Any]
-    timestamp: IsoDatetime
+    timestamp: Timestamp
     completion_quality: CompletionQuality | None = None
     content_type: str | None = None
-    day_of_week: int | None = None
+    day_of_week: int | None = Field(default=None, description="0 = Monday, local")
     difficulty_level: str | None = None
     engagement_level: EngagementLevel | None = None
-    session_performance_score: int | None = None
-    time_of_day: int | None = None
+    session_performance_score: int | None = Field(default=None, description="0-100")
+    time_of_day: int | None = Field(default=None, description="Local hour, 0-23")
 
 
 class EventPage(Answer):
@@ -96,9 +96,9 @@ class ImportOut(Answer):
 
     user_id: str
     course_id: str
-    rows: int
+    rows: int = Field(description="Lines of the file read")
     reviews: int
     cards: int
     sessions: int
     events: int
-    skipped: Annotated[list[dict[str, Any]], written_as(list[SkippedRowOut])]
+    skipped: list[SkippedRowOut] = Field(description="Lines left out (skipBad), with why")

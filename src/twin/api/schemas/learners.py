@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from twin.api.schemas.base import Answer
-from twin.api.types import Id, JsonBool, UtcDatetime, whole_number
+from twin.api.types import Id, JsonBool, Timestamp, whole_number
 from twin.services import auth as auth_service
 from twin.services import learners as learners_service
 
@@ -77,18 +77,22 @@ class UserOut(Answer):
     email: str | None
     name: str | None
     timezone: str
-    default_mission_minutes: int
+    default_mission_minutes: int = Field(
+        description="Minutes of a mission unless planned otherwise"
+    )
     behavioral_analysis_enabled: bool
     learning_style_profiling_enabled: bool
     share_anonymized_patterns: bool
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class UserUpsertOut(UserOut):
     """A learner after PUT, with what a privacy switch deleted."""
 
-    deleted: dict[str, int] = Field(default_factory=dict)
+    deleted: dict[str, int] = Field(
+        default_factory=dict, description="Rows deleted per table by a privacy switch"
+    )
 
 
 class UserPage(Answer):
@@ -104,14 +108,14 @@ class PrivacyOut(Answer):
     behavioral_analysis_enabled: bool
     learning_style_profiling_enabled: bool
     share_anonymized_patterns: bool
-    deleted: dict[str, int]
+    deleted: dict[str, int] = Field(description="Rows deleted per table by the change")
 
 
 class ErasureOut(Answer):
     """Rows deleted per table by an erasure."""
 
     user_id: str
-    erased: dict[str, int]
+    erased: dict[str, int] = Field(description="Rows deleted per table")
 
 
 class TokenOut(Answer):
@@ -119,4 +123,4 @@ class TokenOut(Answer):
 
     token: str
     user_id: str
-    expires_at: int = Field(description="Expiry, seconds since the epoch")
+    expires_at: Timestamp = Field(description="When the token stops being accepted")

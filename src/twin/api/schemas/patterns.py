@@ -8,7 +8,7 @@ from pydantic import AliasPath, BaseModel, ConfigDict, Field
 
 from twin.api.schemas.base import Answer, Rounded, round_to
 from twin.api.schemas.recall import MemoryModelOut
-from twin.api.types import IsoDatetime, JsonBool
+from twin.api.types import JsonBool, Timestamp
 from twin.enums import BehavioralPatternType, InsightType
 
 MAX_PATTERN_LIMIT = 100
@@ -49,7 +49,7 @@ class AcknowledgeIn(BaseModel):
 
 
 class Minimum(Answer):
-    """Progress towards one minimum."""
+    """Progress towards one minimum (days, sessions or reviews, as its name says)."""
 
     have: float
     need: float
@@ -88,7 +88,7 @@ class AnalyzeOut(Answer):
     user_id: str
     status: Literal["analyzed", "insufficient_data"]
     trigger: str
-    analyzed_at: IsoDatetime | None
+    analyzed_at: Timestamp | None
     reason: str | None
     force_ignored: bool = Field(description="force was sent with a learner token and ignored")
     sufficiency: SufficiencyOut | None
@@ -96,14 +96,16 @@ class AnalyzeOut(Answer):
     insights_created: list[str] = Field(
         description="Ids of the new insights", validation_alias="insight_ids"
     )
-    data_quality_score: float | None
-    analyser_confidences: dict[str, Rounded]
+    data_quality_score: Rounded | None = Field(
+        description="Mean of the analysers' confidences, 0-1"
+    )
+    analyser_confidences: dict[str, Rounded] = Field(description="Each analyser's confidence, 0-1")
     insufficient: dict[str, dict[str, Minimum]] = Field(
         description="Per analyser, the minimums it has not met"
     )
     notes: list[str]
     memory_model: AnalysisMemoryOut | None = Field(validation_alias="memory")
-    duration_ms: Annotated[float, round_to(1)]
+    duration_ms: Annotated[float, round_to(1)] = Field(description="Time taken, ms")
 
 
 class PatternOut(Answer):
@@ -113,12 +115,12 @@ class PatternOut(Answer):
     pattern_type: BehavioralPatternType
     key: str | None = Field(description="Identity of the pattern across analyses")
     name: str | None
-    confidence: float
+    confidence: Rounded = Field(description="0-1; patterns are kept from 0.6")
     evidence: list[str]
-    occurrence_count: int
-    consecutive_misses: int
-    first_detected_at: IsoDatetime
-    last_seen_at: IsoDatetime
+    occurrence_count: int = Field(description="Analyses that detected it")
+    consecutive_misses: int = Field(description="Analyses since it was last detected")
+    first_detected_at: Timestamp
+    last_seen_at: Timestamp
     data: dict[str, Any]
 
 
@@ -137,9 +139,9 @@ class InsightOut(Answer):
     title: str
     description: str
     actionable_recommendation: str
-    confidence: float
-    created_at: IsoDatetime
-    acknowledged_at: IsoDatetime | None
+    confidence: Rounded = Field(description="0-1")
+    created_at: Timestamp
+    acknowledged_at: Timestamp | None
     applied: bool
     patterns: list[PatternOut]
 
@@ -158,10 +160,10 @@ class ProfileOut(Answer):
     status: Literal["analyzed", "not_analyzed", "insufficient_data"] = Field(
         description="not_analyzed: enough data, but no analysis ran yet (POST patterns:analyze)"
     )
-    last_analyzed_at: IsoDatetime | None = Field(
+    last_analyzed_at: Timestamp | None = Field(
         default=None, validation_alias=_profile("lastAnalyzedAt")
     )
-    data_quality_score: float | None = Field(
+    data_quality_score: Rounded | None = Field(
         default=None,
         description="Mean of the analysers' confidences, 0-1",
         validation_alias=_profile("dataQualityScore"),
@@ -170,17 +172,18 @@ class ProfileOut(Answer):
         default_factory=list, validation_alias=_profile("preferredStudyTimes")
     )
     average_session_duration: int | None = Field(
-        default=None, validation_alias=_profile("averageSessionDuration")
+        default=None, description="Minutes", validation_alias=_profile("averageSessionDuration")
     )
     optimal_session_duration: int | None = Field(
-        default=None, validation_alias=_profile("optimalSessionDuration")
+        default=None, description="Minutes", validation_alias=_profile("optimalSessionDuration")
     )
-    content_preferences: dict[str, float] = Field(
+    content_preferences: dict[str, Rounded] = Field(
         default_factory=dict,
-        description="Empty when learning-style profiling is off",
+        description="Share of the learner's preference per content type (sums to 1); empty when "
+        "learning-style profiling is off",
         validation_alias=_profile("contentPreferences"),
     )
-    learning_style_profile: dict[str, float] = Field(
+    learning_style_profile: dict[str, Rounded] = Field(
         default_factory=dict,
         description="VARK-style shares (weak science; what worked for you); empty when off",
         validation_alias=_profile("learningStyleProfile"),
@@ -198,13 +201,13 @@ class HeatmapWindow(Answer):
     hour: int
     label: str
     window: str
-    mean_score: Points
-    window_mean: Points
-    rest_mean: Points
-    lift_percent: Points
+    mean_score: Points = Field(description="Mean session score of the hour, 0-100")
+    window_mean: Points = Field(description="Mean score of the hour's window, 0-100")
+    rest_mean: Points = Field(description="Mean score of all other sessions, 0-100")
+    lift_percent: Points = Field(description="How much better the window is than the rest, %")
     sessions: int
     window_sessions: int
-    confidence: Rounded
+    confidence: Rounded = Field(description="0-1")
 
 
 class HeatmapOut(Answer):
@@ -213,8 +216,8 @@ class HeatmapOut(Answer):
     user_id: str
     timezone: str
     weeks: int
-    since: IsoDatetime
-    until: IsoDatetime
+    since: Timestamp
+    until: Timestamp
     sessions: int
     weekdays: list[str]
     hours: list[int]

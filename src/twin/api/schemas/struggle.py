@@ -19,8 +19,8 @@ from pydantic import (
 
 from twin.analysis.common import InsufficientData
 from twin.analysis.struggle.metrics import WeeklyPerformance
-from twin.api.schemas.base import Answer, Insufficient, Rounded, round_to, written_as
-from twin.api.types import Id, UtcDatetime, UtcZText, whole_number
+from twin.api.schemas.base import Answer, Insufficient, Rounded, round_to
+from twin.api.types import Id, Timestamp, whole_number
 from twin.enums import FeedbackType, PredictionStatus
 from twin.services import struggle as service
 from twin.services.struggle import outcomes as outcomes_service
@@ -92,6 +92,9 @@ class FeedbackIn(BaseModel):
 
 # --- predictions ------------------------------------------------------------------------------
 
+Probability = Annotated[float, round_to()]
+"""A probability, 0-1, four decimals."""
+
 
 class ObjectiveOut(Answer):
     """The objective a prediction is about."""
@@ -108,8 +111,8 @@ class FactorOut(Answer):
     """A feature pushing the probability up, in numbers and words."""
 
     feature: str
-    value: Rounded
-    contribution: Rounded = Field(description="Log-odds contribution")
+    value: Rounded = Field(description="The feature, 0-1")
+    contribution: Rounded = Field(description="Log-odds contribution to the probability")
     reason: str
 
 
@@ -118,7 +121,7 @@ class GeneratedIndicatorOut(Answer):
 
     type: str = Field(validation_alias="indicator_type")
     severity: str
-    strength: Rounded
+    strength: Rounded = Field(description="0-1")
 
 
 class GeneratedInterventionOut(Answer):
@@ -126,7 +129,9 @@ class GeneratedInterventionOut(Answer):
 
     id: str
     type: str = Field(validation_alias=_intervention("intervention_type"))
-    priority: int = Field(validation_alias=_intervention("priority"))
+    priority: int = Field(
+        description="1-10, higher first", validation_alias=_intervention("priority")
+    )
     description: str = Field(validation_alias=_intervention("description"))
     reasoning: str = Field(validation_alias=_intervention("reasoning"))
 
@@ -136,14 +141,17 @@ class GeneratedPredictionOut(Answer):
 
     prediction_id: str
     objective: ObjectiveOut
-    due_at: UtcDatetime = Field(validation_alias=AliasPath("candidate", "dueAt"))
+    due_at: Timestamp = Field(validation_alias=AliasPath("candidate", "dueAt"))
     source: str = Field(
         description="mission, exam or weakest", validation_alias=AliasPath("candidate", "source")
     )
-    probability: Rounded
-    confidence: Rounded
+    probability: Probability = Field(description="Probability of a struggle, 0-1")
+    confidence: Probability = Field(description="0-1: data quality × how clear the call is")
     model_version: str
-    data_quality: Rounded = Field(validation_alias=AliasPath("features", "data_quality"))
+    data_quality: Rounded = Field(
+        description="Share of the 15 features measured, 0-1",
+        validation_alias=AliasPath("features", "data_quality"),
+    )
     at_risk: bool = Field(description="probability > 0.5 (indicators and interventions written)")
     created: bool = Field(description="false: the open prediction was updated in place")
     top_factors: list[FactorOut] = Field(validation_alias="factors")
@@ -152,14 +160,14 @@ class GeneratedPredictionOut(Answer):
 
 
 class AlertOut(Answer):
-    """A likely struggle (p ≥ 0.7) due within 3 days; priority 0-100."""
+    """A likely struggle (p ≥ 0.7) due within 3 days."""
 
     prediction_id: str
     objective: ObjectiveOut
-    probability: Rounded
-    priority: Annotated[float, round_to(2)]
-    urgency: Rounded
-    due_at: UtcDatetime
+    probability: Probability = Field(description="0-1")
+    priority: Annotated[float, round_to(2)] = Field(description="0-100, higher first")
+    urgency: Rounded = Field(description="0-1: how soon it is due")
+    due_at: Timestamp
 
 
 class GenerationCountsOut(Answer):
@@ -168,21 +176,23 @@ class GenerationCountsOut(Answer):
     candidates: int
     created: int
     updated: int
-    at_risk: int
+    at_risk: int = Field(description="Predictions with probability > 0.5")
     indicators: int
     interventions: int
     alerts: int
-    awaiting_outcome: int
+    awaiting_outcome: int = Field(
+        description="Open predictions kept as they were while their outcome is measured"
+    )
 
 
 class GenerateOut(Answer):
     """What a run stored, most likely struggles first, and the top 3 alerts."""
 
     user_id: str
-    generated_at: UtcDatetime
+    generated_at: Timestamp
     model_version: str
     days_ahead: int
-    counts: Annotated[dict[str, int], written_as(GenerationCountsOut)]
+    counts: GenerationCountsOut
     predictions: list[GeneratedPredictionOut]
     alerts: list[AlertOut]
 
@@ -194,7 +204,7 @@ class IndicatorOut(Answer):
     type: str
     severity: str
     context: dict[str, Any]
-    detected_at: UtcDatetime
+    detected_at: Timestamp
 
 
 class InterventionOut(Answer):
@@ -204,12 +214,12 @@ class InterventionOut(Answer):
     prediction_id: str | None
     objective_id: str | None
     type: str
-    priority: int
+    priority: int = Field(description="1-10, higher first")
     description: str
     reasoning: str
     status: str
-    created_at: UtcDatetime
-    applied_at: UtcDatetime | None
+    created_at: Timestamp
+    applied_at: Timestamp | None
     applied_to_mission_id: str | None
 
 
@@ -219,17 +229,19 @@ class PredictionOut(Answer):
     id: str
     objective: ObjectiveOut
     topic_id: str | None
-    probability: Rounded
-    confidence: Rounded
+    probability: Probability = Field(description="Probability of a struggle, 0-1")
+    confidence: Probability = Field(description="0-1")
     status: PredictionStatus
+    status_reason: str = Field(description="The status in words: what an open one waits for")
+    due_date_passed: bool = Field(description="Still PENDING after its due date")
     model_version: str | None
-    data_quality: float | None
+    data_quality: Rounded | None = Field(description="Share of the 15 features measured, 0-1")
     source: str | None
-    due_at: UtcDatetime | None
-    predicted_at: UtcDatetime
-    acknowledged_at: UtcDatetime | None
+    due_at: Timestamp | None
+    predicted_at: Timestamp
+    acknowledged_at: Timestamp | None
     actual_outcome: bool | None
-    actual_outcome_recorded_at: UtcDatetime | None
+    actual_outcome_recorded_at: Timestamp | None
     intervention_applied: bool
     intervention_id: str | None
     top_factors: list[FactorOut]
@@ -259,9 +271,9 @@ class WhyFeatureOut(Answer):
     """One of the 15 features behind a prediction."""
 
     feature: str
-    value: float = Field(description="0-1 (0.5 when unknown)")
+    value: Rounded = Field(description="0-1 (0.5 when unknown)")
     unknown: bool
-    contribution: float = Field(description="Log-odds contribution")
+    contribution: Rounded = Field(description="Log-odds contribution")
     reason: str
 
 
@@ -269,8 +281,8 @@ class WhyOut(Answer):
     """Why the model predicted what it did."""
 
     model_version: str | None
-    data_quality: float | None
-    probability: Rounded
+    data_quality: Rounded | None = Field(description="Share of the 15 features measured, 0-1")
+    probability: Probability = Field(description="0-1")
     features: list[WhyFeatureOut]
     top_factors: list[str] = Field(description="The features pushing the probability up, in words")
 
@@ -292,10 +304,10 @@ class MissionOut(Answer):
     """The mission after the change."""
 
     id: str
-    date: UtcDatetime
+    date: Timestamp
     status: str
     estimated_minutes: int
-    recommended_duration: int | None
+    recommended_duration: int | None = Field(description="Minutes")
     objectives: list[Any]
 
 
@@ -303,7 +315,7 @@ class MissionSummaryOut(Answer):
     """What an intervention changes of a mission."""
 
     estimated_minutes: int
-    recommended_duration: int | None
+    recommended_duration: int | None = Field(description="Minutes")
     objective_ids: list[str]
 
 
@@ -312,8 +324,8 @@ class ApplyOut(Answer):
 
     intervention: InterventionOut
     mission: MissionOut
-    before: Annotated[dict[str, Any], written_as(MissionSummaryOut)]
-    after: Annotated[dict[str, Any], written_as(MissionSummaryOut)]
+    before: MissionSummaryOut
+    after: MissionSummaryOut
 
 
 # --- outcomes ---------------------------------------------------------------------------------
@@ -326,10 +338,12 @@ class FeedbackOut(Answer):
     prediction_id: str
     feedback_type: FeedbackType
     actual_struggle: bool
-    helpfulness: int | None
+    helpfulness: int | None = Field(description="1-5")
     comments: str | None
-    submitted_at: UtcDatetime
-    predicted_struggle_probability: float = Field(validation_alias="probability")
+    submitted_at: Timestamp
+    predicted_struggle_probability: Probability = Field(
+        description="0-1", validation_alias="probability"
+    )
     previous_status: PredictionStatus
     prediction_status: PredictionStatus = Field(validation_alias="status")
     previous_outcome: bool | None
@@ -341,8 +355,8 @@ class CalibrationBinOut(Answer):
     lower: float
     upper: float
     count: int
-    mean_predicted: Rounded | None
-    observed_rate: Rounded | None
+    mean_predicted: Rounded | None = Field(description="Mean predicted probability, 0-1")
+    observed_rate: Rounded | None = Field(description="Share that were struggles, 0-1")
 
 
 class ConfusionMatrixOut(Answer):
@@ -355,20 +369,21 @@ class ConfusionMatrixOut(Answer):
 
 
 class PerformanceReportOut(Answer):
-    """Metrics of predictions with recorded outcomes."""
+    """Metrics of predictions with recorded outcomes (null where a metric is undefined)."""
 
     status: Literal["ok"] = "ok"
-    n: int
-    struggled: int = Field(validation_alias="n_struggled")
-    accuracy: Rounded | None
-    precision: Rounded | None
-    recall: Rounded | None
-    f1: Rounded | None
-    auc: Rounded | None
-    brier: Rounded | None
-    ece: Rounded | None
+    n: int = Field(description="Recorded outcomes")
+    struggled: int = Field(description="Of which struggles", validation_alias="n_struggled")
+    accuracy: Rounded | None = Field(description="0-1")
+    precision: Rounded | None = Field(description="0-1; null without a predicted struggle")
+    recall: Rounded | None = Field(description="0-1; null without a recorded struggle")
+    f1: Rounded | None = Field(description="0-1")
+    auc: Rounded | None = Field(description="0-1 (0.5 = chance); null with one outcome kind")
+    brier: Rounded | None = Field(description="Mean squared error, 0 (best) to 1")
+    ece: Rounded | None = Field(description="Expected calibration error, 0 (best) to 1")
     calibration: list[CalibrationBinOut]
     confusion_matrix: ConfusionMatrixOut = Field(validation_alias="confusion")
+    notes: list[str] = Field(description="What the metrics cannot say yet")
 
 
 class InsufficientReportOut(Answer):
@@ -405,9 +420,8 @@ def _week(value: Any) -> Any:
     report = value.report
     if isinstance(report, InsufficientData):
         return {"week_start": value.week_start, "insufficient": report}
-    return {"week_start": value.week_start} | {
-        f.name: getattr(report, f.name) for f in fields(report)
-    }
+    flat = {f.name: getattr(report, f.name) for f in fields(report)}
+    return {"week_start": value.week_start, "notes": report.notes, **flat}
 
 
 WeeklyReport = Annotated[
@@ -421,8 +435,19 @@ class RuleModelOut(Answer):
     """The rule baseline predicts: no trained model is active."""
 
     version: str
-    kind: str
+    kind: Literal["rules"]
     held_out_metrics: None
+
+
+class HeldOutMetricsOut(Answer):
+    """A trained model's metrics on learners it was not trained on."""
+
+    n: int
+    n_struggled: int
+    auc: Rounded | None = Field(description="0-1 (0.5 = chance)")
+    brier: Rounded = Field(description="0 (best) to 1")
+    log_loss: Rounded
+    ece: Rounded = Field(description="0 (best) to 1")
 
 
 class TrainedModelOut(Answer):
@@ -430,13 +455,13 @@ class TrainedModelOut(Answer):
 
     version: str
     kind: str
-    activated_at: UtcZText | None
+    activated_at: Timestamp | None
     outcome_count: int
     learner_count: int
-    held_out_metrics: dict[str, Any]
+    held_out_metrics: HeldOutMetricsOut
 
 
-ActiveModel = Annotated[TrainedModelOut | RuleModelOut, Field(union_mode="left_to_right")]
+ActiveModel = Annotated[RuleModelOut | TrainedModelOut, Field(union_mode="left_to_right")]
 
 
 class ModelPerformanceOut(Answer):
@@ -449,20 +474,14 @@ class ModelPerformanceOut(Answer):
     insufficient: Insufficient | None = Field(
         default=None, description='e.g. {"outcomes": {"have": 4, "need": 10}}'
     )
-    overall: Annotated[dict[str, Any] | None, written_as(PerformanceReportOut)] = Field(
-        default=None,
-        description="accuracy, precision, recall, f1, auc, brier, ece, calibration bins, "
-        "confusionMatrix",
-    )
-    by_model_version: Annotated[dict[str, dict[str, Any]] | None, written_as(dict[str, Report])] = (
-        None
-    )
-    weekly_trend: Annotated[list[dict[str, Any]] | None, written_as(list[WeeklyReport])] = Field(
+    overall: PerformanceReportOut | None = None
+    by_model_version: dict[str, Report] | None = None
+    weekly_trend: list[WeeklyReport] | None = Field(
         default=None,
         description="Per local ISO week of the outcome's recording",
         validation_alias="weekly",
     )
-    active_model: Annotated[dict[str, Any], written_as(ActiveModel)] = Field(
+    active_model: ActiveModel = Field(
         description="The model predicting now (global) and its held-out metrics"
     )
 
@@ -475,22 +494,38 @@ class DateWindowOut(Answer):
 
 
 class StruggleReductionOut(Answer):
-    """(baseline rate − current rate) / baseline rate of struggles per objective-study-day."""
+    """How the share of studied objectives that were struggles changed since predictions began."""
 
     user_id: str
     period: Literal["week", "month", "all"]
     status: Literal["ok", "insufficient_data"]
-    predictions_enabled_at: UtcZText | None
-    baseline_window: Annotated[dict[str, str] | None, written_as(DateWindowOut)] = Field(
-        description="[start, end) local dates"
-    )
-    current_window: Annotated[dict[str, str] | None, written_as(DateWindowOut)]
+    predictions_enabled_at: Timestamp | None
+    baseline_window: DateWindowOut | None = Field(description="[start, end) local dates")
+    current_window: DateWindowOut | None
     insufficient: Insufficient | None = None
-    baseline_rate: Rounded | None = Field(default=None, validation_alias=_result("baseline_rate"))
-    current_rate: Rounded | None = Field(default=None, validation_alias=_result("current_rate"))
-    reduction: Rounded | None = Field(default=None, validation_alias=_result("reduction"))
+    baseline_rate: Rounded | None = Field(
+        default=None,
+        description="Share of the objectives studied in the baseline window that were "
+        "struggles, 0-1",
+        validation_alias=_result("baseline_rate"),
+    )
+    current_rate: Rounded | None = Field(
+        default=None,
+        description="The same share in the current window, 0-1",
+        validation_alias=_result("current_rate"),
+    )
+    reduction: Rounded | None = Field(
+        default=None,
+        description="(baseline rate − current rate) / baseline rate, a fraction: 0.25 = 25% "
+        "fewer struggles; negative = struggles rose (-1.8 = 180% more)",
+        validation_alias=_result("reduction"),
+    )
+    change: Literal["fell", "rose", "unchanged"] | None = Field(
+        default=None, description="Which way the share of struggles went"
+    )
+    summary: str = Field(description="The result in words")
     baseline_objectives: int | None = Field(default=None, validation_alias=_result("baseline_n"))
     current_objectives: int | None = Field(default=None, validation_alias=_result("current_n"))
     meets_target: bool | None = Field(
-        default=None, description="reduction ≥ 25%", validation_alias=_result("meets_target")
+        default=None, description="reduction ≥ 0.25", validation_alias=_result("meets_target")
     )

@@ -89,13 +89,18 @@ def _snapshot(row: BurnoutRiskAssessment, zone: ZoneInfo) -> AssessmentSnapshot:
     return AssessmentSnapshot(float(row.riskScore), row.riskLevel, day)
 
 
-def _latest_assessments(session: Session, user_id: str, n: int = 2) -> list[BurnoutRiskAssessment]:
+def _latest_assessments(
+    session: Session, user_id: str, n: int = 2, as_of: datetime | None = None
+) -> list[BurnoutRiskAssessment]:
+    """The ``n`` latest assessments (made at or before ``as_of``, when given), newest first."""
+    query = sa.select(BurnoutRiskAssessment).where(BurnoutRiskAssessment.userId == user_id)
+    if as_of is not None:
+        query = query.where(BurnoutRiskAssessment.assessmentDate <= naive_utc(as_of))
     return list(
         session.scalars(
-            sa.select(BurnoutRiskAssessment)
-            .where(BurnoutRiskAssessment.userId == user_id)
-            .order_by(BurnoutRiskAssessment.assessmentDate.desc(), BurnoutRiskAssessment.id.desc())
-            .limit(n)
+            query.order_by(
+                BurnoutRiskAssessment.assessmentDate.desc(), BurnoutRiskAssessment.id.desc()
+            ).limit(n)
         )
     )
 
@@ -180,7 +185,7 @@ def assess_burnout(
     assessment = assess_burnout_risk(days, last_day, history_start=history_start)
     window = _window_json(assessment)
     factors = [{**f, "window": window} for f in assessment.contributing_factors_json()]
-    previous = _latest_assessments(session, uid, 1)
+    previous = _latest_assessments(session, uid, 1, as_of=assessed_at)
     if assessment.covered_days == 0:
         return BurnoutView(
             assessment_id=None,
@@ -212,9 +217,11 @@ def assess_burnout(
     return _view(row, previous[0] if previous else None, zone, fresh=True)
 
 
-def latest_burnout(session: Session, learner: Learner) -> BurnoutView | None:
-    """The learner's latest stored assessment (with recovery against the one before)."""
-    rows = _latest_assessments(session, learner.user_id, 2)
+def latest_burnout(
+    session: Session, learner: Learner, as_of: datetime | None = None
+) -> BurnoutView | None:
+    """The learner's latest stored assessment (at or before ``as_of``), with recovery."""
+    rows = _latest_assessments(session, learner.user_id, 2, as_of)
     if not rows:
         return None
     return _view(rows[0], rows[1] if len(rows) > 1 else None, learner.zone, fresh=False)
@@ -223,11 +230,11 @@ def latest_burnout(session: Session, learner: Learner) -> BurnoutView | None:
 def burnout_risk(session: Session, learner: Learner, now: datetime) -> BurnoutView:
     """The latest assessment, assessed anew (once, under the learner's lock) when older than 24 h."""
     now_naive = naive_utc(now)
-    latest = latest_burnout(session, learner)
+    latest = latest_burnout(session, learner, now_naive)
     if latest is not None and now_naive - latest.assessed_at <= ASSESSMENT_MAX_AGE:
         return latest
     lock_learner(session, LearnerLock.BURNOUT_ASSESSMENT, learner.user_id)
-    latest = latest_burnout(session, learner)  # another request may have assessed meanwhile
+    latest = latest_burnout(session, learner, now_naive)  # another request may have assessed
     if latest is not None and now_naive - latest.assessed_at <= ASSESSMENT_MAX_AGE:
         return latest
     return assess_burnout(session, learner, now_naive)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -26,10 +27,13 @@ class DifficultyView:
 
 
 def difficulty_adjustment(
-    session: Session, learner: Learner, applied_this_session: int = 0
+    session: Session,
+    learner: Learner,
+    applied_this_session: int = 0,
+    as_of: datetime | None = None,
 ) -> DifficultyView:
-    """Difficulty change and session rules for the learner's latest load reading."""
-    current = current_load(session, learner.user_id).current
+    """Difficulty change and session rules for the learner's latest load reading (at ``as_of``)."""
+    current = current_load(session, learner.user_id, as_of).current
     if current is None:
         return DifficultyView(None, None)
     return DifficultyView(current, adapt_difficulty(current.load_score, applied_this_session))

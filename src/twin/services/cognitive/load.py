@@ -565,6 +565,7 @@ class CurrentLoad:
 
     current: StoredReading | None
     trend: LoadTrend | None
+    previous: StoredReading | None = None
 
     @property
     def insufficient(self) -> InsufficientData | None:
@@ -572,23 +573,25 @@ class CurrentLoad:
         return NO_READING if self.current is None else None
 
 
-def current_load(session: Session, user_id: str) -> CurrentLoad:
-    """The learner's latest load reading and the trend against the previous reading."""
+def current_load(session: Session, user_id: str, as_of: datetime | None = None) -> CurrentLoad:
+    """The learner's latest load reading (at or before ``as_of``) and its trend."""
     rows = session.execute(
         sa.text(
             'SELECT id, "sessionId", "timestamp", "loadScore", "stressIndicators", '
             '"confidenceLevel" FROM cognitive_load_metrics WHERE "userId" = :u '
+            'AND (CAST(:at AS timestamp) IS NULL OR "timestamp" <= :at) '
             'ORDER BY "timestamp" DESC, id DESC LIMIT 2'
         ),
-        {"u": user_id},
+        {"u": user_id, "at": None if as_of is None else naive_utc(as_of)},
     ).all()
     if not rows:
         return CurrentLoad(None, None)
     readings = [
         StoredReading(r[0], r[1], r[2], float(r[3]), list(r[4] or []), float(r[5])) for r in rows
     ]
-    previous = readings[1].load_score if len(readings) > 1 else None
-    return CurrentLoad(readings[0], load_trend(readings[0].load_score, previous))
+    previous = readings[1] if len(readings) > 1 else None
+    trend = load_trend(readings[0].load_score, None if previous is None else previous.load_score)
+    return CurrentLoad(readings[0], trend, previous)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,12 @@ from twin.db.base import new_id
 from twin.db.models import StressResponsePattern
 from twin.db.models.cognitive import LearnerLoadProfile
 from twin.learners import Learner, LearnerLock, lock_learner, try_lock_learner
-from twin.services.cognitive.profile import load_profile, update_mean_load_7d, upsert_load_profile
+from twin.services.cognitive.profile import (
+    load_profile,
+    mean_load_7d,
+    update_mean_load_7d,
+    upsert_load_profile,
+)
 from twin.services.cognitive.summaries import session_summaries
 
 # GET stress-patterns / stress-profile analyse again when the last analysis is older.
@@ -166,9 +171,9 @@ def _fresh_profile(session: Session, learner: Learner, now: datetime) -> Learner
 
 @dataclass(frozen=True)
 class StoredStressPattern:
-    """A stored stress pattern: its row and ``patternData`` (see ``StressPattern.pattern_data``)."""
+    """A stress pattern as stored: its row (id None when computed for an earlier instant)."""
 
-    id: str
+    id: str | None
     confidence: float
     detected_at: datetime
     pattern_data: dict[str, Any]
@@ -186,13 +191,54 @@ class StressPatternsView:
     patterns: list[StoredStressPattern]
 
 
+def _computed_as_of(session: Session, learner: Learner, now: datetime) -> StressAnalysis | None:
+    """The analysis as of ``now``, computed and not stored, when the stored one is newer.
+
+    The stored patterns and profile are those of the latest analysis; asked about an
+    earlier instant, the answer must not use anything recorded after it.
+    """
+    at = naive_utc(now)
+    profile = load_profile(session, learner.user_id)
+    if profile is None or profile.stressAnalyzedAt is None or profile.stressAnalyzedAt <= at:
+        return None
+    records = stress_records(session, learner, at)
+    patterns = detect_stress_patterns(records, at)
+    return StressAnalysis(patterns, stress_profile(records, at, patterns=patterns), at)
+
+
 def stress_patterns(
     session: Session,
     learner: Learner,
     now: datetime,
     min_confidence: float = MIN_PATTERN_CONFIDENCE,
 ) -> StressPatternsView:
-    """Stored patterns with confidence ≥ ``min_confidence`` (analysed anew when stale)."""
+    """Stored patterns with confidence ≥ ``min_confidence`` (analysed anew when stale).
+
+    For an instant before the stored analysis the patterns are computed as of it (not stored).
+    """
+    computed = _computed_as_of(session, learner, now)
+    if computed is not None:
+        found = computed.patterns
+        kept = sorted(
+            (p for p in found.patterns if p.confidence >= min_confidence),
+            key=lambda p: -p.confidence,
+        )
+        seen = iso_utc(computed.analyzed_at)
+        return StressPatternsView(
+            analyzed_at=computed.analyzed_at,
+            min_confidence=min_confidence,
+            sessions=found.sessions,
+            insufficient=None if found.insufficient is None else found.insufficient.to_json(),
+            patterns=[
+                StoredStressPattern(
+                    None,
+                    p.confidence,
+                    computed.analyzed_at,
+                    {**p.pattern_data(), "lastSeenAt": seen},
+                )
+                for p in kept
+            ],
+        )
     profile = _fresh_profile(session, learner, now)
     rows = session.scalars(
         sa.select(StressResponsePattern)
@@ -217,7 +263,7 @@ def stress_patterns(
 
 @dataclass(frozen=True)
 class StressProfileView:
-    """The stored stress profile: its details (``StressProfile.details_json``) and columns."""
+    """The stress profile: its details (``StressProfile.details_json``) and load columns."""
 
     details: dict[str, Any]
     load_tolerance: float | None
@@ -226,7 +272,18 @@ class StressProfileView:
 
 
 def stress_profile_view(session: Session, learner: Learner, now: datetime) -> StressProfileView:
-    """Primary stressors, load tolerance, recovery time and the 7-day mean load."""
+    """Primary stressors, load tolerance, recovery time and the 7-day mean load.
+
+    For an instant before the stored analysis the profile is computed as of it (not stored).
+    """
+    computed = _computed_as_of(session, learner, now)
+    if computed is not None:
+        return StressProfileView(
+            details=computed.profile.details_json(),
+            load_tolerance=computed.profile.load_tolerance,
+            mean_load_7d=mean_load_7d(session, learner.user_id, computed.analyzed_at),
+            analyzed_at=computed.analyzed_at,
+        )
     profile = _fresh_profile(session, learner, now)
     return StressProfileView(
         details=dict(profile.details or {}),

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from twin.analysis.common import aware_utc
+from twin.analysis.common import aware_utc, iso_utc
 from twin.analysis.patterns.profile import TwinAnalysis, analyze_learner
 from twin.analysis.patterns.sufficiency import (
     ON_REQUEST_MIN_INTERVAL,
@@ -120,13 +120,13 @@ def _daily_limit_error(counts: DataCounts) -> Conflict:
     next_at = counts.last_analyzed_at + ON_REQUEST_MIN_INTERVAL
     needed = REANALYSIS_MIN_NEW_SESSIONS - counts.new_sessions
     return Conflict(
-        f"this learner was analysed at {counts.last_analyzed_at.isoformat()}; an analysis on "
-        f"request runs at most once a day: the next is allowed at {next_at.isoformat()}, or "
+        f"this learner was analysed at {iso_utc(counts.last_analyzed_at)}; an analysis on "
+        f"request runs at most once a day: the next is allowed at {iso_utc(next_at)}, or "
         f"earlier after {needed} more session(s) (10 new sessions since the last analysis). "
         'A service key may force it with {"force": true}.',
         details={
-            "lastAnalyzedAt": counts.last_analyzed_at.isoformat(),
-            "nextAllowedAt": next_at.isoformat(),
+            "lastAnalyzedAt": iso_utc(counts.last_analyzed_at),
+            "nextAllowedAt": iso_utc(next_at),
             "sessionsSinceLastAnalysis": counts.new_sessions,
             "sessionsForEarlierRun": REANALYSIS_MIN_NEW_SESSIONS,
         },

@@ -208,11 +208,20 @@ class ProfileView:
 
 
 def learning_profile(session: Session, user_id: str, now: datetime) -> ProfileView:
-    """The learner's profile, or why there is none yet (progress towards each minimum)."""
+    """The learner's profile, or why there is none yet (progress towards each minimum).
+
+    A profile analysed after ``now`` is not shown: as of ``now`` it did not exist yet.
+    """
     now = aware_utc(now)
     profile = session.scalar(
         sa.select(UserLearningProfile).where(UserLearningProfile.userId == user_id)
     )
+    if (
+        profile is not None
+        and profile.lastAnalyzedAt is not None
+        and profile.lastAnalyzedAt > storage_time(now)
+    ):
+        profile = None
     suff = data_counts(session, user_id, now).sufficiency(now, requested=False, forced=False)
     status: ProfileStatus
     if profile is not None:

@@ -495,28 +495,30 @@ def _active_model_summary(session: Session) -> RuleModelSummary | TrainedModelSu
     )
 
 
-def model_performance(session: Session, user_id: str) -> ModelPerformance:
+def model_performance(
+    session: Session, user_id: str, as_of: datetime | None = None
+) -> ModelPerformance:
     """Accuracy, precision, recall, F1, AUC, Brier, calibration, confusion, weekly trend.
 
     Only predictions with a recorded outcome count (never a claim without outcomes);
     below :data:`MIN_OUTCOMES_FOR_METRICS` the answer is ``{"outcomes": {have, need}}``.
-    Weeks are the learner's local ISO weeks of ``actualOutcomeRecordedAt``.
+    Weeks are the learner's local ISO weeks of ``actualOutcomeRecordedAt``. With ``as_of``
+    only outcomes recorded by then count.
     """
     zone = analysis_learner(session, user_id).zone
-    rows = session.execute(
-        sa.select(
-            StrugglePrediction.predictedStruggleProbability,
-            StrugglePrediction.actualOutcome,
-            StrugglePrediction.actualOutcomeRecordedAt,
-            StrugglePrediction.featureVector["modelVersion"].astext,
-        )
-        .where(
-            StrugglePrediction.userId == user_id,
-            StrugglePrediction.predictionStatus.in_(RECORDED_STATUSES),
-            StrugglePrediction.actualOutcome.is_not(None),
-        )
-        .order_by(StrugglePrediction.actualOutcomeRecordedAt)
-    ).all()
+    query = sa.select(
+        StrugglePrediction.predictedStruggleProbability,
+        StrugglePrediction.actualOutcome,
+        StrugglePrediction.actualOutcomeRecordedAt,
+        StrugglePrediction.featureVector["modelVersion"].astext,
+    ).where(
+        StrugglePrediction.userId == user_id,
+        StrugglePrediction.predictionStatus.in_(RECORDED_STATUSES),
+        StrugglePrediction.actualOutcome.is_not(None),
+    )
+    if as_of is not None:
+        query = query.where(StrugglePrediction.actualOutcomeRecordedAt <= naive_utc(as_of))
+    rows = session.execute(query.order_by(StrugglePrediction.actualOutcomeRecordedAt)).all()
     probs = [float(r[0]) for r in rows]
     ys = [bool(r[1]) for r in rows]
     overall = performance_report(probs, ys)
@@ -591,6 +593,34 @@ class ReductionReport:
         """The unmet minimum, if any."""
         return self.result if isinstance(self.result, InsufficientData) else None
 
+    @property
+    def change(self) -> Literal["fell", "rose", "unchanged"] | None:
+        """Which way the share of struggles went (None without a result)."""
+        if not isinstance(self.result, StruggleReduction):
+            return None
+        if self.result.current_rate < self.result.baseline_rate:
+            return "fell"
+        if self.result.current_rate > self.result.baseline_rate:
+            return "rose"
+        return "unchanged"
+
+    @property
+    def summary(self) -> str:
+        """The result in one sentence."""
+        r = self.result
+        if not isinstance(r, StruggleReduction):
+            return f"not enough data yet: {r.requirement}: {r.have} of {r.need}"
+        before = (
+            f"{r.baseline_rate:.0%} of the objectives studied were struggles before predictions"
+        )
+        now = f"{r.current_rate:.0%} in the current window"
+        if self.change == "unchanged":
+            return f"struggles unchanged: {before}, {now}"
+        sign = "fewer" if self.change == "fell" else "more"
+        return (
+            f"struggles {self.change}: {before}, {now} ({abs(r.reduction):.0%} {sign} than before)"
+        )
+
 
 def struggle_reduction(
     session: Session, user_id: str, period: Period | str, *, now: datetime
@@ -614,7 +644,7 @@ def struggle_reduction(
     now = naive_utc(now)
     first = session.scalar(
         sa.select(sa.func.min(StrugglePrediction.predictedAt)).where(
-            StrugglePrediction.userId == user_id
+            StrugglePrediction.userId == user_id, StrugglePrediction.predictedAt <= now
         )
     )
     if first is None:

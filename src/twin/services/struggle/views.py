@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from twin.analysis.common import naive_utc
+from twin.analysis.struggle.capture import NEVER_STUDIED_DISMISS_DAYS
 from twin.analysis.struggle.contexts import ObjectiveInfo
 from twin.analysis.struggle.features import FEATURE_NAMES, feature_reason
 from twin.analysis.struggle.workflow import AT_RISK_ABOVE
@@ -141,6 +143,9 @@ class PredictionView:
     indicators: list[IndicatorView]
     interventions: list[InterventionView]
     why: WhyView
+    due_date_passed: bool
+    """PENDING and due before the instant it was read at."""
+    status_reason: str
 
 
 def _top_factors(row: StrugglePrediction) -> list[FactorView]:
@@ -184,14 +189,45 @@ def _why(row: StrugglePrediction, vector: dict[str, Any], top: list[FactorView])
     )
 
 
+STATUS_REASONS = {
+    PredictionStatus.CONFIRMED: "a struggle was predicted (p ≥ 0.5) and the learner struggled",
+    PredictionStatus.FALSE_POSITIVE: "a struggle was predicted (p ≥ 0.5); the learner did not "
+    "struggle",
+    PredictionStatus.MISSED: "no struggle was predicted (p < 0.5); the learner struggled",
+    PredictionStatus.RESOLVED: "no struggle was predicted (p < 0.5) and there was none",
+    PredictionStatus.DISMISSED: "no outcome: the objective was not studied conclusively within "
+    f"{NEVER_STUDIED_DISMISS_DAYS} days of the prediction, or a newer prediction replaced it",
+}
+"""Why a prediction has the status it has, for statuses that do not depend on time."""
+
+
+def status_reason(
+    status: PredictionStatus, due_at: datetime | None, predicted_at: datetime, now: datetime
+) -> str:
+    """The prediction's status in words; an open prediction says what it waits for."""
+    if status is not PredictionStatus.PENDING:
+        return STATUS_REASONS.get(status, status.value)
+    decided_by = (
+        "its outcome is recorded from the learner's next study of the objective or their "
+        "feedback, and it is dismissed if still undecided on "
+        f"{(predicted_at + timedelta(days=NEVER_STUDIED_DISMISS_DAYS)):%Y-%m-%d}"
+    )
+    if due_at is not None and due_at < now:
+        return f"open although its due date ({due_at:%Y-%m-%d}) has passed: {decided_by}"
+    due = f" (due {due_at:%Y-%m-%d})" if due_at is not None else ""
+    return f"open{due}: {decided_by}"
+
+
 def _prediction_view(
     row: StrugglePrediction,
     objective: ObjectiveInfo | None,
     indicators: list[StruggleIndicator],
     interventions: list[InterventionRecommendation],
+    now: datetime,
 ) -> PredictionView:
     vector = dict(row.featureVector or {})
     due = vector.get("dueAt")
+    due_at = naive_utc(datetime.fromisoformat(due)) if isinstance(due, str) else None
     top = _top_factors(row)
     return PredictionView(
         id=row.id,
@@ -203,7 +239,7 @@ def _prediction_view(
         model_version=vector.get("modelVersion"),
         data_quality=vector.get("dataQuality"),
         source=vector.get("source"),
-        due_at=datetime.fromisoformat(due) if isinstance(due, str) else None,
+        due_at=due_at,
         predicted_at=row.predictedAt,
         acknowledged_at=row.acknowledgedAt,
         actual_outcome=row.actualOutcome,
@@ -217,6 +253,10 @@ def _prediction_view(
         ],
         interventions=[InterventionView.of(i) for i in interventions],
         why=_why(row, vector, top),
+        due_date_passed=row.predictionStatus is PredictionStatus.PENDING
+        and due_at is not None
+        and due_at < now,
+        status_reason=status_reason(row.predictionStatus, due_at, row.predictedAt, now),
     )
 
 
@@ -241,8 +281,10 @@ class PredictionList:
     stats: PredictionStats
 
 
-def prediction_views(session: Session, rows: Sequence[StrugglePrediction]) -> list[PredictionView]:
-    """Prediction rows with their objectives, indicators and interventions (3 queries)."""
+def prediction_views(
+    session: Session, rows: Sequence[StrugglePrediction], now: datetime
+) -> list[PredictionView]:
+    """Prediction rows with their objectives, indicators and interventions (3 queries), read at ``now``."""
     ids = [r.id for r in rows]
     infos = objective_infos(session, sorted({r.learningObjectiveId for r in rows}))
     indicators: dict[str, list[StruggleIndicator]] = defaultdict(list)
@@ -263,7 +305,9 @@ def prediction_views(session: Session, rows: Sequence[StrugglePrediction]) -> li
     for v in indicators.values():
         v.sort(key=lambda i: -SEVERITY_RANK.get(i.severity.value, 0))
     return [
-        _prediction_view(r, infos.get(r.learningObjectiveId), indicators[r.id], interventions[r.id])
+        _prediction_view(
+            r, infos.get(r.learningObjectiveId), indicators[r.id], interventions[r.id], now
+        )
         for r in rows
     ]
 
@@ -275,6 +319,7 @@ def list_predictions(
     status: PredictionStatus | str | None = None,
     min_probability: float = AT_RISK_ABOVE,
     limit: int = DEFAULT_LIST_LIMIT,
+    now: datetime,
 ) -> PredictionList:
     """The learner's predictions with p ≥ ``min_probability`` (and ``status``), most likely first.
 
@@ -310,10 +355,12 @@ def list_predictions(
         at_risk += int(risky)
         with_outcome += int(outcome)
     stats = PredictionStats(total, at_risk, with_outcome, by_status, len(rows))
-    return PredictionList(user_id, prediction_views(session, rows), stats)
+    return PredictionList(user_id, prediction_views(session, rows, naive_utc(now)), stats)
 
 
-def prediction_detail(session: Session, user_id: str, prediction_id: str) -> PredictionView:
+def prediction_detail(
+    session: Session, user_id: str, prediction_id: str, *, now: datetime
+) -> PredictionView:
     """One of the learner's predictions with everything behind it (404 if not theirs)."""
     analysis_learner(session, user_id)
     row = session.scalars(
@@ -323,7 +370,7 @@ def prediction_detail(session: Session, user_id: str, prediction_id: str) -> Pre
     ).first()
     if row is None:
         raise NotFound(f"learner {user_id!r} has no prediction {prediction_id!r}")
-    return prediction_views(session, [row])[0]
+    return prediction_views(session, [row], naive_utc(now))[0]
 
 
 def list_interventions(
