@@ -11,9 +11,15 @@ from fastapi import APIRouter, Depends, FastAPI
 
 import twin
 from twin.api.deps import authenticate
+from twin.api.docs import install_pages
 from twin.api.errors import install_error_handlers
-from twin.api.middleware import BodyLimitMiddleware, RateLimiter
-from twin.api.openapi import document_errors, document_request_text
+from twin.api.middleware import (
+    BodyLimitMiddleware,
+    RateLimiter,
+    RequestLogMiddleware,
+    configure_access_log,
+)
+from twin.api.openapi import document_errors, document_request_text, document_security
 from twin.api.routers import (
     cognitive,
     health,
@@ -33,11 +39,17 @@ from twin.services.auth import KeyCache
 DESCRIPTION = """
 The Behavioral Twin Engine's HTTP API.
 
-Every route under `/v1` needs `Authorization: Bearer <credential>`:
+Every route under `/v1` needs `Authorization: Bearer <credential>` (the **Authorize**
+button of this page sets it for every call):
 a **service API key** (`twin keys create NAME`) may act for any learner;
 a **learner token** (`POST /v1/tokens`) reads and writes only under
 `/v1/users/{its learner}/`. Errors always have the body
-`{"error": {"code", "message", "details"}}`.
+`{"error": {"code", "message", "details"}}`; every answer carries an `X-Request-ID`
+header (the caller's own when it sends a sane one).
+
+Timestamps are ISO 8601 in UTC with a `Z` (`2026-03-01T08:00:00.000Z`); dates are local
+calendar days (`2026-03-01`). Analysis routes take `asOf` (default: now) to see the
+learner as of that instant: nothing recorded after it is used.
 
 A 2xx answer means the write is committed. Ids are 1–200 characters without control
 characters, line separators or `/`, and not `.` or `..`. Request bodies are at most
@@ -83,6 +95,8 @@ def create_app(
         version=twin.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = resolved
     app.state.clock = clock
@@ -90,9 +104,12 @@ def create_app(
     app.state.token_secret = None
     app.state.rate_limiter = RateLimiter(resolved.rate_limit_per_minute, resolved.rate_limit_burst)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=resolved.max_body_bytes)
+    app.add_middleware(RequestLogMiddleware)  # outermost: every answer gets its id
+    configure_access_log(resolved.log_level)
     if database is not None:
         app.state.db = database
     install_error_handlers(app)
+    install_pages(app)
     app.include_router(health.router)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(authenticate)])
     for router in V1_ROUTERS:
@@ -113,6 +130,7 @@ def _complete_openapi(app: FastAPI) -> None:
             schema.setdefault("components", {}).setdefault("schemas", {}).update(OPENAPI_SCHEMAS)
             document_errors(schema)
             document_request_text(schema)
+            document_security(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
