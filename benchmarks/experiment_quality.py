@@ -1,10 +1,26 @@
 """A/B-experiment statistics on simulated experiments with a known truth (issue #18, ENGINE.md 5.5).
 
-    python -m benchmarks.experiment_quality [--repetitions 200] [--seed 18] [--quick]
+    python -m benchmarks.experiment_quality [--level both|statistics|engine] [--repetitions 200]
+        [--seed 18] [--learners 1000] [--pilot 120] [--srm-sizes 1000,2450,2600]
+        [--database-url URL] [--quick | --smoke]
 
-Path: **pure analysis** (:mod:`twin.analysis.experiments`): no database, no services. Each
-repetition is one simulated experiment; every number comes from the same code the service
-will call (``assign_variant``, the sufficient statistics, ``analyse_experiment``).
+Two levels, the same scenarios and targets:
+
+- **statistics** (the pure analysis, :mod:`twin.analysis.experiments`, no database): values
+  drawn with numpy, so every scenario's statistics are checked where the truth is exact;
+- **engine** (:mod:`benchmarks.experiment_engine`, which explains the design): simulated
+  learners whose sessions follow their variant (:mod:`twin.simulate.experiments`), every
+  participant's metrics computed by the engine's metric SQL at each daily look, the engine's
+  assignment hash per repetition, the engine's result code at each look, and every
+  repetition's end through the service (assignments and metric documents stored, sufficient
+  statistics aggregated in SQL, the service's verdict), which must agree with the look's.
+  SRM goes through the service entirely. The metric is ``performance``; the true effect is a
+  session-quality factor calibrated on a pilot to d ≈ 0.3; CUPED is reported per metric with
+  each metric's measured pre/post correlation ρ̂ (the target applies where ρ̂ ≥ 0.5).
+
+Path of the statistics level: **pure analysis**. Each repetition is one simulated experiment;
+every number comes from the same code the service calls (``assign_variant``, the sufficient
+statistics, ``analyse_experiment``).
 
 **Cohorts.** A cohort is per-participant arrays — assigned variant, enrolment day, post-period
 value, optional pre-period value (:class:`Cohort`). A participant's value is fixed when they
@@ -38,7 +54,8 @@ a scenario fixes n per arm.
    rate at larger N, the N the threshold needs for 95%, and the false-flag rate without a bug.
 
 Prints targets and measured figures side by side and writes
-``benchmarks/results/experiment_quality.json`` (``--quick``: 50 repetitions, printed only).
+``benchmarks/results/experiment_quality.json`` (``--quick``: 50 repetitions and a 300-learner
+pool, printed only; ``--smoke``: the test suite's tiny run).
 """
 
 from __future__ import annotations
@@ -46,8 +63,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,7 +77,22 @@ from rich.console import Console
 from rich.table import Table
 from scipy import stats
 
-from benchmarks.ingest_support import _cpu_model, _memory_gb
+from benchmarks.experiment_engine import (
+    CONTROL,
+    PILOT_QUALITY_FACTOR,
+    POOL_WEEKS,
+    TREATMENT,
+    Pool,
+    build_pool,
+    calibrate,
+    close,
+    service_results,
+    srm_through_service,
+)
+from benchmarks.experiment_engine import (
+    METRIC as ENGINE_METRIC,
+)
+from benchmarks.ingest_support import host_machine
 from twin.analysis.experiments.assignment import assign_variant
 from twin.analysis.experiments.definition import ExperimentDefinition, Variant
 from twin.analysis.experiments.frequentist import (
@@ -69,12 +100,14 @@ from twin.analysis.experiments.frequentist import (
     FrequentistConfig,
     welch_ttest,
 )
+from twin.analysis.experiments.metrics import METRICS
 from twin.analysis.experiments.srm import SRM_P_VALUE_THRESHOLD, srm_p_value
 from twin.analysis.experiments.statistics import (
     ArmStatistic,
     DifferenceType,
     RegressionAdjustedStatistic,
     SampleMeanStatistic,
+    StatisticKind,
 )
 from twin.analysis.experiments.verdict import (
     AnalysisSettings,
@@ -83,6 +116,7 @@ from twin.analysis.experiments.verdict import (
     Verdict,
     analyse_experiment,
 )
+from twin.db.engine import Database
 from twin.enums import PersonalizationContext
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -110,6 +144,14 @@ SRM_TARGET_RATE = 0.95
 MIN_LOOK_PER_ARM = 20  # the naive fixed-horizon peeker also waits for 20 per arm
 NAIVE_FROM_DAY_14 = 14
 QUICK_REPETITIONS = 50
+ENGINE_LEARNERS = 1_000
+PILOT_LEARNERS = 120
+ENGINE_SRM_SIZES = (1_000, 2_450, 2_600)
+QUICK_LEARNERS = 300
+QUICK_PILOT = 60
+SMOKE_REPETITIONS = 3
+SMOKE_LEARNERS = 16
+SMOKE_PILOT = 8
 MIN_CONSOLE_WIDTH = 120
 console = Console(width=max(MIN_CONSOLE_WIDTH, Console().width))
 
@@ -122,26 +164,49 @@ IntArray = npt.NDArray[np.int64]
 
 @dataclass(frozen=True)
 class Cohort:
-    """Per-participant arrays of one experiment: variant index, enrolment day, values."""
+    """Per-participant arrays of one experiment: variant index, enrolment day, values.
+
+    ``post`` is each participant's value (fixed at enrolment, numpy cohorts); engine cohorts
+    also give ``post_by_day`` — the value as of each daily look (row d = look on day d), as the
+    daily metrics job would have stored it. NaN is "no value": left out of n, as the results
+    query's ``count(y)`` leaves it out. ``indices``/``salt`` say which pool participants and
+    which split an engine cohort is (for the service path).
+    """
 
     variant: IntArray
     enrolled_day: IntArray
     post: FloatArray
     pre: FloatArray | None = None
+    post_by_day: FloatArray | None = None
+    indices: IntArray | None = None
+    salt: str | None = None
 
     def assigned(self, day: int, arms: int) -> list[int]:
         """Learners assigned per variant before ``day``."""
         seen = self.enrolled_day < day
         return [int(c) for c in np.bincount(self.variant[seen], minlength=arms)]
 
+    def values(self, day: int) -> FloatArray:
+        """Post-period values as a look on ``day`` sees them."""
+        return self.post if self.post_by_day is None else self.post_by_day[day]
+
     def statistic(self, arm: int, day: int, cuped: bool = False) -> ArmStatistic:
-        """Sufficient statistic of one arm's participants enrolled before ``day``."""
-        mask = (self.variant == arm) & (self.enrolled_day < day)
+        """Sufficient statistic of one arm's participants enrolled before ``day`` with a value.
+
+        CUPED: a missing pre-period value counts at the mean pre-period value of every measured
+        participant (both arms) — exactly what the results query does.
+        """
+        y = self.values(day)
+        measured = (self.enrolled_day < day) & ~np.isnan(y)
+        mask = measured & (self.variant == arm)
         if cuped:
             if self.pre is None:
                 raise ValueError("this cohort has no pre-period values")
-            return RegressionAdjustedStatistic.from_values(self.post[mask], self.pre[mask])
-        return SampleMeanStatistic.from_values(self.post[mask])
+            known = measured & ~np.isnan(self.pre)
+            fill = float(np.mean(self.pre[known])) if known.any() else 0.0
+            x = np.where(np.isnan(self.pre), fill, self.pre)
+            return RegressionAdjustedStatistic.from_values(y[mask], x[mask])
+        return SampleMeanStatistic.from_values(y[mask])
 
 
 CohortSource = Callable[[np.random.Generator, int], Cohort]
@@ -221,7 +286,7 @@ def verdict_on_day(
     *,
     cuped: bool = False,
 ) -> ExperimentResult:
-    """The verdict a look at the start of ``day`` (day 28 = the end) would give."""
+    """The verdict a look at the start of ``day`` (day 28 = the end) would give (the engine's code)."""
     arms = len(experiment.variants)
     stats = {
         METRIC: {
@@ -232,7 +297,7 @@ def verdict_on_day(
         zip((v.variant_id for v in experiment.variants), cohort.assigned(day, arms), strict=True)
     )
     return analyse_experiment(
-        experiment, assigned, stats, START + timedelta(days=day), settings=settings
+        experiment, assigned, stats, experiment.start + timedelta(days=day), settings=settings
     )
 
 
@@ -276,10 +341,15 @@ def rate(hits: int, total: int) -> dict[str, Any]:
 # --- scenarios ---------------------------------------------------------------------------
 
 
-def aa_peeking(source: CohortSource, repetitions: int, rng: np.random.Generator) -> dict[str, Any]:
-    """Scenario 1: false winners under daily peeking when there is no effect."""
+def aa_peeking(
+    source: CohortSource,
+    repetitions: int,
+    rng: np.random.Generator,
+    tau: float = float(AA_LEARNERS),
+) -> dict[str, Any]:
+    """Scenario 1: false winners under daily peeking when there is no effect (τ: the planned total)."""
     sequential_default = AnalysisSettings()
-    sequential_tuned = AnalysisSettings(sequential_tuning_parameter=float(AA_LEARNERS))
+    sequential_tuned = AnalysisSettings(sequential_tuning_parameter=tau)
     fixed_at_end = AnalysisSettings(method=DecisionMethod.FIXED_HORIZON)
     counts = dict.fromkeys(
         (
@@ -430,24 +500,284 @@ def srm_detection(repetitions: int, seed: int) -> dict[str, Any]:
     return out
 
 
+# --- the engine level: simulated cohorts, the engine's metric SQL and results (experiment_engine)
+
+
+def engine_source(
+    pool: Pool, scenario: str, seed: int, *, sample: int | None = None, effect: bool = False
+) -> CohortSource:
+    """Repetition r: the engine's hash splits the pool (or a random ``sample`` of it) with salt
+    ``<scenario>-<seed>-<r>``; each participant takes their variant's copy's values."""
+    ids = pool.user_ids
+
+    def source(_rng: np.random.Generator, repetition: int) -> Cohort:
+        n = pool.size
+        if sample is None or sample >= n:
+            idx = np.arange(n, dtype=np.int64)
+        else:
+            # The subset depends on the repetition only, so the service path can rebuild it.
+            pick = np.random.default_rng([seed, repetition, 18])
+            idx = np.sort(pick.choice(n, size=sample, replace=False)).astype(np.int64)
+        salt = f"{scenario}-{seed}-{repetition}"
+        variant = np.array([assign_variant(salt, ids[i], (1.0, 1.0)) for i in idx], dtype=np.int64)
+        treated = (variant == 1) & effect
+        by_day = np.where(
+            treated[None, :], pool.post[TREATMENT][:, idx], pool.post[CONTROL][:, idx]
+        )
+        return Cohort(
+            variant=variant,
+            enrolled_day=pool.enrolled_day[idx],
+            post=by_day[-1],
+            pre=pool.pre[CONTROL][idx],
+            post_by_day=by_day,
+            indices=idx,
+            salt=salt,
+        )
+
+    return source
+
+
+def _pooled_correlation(a: RegressionAdjustedStatistic, b: RegressionAdjustedStatistic) -> float:
+    """Within-arm correlation of post and pre, pooled over both arms."""
+    dof = a.n + b.n - 2
+    cov = ((a.n - 1) * a.covariance + (b.n - 1) * b.covariance) / dof
+    var_y = ((a.n - 1) * a.post.variance + (b.n - 1) * b.post.variance) / dof
+    var_x = ((a.n - 1) * a.pre.variance + (b.n - 1) * b.pre.variance) / dof
+    return cov / math.sqrt(var_y * var_x)
+
+
+def cuped_engine(source: CohortSource, repetitions: int) -> dict[str, Any]:
+    """CUPED on engine values: interval width ratio against √(1 − ρ̂²), ρ̂ measured per repetition."""
+    absolute = FrequentistConfig(difference_type=DifferenceType.ABSOLUTE)
+    sequential = AnalysisSettings(sequential_tuning_parameter=float(2 * POWER_PER_ARM))
+    ratios, theories, rhos = [], [], []
+    detected = {"fixedPlain": 0, "fixedCuped": 0, "sequentialPlain": 0, "sequentialCuped": 0}
+    day = EXPERIMENT_DAYS
+    for repetition in range(repetitions):
+        cohort = source(np.random.default_rng(repetition), repetition)
+        plain = welch_ttest(cohort.statistic(0, day), cohort.statistic(1, day), absolute)
+        a, b = cohort.statistic(0, day, cuped=True), cohort.statistic(1, day, cuped=True)
+        assert isinstance(a, RegressionAdjustedStatistic)
+        assert isinstance(b, RegressionAdjustedStatistic)
+        adjusted = welch_ttest(a, b, absolute)
+        rho = _pooled_correlation(a, b)
+        rhos.append(rho)
+        ratios.append((adjusted.ci[1] - adjusted.ci[0]) / (plain.ci[1] - plain.ci[0]))
+        theories.append(math.sqrt(1 - rho**2))
+        detected["fixedPlain"] += plain.significant and plain.expected > 0
+        detected["fixedCuped"] += adjusted.significant and adjusted.expected > 0
+        for key, use in (("sequentialPlain", False), ("sequentialCuped", True)):
+            result = verdict_on_day(cohort, definition(), sequential, day, cuped=use)
+            detected[key] += result.winner == "treatment"
+    mean_ratio, mean_theory = float(np.mean(ratios)), float(np.mean(theories))
+    return {
+        "metric": ENGINE_METRIC,
+        "meanRho": float(np.mean(rhos)),
+        "rhoP05P95": [float(np.quantile(rhos, 0.05)), float(np.quantile(rhos, 0.95))],
+        "meanWidthRatio": mean_ratio,
+        "theoreticalRatio": mean_theory,
+        "relativeError": mean_ratio / mean_theory - 1,
+        **{key: rate(value, repetitions) for key, value in detected.items()},
+    }
+
+
+def cuped_by_metric(pool: Pool, seed: int, repetitions: int) -> dict[str, Any]:
+    """CUPED narrowing on every sample-mean metric of the pool (A/A splits, values at the end).
+
+    The variant's effect does not change an interval's width, and the metrics differ in how
+    well their pre-period predicts the post-period (ρ̂): the target applies where ρ̂ ≥ 0.5.
+    """
+    absolute = FrequentistConfig(difference_type=DifferenceType.ABSOLUTE)
+    out: dict[str, Any] = {}
+    n = pool.size
+    for metric, (post, pre) in pool.final_values.items():
+        if METRICS[metric].kind is not StatisticKind.SAMPLE_MEAN or np.all(np.isnan(post)):
+            continue
+        ratios, theories, rhos = [], [], []
+        for repetition in range(repetitions):
+            salt = f"cuped-{metric}-{seed}-{repetition}"
+            variant = np.array(
+                [assign_variant(salt, u, (1.0, 1.0)) for u in pool.user_ids], dtype=np.int64
+            )
+            cohort = Cohort(variant, np.zeros(n, dtype=np.int64), post=post, pre=pre)
+            a, b = cohort.statistic(0, 1, cuped=True), cohort.statistic(1, 1, cuped=True)
+            assert isinstance(a, RegressionAdjustedStatistic)
+            assert isinstance(b, RegressionAdjustedStatistic)
+            plain = welch_ttest(a.post, b.post, absolute)
+            adjusted = welch_ttest(a, b, absolute)
+            if plain.error or adjusted.error:
+                continue
+            rho = _pooled_correlation(a, b)
+            rhos.append(rho)
+            ratios.append((adjusted.ci[1] - adjusted.ci[0]) / (plain.ci[1] - plain.ci[0]))
+            theories.append(math.sqrt(1 - rho**2))
+        if not ratios:
+            continue
+        mean_ratio, mean_theory = float(np.mean(ratios)), float(np.mean(theories))
+        out[metric] = {
+            "measured": int(np.sum(~np.isnan(post))),
+            "withPrePeriod": int(np.sum(~np.isnan(post) & ~np.isnan(pre))),
+            "meanRho": float(np.mean(rhos)),
+            "meanWidthRatio": mean_ratio,
+            "theoreticalRatio": mean_theory,
+            "relativeError": mean_ratio / mean_theory - 1,
+        }
+    return out
+
+
+def service_agreement(
+    db: Database, pool: Pool, source: CohortSource, repetitions: int, *, cuped: bool, effect: bool
+) -> dict[str, Any]:
+    """Every repetition's end through the service (SQL sums, its verdict) against the numpy path."""
+    mismatches: list[int] = []
+    worst = 0.0
+    winners = 0
+    t0 = time.perf_counter()
+    for repetition in range(repetitions):
+        cohort = source(np.random.default_rng(repetition), repetition)
+        assert cohort.indices is not None and cohort.salt is not None
+        experiment, results = service_results(
+            db, pool, cohort.indices, cohort.variant, cohort.salt, cuped=cuped, effect=effect
+        )
+        local = verdict_on_day(
+            cohort, experiment.definition, experiment.settings, EXPERIMENT_DAYS, cuped=cuped
+        )
+        sql = results.result
+        same = (local.verdict, local.winner) == (sql.verdict, sql.winner)
+        for mine, theirs in zip(local.comparisons, sql.comparisons, strict=True):
+            for x, y in (
+                (mine.decision.p_value, theirs.decision.p_value),
+                (mine.fixed.p_value, theirs.fixed.p_value),
+                (mine.bayesian.chance_to_win, theirs.bayesian.chance_to_win),
+                (local.srm.p_value, sql.srm.p_value),
+            ):
+                worst = max(worst, abs(x - y) / max(1.0, abs(x)))
+                same = same and close(x, y, 1e-7)
+        if not same:
+            mismatches.append(repetition)
+        winners += sql.winner == TREATMENT
+    return {
+        "repetitions": repetitions,
+        "cuped": cuped,
+        "mismatches": len(mismatches),
+        "mismatchedRepetitions": mismatches[:10],
+        "maxRelativeDifference": worst,
+        "serviceWinnerRate": rate(winners, repetitions),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def srm_engine(db: Database, repetitions: int, seed: int, sizes: tuple[int, ...]) -> dict[str, Any]:
+    """The 55/45 bug through the service at each size, and 50/50 without a bug at the first."""
+    threshold = SRM_P_VALUE_THRESHOLD
+    critical = float(stats.chi2.isf(threshold, 1))
+    out: dict[str, Any] = {"threshold": threshold}
+    plans = [(n, SRM_BUG_WEIGHTS, f"bugAt{n}") for n in sizes]
+    plans.append((sizes[0], SRM_PLANNED_WEIGHTS, f"noBugAt{sizes[0]}"))
+    for learners, weights, key in plans:
+        flagged = 0
+        for repetition in range(repetitions):
+            _p, mismatch, _observed = srm_through_service(
+                db, learners, weights, f"srm-{key}-{seed}-{repetition}"
+            )
+            flagged += mismatch
+        lam = learners * sum(
+            (q - w) ** 2 / w for q, w in zip(weights, SRM_PLANNED_WEIGHTS, strict=True)
+        )
+        out[key] = {
+            "learners": learners,
+            **rate(flagged, repetitions),
+            "theoretical": float(stats.ncx2.sf(critical, 1, lam)) if lam > 0 else threshold,
+        }
+    return out
+
+
+def run_engine(
+    db: Database,
+    *,
+    learners: int,
+    repetitions: int,
+    seed: int,
+    pilot_learners: int,
+    srm_sizes: tuple[int, ...],
+) -> dict[str, Any]:
+    """The engine level: pilot calibration, the pool, every scenario, the service path, SRM."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        out = fn()
+        timings[name] = round(time.perf_counter() - t0, 1)
+        console.print(f"  {name}: {timings[name]} s")
+        return out
+
+    console.print(f"[bold]engine level[/]: pilot of {pilot_learners} learners for the effect size")
+    t0 = time.perf_counter()
+    factor, pilot_effect = calibrate(db, seed + 1, pilot_learners)
+    timings["pilot"] = round(time.perf_counter() - t0, 1)
+    console.print(
+        f"  quality × {factor:.3f} (pilot × {PILOT_QUALITY_FACTOR}: d = {pilot_effect:.3f})"
+    )
+    pool = build_pool(db, seed, learners, factor, progress=lambda m: console.print(f"  {m}"))
+    timings.update(pool.seconds)
+    aa_source = engine_source(pool, "aa", seed)
+    power_source = engine_source(pool, "power", seed, sample=2 * POWER_PER_ARM, effect=True)
+    sample = min(2 * POWER_PER_ARM, pool.size)
+    results = {
+        "pool": {
+            "learners": learners,
+            "participants": pool.size,
+            "qualityFactor": factor,
+            "pilotEffectSd": pilot_effect,
+            "trueEffectSd": pool.true_effect_sd(),
+            "prePostCorrelation": pool.pre_post_correlation(),
+            "measuredAtEnd": int(np.sum(~np.isnan(pool.post[CONTROL][-1]))),
+        },
+        "aaPeeking": timed(
+            "aaPeeking",
+            lambda: aa_peeking(
+                aa_source, repetitions, np.random.default_rng([seed, 11]), tau=float(pool.size)
+            ),
+        ),
+        "power": timed(
+            "power",
+            lambda: power(power_source, repetitions, np.random.default_rng([seed, 12])),
+        ),
+        "cuped": timed("cuped", lambda: cuped_engine(power_source, repetitions)),
+        "cupedByMetric": timed("cupedByMetric", lambda: cuped_by_metric(pool, seed, repetitions)),
+        "serviceAA": timed(
+            "serviceAA",
+            lambda: service_agreement(db, pool, aa_source, repetitions, cuped=False, effect=False),
+        ),
+        "servicePower": timed(
+            "servicePower",
+            lambda: service_agreement(db, pool, power_source, repetitions, cuped=True, effect=True),
+        ),
+        "srm": timed("srm", lambda: srm_engine(db, repetitions, seed, srm_sizes)),
+    }
+    results["power"]["sampledPerRepetition"] = sample
+    return {
+        "results": results,
+        "secondsPerStep": timings,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
 # --- run, report ---------------------------------------------------------------------------
 
 
 def machine() -> dict[str, Any]:
-    """What the numbers were measured on (no database involved)."""
+    """What the numbers were measured on (the host; the engine level adds its database)."""
     return {
-        "cpu": _cpu_model(),
-        "cpus": os.cpu_count(),
-        "memory_gb": _memory_gb(),
-        "os": platform.platform(),
-        "python": platform.python_version(),
+        **host_machine(),
         "numpy": np.__version__,
         "scipy": __import__("scipy").__version__,
     }
 
 
-def run(repetitions: int, seed: int, quick: bool) -> dict[str, Any]:
-    """All four scenarios, each with its own seeded generator."""
+def run_statistics(repetitions: int, seed: int, quick: bool) -> dict[str, Any]:
+    """The statistics level: all four scenarios on numpy cohorts, each with its own generator."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -595,27 +925,189 @@ def report_table(result: dict[str, Any]) -> Table:
     return table
 
 
+def engine_table(engine: dict[str, Any], repetitions: int) -> Table:
+    """The engine level's targets against measured figures."""
+    res = engine["results"]
+    pool = res["pool"]
+    table = Table(
+        title=(
+            f"Through the engine: {pool['participants']} simulated participants, metric "
+            f"{ENGINE_METRIC!r}, true effect d = {pool['trueEffectSd']:.3f} "
+            f"({repetitions} repetitions per row)"
+        )
+    )
+    table.add_column("scenario")
+    table.add_column("target")
+    table.add_column("measured", justify="right")
+    table.add_column("ok")
+
+    def row(name: str, target: str, measured: str, ok: bool | None) -> None:
+        table.add_row(name, target, measured, "" if ok is None else ("yes" if ok else "NO"))
+
+    aa = res["aaPeeking"]
+    for key, label in (
+        ("sequentialTunedFromDay1", f"A/A sequential τ = {pool['participants']}, daily from day 1"),
+        ("sequentialDefaultMinimums", "A/A sequential τ = 5,000, daily, minimums 20 & 14 d"),
+        ("sequentialFromDay1", "A/A sequential τ = 5,000, daily from day 1"),
+    ):
+        row(label, "≤ 5%", _pct(aa[key]), aa[key]["rate"] <= TARGET_AA_FALSE_WINNER)
+    for key, label in (
+        ("naiveFixedFromDay1", "A/A naive fixed-horizon Welch, daily from day 1"),
+        ("naiveFixedFromDay14", "A/A naive fixed-horizon Welch, daily from day 14"),
+    ):
+        row(label, "> 5%", _pct(aa[key]), aa[key]["rate"] > TARGET_AA_FALSE_WINNER)
+    row("A/A fixed-horizon read once at the end", "≈ 5%", _pct(aa["fixedReadOnceAtEnd"]), None)
+    pw = res["power"]
+    row(
+        f"d = 0.3, {pw['sampledPerRepetition']} learners (≈ 200/arm), fixed horizon at end",
+        "≥ 80%",
+        _pct(pw["fixedAtEnd"]),
+        pw["fixedAtEnd"]["rate"] >= TARGET_POWER,
+    )
+    for key, label in (
+        ("sequentialTau400AtEnd", "power, sequential τ = 400, at end"),
+        ("sequentialTau400DailyPeeking", "power, sequential τ = 400, any daily look"),
+        ("sequentialAtEnd", "power, sequential τ = 5,000, at end"),
+    ):
+        row(label, "(reported)", _pct(pw[key]), None)
+    cu = res["cuped"]
+    row(
+        f"CUPED on {ENGINE_METRIC} (power splits): ρ̂ = {cu['meanRho']:.2f}, "
+        f"ratio vs √(1−ρ̂²) = {cu['theoreticalRatio']:.3f}",
+        "within 10%" if cu["meanRho"] >= 0.5 else "(ρ̂ < 0.5)",
+        f"{cu['meanWidthRatio']:.3f} ({100 * cu['relativeError']:+.1f}%)",
+        None if cu["meanRho"] < 0.5 else abs(cu["relativeError"]) <= TARGET_CUPED_TOLERANCE,
+    )
+    for metric, cell in res["cupedByMetric"].items():
+        wanted = cell["meanRho"] >= 0.5
+        row(
+            f"CUPED on {metric}: ρ̂ = {cell['meanRho']:.2f}, ratio vs √(1−ρ̂²) = "
+            f"{cell['theoreticalRatio']:.3f}",
+            "within 10%" if wanted else "(ρ̂ < 0.5)",
+            f"{cell['meanWidthRatio']:.3f} ({100 * cell['relativeError']:+.1f}%)",
+            abs(cell["relativeError"]) <= TARGET_CUPED_TOLERANCE if wanted else None,
+        )
+    row(
+        "power with CUPED: fixed at end, sequential τ = 400 at end",
+        "(reported)",
+        f"{100 * cu['fixedCuped']['rate']:.0f}%, {100 * cu['sequentialCuped']['rate']:.0f}%",
+        None,
+    )
+    for key, label in (("serviceAA", "A/A"), ("servicePower", "power, CUPED")):
+        cell = res[key]
+        row(
+            f"service path ({label}): SQL sums + verdict = numpy path",
+            "0 mismatches",
+            f"{cell['mismatches']} (max rel. diff {cell['maxRelativeDifference']:.1e})",
+            cell["mismatches"] == 0,
+        )
+    sr = res["srm"]
+    for key, cell in sr.items():
+        if not isinstance(cell, dict):
+            continue
+        bug = key.startswith("bugAt")
+        row(
+            f"SRM {'55/45 bug' if bug else 'no bug'}, {cell['learners']:,} learners, service "
+            f"(theory {100 * cell['theoretical']:.1f}%)",
+            "≥ 95%" if bug else "≈ 0.1%",
+            _pct(cell),
+            (cell["rate"] >= TARGET_SRM_FLAGGED) if bug else None,
+        )
+    return table
+
+
+LEVELS = ("both", "statistics", "engine")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repetitions", type=int, default=200)
     parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument("--level", choices=LEVELS, default="both")
+    parser.add_argument("--learners", type=int, default=ENGINE_LEARNERS, help="engine pool size")
+    parser.add_argument("--pilot", type=int, default=PILOT_LEARNERS, help="calibration pilot")
+    parser.add_argument(
+        "--srm-sizes",
+        type=lambda t: tuple(int(x) for x in t.split(",")),
+        default=ENGINE_SRM_SIZES,
+        help="learners per SRM repetition through the service (comma-separated)",
+    )
+    parser.add_argument("--database-url", default=None)
     parser.add_argument(
         "--quick",
         action="store_true",
-        help=f"{QUICK_REPETITIONS} repetitions; prints, writes no JSON",
+        help=f"{QUICK_REPETITIONS} repetitions, a smaller pool; prints, writes no JSON",
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes (the test suite's run); writes no JSON"
     )
     args = parser.parse_args()
-    repetitions = QUICK_REPETITIONS if args.quick else args.repetitions
-    result = run(repetitions, args.seed, args.quick)
-    console.print(report_table(result))
-    console.print(f"{result['seconds']} s ({result['secondsPerScenario']})")
-    if args.quick:
-        console.print("--quick: nothing written (the recorded figures are the full run's)")
+    result = run(args)
+    if args.quick or args.smoke:
+        console.print("--quick/--smoke: nothing written (the recorded figures are the full run's)")
         return
     path = RESULTS_DIR / "experiment_quality.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
     console.print(f"wrote {path}")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Both levels as the arguments say; prints the tables; returns the JSON document."""
+    if args.smoke:
+        repetitions, learners, pilot, sizes = SMOKE_REPETITIONS, SMOKE_LEARNERS, SMOKE_PILOT, (60,)
+    elif args.quick:
+        repetitions, learners, pilot, sizes = (
+            QUICK_REPETITIONS,
+            QUICK_LEARNERS,
+            QUICK_PILOT,
+            args.srm_sizes,
+        )
+    else:
+        repetitions, learners, pilot, sizes = (
+            args.repetitions,
+            args.learners,
+            args.pilot,
+            args.srm_sizes,
+        )
+    out: dict[str, Any] = {
+        "benchmark": "experiment_quality",
+        "command": "python -m benchmarks.experiment_quality " + " ".join(sys.argv[1:]),
+        "measuredAt": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+    }
+    if args.level in ("both", "statistics"):
+        statistics = run_statistics(repetitions, args.seed, args.quick or args.smoke)
+        console.print(report_table(statistics))
+        console.print(f"{statistics['seconds']} s ({statistics['secondsPerScenario']})")
+        out.update({k: v for k, v in statistics.items() if k not in out})
+    if args.level in ("both", "engine"):
+        from benchmarks.ingest_support import machine as db_machine
+        from benchmarks.ingest_support import scratch_database
+
+        with scratch_database(args.database_url, prefix="twin-bench-exp-") as (db, where):
+            engine = run_engine(
+                db,
+                learners=learners,
+                repetitions=repetitions,
+                seed=args.seed,
+                pilot_learners=pilot,
+                srm_sizes=sizes,
+            )
+            engine["machine"] = db_machine(db, where)
+        engine["parameters"] = {
+            "repetitions": repetitions,
+            "learners": learners,
+            "pilotLearners": pilot,
+            "srmSizes": list(sizes),
+            "weeks": POOL_WEEKS,
+            "experimentDays": EXPERIMENT_DAYS,
+            "metric": ENGINE_METRIC,
+        }
+        console.print(engine_table(engine, repetitions))
+        console.print(f"engine level: {engine['seconds']} s ({engine['secondsPerStep']})")
+        out["engine"] = engine
+    return out
 
 
 if __name__ == "__main__":

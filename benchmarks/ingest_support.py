@@ -102,19 +102,27 @@ def _memory_gb() -> float | None:
     return None
 
 
-def machine(db: Database, where: str) -> dict[str, Any]:
-    """What the numbers were measured on."""
-    with db.engine.connect() as conn:
-        server = str(conn.execute(sa.text("SHOW server_version")).scalar_one())
+def host_machine() -> dict[str, Any]:
+    """What the numbers were measured on, without a database: CPU, memory, OS, Python, load."""
+    try:
+        load: list[float] | None = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
     return {
         "cpu": _cpu_model(),
         "cpus": os.cpu_count(),
         "memory_gb": _memory_gb(),
         "os": platform.platform(),
         "python": platform.python_version(),
-        "postgresql": server,
-        "database": where,
+        "loadAverage": load,
     }
+
+
+def machine(db: Database, where: str) -> dict[str, Any]:
+    """What the numbers were measured on, with the database server."""
+    with db.engine.connect() as conn:
+        server = str(conn.execute(sa.text("SHOW server_version")).scalar_one())
+    return {**host_machine(), "postgresql": server, "database": where}
 
 
 def write_result(name: str, payload: dict[str, Any]) -> Path:

@@ -130,6 +130,9 @@ class FeedServer:
                 with contextlib.suppress(OSError):
                     self.wfile.write(route.body)
 
+            # CalDAV clients start with PROPFIND: answered like GET (a redirect route redirects).
+            do_PROPFIND = do_GET
+
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         if tls is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     rate_limit_per_minute: int = 0  # requests per credential; 0 = no limit
     rate_limit_burst: int = 0  # requests at once; 0 = one minute's worth
+    calendar_allowed_networks: tuple[str, ...] = ()
+    """``TWIN_CALENDAR_ALLOW_NETWORKS``: CIDRs a calendar URL may resolve to although they are
+    loopback/private/link-local (e.g. ``127.0.0.0/8`` for a CalDAV server on the same host);
+    empty = only public addresses (the default)."""
 
     @property
     def embedded(self) -> bool:
@@ -74,7 +79,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=_int(env, "TWIN_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, MIN_BODY_BYTES),
         rate_limit_per_minute=_int(env, "TWIN_RATE_LIMIT_PER_MINUTE", 0, 0),
         rate_limit_burst=_int(env, "TWIN_RATE_LIMIT_BURST", 0, 0),
+        calendar_allowed_networks=parse_networks(env.get("TWIN_CALENDAR_ALLOW_NETWORKS", "")),
     )
+
+
+def parse_networks(text: str) -> tuple[str, ...]:
+    """Comma-separated CIDRs, each checked (ConfigError naming the bad one); normalised."""
+    networks = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                "TWIN_CALENDAR_ALLOW_NETWORKS must be comma-separated CIDRs such as "
+                f"127.0.0.0/8,::1/128 (got {part!r})"
+            ) from None
+    return tuple(networks)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:

@@ -49,6 +49,17 @@ class LearnerLock(IntEnum):
     """One burnout assessment of a learner at a time."""
     STRESS_ANALYSIS = 5403
     """One stress-pattern analysis of a learner at a time."""
+    CALENDAR_SYNC = 5301
+    """Serialises changes to a learner's calendar and its busy blocks (connect, upload, sync)."""
+    SCHEDULE = 5302
+    """Serialises writes to a learner's schedule: stored slots, plans, adaptations."""
+    EXPERIMENT_DEFINITION = 5501
+    """Serialises defining experiments per personalization context (keyed by the context's
+    name, not a learner): two overlapping experiments of one context are never both created."""
+    EXPERIMENT_METRICS = 5502
+    """One metrics computation of an experiment at a time (keyed by the experiment's id)."""
+    INSIGHTS = 5601
+    """A learner's insight writes (the daily run, notifications, goals, recommendations)."""
 
 
 _LOCK_SQL = sa.text("SELECT pg_advisory_xact_lock(:c, hashtext(:u))")

@@ -41,3 +41,9 @@ def learner_headers(db: Database) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+# The real calendar servers (an HTTP feed server and Radicale on loopback) for the schedule tests.
+from tests.calendar_servers import caldav_account, feed_server, radicale_server  # noqa: E402
+
+__all__ = ["caldav_account", "feed_server", "radicale_server"]

@@ -77,8 +77,13 @@ def test_every_path_id_documents_the_id_alphabet(spec: dict[str, Any]) -> None:
             if parameter["in"] == "path":
                 ids += 1
                 schema = parameter["schema"]
+                expected = dict(ID_JSON_SCHEMA)
+                if parameter["name"] == "experimentId":
+                    # Engine-made ids directly before a ``:verb`` (``/v1/experiments/{id}:stop``)
+                    # also exclude ':'.
+                    expected["pattern"] = expected["pattern"].replace("/", "/:")
                 for key in ("pattern", "minLength", "maxLength", "not"):
-                    assert schema[key] == ID_JSON_SCHEMA[key], (parameter["name"], key)
+                    assert schema[key] == expected[key], (parameter["name"], key)
     assert ids >= 40
 
 

@@ -85,6 +85,18 @@ def test_access_log_has_no_credential(client: TestClient, caplog: pytest.LogCapt
     assert token not in caplog.text
 
 
+def test_access_log_redacts_feed_tokens(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A calendar feed's URL holds its credential: the line shows *** in its place."""
+    secret = "twf_secret-feed-token"
+    with caplog.at_level(logging.INFO, logger="twin.api.access"):
+        client.get(f"/v1/feeds/u1/{secret}.ics")
+    lines = [r.getMessage() for r in caplog.records if r.name == "twin.api.access"]
+    assert len(lines) == 1 and lines[0].startswith("GET /v1/feeds/u1/***.ics "), lines
+    assert secret not in caplog.text
+
+
 def _spec(client: TestClient) -> dict[str, Any]:
     spec: dict[str, Any] = client.get("/openapi.json").json()
     return spec
@@ -99,7 +111,9 @@ def test_every_v1_route_declares_the_bearer_scheme(client: TestClient) -> None:
     }
     for path, item in spec["paths"].items():
         for method, op in item.items():
-            expected = [{"bearerAuth": []}] if path.startswith("/v1/") else None
+            # The calendar feed's credential is the secret token in its URL.
+            bearer = path.startswith("/v1/") and not path.startswith("/v1/feeds/")
+            expected = [{"bearerAuth": []}] if bearer else None
             assert op.get("security") == expected, (method, path)
 
 

@@ -27,8 +27,16 @@ def test_demo_on_a_fresh_embedded_server(
     assert "embedded PostgreSQL" in result.output
     assert "0 failed" in result.output
     assert "simulated 3 learners × 3 weeks" in result.output
+    # One learner's week: a simulated calendar uploaded, slots over it, one plan.
+    assert "a learner's week" in result.output and "The week of" in result.output
+    assert "busy blocks" in result.output and "Plan " in result.output
+    assert "7. insights: recommendations, goals, score" in result.output
+    assert "Behavioral score" in result.output and "Recommendations" in result.output
     if shared_data_file("revlog_single_learner.csv") is not None:
         assert "12,580 reviews, 1,205 cards, 64 sessions" in result.output
+    # The A/B experiment: a cohort assigned by the engine, measured, decided.
+    assert "6. an A/B experiment" in result.output and "simulated learners" in result.output
+    assert "verdict:" in result.output and "sample-ratio χ² p" in result.output
     # A second run reuses what is there.
     result = runner.invoke(app, args, terminal_width=250)
     assert result.exit_code == 0, result.output

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +34,8 @@ def _value(table: sa.Table, column: sa.Column[Any], n: int, user_id: str) -> Any
         return 0.25 + n / 100
     if isinstance(t, sa.DateTime):
         return datetime(2026, 1, 2, 3, 4, 5, 678000)
+    if isinstance(t, sa.Date):
+        return date(2026, 1, 5)
     if column.name == "email":
         return f"learner{n}@example.org"
     if column.name == "timezone":

@@ -20,13 +20,25 @@ EPIC5_COLUMNS = {
     ("experiment_assignments", "metrics"),
     ("study_schedule_recommendations", "appliedAt"),
 }
+# Columns later revisions add to tables of 0001: a downgrade to 0001 loses their values too.
+LATER_COLUMNS = {
+    ("personalization_experiments", c)
+    for c in ("salt", "definition", "createdBy", "stoppedAt", "metricsAsOf", "result")  # 0011
+}
+
+
+# The learning-science articles that migration 0012 loads (ids ``article-<slug>``).
+SHIPPED_ARTICLE_PREFIX = "article-"
 
 
 def _snapshot(conn: sa.Connection) -> dict[str, list[dict[str, Any]]]:
     return {
         t.name: [
-            {k: v for k, v in row.items() if (t.name, k) not in EPIC5_COLUMNS}
+            {k: v for k, v in row.items() if (t.name, k) not in EPIC5_COLUMNS | LATER_COLUMNS}
             for row in table_contents(conn, t.name)
+            if not (
+                t.name == "learning_articles" and str(row["id"]).startswith(SHIPPED_ARTICLE_PREFIX)
+            )
         ]
         for t in metadata.sorted_tables
     }

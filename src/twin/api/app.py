@@ -22,9 +22,12 @@ from twin.api.middleware import (
 from twin.api.openapi import document_errors, document_request_text, document_security
 from twin.api.routers import (
     cognitive,
+    experiments,
     health,
     ingest,
+    insights,
     learners,
+    orchestration,
     patterns,
     recall,
     struggle,
@@ -51,6 +54,9 @@ Timestamps are ISO 8601 in UTC with a `Z` (`2026-03-01T08:00:00.000Z`); dates ar
 calendar days (`2026-03-01`). Analysis routes take `asOf` (default: now) to see the
 learner as of that instant: nothing recorded after it is used.
 
+The one exception is `GET /v1/feeds/{userId}/{token}.ics`, the iCalendar feed of a
+learner's planned sessions for calendar apps: its secret token is its credential.
+
 A 2xx answer means the write is committed. Ids are 1–200 characters without control
 characters, line separators or `/`, and not `.` or `..`. Request bodies are at most
 `TWIN_MAX_BODY_BYTES` (413 beyond); numbers and flags must be JSON numbers and booleans;
@@ -64,6 +70,9 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     recall.router,
     struggle.router,
     cognitive.router,
+    orchestration.router,
+    experiments.router,
+    insights.router,
 )
 
 
@@ -115,6 +124,8 @@ def create_app(
     for router in V1_ROUTERS:
         v1.include_router(router)
     app.include_router(v1)
+    # Calendar apps subscribe without a bearer header: the secret token in the URL is the credential.
+    app.include_router(orchestration.feeds_router)
     _complete_openapi(app)
     return app
 

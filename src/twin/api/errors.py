@@ -79,20 +79,52 @@ def database_error_answer(exc: BaseException) -> tuple[int, str, str]:
 
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
-    """The methods the API documents at ``path`` (and HEAD beside GET), for a 405's Allow."""
+    """The methods the API documents at ``path`` (and HEAD beside GET), for a 405's Allow.
+
+    A path parameter matches what its documented pattern allows (else any segment), so
+    ``/experiments/{id}:stop`` is not also ``/experiments/{id}`` with an id ending in
+    ``:stop`` when ids may not hold a colon.
+    """
     methods: set[str] = set()
+    matches: list[tuple[int, set[str]]] = []
     for template, item in app.openapi().get("paths", {}).items():
-        if _template_regex(template).fullmatch(path):
-            methods |= {m.upper() for m in item}
+        for method, operation in item.items():
+            patterns = tuple(
+                sorted(
+                    (p["name"], str(p.get("schema", {}).get("pattern", "")))
+                    for p in operation.get("parameters", [])
+                    if p.get("in") == "path"
+                )
+            )
+            if _template_regex(template, patterns).fullmatch(path):
+                matches.append((template.count("{"), {method.upper()}))
+    # A literal segment wins over a parameter (``/goals/suggestions`` is not ``/goals/{goalId}``),
+    # as the routes are registered: the most specific template is the one that answers.
+    fewest = min((n for n, _ in matches), default=0)
+    for n, found in matches:
+        if n == fewest:
+            methods |= found
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)
 
 
 @cache
-def _template_regex(template: str) -> re.Pattern[str]:
-    parts = re.split(r"\{[^}]+\}", template)
-    return re.compile("[^/]+".join(re.escape(p) for p in parts))
+def _template_regex(template: str, patterns: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
+    segment = {name: _segment(pattern) for name, pattern in patterns}
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile(
+        "".join(
+            segment.get(part[1:-1], "[^/]+") if part.startswith("{") else re.escape(part)
+            for part in parts
+        )
+    )
+
+
+def _segment(pattern: str) -> str:
+    """A documented ``^[…]*$`` character-class pattern as a non-empty segment regex."""
+    match = re.fullmatch(r"\^(\[[^\]]*\])\*\$", pattern)
+    return f"(?:{match.group(1)})+" if match else "[^/]+"
 
 
 def install_error_handlers(app: FastAPI) -> None:

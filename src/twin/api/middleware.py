@@ -160,6 +160,22 @@ REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = logging.getLogger("twin.api.access")
 MS_PER_SECOND = 1000.0
+# The calendar feed's URL holds its credential: /v1/feeds/{userId}/{token}.ics.
+FEED_PATH = re.compile(r"(/v1/feeds/[^/\s]+/)[^/?\s]+(\.ics)")
+
+
+def redact_path(path: str) -> str:
+    """``path`` with a calendar feed's secret token replaced by ``***``."""
+    return FEED_PATH.sub(r"\1***\2", path)
+
+
+class RedactFeedTokens(logging.Filter):
+    """Access-log lines (uvicorn's too) show a feed URL without its secret token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_path(a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 def request_id_of(headers: list[tuple[bytes, bytes]] | tuple[tuple[bytes, bytes], ...]) -> str:
@@ -176,8 +192,8 @@ def request_id_of(headers: list[tuple[bytes, bytes]] | tuple[tuple[bytes, bytes]
 class RequestLogMiddleware:
     """Give every request an id (echoed as ``X-Request-ID``) and log one line per request.
 
-    The line has the method, the path (never the query string or a header, so never a
-    credential), the status, the time taken and the request id; it is written by the
+    The line has the method, the path (never the query string or a header, and a feed's
+    token redacted, so never a credential), the status, the time taken and the request id; it is written by the
     ``twin.api.access`` logger at INFO.
     """
 
@@ -210,7 +226,7 @@ class RequestLogMiddleware:
             access_log.info(
                 "%s %s %d %.1f ms request_id=%s",
                 scope.get("method", "?"),
-                scope.get("path", "?"),
+                redact_path(str(scope.get("path", "?"))),
                 status,
                 (time.perf_counter() - began) * MS_PER_SECOND,
                 request_id,
@@ -218,8 +234,12 @@ class RequestLogMiddleware:
 
 
 def configure_access_log(level: str) -> None:
-    """Log requests at ``level`` (INFO by default: on), to stderr unless logging is set up."""
+    """Log requests at ``level`` (INFO by default: on), to stderr unless logging is set up;
+    feed tokens are redacted from these lines and from uvicorn's access log."""
     access_log.setLevel(level)
+    for logger in (access_log, logging.getLogger("uvicorn.access")):
+        if not any(isinstance(f, RedactFeedTokens) for f in logger.filters):
+            logger.addFilter(RedactFeedTokens())
     if not access_log.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))

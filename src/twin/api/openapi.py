@@ -194,11 +194,12 @@ BEARER_COMPONENT: dict[str, Any] = {
 
 
 def document_security(schema: dict[str, Any]) -> None:
-    """The bearer scheme, required by every ``/v1`` route (Swagger UI's Authorize button)."""
+    """The bearer scheme, required by every ``/v1`` route (Swagger UI's Authorize button)
+    except the calendar feed, whose secret token in the URL is its credential."""
     schema.setdefault("components", {}).setdefault("securitySchemes", {})[BEARER_SCHEME] = (
         BEARER_COMPONENT
     )
     for path, item in schema.get("paths", {}).items():
-        if path.startswith("/v1/"):
+        if path.startswith("/v1/") and not path.startswith("/v1/feeds/"):
             for operation in item.values():
                 operation["security"] = [{BEARER_SCHEME: []}]

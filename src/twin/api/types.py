@@ -21,6 +21,7 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
+from starlette.convertors import Convertor
 
 from twin.analysis.common import iso_utc
 from twin.ingest.schemas import (
@@ -38,6 +39,7 @@ __all__ = [
     "IdPath",
     "JsonBool",
     "JsonFloat",
+    "NoColonSegment",
     "QueryTimestamp",
     "Timestamp",
     "UserId",
@@ -101,3 +103,16 @@ QueryTimestamp = Annotated[
     datetime, PlainValidator(_query_timestamp), WithJsonSchema(TIMESTAMP_JSON_SCHEMA)
 ]
 """A timestamp query parameter, parsed like ingested ones (offset required, year 1900–2999)."""
+
+
+class NoColonSegment(Convertor[str]):
+    """A path segment without ``:`` — so ``/experiments/{id}:stop`` is never read as a GET of
+    an experiment whose id ends in ``:stop`` (engine ids never hold a colon)."""
+
+    regex = "[^/:]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value

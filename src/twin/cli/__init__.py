@@ -8,7 +8,11 @@ command        what                                            module
 ``analyze``    a learner's patterns and twin                   :mod:`.patterns`
 ``health``     cognitive load, burnout risk, stress            :mod:`.cognitive`
 ``predict``    struggle predictions                            :mod:`.struggle`
+``schedule``   study slots and plans around the calendar       :mod:`.orchestration`
+``calendar``   a learner's calendar and schedule feed          :mod:`.orchestration`
 ``model``      the struggle-model registry                     :mod:`.struggle`
+``experiment`` A/B experiments: define, results, stop          :mod:`.experiments`
+``insights``   recommendations, goals, behavioral score        :mod:`.insights`
 ``worker``     job workers                                     :mod:`.jobs`
 ``db``         migrations, verification, the embedded server   :mod:`.db`
 ``simulate``   simulated learners with known traits            :mod:`.simulate`
@@ -29,9 +33,12 @@ from twin.cli.bench import BENCH_CONTEXT, bench
 from twin.cli.cognitive import health_command
 from twin.cli.db import db_app
 from twin.cli.demo import demo
+from twin.cli.experiments import experiment_app
 from twin.cli.ingest import import_revlog_command
+from twin.cli.insights import insights_command
 from twin.cli.jobs import worker_command
 from twin.cli.learners import keys_app
+from twin.cli.orchestration import calendar_app, schedule_command
 from twin.cli.patterns import analyze_command
 from twin.cli.serve import serve
 from twin.cli.simulate import simulate_command
@@ -61,6 +68,14 @@ app.command("predict", help="Predict a learner's upcoming struggles and print th
     predict_command
 )
 app.add_typer(model_app, name="model")
+app.command("schedule", help="Recommend study slots around a learner's calendar; plan one.")(
+    schedule_command
+)
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(experiment_app, name="experiment")
+app.command("insights", help="A learner's recommendations, goals and weekly behavioral score.")(
+    insights_command
+)
 import_app = typer.Typer(help="Import learning data from files.", no_args_is_help=True)
 import_app.command("revlog", help="Import a flashcard review log (CSV) for a learner.")(
     import_revlog_command

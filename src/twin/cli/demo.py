@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,8 @@ from rich.table import Table
 
 from twin.cli.common import console, database
 from twin.cli.db import print_verify_report
+from twin.cli.experiments import DEMO_EXPERIMENT_LEARNERS, demo_experiment
+from twin.cli.orchestration import demo_schedule
 from twin.cli.serve import run_server
 from twin.config import load_settings
 from twin.db.engine import Database
@@ -66,9 +69,15 @@ def demo(
         demo_twins(db)
         console.rule("[bold]4. struggle predictions")
         demo_predictions(db)
+        console.rule("[bold]5. a learner's week: slots over their calendar, one plan")
+        demo_schedule(db)
+        console.rule("[bold]6. an A/B experiment")
+        demo_experiment(db, learners=min(DEMO_EXPERIMENT_LEARNERS, max(12, 4 * learners)))
+        console.rule("[bold]7. insights: recommendations, goals, score")
+        demo_insights_section(db)
         console.print(f"set-up finished in {time.perf_counter() - started:.1f} s")
     if serve_api:
-        console.rule("[bold]5. API")
+        console.rule("[bold]8. API")
         run_server(
             host="127.0.0.1", port=port, with_worker=True, banner=lambda db: demo_banner(db, port)
         )
@@ -232,6 +241,27 @@ def demo_predictions(db: Database) -> None:
     )
     for result in at_risk[:DEMO_PREDICTION_LEARNERS_SHOWN]:
         console.print(predictions_table(result, limit=4, at_risk_only=True))
+
+
+def demo_insights_section(db: Database) -> None:
+    """One simulated learner's recommendations, goals and score as of their last study day."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from twin.cli.insights import demo_insights
+
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                'SELECT s."userId", max(s."startedAt") FROM study_sessions s '
+                'JOIN simulation_truth t ON t."userId" = s."userId" GROUP BY 1 ORDER BY 1 LIMIT 1'
+            )
+        ).first()
+    if row is None:
+        console.print("no simulated learner: skipped")
+        return
+    demo_insights(db, row[0], row[1].replace(tzinfo=UTC) + timedelta(hours=1))
 
 
 def demo_banner(db: Database, port: int) -> None:

@@ -23,7 +23,21 @@ from procrastinate import Blueprint, JobContext
 from twin.jobs.cognitive import JOB_CRON as COGNITIVE_CRON
 from twin.jobs.cognitive import JOB_NAME as COGNITIVE_JOB
 from twin.jobs.cognitive import cognitive_health
+from twin.jobs.experiments import JOB_CRON as EXPERIMENTS_CRON
+from twin.jobs.experiments import JOB_NAME as EXPERIMENTS_JOB
+from twin.jobs.experiments import experiment_metrics
 from twin.jobs.housekeeping import housekeeping
+from twin.jobs.insights import JOB_CRON as INSIGHTS_CRON
+from twin.jobs.insights import JOB_NAME as INSIGHTS_JOB
+from twin.jobs.insights import insights_daily
+from twin.jobs.orchestration import (
+    ADAPT_CRON,
+    ADAPT_JOB_NAME,
+    SYNC_CRON,
+    SYNC_JOB_NAME,
+    calendar_sync,
+    schedule_adaptation,
+)
 from twin.jobs.patterns import JOB_CRON as PATTERNS_CRON
 from twin.jobs.patterns import JOB_NAME as PATTERNS_JOB
 from twin.jobs.patterns import weekly_pattern_analysis
@@ -114,6 +128,38 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         task=struggle_weekly_retraining,
         description="retrain the struggle model; deploy only when it beats the current one "
         "(twin.jobs.struggle)",
+    ),
+    PeriodicJob(
+        name=SYNC_JOB_NAME,
+        # Hourly at :15: each learner's calendar at most once an hour.
+        cron=SYNC_CRON,
+        task=calendar_sync,
+        description="sync learners' calendar feeds and CalDAV accounts, at most hourly each "
+        "(twin.jobs.orchestration)",
+    ),
+    PeriodicJob(
+        name=ADAPT_JOB_NAME,
+        # Hourly at :40: after the sync, adapt schedules to calendar changes and missed sessions.
+        cron=ADAPT_CRON,
+        task=schedule_adaptation,
+        description="re-plan sessions a calendar change made busy, mark missed sessions, "
+        "write back to CalDAV (twin.jobs.orchestration)",
+    ),
+    PeriodicJob(
+        name=EXPERIMENTS_JOB,
+        # Daily at 02:30 UTC: every running experiment's participants measured, ended ones decided.
+        cron=EXPERIMENTS_CRON,
+        task=experiment_metrics,
+        description="experiment participants' pre/post metrics daily, final verdicts at the end "
+        "(twin.jobs.experiments)",
+    ),
+    PeriodicJob(
+        name=INSIGHTS_JOB,
+        # Hourly on the hour: learners at 06:xx local time (after cognitive 04:00, struggle 05:00).
+        cron=INSIGHTS_CRON,
+        task=insights_daily,
+        description="scores, goal progress, recommendations and notifications daily at 06:00 "
+        "local time (twin.jobs.insights)",
     ),
 )
 

@@ -17,6 +17,7 @@ from twin.ingest.events import DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE, EventView, li
 from twin.ingest.revlog import ImportResult, ProgressCallback, RowProblem, import_revlog
 from twin.ingest.schemas import KINDS, MAX_BATCH_RECORDS, RECORD_MODELS
 from twin.services import cognitive
+from twin.services.orchestration import plans as orchestration_plans
 
 __all__ = [
     "DEFAULT_EVENT_PAGE",
@@ -41,8 +42,10 @@ def ingest_batch(
     """Validate and upsert a batch of one kind for a learner, all or nothing (see twin.ingest.batch).
 
     Once committed, the cognitive load of every study session the batch touched is
-    recomputed as of ``now`` (live load); that step never undoes or fails the ingestion.
+    recomputed as of ``now`` (live load), and those sessions are matched to the session
+    plans they followed (actuals); neither step ever undoes or fails the ingestion.
     """
     result = batch.ingest_batch(db, user_id, kind, records)
     cognitive.on_batch_ingested(db, user_id, kind, records, now=now)
+    orchestration_plans.on_batch_ingested(db, user_id, kind, records, now=now)
     return result

@@ -49,10 +49,32 @@ DERIVED_TABLES = (
     "stress_response_patterns",
     "personalization_effectiveness",
     "study_schedule_recommendations",
+    "planned_sessions",
     "session_orchestration_plans",
+    "schedule_adaptations",
+    # the busy-time cache of the learner's calendar: scheduling is analysis, and the engine
+    # keeps no copy of a calendar it may not use (the connection itself stays)
+    "calendar_busy_blocks",
     "learner_load_profiles",
     "learner_memory_models",
+    # A learner's place in an A/B experiment and the metrics measured for it: the variant
+    # comes from a hash, but the metrics are derived from the learner's data.
+    "experiment_assignments",
+    "pattern_snapshots",
+    "behavioral_scores",
 )
+# Derived values kept on rows that stay: reset when behavioural analysis is switched off.
+DERIVED_RESETS = (
+    'UPDATE calendar_sync_states SET "blockCount" = 0, "contentHash" = NULL, '
+    '"windowStart" = NULL, "windowEnd" = NULL, "blocksChangedAt" = NULL, etag = NULL, '
+    '"lastModifiedHeader" = NULL WHERE "userId" = :u',
+    'UPDATE calendar_integrations SET "lastSyncAt" = NULL WHERE "userId" = :u',
+)
+# Secrets are never exported: sealed credentials and feed-token hashes are left out.
+SECRET_COLUMNS: dict[str, frozenset[str]] = {
+    "calendar_integrations": frozenset({"accessToken", "refreshToken"}),
+    "calendar_feed_tokens": frozenset({"tokenHash"}),
+}
 # Content/learning-style profiling: the profile's style fields and content-preference patterns.
 STYLE_PATTERN_TYPE = "CONTENT_TYPE_PREFERENCE"
 
@@ -138,6 +160,8 @@ def delete_derived_data(session: Session, user_id: str) -> dict[str, int]:
             sa.text(f'DELETE FROM "{table}" WHERE "userId" = :u'), {"u": user_id}
         )
         counts[table] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    for statement in DERIVED_RESETS:
+        session.execute(sa.text(statement), {"u": user_id})
     result = session.execute(
         sa.text(
             'UPDATE behavioral_goals SET "currentValue" = 0, "progressHistory" = \'[]\'::jsonb '
@@ -327,8 +351,10 @@ def export_user(session: Session, user_id: str) -> Iterator[str]:
             sa.text(queries[table]).execution_options(yield_per=EXPORT_BATCH_ROWS), {"u": user_id}
         )
         first_row = True
+        hidden = SECRET_COLUMNS.get(table, frozenset())
         for row in result:
-            yield ("" if first_row else ",") + dumps(dict(row._mapping))
+            values = {k: v for k, v in row._mapping.items() if k not in hidden}
+            yield ("" if first_row else ",") + dumps(values)
             first_row = False
         yield "]"
     yield "}}"

@@ -83,7 +83,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -380,6 +380,12 @@ class _SessionEffects:
 
 Interventions = Mapping[int | str, int | date]
 """Objective (id or index) → first day the intervention takes effect (day index or date)."""
+DayHours = Callable[[int, list[float]], list[float]]
+"""(day index, the day's drawn local start hours) → the hours the sessions start at instead."""
+
+SessionQuality = Callable[[np.ndarray], np.ndarray]
+"""Session day indices → a multiplier of each session's quality and recall (the hook of
+:mod:`twin.simulate.insights`: what following a recommendation, or a good week, does)."""
 
 
 def lifted(factor: float) -> float:
@@ -545,15 +551,27 @@ def generate_learner(
     *,
     interventions: Interventions | None = None,
     share_patterns: bool = False,
+    day_hours: DayHours | None = None,
+    session_quality: SessionQuality | None = None,
 ) -> LearnerData:
     """Every row of one learner over ``weeks`` weeks from local ``start`` (pure).
 
     ``interventions`` (objective id or index → first day of effect) lift the struggle
     penalties of responsive learners from that day (see the module docstring);
-    ``share_patterns`` sets ``users.shareAnonymizedPatterns``.
+    ``share_patterns`` sets ``users.shareAnonymizedPatterns``; ``day_hours`` may move the
+    day's drawn session start hours (a calendar, :mod:`twin.simulate.calendars`).
+    ``session_quality`` (session day indices → multiplier) scales each session's quality and
+    recall.
     """
     return _Generator(
-        traits, rng, start, weeks, interventions=interventions, share_patterns=share_patterns
+        traits,
+        rng,
+        start,
+        weeks,
+        interventions=interventions,
+        share_patterns=share_patterns,
+        day_hours=day_hours,
+        session_quality=session_quality,
     ).run()
 
 
@@ -569,8 +587,12 @@ class _Generator:
         *,
         interventions: Interventions | None = None,
         share_patterns: bool = False,
+        day_hours: DayHours | None = None,
+        session_quality: SessionQuality | None = None,
     ) -> None:
         self.t = traits
+        self.day_hours = day_hours
+        self.session_quality = session_quality
         self.rng = rng
         self.start = start
         self.days = weeks * 7
@@ -678,6 +700,9 @@ class _Generator:
                 mission = len(missions)
                 missions.append((day, status))
             hours = sorted(_start_hour(rng, t.habit_hour_local) for _ in range(n_day))
+            if self.day_hours is not None:
+                # Moves start hours only (same count, no draws): every later draw is unchanged.
+                hours = sorted(self.day_hours(day, hours))
             if late:
                 hours.append(float(rng.uniform(*LATE_NIGHT_START_RANGE_HOURS)))
             previous_end = -math.inf
@@ -751,9 +776,13 @@ class _Generator:
             1 - (WITHDRAWAL_QUALITY_DROP + WITHDRAWAL_QUALITY_DECLINE * prog) * level,
         )
         quality_no_affinity = q_chrono * e_quality * rush
+        boost = np.ones(n_s)
+        if self.session_quality is not None:
+            boost = self.session_quality(np.asarray(plan.day, dtype=np.int64))
+            quality_no_affinity = quality_no_affinity * boost
         span = t.attention_span_minutes * by_phase(1 - OVERLOAD_SPAN_SHRINK * level, 1.0)
         return _SessionEffects(
-            recall=m_chrono * m_affinity * e_recall,
+            recall=m_chrono * m_affinity * e_recall * boost,
             quality=quality_no_affinity * a_sess,
             quality_no_affinity=quality_no_affinity,
             engagement=1 - CHRONO_ENGAGEMENT_SHARE * amplitude * off,
@@ -795,7 +824,7 @@ class _Generator:
         self.session_day = np.asarray(plan.day, dtype=np.int64)
         local_start = self.clock.local_ms(s_start)
         start_hour = (local_start % DAY_MS) / HOUR_MS
-        effects = self._effects(plan, start_hour, s_minutes)
+        effects = self._adjust_effects(plan, self._effects(plan, start_hour, s_minutes))
 
         review_factor = np.where(
             s_primary == CONTENT_TYPES.index("flashcard"),
@@ -1950,6 +1979,15 @@ class _Generator:
         }
         assert tuple(tables) == TABLE_ORDER
         return LearnerData(traits=t, tables=tables, truth=truth, session_hidden_load=hidden_load)
+
+    def _adjust_effects(self, plan: _Sessions, effects: _SessionEffects) -> _SessionEffects:
+        """Hook: change the per-session multipliers (the identity here).
+
+        ``twin.simulate.experiments`` overrides it to apply an experiment variant's effect to
+        the sessions after assignment; it may only scale quality-type multipliers, which
+        change no random draw, so rows before the changed sessions stay identical.
+        """
+        return effects
 
     def _objective_text(self, objective: int) -> str:
         cur = self.t.curriculum

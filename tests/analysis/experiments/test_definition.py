@@ -56,7 +56,7 @@ def test_catalogue_names_the_issue_metrics() -> None:
     assert METRICS["struggle_rate"].direction is Direction.LOWER_IS_BETTER
     assert METRICS["retention"].direction is Direction.HIGHER_IS_BETTER
     assert METRICS["active_last_week"].kind is StatisticKind.PROPORTION
-    assert METRICS["study_minutes"].unit == "minutes"
+    assert METRICS["study_minutes"].unit == "minutes per week"
     for name, metric in METRICS.items():
         assert metric.name == name and metric.description and metric.unit
 

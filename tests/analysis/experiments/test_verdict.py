@@ -290,3 +290,31 @@ def test_invalid_settings_are_refused() -> None:
         AnalysisSettings(srm_p_value_threshold=0.0)
     with pytest.raises(ValueError, match="tuning_parameter"):
         AnalysisSettings(sequential_tuning_parameter=-1.0)
+
+
+def test_absolute_welch_is_reported_beside_the_relative_one() -> None:
+    """fixed_absolute is the Welch test in the metric's unit, whatever the difference type."""
+    from twin.analysis.experiments.frequentist import FrequentistConfig, welch_ttest
+    from twin.analysis.experiments.statistics import DifferenceType, SampleMeanStatistic
+
+    control = SampleMeanStatistic.from_values([10.0, 12.0, 11.0, 9.0, 13.0])
+    treatment = SampleMeanStatistic.from_values([12.0, 14.0, 13.0, 11.0, 15.0])
+    from twin.analysis.experiments.metrics import METRICS
+    from twin.analysis.experiments.verdict import AnalysisSettings, MetricRole, compare_metric
+
+    comparison = compare_metric(
+        METRICS["performance"],
+        MetricRole.PRIMARY,
+        "a",
+        "b",
+        control,
+        treatment,
+        AnalysisSettings(),
+    )
+    assert comparison.fixed.difference_type is DifferenceType.RELATIVE
+    assert comparison.fixed_absolute == welch_ttest(
+        control, treatment, FrequentistConfig(difference_type=DifferenceType.ABSOLUTE)
+    )
+    # Means 11 and 13: +2 points absolute, +2/11 relative.
+    assert comparison.fixed_absolute.expected == pytest.approx(2.0)
+    assert comparison.fixed.expected == pytest.approx(2.0 / 11.0)

@@ -105,8 +105,8 @@ def test_every_type_has_an_outcome_metric_and_baseline_json() -> None:
         Observation(APPLIED, float("nan"))
 
 
-# Values at 0.01 resolution (how scores are stored): patterns.study_time.welch_difference divides
-# by zero when variances are denormal (~1e-117), which no real score produces.
+# Values at 0.01 resolution (how scores are stored); denormal variances are covered by
+# tests/analysis/patterns/test_study_time.py (welch_difference's guard).
 _values = st.lists(st.integers(0, 10_000).map(lambda v: v / 100), min_size=5, max_size=30)
 
 

@@ -66,9 +66,10 @@ def test_calendar_change_moves_the_session_to_the_next_best_free_slot() -> None:
     record = replan.record
     assert record.adaptation_type is AdaptationType.TIME_SHIFT
     details = record.to_details()
+    # Old and new in the learner's zone (Berlin, +01:00 in early March).
     assert details["old"] == {
-        "start": "2025-03-04T06:00:00+00:00",
-        "end": "2025-03-04T07:00:00+00:00",
+        "start": "2025-03-04T07:00:00+01:00",
+        "end": "2025-03-04T08:00:00+01:00",
         "planId": "plan-tue",
     }
     assert details["new"] == {

@@ -15,6 +15,7 @@ from twin.analysis.orchestration.effectiveness import (
     match_sessions,
     measure_effectiveness,
     outcome_difference,
+    score_adaptation,
 )
 
 T0 = datetime(2025, 3, 3, 7, 0, tzinfo=UTC)
@@ -113,3 +114,20 @@ def test_detects_a_real_difference_and_rarely_a_false_one() -> None:
 
     assert rate(8.0) >= 0.85
     assert rate(0.0) <= 0.075
+
+
+def test_adaptation_scored_before_and_after() -> None:
+    """An adaptation on day 7: the 7 days before had 4 accepted slots, 1 followed; the 7 after had
+    4, all followed (starts within 30 min, 40 of 40 planned minutes) — hand-counted."""
+    slots = [AcceptedSlot(f"b{i}", day(i), 40.0) for i in (1, 2, 3, 4)]
+    slots += [AcceptedSlot(f"a{i}", day(i), 40.0) for i in (8, 9, 10, 11)]
+    sessions = [SessionOutcome("s-b", day(2, 10), 40.0, 60.0)]
+    sessions += [SessionOutcome(f"s-a{i}", day(i, -20), 40.0, 80.0) for i in (8, 9, 10, 11)]
+    score = score_adaptation(day(7), slots, sessions, day(20))
+    assert score.complete
+    assert (score.before.adherence.accepted_slots, score.before.adherence.started_on_time) == (4, 1)
+    assert score.before.mean_performance == pytest.approx(60.0)
+    assert score.after.adherence.start_rate == 1.0 and score.after.adherence.duration_rate == 1.0
+    assert score.after.sessions == 4 and score.after.mean_performance == pytest.approx(80.0)
+    partial = score_adaptation(day(7), slots, sessions, day(9, 60))
+    assert not partial.complete and partial.after.adherence.accepted_slots == 2

@@ -12,10 +12,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twin.analysis.orchestration.busy import BusyInterval, BusyTime
-from twin.analysis.orchestration.plan import (
-    MAX_SAME_KIND_RUN,
-    OBJECTIVE_SPACING_MINUTES,
+from twin.analysis.orchestration.duration import (
     Break,
+    break_interval_minutes,
+    schedule_breaks,
+    session_duration,
+    slot_duration_minutes,
+)
+from twin.analysis.orchestration.plan import (
+    SessionPlan,
+    actuals_from_items,
+    plan_actuals,
+    plan_session,
+    session_intensity,
+)
+from twin.analysis.orchestration.plan_inputs import (
     DueCard,
     Intensity,
     ItemKind,
@@ -27,17 +38,13 @@ from twin.analysis.orchestration.plan import (
     Phase,
     PlanConflict,
     PlanRequest,
-    SessionPlan,
     StruggleForecast,
     ValidationPrompt,
-    break_interval_minutes,
+)
+from twin.analysis.orchestration.sequence import (
+    MAX_SAME_KIND_RUN,
+    OBJECTIVE_SPACING_MINUTES,
     phase_spans,
-    plan_actuals,
-    plan_session,
-    schedule_breaks,
-    session_duration,
-    session_intensity,
-    slot_duration_minutes,
 )
 from twin.enums import BurnoutRiskLevel, InterventionType, ObjectiveComplexity
 
@@ -447,3 +454,16 @@ def test_actuals_against_the_plan() -> None:
     assert not plan_actuals(plan, plan.start + timedelta(minutes=31), 60.0, done).followed
     assert not plan_actuals(plan, plan.start, 73.0, done).followed
     assert actuals.to_json()["completion"] == round(1 / len(plan.items), 4)
+
+
+def test_actuals_from_stored_items() -> None:
+    """The stored form of a plan (item ids) gives the same actuals as the plan itself; an item is
+    done only when every one of its ids is (3 items, one of them half done → 1 of 3)."""
+    start = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
+    items = [frozenset({"c1", "c2"}), frozenset({"o1"}), frozenset({"c3", "c4"})]
+    actuals = actuals_from_items(
+        start, 45, items, start + timedelta(minutes=-10), 50.0, frozenset({"c1", "c2", "c3"})
+    )
+    assert (actuals.items_planned, actuals.items_done) == (3, 1)
+    assert actuals.start_delta_minutes == -10.0 and actuals.followed  # 50 within 45 ± 9
+    assert actuals.to_json()["completion"] == pytest.approx(1 / 3, abs=1e-4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -60,6 +61,18 @@ def test_welch_difference_golden() -> None:
     assert w.p_greater == pytest.approx(oracle.pvalue, rel=1e-10)
     t_crit = stats.t.ppf(0.975, w.df)
     assert w.ci_low == pytest.approx(15 - t_crit * w.standard_error)
+
+
+def test_welch_difference_denormal_variances_give_a_finite_df() -> None:
+    """Variances ~1e-321 (denormal) underflow to 0 when squared: before the guard the degrees
+    of freedom divided 0 by 0 (found by the insights property test). Welch's df always lies
+    between min(n1, n2) − 1 and n1 + n2 − 2; the guard computes it from the variance shares."""
+    a = np.array([0.0, 2.0, 0.0, 4.0]) * 1e-161
+    b = np.array([0.0, 4.0, 0.0]) * 1e-161
+    assert 0.0 < float(a.var(ddof=1)) < sys.float_info.min  # really denormal
+    w = welch_difference(a, b, confidence_level=0.95)
+    assert math.isfinite(w.df) and 2.0 <= w.df <= 5.0
+    assert w.ci_low <= w.difference <= w.ci_high
 
 
 def _three_hour_learner() -> list[SessionObs]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from caldav.davclient import DAVClient
 
-from tests.calendar_servers import CalDavTestAccount
+from tests.calendar_servers import CalDavTestAccount, FeedServer, Route
 from twin.ingest.calendars.caldav_source import CalDavAccount, CalDavConnection
 from twin.ingest.calendars.errors import CalDavError, FeedRefused
 from twin.ingest.calendars.export import SessionEvent
@@ -226,3 +226,38 @@ def test_account_repr_hides_password_and_url_path() -> None:
     """Logging an account never shows the app password or the URL's path."""
     text = repr(CalDavAccount("https://dav.example/calendars/secret-path/", "u", "app-pass-123"))
     assert "app-pass-123" not in text and "secret-path" not in text
+
+
+def test_connection_is_pinned_to_the_checked_address(caldav_account: CalDavTestAccount) -> None:
+    """A host name only the checking resolver knows (``dav.test``) is reached at the address
+    that was checked: the HTTP session never asks the system's DNS."""
+    _seed(caldav_account)
+    port = caldav_account.url.rsplit(":", 1)[1].rstrip("/")
+    asked: list[str] = []
+
+    def resolver(host: str, _port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    account = CalDavAccount(
+        f"http://dav.test:{port}/", caldav_account.username, caldav_account.password
+    )
+    with CalDavConnection(account, policy=LOOPBACK, resolver=resolver) as conn:
+        busy = conn.read_busy(
+            datetime(2025, 3, 17, tzinfo=BERLIN), datetime(2025, 3, 19, tzinfo=BERLIN), "UTC"
+        )
+    assert asked == ["dav.test"]
+    assert len(busy.intervals) == 1  # the standup of 03-18
+
+
+def test_redirects_are_refused(feed_server: FeedServer) -> None:
+    """A server answering with a redirect (to anywhere) gets no second request: rule 'redirect'."""
+    feed_server.routes["/dav/"] = Route(redirect_to="http://127.0.0.1:9/elsewhere/", status=301)
+    account = CalDavAccount(feed_server.url("/dav/"), "u", "app-pass-123")
+    with (
+        pytest.raises(CalDavError) as caught,
+        CalDavConnection(account, policy=LOOPBACK) as conn,
+    ):
+        conn.read_busy(datetime(2025, 3, 17, tzinfo=UTC), datetime(2025, 3, 18, tzinfo=UTC), "UTC")
+    assert caught.value.details["rule"] == "redirect"
+    assert [path for path, _ in feed_server.requests] == ["/dav/"]

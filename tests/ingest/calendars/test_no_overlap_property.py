@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from tests.ingest.calendars.synth import Instance, calendar_text, instances, random_specs
 from twin.analysis.orchestration.busy import BusyInterval, BusyTime
-from twin.analysis.orchestration.plan import PlanConflict, PlanRequest, plan_session
+from twin.analysis.orchestration.plan import plan_session
+from twin.analysis.orchestration.plan_inputs import PlanConflict, PlanRequest
 from twin.analysis.orchestration.slots import (
     SLOT_BUFFER_MINUTES,
     HourScore,

@@ -65,7 +65,8 @@ def test_slots_and_plan_over_a_2000_event_feed_are_fast() -> None:
     HTTP) over the busy time of the 2,000-event history feed: 40 runs each, p95 printed and
     held to 50 ms (scaled by load like the parse bound). 600 due cards over 80 objectives."""
     from twin.analysis.orchestration.busy import BusyTime
-    from twin.analysis.orchestration.plan import (
+    from twin.analysis.orchestration.plan import plan_session
+    from twin.analysis.orchestration.plan_inputs import (
         DueCard,
         LearnerTiming,
         MissionObjective,
@@ -73,7 +74,6 @@ def test_slots_and_plan_over_a_2000_event_feed_are_fast() -> None:
         PlanRequest,
         StruggleForecast,
         ValidationPrompt,
-        plan_session,
     )
     from twin.analysis.orchestration.slots import (
         HourScore,

@@ -31,6 +31,9 @@ MIN_PARTICIPANTS_FLOOR = 2
 MIN_DURATION_FLOOR_DAYS = 1
 """The shortest minimum duration accepted."""
 
+MAX_WEIGHT = 1e6
+"""The largest allocation weight: weights are relative, and a sum of huge floats overflows."""
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -140,9 +143,13 @@ def _variant_problems(variants: tuple[Variant, ...]) -> list[DefinitionProblem]:
             or not isinstance(weight, int | float)
             or not math.isfinite(weight)
             or weight < 0
+            or weight > MAX_WEIGHT
         ):
             problems.append(
-                DefinitionProblem(f"variants[{i}].weight", f"must be a number ≥ 0, got {weight!r}")
+                DefinitionProblem(
+                    f"variants[{i}].weight",
+                    f"must be a number from 0 to {MAX_WEIGHT:g}, got {weight!r}",
+                )
             )
             weights_ok = False
     if weights_ok and variants:

@@ -133,7 +133,12 @@ class AnalysisSettings:
 
 @dataclass(frozen=True)
 class MetricComparison:
-    """One treatment against the control on one metric, by all three tests."""
+    """One treatment against the control on one metric, by all three tests.
+
+    ``fixed``, ``sequential`` and ``bayesian`` use the settings' difference type (relative by
+    default); ``fixed_absolute`` is the Welch test again in absolute mode (the metric's own
+    unit), reported beside it.
+    """
 
     metric: str
     role: MetricRole
@@ -144,6 +149,7 @@ class MetricComparison:
     bayesian: BayesianResult
     method: DecisionMethod
     outcome: Outcome
+    fixed_absolute: FrequentistResult
 
     @property
     def decision(self) -> FrequentistResult:
@@ -185,6 +191,15 @@ def compare_metric(
     sequential = sequential_ttest(control, treatment, settings.sequential_config())
     bayesian = bayesian_effect(control, treatment, settings.bayesian_config())
     decision = sequential if settings.method is DecisionMethod.SEQUENTIAL else fixed
+    absolute = (
+        fixed
+        if settings.difference_type is DifferenceType.ABSOLUTE
+        else welch_ttest(
+            control,
+            treatment,
+            FrequentistConfig(alpha=settings.alpha, difference_type=DifferenceType.ABSOLUTE),
+        )
+    )
     return MetricComparison(
         metric=metric.name,
         role=role,
@@ -195,6 +210,7 @@ def compare_metric(
         bayesian=bayesian,
         method=settings.method,
         outcome=outcome_of(decision, metric),
+        fixed_absolute=absolute,
     )
 
 

@@ -2,7 +2,8 @@
 
 - ``busy``: the one busy-time model every calendar source feeds (weighted intervals, merged).
 - ``slots``: recommended study slots around the learner's calendar (score, top K, burnout rules).
-- ``plan``: a session plan for a start time (duration, breaks, phased content sequence, intensity).
+- ``plan``: a session plan for a start time (``plan_inputs``, ``duration`` with the breaks,
+  ``sequence`` with the phases, then intensity, expected load and actuals).
 - ``adaptation``: re-planning on calendar changes, declared constraints, missed sessions.
 - ``effectiveness``: adherence to accepted slots and the outcome difference it makes.
 

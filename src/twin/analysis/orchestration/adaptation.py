@@ -34,6 +34,7 @@ from twin.analysis.orchestration.common import (
     require_aware,
     rounded,
     utc,
+    zone,
 )
 from twin.analysis.orchestration.effectiveness import (
     START_TOLERANCE_MINUTES,
@@ -116,6 +117,7 @@ def replan_conflicts(planned: Sequence[PlannedSession], request: SlotRequest) ->
     is replaced by each session's own length.
     """
     buffer = timedelta(minutes=SLOT_BUFFER_MINUTES)
+    tz = zone(request.timezone)
     conflicting = [
         p
         for p in planned
@@ -137,9 +139,10 @@ def replan_conflicts(planned: Sequence[PlannedSession], request: SlotRequest) ->
         )
         best = answer.slots[0] if answer.slots else None
         busy_weight = request.busy.max_weight(session.start, session.end + buffer)
+        # Both times in the learner's zone, so old → new read the same way (with their offsets).
         old: dict[str, object] = {
-            "start": iso(session.start),
-            "end": iso(session.end),
+            "start": iso(session.start.astimezone(tz)),
+            "end": iso(session.end.astimezone(tz)),
             "planId": session.plan_id,
         }
         new: dict[str, object] | None = (

@@ -245,3 +245,77 @@ def measure_effectiveness(
             [s.retention for s in other if s.retention is not None],
         ),
     )
+
+
+ADAPTATION_WINDOW_DAYS = 7
+
+
+@dataclass(frozen=True)
+class PeriodOutcome:
+    """Adherence and mean performance of the accepted slots and sessions of one period."""
+
+    adherence: Adherence
+    sessions: int
+    mean_performance: float | None
+
+    def to_json(self) -> dict[str, object]:
+        """JSON form."""
+        return {
+            "adherence": self.adherence.to_json(),
+            "sessions": self.sessions,
+            "meanPerformance": None
+            if self.mean_performance is None
+            else rounded(self.mean_performance),
+        }
+
+
+@dataclass(frozen=True)
+class AdaptationScore:
+    """How the schedule went in the 7 days before an adaptation and the 7 days after it."""
+
+    at: datetime
+    before: PeriodOutcome
+    after: PeriodOutcome
+    complete: bool
+    """True once the 7 days after the adaptation have passed."""
+
+
+def _period(
+    slots: Sequence[AcceptedSlot],
+    sessions: Sequence[SessionOutcome],
+    start: datetime,
+    end: datetime,
+) -> PeriodOutcome:
+    in_slots = [s for s in slots if start <= s.start < end]
+    in_sessions = [s for s in sessions if start <= s.started_at < end]
+    matched = match_sessions(in_slots, in_sessions)
+    by_id = {s.slot_id: s for s in in_slots}
+    within = sum(1 for sid, sess in matched.items() if duration_adhered(by_id[sid], sess))
+    scores = [s.performance for s in in_sessions if s.performance is not None]
+    return PeriodOutcome(
+        Adherence(len(in_slots), len(matched), within),
+        len(in_sessions),
+        float(np.mean(scores)) if scores else None,
+    )
+
+
+def score_adaptation(
+    at: datetime,
+    slots: Sequence[AcceptedSlot],
+    sessions: Sequence[SessionOutcome],
+    now: datetime,
+    *,
+    days: int = ADAPTATION_WINDOW_DAYS,
+) -> AdaptationScore:
+    """Adherence and performance in the ``days`` before ``at`` and after it (up to ``now``)."""
+    require_aware("at", at)
+    require_aware("now", now)
+    at, now = utc(at), utc(now)
+    span = timedelta(days=days)
+    after_end = min(at + span, now)
+    return AdaptationScore(
+        at=at,
+        before=_period(slots, sessions, at - span, at),
+        after=_period(slots, sessions, at, after_end),
+        complete=now >= at + span,
+    )

@@ -34,6 +34,7 @@ p_adj the Bonferroni-adjusted two-sided p value of the hour's test.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -101,7 +102,11 @@ def welch_difference(a: np.ndarray, b: np.ndarray, *, confidence_level: float) -
     if se == 0.0:
         p = 0.0 if diff > 0 else 1.0
         return WelchResult(diff, 0.0, math.inf, diff, diff, p)
-    df = (q1 + q2) ** 2 / (q1**2 / (n1 - 1) + q2**2 / (n2 - 1))
+    if (q1 + q2) ** 2 >= sys.float_info.min:
+        df = (q1 + q2) ** 2 / (q1**2 / (n1 - 1) + q2**2 / (n2 - 1))
+    else:  # denormal variances: the squares underflow; the same ratio on the shares of q1 + q2
+        s1, s2 = q1 / (q1 + q2), q2 / (q1 + q2)
+        df = 1.0 / (s1**2 / (n1 - 1) + s2**2 / (n2 - 1))
     t_crit = float(stats.t.ppf(1.0 - (1.0 - confidence_level) / 2.0, df))
     p = float(stats.t.sf(diff / se, df))
     return WelchResult(diff, se, df, diff - t_crit * se, diff + t_crit * se, p)

@@ -13,6 +13,12 @@ from twin.db.models.insights import (
     LearningArticle,
     Recommendation,
 )
+from twin.db.models.insights_support import (
+    BehavioralScore,
+    ExamResult,
+    PatternSnapshot,
+    RecommendationKey,
+)
 from twin.db.models.learning import (
     Card,
     Course,
@@ -28,8 +34,13 @@ from twin.db.models.learning import (
 )
 from twin.db.models.memory import LearnerMemoryModel
 from twin.db.models.orchestration import (
+    CalendarBusyBlock,
+    CalendarFeedToken,
     CalendarIntegration,
+    CalendarSyncState,
+    PlannedSession,
     ScheduleAdaptation,
+    SchedulePreference,
     SessionOrchestrationPlan,
     StudyScheduleRecommendation,
 )
@@ -68,13 +79,18 @@ __all__ = [
     "BehavioralGoal",
     "BehavioralInsight",
     "BehavioralPattern",
+    "BehavioralScore",
     "BurnoutRiskAssessment",
+    "CalendarBusyBlock",
+    "CalendarFeedToken",
     "CalendarIntegration",
+    "CalendarSyncState",
     "Card",
     "CognitiveLoadMetric",
     "Course",
     "EngineSecret",
     "Exam",
+    "ExamResult",
     "ExperimentAssignment",
     "InsightKey",
     "InsightNotification",
@@ -87,6 +103,7 @@ __all__ = [
     "Lecture",
     "Mission",
     "ObjectivePrerequisite",
+    "PatternSnapshot",
     "PerformanceMetric",
     "PerformancePrediction",
     "PersonalizationConfig",
@@ -94,10 +111,13 @@ __all__ = [
     "PersonalizationExperiment",
     "PersonalizationOutcome",
     "PersonalizationPreferences",
+    "PlannedSession",
     "PredictionFeedback",
     "Recommendation",
+    "RecommendationKey",
     "Review",
     "ScheduleAdaptation",
+    "SchedulePreference",
     "SessionOrchestrationPlan",
     "SimulationTruth",
     "StressResponsePattern",

@@ -126,6 +126,11 @@ class PersonalizationExperiment(Base):
         index("personalization_experiments", "status"),
         index("personalization_experiments", "context"),
         index("personalization_experiments", "startDate", "endDate"),
+        # 0011 experiments
+        sa.CheckConstraint(
+            "definition IS NULL OR salt IS NOT NULL",
+            name="personalization_experiments_definition_salt_check",
+        ),
     )
 
     id: Mapped[str] = pk_column()
@@ -163,6 +168,17 @@ class PersonalizationExperiment(Base):
     statisticalSignificance: Mapped[float | None]
     createdAt: Mapped[datetime] = created_column()
     completedAt: Mapped[datetime | None]
+    # 0011 experiments: an operator's experiment (see twin.services.experiments)
+    salt: Mapped[str | None]
+    # the validated definition; NULL = not an operator experiment (never assigned or analysed)
+    definition: Mapped[dict[str, Any] | None]
+    # the service key that defined it (audit; the owner is OPERATOR_OWNER_ID)
+    createdBy: Mapped[str | None]
+    stoppedAt: Mapped[datetime | None]
+    # end of the post-period of the latest metrics computation
+    metricsAsOf: Mapped[datetime | None]
+    # the final verdict, written once when the experiment ends
+    result: Mapped[dict[str, Any] | None]
 
     preferences: Mapped[PersonalizationPreferences] = relationship(back_populates="experiments")
     assignments: Mapped[list[ExperimentAssignment]] = relationship(

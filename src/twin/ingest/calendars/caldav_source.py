@@ -11,9 +11,14 @@ or replaces it, ``delete`` removes it.
 
 Before any request the server's host is checked with the feed fetcher's address rule
 (``fetch.check_url``); credentials go over plain http only to an address the operator
-allowed. The caldav library connects by itself, so unlike the feed fetcher the checked
-address is not pinned: a DNS answer that changes between check and connect is a
-residual risk, and redirects the server sends are followed by the library.
+allowed. The connection is then pinned to the checked address: the caldav library's
+HTTP session is replaced by one whose resolver knows only the URL's host, mapped to
+that address (an in-memory resolver of niquests, the library caldav uses), so a DNS
+answer that changes between the check and the connect is never used, TLS still
+verifies the certificate against the host name, and a redirect — to another host or
+anywhere — is refused (``max_redirects = 0``: a CalDAV account is given by its full URL,
+and following a redirect would send the credentials somewhere unchecked). Proxies
+from the environment are ignored (``trust_env = False``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import icalendar
+import niquests
 from caldav.davclient import DAVClient
 from caldav.lib import error as caldav_error
 
@@ -91,7 +97,10 @@ class CalDavConnection:
             password=account.password,
             timeout=timeout_seconds,
             require_tls=scheme == "https",
+            enable_rfc6764=False,
         )
+        self._client.session.close()
+        self._client.session = pinned_session(account.url, address)
 
     def __enter__(self) -> CalDavConnection:
         return self
@@ -116,6 +125,12 @@ class CalDavConnection:
             raise CalDavError(
                 f"CalDAV {operation} at {redact(self.account.url)} failed ({exc.__class__.__name__})",
                 details={"rule": "server", "operation": operation},
+            ) from exc
+        except niquests.exceptions.TooManyRedirects as exc:
+            raise CalDavError(
+                f"CalDAV {operation} at {redact(self.account.url)}: the server redirects; "
+                "redirects are not followed (give the calendar's full URL)",
+                details={"rule": "redirect", "operation": operation},
             ) from exc
         except (OSError, ConnectionError) as exc:
             raise CalDavError(
@@ -165,6 +180,15 @@ class CalDavConnection:
             principal = self._client.principal()  # type: ignore[no-untyped-call]
             created = principal.make_calendar(name=name, cal_id=STUDY_CALENDAR_ID)
             return StudyCalendar(self, created)
+
+
+def pinned_session(url: str, address: str) -> niquests.Session:
+    """An HTTP session that reaches ``url``'s host only at ``address`` and follows no redirect."""
+    host = urlsplit(url).hostname or ""
+    session = niquests.Session(resolver=f"in-memory://default/?hosts={host}:{address}")
+    session.trust_env = False
+    session.max_redirects = 0
+    return session
 
 
 def _is_study_calendar(calendar: Any) -> bool:

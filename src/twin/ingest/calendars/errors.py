@@ -91,3 +91,18 @@ class SecretBoxError(TwinError):
 
     code = "secret_unreadable"
     http_status = 500
+
+
+class CalendarUnusable(TwinError):
+    """A calendar being connected could not be fetched or read: the request's URL or
+    credentials are what is wrong (422), whatever the server did (``details.rule``)."""
+
+    code = "calendar_unusable"
+    http_status = 422
+
+    def __init__(self, cause: TwinError) -> None:
+        details = dict(cause.details) if isinstance(cause.details, dict) else {}
+        details.setdefault("rule", cause.code)
+        details["cause"] = cause.code
+        super().__init__(f"the calendar cannot be connected: {cause.message}", details=details)
+        self.rule = str(details["rule"])

@@ -1,0 +1,148 @@
+"""``twin insights USER``: a learner's recommendations, goals and weekly behavioral score."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from twin.cli.common import console, database, num
+from twin.clock import utcnow
+from twin.db.engine import Database
+from twin.enums import GoalStatus
+from twin.services.insights import daily, goals, recommendations, score
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+SCORE_MAX = 100.0
+MAX_TITLE = 44
+
+
+def spark(values: list[float | None]) -> str:
+    """A text sparkline of 0–100 values (a space where a week was not measured)."""
+    out = []
+    for v in values:
+        if v is None:
+            out.append(" ")
+        else:
+            out.append(SPARK_BARS[min(len(SPARK_BARS) - 1, int(v / SCORE_MAX * len(SPARK_BARS)))])
+    return "".join(out)
+
+
+def _short(text: str, width: int = MAX_TITLE) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def recommendations_table(views: list[recommendations.RecommendationView]) -> Table:
+    """Open recommendations, highest priority first."""
+    table = Table("priority", "type", "recommendation", "conf.", title="Recommendations")
+    for v in views:
+        table.add_row(
+            f"{v.priority_score:.2f}",
+            v.recommendation_type.value.replace("_", " ").lower()[:18],
+            _short(v.title),
+            f"{v.confidence:.2f}",
+        )
+    if not views:
+        table.caption = "no open recommendation"
+    return table
+
+
+def goals_table(views: list[goals.GoalView]) -> Table:
+    """Goals with their progress."""
+    table = Table("goal", "status", "value / target", "progress", "deadline", title="Goals")
+    for g in views:
+        table.add_row(
+            _short(g.title, 30),
+            g.status.value.lower() + (" (expired)" if g.expired else ""),
+            f"{g.current_value:g} / {g.target_value:g}",
+            f"{g.progress:.0%}",
+            f"{g.deadline:%Y-%m-%d}",
+        )
+    if not views:
+        table.caption = "no goal yet (GET …/goals/suggestions proposes some)"
+    return table
+
+
+def score_table(history: score.ScoreHistory) -> Table:
+    """The latest weekly score, its components and their sparklines over the shown weeks."""
+    latest = history.latest
+    title = (
+        "Behavioral score: no week scored yet"
+        if latest is None
+        else f"Behavioral score {latest.score:.1f}/100 (week of {latest.week_start})"
+    )
+    table = Table("component", "weight", "latest", "weeks", title=title)
+    weeks = list(history.weeks)
+    table.add_row(
+        "score", "", num(latest.score if latest else None, 1), spark([w.score for w in weeks])
+    )
+    for name, weight in history.weights.items():
+        table.add_row(
+            name,
+            f"{weight:.2f}",
+            num(latest.components.get(name) if latest else None, 1),
+            spark([w.components.get(name) for w in weeks]),
+        )
+    return table
+
+
+def show_insights(db: Database, user: str, now: datetime, *, refresh: bool) -> None:
+    """Print the learner's recommendations, goals and score (after a daily run if asked)."""
+    if refresh:
+        with db.session() as session:
+            run = daily.run_daily(session, user, now)
+        console.print(
+            f"daily run: {run.weeks_scored} weeks scored, {run.recommendations_created} new "
+            f"recommendations, {run.evaluated} evaluated, {run.notifications} notifications",
+            soft_wrap=True,
+        )
+    with db.session() as session:
+        recs = recommendations.list_recommendations(session, user)
+        goal_views = goals.list_goals(session, user)
+        history = score.score_history(session, user, now, score.DEFAULT_HISTORY_WEEKS)
+    console.print(recommendations_table(recs))
+    console.print(
+        goals_table([g for g in goal_views if g.status is GoalStatus.ACTIVE] or goal_views)
+    )
+    console.print(score_table(history))
+
+
+def insights_command(
+    user: Annotated[str, typer.Argument(help="The learner's id.")],
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh/--no-refresh",
+            help="Run the learner's daily insights work first (scores, goals, recommendations).",
+        ),
+    ] = True,
+) -> None:
+    """Show a learner's recommendations, goals and weekly behavioral score."""
+    with database(migrated=True) as db:
+        show_insights(db, user, utcnow(), refresh=refresh)
+
+
+def demo_insights(db: Database, user: str, now: datetime) -> None:
+    """The demo's section: one learner's daily run, a suggested goal set, and what they see."""
+    from twin.analysis.insights.goals import GoalRequest
+
+    with db.session() as session:
+        daily.run_daily(session, user, now)
+    with db.session() as session:
+        suggested = goals.suggestions(session, user, now)
+    if suggested:
+        s = suggested[0]
+        with db.session() as session:
+            goals.create_goal(
+                session,
+                user,
+                GoalRequest(str(s.goal_type), str(s.metric), s.target_value, s.deadline),
+                now,
+            )
+        console.print(
+            f"goal set from a suggestion: {s.title} ({s.metric}, target {s.target_value:g})"
+        )
+    console.print(f"insights of learner {user!r}:")
+    show_insights(db, user, now, refresh=False)

@@ -1,0 +1,221 @@
+"""Where recommendations come from: one candidate provider per source capability (ENGINE.md 5.6).
+
+A provider reads what its capability stored for the learner and returns its part of
+:class:`~twin.analysis.insights.recommendations.RecommendationSources`; the service merges
+the parts and the pure analysis turns them into scored candidates. Today's providers:
+
+- :class:`PatternProvider` (5.1): patterns with confidence ≥ 0.7 and the insights made
+  from them (with their linked patterns, primary first);
+- :class:`InterventionProvider` (5.2): pending struggle interventions;
+- :class:`StrainProvider` (5.4): the latest burnout assessment and the 7-day load.
+
+**Plugging in a capability** (schedule 5.3, personalization and experiment winners 5.5):
+write a provider returning ``RecommendationSources(schedule_slots=…, adherence=…)``,
+``(personalization=…)`` or ``(experiment_winners=…)`` — the signals, their candidates,
+keys and texts already exist in :mod:`twin.analysis.insights.recommendations` — and add
+it to :data:`PROVIDERS`. Nothing else changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields, replace
+from datetime import datetime
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from twin.analysis.common import naive_utc
+from twin.analysis.insights.recommendations import (
+    MIN_PATTERN_CONFIDENCE,
+    BurnoutSignal,
+    InsightSignal,
+    InterventionSignal,
+    LoadSignal,
+    RecommendationSources,
+)
+from twin.enums import BurnoutRiskLevel, InsightType, InterventionType
+from twin.learners import Learner
+from twin.services.insights.common import pattern_signals
+
+
+class CandidateProvider(Protocol):
+    """One source of recommendations."""
+
+    name: str
+
+    def provide(self, session: Session, learner: Learner, now: datetime) -> RecommendationSources:
+        """This source's signals for the learner as of ``now``."""
+        ...
+
+
+_INSIGHTS_SQL = sa.text(
+    """
+    SELECT i.id, i."insightType"::text AS kind, i.title, i.description,
+           i."actionableRecommendation" AS action, i.confidence,
+           coalesce(array_agg(ip."patternId" ORDER BY p.confidence DESC, ip."patternId")
+                    FILTER (WHERE ip."patternId" IS NOT NULL), '{}') AS pattern_ids
+    FROM behavioral_insights i
+    LEFT JOIN insight_patterns ip ON ip."insightId" = i.id
+    LEFT JOIN behavioral_patterns p ON p.id = ip."patternId"
+    WHERE i."userId" = :u AND i.confidence >= :c AND i."createdAt" <= :now
+    GROUP BY i.id ORDER BY i.id
+    """
+)
+
+
+class PatternProvider:
+    """Patterns (≥ 0.7) and their insights (5.1)."""
+
+    name = "patterns"
+
+    def provide(self, session: Session, learner: Learner, now: datetime) -> RecommendationSources:
+        """Strong patterns and the insights made from them."""
+        patterns = pattern_signals(session, learner.user_id, min_confidence=MIN_PATTERN_CONFIDENCE)
+        insights = tuple(
+            InsightSignal(
+                insight_id=r.id,
+                insight_type=InsightType(r.kind),
+                title=r.title,
+                description=r.description,
+                actionable_text=r.action,
+                confidence=min(1.0, max(0.0, float(r.confidence))),
+                pattern_ids=tuple(r.pattern_ids),
+            )
+            for r in session.execute(
+                _INSIGHTS_SQL,
+                {"u": learner.user_id, "c": MIN_PATTERN_CONFIDENCE, "now": naive_utc(now)},
+            )
+        )
+        return RecommendationSources(patterns=tuple(patterns), insights=insights)
+
+
+_INTERVENTIONS_SQL = sa.text(
+    """
+    SELECT iv.id, iv."predictionId" AS prediction_id, iv."interventionType"::text AS kind,
+           iv.priority, iv.description, iv.reasoning,
+           coalesce(iv."relatedObjectiveId", p."learningObjectiveId") AS objective_id,
+           coalesce(o.objective, iv."relatedObjectiveId", p."learningObjectiveId") AS name
+    FROM intervention_recommendations iv
+    LEFT JOIN struggle_predictions p ON p.id = iv."predictionId"
+    LEFT JOIN learning_objectives o ON o.id = coalesce(iv."relatedObjectiveId", p."learningObjectiveId")
+    WHERE iv."userId" = :u AND iv.status = 'PENDING' AND iv."createdAt" <= :now
+    ORDER BY iv.id
+    """
+)
+INTERVENTION_PRIORITY_MAX = 10
+
+
+class InterventionProvider:
+    """Pending struggle interventions (5.2)."""
+
+    name = "interventions"
+
+    def provide(self, session: Session, learner: Learner, now: datetime) -> RecommendationSources:
+        """The learner's pending interventions with their objective."""
+        out = []
+        for r in session.execute(_INTERVENTIONS_SQL, {"u": learner.user_id, "now": naive_utc(now)}):
+            if r.objective_id is None:
+                continue
+            out.append(
+                InterventionSignal(
+                    intervention_id=r.id,
+                    prediction_id=r.prediction_id or r.id,
+                    objective_id=str(r.objective_id),
+                    objective_name=str(r.name),
+                    intervention_type=InterventionType(r.kind),
+                    priority=max(0, min(INTERVENTION_PRIORITY_MAX, int(r.priority))),
+                    description=r.description,
+                    reasoning=r.reasoning,
+                )
+            )
+        return RecommendationSources(interventions=tuple(out))
+
+
+_BURNOUT_SQL = sa.text(
+    'SELECT id, "riskScore", "riskLevel"::text AS level, confidence, recommendations '
+    'FROM burnout_risk_assessments WHERE "userId" = :u AND "assessmentDate" <= :now '
+    'ORDER BY "assessmentDate" DESC, id DESC LIMIT 1'
+)
+_LOAD_SQL = sa.text(
+    """
+    SELECT p.id, p."meanLoad7d" AS mean_load, p."loadTolerance" AS tolerance,
+           (SELECT count(*) FROM cognitive_load_metrics m
+             WHERE m."userId" = :u AND m."timestamp" > :week AND m."timestamp" <= :now) AS n
+    FROM learner_load_profiles p WHERE p."userId" = :u
+    """
+)
+LOAD_FULL_CONFIDENCE_READINGS = 5  # a 7-day mean over this many readings is fully trusted
+
+
+class StrainProvider:
+    """The latest burnout assessment and the 7-day mean load (5.4)."""
+
+    name = "strain"
+
+    def provide(self, session: Session, learner: Learner, now: datetime) -> RecommendationSources:
+        """Burnout (any level: the analysis decides) and the load profile's 7-day mean."""
+        from datetime import timedelta
+
+        at = naive_utc(now)
+        b = session.execute(_BURNOUT_SQL, {"u": learner.user_id, "now": at}).first()
+        burnout = (
+            BurnoutSignal(
+                assessment_id=b.id,
+                risk_score=min(100.0, max(0.0, float(b.riskScore))),
+                level=BurnoutRiskLevel(b.level),
+                confidence=min(1.0, max(0.0, float(b.confidence))),
+                advice=tuple(b.recommendations or ()),
+            )
+            if b is not None
+            else None
+        )
+        ld = session.execute(
+            _LOAD_SQL, {"u": learner.user_id, "now": at, "week": at - timedelta(days=7)}
+        ).first()
+        load = (
+            LoadSignal(
+                profile_id=ld.id,
+                mean_load_7d=min(100.0, max(0.0, float(ld.mean_load))),
+                sessions_7d=int(ld.n),
+                confidence=min(1.0, int(ld.n) / LOAD_FULL_CONFIDENCE_READINGS),
+                load_tolerance=None if ld.tolerance is None else float(ld.tolerance),
+            )
+            if ld is not None and ld.mean_load is not None
+            else None
+        )
+        return RecommendationSources(burnout=burnout, load=load)
+
+
+PROVIDERS: tuple[CandidateProvider, ...] = (
+    PatternProvider(),
+    InterventionProvider(),
+    StrainProvider(),
+)
+"""Every source of recommendations, in order (schedule, personalization and experiments plug in here)."""
+
+
+def merge(parts: Sequence[RecommendationSources]) -> RecommendationSources:
+    """One RecommendationSources from the providers' parts (tuples joined, the first single value kept)."""
+    merged = RecommendationSources()
+    for part in parts:
+        changes: dict[str, object] = {}
+        for f in fields(RecommendationSources):
+            mine, theirs = getattr(merged, f.name), getattr(part, f.name)
+            if isinstance(mine, tuple):
+                changes[f.name] = mine + theirs
+            elif mine is None and theirs is not None:
+                changes[f.name] = theirs
+        merged = replace(merged, **changes)  # type: ignore[arg-type]
+    return merged
+
+
+def gather_sources(
+    session: Session,
+    learner: Learner,
+    now: datetime,
+    providers: Sequence[CandidateProvider] = PROVIDERS,
+) -> RecommendationSources:
+    """Every provider's signals, merged."""
+    return merge([p.provide(session, learner, now) for p in providers])

@@ -1,0 +1,184 @@
+"""CalDAV over HTTP against a real Radicale on loopback: busy time read from the account, planned
+sessions written to a study calendar, moved and removed as plans change; secrets never shown
+or logged."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from caldav.davclient import DAVClient
+from fastapi.testclient import TestClient
+
+from tests.calendar_servers import CalDavTestAccount, FeedServer, Route
+from tests.services.orchestration.support import ZONE, daily_ics, make_schedule_learner
+from twin.api.app import create_app
+from twin.clock import utcnow
+from twin.db.engine import Database
+from twin.ingest.calendars.caldav_source import STUDY_CALENDAR_ID
+from twin.ingest.calendars.fetch import FetchPolicy, parse_networks
+from twin.services.orchestration.common import QUIET_LOGGERS, CalendarContext
+
+U = "orch-dav"
+BASE = f"/v1/users/{U}"
+LOOPBACK = CalendarContext(policy=FetchPolicy(allowed_networks=parse_networks("127.0.0.0/8")))
+
+
+@pytest.fixture
+def app_client(db: Database) -> Iterator[TestClient]:
+    app = create_app(database=db)
+    app.state.calendar_context = LOOPBACK
+    with TestClient(app, raise_server_exceptions=False) as c:
+        with db.session() as s:
+            make_schedule_learner(s, U, utcnow(), history=False)
+        yield c
+
+
+def _meeting_tomorrow(account: CalDavTestAccount) -> datetime:
+    """A 10:00–12:00 Berlin meeting tomorrow in the account's 'work' calendar; its start."""
+    day = datetime.now(ZONE).date() + timedelta(days=1)
+    start = datetime.combine(day, datetime.min.time(), tzinfo=ZONE).replace(hour=10)
+    ics = (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\nUID:meeting@t\n"
+        "DTSTAMP:20250101T000000Z\n"
+        f"DTSTART:{start.astimezone(UTC):%Y%m%dT%H%M%SZ}\n"
+        f"DTEND:{(start + timedelta(hours=2)).astimezone(UTC):%Y%m%dT%H%M%SZ}\n"
+        "SUMMARY:Ward round\nEND:VEVENT\nEND:VCALENDAR\n"
+    )
+    with DAVClient(url=account.url, username=account.username, password=account.password) as c:
+        c.principal().make_calendar(name="Work", cal_id="work").save_event(ical=ics)  # type: ignore[no-untyped-call]
+    return start
+
+
+def _study_events(account: CalDavTestAccount) -> dict[str, tuple[datetime, datetime]]:
+    with DAVClient(url=account.url, username=account.username, password=account.password) as c:
+        for cal in c.principal().calendars():  # type: ignore[no-untyped-call]
+            if str(cal.url).rstrip("/").endswith(STUDY_CALENDAR_ID):
+                return {
+                    str(v.get("UID")): (v.start, v.end)
+                    for obj in cal.events()
+                    for v in obj.icalendar_instance.walk("VEVENT")
+                }
+    return {}
+
+
+def test_caldav_busy_and_write_back(
+    db: Database,
+    app_client: TestClient,
+    service_headers: dict[str, str],
+    caldav_account: CalDavTestAccount,
+) -> None:
+    meeting = _meeting_tomorrow(caldav_account)
+    r = app_client.put(
+        f"{BASE}/calendar",
+        json={
+            "kind": "caldav",
+            "url": caldav_account.url,
+            "username": caldav_account.username,
+            "password": caldav_account.password,
+            "writeBack": True,
+        },
+        headers=service_headers,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"]["writeBack"] and r.json()["blocks"] == 1
+    assert caldav_account.password not in r.text
+    with db.engine.connect() as conn:
+        sealed = conn.execute(
+            sa.text('SELECT "accessToken" FROM calendar_integrations WHERE "userId" = :u'),
+            {"u": U},
+        ).scalar_one()
+    assert sealed.startswith("v1.") and caldav_account.password not in sealed
+
+    busy = app_client.get(f"{BASE}/calendar/busy", headers=service_headers).json()["blocks"]
+    assert [datetime.fromisoformat(b["start"]) for b in busy] == [meeting]
+
+    start = meeting + timedelta(days=1, hours=4)
+    plan = app_client.post(
+        f"{BASE}/session-plans", json={"startTime": start.isoformat()}, headers=service_headers
+    ).json()
+    events = _study_events(caldav_account)
+    assert set(events) == {plan["calendarUid"]}
+    assert events[plan["calendarUid"]][0] == start
+    status = app_client.get(f"{BASE}/calendar", headers=service_headers).json()
+    assert status["writeBackAt"] is not None and status["writeBackError"] is None
+    # The study calendar is not read back as busy time.
+    app_client.post(f"{BASE}/calendar:sync", headers=service_headers)
+    busy = app_client.get(
+        f"{BASE}/calendar/busy",
+        params={"from": meeting.isoformat(), "to": (meeting + timedelta(days=3)).isoformat()},
+        headers=service_headers,
+    ).json()["blocks"]
+    assert len(busy) == 1
+
+    r = app_client.delete(f"{BASE}/session-plans/{plan['id']}", headers=service_headers)
+    assert r.status_code == 200 and r.json()["status"] == "CANCELLED"
+    assert _study_events(caldav_account) == {}
+    again = app_client.delete(f"{BASE}/session-plans/{plan['id']}", headers=service_headers)
+    assert again.status_code == 409
+
+
+def test_wrong_app_password_is_refused_and_nothing_is_written(
+    db: Database,
+    app_client: TestClient,
+    service_headers: dict[str, str],
+    caldav_account: CalDavTestAccount,
+) -> None:
+    r = app_client.put(
+        f"{BASE}/calendar",
+        json={
+            "kind": "caldav",
+            "url": caldav_account.url,
+            "username": caldav_account.username,
+            "password": "not-the-password",
+        },
+        headers=service_headers,
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "calendar_unusable"
+    assert r.json()["error"]["details"]["rule"] == "auth"
+    assert "not-the-password" not in r.text
+    with db.engine.connect() as conn:
+        n = conn.execute(
+            sa.text('SELECT count(*) FROM calendar_integrations WHERE "userId" = :u'), {"u": U}
+        ).scalar_one()
+    assert n == 0
+
+
+def test_secrets_never_reach_the_logs(
+    app_client: TestClient,
+    service_headers: dict[str, str],
+    feed_server: FeedServer,
+    caldav_account: CalDavTestAccount,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """At DEBUG, a connect, a failing sync and a CalDAV connect log no URL path or password."""
+    caplog.set_level(logging.DEBUG)
+    tomorrow = datetime.now(ZONE).date() + timedelta(days=1)
+    path = "/feeds/pr1vate-addr3ss/basic.ics"
+    feed_server.routes[path] = Route(body=daily_ics(tomorrow, 9, 0, 60).encode())
+    app_client.put(
+        f"{BASE}/calendar",
+        json={"kind": "ics_url", "url": feed_server.url(path)},
+        headers=service_headers,
+    )
+    feed_server.routes[path] = Route(status=503)
+    app_client.post(f"{BASE}/calendar:sync", headers=service_headers)
+    app_client.put(
+        f"{BASE}/calendar",
+        json={
+            "kind": "caldav",
+            "url": caldav_account.url,
+            "username": caldav_account.username,
+            "password": caldav_account.password,
+        },
+        headers=service_headers,
+    )
+    # The libraries that would log a URL's path stay at WARNING whatever the engine's level.
+    assert all(logging.getLogger(n).getEffectiveLevel() >= logging.WARNING for n in QUIET_LOGGERS)
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "pr1vate-addr3ss" not in text
+    assert caldav_account.password not in text

@@ -1,0 +1,41 @@
+"""The orchestration benchmark end to end at a tiny scale: both worlds, following, the effectiveness
+measurement, and the speed runs through a real ``twin serve`` on a free port."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from benchmarks.orchestration_quality import Options, report_table, run
+from twin.db.engine import Database
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.db
+@pytest.mark.slow
+def test_quick_orchestration_benchmark(db: Database) -> None:
+    options = Options(
+        learners=4,
+        history_weeks=3,
+        follow_weeks=1,
+        requests=3,
+        port=_free_port(),
+        database_url=db.url,
+    )
+    result = run(options)
+    for world in ("matters", "flat"):
+        checks = result["worlds"][world]["checks"]
+        assert checks["slots"] > 0 and checks["plans"] > 0
+        assert checks["slotOverlaps"] == 0 and checks["planOverlaps"] == 0
+        assert result["worlds"][world]["effectiveness"]["followers"] >= 0
+    speed = result["speed"]
+    assert speed["feedEvents"] > 2000 and speed["busyBlocks"] > 0
+    assert speed["slots7Days"]["n"] == 3 and speed["sessionPlan"]["n"] == 3
+    assert report_table(result).row_count == 10
+    assert speed["inProcess"]["slots7Days"]["n"] == 3
