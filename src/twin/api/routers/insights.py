@@ -339,7 +339,9 @@ def academic_correlation(
     """Pearson r, p, Fisher-z interval and strength over the last complete weeks (≥ 8)."""
     result = score.correlation(session, userId, now, weeks)
     if isinstance(result, InsufficientData):
-        return CorrelationOut(correlation=None, insufficient=result.to_json(), caveat=CAVEAT)
+        return CorrelationOut.model_validate(
+            {"correlation": None, "insufficient": result, "caveat": CAVEAT}
+        )
     return CorrelationOut(
         correlation=CorrelationValueOut.model_validate(result), insufficient=None, caveat=CAVEAT
     )
@@ -402,7 +404,7 @@ def progress(
         )
     result = evolution.progress(session, userId, compareWeeks)
     if isinstance(result, InsufficientData):
-        return ProgressOut(progress=None, insufficient=result.to_json())
+        return ProgressOut.model_validate({"progress": None, "insufficient": result})
     return ProgressOut(progress=ProgressValueOut.model_validate(result), insufficient=None)
 
 

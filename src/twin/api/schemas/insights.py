@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator
 
 from twin.analysis.insights.evaluation import Verdict
-from twin.api.schemas.base import Answer
+from twin.api.schemas.base import Answer, Insufficient
 from twin.api.types import Id, JsonBool, JsonFloat, Timestamp, whole_number
 from twin.enums import (
     ApplicationType,
@@ -68,7 +68,7 @@ class OutcomeOut(Answer):
     change: float | None
     ci95: tuple[float, float] | None
     effectiveness: float | None
-    insufficient: dict[str, dict[str, int]] | None
+    insufficient: Insufficient | None
 
 
 class RecommendationOut(Answer):
@@ -286,7 +286,7 @@ class CorrelationOut(Answer):
     """The correlation, or what is missing (at least 8 weeks with a score and a result)."""
 
     correlation: CorrelationValueOut | None
-    insufficient: dict[str, dict[str, int]] | None
+    insufficient: Insufficient | None
     caveat: str
 
 
@@ -342,7 +342,7 @@ class ProgressOut(Answer):
     """The comparison, or what is missing."""
 
     progress: ProgressValueOut | None
-    insufficient: dict[str, dict[str, int]] | None
+    insufficient: Insufficient | None
 
 
 class ExamResultIn(_Request):
