@@ -30,6 +30,7 @@ from twin.config import load_settings
 from twin.db import migrate
 from twin.db.engine import Database, open_database
 from twin.simulate.load import SimulationSummary, load_cohort
+from twin.simulate.window import DEFAULT_START
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 RESULT_FILE = RESULTS_DIR / "simulate_load.json"
@@ -82,7 +83,12 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=10_000)
     parser.add_argument("--weeks", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--start", type=date.fromisoformat, default=None)
+    parser.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=DEFAULT_START,
+        help=f"first day of the window (default {DEFAULT_START}: the same rows every run)",
+    )
     parser.add_argument("--data-dir", type=Path, default=None, help="separate embedded server")
     parser.add_argument("--replace", action="store_true", help="delete the seed's learners first")
     parser.add_argument("--workers", type=int, default=None, help="generator processes")

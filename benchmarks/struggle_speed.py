@@ -4,7 +4,7 @@
                                         [--database-url URL] [--keep]
 
 Loads a simulated cohort (:func:`twin.simulate.load.load_cohort`) whose window ends
-today into a fresh database — an embedded PostgreSQL in a temporary data directory,
+about today (the route predicts from now) into a fresh database — an embedded PostgreSQL in a temporary data directory,
 or ``--database-url`` / ``TWIN_DATABASE_URL`` (the seed's learners are replaced).
 For the first learner, the simulated exams and future missions are replaced by two
 PENDING missions (tomorrow and in 3 days) planning 10 of their studied objectives, so
@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -205,12 +205,23 @@ def report_table(result: dict[str, Any]) -> Table:
     return table
 
 
+def monday_start(today: date, weeks: int) -> date:
+    """The Monday starting a ``weeks``-week window that ends this week.
+
+    The route predicts from now, so the window must end about now; starting it on a
+    Monday (as :data:`~twin.simulate.window.DEFAULT_START` does) keeps the simulated rows
+    the same from run to run, only moved by whole weeks.
+    """
+    first = today - timedelta(weeks=weeks)
+    return first - timedelta(days=first.weekday())
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Build the database, prepare the learner, measure."""
     if args.runs < MIN_RUNS:
         raise SystemExit(f"--runs must be at least {MIN_RUNS}")
     with scratch_database(args.database_url, keep=args.keep) as (db, where):
-        start = (datetime.now(UTC) - timedelta(weeks=args.weeks)).date()
+        start = args.start or monday_start(datetime.now(UTC).date(), args.weeks)
         console.print(
             f"[bold]simulating[/] {args.learners} learners × {args.weeks} weeks from {start} "
             f"(seed {args.seed})"
@@ -254,6 +265,12 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=10)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=None,
+        help="first day of the window (default: the Monday that makes it end this week)",
+    )
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
     args = parser.parse_args()

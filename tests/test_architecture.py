@@ -70,6 +70,70 @@ def test_data_flows_one_way() -> None:
     assert problems == []
 
 
+# --- layers over the services: the dashboard ------------------------------------------------
+
+OVER_THE_SERVICES = {
+    # The dashboard (issue 20): server-rendered pages at /ui. It is not a capability (it
+    # computes and stores nothing of its own) but a presentation layer beside the API: its
+    # pages read and write through the same services the routers call, from ui/data.py.
+    "ui": "the dashboard: pages over the services (ui/data.py calls them)",
+}
+"""Top-level packages that present what the capabilities compute; none is a capability."""
+
+PACKAGES = {
+    "analysis": "layer",
+    "services": "layer",
+    "api": "layer",
+    "jobs": "layer",
+    "cli": "layer",
+    "db": "infrastructure",
+    "ingest": "infrastructure",
+    "simulate": "infrastructure",
+    **dict.fromkeys(OVER_THE_SERVICES, "over the services"),
+}
+"""Every package directly under src/twin and what it is (ARCHITECTURE.md, "The tree")."""
+
+MAY_IMPORT_THE_DASHBOARD = {
+    "api/app.py": "mounts the pages on the app",
+    "cli/dashboard.py": "`twin dashboard-link` prints a sign-in link",
+}
+"""The only modules outside twin.ui that import it: nothing computes or stores through it."""
+
+
+def test_every_top_level_package_is_a_known_layer() -> None:
+    """A new package under src/twin is a layer, infrastructure or a layer over the services."""
+    packages = sorted(p.parent.name for p in SRC.glob("*/__init__.py"))
+    assert [p for p in packages if p not in PACKAGES] == []
+    assert sorted(PACKAGES) == packages, "a package in PACKAGES no longer exists"
+
+
+def test_dashboard_reads_and_writes_only_through_the_services() -> None:
+    """twin.ui has no SQL of its own (no database driver or SQLAlchemy), calls the engine's
+    services from ui/data.py only, and nothing below it imports it (the app mounts it; one
+    command prints its link)."""
+    problems = []
+    for package in OVER_THE_SERVICES:
+        for path in (SRC / package).rglob("*.py"):
+            for name in _imports_of(path):
+                if name.startswith(("sqlalchemy", "psycopg", "twin.db.models", "twin.jobs")):
+                    problems.append(f"{path.relative_to(SRC)} imports {name}")
+                if name.startswith("twin.services") and path.name != "data.py":
+                    problems.append(f"{path.relative_to(SRC)} calls a service outside data.py")
+            text = path.read_text()
+            if any(sql in text for sql in ("SELECT ", "INSERT ", "UPDATE ", "DELETE FROM")):
+                problems.append(f"{path.relative_to(SRC)} holds SQL")
+    for path in SRC.rglob("*.py"):
+        where = str(path.relative_to(SRC))
+        if where.split("/")[0] in OVER_THE_SERVICES or where in MAY_IMPORT_THE_DASHBOARD:
+            continue
+        problems += [
+            f"{where} imports {n}"
+            for n in _imports_of(path)
+            if any(n == f"twin.{p}" or n.startswith(f"twin.{p}.") for p in OVER_THE_SERVICES)
+        ]
+    assert problems == []
+
+
 # --- the layout: every capability in every layer where that layer applies -------------------
 
 CAPABILITIES = (

@@ -86,7 +86,10 @@ def learner_zone(name: str) -> ZoneInfo:
 
 def unknown_learner(user_id: str) -> NotFound:
     """The 404 of an unknown learner, saying how to create one."""
-    return NotFound(f"no learner with id {user_id!r}; create it with PUT /v1/users/{user_id}")
+    return NotFound(
+        f"no learner with id {user_id!r}; create it with PUT /v1/users/{user_id}",
+        details={"userId": user_id},
+    )
 
 
 def check_analysis_consent(user_id: str, enabled: bool) -> None:
@@ -97,7 +100,7 @@ def check_analysis_consent(user_id: str, enabled: bool) -> None:
             "(users.behavioralAnalysisEnabled = false): no analysis or prediction runs and no "
             "derived data (patterns, insights, profile, predictions…) is kept; switch it on "
             f"with PATCH /v1/users/{user_id}/privacy",
-            details={"behavioralAnalysisEnabled": False},
+            details={"userId": user_id, "behavioralAnalysisEnabled": False},
         )
 
 

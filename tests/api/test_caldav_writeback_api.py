@@ -53,6 +53,19 @@ def _meeting_tomorrow(account: CalDavTestAccount) -> datetime:
     return start
 
 
+def _add_work_event(account: CalDavTestAccount, uid: str, start: datetime, end: datetime) -> None:
+    """Another busy event in the account's existing 'work' calendar."""
+    ics = (
+        f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\nUID:{uid}\n"
+        "DTSTAMP:20250101T000000Z\n"
+        f"DTSTART:{start.astimezone(UTC):%Y%m%dT%H%M%SZ}\n"
+        f"DTEND:{end.astimezone(UTC):%Y%m%dT%H%M%SZ}\n"
+        "SUMMARY:Extra clinic\nEND:VEVENT\nEND:VCALENDAR\n"
+    )
+    with DAVClient(url=account.url, username=account.username, password=account.password) as c:
+        c.principal().calendar(cal_id="work").save_event(ical=ics)  # type: ignore[no-untyped-call,union-attr]
+
+
 def _study_events(account: CalDavTestAccount) -> dict[str, tuple[datetime, datetime]]:
     with DAVClient(url=account.url, username=account.username, password=account.password) as c:
         for cal in c.principal().calendars():  # type: ignore[no-untyped-call]
@@ -113,6 +126,20 @@ def test_caldav_busy_and_write_back(
         headers=service_headers,
     ).json()["blocks"]
     assert len(busy) == 1
+
+    # A new meeting over the planned session: the sync re-plans it and the study event moves.
+    _add_work_event(
+        caldav_account, "clash@t", start - timedelta(minutes=30), start + timedelta(hours=2)
+    )
+    r = app_client.post(f"{BASE}/calendar:sync", headers=service_headers)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["replanned"]) == 1  # the ids of the TIME_SHIFT adaptations
+    moved = app_client.get(f"{BASE}/session-plans/{plan['id']}", headers=service_headers).json()
+    new_start = datetime.fromisoformat(moved["plannedStart"])
+    assert new_start != start and moved["calendarSequence"] == 1
+    events = _study_events(caldav_account)
+    assert set(events) == {plan["calendarUid"]}
+    assert events[plan["calendarUid"]] == (new_start, datetime.fromisoformat(moved["plannedEnd"]))
 
     r = app_client.delete(f"{BASE}/session-plans/{plan['id']}", headers=service_headers)
     assert r.status_code == 200 and r.json()["status"] == "CANCELLED"

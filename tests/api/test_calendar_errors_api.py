@@ -7,6 +7,7 @@ address → 422 naming the rule. Real feed server on loopback, real database."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -278,3 +279,26 @@ def test_calendar_change_replans_a_planned_session(
     assert shift["type"] == "TIME_SHIFT" and shift["planId"] == plan["id"]
     assert shift["old"]["start"] == start.isoformat()  # in the learner's zone, with its offset
     assert shift["reason"]["rule"] == "calendarConflict"
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unreachable_feed_names_the_rule_and_writes_nothing(
+    db: Database, app_client: TestClient, service_headers: dict[str, str]
+) -> None:
+    """An allowed address where nothing answers: 422 calendar_unusable with rule "connect",
+    no URL path in the answer, and no calendar row written."""
+    url = f"http://127.0.0.1:{_closed_port()}/pr1vate/cal.ics"
+    r = app_client.put(
+        f"{BASE}/calendar", json={"kind": "ics_url", "url": url}, headers=service_headers
+    )
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["code"] == "calendar_unusable" and error["details"]["rule"] == "connect"
+    assert "pr1vate" not in r.text
+    assert all(n == 0 for n in _rows(db).values()), _rows(db)

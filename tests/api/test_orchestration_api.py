@@ -105,7 +105,9 @@ def test_calendar_slots_accept_plan_actuals(
     assert _count(db, "study_schedule_recommendations") == len(slots)
 
     top = slots[0]
+    before = datetime.now(UTC).replace(tzinfo=None) - timedelta(milliseconds=1)
     r = app_client.post(f"{BASE}/schedule/slots/{top['id']}:accept", headers=service_headers)
+    after = datetime.now(UTC).replace(tzinfo=None) + timedelta(milliseconds=1)
     assert r.status_code == 200, r.text
     accepted = r.json()
     plan = accepted["plan"]
@@ -115,12 +117,20 @@ def test_calendar_slots_accept_plan_actuals(
     kinds = {it["kind"] for it in plan["items"]}
     assert "REVIEW" in kinds
     assert plan["reasons"]["contentAvailable"]["dueCards"] == 10
+    # The seed's column: set by the accept route to the moment of acceptance (naive UTC), the
+    # answer's acceptedAt is that stored value, and only that one row of the offer has it.
     with db.engine.connect() as conn:
-        applied = conn.execute(
-            sa.text('SELECT "appliedAt" FROM study_schedule_recommendations WHERE id = :i'),
-            {"i": top["id"]},
-        ).scalar_one()
-    assert applied is not None
+        applied_rows = conn.execute(
+            sa.text(
+                'SELECT id, "appliedAt" FROM study_schedule_recommendations '
+                'WHERE "userId" = :u AND "appliedAt" IS NOT NULL'
+            ),
+            {"u": U},
+        ).all()
+    assert [row[0] for row in applied_rows] == [top["id"]]
+    applied = applied_rows[0][1]
+    assert before <= applied <= after
+    assert datetime.fromisoformat(accepted["slot"]["acceptedAt"]) == applied.replace(tzinfo=UTC)
     twice = app_client.post(f"{BASE}/schedule/slots/{top['id']}:accept", headers=service_headers)
     assert twice.json()["alreadyAccepted"] and twice.json()["plan"]["id"] == plan["id"]
 

@@ -40,7 +40,7 @@ def test_landing_page_links_docs_and_health(client: TestClient) -> None:
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     links = set(re.findall(r'href="([^"]+)"', page.text))
     assert {"/docs", "/openapi.json", "/healthz", "/readyz"} <= links
-    assert "/ui/" not in links  # no dashboard mounted in this app
+    assert "/ui/" in links  # the dashboard is mounted: the page links it
 
 
 def test_docs_use_only_local_assets(client: TestClient) -> None:

@@ -17,6 +17,7 @@ COMMANDS = [
     ["analyze"],
     ["health"],
     ["predict"],
+    ["dashboard-link"],
     ["model", "train"],
     ["model", "list"],
     ["bench"],
@@ -24,6 +25,7 @@ COMMANDS = [
     ["keys", "create"],
     ["keys", "list"],
     ["keys", "revoke"],
+    ["learners", "list"],
     ["db", "upgrade"],
     ["db", "downgrade"],
     ["db", "current"],
@@ -31,6 +33,7 @@ COMMANDS = [
     ["db", "verify"],
     ["db", "status"],
     ["db", "stop"],
+    ["db", "reset"],
 ]
 
 

@@ -72,6 +72,18 @@ def test_create_list_results_stop(db: Database, env: None, tmp_path: Path) -> No
     for text in ("Split", "Comparisons", "verdict: keep_running", "sample-ratio"):
         assert text in out, text
     assert all(len(line) <= 80 for line in out.splitlines())
+    # --json: the API's answer models (GET /v1/experiments/{id}/results), the same verdict.
+    code, out = _run("results", experiment_id, "--json")
+    assert code == 0, out
+    doc = json.loads(out)
+    assert doc["experiment"]["id"] == experiment_id and doc["participants"] == 2
+    assert doc["result"]["verdict"] == "keep_running"
+    code, out = _run("list", "--json")
+    assert code == 0 and [e["id"] for e in json.loads(out)["experiments"]] == [experiment_id]
+    code, out = _run("metrics", experiment_id, "--json")
+    assert code == 0, out
+    [run] = json.loads(out)["runs"]
+    assert run["experimentId"] == experiment_id and run["participants"] == 2
     code, out = _run("stop", experiment_id)
     assert code == 0, out
     assert "stopped" in out and "verdict: invalid" in out

@@ -33,6 +33,27 @@ def test_insights_prints_recommendations_goals_and_score(env: None) -> None:
     assert max(len(line) for line in result.output.splitlines()) <= 80
 
 
+def test_recommendation_types_are_cut_at_whole_words() -> None:
+    assert cli_insights._type_label("SESSION_DURATION_ADJUSTMENT") == "session duration"
+    assert cli_insights._type_label("CONSISTENCY_BUILDING") == "consistency building"
+    assert cli_insights._type_label("STUDY_TIME_OPTIMIZATION") == "study time"
+
+
+def test_insights_json_is_the_api_answers(env: None) -> None:
+    import json
+
+    result = CliRunner().invoke(_app(), [learner(0), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["userId"] == learner(0) and doc["dailyRun"]["weeksScored"] >= 1
+    assert doc["recommendations"] and all("priorityScore" in r for r in doc["recommendations"])
+    latest = doc["score"]["latest"]
+    assert latest is not None and 0 <= latest["score"] <= 100
+    assert set(doc["score"]["weights"]) >= {"consistency", "quality"}
+    quiet = CliRunner().invoke(_app(), [learner(0), "--json", "--no-refresh"])
+    assert quiet.exit_code == 0 and json.loads(quiet.output)["dailyRun"] is None
+
+
 def test_insights_explains_an_unknown_learner(env: None) -> None:
     result = CliRunner().invoke(_app(), ["nobody"])
     assert result.exit_code == 1 and "no learner with id 'nobody'" in result.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -28,11 +30,14 @@ def test_train_then_list(db: Database, env: None) -> None:
         add_training_learners(s, "cli", 8, 10, share=True, struggle_when_high=True)
     trained = runner.invoke(model_app, ["train"], terminal_width=200)
     assert trained.exit_code == 0, trained.output
-    for text in ("Held-out comparison", "candidate", "current", "rules-v1", "deployed"):
+    for text in ("held-out comparison", "candidate", "current", "rules-v1", "deployed"):
         assert text in trained.output
     skipped = runner.invoke(model_app, ["train"], terminal_width=200)
     assert "skipped" in skipped.output
     listed = runner.invoke(model_app, ["list"], terminal_width=200)
     assert listed.exit_code == 0, listed.output
-    assert "struggle-lr-" in listed.output and "●" in listed.output
-    assert "logistic" in listed.output and "rules-v1 predicts" not in listed.output
+    assert "struggle-lr-" in listed.output and "active" in listed.output
+    assert "rules-v1 predicts" not in listed.output
+    as_json = json.loads(runner.invoke(model_app, ["list", "--json"]).stdout)
+    [active] = [m for m in as_json["models"] if m["active"]]
+    assert active["kind"] == "logistic" and active["version"] in listed.output

@@ -20,7 +20,8 @@ from tests.services.patterns_support import (
     rows,
     scalar,
 )
-from twin.analysis.common import iso_utc
+from twin.analysis.common import aware_utc, iso_utc
+from twin.analysis.patterns.study_time import analyze_study_time
 from twin.analysis.recall import MIN_REVIEWS_FOR_FIT
 from twin.api.schemas.patterns import AnalyzeOut
 from twin.db.engine import Database
@@ -87,6 +88,12 @@ def test_round_trip_stores_patterns_insights_and_profile(cohort_db: Database) ->
     )
     assert 0 < len(insights) == len(outcome.insight_ids) <= 5
     assert all(i.links >= 1 and i.confidence >= 0.7 for i in insights)
+    with cohort_db.session() as session:
+        linked = ps.open_insights(session, L0)
+        bare = ps.open_insights(session, L0, with_patterns=False)
+    assert {i.id: len(p) for i, p in linked} == {i.id: i.links for i in insights}
+    assert [i.id for i, _p in bare] == [i.id for i, _p in linked]  # same insights, same order
+    assert all(p == [] for _i, p in bare)
     profile = rows(cohort_db, 'SELECT * FROM user_learning_profiles WHERE "userId" = :u', u=L0)[0]
     assert profile.lastAnalyzedAt == naive(END)
     assert profile.dataQualityScore == pytest.approx(outcome.analysis.profile.data_quality_score)
@@ -276,3 +283,18 @@ def test_card_recall_uses_the_learners_model(cohort_db: Database) -> None:
     with cohort_db.session() as session:
         off = recall_service.card_recall(session, get_user(session, L0), card, END)
     assert not off.model.model.fitted and off.model.source == "default"
+
+
+def test_heatmap_is_the_study_time_analysis_of_the_window_sessions(cohort_db: Database) -> None:
+    """The heatmap reads sessions only (no repeat reviews, content or counts) and answers what
+    the full loader's sessions of its window give: the same grid and optimal hours."""
+    weeks = 3
+    with cohort_db.session() as session:
+        user = get_user(session, L1)
+        view = ps.study_time_heatmap(session, user, END, weeks)
+        everything = ps.load_learner_data(session, user, END).data.sessions
+    since = aware_utc(END) - timedelta(weeks=weeks)
+    window = [s for s in everything if s.started_at >= since]
+    assert 0 < len(window) < len(everything)  # the window cuts the history
+    assert view.sessions == len(window)
+    assert view.study_time == analyze_study_time(window)

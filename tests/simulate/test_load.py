@@ -214,3 +214,32 @@ def test_the_simulate_command_loads_and_refuses_a_repeat(
             sa.text('SELECT min("startedAt") FROM study_sessions')
         ).scalar_one()
     assert first_session.date() >= date(2026, 2, 1)
+
+
+def test_the_simulate_command_ends_the_weeks_now_by_default(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --start the cohort's weeks end just before now: no row lies in the future."""
+    import typer
+
+    from twin.clock import utcnow
+    from twin.simulate.window import start_ending_by
+
+    app = typer.Typer()
+    app.command()(simulate_command)
+    monkeypatch.setenv("TWIN_DATABASE_URL", db.url)
+    before = utcnow()
+    result = CliRunner().invoke(app, ["--learners", "2", "--weeks", "2", "--seed", "6"])
+    assert result.exit_code == 0, result.output
+    after = utcnow()
+    with db.engine.connect() as conn:
+        starts = set(
+            conn.execute(
+                sa.text("SELECT traits->'window'->>'startDate' FROM simulation_truth")
+            ).scalars()
+        )
+        latest = conn.execute(
+            sa.text('SELECT max("timestamp") FROM behavioral_events')
+        ).scalar_one()
+    assert starts <= {start_ending_by(before, 2).isoformat(), start_ending_by(after, 2).isoformat()}
+    assert latest < before

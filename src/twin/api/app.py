@@ -38,6 +38,7 @@ from twin.config import Settings, load_settings
 from twin.db import migrate
 from twin.db.engine import Database, open_database
 from twin.services.auth import KeyCache
+from twin.ui import mount_ui
 
 DESCRIPTION = """
 The Behavioral Twin Engine's HTTP API.
@@ -124,6 +125,7 @@ def create_app(
     for router in V1_ROUTERS:
         v1.include_router(router)
     app.include_router(v1)
+    mount_ui(app)  # the dashboard at /ui (its own sessions; not in the OpenAPI document)
     # Calendar apps subscribe without a bearer header: the secret token in the URL is the credential.
     app.include_router(orchestration.feeds_router)
     _complete_openapi(app)

@@ -8,6 +8,7 @@ ReDoc is not served (one documentation page is enough).
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import fastapi_offline
@@ -55,12 +56,23 @@ code {{ background: #f3f4f6; padding: 0 0.2rem; }}
 """
 
 
+def _route_paths(routes: Iterable[object]) -> Iterator[str]:
+    """Every path served, including those of included routers (kept wrapped by FastAPI)."""
+    for route in routes:
+        path = getattr(route, "path", None)
+        if isinstance(path, str):
+            yield path
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield str(getattr(inner, "prefix", ""))
+            yield from _route_paths(getattr(inner, "routes", ()))
+
+
 def has_dashboard(app: FastAPI) -> bool:
     """True when something is served under :data:`DASHBOARD_URL`."""
     return any(
-        getattr(route, "path", "").rstrip("/") == DASHBOARD_URL
-        or getattr(route, "path", "").startswith(DASHBOARD_URL + "/")
-        for route in app.routes
+        path.rstrip("/") == DASHBOARD_URL or path.startswith(DASHBOARD_URL + "/")
+        for path in _route_paths(app.routes)
     )
 
 

@@ -12,18 +12,22 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
+from rich import box
 from rich.table import Table
 
-from twin.analysis.experiments.statistics import DifferenceType
-from twin.cli.common import console, database, fail, num
+from twin.cli.common import JsonOption, console, database, fail, num, print_json
 from twin.clock import utcnow
-from twin.db.engine import Database
 from twin.enums import ExperimentStatus, PersonalizationContext
-from twin.services import experiments as service
+
+if TYPE_CHECKING:
+    # The services and the statistics load SQLAlchemy, numpy and scipy: imported inside
+    # the commands, so that `twin --help` stays fast (benchmarks/cli_startup.py).
+    from twin.analysis.experiments.statistics import DifferenceType
+    from twin.db.engine import Database
+    from twin.services import experiments as service
 
 experiment_app = typer.Typer(
     help="A/B experiments: define, list, read results, stop, measure.", no_args_is_help=True
@@ -41,9 +45,12 @@ VERDICT_STYLES = {
 
 
 def _effect(expected: float, low: float, high: float, difference: DifferenceType) -> str:
+    from twin.analysis.experiments.statistics import DifferenceType
+
+    # The interval on its own line: the column stays narrow and wraps between, not within.
     if difference is DifferenceType.RELATIVE:
-        return f"{100 * expected:+.1f}% [{100 * low:+.1f}, {100 * high:+.1f}]"
-    return f"{expected:+.3g} [{low:+.3g}, {high:+.3g}]"
+        return f"{100 * expected:+.1f}%\n[{100 * low:+.1f}, {100 * high:+.1f}]"
+    return f"{expected:+.3g}\n[{low:+.3g}, {high:+.3g}]"
 
 
 def experiment_table(items: list[service.Experiment]) -> Table:
@@ -92,16 +99,19 @@ def print_results(results: service.ExperimentResults) -> None:
     )
     console.print(arms)
     means = {(m.metric, m.variant_id): m for m in results.arm_metrics}
+    # Seven columns fit 80 without vertical rules (each costs a column of text).
     table = Table(
         "metric",
         "variant",
         "control",
         "variant",
-        "effect [95% CI]",
+        "effect\n[95% CI]",
         "p",
         "P(win)",
         title=f"Comparisons ({r.method.value} decides)",
+        box=box.SIMPLE_HEAD,
     )
+    table.columns[0].no_wrap = True
     for c in r.comparisons:
         d = c.decision
         control = means.get((c.metric, c.control_id))
@@ -131,7 +141,10 @@ def create_command(
     ],
 ) -> None:
     """Define an experiment from a JSON file; every problem is named with its field."""
+    from pydantic import ValidationError
+
     from twin.api.schemas.experiments import ExperimentIn
+    from twin.services import experiments as service
 
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text()
@@ -166,22 +179,44 @@ def list_command(
         PersonalizationContext | None, typer.Option(help="Only this context.")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=200, help="Rows.")] = 50,
+    as_json: JsonOption = False,
 ) -> None:
     """Experiments, newest first."""
+    from twin.services import experiments as service
+
     with database(migrated=True) as db, db.session() as session:
         items, _ = service.list_experiments(
             session, utcnow(), status=status, context=context, limit=limit
         )
+    if as_json:
+        from twin.api.schemas.experiments import ExperimentOut
+
+        print_json(
+            {
+                "experiments": [
+                    ExperimentOut.model_validate(e).model_dump(mode="json") for e in items
+                ]
+            }
+        )
+        return
     console.print(experiment_table(items))
 
 
 @experiment_app.command("results")
 def results_command(
     experiment_id: Annotated[str, typer.Argument(help="The experiment's id.")],
+    as_json: JsonOption = False,
 ) -> None:
     """The verdict, the split, and every comparison of an experiment."""
+    from twin.services import experiments as service
+
     with database(migrated=True) as db, db.session() as session:
         results = service.experiment_results(session, experiment_id, utcnow())
+    if as_json:
+        from twin.api.schemas.experiments import ExperimentResultsOut
+
+        print_json(ExperimentResultsOut.model_validate(results).model_dump(mode="json"))
+        return
     print_results(results)
 
 
@@ -190,6 +225,8 @@ def stop_command(
     experiment_id: Annotated[str, typer.Argument(help="The experiment's id.")],
 ) -> None:
     """Stop an experiment now, then compute its final metrics and verdict."""
+    from twin.services import experiments as service
+
     now = utcnow()
     with database(migrated=True) as db:
         with db.session() as session:
@@ -208,6 +245,7 @@ def metrics_command(
     experiment_id: Annotated[
         str | None, typer.Argument(help="One experiment (default: every one due).")
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Run the daily metrics computation now (and write final verdicts of ended experiments)."""
     from twin.jobs.experiments import run_metrics_tick
@@ -216,6 +254,26 @@ def metrics_command(
         report = run_metrics_tick(
             db, utcnow(), experiments=None if experiment_id is None else [experiment_id]
         )
+    if as_json:
+        print_json(
+            {
+                "seconds": round(report.seconds, 3),
+                "runs": [
+                    {
+                        "experimentId": run.experiment_id,
+                        "participants": run.participants,
+                        "written": run.written,
+                        "verdict": run.verdict,
+                        "error": run.error,
+                        "skippedLocked": run.skipped_locked,
+                    }
+                    for run in report.runs
+                ],
+            }
+        )
+        if any(run.error for run in report.runs):
+            raise typer.Exit(1)
+        return
     table = Table("experiment", "participants", "written", "final", title="Metrics run")
     for run in report.runs:
         table.add_row(
@@ -241,7 +299,9 @@ DEMO_QUALITY_FACTOR = 1.15
 """The treatment's true effect on session quality (× GOOD/EASY share, scores, engagement)."""
 
 
-def demo_experiment(db: Database, learners: int = DEMO_EXPERIMENT_LEARNERS) -> None:
+def demo_experiment(
+    db: Database, now: datetime | None = None, learners: int = DEMO_EXPERIMENT_LEARNERS
+) -> None:
     """One experiment on a simulated cohort whose learners follow the variant the engine assigns.
 
     The cohort is the demo's own experiment cohort (:data:`DEMO_EXPERIMENT_SEED`): the variant
@@ -250,11 +310,18 @@ def demo_experiment(db: Database, learners: int = DEMO_EXPERIMENT_LEARNERS) -> N
     it (the treatment raises session quality by :data:`DEMO_QUALITY_FACTOR` from the start),
     each learner's first session in the window assigns them through ``active_variant``, the
     daily metrics job measures everyone as of the end and writes the final verdict.
+
+    With ``now`` (the demo's), the cohort's weeks end just before it, like the demo's main
+    cohort, so the experiment ended recently and its results read the same from the API
+    today; an experiment placed on an earlier day is replaced (its learners too). Without
+    it, the fixed dates of the benchmarks (:data:`~twin.simulate.generate.DEFAULT_START`).
     """
     import sqlalchemy as sa
 
+    from twin.analysis.common import naive_utc
     from twin.analysis.experiments.definition import Variant
     from twin.jobs.experiments import run_experiment
+    from twin.services import experiments as service
     from twin.services.experiments.assignment import assigned_variant_index
     from twin.simulate.experiments import (
         NO_EFFECT,
@@ -265,18 +332,36 @@ def demo_experiment(db: Database, learners: int = DEMO_EXPERIMENT_LEARNERS) -> N
         load_learners,
     )
     from twin.simulate.generate import DEFAULT_START
+    from twin.simulate.load import delete_seed
     from twin.simulate.traits import user_id
+    from twin.simulate.window import start_ending_by
 
-    start = datetime.combine(DEFAULT_START + timedelta(days=14), datetime.min.time())
+    sim_start = DEFAULT_START if now is None else start_ending_by(now, DEMO_EXPERIMENT_WEEKS)
+    start = datetime.combine(
+        sim_start + timedelta(days=DEMO_EXPERIMENT_WEEKS * 7 - DEMO_EXPERIMENT_DAYS),
+        datetime.min.time(),
+    )
     end = start + timedelta(days=DEMO_EXPERIMENT_DAYS)
     with db.session() as session:
-        existing = session.execute(
+        placed = session.execute(
             sa.text(
-                'SELECT id FROM personalization_experiments WHERE "experimentName" = :n '
-                "AND definition IS NOT NULL"
+                'SELECT id, "startDate" FROM personalization_experiments '
+                'WHERE "experimentName" = :n AND definition IS NOT NULL'
             ),
             {"n": DEMO_EXPERIMENT_NAME},
-        ).scalar()
+        ).all()
+    existing = next((row.id for row in placed if row.startDate == start), None)
+    if existing is None and placed:
+        # Placed on another day: the experiment (its assignments cascade) and its learners go.
+        with db.session() as session:
+            session.execute(
+                sa.text("DELETE FROM personalization_experiments WHERE id = ANY(:ids)"),
+                {"ids": [row.id for row in placed]},
+            )
+        replaced = delete_seed(db, DEMO_EXPERIMENT_SEED)
+        console.print(
+            f"replaced the experiment of another day and its {replaced} simulated learners"
+        )
     if existing is None:
         with db.session() as session:
             experiment = service.create_experiment(
@@ -309,9 +394,7 @@ def demo_experiment(db: Database, learners: int = DEMO_EXPERIMENT_LEARNERS) -> N
             for i in range(learners)
         ]
         with console.status(f"simulating {len(cohort)} learners under their variants …"):
-            load_learners(
-                db, DEMO_EXPERIMENT_SEED, DEFAULT_START, DEMO_EXPERIMENT_WEEKS, start, cohort
-            )
+            load_learners(db, DEMO_EXPERIMENT_SEED, sim_start, DEMO_EXPERIMENT_WEEKS, start, cohort)
         with db.session() as session:
             first = first_sessions(session, [x.stored_id for x in cohort], start, end)
             enroll(session, PersonalizationContext.MISSION, first)
@@ -320,10 +403,16 @@ def demo_experiment(db: Database, learners: int = DEMO_EXPERIMENT_LEARNERS) -> N
             f"assigned at their first session after {start:%Y-%m-%d}"
         )
         existing = experiment.id
-    run = run_experiment(db, existing, end + timedelta(hours=2, minutes=30))
+    else:
+        console.print(f"experiment {existing} ({start:%Y-%m-%d} → {end:%Y-%m-%d}) already there")
+    # Measured after its end (the daily job's hour); read as of the demo's now, as the
+    # API reads it (without ``now``: the day after the end).
+    measured = end + timedelta(hours=2, minutes=30)
+    seen = end + timedelta(days=1) if now is None else naive_utc(now)
+    run = run_experiment(db, existing, min(measured, seen))
     if run.error:
         console.print(f"metrics run failed: {run.error}")
         return
     with db.session() as session:
-        results = service.experiment_results(session, existing, end + timedelta(days=1))
+        results = service.experiment_results(session, existing, seen)
     print_results(results)

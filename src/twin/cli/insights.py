@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from twin.cli.common import console, database, num
+from twin.cli.common import JsonOption, console, database, num, print_json
 from twin.clock import utcnow
-from twin.db.engine import Database
 from twin.enums import GoalStatus
-from twin.services.insights import daily, goals, recommendations, score
+
+if TYPE_CHECKING:
+    # The services load SQLAlchemy and numpy: imported inside the commands, so that
+    # `twin --help` stays fast (benchmarks/cli_startup.py).
+    from twin.db.engine import Database
+    from twin.services.insights import goals, recommendations, score
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 SCORE_MAX = 100.0
@@ -34,13 +38,27 @@ def _short(text: str, width: int = MAX_TITLE) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+TYPE_LABEL_CHARS = 20
+
+
+def _type_label(value: str, width: int = TYPE_LABEL_CHARS) -> str:
+    """``SESSION_DURATION_ADJUSTMENT`` → ``session duration``: whole words up to ``width``."""
+    words = value.replace("_", " ").lower().split()
+    label = words[0]
+    for word in words[1:]:
+        if len(label) + 1 + len(word) > width:
+            break
+        label += " " + word
+    return label
+
+
 def recommendations_table(views: list[recommendations.RecommendationView]) -> Table:
     """Open recommendations, highest priority first."""
     table = Table("priority", "type", "recommendation", "conf.", title="Recommendations")
     for v in views:
         table.add_row(
             f"{v.priority_score:.2f}",
-            v.recommendation_type.value.replace("_", " ").lower()[:18],
+            _type_label(v.recommendation_type.value),
             _short(v.title),
             f"{v.confidence:.2f}",
         )
@@ -61,7 +79,7 @@ def goals_table(views: list[goals.GoalView]) -> Table:
             f"{g.deadline:%Y-%m-%d}",
         )
     if not views:
-        table.caption = "no goal yet (GET …/goals/suggestions proposes some)"
+        table.caption = "no goal yet"
     return table
 
 
@@ -88,11 +106,17 @@ def score_table(history: score.ScoreHistory) -> Table:
     return table
 
 
-def show_insights(db: Database, user: str, now: datetime, *, refresh: bool) -> None:
+def show_insights(
+    db: Database, user: str, now: datetime, *, refresh: bool, as_json: bool = False
+) -> None:
     """Print the learner's recommendations, goals and score (after a daily run if asked)."""
+    from twin.services.insights import daily, goals, recommendations, score
+
+    run = None
     if refresh:
         with db.session() as session:
             run = daily.run_daily(session, user, now)
+    if run is not None and not as_json:
         console.print(
             f"daily run: {run.weeks_scored} weeks scored, {run.recommendations_created} new "
             f"recommendations, {run.evaluated} evaluated, {run.notifications} notifications",
@@ -102,6 +126,29 @@ def show_insights(db: Database, user: str, now: datetime, *, refresh: bool) -> N
         recs = recommendations.list_recommendations(session, user)
         goal_views = goals.list_goals(session, user)
         history = score.score_history(session, user, now, score.DEFAULT_HISTORY_WEEKS)
+    if as_json:
+        # The API's own answer models, so the JSON reads as the insights routes answer.
+        from twin.api.schemas.insights import GoalOut, RecommendationOut, ScoreHistoryOut
+
+        print_json(
+            {
+                "userId": user,
+                "dailyRun": None
+                if run is None
+                else {
+                    "weeksScored": run.weeks_scored,
+                    "recommendationsCreated": run.recommendations_created,
+                    "evaluated": run.evaluated,
+                    "notifications": run.notifications,
+                },
+                "recommendations": [
+                    RecommendationOut.model_validate(r).model_dump(mode="json") for r in recs
+                ],
+                "goals": [GoalOut.model_validate(g).model_dump(mode="json") for g in goal_views],
+                "score": ScoreHistoryOut.model_validate(history).model_dump(mode="json"),
+            }
+        )
+        return
     console.print(recommendations_table(recs))
     console.print(
         goals_table([g for g in goal_views if g.status is GoalStatus.ACTIVE] or goal_views)
@@ -118,20 +165,26 @@ def insights_command(
             help="Run the learner's daily insights work first (scores, goals, recommendations).",
         ),
     ] = True,
+    as_json: JsonOption = False,
 ) -> None:
     """Show a learner's recommendations, goals and weekly behavioral score."""
     with database(migrated=True) as db:
-        show_insights(db, user, utcnow(), refresh=refresh)
+        show_insights(db, user, utcnow(), refresh=refresh, as_json=as_json)
 
 
 def demo_insights(db: Database, user: str, now: datetime) -> None:
     """The demo's section: one learner's daily run, a suggested goal set, and what they see."""
     from twin.analysis.insights.goals import GoalRequest
+    from twin.services.insights import daily, goals
 
     with db.session() as session:
         daily.run_daily(session, user, now)
     with db.session() as session:
-        suggested = goals.suggestions(session, user, now)
+        active = [g for g in goals.list_goals(session, user) if g.status is GoalStatus.ACTIVE]
+        suggested = [] if active else goals.suggestions(session, user, now)
+    if active:
+        # An earlier run set one: runs do not pile goals onto the learner.
+        console.print(f"goal already set by an earlier run: {active[0].title}")
     if suggested:
         s = suggested[0]
         with db.session() as session:
@@ -142,7 +195,9 @@ def demo_insights(db: Database, user: str, now: datetime) -> None:
                 now,
             )
         console.print(
-            f"goal set from a suggestion: {s.title} ({s.metric}, target {s.target_value:g})"
+            # The title says what is measured; the metric's identifier is for the API.
+            f"goal set from a suggestion: {s.title} (target {s.target_value:g} by "
+            f"{s.deadline:%Y-%m-%d})"
         )
     console.print(f"insights of learner {user!r}:")
     show_insights(db, user, now, refresh=False)

@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from twin.cli.common import database, err_console
-from twin.config import load_settings
-from twin.jobs.worker import run_worker
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -24,6 +22,9 @@ def worker_command(
     ] = None,
 ) -> None:
     """Run a job worker until Ctrl-C or SIGTERM (the job in hand is finished first)."""
+    from twin.config import load_settings
+    from twin.jobs.worker import run_worker
+
     # Closing the database on the way out releases the embedded server (stopping it when
     # this was its last user).
     with database(migrated=True) as db:

@@ -14,19 +14,22 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
-from twin.cli.common import console, database, fail
+from twin.cli.common import JsonOption, console, database, fail, print_json
 from twin.clock import utcnow
 from twin.config import load_settings
-from twin.db.engine import Database
-from twin.services.orchestration import calendars, feed, plans, slots
-from twin.services.orchestration.busy import BusyView, busy_view
-from twin.services.orchestration.common import CalendarKind, calendar_context
+
+if TYPE_CHECKING:
+    # The services load SQLAlchemy and numpy: imported inside the commands, so that
+    # `twin --help` stays fast (benchmarks/cli_startup.py).
+    from twin.db.engine import Database
+    from twin.services.orchestration import calendars, plans, slots
+    from twin.services.orchestration.busy import BusyView
 
 calendar_app = typer.Typer(
     help="A learner's calendar and secret schedule feed.", no_args_is_help=True
@@ -137,6 +140,9 @@ def plan_table(plan: plans.PlanView) -> Table:
         f"{float(plan.expected_load.get('load', 0.0)):.0f}"
     )
     table.caption_justify = "left"
+    # A narrow table would wrap its title and caption a word or two per line; as wide as
+    # they are (the console caps it at its width), they read in one or two lines.
+    table.min_width = max(len(str(table.title)), len(table.caption))
     return table
 
 
@@ -149,8 +155,12 @@ def schedule_command(
     accept: Annotated[
         bool, typer.Option("--accept", help="Accept the best slot and print its plan.")
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Recommend study slots around the learner's calendar and show their week."""
+    from twin.services.orchestration import plans, slots
+    from twin.services.orchestration.busy import busy_view
+
     with database(migrated=True) as db:
         now = utcnow()
         with db.session() as session:
@@ -163,6 +173,24 @@ def schedule_command(
             end = now + timedelta(days=days + 1)
             busy = busy_view(session, user, now, end, now)
             planned = plans.list_plans(session, user, now, end, now)
+    if as_json:
+        # The API's own answer models, so the JSON reads as GET …/schedule/slots does.
+        from twin.api.schemas.orchestration import BusyOut, PlanOut, SlotsOut
+
+        print_json(
+            {
+                "userId": user,
+                "slots": SlotsOut.model_validate(answer).model_dump(mode="json"),
+                "busy": None
+                if busy is None
+                else BusyOut.model_validate(busy).model_dump(mode="json"),
+                "plans": [PlanOut.model_validate(p).model_dump(mode="json") for p in planned],
+                "accepted": None
+                if plan is None
+                else PlanOut.model_validate(plan).model_dump(mode="json"),
+            }
+        )
+        return
     console.print(week_table(answer, busy, planned, now.replace(tzinfo=UTC), f"The week of {user}"))
     if accept and not answer.slots:
         console.print("no slot to accept" + (f": {answer.rest.message}" if answer.rest else ""))
@@ -201,6 +229,9 @@ def connect_command(
     ] = False,
 ) -> None:
     """Connect a calendar (fetched and checked now; nothing is stored when it fails)."""
+    from twin.services.orchestration import calendars
+    from twin.services.orchestration.common import CalendarKind, calendar_context
+
     password = None
     if caldav:
         if not username:
@@ -226,6 +257,9 @@ def upload_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="An .ics file.")],
 ) -> None:
     """Upload an .ics file as the learner's calendar."""
+    from twin.services.orchestration import calendars
+    from twin.services.orchestration.common import calendar_context
+
     with database(migrated=True) as db:
         outcome = calendars.upload_calendar(
             db, user, file.read_bytes(), utcnow(), calendar_context(load_settings())
@@ -236,6 +270,9 @@ def upload_command(
 @calendar_app.command("sync")
 def sync_command(user: Annotated[str, typer.Argument(help="The learner's id.")]) -> None:
     """Fetch the learner's calendar again (the hourly job does this by itself)."""
+    from twin.services.orchestration import calendars
+    from twin.services.orchestration.common import calendar_context
+
     with database(migrated=True) as db:
         outcome = calendars.sync_calendar(db, user, utcnow(), calendar_context(load_settings()))
     note = " (not modified)" if outcome.not_modified else ""
@@ -247,6 +284,8 @@ def sync_command(user: Annotated[str, typer.Argument(help="The learner's id.")])
 @calendar_app.command("status")
 def status_command(user: Annotated[str, typer.Argument(help="The learner's id.")]) -> None:
     """The calendar's source, host and sync state."""
+    from twin.services.orchestration import calendars
+
     with database(migrated=True) as db, db.session() as session:
         status = calendars.calendar_status(session, user, utcnow())
     console.print(_status_line(status))
@@ -255,6 +294,8 @@ def status_command(user: Annotated[str, typer.Argument(help="The learner's id.")
 @calendar_app.command("disconnect")
 def disconnect_command(user: Annotated[str, typer.Argument(help="The learner's id.")]) -> None:
     """Remove the calendar, its sealed credentials and busy blocks."""
+    from twin.services.orchestration import calendars
+
     with database(migrated=True) as db, db.session() as session:
         outcome = calendars.disconnect_calendar(session, user)
     console.print(f"removed the {outcome.kind} calendar ({outcome.blocks_deleted} busy blocks)")
@@ -266,6 +307,8 @@ def feed_command(
     revoke: Annotated[str | None, typer.Option(help="Revoke this token id instead.")] = None,
 ) -> None:
     """Create a secret feed URL of the learner's planned sessions (shown once), or revoke one."""
+    from twin.services.orchestration import feed
+
     with database(migrated=True) as db, db.session() as session:
         if revoke is not None:
             token = feed.revoke_feed_token(session, user, revoke, utcnow())
@@ -279,11 +322,19 @@ def feed_command(
 # --- the demo's section -------------------------------------------------------------------------
 
 
-def demo_schedule(db: Database) -> None:
-    """One simulated learner's week: a simulated calendar uploaded, slots over it, one plan."""
+def demo_schedule(db: Database, now: datetime | None = None, seed: int | None = None) -> None:
+    """One simulated learner's week: a simulated calendar uploaded, slots over it, one plan.
+
+    ``now`` is the demo's now (its cohort ends before it); without it, the end of the
+    learner's simulated data. ``seed`` picks the learner from that cohort only (the demo's
+    experiment cohort shares the database).
+    """
     import numpy as np
     import sqlalchemy as sa
 
+    from twin.services.orchestration import calendars, plans, slots
+    from twin.services.orchestration.busy import busy_view
+    from twin.services.orchestration.common import PlanStatus, calendar_context
     from twin.simulate.calendars import calendar_ics, sample_calendar
 
     with db.engine.connect() as conn:
@@ -293,16 +344,20 @@ def demo_schedule(db: Database) -> None:
                 'FROM simulation_truth t JOIN users u ON u.id = t."userId" '
                 'JOIN study_sessions s ON s."userId" = t."userId" '
                 "WHERE (t.traits->'chronotype'->>'hasPeak')::boolean "
+                "AND (CAST(:seed AS integer) IS NULL OR t.seed = :seed) "
                 "GROUP BY 1, 2, 3 ORDER BY 1 LIMIT 1"
-            )
+            ),
+            {"seed": seed},
         ).first()
     if row is None:
         console.print("no simulated learner with a peak hour: skipped")
         return
     user_id, timezone, traits, last = row
     peak = traits["chronotype"]["peakHourLocal"]
-    # The learner's "now" is the end of their simulated data (their next day's start).
-    now = (last + timedelta(hours=1)).replace(tzinfo=UTC)
+    if now is None:
+        # The learner's "now" is the end of their simulated data (their next day's start).
+        now = last + timedelta(hours=1)
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now  # naive means UTC
     zone = ZoneInfo(timezone)
     start = now.astimezone(zone).date()
     cal = sample_calendar(user_id, timezone, peak, np.random.default_rng(0), start, 28)
@@ -310,8 +365,13 @@ def demo_schedule(db: Database) -> None:
     upload = calendars.upload_calendar(db, user_id, calendar_ics(cal), now, context)
     with db.session() as session:
         answer = slots.recommend(session, user_id, now, days=7)
-    plan = None
-    if answer.slots:
+    with db.session() as session:
+        ahead = plans.list_plans(session, user_id, now, now + timedelta(days=8), now)
+    # A plan still ahead from an earlier run today is shown again, not joined by another
+    # (so demo runs do not pile plans onto the learner's week).
+    plan = next((p for p in ahead if p.status == PlanStatus.PLANNED), None)
+    kept = plan is not None
+    if plan is None and answer.slots:
         with db.session() as session:
             plan = slots.accept(session, user_id, answer.slots[0].id, now).plan
     with db.session() as session:
@@ -324,4 +384,6 @@ def demo_schedule(db: Database) -> None:
     )
     console.print(week_table(answer, busy, planned, now, f"The week of {user_id}"))
     if plan is not None:
+        if kept:
+            console.print("the plan accepted by an earlier run is still ahead: shown again")
         console.print(plan_table(plan))

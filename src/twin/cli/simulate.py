@@ -1,20 +1,27 @@
-"""``twin simulate``: load a synthetic cohort with known ground truth into the database."""
+"""``twin simulate``: load a synthetic cohort with known ground truth into the database.
+
+By default the cohort's weeks end now (just before it, in every learner's time zone), so
+what the engine says of them today is about their recent weeks; ``--start`` fixes the
+dates instead, for reproducible runs (same seed and start, same rows).
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from twin.cli.common import console, database
-from twin.simulate.generate import DEFAULT_START, TABLE_ORDER
-from twin.simulate.load import MAX_SEED, MAX_WEEKS, SimulationSummary, load_cohort
+from twin.cli.common import JsonOption, console, database, fail, print_json
+from twin.simulate.window import DEFAULT_START, MAX_SEED, MAX_WEEKS, window_end
+
+if TYPE_CHECKING:
+    from twin.simulate.load import SimulationSummary
 
 
 def parse_start(value: str | None) -> date | None:
-    """The ``--start`` date (YYYY-MM-DD), or None for the default."""
+    """The ``--start`` date (YYYY-MM-DD), or None for the window ending now."""
     if value is None:
         return None
     try:
@@ -28,11 +35,15 @@ def parse_start(value: str | None) -> date | None:
 
 def summary_table(summary: SimulationSummary) -> Table:
     """Rows per table and timing of a cohort load, for the terminal."""
+    from twin.simulate.generate import TABLE_ORDER
+
+    last = window_end(summary.start, summary.weeks)
     title = (
-        f"seed {summary.seed}: {summary.learners:,} learners × {summary.weeks} weeks "
-        f"from {summary.start.isoformat()}"
+        f"seed {summary.seed}: {summary.learners:,} learners × {summary.weeks} weeks, "
+        f"{summary.start.isoformat()} … {last.isoformat()}"
     )
     table = Table("table", "rows", title=title)
+    table.columns[1].justify = "right"
     for name in TABLE_ORDER:
         table.add_row(name, f"{summary.rows.get(name, 0):,}")
     table.add_row("[bold]total[/]", f"[bold]{summary.total_rows:,}[/]")
@@ -46,6 +57,16 @@ def summary_table(summary: SimulationSummary) -> Table:
         )
     )
     return table
+
+
+def existing_cohort_message(details: Any, seed: int) -> str:
+    """The refusal to load a seed that is already there, in command-line words."""
+    have = details.get("existingLearners") if isinstance(details, dict) else None
+    count = f"{have} simulated learners" if have else "simulated learners"
+    return (
+        f"{count} of seed {seed} are already in the database: --replace deletes them first, "
+        "or choose another --seed"
+    )
 
 
 def simulate_command(
@@ -65,7 +86,11 @@ def simulate_command(
         str | None,
         typer.Option(
             "--start",
-            help=f"First local day of the window, YYYY-MM-DD (default {DEFAULT_START.isoformat()}).",
+            help=(
+                "First local day of the window, YYYY-MM-DD, for reproducible dates (e.g. "
+                f"{DEFAULT_START.isoformat()}, the benchmarks' start). Default: the weeks "
+                "end now."
+            ),
         ),
     ] = None,
     replace: Annotated[
@@ -81,18 +106,32 @@ def simulate_command(
             help="Mark the learners as sharing anonymized patterns (cross-learner training).",
         ),
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Simulate learners with hidden traits and load their learning data (ground truth kept)."""
+    from twin.clock import utcnow
+    from twin.errors import Conflict
+    from twin.simulate.load import load_cohort
+    from twin.simulate.window import start_ending_by
+
     start_date = parse_start(start)
+    if start_date is None:
+        start_date = start_ending_by(utcnow(), weeks)
     with database(migrated=True) as db:
-        summary = load_cohort(
-            db,
-            learners,
-            weeks,
-            seed,
-            start_date,
-            progress=True,
-            replace=replace,
-            share_patterns=share_patterns,
-        )
+        try:
+            summary = load_cohort(
+                db,
+                learners,
+                weeks,
+                seed,
+                start_date,
+                progress=not as_json,
+                replace=replace,
+                share_patterns=share_patterns,
+            )
+        except Conflict as exc:
+            raise fail(existing_cohort_message(exc.details, seed)) from None
+    if as_json:
+        print_json({**summary.as_dict(), "end": window_end(summary.start, summary.weeks)})
+        return
     console.print(summary_table(summary))

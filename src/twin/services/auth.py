@@ -28,6 +28,10 @@ KEY_CACHE_SECONDS = 10.0
 KEY_NAME_MAX_CHARS = 100
 
 
+class TokenExpired(Unauthorized):
+    """A well-formed, correctly signed learner token past its expiry."""
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: a service (may act for any learner) or one learner."""
@@ -60,6 +64,25 @@ def create_api_key(session: Session, name: str) -> tuple[ApiKey, str]:
     plaintext = SERVICE_KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(name=name, keyHash=hash_key(plaintext), keyPrefix=plaintext[:10])
     session.add(row)
+    session.flush()
+    return row, plaintext
+
+
+def rotate_api_key(session: Session, name: str, now: datetime) -> tuple[ApiKey, str]:
+    """A fresh secret for the key called ``name``, created when absent; return row and plaintext.
+
+    The row (and so the name) is reused: the old secret stops working at once and a
+    revoked key is live again. For a key that is replaced on every run (``twin demo``'s),
+    so that runs do not pile up keys.
+    """
+    row = session.scalar(sa.select(ApiKey).where(ApiKey.name == name.strip()))
+    if row is None:
+        return create_api_key(session, name)
+    plaintext = SERVICE_KEY_PREFIX + secrets.token_urlsafe(32)
+    row.keyHash = hash_key(plaintext)
+    row.keyPrefix = plaintext[:10]
+    row.createdAt = naive_utc(now)
+    row.revokedAt = None
     session.flush()
     return row, plaintext
 
@@ -107,7 +130,17 @@ def authenticate_service_key(
     session: Session, key: str, cache: KeyCache | None = None
 ) -> Principal:
     """The service principal of a valid, unrevoked key; Unauthorized otherwise."""
-    digest = hash_key(key)
+    return authenticate_key_digest(session, hash_key(key), cache)
+
+
+def authenticate_key_digest(
+    session: Session, digest: str, cache: KeyCache | None = None
+) -> Principal:
+    """The service principal of the unrevoked key with this SHA-256 digest; Unauthorized otherwise.
+
+    Lets a signed session (the dashboard's operator cookie) hold the digest, never the key,
+    and still end the moment the key is revoked.
+    """
     hit, name = cache.get(digest) if cache else (False, None)
     if not hit:
         row = session.execute(
@@ -177,5 +210,5 @@ def verify_learner_token(secret: bytes, token: str, now: datetime) -> Principal:
     except (ValueError, KeyError, TypeError) as exc:
         raise Unauthorized("malformed token") from exc
     if expires <= _epoch(now):
-        raise Unauthorized("token expired; ask the platform for a new one")
+        raise TokenExpired("token expired; ask the platform for a new one")
     return Principal(kind="learner", name=user_id, user_id=user_id)

@@ -173,6 +173,15 @@ def delete_derived_data(session: Session, user_id: str) -> dict[str, int]:
     return counts
 
 
+def derived_data_counts(session: Session, user_id: str) -> dict[str, int]:
+    """Rows the engine derived from the learner's inputs, per table (what switching analysis off
+    deletes), in one statement."""
+    union = " UNION ALL ".join(
+        f'SELECT \'{t}\' AS t, count(*) AS n FROM "{t}" WHERE "userId" = :u' for t in DERIVED_TABLES
+    )
+    return {str(t): int(n) for t, n in session.execute(sa.text(union), {"u": user_id})}
+
+
 def delete_style_profile(session: Session, user_id: str) -> dict[str, int]:
     """Forget the content / learning-style profile (learningStyleProfilingEnabled = false)."""
     patterns = session.execute(
@@ -279,15 +288,66 @@ def upsert_user(session: Session, user_id: str, fields: dict[str, Any]) -> Upser
     return UpsertOutcome(user=user, created=created, deleted=deleted)
 
 
-def list_users(session: Session, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
-    """Learners ordered by id, ``limit`` at a time; the cursor is the last id seen."""
+LIKE_ESCAPE = "\\"
+
+
+def _contains_pattern(text: str) -> str:
+    """An ILIKE pattern matching ``text`` anywhere, its own ``%`` and ``_`` taken literally."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(special, LIKE_ESCAPE + special)
+    return f"%{text}%"
+
+
+def list_users(
+    session: Session, limit: int, cursor: str | None, *, search: str | None = None
+) -> tuple[list[User], str | None]:
+    """Learners ordered by id, ``limit`` at a time; the cursor is the last id seen.
+
+    With ``search``, only learners whose id or name contains it (case-insensitively).
+    """
     query = sa.select(User).order_by(User.id).limit(limit + 1)
     if cursor:
         query = query.where(User.id > cursor)
+    if search:
+        pattern = _contains_pattern(search)
+        query = query.where(
+            sa.or_(
+                User.id.ilike(pattern, escape=LIKE_ESCAPE),
+                User.name.ilike(pattern, escape=LIKE_ESCAPE),
+            )
+        )
     users = list(session.scalars(query))
     more = len(users) > limit
     users = users[:limit]
     return users, (users[-1].id if more and users else None)
+
+
+@dataclass(frozen=True)
+class LearnerActivity:
+    """How much a learner has studied and when last (for listings)."""
+
+    sessions: int
+    last_session_at: datetime | None
+    simulated: bool
+
+
+def learner_activity(session: Session, user_ids: list[str]) -> dict[str, LearnerActivity]:
+    """Sessions, the last session's start and whether simulated, for each of ``user_ids``."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        sa.text(
+            'SELECT u.id, count(s.id), max(s."startedAt"), '
+            '  EXISTS (SELECT 1 FROM simulation_truth t WHERE t."userId" = u.id) '
+            'FROM users u LEFT JOIN study_sessions s ON s."userId" = u.id '
+            "WHERE u.id = ANY(:ids) GROUP BY u.id"
+        ),
+        {"ids": list(user_ids)},
+    ).all()
+    return {
+        uid: LearnerActivity(sessions=int(n), last_session_at=last, simulated=bool(sim))
+        for uid, n, last, sim in rows
+    }
 
 
 def erase_user(session: Session, user_id: str) -> dict[str, int]:

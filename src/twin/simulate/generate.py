@@ -110,8 +110,7 @@ from twin.simulate.traits import (
     learner_rng,
     sample_traits,
 )
-
-DEFAULT_START = date(2026, 1, 5)  # a Monday
+from twin.simulate.window import DEFAULT_START as DEFAULT_START  # the fixed start (a Monday)
 
 # --- catalogue -----------------------------------------------------------------------
 COURSE_CATALOGUE: tuple[tuple[str, str, tuple[str, ...]], ...] = (

@@ -44,13 +44,13 @@ from twin.simulate.generate import (
 )
 from twin.simulate.rows import copy_statement, copy_text
 from twin.simulate.traits import learner_rng, sample_traits, user_id
+from twin.simulate.window import MAX_SEED as MAX_SEED
+from twin.simulate.window import MAX_WEEKS as MAX_WEEKS
 
 CohortInterventions = Mapping[str | int, Interventions]
 """Per learner (user id or learner index): objective id or index → first day of effect."""
 
 DEFAULT_BATCH_LEARNERS = 100
-MAX_SEED = 2**31 - 1  # simulation_truth.seed is a PostgreSQL integer
-MAX_WEEKS = 104
 DELETE_CHUNK_LEARNERS = 500
 IN_FLIGHT_BATCHES_PER_WORKER = 2
 
@@ -429,6 +429,11 @@ def load_cohort(
     interventions: CohortInterventions | None = None,
 ) -> SimulationSummary:
     """Generate ``learners`` simulated learners over ``weeks`` weeks and COPY them in.
+
+    ``start`` is the window's first local day; None means the fixed
+    :data:`~twin.simulate.window.DEFAULT_START`, so a seed gives the same rows every run
+    (``twin simulate`` and ``twin demo`` pass :func:`~twin.simulate.window.start_ending_by`
+    instead, so the weeks end now).
 
     ``share_patterns`` sets ``users.shareAnonymizedPatterns`` of every learner (default
     False: no cross-learner use). ``interventions`` maps a learner (user id or index) to

@@ -6,7 +6,7 @@ import hashlib
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twin.analysis.experiments.assignment import (
@@ -73,6 +73,8 @@ def test_variant_index_edges() -> None:
         variant_index(0.3, [1, -1])
 
 
+# No deadline: the first example pays scipy/numpy warm-up, and the machine is shared.
+@settings(deadline=None)
 @given(
     salt=st.text(min_size=1, max_size=20).filter(lambda s: "\x00" not in s),
     user_id=st.text(min_size=1, max_size=40),

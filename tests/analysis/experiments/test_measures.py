@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twin.analysis.experiments.definition import ExperimentDefinition, Variant
@@ -84,6 +84,8 @@ def test_inconsistent_counts_are_refused() -> None:
         PeriodCounts(days=-1.0)
 
 
+# No deadline: the first example pays scipy/numpy warm-up, and the machine is shared.
+@settings(deadline=None)
 @given(
     reviews=st.integers(0, 500),
     good=st.floats(0, 1),

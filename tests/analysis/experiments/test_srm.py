@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
@@ -27,6 +27,8 @@ def test_weights_need_not_be_normalised() -> None:
     assert srm_p_value([310, 690], [30, 70]) == pytest.approx(srm_p_value([310, 690], [0.3, 0.7]))
 
 
+# No deadline: the first example pays scipy/numpy warm-up, and the machine is shared.
+@settings(deadline=None)
 @given(
     counts=st.lists(st.integers(min_value=1, max_value=500), min_size=2, max_size=5),
     scale=st.integers(min_value=1, max_value=20),
@@ -38,6 +40,8 @@ def test_p_is_one_at_exactly_the_expected_counts(counts: list[int], scale: int) 
     assert srm_p_value(observed, [float(c) for c in counts]) == pytest.approx(1.0)
 
 
+# No deadline: the first example pays scipy/numpy warm-up, and the machine is shared.
+@settings(deadline=None)
 @given(
     observed=st.lists(st.integers(min_value=1, max_value=10_000), min_size=2, max_size=6),
     data=st.data(),

@@ -72,7 +72,19 @@ def test_refresh_writes_documents_idempotently_and_caps_at_the_end(db: Database)
     assert again.written == 0  # the same document: nothing rewritten
     doc = ParticipantMetrics.from_json(stored)
     assert doc.to_json() == stored
-    assert doc.post.values["retention"].value == 1.0
+    # What the database holds is the hand calculation: every metric's value and sample size
+    # in both periods, and the period bounds (pre = [A − 14 d, A), post = [A, A + 7 d)).
+    for expected, part in ((EXPECTED_PRE, stored["pre"]), (EXPECTED_POST, stored["post"])):
+        assert set(part["values"]) == set(expected) == set(part["n"])
+        for name, (value, n) in expected.items():
+            assert part["n"][name] == n, name
+            if value is None:
+                assert part["values"][name] is None, name
+            else:
+                assert abs(part["values"][name] - value) < 1e-12, name
+    assert (doc.pre.period.start, doc.pre.period.end) == (A - 14 * DAY, A)
+    assert (doc.post.period.start, doc.post.period.end) == (A, A + 7 * DAY)
+    assert stored["pre"]["days"] == 14 and stored["post"]["days"] == 7
     assert doc.as_of == A + 7 * DAY
     assert (row.metricsAsOf, row.currentParticipants) == (A + 7 * DAY, 1)
     # Long after the end: as of the end date.

@@ -40,6 +40,7 @@ fitted curve (p̄ per review) is reported beside the baseline curve's on the sam
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -505,4 +506,95 @@ def analyze_forgetting(reviews: Sequence[ReviewObs]) -> ForgettingResult:
         insufficient={},
         level_spread=fit.level_spread,
         sessions=len(starts),
+    )
+
+
+# --- the curve as a learner sees it: their own recall per interval beside the model ------------
+
+RECALL_BIN_EDGES_DAYS: tuple[float, ...] = (0.0, 1.0, 2.0, 4.0, 7.0, 14.0, 30.0, 60.0, math.inf)
+"""Interval bins of the observed-recall points, about doubling: spacing schedules do too."""
+MIN_REVIEWS_PER_RECALL_BIN = 10  # fewer reviews make a point too noisy to show beside the curve
+CURVE_SAMPLES = 61
+CURVE_MIN_HORIZON_DAYS = 30.0
+CURVE_MAX_HORIZON_DAYS = 120.0
+CURVE_HORIZON_MARGIN = 1.1  # the curve runs a little past the learner's farthest point
+
+
+@dataclass(frozen=True)
+class RecallBin:
+    """The learner's observed recall of repeat reviews whose interval fell in [low, high) days."""
+
+    low_days: float
+    high_days: float
+    mean_days: float
+    reviews: int
+    recalled: int
+
+    @property
+    def share(self) -> float:
+        """Share recalled (rating other than AGAIN)."""
+        return self.recalled / self.reviews
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        """Wilson 95% interval of the share (stays inside [0, 1] at 0% and 100%)."""
+        n, p, z = self.reviews, self.share, CI_Z_95
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        # At 0% and 100% the bound is exactly 0 or 1; rounding would leave it a hair off.
+        low = 0.0 if self.recalled == 0 else max(0.0, centre - half)
+        high = 1.0 if self.recalled == n else min(1.0, centre + half)
+        return low, high
+
+
+def recall_by_interval(
+    elapsed_days: Sequence[float],
+    recalled: Sequence[bool],
+    edges: Sequence[float] = RECALL_BIN_EDGES_DAYS,
+    min_reviews: int = MIN_REVIEWS_PER_RECALL_BIN,
+) -> tuple[RecallBin, ...]:
+    """Observed recall per interval bin (bins with at least ``min_reviews`` reviews), shortest first."""
+    if len(elapsed_days) != len(recalled):
+        raise ValueError("elapsed_days and recalled must have the same length")
+    t = np.asarray(elapsed_days, dtype=float)
+    y = np.asarray(recalled, dtype=bool)
+    out = []
+    for low, high in itertools.pairwise(edges):
+        inside = (t >= low) & (t < high)
+        n = int(inside.sum())
+        if n >= min_reviews:
+            out.append(RecallBin(low, high, float(t[inside].mean()), n, int(y[inside].sum())))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class CurvePoints:
+    """The model's curve, the typical curve and the learner's own points, ready to draw."""
+
+    days: tuple[float, ...]
+    model: tuple[float, ...]
+    baseline: tuple[float, ...]
+    bins: tuple[RecallBin, ...]
+
+
+def forgetting_curve_points(
+    elapsed_days: Sequence[float],
+    recalled: Sequence[bool],
+    r0: float,
+    decay_per_day: float,
+    level_spread: float = 0.0,
+) -> CurvePoints:
+    """Sample the learner's curve (recall per review, session levels integrated out) and the
+    typical one over the span of the learner's points, beside their observed recall per bin."""
+    bins = recall_by_interval(elapsed_days, recalled)
+    farthest = max((b.mean_days for b in bins), default=0.0) * CURVE_HORIZON_MARGIN
+    horizon = min(CURVE_MAX_HORIZON_DAYS, max(CURVE_MIN_HORIZON_DAYS, farthest))
+    days = np.linspace(0.0, horizon, CURVE_SAMPLES)
+    model = marginal_recall(r0, decay_per_day, days, level_spread)
+    baseline = BASELINE_R0 * np.exp(-BASELINE_DECAY_PER_DAY * days)
+    return CurvePoints(
+        days=tuple(rounded(d, 3) for d in days),
+        model=tuple(rounded(p) for p in model),
+        baseline=tuple(rounded(p) for p in baseline),
+        bins=bins,
     )

@@ -1,7 +1,7 @@
 """Learning-pattern recognition (ENGINE.md 5.1): load a learner's inputs, analyse, write the twin.
 
 The package: :mod:`.analyze` (gates and one run), :mod:`.loading` (the queries and the
-counts), :mod:`.writing` (lifecycle, insights, profile), :mod:`.views` (reads, deletion).
+counts), :mod:`.writing` (lifecycle, insights, profile), :mod:`.views` (reads, the forgetting curve's points, deletion).
 
 One analysis of one learner (:func:`analyze_user`), in the caller's transaction:
 
@@ -74,9 +74,11 @@ from twin.services.patterns.analyze import (
 from twin.services.patterns.loading import (
     DataCounts,
     LoadedData,
+    LoadedSessions,
     content_by_primary_type,
     data_counts,
     load_learner_data,
+    load_sessions,
 )
 from twin.services.patterns.views import (
     DEFAULT_HEATMAP_WEEKS,
@@ -86,6 +88,7 @@ from twin.services.patterns.views import (
     ProfileView,
     acknowledge_insight,
     delete_patterns,
+    forgetting_points,
     insight_patterns,
     learning_profile,
     list_patterns,
@@ -117,6 +120,7 @@ __all__ = [
     "HeatmapView",
     "InsightView",
     "LoadedData",
+    "LoadedSessions",
     "PatternCounts",
     "PatternView",
     "ProfileView",
@@ -126,11 +130,13 @@ __all__ = [
     "content_by_primary_type",
     "data_counts",
     "delete_patterns",
+    "forgetting_points",
     "insight_patterns",
     "learning_profile",
     "linked_insight_keys",
     "list_patterns",
     "load_learner_data",
+    "load_sessions",
     "open_insight_keys",
     "open_insight_views",
     "open_insights",

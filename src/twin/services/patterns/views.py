@@ -10,6 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from twin.analysis.common import aware_utc, storage_time
+from twin.analysis.patterns.forgetting import (
+    BASELINE_DECAY_PER_DAY,
+    BASELINE_R0,
+    CurvePoints,
+    forgetting_curve_points,
+)
 from twin.analysis.patterns.study_time import (
     HOURS_PER_DAY,
     WEEKDAY_LABELS,
@@ -28,7 +34,11 @@ from twin.db.models import (
 from twin.enums import BehavioralPatternType, InsightType
 from twin.errors import NotFound
 from twin.services.learners import get_user
-from twin.services.patterns.loading import data_counts, load_learner_data
+from twin.services.patterns.loading import (
+    REPEAT_REVIEWS_SQL,
+    data_counts,
+    load_sessions,
+)
 from twin.services.patterns.writing import PATTERN_DATA_KEY, PATTERN_DATA_MISSES, pattern_key
 
 DEFAULT_HEATMAP_WEEKS = 6
@@ -130,9 +140,10 @@ def list_patterns(
 
 
 def open_insights(
-    session: Session, user_id: str
+    session: Session, user_id: str, *, with_patterns: bool = True
 ) -> list[tuple[BehavioralInsight, list[BehavioralPattern]]]:
-    """Unacknowledged insights, newest and most confident first, each with its patterns."""
+    """Unacknowledged insights, newest and most confident first, each with its patterns
+    (none read, each list empty, when ``with_patterns`` is false)."""
     insights = list(
         session.scalars(
             sa.select(BehavioralInsight)
@@ -145,7 +156,7 @@ def open_insights(
         )
     )
     links: dict[str, list[BehavioralPattern]] = {i.id: [] for i in insights}
-    if insights:
+    if insights and with_patterns:
         rows = session.execute(
             sa.select(InsightPattern.insightId, BehavioralPattern)
             .join(BehavioralPattern, BehavioralPattern.id == InsightPattern.patternId)
@@ -286,16 +297,40 @@ def study_time_heatmap(session: Session, user: User, now: datetime, weeks: int) 
     """The 7 × 24 grid (mean performance, session count) and the optimal hours of the window."""
     now = aware_utc(now)
     since = now - timedelta(weeks=weeks)
-    loaded = load_learner_data(session, user, now, since=since)
-    result = analyze_study_time(loaded.data.sessions_sorted())
+    # Only the sessions: the grid needs none of a full analysis' repeat reviews, content
+    # fallback or sufficiency counts (the same sessions, so the same answer, in one query).
+    loaded = load_sessions(session, user, now, since=since)
+    result = analyze_study_time(loaded.sessions)
     return HeatmapView(
         user_id=user.id,
         weeks=weeks,
         since=since,
         until=now,
         timezone=user.timezone,
-        sessions=len(loaded.data.sessions),
+        sessions=len(loaded.sessions),
         study_time=result,
+    )
+
+
+def forgetting_points(
+    session: Session,
+    user_id: str,
+    now: datetime,
+    *,
+    r0: float = BASELINE_R0,
+    decay_per_day: float = BASELINE_DECAY_PER_DAY,
+    level_spread: float = 0.0,
+) -> CurvePoints:
+    """The learner's observed recall per interval (all repeat reviews before ``now``) beside the
+    curve ``R0, k, σ`` (their fitted one from the profile; the typical one by default)."""
+    params = {"u": user_id, "now": storage_time(now), "since": datetime(1900, 1, 1)}
+    rows = session.execute(REPEAT_REVIEWS_SQL, params).all()
+    return forgetting_curve_points(
+        [max(0.0, float(r.elapsed_days)) for r in rows],
+        [bool(r.recalled) for r in rows],
+        r0,
+        decay_per_day,
+        level_spread,
     )
 
 

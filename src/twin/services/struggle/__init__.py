@@ -14,13 +14,11 @@ prediction entry points for the API, the CLI and the jobs (``AT_RISK_ABOVE``, an
 analysis threshold, is repeated here because it is the lists' default).
 """
 
+from twin.analysis.struggle.horizon import DEFAULT_DAYS_AHEAD, MAX_DAYS_AHEAD, MIN_DAYS_AHEAD
 from twin.analysis.struggle.workflow import AT_RISK_ABOVE
 from twin.services.struggle.interventions import ApplyResult, MissionSummary, apply_intervention
 from twin.services.struggle.loading import LearnerState, learner_state
 from twin.services.struggle.predictions import (
-    DEFAULT_DAYS_AHEAD,
-    MAX_DAYS_AHEAD,
-    MIN_DAYS_AHEAD,
     AlertView,
     GeneratedPrediction,
     GenerationCounts,

@@ -50,6 +50,7 @@ from twin.analysis.struggle.features import (
     feature_reason,
     prediction_confidence,
 )
+from twin.analysis.struggle.horizon import DEFAULT_DAYS_AHEAD, MAX_DAYS_AHEAD, MIN_DAYS_AHEAD
 from twin.analysis.struggle.model import predict as model_predict
 from twin.analysis.struggle.rules import rule_predict
 from twin.analysis.struggle.workflow import (
@@ -70,9 +71,6 @@ from twin.services.struggle.loading import learner_state, load_learner_data
 from twin.services.struggle.models import active_model
 from twin.services.struggle.views import FactorView
 
-DEFAULT_DAYS_AHEAD = 14
-MIN_DAYS_AHEAD = 1
-MAX_DAYS_AHEAD = 30
 TOP_FACTOR_COUNT = 3
 """Top factors stored with (and shown for) each prediction."""
 

@@ -1,0 +1,448 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright.
+
+One simulated learner (8 weeks ending now, analysed by the engine as its jobs would) is
+served by uvicorn on loopback. Every page is visited at 1440 and 375 px: no console
+error, every chart drawn with data and a text alternative, axe-core without serious or
+critical violations, no sideways scrolling on a phone, a screenshot of each. Then each
+form the pages offer, the keyboard path, escaping and learner isolation. The tests of
+this module run in order and share one browser; the mutating ones come last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+from axe_playwright_python.sync_playwright import Axe
+
+from benchmarks.dashboard_speed import SeededLearner, credentials, seed_dashboard_learner, served
+from tests.ui.conftest import XSS_NAME, screenshot_path
+from twin.db.engine import Database
+from twin.services import learners as users_service
+
+WEEKS = 8
+SEED = 20
+OTHER = "ui-other-learner"
+WIDE = {"width": 1440, "height": 900}
+PHONE = {"width": 375, "height": 812}
+BLOCKING_IMPACTS = {"serious", "critical"}
+RENDER_TIMEOUT_MS = 20_000
+# Page → the charts it must draw (ids of their figures) for this seeded learner.
+LEARNER_PAGES: dict[str, tuple[str, ...]] = {
+    "overview": (),
+    "patterns": ("heatmap", "forgetting"),
+    "health": ("load-gauge", "load-history", "burnout-factors"),
+    "struggles": ("predictions",),
+    "schedule": ("week",),
+    "personalization": (),
+    "learn": (),
+    "privacy": (),
+}
+# Page (as check_page names it) → its server-drawn sketches (SVG, no script).
+SKETCHES: dict[str, tuple[str, ...]] = {"learner-overview": ("load-meter", "load-sparkline")}
+OPERATOR_PAGES: dict[str, tuple[str, ...]] = {
+    "high-risk": (),
+    "learners": (),
+    "models": (),
+    "experiments": (),
+    "cohorts": (),
+}
+CHARTS_JS = """() => Array.from(document.querySelectorAll('[data-figure]')).map(el => {
+  const traces = el.data || [];
+  let points = 0;
+  for (const t of traces) {
+    if (t.type === 'indicator') { points += (t.value === undefined || t.value === null) ? 0 : 1; continue; }
+    const values = t.z || t.y || t.x || [];
+    points += values.flat().filter(v => v !== null && v !== undefined).length;
+  }
+  const summary = document.getElementById(el.getAttribute('aria-describedby'));
+  return {
+    id: el.id.replace(/^chart-/, ''),
+    rendered: el.getAttribute('data-rendered') === 'true',
+    svg: el.querySelectorAll('svg.main-svg').length,
+    points: points,
+    role: el.getAttribute('role'),
+    label: el.getAttribute('aria-label'),
+    summary: summary ? summary.textContent.trim() : '',
+  };
+})"""
+SKETCHES_JS = """() => Array.from(document.querySelectorAll('svg.sketch')).map(el => {
+  const summary = document.getElementById(el.getAttribute('aria-describedby'));
+  const box = el.getBoundingClientRect();
+  return {
+    id: el.id.replace(/^chart-/, ''),
+    points: Number(el.getAttribute('data-points')),
+    shapes: el.querySelectorAll('rect, circle, polyline').length,
+    width: box.width,
+    role: el.getAttribute('role'),
+    label: el.getAttribute('aria-label'),
+    summary: summary ? summary.textContent.trim() : '',
+  };
+})"""
+SCRIPTS_JS = "() => Array.from(document.scripts).map(s => s.src.split('/').pop())"
+READY_JS = """() => document.querySelectorAll('[data-figure]').length === 0
+  || document.documentElement.getAttribute('data-charts-ready') !== null"""
+
+
+@pytest.fixture(scope="module")
+def seeded(module_db: Database) -> SeededLearner:
+    learner = seed_dashboard_learner(module_db, weeks=WEEKS, seed=SEED, name=XSS_NAME)
+    with module_db.session() as s:
+        users_service.upsert_user(s, OTHER, {"name": "Someone else"})
+    return learner
+
+
+@pytest.fixture(scope="module")
+def site(module_db: Database, seeded: SeededLearner, chromium: Any) -> Iterator[str]:
+    with served(module_db) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def keys(module_db: Database, seeded: SeededLearner) -> tuple[str, str]:
+    return credentials(module_db, seeded.user_id)
+
+
+class Session:
+    """A browser context signed in as one viewer, collecting console errors."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.context = browser.new_context(viewport=WIDE)
+        self.page = self.context.new_page()
+        self.base = base
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+
+    def open(self, path: str) -> Any:
+        response = self.page.goto(self.base + path)
+        self.page.wait_for_function(READY_JS, timeout=RENDER_TIMEOUT_MS)
+        return response
+
+
+@pytest.fixture(scope="module")
+def learner(chromium: Any, site: str, keys: tuple[str, str]) -> Iterator[Session]:
+    session = Session(chromium, site)
+    session.page.goto(f"{site}/ui/signin?token={keys[0]}")
+    session.page.wait_for_url("**/ui/learners/**")
+    yield session
+    session.context.close()
+
+
+@pytest.fixture(scope="module")
+def operator(chromium: Any, site: str, keys: tuple[str, str]) -> Iterator[Session]:
+    session = Session(chromium, site)
+    session.page.goto(f"{site}/ui/signin")
+    session.page.fill("#key", keys[1])
+    session.page.click("button:has-text('Sign in as operator')")
+    session.page.wait_for_url("**/ui/operator/high-risk")
+    yield session
+    session.context.close()
+
+
+def learner_path(uid: str, page: str) -> str:
+    base = f"/ui/learners/{quote(uid, safe='')}"
+    return base if page == "overview" else f"{base}/{page}"
+
+
+def check_page(session: Session, path: str, name: str, charts: tuple[str, ...]) -> None:
+    """Visit at 1440 and 375 px: status, console, charts, axe, overflow, screenshots."""
+    session.page.set_viewport_size(WIDE)
+    session.errors.clear()
+    response = session.open(path)
+    assert response.status == 200, path
+    drawn = {c["id"]: c for c in session.page.evaluate(CHARTS_JS)}
+    for chart_id in charts:
+        assert chart_id in drawn, f"{name}: chart {chart_id} missing (has {sorted(drawn)})"
+    for chart in drawn.values():
+        assert chart["rendered"] and chart["svg"] > 0, f"{name}: {chart['id']} not drawn"
+        assert chart["points"] > 0, f"{name}: {chart['id']} has no data"
+        assert chart["role"] == "img" and chart["label"], f"{name}: {chart['id']} unlabelled"
+        assert len(chart["summary"]) > 40, f"{name}: {chart['id']} has no summary sentence"
+    sketches = {c["id"]: c for c in session.page.evaluate(SKETCHES_JS)}
+    assert sorted(sketches) == sorted(SKETCHES.get(name, ())), f"{name}: sketches {sketches}"
+    for sketch in sketches.values():
+        assert sketch["points"] > 0 and sketch["shapes"] > 0, f"{name}: {sketch['id']} is empty"
+        assert sketch["width"] > 100, f"{name}: {sketch['id']} is not laid out"
+        assert sketch["role"] == "img" and sketch["label"], f"{name}: {sketch['id']} unlabelled"
+        assert len(sketch["summary"]) > 40, f"{name}: {sketch['id']} has no summary sentence"
+    # plotly.js (4.8 MB) is loaded only by pages that draw a plotly chart.
+    assert ("plotly.min.js" in session.page.evaluate(SCRIPTS_JS)) == bool(drawn), name
+    violations = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+        for v in Axe().run(session.page).response["violations"]
+        if v["impact"] in BLOCKING_IMPACTS
+    ]
+    assert violations == [], f"{name}: axe-core found {violations}"
+    session.page.screenshot(path=str(screenshot_path(f"{name}-1440")), full_page=True)
+    session.page.set_viewport_size(PHONE)
+    session.open(path)
+    overflow = session.page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, f"{name}: {overflow} px of sideways scrolling at 375 px"
+    session.page.screenshot(path=str(screenshot_path(f"{name}-375")), full_page=True)
+    session.page.set_viewport_size(WIDE)
+    assert session.errors == [], f"{name}: console errors {session.errors}"
+
+
+def test_seeded_learner_has_what_the_pages_show(seeded: SeededLearner, module_db: Database) -> None:
+    """The fixture's learner exercises every part (otherwise the page tests prove little)."""
+    assert seeded.analysis_status == "analyzed"
+    assert seeded.load_readings > 0 and seeded.predictions > 0
+    with module_db.session() as s:
+        pending = s.execute(
+            sa.text(
+                "SELECT count(*) FROM intervention_recommendations "
+                "WHERE \"userId\" = :u AND status = 'PENDING'"
+            ),
+            {"u": seeded.user_id},
+        ).scalar()
+        insights = s.execute(
+            sa.text('SELECT count(*) FROM behavioral_insights WHERE "userId" = :u'),
+            {"u": seeded.user_id},
+        ).scalar()
+    assert pending and insights, "seed changed: pick a seed with an intervention and an insight"
+
+
+def test_a_page_without_charts_installs_the_worker_that_serves_plotly_to_the_next(
+    chromium: Any, site: str, keys: tuple[str, str], seeded: SeededLearner
+) -> None:
+    """The overview registers the service worker; the patterns page then gets plotly.js from
+    it (Cache Storage, compiled code kept by Chromium) rather than from the network."""
+    context = chromium.new_context(viewport=WIDE)
+    context.add_cookies([{"name": "twin_ui_session", "value": keys[0], "url": f"{site}/ui"}])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(site + learner_path(seeded.user_id, "overview"))
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
+    caches = page.evaluate(
+        "async () => Promise.all((await caches.keys()).map(async k => "
+        "[k, (await (await caches.open(k)).keys()).map(r => new URL(r.url).pathname)]))"
+    )
+    assert len(caches) == 1 and caches[0][1] == [caches[0][0].removeprefix("twin-ui-plotly-")]
+    assert caches[0][1][0].endswith("/plotly.min.js")
+    page.goto(site + learner_path(seeded.user_id, "patterns"))
+    page.wait_for_function(READY_JS, timeout=RENDER_TIMEOUT_MS)
+    assert page.evaluate("() => document.documentElement.getAttribute('data-charts-ready')") == "2"
+    served_by = page.evaluate(
+        "() => performance.getEntriesByType('resource').filter(r => r.name.endsWith("
+        "'/plotly.min.js')).map(r => ({worker: r.workerStart > 0, bytes: r.transferSize}))"
+    )
+    assert served_by == [{"worker": True, "bytes": 0}]  # through the worker, off the network
+    assert errors == []
+    context.close()
+
+
+def test_a_link_opened_from_another_site_signs_in_and_leaves_no_token(
+    chromium: Any, site: str, keys: tuple[str, str], seeded: SeededLearner
+) -> None:
+    context = chromium.new_context(viewport=WIDE)
+    page = context.new_page()
+    link = f"{site}/ui/signin?token={keys[0]}"
+    # about:blank is another site: the SameSite=Strict cookie must still reach the dashboard.
+    page.set_content(f'<a id="mail-link" href="{link}">your dashboard</a>')
+    page.click("#mail-link")
+    page.wait_for_url(f"**{learner_path(seeded.user_id, 'overview')}")
+    assert keys[0] not in page.url
+    cookie = next(c for c in context.cookies() if c["name"] == "twin_ui_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/ui"
+    assert page.evaluate("() => document.cookie").find("twin_ui_session") == -1
+    context.close()
+
+
+@pytest.mark.parametrize("name", list(LEARNER_PAGES))
+def test_learner_page(name: str, learner: Session, seeded: SeededLearner) -> None:
+    check_page(learner, learner_path(seeded.user_id, name), f"learner-{name}", LEARNER_PAGES[name])
+
+
+@pytest.mark.parametrize("name", list(OPERATOR_PAGES))
+def test_operator_page(name: str, operator: Session) -> None:
+    check_page(operator, f"/ui/operator/{name}", f"operator-{name}", OPERATOR_PAGES[name])
+
+
+def test_sign_in_page(chromium: Any, site: str) -> None:
+    session = Session(chromium, site)
+    check_page(session, "/ui/signin?reason=expired", "signin", ())
+    assert "Your session has ended" in session.page.inner_text("main")
+    # The accessibility check can fail: an image without a text alternative is caught.
+    session.page.evaluate(
+        "() => { const i = document.createElement('img'); i.src = '/ui/x.png';"
+        " document.querySelector('main').append(i); }"
+    )
+    found = {v["id"]: v["impact"] for v in Axe().run(session.page).response["violations"]}
+    assert found.get("image-alt") == "critical"
+    session.context.close()
+
+
+def test_keyboard_skip_link_and_focus(learner: Session, seeded: SeededLearner) -> None:
+    page = learner.page
+    learner.open(learner_path(seeded.user_id, "health"))
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.textContent.trim()")
+    assert focused == "Skip to main content"
+    assert page.evaluate("() => document.activeElement.getBoundingClientRect().top") >= 0
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"  # a visible focus ring
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    # The next stops are the page's own links and controls, in reading order.
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.closest('main') !== null")
+
+
+def test_a_learner_named_script_is_text(learner: Session, seeded: SeededLearner) -> None:
+    learner.open(learner_path(seeded.user_id, "overview"))
+    assert learner.page.inner_text("h1") == f"Hello, {XSS_NAME}"
+    assert learner.page.evaluate("() => window.__pwned") is None
+    assert learner.page.locator("h1 script, h1 b").count() == 0
+
+
+def test_a_learner_cannot_open_another_learners_or_operator_pages(learner: Session) -> None:
+    for path in (
+        learner_path(OTHER, "overview"),
+        learner_path(OTHER, "struggles"),
+        "/ui/operator/high-risk",
+    ):
+        response = learner.page.goto(learner.base + path)
+        assert response.status == 403, path
+        assert "Not allowed" in learner.page.inner_text("h1")
+    learner.errors.clear()  # the 403 documents themselves are logged by Chromium
+
+
+def test_prediction_feedback_form(
+    learner: Session, seeded: SeededLearner, module_db: Database
+) -> None:
+    page = learner.page
+    learner.open(learner_path(seeded.user_id, "struggles"))
+    form = page.locator("form.feedback-form").first
+    action = form.get_attribute("action")
+    assert action is not None
+    prediction_id = action.split("/predictions/")[1].split("/")[0]
+    form.locator("input[value='yes']").check()
+    form.locator("select").select_option("4")
+    form.locator("textarea").fill("Harder than it looked <b>really</b>")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**/struggles?done=feedback")
+    assert "your answer is saved" in page.inner_text("[role=status]")
+    with module_db.session() as s:
+        row = s.execute(
+            sa.text(
+                'SELECT f."actualStruggle", f.helpfulness, f.comments, p."actualOutcome" '
+                'FROM prediction_feedback f JOIN struggle_predictions p ON p.id = f."predictionId" '
+                'WHERE f."predictionId" = :p'
+            ),
+            {"p": prediction_id},
+        ).one()
+    assert tuple(row) == (True, 4, "Harder than it looked <b>really</b>", True)
+
+
+def test_apply_an_intervention(
+    learner: Session, seeded: SeededLearner, module_db: Database
+) -> None:
+    page = learner.page
+    learner.open(learner_path(seeded.user_id, "struggles"))
+    form = page.locator("form[action*='/interventions/']").first
+    intervention_id = (form.get_attribute("action") or "").split("/interventions/")[1].split("/")[0]
+    form.locator("button").click()
+    page.wait_for_url("**/struggles?done=applied")
+    with module_db.session() as s:
+        status, mission = s.execute(
+            sa.text(
+                'SELECT status::text, "appliedToMissionId" FROM intervention_recommendations '
+                "WHERE id = :i"
+            ),
+            {"i": intervention_id},
+        ).one()
+    assert status == "IN_PROGRESS" and mission is not None
+    assert f"applied to mission {mission}" in page.inner_text("main")
+
+
+def test_schedule_shows_the_week_and_plans_a_recommended_slot(
+    learner: Session, seeded: SeededLearner, module_db: Database
+) -> None:
+    """The seeded week (uploaded calendar, offer, one accepted slot) is what the page shows;
+    finding times again and planning the best one goes through to the database."""
+    assert seeded.busy_blocks > 0 and seeded.slots > 0 and seeded.plan_id is not None
+    page = learner.page
+    learner.open(learner_path(seeded.user_id, "schedule"))
+    main = page.inner_text("main")
+    assert "uploaded file" in main and f"{seeded.busy_blocks} from" in main
+    with module_db.session() as s:
+        # The blocks of the next 7 days (two a day were uploaded, for 8 days from today).
+        in_week = s.execute(
+            sa.text(
+                'SELECT count(*) FROM calendar_busy_blocks WHERE "userId" = :u '
+                "AND \"startsAt\" < now() AT TIME ZONE 'UTC' + interval '7 days' "
+                "AND \"endsAt\" > now() AT TIME ZONE 'UTC'"
+            ),
+            {"u": seeded.user_id},
+        ).scalar()
+    assert in_week and in_week >= 13
+    week = next(c for c in page.evaluate(CHARTS_JS) if c["id"] == "week")
+    assert f"{in_week} busy blocks" in week["summary"]
+    assert week["points"] >= in_week + seeded.slots  # blocks, open slots and the plan drawn
+    assert page.locator(f"form[action$='/schedule/plans/{seeded.plan_id}/cancel']").count() == 1
+    page.click("button:has-text('Find study times for the next 7 days')")
+    page.wait_for_url("**/schedule?done=recommended")
+    form = page.locator("form[action*='/schedule/slots/']").first
+    slot_id = (form.get_attribute("action") or "").split("/slots/")[1].split("/")[0]
+    form.locator("button").click()
+    page.wait_for_url("**/schedule?done=slot-accepted")
+    with module_db.session() as s:
+        plan_id, status = s.execute(
+            sa.text('SELECT "planId", status FROM planned_sessions WHERE "slotId" = :s'),
+            {"s": slot_id},
+        ).one()
+    assert status == "PLANNED"
+    assert page.locator(f"form[action$='/schedule/plans/{plan_id}/cancel']").count() == 1
+    assert "The session is planned at that time" in page.inner_text("[role=status]")
+    assert learner.errors == []
+
+
+def test_acknowledge_an_insight(
+    learner: Session, seeded: SeededLearner, module_db: Database
+) -> None:
+    page = learner.page
+    learner.open(learner_path(seeded.user_id, "patterns"))
+    page.locator("form[action*='/insights/'] button[value='yes']").first.click()
+    page.wait_for_url("**/patterns?done=acknowledged")
+    with module_db.session() as s:
+        acknowledged = s.execute(
+            sa.text(
+                'SELECT count(*) FROM behavioral_insights WHERE "userId" = :u '
+                'AND "acknowledgedAt" IS NOT NULL AND applied'
+            ),
+            {"u": seeded.user_id},
+        ).scalar()
+    assert acknowledged == 1
+
+
+def test_switching_analysis_off_removes_derived_data(
+    learner: Session, seeded: SeededLearner, module_db: Database
+) -> None:
+    page = learner.page
+    with module_db.session() as s:
+        assert sum(users_service.derived_data_counts(s, seeded.user_id).values()) > 0
+    learner.open(learner_path(seeded.user_id, "privacy"))
+    page.click("button:has-text('Turn behavioural analysis off')")
+    page.wait_for_url("**/privacy?done=analysis-off")
+    assert "Now: Off" in page.inner_text("main")
+    with module_db.session() as s:
+        assert sum(users_service.derived_data_counts(s, seeded.user_id).values()) == 0
+    learner.open(learner_path(seeded.user_id, "patterns"))
+    assert "Behavioural analysis is off" in page.inner_text("main")
+    assert page.locator("[data-figure]").count() == 0
+
+
+def test_operator_sees_high_risk_list_and_signs_out(operator: Session) -> None:
+    page = operator.page
+    operator.open("/ui/operator/high-risk?min=0.5")
+    assert "Open (PENDING) struggle predictions" in page.inner_text("main")
+    page.click("button:has-text('Sign out')")
+    page.wait_for_url("**/ui/signin?reason=signed-out")
+    assert page.goto(operator.base + "/ui/operator/models").url.endswith("reason=required")
