@@ -49,6 +49,7 @@ from twin.services import cognitive as cognitive_service
 from twin.services import learners as users_service
 from twin.services import patterns as patterns_service
 from twin.services import struggle as struggle_service
+from twin.services.insights import daily as insights_daily
 from twin.services.orchestration import calendars as calendar_service
 from twin.services.orchestration import slots as slots_service
 from twin.services.orchestration.common import CalendarContext
@@ -80,7 +81,9 @@ LEARNER_PAGES = (
     "patterns",
     "health",
     "struggles",
+    "insights",
     "schedule",
+    "schedule/effectiveness",
     "personalization",
     "learn",
     "privacy",
@@ -102,6 +105,9 @@ class SeededLearner:
     busy_blocks: int = 0
     slots: int = 0
     plan_id: str | None = None
+    recommendations: int = 0
+    notifications: int = 0
+    personalization_decisions: int = 0
 
 
 def busy_calendar(now: datetime, timezone: str, days: int = CALENDAR_DAYS) -> bytes:
@@ -143,7 +149,9 @@ def seed_dashboard_learner(
     """Simulate ``learners`` learners whose ``weeks`` of study end at ``now`` and let the engine
     analyse the first as its jobs would: patterns, load of every recent session, burnout,
     weekly struggle predictions with their outcomes, and today's predictions. Then their
-    week: an uploaded calendar, the recommended slots around it, the best one accepted."""
+    week: an uploaded calendar, the recommended slots around it, the best one accepted; and
+    the daily insights run (scores, recommendations, notifications) and three weeks of
+    personalized missions."""
     now = now or utcnow()  # naive UTC, as the services take it
     start = (now - timedelta(weeks=weeks)).date()
     load_cohort(db, learners, weeks, seed, start, workers=0, connections=1, replace=True)
@@ -175,6 +183,14 @@ def seed_dashboard_learner(
         offer = slots_service.recommend(session, uid, now)
         if offer.slots:
             plan_id = slots_service.accept(session, uid, offer.slots[0].id, now).plan.id
+    with db.session() as session:
+        daily = insights_daily.run_daily(session, uid, now)
+    # Three weeks of MISSION personalization (one of defaults, two adapted) for the page.
+    from twin.simulate.personalization import simulate_personalized_weeks
+
+    adapted = simulate_personalized_weeks(
+        db, uid, now, np.random.default_rng(seed), baseline_weeks=1, weeks=2
+    )
     return SeededLearner(
         user_id=uid,
         analysis_status=outcome.status,
@@ -184,7 +200,96 @@ def seed_dashboard_learner(
         busy_blocks=synced.blocks,
         slots=len(offer.slots),
         plan_id=plan_id,
+        recommendations=daily.recommendations_created,
+        notifications=daily.notifications,
+        personalization_decisions=adapted.decisions,
     )
+
+
+EXPERIMENT_ARMS = {"control": 130, "short": 70}
+"""Participants per arm of the seeded experiment: a 130/70 split of a planned 50/50 is a
+sample ratio mismatch (chi-square 18 on 1 degree of freedom, p ≈ 2e-5)."""
+EXPERIMENT_MEANS = {"control": 60.0, "short": 66.0}
+EXPERIMENT_SD = 10.0
+EXPERIMENT_DAYS_RUN = 20
+EXPERIMENT_DAYS = 28
+EXPERIMENT_NAME = "shorter missions"
+BENCH_ARTICLE = "spaced-repetition-and-the-forgetting-curve"
+"""The article page measured (any shipped article; its "your data" is filled per request)."""
+
+
+def seed_experiment(db: Database, *, seed: int, now: datetime | None = None) -> str:
+    """A 50/50 MISSION experiment on performance that started 20 days before ``now``, whose
+    participants (:data:`EXPERIMENT_ARMS`) have stored pre- and post-period metrics drawn
+    around :data:`EXPERIMENT_MEANS`, as the daily metrics job would have written them."""
+    import sqlalchemy as sa
+
+    from twin.analysis.experiments.definition import Variant
+    from twin.analysis.experiments.metrics import MetricValue
+    from twin.analysis.experiments.periods import (
+        ParticipantMetrics,
+        PeriodMetrics,
+        participant_periods,
+    )
+    from twin.enums import PersonalizationContext
+    from twin.services import experiments as experiments_service
+    from twin.services.experiments.measurement import store_metrics
+
+    now = now or utcnow()
+    start = now - timedelta(days=EXPERIMENT_DAYS_RUN)
+    rng = np.random.default_rng(seed)
+    definition = experiments_service.NewExperiment(
+        name=EXPERIMENT_NAME,
+        context=PersonalizationContext.MISSION,
+        variants=(
+            Variant("control", "Control", 1.0, {"durationFactor": 1.0}),
+            Variant("short", "Shorter", 1.0, {"durationFactor": 0.8}),
+        ),
+        primary_metric="performance",
+        guardrail_metrics=("study_minutes",),
+        start=start,
+        end=start + timedelta(days=EXPERIMENT_DAYS),
+        expected_participants=sum(EXPERIMENT_ARMS.values()),
+    )
+    with db.session() as session:
+        created = experiments_service.create_experiment(
+            session, definition, start - timedelta(hours=1)
+        )
+    assigned_at = start + timedelta(days=1)
+    as_of = now - timedelta(days=1)
+    periods = participant_periods(assigned_at, as_of)
+    assert periods is not None
+    docs = {}
+    with db.session() as session:
+        for variant, n in EXPERIMENT_ARMS.items():
+            for i in range(n):
+                uid = f"bench-exp-{variant}-{i:03d}"
+                session.execute(
+                    sa.text(
+                        'INSERT INTO experiment_assignments (id, "experimentId", "userId", '
+                        '"variantId", "assignedAt") VALUES (:id, :e, :u, :v, :at)'
+                    ),
+                    {
+                        "id": f"{created.id}-{uid}",
+                        "e": created.id,
+                        "u": uid,
+                        "v": variant,
+                        "at": assigned_at,
+                    },
+                )
+                post = float(rng.normal(EXPERIMENT_MEANS[variant], EXPERIMENT_SD))
+                pre = float(rng.normal(EXPERIMENT_MEANS["control"], EXPERIMENT_SD))
+                docs[uid] = ParticipantMetrics(
+                    as_of=as_of,
+                    pre=PeriodMetrics(periods.pre, {"performance": MetricValue(pre, 5)}),
+                    post=PeriodMetrics(periods.post, {"performance": MetricValue(post, 5)}),
+                )
+        store_metrics(session, created.id, docs)
+        session.execute(
+            sa.text('UPDATE personalization_experiments SET "metricsAsOf" = :t WHERE id = :e'),
+            {"t": as_of, "e": created.id},
+        )
+    return created.id
 
 
 def learner_counts(db: Database, uid: str) -> dict[str, int]:
@@ -214,13 +319,17 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
-def page_paths(uid: str) -> dict[str, str]:
-    """Every page measured: learner pages of ``uid`` and the operator pages."""
+def page_paths(uid: str, experiment_id: str | None = None) -> dict[str, str]:
+    """Every page measured: learner pages of ``uid``, the operator pages and, given one, an
+    experiment's result page."""
     from urllib.parse import quote
 
     base = f"/ui/learners/{quote(uid, safe='')}"
     paths = {f"learner/{p or 'overview'}": f"{base}/{p}".rstrip("/") for p in LEARNER_PAGES}
     paths.update({f"operator/{p}": f"/ui/operator/{p}" for p in OPERATOR_PAGES})
+    paths["learner/article"] = f"{base}/learn/{BENCH_ARTICLE}"
+    if experiment_id is not None:
+        paths["operator/experiment"] = f"/ui/operator/experiments/{quote(experiment_id, safe='')}"
     return paths
 
 
@@ -233,7 +342,9 @@ def credentials(db: Database, uid: str) -> tuple[str, str]:
     return token, key
 
 
-def server_times(db: Database, uid: str, runs: int) -> dict[str, dict[str, float]]:
+def server_times(
+    db: Database, uid: str, runs: int, experiment_id: str | None = None
+) -> dict[str, dict[str, float]]:
     """Server-side time of each page, ``runs`` requests after the warm-up ones."""
     from fastapi.testclient import TestClient
 
@@ -261,7 +372,7 @@ def server_times(db: Database, uid: str, runs: int) -> dict[str, dict[str, float
         csrf = signin.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
         r = operator.post("/ui/signin", data={"key": key, "csrf": csrf})
         assert r.status_code == 303, r.text
-        for name, path in page_paths(uid).items():
+        for name, path in page_paths(uid, experiment_id).items():
             client = operator if name.startswith("operator/") else learner
             for _ in range(WARMUP_RUNS):
                 first = client.get(path)
@@ -321,7 +432,9 @@ def _rendered_load(page: Any, url: str) -> float:
     return time.perf_counter() - began
 
 
-def render_times(db: Database, uid: str) -> dict[str, dict[str, float]]:
+def render_times(
+    db: Database, uid: str, experiment_id: str | None = None
+) -> dict[str, dict[str, float]]:
     """Seconds from navigation start to every chart drawn: first visit, then warm (median).
 
     Each role gets a fresh browser context (empty cache). The learner's first visit is the
@@ -340,7 +453,7 @@ def render_times(db: Database, uid: str) -> dict[str, dict[str, float]]:
 
     token, key = credentials(db, uid)
     out: dict[str, dict[str, float]] = {}
-    paths = page_paths(uid)
+    paths = page_paths(uid, experiment_id)
     with served(db) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -444,6 +557,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         began = time.perf_counter()
         seeded = seed_dashboard_learner(db, weeks=args.weeks, seed=args.seed)
+        experiment_id = seed_experiment(db, seed=args.seed)
         console.print(f"seeded {seeded} in {time.perf_counter() - began:.1f} s")
         result: dict[str, Any] = {
             "benchmark": "dashboard_speed",
@@ -463,7 +577,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "loadReadings": seeded.load_readings,
                 **learner_counts(db, seeded.user_id),
             },
-            "server": server_times(db, seeded.user_id, args.runs),
+            "experiment": {"id": experiment_id, "participants": sum(EXPERIMENT_ARMS.values())},
+            "server": server_times(db, seeded.user_id, args.runs, experiment_id),
             "targets": {"serverP95Ms": TARGET_SERVER_P95_MS, "renderS": TARGET_RENDER_S},
         }
         if args.no_browser:
@@ -473,7 +588,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 f"browser timings skipped: {CHROMIUM} not found (apt-get install chromium)"
             )
         else:
-            result["render"] = render_times(db, seeded.user_id)
+            result["render"] = render_times(db, seeded.user_id, experiment_id)
     return result
 
 

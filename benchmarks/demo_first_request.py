@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -40,6 +41,7 @@ TIMEOUT_SECONDS = 1800.0
 STOP_TIMEOUT_SECONDS = 120.0
 DEFAULT_PORT = 8221
 RUNS = ("fresh", "warm")
+SETUP_LINE = re.compile(r"set-up finished in [\d.]+ s(?: \([^)]*\))?")
 
 
 def twin_executable() -> str:
@@ -121,8 +123,10 @@ def main(argv: list[str] | None = None) -> None:
                 log = Path(tmp) / f"{i}-{run}.log"
                 results[name][run] = time_demo(data_dir, args.port, log, src)
                 console.print(f"{name}, {run}: {results[name][run]:.1f} s")
-                setup = [ln for ln in log.read_text().splitlines() if "set-up finished" in ln]
-                setup_lines[f"{name}, {run}"] = setup[-1].strip() if setup else "(no set-up line)"
+                # The line wraps at the console's width: read it with its wrapping undone.
+                text = " ".join(log.read_text().split())
+                found = SETUP_LINE.findall(text)
+                setup_lines[f"{name}, {run}"] = found[-1] if found else "(no set-up line)"
     table = Table("version", *runs, title="twin demo: seconds to the first 200 on /readyz")
     for name, times in results.items():
         table.add_row(name, *(f"{times[r]:.1f}" for r in runs))

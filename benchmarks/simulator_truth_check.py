@@ -171,8 +171,10 @@ def evaluate_learner(seed: int, index: int, weeks: int, start: date) -> LearnerO
         fallback.dominant_type == truth["dominantContentType"] if fallback.dominant_type else None
     )
     k_hit = k_ratio = None
-    if analysis.forgetting.fitted:
-        k_ratio = analysis.forgetting.decay_per_day / truth["forgettingRateK"]
+    # The classic family's k is the ENGINE exponential's (the learner-facing new-card curve
+    # anchors R0 at 1; benchmarks.twin_quality compares both).
+    if analysis.forgetting.exponential.fitted:
+        k_ratio = analysis.forgetting.exponential.decay_per_day / truth["forgettingRateK"]
         k_hit = abs(k_ratio - 1) <= K_TOLERANCE
 
     optimal_minutes = (
@@ -188,7 +190,10 @@ def evaluate_learner(seed: int, index: int, weeks: int, start: date) -> LearnerO
     at_risk: dict[date, bool] = {}
     for k in range(BURNOUT_WINDOW_DAYS - 1, n_days):
         d = window_start + timedelta(days=k)
-        at_risk[d] = assess_burnout_risk(days, d, history_start=window_start).level in AT_RISK
+        at_risk[d] = (
+            assess_burnout_risk(days, d, history_start=window_start, reference=days).level
+            in AT_RISK
+        )
     episodes = []
     episode_days: dict[date, str] = {}
     withdrawal_days: set[date] = set()

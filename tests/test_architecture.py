@@ -183,12 +183,6 @@ NOT_APPLICABLE: dict[tuple[str, str], str] = {
 BEING_BUILT: dict[tuple[str, str], str] = {
     # ENGINE 5.3, 5.5 and 5.6 arrive pure core first (issues 16-19); their services, routes,
     # jobs and commands follow, and each entry goes when its file lands.
-    **{
-        (cap, layer): "pure core landed; this layer is being built"
-        for cap in ("personalization",)
-        for layer in ("services", "api", "schemas", "jobs", "cli")
-    },
-    ("personalization", "analysis"): "being built",
 }
 """Layers of the capabilities under construction; an entry must go once its file lands."""
 

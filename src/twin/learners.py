@@ -60,6 +60,9 @@ class LearnerLock(IntEnum):
     """One metrics computation of an experiment at a time (keyed by the experiment's id)."""
     INSIGHTS = 5601
     """A learner's insight writes (the daily run, notifications, goals, recommendations)."""
+    PERSONALIZATION = 5511
+    """Serialises a learner's personalization writes: decisions, arms, outcomes, feedback,
+    preferences and resets (so an arm's statistics never lose an update)."""
 
 
 _LOCK_SQL = sa.text("SELECT pg_advisory_xact_lock(:c, hashtext(:u))")

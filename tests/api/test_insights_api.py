@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from tests.services.insights.support import (
@@ -260,11 +261,35 @@ def test_articles_read_personalized_and_feedback(api: TestClient, key: dict[str,
     assert api.get(f"{_base()}/articles/no-such-article", headers=key).status_code == 404
 
 
-def test_dashboard_in_one_call(api: TestClient, key: dict[str, str]) -> None:
+def test_dashboard_in_one_call(api: TestClient, key: dict[str, str], insights_db: Database) -> None:
     api.post(f"{_base()}/insights:refresh", headers=key)
-    d = api.get(f"{_base()}/dashboard", headers=key)
+    goal = api.post(
+        f"{_base()}/goals",
+        json={"goalType": "CUSTOM", "targetMetric": "sessionsPerWeek", "targetValue": 9},
+        headers=key,
+    ).json()
+    # A pending struggle prediction (the cohort has none): the dashboard's top predictions.
+    with insights_db.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                'INSERT INTO struggle_predictions (id, "userId", "learningObjectiveId", '
+                '"predictedStruggleProbability", "predictionConfidence", "strugglingFactors") '
+                "SELECT 'dash-pred', :u, id, 0.83, 0.7, '[]'::jsonb "
+                "FROM learning_objectives ORDER BY id LIMIT 1"
+            ),
+            {"u": learner(0)},
+        )
+    try:
+        d = api.get(f"{_base()}/dashboard", headers=key)
+    finally:
+        with insights_db.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM struggle_predictions WHERE id = 'dash-pred'"))
     assert d.status_code == 200
     body = d.json()
+    assert [g["id"] for g in body["goals"]] == [goal["id"]]
+    assert [(p["predictionId"], p["probability"]) for p in body["predictions"]] == [
+        ("dash-pred", 0.83)
+    ]
     assert body["score"] is not None and body["recommendations"]
     cards = {c["name"]: c for c in body["cards"]}
     assert set(cards) == {

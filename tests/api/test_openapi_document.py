@@ -131,6 +131,12 @@ def test_request_strings_say_what_they_may_contain(spec: dict[str, Any]) -> None
         ("/v1/users/some-id", "DELETE, GET, HEAD, PUT"),
         ("/v1/users/some-id/patterns", "DELETE, GET, HEAD"),
         ("/v1/users/some-id/events:batch", "POST"),
+        # A literal segment wins over a parameter, as routing does: suggestions is not a goal id.
+        ("/v1/users/some-id/goals/suggestions", "GET, HEAD"),
+        ("/v1/users/some-id/goals/g1", "GET, HEAD, PATCH"),
+        # A documented id pattern without ':' keeps ``{id}:stop`` apart from ``{id}``.
+        ("/v1/experiments/e1:stop", "POST"),
+        ("/v1/experiments/e1", "GET, HEAD"),
     ],
 )
 def test_a_405_names_every_method_of_the_path(app: Any, path: str, allow: str) -> None:

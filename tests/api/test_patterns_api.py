@@ -20,7 +20,8 @@ from twin.db.engine import Database
 
 __all__ = ["cohort_module_db", "db"]  # fixtures: this module's `db` is the cohort
 
-L0, L1 = learner(0), learner(1)
+# L0: the cohort learner with patterns and insights at END (learner 1: a 20:00 chronotype).
+L0, L1 = learner(1), learner(0)
 Headers = dict[str, str]
 
 

@@ -16,7 +16,10 @@ def test_quick_run_times_every_page(db: Database) -> None:
         weeks=3, seed=5, runs=10, database_url=db.url, keep=False, no_browser=True
     )
     result = run(args)
-    assert set(result["server"]) == set(page_paths(result["learner"]["id"]))
+    assert set(result["server"]) == set(
+        page_paths(result["learner"]["id"], result["experiment"]["id"])
+    )
+    assert "operator/experiment" in result["server"] and "learner/insights" in result["server"]
     for name, timing in result["server"].items():
         assert timing["runs"] == 10, name
         assert 0 < timing["p50Ms"] <= timing["p95Ms"] <= timing["maxMs"], name

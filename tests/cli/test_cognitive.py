@@ -40,7 +40,7 @@ def test_health_prints_history_burnout_and_stress(db: Database, env: None) -> No
         "cognitive load per day, last 14 days (UTC)",
         "burnout risk",
         "chronic load",
-        "100% of study days with load > 60",  # a share, with its unit
+        "100% of study days overloaded",  # a share, with its unit
         "stress patterns",
     ):
         assert text in result.output, text

@@ -117,7 +117,9 @@ def check_against_api(db: Database, output: str) -> None:
             assert printed is not None
             assert printed == (round(curve["R0"], 2), round(curve["k"], 3))
         risks = parse_risks(output)
-        at_risk = re.search(r"(\d+) at risk \(p > 0\.5\) for (\d+) learners", output)
+        at_risk = re.search(
+            r"(\d+) at risk \(p > 0\.5\) for (\d+) learners", " ".join(output.split())
+        )
         assert at_risk is not None
         assert bool(risks) == (int(at_risk[1]) > 0), risks
         for user, probability, objective in risks:
@@ -144,22 +146,27 @@ def test_demo_on_a_fresh_embedded_server_agrees_with_the_api(
     started = utcnow()
     result = runner.invoke(app, args, terminal_width=WIDE)
     assert result.exit_code == 0, result.output
-    assert "embedded PostgreSQL" in result.output
-    # The verification is one line (the planner's sample on this first set-up).
-    assert re.search(r"verify: \d+ checks, \d+ passed, 0 failed .* PASSED \(", result.output)
-    assert "twin db verify" not in result.output  # no table without -v
-    assert "simulated 3 learners × 3 weeks" in result.output
+    first = " ".join(result.output.split())  # the messages' wrapping undone
+    assert "embedded PostgreSQL" in first
+    # The verification is a one-sentence summary (the planner's sample on this first set-up).
+    assert re.search(r"verify: \d+ checks, \d+ passed, 0 failed .* PASSED \(", first)
+    assert "twin db verify" not in first  # no table without -v
+    assert "simulated 3 learners × 3 weeks" in first
     # One learner's week: a simulated calendar uploaded, slots over it, one plan.
-    assert "a learner's week" in result.output and "The week of" in result.output
-    assert "busy blocks" in result.output and "Plan " in result.output
-    assert "7. insights: recommendations, goals, score" in result.output
-    assert "Behavioral score" in result.output and "Recommendations" in result.output
+    assert "a learner's week" in first and "The week of" in first
+    assert "busy blocks" in first and "Plan " in first
+    assert "7. insights: recommendations, goals, score" in first
+    assert "Behavioral score" in first and "Recommendations" in first
+    assert "Goals" in first
     # The A/B experiment: a cohort assigned by the engine, measured, decided.
-    assert "6. an A/B experiment" in result.output and "simulated learners" in result.output
-    assert "verdict:" in result.output and "sample-ratio χ² p" in result.output
+    assert "6. an A/B experiment" in first and "simulated learners" in first
+    assert "verdict:" in first and "sample-ratio χ² p" in first
+    # Personalization: one learner's arms and effectiveness after 8 adapted weeks.
+    assert "8. personalization" in first and "strategy arms of" in first
+    assert "UNIFORM on" in first
     has_log = shared_data_file("revlog_single_learner.csv") is not None
     if has_log:
-        assert "12,580 reviews, 1,205 cards, 64 sessions" in result.output
+        assert "12,580 reviews, 1,205 cards, 64 sessions" in first
     assert len(parse_twins(result.output)) == 3 + has_log
 
     settings = load_settings()
@@ -221,18 +228,27 @@ def test_demo_on_a_fresh_embedded_server_agrees_with_the_api(
         assert single_word_runs(narrow.output) == [], command
 
     # A second run today reuses the cohort, the log and the week of predictions.
-    again = runner.invoke(app, args, terminal_width=WIDE)
+    # This run is printed at 80 columns: every line fits, no column is squeezed to a
+    # word per line, and the messages wrap between words (read back with it undone).
+    again = runner.invoke(app, args, terminal_width=80)
     assert again.exit_code == 0, again.output
-    assert "3 learners × 3 weeks" in again.output and "already loaded" in again.output
-    assert "already there" in again.output
+    assert fits(again.output) == [], fits(again.output)
+    assert single_word_runs(again.output) == []
+    said = " ".join(again.output.split())
+    assert "3 learners × 3 weeks" in said and "already loaded" in said
+    assert "the weekly predictions of the last weeks are already there" in said
     if has_log:
-        assert "already imported" in again.output
+        assert "already imported" in said
     # … and shows the plan it accepted before instead of accepting another slot, the
     # experiment it defined, the goal it set.
-    assert "the plan accepted by an earlier run is still ahead" in again.output
-    assert re.search(r"experiment \S+ \(\S+ → \S+\) already there", again.output)
-    goal_set = "goal set from a suggestion" in result.output
-    assert ("goal already set by an earlier run" in again.output) == goal_set
+    assert "the plan accepted by an earlier run is still ahead" in said
+    assert re.search(r"experiment \S+ \(\S+ → \S+\) already there", said)
+    assert re.search(
+        r"set-up finished in [\d.]+ s \(database \d+ s, .* insights \d+ s, personalization \d+ s\)",
+        said,
+    )
+    goal_set = "goal set from a suggestion" in first
+    assert ("goal already set by an earlier run" in said) == goal_set
     db = open_database(load_settings())
     try:
         with db.engine.connect() as conn:

@@ -84,9 +84,10 @@ def test_create_list_results_stop(db: Database, env: None, tmp_path: Path) -> No
     assert code == 0, out
     [run] = json.loads(out)["runs"]
     assert run["experimentId"] == experiment_id and run["participants"] == 2
-    code, out = _run("stop", experiment_id)
+    code, out = _run("stop", experiment_id, "--json")
     assert code == 0, out
-    assert "stopped" in out and "verdict: invalid" in out
+    stopped = json.loads(out)
+    assert stopped["participants"] == 2 and stopped["results"]["result"]["verdict"] == "invalid"
     code, out = _run("stop", experiment_id)
     assert code == 1 and "already stopped" in out
 

@@ -257,6 +257,7 @@ def test_every_table_command_offers_json() -> None:
         ["experiment", "list"],
         ["experiment", "results"],
         ["experiment", "metrics"],
+        ["experiment", "stop"],
     ):
         result = runner.invoke(app, [*command, "--help"], terminal_width=200)
         assert "--json" in result.output, command

@@ -43,7 +43,7 @@ def test_analyze_prints_the_twin_then_limits_and_forces(
     assert "analysed in" in first.output and "FSRS-6 fitted on" in first.output
     # Evidence is prose: it wraps as blocks at 80 columns, not one word per line.
     assert fits(first.output) == [] and single_word_runs(first.output) == []
-    assert "days since first session" in first.output  # minimums in words
+    assert "data span days" in first.output  # minimums in words (issue 14: the data span)
     assert count_rows(cohort_db, "user_learning_profiles", L0) == 1
     again = runner.invoke(cli, [L0])
     assert again.exit_code == 0

@@ -20,7 +20,7 @@ from twin.services import patterns as ps
 
 __all__ = ["cohort_db", "cohort_module_db"]  # fixtures used here
 
-L0 = learner(0)
+L0 = learner(1)  # the cohort learner with insights at END (a 20:00 chronotype)
 FIRST = END - timedelta(days=2)
 
 

@@ -11,6 +11,7 @@ this module run in order and share one browser; the mutating ones come last.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -18,10 +19,20 @@ import pytest
 import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
 
-from benchmarks.dashboard_speed import SeededLearner, credentials, seed_dashboard_learner, served
+from benchmarks.dashboard_speed import (
+    EXPERIMENT_ARMS,
+    SeededLearner,
+    credentials,
+    seed_dashboard_learner,
+    seed_experiment,
+    served,
+)
 from tests.ui.conftest import XSS_NAME, screenshot_path
+from twin.clock import utcnow
 from twin.db.engine import Database
+from twin.services import experiments as experiments_service
 from twin.services import learners as users_service
+from twin.ui import comparisons
 
 WEEKS = 8
 SEED = 20
@@ -36,13 +47,16 @@ LEARNER_PAGES: dict[str, tuple[str, ...]] = {
     "patterns": ("heatmap", "forgetting"),
     "health": ("load-gauge", "load-history", "burnout-factors"),
     "struggles": ("predictions",),
+    "insights": (),
     "schedule": ("week",),
     "personalization": (),
     "learn": (),
     "privacy": (),
 }
 # Page (as check_page names it) → its server-drawn sketches (SVG, no script).
-SKETCHES: dict[str, tuple[str, ...]] = {"learner-overview": ("load-meter", "load-sparkline")}
+SKETCHES: dict[str, tuple[str, ...]] = {
+    "learner-overview": ("score-sparkline", "load-meter", "load-sparkline")
+}
 OPERATOR_PAGES: dict[str, tuple[str, ...]] = {
     "high-risk": (),
     "learners": (),
@@ -387,6 +401,11 @@ def test_schedule_shows_the_week_and_plans_a_recommended_slot(
     assert f"{in_week} busy blocks" in week["summary"]
     assert week["points"] >= in_week + seeded.slots  # blocks, open slots and the plan drawn
     assert page.locator(f"form[action$='/schedule/plans/{seeded.plan_id}/cancel']").count() == 1
+    # The seeded learner never followed a slot: no comparison, and the page says why.
+    helped = learner_path(seeded.user_id, "schedule/effectiveness")
+    check_page(learner, helped, "learner-schedule-effectiveness", ())
+    assert "Session score: not enough sessions to compare yet" in page.inner_text("main")
+    learner.open(learner_path(seeded.user_id, "schedule"))
     page.click("button:has-text('Find study times for the next 7 days')")
     page.wait_for_url("**/schedule?done=recommended")
     form = page.locator("form[action*='/schedule/slots/']").first
@@ -401,6 +420,135 @@ def test_schedule_shows_the_week_and_plans_a_recommended_slot(
     assert status == "PLANNED"
     assert page.locator(f"form[action$='/schedule/plans/{plan_id}/cancel']").count() == 1
     assert "The session is planned at that time" in page.inner_text("[role=status]")
+    assert learner.errors == []
+
+
+def test_insights_apply_a_recommendation_set_a_goal_and_read_notifications(
+    learner: Session, seeded: SeededLearner, module_db: Database
+) -> None:
+    """The daily run's recommendations (with their evidence) and notifications are shown;
+    applying one, setting a goal and reading every notification reach the database."""
+    assert seeded.recommendations > 0 and seeded.notifications > 0
+    page = learner.page
+    learner.open(learner_path(seeded.user_id, "insights"))
+    with module_db.session() as s:
+        title, description = s.execute(
+            sa.text(
+                'SELECT title, description FROM recommendations WHERE "userId" = :u '
+                'ORDER BY "priorityScore" DESC LIMIT 1'
+            ),
+            {"u": seeded.user_id},
+        ).one()
+        unread = s.execute(
+            sa.text(
+                'SELECT count(*) FROM insight_notifications WHERE "userId" = :u '
+                'AND "readAt" IS NULL'
+            ),
+            {"u": seeded.user_id},
+        ).scalar()
+    main = page.inner_text("main")
+    assert title in main and description in main
+    # Each recommendation lists its evidence; the last line is how its priority was scored.
+    assert page.locator("ul.evidence li").count() >= 2 and "Priority 0." in main
+    assert f"Notifications ({unread} unread)" in main
+    form = page.locator("form[action*='/recommendations/'][action$='/apply']").first
+    rec_id = (form.get_attribute("action") or "").split("/recommendations/")[1].split("/")[0]
+    form.locator("button").click()
+    page.wait_for_url("**/insights?done=rec-applied")
+    # Now listed with what it did: being measured until its two weeks are over.
+    assert "being measured" in page.inner_text("main")
+    dismiss = page.locator("form[action*='/recommendations/'][action$='/dismiss']").first
+    dismissed_id = (dismiss.get_attribute("action") or "").split("/recommendations/")[1]
+    dismissed_id = dismissed_id.split("/")[0]
+    assert dismissed_id != rec_id  # the applied one is no longer offered
+    dismiss.locator("button").click()
+    page.wait_for_url("**/insights?done=rec-dismissed")
+    assert page.locator(f"form[action*='/recommendations/{dismissed_id}/']").count() == 0
+    note = page.locator("form[action*='/notifications/'][action$='/read']").first
+    note_id = (note.get_attribute("action") or "").split("/notifications/")[1].split("/")[0]
+    note.locator("button").click()
+    page.wait_for_url("**/insights?done=read")
+    with module_db.session() as s:
+        dismissed = s.execute(
+            sa.text(
+                'SELECT status::text, "dismissedAt" IS NOT NULL FROM recommendations WHERE id = :r'
+            ),
+            {"r": dismissed_id},
+        ).one()
+        read_one = s.execute(
+            sa.text('SELECT "readAt" IS NOT NULL FROM insight_notifications WHERE id = :n'),
+            {"n": note_id},
+        ).scalar()
+    assert tuple(dismissed) == ("DISMISSED", True) and read_one is True
+    page.select_option("#goal-type", "SESSION_DURATION")
+    page.fill("#goal-target", "0.8")  # a share of sessions near the best length
+    deadline = (utcnow() + timedelta(days=30)).date()
+    page.fill("#goal-deadline", deadline.isoformat())
+    page.fill("#goal-title", "Forty focused minutes")
+    page.click("button:has-text('Set goal')")
+    page.wait_for_url("**/insights?done=goal-set")
+    assert "Forty focused minutes" in page.inner_text("main")
+    page.click("button:has-text('Mark all as read')")
+    page.wait_for_url("**/insights?done=read-all")
+    with module_db.session() as s:
+        applied = s.execute(
+            sa.text(
+                'SELECT r."appliedAt" IS NOT NULL, a."applicationType"::text, '
+                'a."baselineMetrics" IS NOT NULL FROM recommendations r '
+                'JOIN applied_recommendations a ON a."recommendationId" = r.id WHERE r.id = :r'
+            ),
+            {"r": rec_id},
+        ).one()
+        goal = s.execute(
+            sa.text(
+                'SELECT "goalType"::text, "targetValue", deadline::date FROM behavioral_goals '
+                'WHERE "userId" = :u AND title = :t'
+            ),
+            {"u": seeded.user_id, "t": "Forty focused minutes"},
+        ).one()
+        left = s.execute(
+            sa.text(
+                'SELECT count(*) FROM insight_notifications WHERE "userId" = :u '
+                'AND "readAt" IS NULL'
+            ),
+            {"u": seeded.user_id},
+        ).scalar()
+    assert tuple(applied) == (True, "MANUAL", True)  # applied, with its baseline stored
+    assert tuple(goal) == ("SESSION_DURATION", 0.8, deadline)
+    assert left == 0 and "(0 unread)" not in page.inner_text("main")
+    assert learner.errors == []
+
+
+ARTICLE = "retrieval-practice"
+
+
+def test_an_article_with_your_data_is_read_and_rated(
+    learner: Session, seeded: SeededLearner, module_db: Database
+) -> None:
+    """The article page (axe, both widths, screenshots) shows the body, the learner's own
+    data and the references; the read is recorded and the feedback form saves."""
+    page = learner.page
+    path = learner_path(seeded.user_id, f"learn/{ARTICLE}")
+    check_page(learner, path, "learner-article", ())
+    main = page.inner_text("main")
+    assert page.inner_text("h1") == "Retrieval practice: testing yourself is studying"
+    assert "Your data" in main and "Roediger, H. L., & Karpicke, J. D. (2006)" in main
+    page.check("input[name=helpful][value=yes]")
+    page.select_option("#fb-rating", "5")
+    page.click("button:has-text('Send')")
+    page.wait_for_url(f"**{path}?done=article-feedback")
+    with module_db.session() as s:
+        read = s.execute(
+            sa.text(
+                "SELECT r.helpful, r.rating FROM article_reads r JOIN learning_articles a "
+                'ON a.id = r."articleId" WHERE a.slug = :slug AND r."userId" = :u'
+            ),
+            {"slug": ARTICLE, "u": seeded.user_id},
+        ).one()
+    assert tuple(read) == (True, 5)
+    learner.open(learner_path(seeded.user_id, "learn"))
+    listed = page.locator("li", has=page.locator(f"a[href$='/learn/{ARTICLE}']")).last
+    assert "you found it helpful" in listed.inner_text()
     assert learner.errors == []
 
 
@@ -422,6 +570,33 @@ def test_acknowledge_an_insight(
     assert acknowledged == 1
 
 
+def test_personalization_shows_the_arms_and_changes_the_level(
+    learner: Session, seeded: SeededLearner, module_db: Database
+) -> None:
+    """Three weeks of adapted missions: the setting in use and why, the strategies tried,
+    and the level form going through to the preferences."""
+    assert seeded.personalization_decisions == 8
+    page = learner.page
+    learner.open(learner_path(seeded.user_id, "personalization"))
+    main = page.inner_text("main")
+    assert "Settings in use for mission" in main and "Strategies tried for mission" in main
+    assert "Why" in main and "Nothing personalized here yet" in main  # the other contexts
+    page.select_option("#level", "HIGH")
+    page.click("button:has-text('Save the level')")
+    page.wait_for_url("**/personalization?done=level-changed")
+    assert "Your personalization level: high" in page.inner_text("main")
+    with module_db.session() as s:
+        level = s.execute(
+            sa.text(
+                'SELECT "personalizationLevel"::text FROM personalization_preferences '
+                'WHERE "userId" = :u'
+            ),
+            {"u": seeded.user_id},
+        ).scalar()
+    assert level == "HIGH"
+    assert learner.errors == []
+
+
 def test_switching_analysis_off_removes_derived_data(
     learner: Session, seeded: SeededLearner, module_db: Database
 ) -> None:
@@ -437,6 +612,84 @@ def test_switching_analysis_off_removes_derived_data(
     learner.open(learner_path(seeded.user_id, "patterns"))
     assert "Behavioural analysis is off" in page.inner_text("main")
     assert page.locator("[data-figure]").count() == 0
+
+
+@pytest.fixture(scope="module")
+def experiment(module_db: Database) -> str:
+    """An experiment 20 days into its run, 200 participants with stored metrics, split 130/70
+    against a planned 50/50 (the benchmark's seed: a sample ratio mismatch)."""
+    return seed_experiment(module_db, seed=18)
+
+
+def test_operator_experiments_list_and_result_page(
+    operator: Session, experiment: str, module_db: Database
+) -> None:
+    """The list shows the experiment; its page shows the SRM warning, the arms, the verdict
+    and each comparison with its interval, drawn and in a table; stopping it works."""
+    page = operator.page
+    operator.open("/ui/operator/experiments")
+    row = page.locator("table tbody tr").filter(has_text="shorter missions")
+    assert row.count() == 1 and "running" in row.inner_text()
+    assert str(sum(EXPERIMENT_ARMS.values())) in row.inner_text()
+    path = f"/ui/operator/experiments/{experiment}"
+    check_page(operator, path, "operator-experiment", ("intervals",))
+    operator.open(path)
+    with module_db.session() as s:
+        results = experiments_service.experiment_results(s, experiment, utcnow())
+    assert results.result.srm.mismatch  # the seeded split is a mismatch…
+    alert = page.inner_text("[role=alert]")
+    assert "Sample ratio mismatch" in alert and "130 / 70" in alert  # …and the page says so
+    main = page.inner_text("main")
+    assert f"Verdict: {results.result.verdict.value.replace('_', ' ')}" in main
+    primary = next(
+        c
+        for c in results.result.comparisons
+        if c.metric == "performance" and c.variant_id == "short"
+    )
+    d = primary.decision
+    # The table row is the deciding test's numbers, formatted as the page formats them.
+    expected = comparisons.comparison_row(
+        {
+            "metric": "performance",
+            "role": primary.role.value,
+            "variantId": "short",
+            "method": primary.method.value,
+            "outcome": primary.outcome.value,
+            "sequential": {
+                "expected": d.expected,
+                "ci": list(d.ci),
+                "pValue": d.p_value,
+                "differenceType": d.difference_type.value,
+                "error": d.error,
+            },
+            "fixed": {
+                "expected": d.expected,
+                "ci": list(d.ci),
+                "pValue": d.p_value,
+                "differenceType": d.difference_type.value,
+                "error": d.error,
+            },
+            "bayesian": {"chanceToWin": primary.bayesian.chance_to_win},
+        },
+        {"short": "Shorter"},
+    )
+    cells = (
+        page.locator("tr", has=page.locator("th", has_text="performance"))
+        .filter(has_text="Shorter")
+        .first.locator("th, td")
+        .all_inner_texts()
+    )
+    assert tuple(c.strip() for c in cells) == expected
+    assert d.expected > 0  # the shorter arm's higher mean shows as a positive difference
+    page.click("button:has-text('Stop this experiment')")
+    page.wait_for_url(f"**{path}?done=stopped")
+    with module_db.session() as s:
+        stopped = s.execute(
+            sa.text('SELECT "stoppedAt" FROM personalization_experiments WHERE id = :e'),
+            {"e": experiment},
+        ).scalar()
+    assert stopped is not None and "The experiment is stopped" in page.inner_text("[role=status]")
+    assert operator.errors == []
 
 
 def test_operator_sees_high_risk_list_and_signs_out(operator: Session) -> None:

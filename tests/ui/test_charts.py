@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import pytest
 
 from twin.analysis.patterns.forgetting import forgetting_curve_points
-from twin.ui import charts
+from twin.ui import charts, week
 
 HOURS = 24
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -264,7 +264,7 @@ def test_week_chart_splits_blocks_at_local_midnight_and_lists_them() -> None:
     busy = {
         "blocks": [{"start": "2026-12-08T12:00:00Z", "end": "2026-12-08T14:00:00Z", "weight": 0.5}]
     }
-    chart = charts.week_chart(schedule, busy)
+    chart = week.week_chart(schedule, busy)
     assert chart is not None
     figure = validated(chart)
     busy_trace, slot_trace, plan_trace = figure["data"]
@@ -280,6 +280,4 @@ def test_week_chart_splits_blocks_at_local_midnight_and_lists_them() -> None:
     assert chart.table is not None
     assert chart.table.rows[0] == ("2026-12-08", "23:00", "24:00", "busy (tentative)")
     assert ("2026-12-09", "10:30", "11:05", "slot #1, score 77") in chart.table.rows
-    assert (
-        charts.week_chart({**schedule, "pendingSlots": [], "upcoming": []}, {"blocks": []}) is None
-    )
+    assert week.week_chart({**schedule, "pendingSlots": [], "upcoming": []}, {"blocks": []}) is None

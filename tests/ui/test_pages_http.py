@@ -35,6 +35,7 @@ LEARNER_PAGES = (
     "/patterns",
     "/health",
     "/struggles",
+    "/insights",
     "/schedule",
     "/personalization",
     "/learn",
@@ -488,6 +489,11 @@ def test_schedule_forms_find_plan_cancel_upload_subscribe_and_remove(
     empty = browser_client.get(f"{base}/schedule").text
     assert "No open recommendation right now." in empty and "No calendar is connected" in empty
     assert "Nothing to show yet" in empty and "data-figure" not in empty
+    # No accepted slot and no session: adherence is 0 of 0, the comparison says what it lacks.
+    assert f"{base}/schedule/effectiveness" in empty
+    helped = browser_client.get(f"{base}/schedule/effectiveness").text
+    assert "0 accepted slots; 0 sessions in all." in helped
+    assert "Session score: not enough sessions to compare yet" in helped
     csrf = CSRF_RE.search(empty).group(1)  # type: ignore[union-attr]
 
     # A calendar file: every day 12–14 busy, 17–19 tentative (Europe/Berlin, the learner's zone).
@@ -582,3 +588,88 @@ def test_schedule_forms_find_plan_cancel_upload_subscribe_and_remove(
         == 403
     )
     assert browser_client.post(f"{base}/calendar/disconnect", data={"csrf": "x"}).status_code == 403
+
+
+def test_experiment_pages_are_for_operators_and_an_unknown_one_is_a_404(
+    browser_client: TestClient, learners: Database
+) -> None:
+    sign_in(browser_client, learners)
+    csrf = csrf_of(browser_client, f"/ui/learners/{LEARNER}")
+    assert browser_client.get("/ui/operator/experiments").status_code == 403
+    assert browser_client.get("/ui/operator/experiments/x1").status_code == 403
+    stop = browser_client.post("/ui/operator/experiments/x1/stop", data={"csrf": csrf})
+    assert stop.status_code == 403  # a learner session cannot stop an experiment
+    with learners.session() as s:
+        _row, key = auth.create_api_key(s, "ops-exp")
+    operator = TestClient(browser_client.app, follow_redirects=False)
+    signin_csrf = csrf_of(operator, "/ui/signin")
+    operator.post("/ui/signin", data={"key": key, "csrf": signin_csrf})
+    listed = operator.get("/ui/operator/experiments")
+    assert listed.status_code == 200 and "No experiment has been defined yet" in listed.text
+    missing = operator.get("/ui/operator/experiments/nope")
+    assert missing.status_code == 404 and "nope" in missing.text
+
+
+def test_insights_page_empty_state_and_a_bad_goal_names_its_field(
+    browser_client: TestClient, learners: Database
+) -> None:
+    sign_in(browser_client, learners)
+    page = browser_client.get(f"/ui/learners/{LEARNER}/insights").text
+    assert "No open recommendation" in page and "No goal yet." in page
+    assert "No notification." in page
+    csrf = CSRF_RE.search(page).group(1)  # type: ignore[union-attr]
+    bad = browser_client.post(
+        f"/ui/learners/{LEARNER}/goals",
+        data={"csrf": csrf, "goal_type": "SESSION_DURATION", "target_value": "lots"},
+    )
+    assert bad.status_code == 422 and "target_value" in bad.text
+    unknown = browser_client.post(
+        f"/ui/learners/{LEARNER}/goals", data={"csrf": csrf, "goal_type": "CUSTOM"}
+    )
+    assert unknown.status_code == 422 and "goal_type" in unknown.text
+    with learners.session() as s:
+        goals = s.execute(
+            sa.text('SELECT count(*) FROM behavioral_goals WHERE "userId" = :u'), {"u": LEARNER}
+        ).scalar()
+    assert goals == 0  # nothing written
+
+
+def test_personalization_page_shows_decisions_and_changes_the_level(
+    browser_client: TestClient, learners: Database
+) -> None:
+    """The page shows each context's config in use and why; the level form goes through."""
+    from twin.enums import PersonalizationContext
+    from twin.services.personalization.decisions import apply_personalization
+
+    base = f"/ui/learners/{LEARNER}"
+    sign_in(browser_client, learners)
+    empty = browser_client.get(f"{base}/personalization").text
+    assert "Your personalization level: medium" in empty
+    assert "Nothing personalized here yet" in empty and "Not enough sessions yet" in empty
+    with learners.session() as s:
+        applied = apply_personalization(
+            s, LEARNER, PersonalizationContext.SESSION, {"durationMinutes": 50}, utcnow()
+        )
+    page = browser_client.get(f"{base}/personalization").text
+    assert f"the <strong>{applied.strategy.replace('_', ' ').lower()}</strong> strategy" in page  # type: ignore[union-attr]
+    assert "Settings in use for session" in page and "break every minutes" in page
+    assert "Strategies tried for session" in page and "25%" in page  # four arms, none tried
+    csrf = CSRF_RE.search(page).group(1)  # type: ignore[union-attr]
+    bad = browser_client.post(f"{base}/personalization/level", data={"csrf": csrf, "level": "MAX"})
+    assert bad.status_code == 422
+    changed = browser_client.post(
+        f"{base}/personalization/level", data={"csrf": csrf, "level": "LOW"}
+    )
+    assert changed.status_code == 303
+    assert changed.headers["location"] == f"{base}/personalization?done=level-changed"
+    with learners.session() as s:
+        level = s.execute(
+            sa.text(
+                'SELECT "personalizationLevel"::text FROM personalization_preferences '
+                'WHERE "userId" = :u'
+            ),
+            {"u": LEARNER},
+        ).scalar()
+    assert level == "LOW"
+    after = browser_client.get(changed.headers["location"]).text
+    assert "Your personalization level: low" in after and "level is changed" in after

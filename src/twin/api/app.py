@@ -29,6 +29,7 @@ from twin.api.routers import (
     learners,
     orchestration,
     patterns,
+    personalization,
     recall,
     struggle,
 )
@@ -74,6 +75,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     orchestration.router,
     experiments.router,
     insights.router,
+    personalization.router,
 )
 
 

@@ -35,6 +35,7 @@ command             what                                            module
 ``model``           the struggle-model registry                     :mod:`.struggle`
 ``experiment``      A/B experiments: define, results, stop          :mod:`.experiments`
 ``insights``        recommendations, goals, behavioral score        :mod:`.insights`
+``personalize``     a learner's arms, rewards, effectiveness        :mod:`.personalization`
 ``worker``          job workers                                     :mod:`.jobs`
 ``db``              migrations, verification, the embedded server   :mod:`.db`
 ``simulate``        simulated learners with known traits            :mod:`.simulate`
@@ -68,6 +69,7 @@ from twin.cli.jobs import worker_command
 from twin.cli.learners import keys_app, learners_app
 from twin.cli.orchestration import calendar_app, schedule_command
 from twin.cli.patterns import analyze_command
+from twin.cli.personalization import personalize_command
 from twin.cli.serve import serve
 from twin.cli.simulate import simulate_command
 from twin.cli.struggle import model_app, predict_command
@@ -109,6 +111,9 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(experiment_app, name="experiment")
 app.command("insights", help="A learner's recommendations, goals and weekly behavioral score.")(
     insights_command
+)
+app.command("personalize", help="A learner's personalization: level, arms, effectiveness.")(
+    personalize_command
 )
 import_app = typer.Typer(help="Import learning data from files.", no_args_is_help=True)
 import_app.command("revlog", help="Import a flashcard review log (CSV) for a learner.")(

@@ -104,7 +104,7 @@ def demo(
         if verbose or not report.ok:
             print_verify_report(report, verbose=verbose)
         else:
-            console.print(verify_summary(report), soft_wrap=True)
+            console.print(verify_summary(report))
         if not report.ok:
             raise typer.Exit(1)
         took["database"] = time.perf_counter() - started
@@ -127,13 +127,13 @@ def demo(
         console.rule("[bold]7. insights: recommendations, goals, score")
         demo_insights_section(db, now)
         took["insights"] = time.perf_counter() - started - sum(took.values())
+        console.rule("[bold]8. personalization: 4 weeks of defaults, 8 weeks adapted")
+        demo_personalization_section(db, now)
+        took["personalization"] = time.perf_counter() - started - sum(took.values())
         parts = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in took.items())
-        # One line whatever the width (the benchmark reads it back).
-        console.print(
-            f"set-up finished in {time.perf_counter() - started:.1f} s ({parts})", soft_wrap=True
-        )
+        console.print(f"set-up finished in {time.perf_counter() - started:.1f} s ({parts})")
     if serve_api:
-        console.rule("[bold]8. API")
+        console.rule("[bold]9. API")
         run_demo_server(host, port)
 
 
@@ -222,7 +222,6 @@ def demo_data(db: Database, *, learners: int, weeks: int, now: datetime) -> bool
             f"{start} … {window_end(start, weeks)}: "
             f"{summary.rows.get('behavioral_events', 0):,} events, {summary.total_rows:,} rows "
             f"in {summary.seconds:.1f} s{replaced}",
-            soft_wrap=True,
         )
     place_real_log(db, now)
     return reused
@@ -279,13 +278,13 @@ def place_real_log(db: Database, now: datetime) -> None:
         f"to end {last + shift:%Y-%m-%d %H:%M} UTC (times of day and intervals unchanged)"
     )
     if placed_last is not None and placed_last == naive_utc(last + shift):
-        console.print(f"{where}: already imported as learner {REAL_LEARNER_ID!r}", soft_wrap=True)
+        console.print(f"{where}: already imported as learner {REAL_LEARNER_ID!r}")
         return
     if exists:
         with db.session() as session:
             erase_user(session, REAL_LEARNER_ID)
     result = import_revlog(db, io.StringIO(text), user_id=REAL_LEARNER_ID, timezone="UTC")
-    console.print(f"{where}; imported as learner {REAL_LEARNER_ID!r}: {result}", soft_wrap=True)
+    console.print(f"{where}; imported as learner {REAL_LEARNER_ID!r}: {result}")
 
 
 def learner_figures(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
@@ -428,11 +427,10 @@ def demo_predictions(db: Database, now: datetime) -> None:
         console.print(
             f"{len(users)} learners predicted weekly over the last {DEMO_PREDICTION_WEEKS} "
             f"weeks, outcomes captured, in {time.perf_counter() - started:.1f} s",
-            soft_wrap=True,
         )
         if report.candidate is not None:
             console.print(comparison_table(report))
-        console.print(f"model training: {report.decision}", soft_wrap=True)
+        console.print(f"model training: {report.decision}")
     else:
         console.print("the weekly predictions of the last weeks are already there")
     results = []
@@ -444,7 +442,6 @@ def demo_predictions(db: Database, now: datetime) -> None:
         f"today's predictions: {sum(len(r.predictions) for r in results)} objectives of "
         f"{len(results)} learners, {sum(r.at_risk for r in results)} at risk (p > 0.5) for "
         f"{len(at_risk)} learners",
-        soft_wrap=True,
     )
     for result in at_risk[:DEMO_PREDICTION_LEARNERS_SHOWN]:
         console.print(predictions_block(result, limit=DEMO_PREDICTIONS_SHOWN, at_risk_only=True))
@@ -470,6 +467,27 @@ def demo_insights_section(db: Database, now: datetime) -> None:
         console.print("no simulated learner: skipped")
         return
     demo_insights(db, row[0], aware_utc(now))
+
+
+def demo_personalization_section(db: Database, now: datetime) -> None:
+    """The second simulated learner's arms and effectiveness after 8 adapted weeks."""
+    import sqlalchemy as sa
+
+    from twin.analysis.common import aware_utc
+    from twin.cli.personalization import demo_personalization
+
+    with db.engine.connect() as conn:
+        user = conn.execute(
+            sa.text(
+                'SELECT t."userId" FROM simulation_truth t JOIN users u ON u.id = t."userId" '
+                'WHERE t.seed = :s AND u."behavioralAnalysisEnabled" ORDER BY 1 OFFSET 1 LIMIT 1'
+            ),
+            {"s": DEMO_SEED},
+        ).scalar()
+    if user is None:
+        console.print("no simulated learner: skipped")
+        return
+    demo_personalization(db, str(user), aware_utc(now))
 
 
 def demo_banner(db: Database, host: str, port: int) -> None:

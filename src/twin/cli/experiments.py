@@ -223,6 +223,7 @@ def results_command(
 @experiment_app.command("stop")
 def stop_command(
     experiment_id: Annotated[str, typer.Argument(help="The experiment's id.")],
+    as_json: JsonOption = False,
 ) -> None:
     """Stop an experiment now, then compute its final metrics and verdict."""
     from twin.services import experiments as service
@@ -231,10 +232,25 @@ def stop_command(
     with database(migrated=True) as db:
         with db.session() as session:
             stopped = service.stop_experiment(session, experiment_id, now)
-        console.print(f"stopped {stopped.id} at {now:%Y-%m-%d %H:%M} UTC; measuring …")
+        if not as_json:
+            console.print(f"stopped {stopped.id} at {now:%Y-%m-%d %H:%M} UTC; measuring …")
         with db.session() as session:
             report = service.refresh_metrics(session, experiment_id, now)
             final = service.finalize(session, experiment_id, now)
+    if as_json:
+        from twin.api.schemas.experiments import ExperimentResultsOut
+
+        print_json(
+            {
+                "stoppedAt": now,
+                "measured": report.measured,
+                "participants": report.participants,
+                "results": None
+                if final is None
+                else ExperimentResultsOut.model_validate(final).model_dump(mode="json"),
+            }
+        )
+        return
     console.print(f"{report.measured} of {report.participants} participants measured")
     if final is not None:
         print_results(final)

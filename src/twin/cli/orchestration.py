@@ -379,8 +379,7 @@ def demo_schedule(db: Database, now: datetime | None = None, seed: int | None = 
         planned = plans.list_plans(session, user_id, now, now + timedelta(days=8), now)
     console.print(
         f"{user_id} ({timezone}, hidden peak hour {peak:02d}:00): simulated calendar of "
-        f"{upload.status.event_count} events uploaded, {upload.blocks} busy blocks",
-        soft_wrap=True,
+        f"{upload.status.event_count} events uploaded, {upload.blocks} busy blocks"
     )
     console.print(week_table(answer, busy, planned, now, f"The week of {user_id}"))
     if plan is not None:

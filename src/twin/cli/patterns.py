@@ -109,8 +109,16 @@ def profile_table(view: patterns_service.ProfileView, style_profiling: bool) -> 
     table.add_row("average session", f"{p.averageSessionDuration} min")
     table.add_row("optimal session", f"{p.optimalSessionDuration} min")
     if style_profiling:
-        table.add_row("content preferences", _shares(p.contentPreferences))
-        table.add_row("learning style", _shares(p.learningStyleProfile))
+        # Empty: fewer than two content types used, so there is nothing to compare.
+        unmeasured = "insufficient: fewer than 2 content types used"
+        table.add_row(
+            "content preferences",
+            _shares(p.contentPreferences) if p.contentPreferences else unmeasured,
+        )
+        table.add_row(
+            "learning style",
+            _shares(p.learningStyleProfile) if p.learningStyleProfile else unmeasured,
+        )
         table.caption = LEARNING_STYLE_CAVEAT
         table.caption_justify = "left"
     else:
@@ -211,7 +219,11 @@ def forgetting_table(
         k = float(curve.get("k", TYPICAL_DECAY_PER_DAY))
         table.add_row("source", str(curve.get("source", "—")))
         table.add_row("R(t) = R0·e^(−k·t)", f"R0 {r0:.2f}, k {k:.3f}/day")
-        table.add_row("half-life", f"{float(curve.get('halfLife', math.log(2) / k)):.1f} days")
+        ci = curve.get("halfLifeCi95")
+        ci_text = f" (95% interval {ci[0]:.1f}–{ci[1]:.1f})" if isinstance(ci, list) else ""
+        table.add_row(
+            "half-life", f"{float(curve.get('halfLife', math.log(2) / k)):.1f} days{ci_text}"
+        )
         table.add_row(
             f"vs typical (k {TYPICAL_DECAY_PER_DAY})",
             f"{float(curve.get('deviationFromBaselinePercent', 0)):+.0f}% decay rate",

@@ -14,7 +14,13 @@ import typer
 from rich.table import Table
 
 from twin.cli.common import JsonOption, console, database, fail, print_json
-from twin.simulate.window import DEFAULT_START, MAX_SEED, MAX_WEEKS, window_end
+from twin.simulate.window import (
+    DEFAULT_FAMILY,
+    DEFAULT_START,
+    MAX_SEED,
+    MAX_WEEKS,
+    window_end,
+)
 
 if TYPE_CHECKING:
     from twin.simulate.load import SimulationSummary
@@ -106,6 +112,14 @@ def simulate_command(
             help="Mark the learners as sharing anonymized patterns (cross-learner training).",
         ),
     ] = False,
+    family: Annotated[
+        str,
+        typer.Option(
+            "--family",
+            help="Generative family: classic, or srs (spaced-repetition memory, sustained "
+            "overload, additive hour effects; ids srs<seed>-u<i>).",
+        ),
+    ] = DEFAULT_FAMILY,
     as_json: JsonOption = False,
 ) -> None:
     """Simulate learners with hidden traits and load their learning data (ground truth kept)."""
@@ -128,6 +142,7 @@ def simulate_command(
                 progress=not as_json,
                 replace=replace,
                 share_patterns=share_patterns,
+                family=family,
             )
         except Conflict as exc:
             raise fail(existing_cohort_message(exc.details, seed)) from None

@@ -57,9 +57,9 @@ import sqlalchemy as sa
 from procrastinate import Blueprint, JobContext
 
 from twin.analysis.patterns.sufficiency import (
-    FULL_ANALYSIS_MIN_AGE,
     FULL_ANALYSIS_MIN_REVIEWS,
     FULL_ANALYSIS_MIN_SESSIONS,
+    FULL_ANALYSIS_MIN_SPAN,
     REANALYSIS_MIN_NEW_SESSIONS,
 )
 from twin.db.engine import Database, create_db_engine
@@ -149,7 +149,8 @@ def select_learners(db: Database, tick: datetime) -> list[tuple[str, str]]:
                 "hour": WEEKLY_LOCAL_HOUR,
                 "now": now,
                 "min_sessions": FULL_ANALYSIS_MIN_SESSIONS,
-                "min_age_seconds": FULL_ANALYSIS_MIN_AGE.total_seconds(),
+                # A 6-week data span needs a first session 6 weeks ago: a pre-filter only.
+                "min_age_seconds": FULL_ANALYSIS_MIN_SPAN.total_seconds(),
                 "min_new_sessions": REANALYSIS_MIN_NEW_SESSIONS,
                 "min_reviews": FULL_ANALYSIS_MIN_REVIEWS,
                 "fresh": now - FRESH_ANALYSIS_WINDOW,

@@ -41,6 +41,9 @@ from twin.jobs.orchestration import (
 from twin.jobs.patterns import JOB_CRON as PATTERNS_CRON
 from twin.jobs.patterns import JOB_NAME as PATTERNS_JOB
 from twin.jobs.patterns import weekly_pattern_analysis
+from twin.jobs.personalization import JOB_CRON as PERSONALIZATION_CRON
+from twin.jobs.personalization import JOB_NAME as PERSONALIZATION_JOB
+from twin.jobs.personalization import personalization_effectiveness
 from twin.jobs.struggle import JOB_CRON as STRUGGLE_CRON
 from twin.jobs.struggle import JOB_NAME as STRUGGLE_JOB
 from twin.jobs.struggle import RETRAIN_CRON as STRUGGLE_RETRAIN_CRON
@@ -160,6 +163,14 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         task=insights_daily,
         description="scores, goal progress, recommendations and notifications daily at 06:00 "
         "local time (twin.jobs.insights)",
+    ),
+    PeriodicJob(
+        name=PERSONALIZATION_JOB,
+        # Daily at 03:45 UTC: every learner with a personalization outcome in 28 days.
+        cron=PERSONALIZATION_CRON,
+        task=personalization_effectiveness,
+        description="measured effectiveness of each personalization arm, daily "
+        "(twin.jobs.personalization)",
     ),
 )
 

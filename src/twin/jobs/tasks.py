@@ -6,13 +6,29 @@ import logging
 
 from procrastinate import Blueprint
 
-from twin.jobs import cognitive, experiments, insights, orchestration, patterns, struggle
+from twin.jobs import (
+    cognitive,
+    experiments,
+    insights,
+    orchestration,
+    patterns,
+    personalization,
+    struggle,
+)
 from twin.jobs.registry import PERIODIC_JOBS, register_periodic_jobs
 
 log = logging.getLogger(__name__)
 
 PING = "ping"
-CAPABILITY_JOB_MODULES = (patterns, cognitive, struggle, orchestration, experiments, insights)
+CAPABILITY_JOB_MODULES = (
+    patterns,
+    cognitive,
+    struggle,
+    orchestration,
+    experiments,
+    insights,
+    personalization,
+)
 """Job modules of the capabilities, one per capability that has scheduled work."""
 
 

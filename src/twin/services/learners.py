@@ -48,6 +48,10 @@ DERIVED_TABLES = (
     "burnout_risk_assessments",
     "stress_response_patterns",
     "personalization_effectiveness",
+    # the bandit's arms and its decision log are inferences about the learner (outcomes,
+    # what the platform observed, stay)
+    "personalization_decisions",
+    "personalization_configs",
     "study_schedule_recommendations",
     "planned_sessions",
     "session_orchestration_plans",

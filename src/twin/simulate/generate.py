@@ -698,7 +698,7 @@ class _Generator:
             if status is not None:
                 mission = len(missions)
                 missions.append((day, status))
-            hours = sorted(_start_hour(rng, t.habit_hour_local) for _ in range(n_day))
+            hours = sorted(self._session_start_hour(day, ph, level) for _ in range(n_day))
             if self.day_hours is not None:
                 # Moves start hours only (same count, no draws): every later draw is unchanged.
                 hours = sorted(self.day_hours(day, hours))
@@ -806,6 +806,30 @@ class _Generator:
             * _usual_fatigue_drop(minutes[calm], t.attention_span_minutes),
         )
 
+    # --- hooks a second generative family overrides (twin.simulate.srs_family) ------------
+    def _session_start_hour(self, day: int, phase: int, intensity: float) -> float:
+        """Local start hour of one daytime session on ``day`` (its episode phase and intensity)."""
+        return _start_hour(self.rng, self.t.habit_hour_local)
+
+    def _start_schedule(self) -> None:
+        """Reset per-card memory before a pass of the review schedule (there may be two)."""
+
+    def _repeat_curve(self, cards: np.ndarray, days_since: np.ndarray) -> np.ndarray:
+        """Recall probability of repeat reviews before session effects: ``R0·e^(−k·t)``."""
+        t = self.t
+        return np.asarray(t.initial_recall_r0 * np.exp(-t.forgetting_rate_k_per_day * days_since))
+
+    def _review_intervals(
+        self,
+        relative: np.ndarray,
+        cards: np.ndarray,
+        recalled: np.ndarray,
+        first_time: np.ndarray,
+        days_since: np.ndarray,
+    ) -> np.ndarray:
+        """Days until the just-reviewed ``cards`` are due again (``relative`` = drawn targets)."""
+        return self._next_intervals(relative)
+
     # --- main ----------------------------------------------------------------------------
     def run(self) -> LearnerData:
         """Plan the days, simulate sessions and reviews, and assemble the rows."""
@@ -910,7 +934,6 @@ class _Generator:
         """
         t, rng = self.t, self.rng
         n_cards = self.n_cards
-        k, r0 = t.forgetting_rate_k_per_day, t.initial_recall_r0
         complexity_q = np.array(
             [COMPLEXITY_QUALITY_FACTOR[c] for c in t.curriculum.objective_complexity]
         )[self.card_objective]
@@ -948,6 +971,7 @@ class _Generator:
 
         def schedule(lift: bool) -> tuple[np.ndarray, ...]:
             """The session-by-session schedule (no draws); ``lift`` applies the interventions."""
+            self._start_schedule()
             last = np.full(n_cards, NULL_MS, dtype=np.int64)
             due = np.full(n_cards, np.iinfo(np.int64).max, dtype=np.int64)
             seen = np.zeros(n_cards, dtype=bool)
@@ -1015,7 +1039,7 @@ class _Generator:
                 curve = np.where(
                     first_time,
                     FIRST_REVIEW_RECALL * effects.first_recall[s],
-                    r0 * np.exp(-k * days_since),
+                    self._repeat_curve(chosen, days_since),
                 )
                 m_total = (
                     effects.recall[s]
@@ -1044,9 +1068,10 @@ class _Generator:
                 last[chosen] = at
                 recalls[chosen] += recalled & ~first_time
                 lapses[chosen] += ~recalled & ~first_time
-                next_due = at + np.rint(self._next_intervals(target[block]) * DAY_MS).astype(
-                    np.int64
+                intervals = self._review_intervals(
+                    target[block], chosen, recalled, first_time, days_since
                 )
+                next_due = at + np.rint(intervals * DAY_MS).astype(np.int64)
                 done = (recalls[chosen] >= GRADUATION_RECALLS) | (lapses[chosen] >= LEECH_LAPSES)
                 due[chosen] = np.where(done, never, next_due)
                 seen[chosen] = True

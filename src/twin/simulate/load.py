@@ -43,13 +43,17 @@ from twin.simulate.generate import (
     intervention_days,
 )
 from twin.simulate.rows import copy_statement, copy_text
-from twin.simulate.traits import learner_rng, sample_traits, user_id
+from twin.simulate.srs_family import generate_srs_learner, sample_srs_traits, srs_user_id
+from twin.simulate.traits import LearnerTraits, learner_rng, sample_traits, user_id
+from twin.simulate.window import DEFAULT_FAMILY as DEFAULT_FAMILY
 from twin.simulate.window import MAX_SEED as MAX_SEED
 from twin.simulate.window import MAX_WEEKS as MAX_WEEKS
 
 CohortInterventions = Mapping[str | int, Interventions]
 """Per learner (user id or learner index): objective id or index → first day of effect."""
 
+# Generative families (twin.simulate.srs_family explains the second): name → generator.
+FAMILIES = {"classic": generate_cohort_learner, "srs": generate_srs_learner}
 DEFAULT_BATCH_LEARNERS = 100
 DELETE_CHUNK_LEARNERS = 500
 IN_FLIGHT_BATCHES_PER_WORKER = 2
@@ -128,18 +132,19 @@ def encode_batch(
     count: int,
     interventions: Mapping[int, Interventions] | None = None,
     share_patterns: bool = False,
+    family: str = DEFAULT_FAMILY,
 ) -> EncodedBatch:
     """Generate learners ``first … first + count − 1`` and encode them as COPY text (pure).
 
     ``interventions`` maps learner index → that learner's interventions (see
     :func:`twin.simulate.generate.generate_learner`); ``share_patterns`` sets every
-    learner's ``shareAnonymizedPatterns``.
+    learner's ``shareAnonymizedPatterns``; ``family`` picks the generative family.
     """
     parts: dict[str, list[str]] = {name: [] for name in TABLE_ORDER}
     rows = dict.fromkeys(TABLE_ORDER, 0)
     columns: dict[str, tuple[str, ...]] = {}
     for index in range(first, first + count):
-        data = generate_cohort_learner(
+        data = FAMILIES[family](
             seed,
             index,
             start,
@@ -161,8 +166,14 @@ def encode_batch(
     )
 
 
-def _validate(learners: int, weeks: int, seed: int, batch_learners: int) -> None:
+def _validate(
+    learners: int, weeks: int, seed: int, batch_learners: int, family: str = DEFAULT_FAMILY
+) -> None:
     problems = []
+    if family not in FAMILIES:
+        problems.append(
+            {"field": "family", "reason": f"must be one of {', '.join(FAMILIES)} (got {family!r})"}
+        )
     if learners < 1:
         problems.append({"field": "learners", "reason": f"must be at least 1 (got {learners})"})
     if not 1 <= weeks <= MAX_WEEKS:
@@ -211,14 +222,20 @@ def delete_seed(db: Database, seed: int) -> int:
 
 
 def _learner_interventions(
-    seed: int, learners: int, weeks: int, start: date, interventions: CohortInterventions | None
+    seed: int,
+    learners: int,
+    weeks: int,
+    start: date,
+    interventions: CohortInterventions | None,
+    family: str = DEFAULT_FAMILY,
 ) -> dict[int, Interventions]:
     """Interventions by learner index, validated (unknown learners or objectives are refused)."""
     if not interventions:
         return {}
     by_index: dict[int, Interventions] = {}
     problems: list[dict[str, Any]] = []
-    ids = {user_id(seed, i): i for i in range(learners)}
+    ident = srs_user_id if family == "srs" else user_id
+    ids = {ident(seed, i): i for i in range(learners)}
     for key, plan in interventions.items():
         index = ids.get(key) if isinstance(key, str) else key
         if index is None or not 0 <= index < learners:
@@ -226,8 +243,12 @@ def _learner_interventions(
                 {"field": "interventions", "reason": f"{key!r} is not a learner of this cohort"}
             )
             continue
-        rng = learner_rng(seed, index)
-        traits = sample_traits(seed, index, weeks, rng, len(COURSE_CATALOGUE))
+        traits: LearnerTraits
+        if family == "srs":
+            traits = sample_srs_traits(seed, index, weeks)[0]
+        else:
+            rng = learner_rng(seed, index)
+            traits = sample_traits(seed, index, weeks, rng, len(COURSE_CATALOGUE))
         try:
             intervention_days(traits, start, plan)
         except ValueError as exc:
@@ -323,6 +344,7 @@ def _encoded_batches(
     workers: int,
     interventions: Mapping[int, Interventions] | None = None,
     share_patterns: bool = False,
+    family: str = DEFAULT_FAMILY,
 ) -> Iterator[EncodedBatch]:
     """Encoded batches in order; generated ahead in ``workers`` processes (0 = inline)."""
     plan = _batches(learners, batch_learners)
@@ -331,7 +353,7 @@ def _encoded_batches(
         batch = {
             i: plan_ for i, plan_ in (interventions or {}).items() if first <= i < first + count
         }
-        return {"interventions": batch or None, "share_patterns": share_patterns}
+        return {"interventions": batch or None, "share_patterns": share_patterns, "family": family}
 
     if workers <= 0:
         for first, count in plan:
@@ -427,6 +449,7 @@ def load_cohort(
     check_foreign_keys: bool = False,
     share_patterns: bool = False,
     interventions: CohortInterventions | None = None,
+    family: str = DEFAULT_FAMILY,
 ) -> SimulationSummary:
     """Generate ``learners`` simulated learners over ``weeks`` weeks and COPY them in.
 
@@ -439,11 +462,13 @@ def load_cohort(
     False: no cross-learner use). ``interventions`` maps a learner (user id or index) to
     ``{objective id or index: first day of effect}`` (see
     :func:`twin.simulate.generate.generate_learner`); bad entries raise
-    ``ValidationFailed`` before anything is written.
+    ``ValidationFailed`` before anything is written. ``family`` picks the generative
+    family (``classic`` or ``srs``, see :mod:`twin.simulate.srs_family`; ``replace``
+    deletes a seed's learners whatever their family).
     """
-    _validate(learners, weeks, seed, batch_learners)
+    _validate(learners, weeks, seed, batch_learners, family)
     start = start or DEFAULT_START
-    by_index = _learner_interventions(seed, learners, weeks, start, interventions)
+    by_index = _learner_interventions(seed, learners, weeks, start, interventions, family)
     workers = _default_workers() if workers is None else workers
     connections = _default_connections() if connections is None else max(1, connections)
     began = time.perf_counter()
@@ -468,6 +493,7 @@ def load_cohort(
         workers,
         interventions=by_index,
         share_patterns=share_patterns,
+        family=family,
     )
     with _progress_bar(learners) if progress else nullcontext(None) as tracker:
         _load_batches(

@@ -10,7 +10,8 @@ way a service would, using only those rows (never the hidden traits):
   session's repeat reviews; completion from the mission's objectives; one
   :class:`ReviewMark` per review, correct = rating ≠ AGAIN; the content mix from the
   event's ``contentMinutes``), one :class:`ReviewObs` per repeat review (days since that
-  card's previous review), and one :class:`ContentObs` per content type that sessions
+  card's previous review, the card's repeat number, whether the review before was
+  recalled), and one :class:`ContentObs` per content type that sessions
   were mainly spent on (outcomes of those sessions, minutes of that type over all
   sessions).
 * per session, a :class:`SessionLoadInput` (response latencies from ``CARD_REVIEWED``
@@ -210,6 +211,8 @@ def adapt_learner(data: SimulatedLearner, now: datetime | None = None) -> Adapte
     r_at = np.asarray(reviews.column("reviewedAt"), dtype=np.int64)
     order = sorted(range(len(r_card)), key=lambda i: (int(r_at[i]), r_card[i]))
     previous: dict[str, int] = {}
+    repeats: dict[str, int] = {}
+    previous_recalled: dict[str, bool] = {}
     review_obs: list[pin.ReviewObs] = []
     per_session: dict[str, list[tuple[int, str, bool, float]]] = defaultdict(list)
     for i in order:
@@ -223,9 +226,13 @@ def adapt_learner(data: SimulatedLearner, now: datetime | None = None) -> Adapte
                     reviewed_at=_local(at, zone),
                     elapsed_days=(at - last) / DAY_MS,
                     recalled=r_rating[i] != AGAIN,
+                    repeat_number=repeats.get(card, 0) + 1,
+                    previous_recalled=previous_recalled[card],
                 )
             )
+            repeats[card] = repeats.get(card, 0) + 1
         previous[card] = at
+        previous_recalled[card] = r_rating[i] != AGAIN
         latency = events["latency"].get((card, at), float("nan"))
         per_session[r_session[i]].append((at, r_rating[i], repeat, latency))
 

@@ -22,6 +22,9 @@ from twin.analysis.common import aware_utc
 DEFAULT_START = date(2026, 1, 5)  # a Monday
 MAX_SEED = 2**31 - 1  # simulation_truth.seed is a PostgreSQL integer
 MAX_WEEKS = 104
+FAMILY_NAMES = ("classic", "srs")
+"""The simulator's generative families (:mod:`twin.simulate.load` maps each to its generator)."""
+DEFAULT_FAMILY = "classic"
 DAYS_PER_WEEK = 7
 LAST_DAY_SPILL_HOURS = 6
 """A late-night session of the window's last day starts by 02:00 and lasts at most 3 h, so

@@ -1,13 +1,18 @@
 """Every call the dashboard makes into the engine, in one place.
 
 The pages read and write only through the services the API routers call (no SQL here or
-anywhere in ``twin.ui``), and get back the API's own answer shapes (the services'
-``to_json`` forms, camelCase) as plain dicts. When services move or answers change shape
-this module is the one to re-point. Each function opens one transaction,
-committed before the page is rendered, so a page never shows a write that could still
-fail. The overview will switch to the insights capability's aggregate dashboard call
-once it exists.
+anywhere in ``twin.ui``), and get back the API's own answer shapes (validated through the
+API's answer models, camelCase) as plain dicts. When services move or answers change shape
+this module is the one to re-point. Each function opens one transaction, committed before the page is
+rendered, so a page never shows a write that could still fail. The overview is the
+insights capability's aggregate dashboard call plus what it does not carry.
 """
+
+# size: the dashboard's one seam into the services (~880 lines, one short function per page
+# or action, each a read through the API's answer models); it grew past 800 lines when
+# the schedule, insights, learn, experiments and personalization pages merged. Split it by
+# page group (learner pages / operator pages) together with routes.py's imports, not inside
+# a merge.
 
 from __future__ import annotations
 
@@ -17,37 +22,62 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from twin.analysis.cognitive.trend import Granularity
+from twin.analysis.insights.goals import GoalRequest
 from twin.analysis.patterns.forgetting import BASELINE_DECAY_PER_DAY, BASELINE_R0
 from twin.api.schemas.base import Answer
 from twin.api.schemas.cognitive import BurnoutOut, CurrentLoadOut, LoadHistoryOut
+from twin.api.schemas.experiments import ExperimentOut, ExperimentResultsOut
+from twin.api.schemas.insights import (
+    CatalogueOut,
+    DashboardOut,
+    GoalOut,
+    GoalSuggestionOut,
+    NotificationOut,
+    PersonalArticleOut,
+    RecommendationOut,
+)
 from twin.api.schemas.orchestration import (
     BusyOut,
     CalendarStatusOut,
+    EffectivenessOut,
     OverviewOut,
     PlanOut,
     SlotsOut,
 )
 from twin.api.schemas.patterns import SufficiencyOut
+from twin.api.schemas.personalization import PersonalizationOverviewOut
 from twin.api.schemas.struggle import (
     ApplyOut,
     InterventionOut,
     ModelPerformanceOut,
     PredictionDetailOut,
-    PredictionOut,
     PredictionStats,
 )
 from twin.config import load_settings
 from twin.db.engine import Database
-from twin.enums import BehavioralPatternType, FeedbackType, PredictionStatus
+from twin.enums import (
+    ApplicationType,
+    BehavioralGoalType,
+    BehavioralPatternType,
+    FeedbackType,
+    PersonalizationLevel,
+)
 from twin.ingest.calendars.ics import MAX_ICS_BYTES as ICS_CAP_BYTES
 from twin.learners import Learner, analysis_learner, load_learner
 from twin.services import auth as auth_service
 from twin.services import cognitive as cognitive_service
+from twin.services import experiments as experiments_service
 from twin.services import learners as users_service
 from twin.services import patterns as patterns_service
 from twin.services import struggle as struggle_service
+from twin.services.insights import articles as articles_service
+from twin.services.insights import dashboard as dashboard_service
+from twin.services.insights import goals as goals_service
+from twin.services.insights import notifications as notifications_service
+from twin.services.insights import recommendations as recommendations_service
 from twin.services.orchestration import busy as busy_service
 from twin.services.orchestration import calendars as calendar_service
+from twin.services.orchestration import effectiveness as effectiveness_service
 from twin.services.orchestration import feed as feed_service
 from twin.services.orchestration import overview as schedule_service
 from twin.services.orchestration import plans as plans_service
@@ -56,6 +86,8 @@ from twin.services.orchestration import writeback as writeback_service
 from twin.services.orchestration.common import CalendarContext as CalendarContext
 from twin.services.orchestration.common import CalendarKind
 from twin.services.orchestration.common import calendar_context as _calendar_context
+from twin.services.personalization import overview as personalization_service
+from twin.services.personalization import preferences as personalization_preferences
 from twin.services.struggle import high_risk as high_risk_service
 from twin.services.struggle import models as models_service
 from twin.services.struggle import outcomes as outcomes_service
@@ -76,8 +108,14 @@ ATTENTION_TYPES = (
 HIGH_RISK_FROM = high_risk_service.HIGH_RISK_FROM
 HIGH_RISK_PAGE_SIZE = high_risk_service.DEFAULT_PAGE_SIZE
 LEARNER_PAGE_SIZE = 25
+EXPERIMENT_PAGE_SIZE = 25
 SCHEDULE_DAYS = schedule_service.UPCOMING_DAYS
 MAX_ICS_BYTES = ICS_CAP_BYTES
+OPEN_RECOMMENDATIONS = 6
+APPLIED_RECOMMENDATIONS = 10
+NOTIFICATIONS_SHOWN = 20
+GOAL_TYPES = tuple(t for t in BehavioralGoalType if t is not BehavioralGoalType.CUSTOM)
+"""The goal templates a learner picks from (CUSTOM needs a metric expression: API only)."""
 
 
 def _dump(model: type[Answer], value: Any) -> dict[str, Any]:
@@ -226,12 +264,16 @@ def _load_learner(session: Any, user_id: str) -> Learner:
 
 
 def overview(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
-    """Latest load and burnout, the likeliest struggles, pattern highlights, open insights."""
+    """The insights capability's one-call dashboard (score and metric cards with sparklines,
+    top recommendations, goals, unread notifications, stored burnout, likeliest struggles),
+    plus what it does not carry: the load meter's reading, its 14-day sparkline, and the
+    pattern highlights."""
     with db.session() as session:
         header = _header(session, user_id)
         if not header.analysis_enabled:
             return {"learner": header}
         learner = _load_learner(session, user_id)
+        board = _dump(DashboardOut, dashboard_service.dashboard(session, user_id, now))
         load = _dump(CurrentLoadOut, cognitive_service.current_load(session, user_id))
         spark = _dump(
             LoadHistoryOut,
@@ -243,23 +285,15 @@ def overview(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
                 Granularity.DAY,
             ),
         )
-        burnout = _dump(BurnoutOut, cognitive_service.burnout_risk(session, learner, now))
-        predictions = struggle_service.list_predictions(
-            session, user_id, status=PredictionStatus.PENDING, limit=OVERVIEW_PREDICTIONS, now=now
-        )
         patterns = patterns_service.list_patterns(session, user_id, limit=OVERVIEW_PATTERNS)
         profile = patterns_service.learning_profile(session, user_id, now)
-        insights = patterns_service.open_insights(session, user_id, with_patterns=False)
         return {
             "learner": header,
+            "board": board,
             "load": load,
             "sparkline": spark,
-            "burnout": burnout,
-            "predictions": [_dump(PredictionOut, v) for v in predictions.predictions],
-            "predictionStats": _dump(PredictionStats, predictions.stats),
             "patterns": [_pattern_json(p) for p in patterns],
             "profile": _profile_json(profile),
-            "openInsights": len(insights),
         }
 
 
@@ -410,20 +444,74 @@ def privacy(db: Database, user_id: str) -> dict[str, Any]:
         return {"learner": header, "derived": derived, "derivedTotal": sum(derived.values())}
 
 
-def placeholder(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
-    """What exists today for the pages still being built: the profile the planners will use."""
+def _setting_name(key: str) -> str:
+    """``durationMinutes`` → ``duration minutes``."""
+    return "".join(" " + ch.lower() if ch.isupper() else ch for ch in key)
+
+
+def _setting_text(value: Any) -> str:
+    """A parameter's value in words: lists joined, shares as percentages, breaks as times."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {float(v) * 100:.0f}%" for k, v in value.items()) or "—"
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, dict) and "atMinute" in item:
+                parts.append(f"{item['minutes']} min at minute {item['atMinute']}")
+            elif isinstance(item, dict) and "phase" in item:
+                parts.append(f"{item['phase']} {item['minutes']} min")
+            else:
+                parts.append(str(item))
+        return ", ".join(parts) or "none"
+    return str(value)
+
+
+def personalization(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
+    """The learner's personalization in one call (level and switches, each context's arms and
+    latest decision with its reasons, effectiveness) and the content profile it draws on."""
     with db.session() as session:
         header = _header(session, user_id)
         if not header.analysis_enabled:
             return {"learner": header}
+        view = personalization_service.overview(session, user_id, now)
         profile = _profile_json(patterns_service.learning_profile(session, user_id, now))
-        learner = _load_learner(session, user_id)
-        burnout = cognitive_service.latest_burnout(session, learner)
+        body = PersonalizationOverviewOut.model_validate(view).model_dump(mode="json")
+        for ctx in body["contexts"]:
+            ctx["armRows"] = [
+                (
+                    a["strategy"].replace("_", " ").lower(),
+                    a["timesSelected"],
+                    "—" if not a["timesSelected"] else f"{a['avgReward']:.2f}",
+                    f"{a['confidence'] * 100:.0f}%",
+                )
+                for a in ctx["arms"]
+            ]
+            latest = ctx["latest"]
+            ctx["parameterRows"] = (
+                []
+                if latest is None
+                else [(_setting_name(k), _setting_text(v)) for k, v in latest["parameters"].items()]
+            )
         return {
             "learner": header,
+            "personalization": body,
+            "levels": [lv.value for lv in PersonalizationLevel],
             "profile": profile,
-            "burnout": None if burnout is None else _dump(BurnoutOut, burnout),
         }
+
+
+def set_personalization_level(
+    db: Database, user_id: str, level: PersonalizationLevel, now: datetime
+) -> None:
+    """Change the learner's personalization level (as PATCH …/personalization/preferences)."""
+    with db.session() as session:
+        personalization_preferences.update_preferences(
+            session, user_id, personalization_preferences.PreferencesChange(level=level), now
+        )
 
 
 def schedule(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
@@ -446,6 +534,66 @@ def schedule(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
             "profile": profile,
             "burnout": None if burnout is None else _dump(BurnoutOut, burnout),
         }
+
+
+def schedule_effectiveness(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
+    """Whether following the schedule helped: adherence to accepted slots over 30 days and
+    the followed-vs-other differences with their intervals (its own page: it reads every
+    session of the window, ~60 ms)."""
+    with db.session() as session:
+        header = _header(session, user_id)
+        if not header.analysis_enabled:
+            return {"learner": header}
+        followed = effectiveness_service.effectiveness(session, user_id, now)
+        return {"learner": header, "effectiveness": _dump(EffectivenessOut, followed)}
+
+
+def insights(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
+    """Open recommendations with their evidence, applied ones with their outcome, goals with
+    progress, the twin's goal suggestions, and the learner's notifications."""
+    with db.session() as session:
+        header = _header(session, user_id)
+        notes = notifications_service.list_notifications(
+            session, user_id, limit=NOTIFICATIONS_SHOWN, checked=True
+        )
+        out: dict[str, Any] = {
+            "learner": header,
+            "notifications": [_dump(NotificationOut, n) for n in notes.notifications],
+            "unread": notes.unread,
+        }
+        if not header.analysis_enabled:
+            return out
+        recs = recommendations_service.list_recommendations(
+            session, user_id, limit=OPEN_RECOMMENDATIONS, checked=True
+        )
+        applied = recommendations_service.list_recommendations(
+            session, user_id, status="APPLIED", limit=APPLIED_RECOMMENDATIONS, checked=True
+        )
+        goals = goals_service.list_goals(session, user_id, checked=True)
+        suggested = goals_service.suggestions(session, user_id, now)
+        return {
+            **out,
+            "recommendations": [_dump(RecommendationOut, r) for r in recs],
+            "applied": [_dump(RecommendationOut, r) for r in applied],
+            "goals": [_dump(GoalOut, g) for g in goals],
+            "suggestions": [_dump(GoalSuggestionOut, g) for g in suggested],
+        }
+
+
+def learn(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
+    """The learning-science articles with the learner's reads, and the ones their twin calls for."""
+    with db.session() as session:
+        header = _header(session, user_id)
+        catalogue = _dump(CatalogueOut, articles_service.learner_catalogue(session, user_id, now))
+        return {"learner": header, **catalogue}
+
+
+def article(db: Database, user_id: str, slug: str, now: datetime) -> dict[str, Any]:
+    """One article with the learner's own data filled in (the read is recorded, as the API does)."""
+    with db.session() as session:
+        header = _header(session, user_id)
+        read = articles_service.read_article(session, user_id, slug, now)
+        return {"learner": header, "article": _dump(PersonalArticleOut, read)}
 
 
 # --- learner actions ----------------------------------------------------------------------------
@@ -579,6 +727,60 @@ def write_back(db: Database, user_id: str, now: datetime, context: CalendarConte
     writeback_service.write_back(db, user_id, now, context)
 
 
+def apply_recommendation(db: Database, user_id: str, rec_id: str, now: datetime) -> None:
+    """The learner applies a recommendation (its baseline is stored; 409 dismissed/applied)."""
+    with db.session() as session:
+        recommendations_service.apply_recommendation(
+            session, user_id, rec_id, ApplicationType.MANUAL, now
+        )
+
+
+def dismiss_recommendation(db: Database, user_id: str, rec_id: str, now: datetime) -> None:
+    """Dismiss a recommendation for good (409 once applied)."""
+    with db.session() as session:
+        recommendations_service.dismiss_recommendation(session, user_id, rec_id, now)
+
+
+def create_goal(
+    db: Database,
+    user_id: str,
+    *,
+    goal_type: str,
+    target_value: float | None,
+    deadline: datetime | None,
+    title: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Set a goal from a template (422 naming every bad field, nothing written)."""
+    request = GoalRequest(
+        goal_type=goal_type, target_value=target_value, deadline=deadline, title=title
+    )
+    with db.session() as session:
+        return _dump(GoalOut, goals_service.create_goal(session, user_id, request, now))
+
+
+def read_notification(db: Database, user_id: str, notification_id: str, now: datetime) -> None:
+    """Mark one notification read."""
+    with db.session() as session:
+        notifications_service.mark_read(session, user_id, notification_id, now)
+
+
+def read_all_notifications(db: Database, user_id: str, now: datetime) -> int:
+    """Mark every notification read: how many were unread."""
+    with db.session() as session:
+        return notifications_service.mark_all_read(session, user_id, now)
+
+
+def article_feedback(
+    db: Database, user_id: str, slug: str, now: datetime, *, helpful: bool, rating: int | None
+) -> None:
+    """The learner's feedback on an article they read."""
+    with db.session() as session:
+        articles_service.article_feedback(
+            session, user_id, slug, now, helpful=helpful, rating=rating
+        )
+
+
 def set_privacy(db: Database, user_id: str, flag: str, value: bool) -> dict[str, int]:
     """Set one privacy switch; switching analysis off deletes the derived data at once."""
     with db.session() as session:
@@ -657,3 +859,27 @@ def model_registry(db: Database) -> dict[str, Any]:
             for r in models_service.list_models(session)
         ]
     return {"models": rows, "rulesVersion": models_service.RULES.version}
+
+
+def experiments(db: Database, now: datetime, cursor: str | None) -> dict[str, Any]:
+    """One page of operator experiments, newest first, with their state and final verdict."""
+    with db.session() as session:
+        items, next_cursor = experiments_service.list_experiments(
+            session, now, limit=EXPERIMENT_PAGE_SIZE, cursor=cursor
+        )
+        return {"items": [_dump(ExperimentOut, e) for e in items], "next_cursor": next_cursor}
+
+
+def experiment_results(db: Database, experiment_id: str, now: datetime) -> dict[str, Any]:
+    """An experiment's results from its stored metrics: comparisons, intervals, verdict, SRM."""
+    with db.session() as session:
+        return _dump(
+            ExperimentResultsOut,
+            experiments_service.experiment_results(session, experiment_id, now),
+        )
+
+
+def stop_experiment(db: Database, experiment_id: str, now: datetime) -> None:
+    """Stop a running or scheduled experiment (409 when stopped or ended already)."""
+    with db.session() as session:
+        experiments_service.stop_experiment(session, experiment_id, now)

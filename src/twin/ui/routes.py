@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
-from starlette.background import BackgroundTask
 
 from twin.clock import utcnow
-from twin.enums import InterventionStatus
-from twin.errors import NotFound, TwinError, Unauthorized, ValidationFailed
+from twin.enums import InterventionStatus, PersonalizationLevel
+from twin.errors import NotFound, Unauthorized, ValidationFailed
 from twin.ui import charts, data, sketches
 from twin.ui.session import (
     SIGN_IN_MESSAGES,
@@ -30,7 +28,6 @@ from twin.ui.web import (
     OperatorViewer,
     UiRoute,
     asset_response,
-    calendar_context,
     check_form_token,
     clear_session_cookie,
     current_viewer,
@@ -60,6 +57,7 @@ LEARNER_PAGES: tuple[tuple[str, str], ...] = (
     ("patterns", "Patterns"),
     ("health", "Health"),
     ("struggles", "Struggles"),
+    ("insights", "Insights"),
     ("schedule", "Schedule"),
     ("personalization", "Personalization"),
     ("learn", "Learn"),
@@ -98,15 +96,25 @@ DONE_MESSAGES = {
         "from the last good read are kept."
     ),
     "calendar-removed": "Your calendar and its busy times were removed.",
+    "rec-applied": (
+        "Noted: the recommendation is applied. Its effect is measured against your two weeks "
+        "before, two weeks from now."
+    ),
+    "rec-dismissed": "The recommendation is dismissed and will not be made again.",
+    "goal-set": "Your goal is set; its progress is measured from your data every day.",
+    "read": "The notification is marked as read.",
+    "read-all": "Every notification is marked as read.",
+    "article-feedback": "Thank you: your feedback on the article is saved.",
+    "stopped": (
+        "The experiment is stopped: no learner is assigned any more; its final metrics and "
+        "verdict come with the next metrics run."
+    ),
+    "level-changed": "Your personalization level is changed; the next plans follow it.",
 }
 PRIVACY_SWITCHES: dict[str, tuple[str, str]] = {
     "behavioralAnalysisEnabled": ("analysis-on", "analysis-off"),
     "learningStyleProfilingEnabled": ("style-on", "style-off"),
     "shareAnonymizedPatterns": ("share-on", "share-off"),
-}
-PLACEHOLDERS = {
-    "personalization": "Personalization",
-    "learn": "Learn",
 }
 CALENDAR_KINDS = ("ics_url", "caldav")
 
@@ -295,6 +303,10 @@ def overview_page(
         # Drawn on the server: the page a sign-in link lands on needs no plotly.js.
         extra["meter"] = sketches.load_meter(ctx["load"])
         extra["sparkline_sketch"] = sketches.load_sparkline(ctx["sparkline"])
+    if "board" in ctx:
+        score_card = next((c for c in ctx["board"]["cards"] if c["name"] == "score"), None)
+        extra["score_sketch"] = None if score_card is None else sketches.score_sparkline(score_card)
+        extra["component_cards"] = [c for c in ctx["board"]["cards"] if c["name"] != "score"]
     return _learner_page(request, viewer, "overview.html", "", {**ctx, **extra, "charts": []}, done)
 
 
@@ -355,33 +367,36 @@ def struggles_page(
     )
 
 
-def _schedule_page(
-    request: Request,
-    viewer: Viewer,
-    user_id: str,
-    done: str | None = None,
-    feed_url: str | None = None,
-) -> HTMLResponse:
-    ctx = data.schedule(database(request), user_id, utcnow())
-    week = charts.week_chart(ctx["schedule"], ctx["busy"]) if "schedule" in ctx else None
-    chart_list = [week] if week is not None else []
+@router.get("/learners/{user_id}/personalization", response_class=HTMLResponse)
+def personalization_page(
+    request: Request, user_id: UserId, viewer: CurrentViewer, done: str | None = None
+) -> Response:
+    """Level and switches, each context's current config and why, the arms, effectiveness."""
+    _viewer_for(viewer, user_id)
+    ctx = data.personalization(database(request), user_id, utcnow())
     return _learner_page(
-        request,
-        viewer,
-        "schedule.html",
-        "schedule",
-        {**ctx, "charts": chart_list, "feed_url": feed_url, "calendar_kinds": CALENDAR_KINDS},
-        done,
+        request, viewer, "personalization.html", "personalization", {**ctx, "charts": []}, done
     )
 
 
-@router.get("/learners/{user_id}/schedule", response_class=HTMLResponse)
-def schedule_page(
-    request: Request, user_id: UserId, viewer: CurrentViewer, done: str | None = None
+@router.post("/learners/{user_id}/personalization/level")
+def personalization_level(
+    request: Request,
+    user_id: UserId,
+    viewer: FormViewer,
+    level: Annotated[str, Form(max_length=10)],
 ) -> Response:
-    """Best study times, recommended slots over the calendar's busy time, plans, the calendar."""
+    """Change the personalization level (NONE, LOW, MEDIUM, HIGH)."""
     _viewer_for(viewer, user_id)
-    return _schedule_page(request, viewer, user_id, done)
+    if level not in PersonalizationLevel.__members__:
+        raise ValidationFailed(
+            "invalid form: level: choose NONE, LOW, MEDIUM or HIGH",
+            details=[{"index": None, "field": "level", "reason": "unknown level"}],
+        )
+    data.set_personalization_level(
+        database(request), user_id, PersonalizationLevel(level), utcnow()
+    )
+    return redirect(_learner_url(user_id, "personalization") + "?done=level-changed")
 
 
 @router.get("/learners/{user_id}/privacy", response_class=HTMLResponse)
@@ -404,19 +419,6 @@ def export(request: Request, user_id: UserId, viewer: CurrentViewer) -> Response
         media_type="application/json",
         headers={"Content-Disposition": 'attachment; filename="twin-export.json"'},
     )
-
-
-@router.get("/learners/{user_id}/{page}", response_class=HTMLResponse)
-def placeholder_page(
-    request: Request,
-    user_id: UserId,
-    page: Literal["personalization", "learn"],
-    viewer: CurrentViewer,
-) -> Response:
-    """Pages of capabilities still being built: what exists today and what is coming."""
-    _viewer_for(viewer, user_id)
-    ctx = data.placeholder(database(request), user_id, utcnow())
-    return _learner_page(request, viewer, f"{page}.html", page, {**ctx, "charts": []})
 
 
 # --- learner forms ------------------------------------------------------------------------------
@@ -492,132 +494,6 @@ def acknowledge(
         utcnow(),
     )
     return redirect(_learner_url(user_id, "patterns") + "?done=acknowledged")
-
-
-def _schedule_done(user_id: str, done: str, write_back: BackgroundTask | None = None) -> Response:
-    response = redirect(_learner_url(user_id, "schedule") + f"?done={done}")
-    response.background = write_back
-    return response
-
-
-def _write_back(request: Request, user_id: str) -> BackgroundTask:
-    """After the answer: the learner's CalDAV study calendar follows the change (if write-back
-    is on), as the API's schedule routes do; the change was committed before."""
-    return BackgroundTask(
-        data.write_back, database(request), user_id, utcnow(), calendar_context(request)
-    )
-
-
-@router.post("/learners/{user_id}/schedule/recommend")
-def recommend(request: Request, user_id: UserId, viewer: FormViewer) -> Response:
-    """Find the learner's best free study slots of the next 7 days (the stored offer)."""
-    _viewer_for(viewer, user_id)
-    answer = data.recommend_slots(database(request), user_id, utcnow())
-    return _schedule_done(user_id, "rest" if answer["rest"] else "recommended")
-
-
-@router.post("/learners/{user_id}/schedule/slots/{slot_id}/accept")
-def accept_slot(request: Request, user_id: UserId, slot_id: ItemId, viewer: FormViewer) -> Response:
-    """Accept a recommended slot: a session is planned at it."""
-    _viewer_for(viewer, user_id)
-    data.accept_slot(database(request), user_id, slot_id, utcnow())
-    return _schedule_done(user_id, "slot-accepted", _write_back(request, user_id))
-
-
-@router.post("/learners/{user_id}/schedule/plans/{plan_id}/cancel")
-def cancel_plan(request: Request, user_id: UserId, plan_id: ItemId, viewer: FormViewer) -> Response:
-    """Cancel a planned session."""
-    _viewer_for(viewer, user_id)
-    data.cancel_plan(database(request), user_id, plan_id, utcnow())
-    return _schedule_done(user_id, "plan-cancelled", _write_back(request, user_id))
-
-
-@router.post("/learners/{user_id}/schedule/feed", response_class=HTMLResponse)
-def new_feed(request: Request, user_id: UserId, viewer: FormViewer) -> Response:
-    """A secret subscription link of the planned sessions, shown on this answer only (never in
-    a URL the browser keeps: the page is the POST's answer)."""
-    _viewer_for(viewer, user_id)
-    path = data.new_feed_path(database(request), user_id, utcnow())
-    feed_url = str(request.base_url).rstrip("/") + path
-    return _schedule_page(request, viewer, user_id, feed_url=feed_url)
-
-
-@router.post("/learners/{user_id}/calendar")
-def connect_calendar(
-    request: Request,
-    user_id: UserId,
-    viewer: FormViewer,
-    kind: Annotated[str, Form(max_length=20)],
-    url: Annotated[str, Form(min_length=1, max_length=2000)],
-    username: Annotated[str, Form(max_length=500)] = "",
-    password: Annotated[str, Form(max_length=500)] = "",
-    write_back: Annotated[str, Form(max_length=3)] = "",
-) -> Response:
-    """Connect an iCalendar feed URL or a CalDAV account (checked and read now, or nothing)."""
-    _viewer_for(viewer, user_id)
-    if kind not in CALENDAR_KINDS:
-        raise ValidationFailed(
-            "invalid form: kind: choose an iCalendar address or a CalDAV server",
-            details=[{"index": None, "field": "kind", "reason": "unknown kind"}],
-        )
-    data.connect_calendar(
-        database(request),
-        user_id,
-        kind=kind,
-        url=url.strip(),
-        username=username.strip() or None,
-        password=password or None,
-        write_back=_yes_no("write_back", write_back) if write_back else False,
-        now=utcnow(),
-        context=calendar_context(request),
-    )
-    return _schedule_done(user_id, "calendar-connected")
-
-
-@router.post("/learners/{user_id}/calendar/upload")
-async def upload_calendar(
-    request: Request,
-    user_id: UserId,
-    viewer: FormViewer,
-    file: Annotated[UploadFile, File()],
-) -> Response:
-    """Upload an .ics file; a malformed one is a 422 naming its line and component."""
-    _viewer_for(viewer, user_id)
-    body = await file.read(data.MAX_ICS_BYTES + 1)  # one byte over the cap is enough to refuse
-    await run_in_threadpool(
-        data.upload_calendar,
-        database(request),
-        user_id,
-        body,
-        utcnow(),
-        calendar_context(request),
-    )
-    return _schedule_done(user_id, "calendar-connected")
-
-
-@router.post("/learners/{user_id}/calendar/sync")
-def sync_calendar(request: Request, user_id: UserId, viewer: FormViewer) -> Response:
-    """Read the connected calendar again; a failure is recorded and shown in its status."""
-    _viewer_for(viewer, user_id)
-    try:
-        _status, replanned = data.sync_calendar(
-            database(request), user_id, utcnow(), calendar_context(request)
-        )
-    except TwinError as exc:
-        if exc.http_status < 500:
-            raise
-        return _schedule_done(user_id, "sync-failed")
-    if replanned:
-        return _schedule_done(user_id, "calendar-replanned", _write_back(request, user_id))
-    return _schedule_done(user_id, "calendar-synced")
-
-
-@router.post("/learners/{user_id}/calendar/disconnect")
-def disconnect_calendar(request: Request, user_id: UserId, viewer: FormViewer) -> Response:
-    """Remove the calendar and its busy times."""
-    _viewer_for(viewer, user_id)
-    data.disconnect_calendar(database(request), user_id)
-    return _schedule_done(user_id, "calendar-removed")
 
 
 @router.post("/learners/{user_id}/privacy")
@@ -749,7 +625,7 @@ def models_page(request: Request, viewer: OperatorViewer) -> Response:
 
 @router.get("/operator/{page}", response_class=HTMLResponse)
 def operator_placeholder(
-    request: Request, page: Literal["experiments", "cohorts"], viewer: OperatorViewer
+    request: Request, page: Literal["cohorts"], viewer: OperatorViewer
 ) -> Response:
     """Operator pages of capabilities still being built."""
     return _operator_page(request, viewer, f"{page}.html", page, {"charts": [], "done": None})

@@ -175,3 +175,42 @@ def load_sparkline(history: dict[str, Any]) -> Sketch:
             Label(PAD_LEFT - 4, y(0.0) + 4, "end", "0"),
         ),
     )
+
+
+SCORE_MAX = 100.0
+
+
+def score_sparkline(card: dict[str, Any]) -> Sketch | None:
+    """The weekly behavioral score of the last weeks as a line (None when no week has one)."""
+    points = card["sparkline"]
+    measured = [(i, p) for i, p in enumerate(points) if p["value"] is not None]
+    if not measured:
+        return None
+    width = SPARKLINE_WIDTH - PAD_LEFT - PAD
+    height = SPARKLINE_HEIGHT - 2 * PAD
+    slots = max(1, len(points) - 1)
+
+    def y(value: float) -> float:
+        return _r(PAD + height * (1.0 - min(SCORE_MAX, max(0.0, value)) / SCORE_MAX))
+
+    dots = tuple((_r(PAD_LEFT + width * i / slots), y(float(p["value"]))) for i, p in measured)
+    values = ", ".join(f"{float(p['value']):.0f}" for _i, p in measured)
+    summary = (
+        f"Your behavioral score, week by week since {measured[0][1]['weekStart']}: {values} "
+        f"(out of 100)."
+    )
+    return Sketch(
+        id="score-sparkline",
+        title=f"Behavioral score, last {len(points)} weeks",
+        summary=summary,
+        width=SPARKLINE_WIDTH,
+        height=SPARKLINE_HEIGHT,
+        points=len(dots),
+        line=" ".join(f"{px},{py}" for px, py in dots) if len(dots) > 1 else "",
+        dots=dots,
+        guides=(Guide(PAD_LEFT, y(0.0), SPARKLINE_WIDTH - PAD, y(0.0), GREY),),
+        labels=(
+            Label(PAD_LEFT - 4, y(SCORE_MAX) + 4, "end", "100"),
+            Label(PAD_LEFT - 4, y(0.0) + 4, "end", "0"),
+        ),
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import re
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -176,6 +177,11 @@ def _num(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{float(value):.{digits}f}"
 
 
+def _sci(value: float | None) -> str:
+    """A p-value or other small number to three significant digits."""
+    return "—" if value is None else f"{float(value):.3g}"
+
+
 def _when(value: datetime | str | None) -> str:
     """A timestamp in UTC, to the minute (stored timestamps are naive UTC)."""
     if value is None:
@@ -193,9 +199,13 @@ def _day(value: datetime | str | None) -> str:
     return (value if isinstance(value, str) else value.isoformat())[:10]
 
 
+CAMEL_BOUNDARY_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
 def _words(value: object) -> str:
-    """``SESSION_DURATION_PREFERENCE`` → ``session duration preference``."""
-    return str(value).replace("_", " ").lower()
+    """``SESSION_DURATION_PREFERENCE`` → ``session duration preference``; camelCase names
+    too (``insightApplication`` → ``insight application``)."""
+    return CAMEL_BOUNDARY_RE.sub(" ", str(value)).replace("_", " ").lower()
 
 
 def _why_row(feature: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -238,6 +248,7 @@ _environment.filters.update(
     urlpart=urlpart,
     pct=_pct,
     num=_num,
+    sci=_sci,
     when=_when,
     day=_day,
     words=_words,

@@ -9,15 +9,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from twin.analysis.cognitive.baseline import (
+    fitted_drop,
+    is_overloaded_day,
+    level_change,
+    rolling_loads,
+)
 from twin.analysis.cognitive.burnout import (
-    AssessmentSnapshot,
+    _SIGNAL_ADVICE,
     BurnoutFactorName,
     DailyStudyAggregate,
     MissionOverride,
-    RecoveryDirection,
+    WarningSignal,
     WarningSignalType,
     assess_burnout_risk,
-    fitted_drop,
     intensity_factor,
     is_recovery_day,
     mission_override_for,
@@ -25,8 +30,8 @@ from twin.analysis.cognitive.burnout import (
     recommendations_for,
     recovery_deficit_factor,
     risk_level,
-    track_recovery,
 )
+from twin.analysis.cognitive.recovery import AssessmentSnapshot, RecoveryDirection, track_recovery
 from twin.enums import BurnoutRiskLevel, Severity
 
 NOW = date(2025, 3, 14)
@@ -400,3 +405,147 @@ def test_risk_stays_in_range(days: list[DailyStudyAggregate], known_start: bool)
     assert all(0.0 <= f.score <= 100.0 for f in result.factors)
     assert 0.0 <= result.confidence <= 1.0
     assert result.level is risk_level(result.risk_score)
+
+
+# --- the reference period (issue 14: sustained overload) ------------------------------------
+
+WINDOW_START = NOW - timedelta(days=13)
+
+
+def _day(offset: int, **kw: float) -> DailyStudyAggregate:
+    """A study day ``offset`` days after the window's first day (negative: the reference)."""
+    values: dict[str, float] = {"study_minutes": 60.0, "mean_load": 30.0, "mean_performance": 80.0}
+    values.update(kw)
+    return DailyStudyAggregate(day=WINDOW_START + timedelta(days=offset), **values)  # type: ignore[arg-type]
+
+
+def test_a_drop_before_the_window_that_persists_counts_as_much_as_a_fresh_one() -> None:
+    """Reference 80 for 28 days, the whole window flat at 58: nothing falls inside the window
+    (fitted drop 0), but the level is 22 below the earlier one → decline factor 100 (≥ 20 points)."""
+    reference = [_day(-28 + i) for i in range(28)]
+    window = [_day(i, mean_performance=58.0) for i in range(14)]
+    without = assess_burnout_risk(window, NOW, history_start=LONG_AGO)
+    perf0 = next(f for f in without.factors if f.name is BurnoutFactorName.PERFORMANCE_DECLINE)
+    assert perf0.value == pytest.approx(0.0, abs=1e-9) and perf0.score == 0.0
+    result = assess_burnout_risk(window, NOW, history_start=LONG_AGO, reference=reference)
+    perf = next(f for f in result.factors if f.name is BurnoutFactorName.PERFORMANCE_DECLINE)
+    assert perf.evidence["referenceLevel"] == 80.0 and perf.evidence["recentLevel"] == 58.0
+    assert perf.value == pytest.approx(22.0) and perf.score == 100.0
+    assert perf.evidence["basis"] == "reference"
+    (signal,) = [s for s in result.warning_signals if s.type is WarningSignalType.PERFORMANCE_DROP]
+    assert (
+        signal.message
+        == "Performance is about 22 points below your level of the weeks before (58 vs 80)."
+    )
+
+
+def test_reference_days_outside_the_28_before_the_window_are_ignored() -> None:
+    """Days in the window or more than 28 days before it do not make the reference level."""
+    old = [_day(-40 + i, mean_performance=20.0) for i in range(10)]
+    window = [_day(i, mean_performance=58.0) for i in range(14)]
+    result = assess_burnout_risk(window, NOW, history_start=LONG_AGO, reference=old + window)
+    perf = next(f for f in result.factors if f.name is BurnoutFactorName.PERFORMANCE_DECLINE)
+    assert perf.evidence["referenceLevel"] is None and perf.evidence["referenceDays"] == 0
+
+
+def test_a_fitted_decline_needs_the_last_week_below_the_reference_golden() -> None:
+    """A line through the window falls 26 points, but the last week is only 5 below the reference:
+    the fitted drop counts at most 3 × 5 = 15 → factor 75. Without a reference, all 26 count."""
+    reference = [_day(-28 + i, mean_performance=70.0) for i in range(28)]
+    window = [_day(i, mean_performance=85.0 - 2.0 * i) for i in range(14)]
+    level = level_change([d.mean_performance for d in window], [70.0] * 28)
+    assert level.fitted_drop == pytest.approx(26.0)
+    assert level.recent_level == pytest.approx(np.mean([85.0 - 2.0 * i for i in range(7, 14)]))
+    assert level.sustained_drop == pytest.approx(70.0 - 65.0)
+    assert level.confirmed_fitted_drop == pytest.approx(15.0)
+    result = assess_burnout_risk(window, NOW, history_start=LONG_AGO, reference=reference)
+    perf = next(f for f in result.factors if f.name is BurnoutFactorName.PERFORMANCE_DECLINE)
+    assert perf.score == pytest.approx(75.0)
+
+
+def test_chronic_load_against_the_reference_level_golden() -> None:
+    """Reference load 20; window days at 42 (3-day median 42 ≥ 20 + 15) count as overloaded from
+    the third such day on; two such days alone do not (a day or two above usual is not chronic)."""
+    reference = [_day(-28 + i, mean_load=20.0) for i in range(28)]
+    four = [_day(i, mean_load=42.0 if i >= 10 else 20.0) for i in range(14)]
+    result = assess_burnout_risk(four, NOW, history_start=LONG_AGO, reference=reference)
+    chronic = next(f for f in result.factors if f.name is BurnoutFactorName.CHRONIC_LOAD)
+    # Days 10-13 at 42: the 3-day medians are 20, 42, 42, 42 → days 11, 12, 13: 3 of 14.
+    assert chronic.evidence["overloadedDays"] == 3 and chronic.evidence["daysAbove60"] == 0
+    assert chronic.value == pytest.approx(3 / 14)
+    two = [_day(i, mean_load=42.0 if i >= 12 else 20.0) for i in range(14)]
+    chronic2 = next(
+        f
+        for f in assess_burnout_risk(two, NOW, history_start=LONG_AGO, reference=reference).factors
+        if f.name is BurnoutFactorName.CHRONIC_LOAD
+    )
+    assert chronic2.evidence["overloadedDays"] == 0
+    assert rolling_loads([_day(-1, mean_load=10.0)], [_day(0, mean_load=40.0), _day(1)]) == [
+        25.0,
+        30.0,
+    ]
+    assert is_overloaded_day(61.0, None) and not is_overloaded_day(39.0, 0.0, 60.0)
+
+
+def test_the_issue_learner_is_not_told_to_keep_going() -> None:
+    """Four weeks of long late-night sessions, performance 22 below the earlier level, the load
+    baseline drifting down (51 → 13, no day above 60): not LOW, and the advice names the
+    CRITICAL late-night sign first instead of "Keep going"."""
+    reference = [_day(-28 + i, mean_load=51.0 - i, mean_performance=82.0) for i in range(28)]
+    window = [
+        _day(
+            i,
+            study_minutes=200.0,
+            mean_load=max(13.0, 23.0 - i),
+            mean_performance=60.0,
+            late_night_minutes=60.0 if i % 3 else 0.0,
+        )
+        for i in range(14)
+    ]
+    before = assess_burnout_risk(window, NOW, history_start=LONG_AGO)
+    assert before.level is BurnoutRiskLevel.LOW  # what the source said
+    result = assess_burnout_risk(window, NOW, history_start=LONG_AGO, reference=reference)
+    assert result.level is not BurnoutRiskLevel.LOW
+    late = next(s for s in result.warning_signals if s.type is WarningSignalType.LATE_NIGHT_STUDY)
+    assert late.severity is Severity.CRITICAL
+    assert not any("Keep going" in r for r in result.recommendations)
+    assert "late night study (CRITICAL)" in result.recommendations[0]
+    assert "Finish studying before 23:00" in " ".join(result.recommendations)
+
+
+def test_late_night_days_are_not_recovery_days() -> None:
+    """A light day (load 20) with 45 minutes after 23:00 is not rest; the same day without is."""
+    assert is_recovery_day(DailyStudyAggregate(day=NOW, study_minutes=60, mean_load=20))
+    assert not is_recovery_day(
+        DailyStudyAggregate(day=NOW, study_minutes=60, mean_load=20, late_night_minutes=45)
+    )
+
+
+SEVERITIES = list(Severity)
+
+
+@given(
+    level=st.sampled_from(list(BurnoutRiskLevel)),
+    severities=st.lists(st.sampled_from(SEVERITIES), max_size=6),
+    minutes=st.floats(0, 400),
+)
+def test_advice_never_contradicts_a_serious_warning_sign(
+    level: BurnoutRiskLevel, severities: list[Severity], minutes: float
+) -> None:
+    """Whatever the level: no "keep going" next to a HIGH/CRITICAL sign; below HIGH risk the first
+    sentence names every serious sign; each sign's own advice is there, serious ones first."""
+    types = list(WarningSignalType)
+    signals = [WarningSignal(types[i % len(types)], sev, "m") for i, sev in enumerate(severities)]
+    advice = recommendations_for(level, signals, minutes)
+    serious = [s for s in signals if s.severity in (Severity.HIGH, Severity.CRITICAL)]
+    if serious:
+        assert not any("Keep going" in a for a in advice)
+        if level in (BurnoutRiskLevel.LOW, BurnoutRiskLevel.MEDIUM):
+            for s in serious:
+                assert f"{s.type.value.replace('_', ' ').lower()} ({s.severity.value})" in advice[0]
+    elif level is BurnoutRiskLevel.LOW:
+        assert advice[0] == "Keep going: your current rhythm looks sustainable."
+    tail = advice[-len(signals) :] if signals else ()
+    assert sorted(tail) == sorted(_SIGNAL_ADVICE[s.type] for s in signals)
+    if serious:
+        assert tail[0] == _SIGNAL_ADVICE[serious[0].type]

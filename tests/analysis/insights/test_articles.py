@@ -34,8 +34,7 @@ ARTICLES = bundled_articles()
 FULL = TwinSnapshot(
     half_life_days=3.46,
     review_interval_days=2,
-    repeat_reviews=320,
-    review_span_days=75.0,
+    first_repeats=320,
     recall_rate=0.81,
     best_hours=(BestHour("06:00–09:00", 18.0, 34),),
     recent_sessions=24,
@@ -140,7 +139,8 @@ def test_full_twin_paragraphs_quote_the_twin() -> None:
     assert "your half-life is 3.5 days" in r["your_forgetting_curve"]
     assert "shorter than the engine's default curve (5.0 days)" in r["your_forgetting_curve"]
     assert "review about every 2 days" in r["your_review_interval"]
-    assert "81% of your 320 repeat reviews" in r["your_recall_rate"]
+    assert "81% of your 320 first repeats of new cards" in r["your_recall_rate"]
+    assert "Fitted on your 320 first repeats" in r["your_forgetting_curve"]
     assert "50% of your 600 study minutes went to retrieval" in r["your_retrieval_share"]
     assert "63/100 (HIGH), from 5 sessions" in r["your_load"] and "MEDIUM" in r["your_load"]
     assert (
@@ -247,7 +247,7 @@ def test_each_rule_fires_on_its_state() -> None:
     calm = TwinSnapshot(
         half_life_days=8.0,
         recall_rate=0.9,
-        repeat_reviews=100,
+        first_repeats=100,
         recent_sessions=10,
         recent_minutes_by_content=(("flashcard", 200.0), ("lecture", 100.0)),
         mean_load_7d=35.0,

@@ -129,10 +129,37 @@ def forgetting_reviews(
     )
 
 
+def first_repeat_reviews(
+    rng: np.random.Generator,
+    *,
+    n: int = 200,
+    k: float = 0.1,
+    span_days: int = 90,
+    interval_range: tuple[float, float] = (0.5, 15.0),
+) -> tuple[ReviewObs, ...]:
+    """Each card's first repeat after a recalled first review, at log-uniform intervals,
+    recalled with probability e^(−k·t) (the learner-facing new-card curve)."""
+    t = np.exp(rng.uniform(np.log(interval_range[0]), np.log(interval_range[1]), size=n))
+    y = rng.random(n) < np.exp(-k * t)
+    at = rng.uniform(0.0, span_days, size=n)
+    return tuple(
+        ReviewObs(
+            f"n{i}",
+            T0 + timedelta(days=float(a)),
+            float(ti),
+            bool(yi),
+            repeat_number=1,
+            previous_recalled=True,
+        )
+        for i, (ti, yi, a) in enumerate(zip(t, y, at, strict=True))
+    )
+
+
 def full_learner(
     rng: np.random.Generator, *, n_sessions: int = 100
 ) -> tuple[tuple[SessionObs, ...], tuple[ReviewObs, ...]]:
-    """A learner with a 07:00 peak, fatigue after ~40 min, best with clinical reasoning, k = 0.2."""
+    """A learner with a 07:00 peak, fatigue after ~40 min, best with clinical reasoning, k = 0.2
+    (R0 0.95 on all repeat reviews; R0 1 on the new-card first repeats)."""
     base = study_time_learner(rng, n=n_sessions, peak_hour=7)
     sessions = []
     for s in base:
@@ -158,4 +185,4 @@ def full_learner(
                 complexity=str(rng.choice(["BASIC", "INTERMEDIATE", "ADVANCED"])),
             )
         )
-    return tuple(sessions), forgetting_reviews(rng)
+    return tuple(sessions), forgetting_reviews(rng) + first_repeat_reviews(rng, k=0.2)

@@ -12,7 +12,6 @@ from scipy import stats
 from tests.analysis.patterns.synth import session
 from twin.analysis.patterns.content import (
     LEARNING_STYLE_CAVEAT,
-    MODALITIES,
     analyze_content,
     content_from_sessions,
 )
@@ -81,12 +80,38 @@ def test_learning_style_golden() -> None:
     assert r.confidence == pytest.approx(0.4 * (2 * prob - 1))
 
 
-def test_no_data_is_uniform() -> None:
-    """Without data every type and every modality gets 0.25; no pattern."""
+def test_no_data_is_insufficient_not_uniform() -> None:
+    """Without data there is nothing to prefer: empty preferences and style, insufficient, no pattern.
+
+    (ENGINE.md's "0.25 each without data" looks measured; our rule reports the gap instead.)
+    """
     r = analyze_content([])
-    assert r.preferences == {t: 0.25 for t in CONTENT_TYPES}
-    assert r.learning_style == {m: 0.25 for m in MODALITIES}
+    assert r.preferences == {} and r.learning_style == {}
+    assert r.insufficient == {"contentTypesUsed": {"have": 0, "need": 2}}
     assert r.patterns() == [] and r.confidence == 0.0
+
+
+def test_one_content_type_is_insufficient_one_content_type() -> None:
+    """Flashcards only (the real learner): no flat 25% for formats never used, no style profile."""
+    r = analyze_content([ContentObs("flashcard", 12_580, 3_000.0, performance=71, retention=0.86)])
+    assert r.preferences == {} and r.learning_style == {}
+    assert r.insufficient == {"contentTypesUsed": {"have": 1, "need": 2}}
+    assert r.types_used == 1 and not r.detected and r.patterns() == []
+    assert all(t.preference == 0.0 for t in r.types)
+
+
+def test_two_content_types_are_compared() -> None:
+    """Two used types give preferences over the four (summing to 1) and a style profile."""
+    r = analyze_content(
+        [
+            ContentObs("flashcard", 40, 600.0, performance=80, retention=0.9),
+            ContentObs("lecture", 40, 600.0, performance=50, completion=0.5),
+        ]
+    )
+    assert r.insufficient == {} and r.detected
+    assert set(r.preferences) == set(CONTENT_TYPES)
+    assert sum(r.preferences.values()) == pytest.approx(1.0)
+    assert sum(r.learning_style.values()) == pytest.approx(1.0)
 
 
 def test_time_cannot_swamp_outcomes() -> None:
@@ -158,10 +183,13 @@ content_obs = st.builds(
 @settings(max_examples=150, deadline=None)
 @given(st.lists(content_obs, max_size=4, unique_by=lambda c: c.content_type))
 def test_distributions_sum_to_one_and_confidence_bounded(obs: list[ContentObs]) -> None:
-    """contentPreferences and learningStyleProfile each sum to 1 with entries in [0, 1]."""
+    """With ≥ 2 used types each distribution sums to 1 in [0, 1]; with fewer both are empty."""
     r = analyze_content(obs)
-    assert sum(r.preferences.values()) == pytest.approx(1.0)
-    assert sum(r.learning_style.values()) == pytest.approx(1.0)
+    if r.types_used < 2:
+        assert r.preferences == {} and r.learning_style == {} and r.insufficient
+    else:
+        assert sum(r.preferences.values()) == pytest.approx(1.0)
+        assert sum(r.learning_style.values()) == pytest.approx(1.0)
     assert all(0.0 <= v <= 1.0 for v in [*r.preferences.values(), *r.learning_style.values()])
     assert 0.0 <= r.confidence <= 1.0
     assert analyze_content(list(reversed(obs))) == r

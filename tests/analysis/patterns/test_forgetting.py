@@ -32,7 +32,6 @@ from twin.analysis.patterns.forgetting import (
     session_starts,
 )
 from twin.analysis.patterns.inputs import ReviewObs
-from twin.enums import BehavioralPatternType
 
 REPLICATES = 50
 
@@ -56,7 +55,6 @@ def test_baseline_golden() -> None:
     assert (r.source, r.r0, r.decay_per_day) == ("baseline", 1.0, 0.14)
     assert r.confidence == pytest.approx(0.5)
     assert r.insufficient == {"reviews": {"have": 25, "need": 50}}
-    assert r.patterns() == []
     assert r.to_profile()["halfLife"] == pytest.approx(4.951)
 
 
@@ -142,13 +140,12 @@ def test_k_recovered_within_25_percent_for_at_least_90_percent() -> None:
     assert hits >= 0.9 * REPLICATES
 
 
-def test_fitted_pattern_carries_evidence() -> None:
-    """A fitted curve is a FORGETTING_CURVE pattern with R0, k, halfLife, interval and confidence."""
+def test_fitted_baseline_carries_evidence() -> None:
+    """A fitted baseline reports R0, k, halfLife, its interval, the review interval and log losses."""
     r = analyze_forgetting(forgetting_reviews(np.random.default_rng(7)))
-    (p,) = r.patterns()
-    assert p.pattern_type == BehavioralPatternType.FORGETTING_CURVE
-    assert {"R0", "k", "halfLife", "kCi95", "reviewIntervalDays"} <= p.data.keys()
-    assert 0.0 < p.confidence <= 1.0
+    assert r.fitted
+    assert {"R0", "k", "halfLife", "kCi95", "reviewIntervalDays"} <= r.to_profile().keys()
+    assert 0.0 < r.confidence <= 1.0
     assert r.mean_log_loss is not None and r.baseline_mean_log_loss is not None
 
 

@@ -36,10 +36,18 @@ def _forgetting(confidence: float) -> DetectedPattern:
     return DetectedPattern(
         BehavioralPatternType.FORGETTING_CURVE,
         "curve",
-        "You forget 43% faster than typical",
+        "You forget new material 1.4× faster than typical",
         confidence,
         ("e",),
-        {"halfLife": 3.46, "reviews": 320, "spanDays": 75, "reviewIntervalDays": 3},
+        {
+            "halfLife": 3.46,
+            "halfLifeCi95": [2.9, 4.2],
+            "firstRepeats": 320,
+            "meanElapsedDays": 2.4,
+            "recallRate": 0.63,
+            "reviewIntervalDays": 1,
+            "recallAtReviewInterval": 0.8186,
+        },
     )
 
 
@@ -57,12 +65,16 @@ def test_study_time_text_has_the_learners_numbers() -> None:
     assert i.patterns == (("OPTIMAL_STUDY_TIME", "hour=07"),)
 
 
-def test_forgetting_text_says_review_every_n_days() -> None:
-    """ "review every 3 days" from the pattern's reviewIntervalDays."""
+def test_forgetting_text_cites_the_curve_and_its_interval() -> None:
+    """Half-life with its interval, the first repeats behind it, and when to review new material."""
     (i,) = generate_insights([_forgetting(0.75)])
     assert i.insight_type == InsightType.RETENTION_STRATEGY
-    assert i.actionable_recommendation == "Review every 3 days to keep recall near 80%."
-    assert "3.5 days" in i.description and "320 repeat reviews" in i.description
+    assert i.actionable_recommendation == (
+        "Review new material after 1 day, while recall is still near 80% (about 82% on your "
+        "curve), then let the gaps grow."
+    )
+    assert "about 3.5 days (95% interval 2.9–4.2; typical: 5.0)" in i.description
+    assert "320 cards you got right the first time" in i.description
 
 
 def test_only_patterns_at_or_above_0_7() -> None:

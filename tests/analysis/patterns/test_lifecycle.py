@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -147,3 +147,72 @@ def test_confidences_stay_in_bounds(
             assert 0.4 <= u.confidence <= 0.95 or u.confidence == pytest.approx(0.4)
     ids = [u.pattern_id for u in plan.updates] + [d.pattern_id for d in plan.deletes]
     assert sorted(ids) == sorted(p.pattern_id for p in st_patterns)
+
+
+# --- seen again only on new data -----------------------------------------------------------
+
+
+def test_same_data_changes_nothing_stored() -> None:
+    """No new data: a detected stored pattern keeps 0.76, 3 occurrences, its lastSeenAt (the source
+    raised 0.76 → 0.86 → 0.91 → 0.95 on forced re-runs); an undetected one keeps its misses."""
+    stored = [_stored("a", 0.76), _stored("b", 0.7, misses=1)]
+    plan = plan_lifecycle(stored, [_detected("a", 0.76)], now=NOW, new_data=False)
+    by_key = {u.key: u for u in plan.updates}
+    a, b = by_key["a"], by_key["b"]
+    assert (a.confidence, a.occurrence_count, a.consecutive_misses) == (0.76, 3, 0)
+    assert a.last_seen_at == NOW - timedelta(days=1) and a.seen  # data refreshed, nothing counted
+    assert (b.confidence, b.occurrence_count, b.consecutive_misses, b.seen) == (0.7, 3, 1, False)
+    assert plan.deletes == () and plan.creates == ()
+    assert [p.confidence for p in plan.current()] == [0.76]
+
+
+def test_new_data_confirms_as_before() -> None:
+    """With new data the same detection is "seen again": 0.76 → 0.81, occurrence 4, lastSeenAt now."""
+    (u,) = plan_lifecycle([_stored("a", 0.76)], [_detected("a", 0.76)], now=NOW).updates
+    assert (u.confidence, u.occurrence_count, u.last_seen_at) == (0.81, 4, NOW)
+
+
+def _apply(stored: list[StoredPattern], plan_now: datetime, **kw: bool) -> list[StoredPattern]:
+    plan = plan_lifecycle(stored, DETECTIONS, now=plan_now, **kw)
+    out = [
+        StoredPattern(
+            f"id-{c.pattern.key}",
+            str(c.pattern.pattern_type),
+            c.pattern.key,
+            c.confidence,
+            c.occurrence_count,
+            c.consecutive_misses,
+            c.first_detected_at,
+            c.last_seen_at,
+        )
+        for c in plan.creates
+    ]
+    out += [
+        StoredPattern(
+            u.pattern_id,
+            u.pattern_type,
+            u.key,
+            u.confidence,
+            u.occurrence_count,
+            u.consecutive_misses,
+            u.first_detected_at,
+            u.last_seen_at,
+        )
+        for u in plan.updates
+    ]
+    return sorted(out, key=lambda s: s.pattern_id)
+
+
+DETECTIONS = [_detected("a", 0.76), _detected("b", 0.67), _detected("c", 0.5)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6))
+def test_forced_reanalysis_of_the_same_data_is_idempotent(repeats: int) -> None:
+    """After a first analysis, re-running it any number of times on the same data (no new data)
+    leaves every stored pattern exactly as the first run left it."""
+    first = _apply([], NOW)
+    state = first
+    for i in range(repeats):
+        state = _apply(state, NOW + timedelta(hours=i + 1), new_data=False)
+    assert state == first

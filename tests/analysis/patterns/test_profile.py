@@ -46,7 +46,8 @@ def test_full_learner_end_to_end() -> None:
     assert abs(result.study_time.optimal[0].hour - 7) <= 1
     assert result.attention.median_time_to_fatigue_minutes == 40
     assert result.content is not None and result.content.dominant_type == "clinical_reasoning"
-    assert abs(result.forgetting.decay_per_day - 0.2) <= 0.05
+    assert abs(result.forgetting.exponential.decay_per_day - 0.2) <= 0.05  # the ENGINE baseline
+    assert abs(result.forgetting.curve.decay_per_day - 0.2) <= 0.05  # the new-card curve
 
     profile = result.profile.columns()
     assert set(profile) == {
@@ -61,7 +62,7 @@ def test_full_learner_end_to_end() -> None:
     assert sum(profile["contentPreferences"].values()) == pytest.approx(1.0, abs=1e-5)  # type: ignore[attr-defined]
     assert sum(profile["learningStyleProfile"].values()) == pytest.approx(1.0, abs=1e-5)  # type: ignore[attr-defined]
     curve = profile["personalizedForgettingCurve"]
-    assert {"R0", "k", "halfLife"} <= curve.keys()  # type: ignore[attr-defined]
+    assert {"R0", "k", "halfLife", "halfLifeCi95", "exponentialFit"} <= curve.keys()  # type: ignore[attr-defined]
     mean_conf = sum(result.analyser_confidences.values()) / len(result.analyser_confidences)
     assert profile["dataQualityScore"] == pytest.approx(mean_conf, abs=1e-4)
     for p in result.patterns:
@@ -109,15 +110,16 @@ def test_insufficient_data_is_an_answer() -> None:
     result = analyze_learner(data)
     assert result.patterns == ()
     assert result.insufficient["fullAnalysis"] == {
-        "daysSinceFirstSession": {"have": 21.0, "need": 42.0},
+        "dataSpanDays": {"have": 11.0, "need": 42.0},  # day 0 09:00 to day 11 09:45
         "sessions": {"have": 12, "need": 20},
         "reviews": {"have": 30, "need": 50},
     }
-    assert result.insufficient["forgettingCurve"]["reviews"] == {"have": 0, "need": 50}
+    assert result.insufficient["forgettingCurve"]["firstRepeats"] == {"have": 0, "need": 30}
     assert result.profile.personalized_forgetting_curve["source"] == "baseline"
-    assert result.profile.learning_style_profile == {
-        m: 0.25 for m in ("visual", "auditory", "reading", "kinesthetic")
-    }
+    # No content type used: nothing to prefer, not a uniform 25% that looks measured.
+    assert result.profile.learning_style_profile == {}
+    assert result.profile.content_preferences == {}
+    assert result.insufficient["contentPreference"] == {"contentTypesUsed": {"have": 0, "need": 2}}
     assert result.profile.average_session_duration == 45
     assert 0.0 <= result.profile.data_quality_score <= 1.0
 

@@ -15,8 +15,10 @@ from tests.analysis.patterns.synth import session, study_time_learner
 from twin.analysis.patterns.inputs import SessionObs
 from twin.analysis.patterns.study_time import (
     analyze_study_time,
+    period_blocks,
     session_score,
     welch_difference,
+    within_period_difference,
 )
 from twin.enums import BehavioralPatternType
 
@@ -192,3 +194,61 @@ def test_order_independent_and_confidences_bounded(seed: int, data: st.DataObjec
     assert 0.0 <= a.confidence <= 1.0
     assert all(0.0 <= o.confidence <= 1.0 for o in a.optimal)
     assert len(a.optimal) <= 3
+
+
+# --- the within-period check ------------------------------------------------------------
+
+
+def test_within_period_difference_is_the_fixed_effects_least_squares_golden() -> None:
+    """Equal to OLS of score on [window, one dummy per block] (numpy lstsq), df = n − blocks − 1.
+
+    Block 0: window 80, 84 vs 70, 72; block 1: window 60 vs 50, 54. The within-block effect is
+    the dummy-regression slope, its standard error σ̂/√(Σx̃²) with σ̂² = RSS/df.
+    """
+    y = np.array([80.0, 84.0, 70.0, 72.0, 60.0, 50.0, 54.0])
+    x = np.array([1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0])
+    b = np.array([0, 0, 0, 0, 1, 1, 1])
+    design = np.column_stack([x, b == 0, b == 1]).astype(float)
+    coef, rss, *_ = np.linalg.lstsq(design, y, rcond=None)
+    df = len(y) - 2 - 1
+    sigma2 = float(rss[0]) / df
+    x_t = x - np.array([x[b == k].mean() for k in b])
+    se = math.sqrt(sigma2 / float(x_t @ x_t))
+    r = within_period_difference(y, x.astype(bool), b)
+    assert r is not None
+    assert r.difference == pytest.approx(coef[0])
+    assert r.standard_error == pytest.approx(se)
+    assert r.df == df
+    assert r.p_greater == pytest.approx(stats.t.sf(coef[0] / se, df))
+
+
+def test_within_period_difference_needs_contrast_and_degrees_of_freedom() -> None:
+    """No block with sessions in and out of the window, or no df left: None."""
+    y = np.array([80.0, 60.0, 70.0])
+    assert within_period_difference(y, np.array([True, False, False]), np.array([0, 1, 1])) is None
+    assert within_period_difference(y[:2], np.array([True, False]), np.array([0, 0])) is None
+
+
+def test_period_blocks_are_fortnights_from_the_first_session() -> None:
+    """Days 3, 16.9, 17, 45 from the first → blocks 0, 0, 1, 3 (14-day blocks from day 3)."""
+    assert period_blocks(np.array([3.0, 16.9, 17.0, 45.0])).tolist() == [0, 0, 1, 3]
+    assert period_blocks(np.array([])).tolist() == []
+
+
+def test_a_bad_period_studied_at_other_hours_is_no_hour_effect() -> None:
+    """Six weeks at 09:00 ± 2 h scoring 75, then six weeks of overload studied at 14:00 ± 2 h
+    scoring 55: the whole history says "09:00 is better" (Welch passes), but within each
+    fortnight the hours do equally well, so no optimal hour is reported."""
+    rng = np.random.default_rng(21)
+    sessions = []
+    for i in range(84):
+        day = i
+        late = day >= 42
+        hour = int(rng.integers(12, 17)) if late else int(rng.integers(7, 12))
+        perf = float(np.clip(rng.normal(55.0 if late else 75.0, 8.0), 0, 100))
+        sessions.append(session(f"s{i}", day=day, hour=hour, performance=perf))
+    r = analyze_study_time(sessions)
+    assert any(
+        h.ci_low is not None and h.ci_low > 0 for h in r.hours
+    )  # the pooled test alone would report an hour
+    assert r.optimal == ()

@@ -361,6 +361,33 @@ def test_recovery_is_tracked_between_assessments(db: Database, U: str) -> None:
     assert latest.assessment_id == after.assessment_id
 
 
+def test_burnout_reads_the_reference_period_before_the_window(db: Database, U: str) -> None:
+    """Issue 14: 28 days at performance 85, then a fortnight flat at 60. Inside the window nothing
+    falls; against the 28 days before it the learner is 25 points down, so the decline factor is
+    100 (a drop ≥ 20 points) on a sustained basis. Loads stay calm (30) throughout."""
+    first = datetime(2026, 3, 1)
+    with db.session() as s:
+        make_learner(s, U)
+        add_loaded_days(s, U, first, 28, load=30.0, minutes=60, performance=[85.0] * 28)
+        window_first = first + timedelta(days=28)
+        add_loaded_days(
+            s, U, window_first, 14, load=30.0, minutes=60, performance=[60.0] * 14, prefix="w"
+        )
+    with db.session() as s:
+        view = svc.assess_burnout(
+            s, analysis_learner(s, U), window_first + timedelta(days=13, hours=23)
+        )
+    body = BurnoutOut.model_validate(view).model_dump(mode="json")
+    factors = {f["factor"]: f for f in body["contributingFactors"]}
+    decline = factors["PERFORMANCE_DECLINE"]
+    assert decline["evidence"]["referenceLevel"] == pytest.approx(85.0)
+    assert decline["evidence"]["recentLevel"] == pytest.approx(60.0)
+    assert decline["evidence"]["sustainedDropPoints"] == pytest.approx(25.0)
+    assert decline["evidence"]["basis"] == "reference"
+    assert decline["score"] == 100.0
+    assert factors["CHRONIC_LOAD"]["score"] == 0.0
+
+
 def test_burnout_risk_reassesses_only_after_24_hours(db: Database, U: str) -> None:
     with db.session() as s:
         make_learner(s, U)

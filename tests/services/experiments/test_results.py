@@ -21,11 +21,15 @@ from twin.analysis.experiments.statistics import (
     SampleMeanStatistic,
 )
 from twin.analysis.experiments.verdict import Verdict
+from twin.analysis.insights.common import SourceKind
+from twin.analysis.insights.recommendations import generate_candidates
 from twin.db.engine import Database
-from twin.enums import ExperimentStatus, PersonalizationContext
+from twin.enums import ExperimentStatus, PersonalizationContext, RecommendationType
+from twin.learners import Learner
 from twin.services import experiments as service
 from twin.services.experiments.measurement import store_metrics
 from twin.services.experiments.results import arm_statistic, arm_sums
+from twin.services.insights.providers import ExperimentWinnerProvider, gather_sources
 
 METRIC = "performance"
 
@@ -152,6 +156,28 @@ def test_a_clear_effect_wins_and_the_end_is_written_once(db: Database) -> None:
         results.result.comparisons[0].decision.expected
     )
     assert mine[0].assigned_variant_id == "short"
+    # Recommendations read the winner (issue 19): a control learner is offered the winning
+    # change; a learner already in the winning arm is not; nothing before the experiment ended.
+    with db.session() as session:
+        provider = ExperimentWinnerProvider()
+        control = gather_sources(session, _participant("u0000"), end)  # every provider
+        treated = provider.provide(session, _participant("u0100"), end)
+        early = provider.provide(session, _participant("u0000"), end - DAY)
+    (signal,) = control.experiment_winners
+    assert signal.experiment_id == experiment.id and signal.winning_variant == "short"
+    assert signal.learner_variant == "control" and signal.metric == METRIC
+    assert signal.relative_lift == pytest.approx(winners[0].effect["expected"])
+    assert signal.ci_low < signal.relative_lift < signal.ci_high and signal.ci_low > 0
+    assert early.experiment_winners == ()
+    (candidate,) = generate_candidates(control)
+    assert candidate.recommendation_type is RecommendationType.EXPERIMENTAL_SUGGESTION
+    assert [(s.kind, s.id) for s in candidate.sources] == [(SourceKind.EXPERIMENT, experiment.id)]
+    assert generate_candidates(treated) == []
+
+
+def _participant(uid: str) -> Learner:
+    """A participant as the recommendation providers see them (the experiment rows only)."""
+    return Learner(uid, "UTC", True, False, None, "default")
 
 
 def test_sample_ratio_mismatch_withholds_the_verdict(db: Database) -> None:

@@ -16,7 +16,7 @@ from tests.services.insights.support import (
     rows,
     scalar,
 )
-from twin.analysis.insights.goals import GoalRequest
+from twin.analysis.insights.goals import GoalRequest, progress_fraction
 from twin.db.engine import Database
 from twin.enums import ApplicationType, GoalStatus, RecommendationStatus
 from twin.errors import Conflict, NotFound, ValidationFailed
@@ -141,10 +141,13 @@ def test_goal_progress_is_computed_from_the_data_and_milestones_notify_once(
     assert count(insights_db, "insight_notifications", uid) == before
     with insights_db.session() as session:
         view = goals.get_goal(session, uid, goal.id)
+    best = 0.0
     for entry in view.history[1:]:
         if entry.note.startswith("no data"):
             continue
-        assert entry.value == _recount_sessions_per_week(insights_db, uid, entry.at)
+        recount = _recount_sessions_per_week(insights_db, uid, entry.at)
+        assert entry.value == recount
+        best = max(best, progress_fraction(recount, start_value, target))
     milestone_rows = rows(
         insights_db,
         'SELECT "notificationType"::text, count(*) FROM insight_notifications '
@@ -154,6 +157,21 @@ def test_goal_progress_is_computed_from_the_data_and_milestones_notify_once(
     )
     assert all(n == 1 for _t, n in milestone_rows)
     assert ("GOAL_CREATED", 1) in milestone_rows
+    # Exactly the milestones the recomputed progress reached fired (at least the first one).
+    reached = {
+        name
+        for share, name in (
+            (0.25, "GOAL_PROGRESS_25"),
+            (0.5, "GOAL_PROGRESS_50"),
+            (0.75, "GOAL_PROGRESS_75"),
+            (1.0, "GOAL_ACHIEVED"),
+        )
+        if best >= share
+    }
+    assert "GOAL_PROGRESS_25" in reached, best
+    assert {t for t, _n in milestone_rows if t.startswith("GOAL_") and t != "GOAL_CREATED"} == (
+        reached
+    )
 
 
 @pytest.mark.parametrize(

@@ -17,12 +17,16 @@ from tests.services.orchestration.support import (
     make_schedule_learner,
 )
 from twin.analysis.common import InsufficientData
+from twin.analysis.insights.common import SourceKind
+from twin.analysis.insights.recommendations import generate_candidates
 from twin.analysis.orchestration.adaptation import ConstraintKind, DeclaredConstraint
 from twin.analysis.orchestration.effectiveness import OutcomeDifference
 from twin.analysis.orchestration.slots import PRIOR_STRENGTH_SESSIONS
 from twin.db.engine import Database
+from twin.enums import RecommendationType
 from twin.errors import Conflict, Forbidden, NotFound
 from twin.learners import get_learner
+from twin.services.insights.providers import ScheduleSlotProvider, gather_sources
 from twin.services.orchestration import adaptation, effectiveness, plans, slots
 from twin.services.orchestration.loading import plan_content, schedule_inputs
 
@@ -145,6 +149,36 @@ def test_slots_prefer_the_learners_good_hour_and_rows_follow_the_offer(
     # The accepted session blocks its time for later slots.
     plan_start = accepted.plan.planned_start
     assert all(abs(x.start - plan_start) >= timedelta(minutes=30) for x in again.slots)
+
+
+def test_recommendations_offer_the_best_pending_slot(db: Database, learner: str) -> None:
+    """Issue 19: the schedule is a recommendation source; its first-ranked pending slot, by id."""
+    with db.session() as s:
+        answer = slots.recommend(s, U, NOW_AWARE, days=7)
+        sources = gather_sources(s, get_learner(s, U), NOW_AWARE)  # every provider
+    top = answer.slots[0]
+    (signal,) = sources.schedule_slots
+    assert signal.schedule_recommendation_id == top.id
+    assert (signal.weekday, signal.start_hour) == (
+        top.start.astimezone(ZONE).weekday(),
+        MORNING_HOUR,
+    )
+    assert signal.score == top.score and signal.confidence == top.reasons["historicalConfidence"]
+    (slot_rec,) = [
+        c
+        for c in generate_candidates(sources)
+        if c.key.startswith(f"{RecommendationType.STUDY_TIME_OPTIMIZATION}:slot:")
+    ]
+    assert [(x.kind, x.id) for x in slot_rec.sources] == [
+        (SourceKind.SCHEDULE_RECOMMENDATION, top.id)
+    ]
+    # An accepted slot is no longer offered; nothing is offered once the slots have passed.
+    with db.session() as s:
+        slots.accept(s, U, top.id, NOW_AWARE)
+        after = ScheduleSlotProvider().provide(s, get_learner(s, U), NOW_AWARE)
+        later = ScheduleSlotProvider().provide(s, get_learner(s, U), NOW_AWARE + timedelta(days=8))
+    assert top.id not in {x.schedule_recommendation_id for x in after.schedule_slots}
+    assert later.schedule_slots == ()
 
 
 def test_declared_constraint_becomes_a_preference(db: Database, learner: str) -> None:

@@ -17,19 +17,45 @@ enough on its own, and hours without strain must never be.
   week, not the fortnight's mean, so a week of overload is not halved by the
   calm week before it. Worth at most 20 points: heavy but comfortable study
   stays LOW/MEDIUM.
-- performance decline: fall of the least-squares line through the daily mean
-  performance across the observed span; 20 points → 100; needs 6 days with
-  data (with 4–5 noisy days the fitted line swings by tens of points).
+- performance decline: the larger of a *fresh* drop — the fall of the
+  least-squares line through the daily mean performance across the observed
+  span (needs 6 days with data: with 4–5 noisy days the fitted line swings by
+  tens of points) — and a *sustained* drop — the learner's level in the
+  reference period before the window (median of its daily means, from 6 days
+  with data) minus their current level (mean of the window's last 7 days with
+  data, from 3); 20 points → 100.
 - chronic load: share of the days with a load reading (study days, but at
-  least 4) whose mean load is > 60; 100 once half of them are. Taken over study
-  days, not calendar days, so that it measures how strained the studying is,
-  and leaves how much rest there is to the recovery factor.
+  least 4) that are overloaded — mean load > 60, or at least 40 with the median
+  of that day and the two study days before it 15 points above the learner's
+  typical load of the reference period (median of its days; such days count
+  only from 3 on: a day or two above the usual level is not chronic); 100 once
+  half of them are. Taken over study days, not calendar days,
+  so that it measures how strained the studying is, and leaves how much rest
+  there is to the recovery factor.
 - irregularity: share of planned sessions not completed (missed or skipped);
   100 at half of them.
-- engagement decay: as performance decline, on daily engagement (0–100).
+- engagement decay: as performance decline (fresh or sustained), on daily
+  engagement (0–100).
 - recovery deficit: recovery days (mean load < 40, or a day off that was not a
-  skipped plan: skipping is avoidance, not rest) against the 2 per week a
-  learner needs; 100 with none.
+  skipped plan: skipping is avoidance, not rest; never a day with ≥ 30 minutes of
+  study after 23:00: that takes the sleep) against the 2 per week a learner needs;
+  100 with none.
+
+**The reference period** (ENGINE.md 5.4: judged against the learner's own *earlier*
+level). The caller passes the daily aggregates of the 28 days before the window. A
+baseline taken inside the window, or one that follows the learner, adapts to an
+overload that lasts: a learner whose accuracy fell 20 points four weeks ago and stayed
+down shows no decline inside any 14-day window, and the cognitive load's latency
+baseline (the median of their recent sessions) drifts with their slowed answers until
+no day exceeds 60. Measured on a simulated family with 3–6-week overloads (longer,
+later sessions, performance 15–30 points down): with the reference period,
+``benchmarks.cognitive_quality`` finds them HIGH or CRITICAL by their third week; without
+it, most are not (see the README for the figures).
+
+**Advice never contradicts a warning sign.** "Keep going: your current rhythm looks
+sustainable" is only said when no warning sign is HIGH or CRITICAL; otherwise the
+advice says the overall risk is low *but* names the serious signs first, each with what
+to do (late-night study at CRITICAL is addressed, whatever the overall score).
 
 Worked example, 7 days into an episode (7 calm days at 1.5 h and load 30, then
 7 days at 4 h and load 68, a 10-point slide, a quarter of sessions skipped):
@@ -57,9 +83,19 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
-
+from twin.analysis.cognitive.baseline import (
+    CHRONIC_LOAD_DAY_ABOVE,
+    REFERENCE_DAYS,
+    RELATIVE_OVERLOAD_MIN_DAYS,
+    RELATIVE_OVERLOAD_POINTS,
+    TREND_MIN_DAYS,
+    is_overloaded_day,
+    level_change,
+    reference_load,
+    rolling_loads,
+)
 from twin.analysis.cognitive.common import banded_severity, clamp_score, scaled_score
+from twin.analysis.cognitive.recovery import AssessmentSnapshot
 from twin.analysis.common import InsufficientData
 from twin.enums import BurnoutRiskLevel, Severity
 
@@ -71,7 +107,6 @@ MINUTES_PER_HOUR = 60.0
 INTENSITY_HOURS_PER_WEEK_FLOOR = 10.0
 INTENSITY_HOURS_PER_WEEK_AT_MAX = 25.0
 PERFORMANCE_DECLINE_POINTS_AT_MAX = 20.0
-CHRONIC_LOAD_DAY_ABOVE = 60.0
 CHRONIC_LOAD_SHARE_AT_MAX = 0.5
 # The share is taken over days with a load reading, but over at least this many days.
 CHRONIC_MIN_DENOMINATOR_DAYS = 4
@@ -79,9 +114,6 @@ IRREGULAR_MISSED_SHARE_AT_MAX = 0.5
 ENGAGEMENT_DECLINE_POINTS_AT_MAX = 20.0
 RECOVERY_DAY_LOAD_BELOW = 40.0
 RECOVERY_DAYS_NEEDED_PER_WEEK = 2.0
-# A fitted trend needs daily values on at least this many days: with 4–5 noisy days a
-# least-squares line swings by tens of points (see the module docstring).
-TREND_MIN_DAYS = 6
 
 # --- levels ----------------------------------------------------------------
 RISK_MEDIUM_MIN = 25.0
@@ -107,6 +139,7 @@ LATE_NIGHT_DAYS_AT_MAX = 7.0
 SIGNAL_MEDIUM_MIN = 40.0
 SIGNAL_HIGH_MIN = 60.0
 SIGNAL_CRITICAL_MIN = 80.0
+SERIOUS_SIGNAL_SEVERITIES = frozenset({Severity.HIGH, Severity.CRITICAL})
 
 # --- interventions ---------------------------------------------------------
 MEDIUM_LOAD_REDUCTION_FRACTION = 0.25
@@ -119,10 +152,6 @@ CRITICAL_REST_DAYS = 2
 CRITICAL_EXTENDED_REST_DAYS = 3
 CRITICAL_EXTENDED_REST_RISK = 90.0
 CRITICAL_REST_WITHIN_HOURS = 0
-
-# --- recovery tracking -----------------------------------------------------
-# Score changes smaller than this (without a level change) count as STABLE.
-RECOVERY_STABLE_BAND_POINTS = 5.0
 
 
 @dataclass(frozen=True)
@@ -160,14 +189,6 @@ class WarningSignalType(StrEnum):
     IRREGULAR_PATTERN = "IRREGULAR_PATTERN"
     NO_RECOVERY = "NO_RECOVERY"
     LATE_NIGHT_STUDY = "LATE_NIGHT_STUDY"
-
-
-class RecoveryDirection(StrEnum):
-    """Direction of change between two assessments."""
-
-    IMPROVING = "IMPROVING"
-    STABLE = "STABLE"
-    WORSENING = "WORSENING"
 
 
 @dataclass(frozen=True)
@@ -252,15 +273,6 @@ class MissionOverride:
 
 
 @dataclass(frozen=True)
-class AssessmentSnapshot:
-    """What recovery tracking needs of a stored assessment."""
-
-    risk_score: float
-    level: BurnoutRiskLevel
-    assessed_on: date
-
-
-@dataclass(frozen=True)
 class BurnoutAssessment:
     """A burnout-risk assessment with everything that explains it."""
 
@@ -287,25 +299,6 @@ class BurnoutAssessment:
     def snapshot(self) -> AssessmentSnapshot:
         """The parts recovery tracking compares."""
         return AssessmentSnapshot(self.risk_score, self.level, self.window_end)
-
-
-@dataclass(frozen=True)
-class RecoveryProgress:
-    """Change between two assessments of the same learner."""
-
-    score_change: float
-    level_change: int
-    direction: RecoveryDirection
-    days_between: int
-    recovered: bool
-
-
-_LEVEL_RANK: dict[BurnoutRiskLevel, int] = {
-    BurnoutRiskLevel.LOW: 0,
-    BurnoutRiskLevel.MEDIUM: 1,
-    BurnoutRiskLevel.HIGH: 2,
-    BurnoutRiskLevel.CRITICAL: 3,
-}
 
 
 def risk_level(risk_score: float) -> BurnoutRiskLevel:
@@ -355,9 +348,14 @@ def recovery_deficit_factor(recovery_days: int, covered_days: int) -> float:
 
 
 def is_recovery_day(record: DailyStudyAggregate) -> bool:
-    """A day of light study (mean load < 40) or a planned day off; unknown load and skipped plans are not."""
+    """A day of light study (mean load < 40) or a planned day off; unknown load, skipped plans
+    and late-night study are not."""
     if record.sessions_planned > record.sessions_completed:
         # Skipping what was planned is avoidance, not rest (a burnout sign, not a recovery).
+        return False
+    if record.late_night_minutes >= LATE_NIGHT_DAY_MIN_MINUTES:
+        # Studying past 23:00 takes the night's sleep, the recovery itself (whatever the load:
+        # a load baseline that drifts with an overload can read such days as light).
         return False
     if record.mean_load is None:
         return record.study_minutes <= 0
@@ -367,20 +365,6 @@ def is_recovery_day(record: DailyStudyAggregate) -> bool:
 def combine_risk(factors: Sequence[BurnoutFactor]) -> float:
     """``Σ weight·factor`` on 0–100."""
     return clamp_score(math.fsum(f.contribution for f in factors))
-
-
-def fitted_drop(day_index: Sequence[float], values: Sequence[float]) -> float | None:
-    """Fall of the least-squares line across the observed span (positive = decline); None below 6 days."""
-    if len(values) < TREND_MIN_DAYS:
-        return None
-    x = np.asarray(day_index, dtype=float)
-    y = np.asarray(values, dtype=float)
-    dx = x - x.mean()
-    sxx = float(dx @ dx)
-    if sxx == 0.0:
-        return None
-    slope = float(dx @ (y - y.mean())) / sxx
-    return -slope * float(x.max() - x.min())
 
 
 def peak_week_hours(records: Sequence[DailyStudyAggregate]) -> float:
@@ -410,13 +394,17 @@ def assess_burnout_risk(
     now: date,
     *,
     history_start: date | None = None,
+    reference: Sequence[DailyStudyAggregate] = (),
     weights: BurnoutWeights = BURNOUT_WEIGHTS,
 ) -> BurnoutAssessment:
     """Burnout risk of the 14 days ending on ``now`` (the learner's local date).
 
     ``history_start`` is the learner's first day of data; without it the first
     record in the window is taken as the start (pass it when you know it, so
-    rest days at the start of the window count as rest).
+    rest days at the start of the window count as rest). ``reference`` holds the daily
+    aggregates of the period before the window (the service passes 28 days; records
+    inside the window or after it are ignored): the learner's earlier level that
+    performance, engagement and load are judged against.
     """
     window_start, window_end = _window(now)
     in_window: dict[date, DailyStudyAggregate] = {}
@@ -436,7 +424,15 @@ def assess_burnout_risk(
     covered = [covered_start + timedelta(days=i) for i in range(covered_days)]
     records = [in_window.get(d, DailyStudyAggregate(day=d)) for d in covered]
 
-    factors = _factors(records, covered_days, weights)
+    earlier = sorted(
+        (
+            r
+            for r in reference
+            if r.day < window_start and r.day >= window_start - timedelta(days=REFERENCE_DAYS)
+        ),
+        key=lambda r: r.day,
+    )
+    factors = _factors(records, covered_days, weights, earlier)
     risk = combine_risk(factors)
     level = risk_level(risk)
     by_name = {f.name: f for f in factors}
@@ -472,9 +468,12 @@ def assess_burnout_risk(
 
 
 def _factors(
-    records: Sequence[DailyStudyAggregate], covered_days: int, weights: BurnoutWeights
+    records: Sequence[DailyStudyAggregate],
+    covered_days: int,
+    weights: BurnoutWeights,
+    reference: Sequence[DailyStudyAggregate] = (),
 ) -> tuple[BurnoutFactor, ...]:
-    """The six factors over the covered days of the window."""
+    """The six factors over the covered days of the window, against the reference period."""
     total_minutes = math.fsum(max(0.0, r.study_minutes) for r in records)
     hours_per_week = peak_week_hours(records)
     intensity = BurnoutFactor(
@@ -487,22 +486,35 @@ def _factors(
         {"totalMinutes": total_minutes, "coveredDays": covered_days, "basis": "busier week"},
     )
 
-    perf_days = [
-        (i, r.mean_performance) for i, r in enumerate(records) if r.mean_performance is not None
-    ]
-    perf_drop = fitted_drop([i for i, _ in perf_days], [v for _, v in perf_days])
+    perf = level_change(
+        [r.mean_performance for r in records], [r.mean_performance for r in reference]
+    )
+    perf_drop = perf.drop
     performance = BurnoutFactor(
         BurnoutFactorName.PERFORMANCE_DECLINE,
         performance_decline_factor(perf_drop) if perf_drop is not None else 0.0,
         weights.performance_decline,
         perf_drop,
-        "performance points lost (fitted)",
+        "performance points lost (fitted in the window, or below the reference period)",
         perf_drop is not None,
-        {"daysWithPerformance": len(perf_days), "needDays": TREND_MIN_DAYS},
+        {
+            "daysWithPerformance": sum(r.mean_performance is not None for r in records),
+            "needDays": TREND_MIN_DAYS,
+            **perf.evidence(),
+        },
     )
 
+    typical_load = reference_load(reference)
     loads = [r.mean_load for r in records]
-    overloaded = sum(1 for x in loads if x is not None and x > CHRONIC_LOAD_DAY_ABOVE)
+    sustained_loads = rolling_loads(reference, records)
+    above_60 = sum(1 for x in loads if x is not None and x > CHRONIC_LOAD_DAY_ABOVE)
+    overloaded = sum(
+        1
+        for x, rolled in zip(loads, sustained_loads, strict=True)
+        if is_overloaded_day(x, typical_load, rolled)
+    )
+    if overloaded - above_60 < RELATIVE_OVERLOAD_MIN_DAYS:
+        overloaded = above_60  # a day or two above the usual level is not chronic
     load_days = sum(1 for x in loads if x is not None)
     overloaded_share = overloaded / max(load_days, CHRONIC_MIN_DENOMINATOR_DAYS)
     chronic = BurnoutFactor(
@@ -510,9 +522,15 @@ def _factors(
         chronic_load_factor(overloaded_share),
         weights.chronic_load,
         overloaded_share,
-        "share of study days with load > 60",
+        f"share of study days overloaded (load > {CHRONIC_LOAD_DAY_ABOVE:.0f}, or "
+        f"{RELATIVE_OVERLOAD_POINTS:.0f} above the reference level)",
         covered_days > 0,
-        {"overloadedDays": overloaded, "daysWithLoad": load_days},
+        {
+            "overloadedDays": overloaded,
+            "daysAbove60": above_60,
+            "daysWithLoad": load_days,
+            "referenceLoad": None if typical_load is None else round(typical_load, 2),
+        },
     )
 
     planned = sum(max(0, r.sessions_planned) for r in records)
@@ -531,16 +549,20 @@ def _factors(
         {"planned": planned, "missedOrSkipped": missed},
     )
 
-    eng_days = [(i, r.engagement) for i, r in enumerate(records) if r.engagement is not None]
-    eng_drop = fitted_drop([i for i, _ in eng_days], [v for _, v in eng_days])
+    eng = level_change([r.engagement for r in records], [r.engagement for r in reference])
+    eng_drop = eng.drop
     engagement = BurnoutFactor(
         BurnoutFactorName.ENGAGEMENT_DECAY,
         engagement_decay_factor(eng_drop) if eng_drop is not None else 0.0,
         weights.engagement_decay,
         eng_drop,
-        "engagement points lost (fitted)",
+        "engagement points lost (fitted in the window, or below the reference period)",
         eng_drop is not None,
-        {"daysWithEngagement": len(eng_days), "needDays": TREND_MIN_DAYS},
+        {
+            "daysWithEngagement": sum(r.engagement is not None for r in records),
+            "needDays": TREND_MIN_DAYS,
+            **eng.evidence(),
+        },
     )
 
     recovery_days = sum(1 for r in records if is_recovery_day(r))
@@ -580,8 +602,9 @@ def _warning_signals(
             WarningSignal(
                 WarningSignalType.CHRONIC_OVERLOAD,
                 _signal_severity(chronic.score),
-                f"Load above 60 on {overloaded_days} of {chronic.evidence['daysWithLoad']} "
-                "study days.",
+                f"Overloaded on {overloaded_days} of {chronic.evidence['daysWithLoad']} "
+                f"study days (load above {CHRONIC_LOAD_DAY_ABOVE:.0f}, or "
+                f"{RELATIVE_OVERLOAD_POINTS:.0f} above your usual level).",
                 dict(chronic.evidence),
             )
         )
@@ -591,7 +614,7 @@ def _warning_signals(
             WarningSignal(
                 WarningSignalType.PERFORMANCE_DROP,
                 _signal_severity(perf.score),
-                f"Performance fell by about {perf.value:.0f} points over the period.",
+                _drop_message("Performance", perf),
                 {"dropPoints": round(perf.value, 2), **perf.evidence},
             )
         )
@@ -601,7 +624,7 @@ def _warning_signals(
             WarningSignal(
                 WarningSignalType.ENGAGEMENT_LOSS,
                 _signal_severity(eng.score),
-                f"Engagement fell by about {eng.value:.0f} points over the period.",
+                _drop_message("Engagement", eng),
                 {"dropPoints": round(eng.value, 2), **eng.evidence},
             )
         )
@@ -645,6 +668,17 @@ def _warning_signals(
     return tuple(signals)
 
 
+def _drop_message(measure: str, factor: BurnoutFactor) -> str:
+    """What the drop behind a signal is: fresh within the window, or below the earlier level."""
+    assert factor.value is not None
+    if factor.evidence.get("basis") == "reference":
+        return (
+            f"{measure} is about {factor.value:.0f} points below your level of the weeks "
+            f"before ({factor.evidence['recentLevel']:.0f} vs {factor.evidence['referenceLevel']:.0f})."
+        )
+    return f"{measure} fell by about {factor.value:.0f} points over the period."
+
+
 _SIGNAL_ADVICE: dict[WarningSignalType, str] = {
     WarningSignalType.CHRONIC_OVERLOAD: "Alternate demanding days with light review days.",
     WarningSignalType.PERFORMANCE_DROP: "Go back to material you know before adding new topics.",
@@ -660,13 +694,31 @@ def recommendations_for(
     signals: Sequence[WarningSignal] = (),
     mean_daily_minutes: float = 0.0,
 ) -> tuple[str, ...]:
-    """Recommendations for a risk level, then one per warning signal."""
+    """Recommendations for a risk level, then one per warning signal (serious signs first).
+
+    Never "keep going" next to a HIGH or CRITICAL warning sign: below HIGH risk the
+    advice then says the overall risk is low or moderate *but* names the serious signs.
+    """
+    serious = [s for s in signals if s.severity in SERIOUS_SIGNAL_SEVERITIES]
+    ordered = serious + [s for s in signals if s not in serious]
+    if serious and level in (BurnoutRiskLevel.LOW, BurnoutRiskLevel.MEDIUM):
+        names = ", ".join(
+            f"{s.type.value.replace('_', ' ').lower()} ({s.severity.value})" for s in serious
+        )
+        head = [
+            f"Your overall burnout risk is {level.value}, but "
+            f"{'a warning sign is' if len(serious) == 1 else 'warning signs are'} serious: "
+            f"{names}. Act on {'it' if len(serious) == 1 else 'them'} now."
+        ]
+    else:
+        head = []
     if level is BurnoutRiskLevel.LOW:
-        advice = ["Keep going: your current rhythm looks sustainable."]
+        advice = head or ["Keep going: your current rhythm looks sustainable."]
     elif level is BurnoutRiskLevel.MEDIUM:
         lighter = mean_daily_minutes * (1 - MEDIUM_LOAD_REDUCTION_FRACTION)
         target = f" (about {lighter:.0f} min on study days)" if lighter > 0 else ""
         advice = [
+            *head,
             f"Lighten your schedule by about {MEDIUM_LOAD_REDUCTION_FRACTION:.0%}{target}.",
             f"Take a short break every {MEDIUM_BREAK_EVERY_MINUTES} minutes.",
         ]
@@ -680,7 +732,7 @@ def recommendations_for(
             "Take 2–3 days off studying, starting now.",
             "No new content until your risk is back to MEDIUM; short review sessions only.",
         ]
-    advice.extend(_SIGNAL_ADVICE[s.type] for s in signals)
+    advice.extend(_SIGNAL_ADVICE[s.type] for s in ordered)
     return tuple(advice)
 
 
@@ -708,23 +760,3 @@ def mission_override_for(level: BurnoutRiskLevel, risk_score: float) -> MissionO
             rest_within_hours=CRITICAL_REST_WITHIN_HOURS,
         )
     return None
-
-
-def track_recovery(previous: AssessmentSnapshot, current: AssessmentSnapshot) -> RecoveryProgress:
-    """How the risk moved between two assessments (a level change outranks the score band)."""
-    score_change = current.risk_score - previous.risk_score
-    level_change = _LEVEL_RANK[current.level] - _LEVEL_RANK[previous.level]
-    if level_change < 0 or (level_change == 0 and score_change <= -RECOVERY_STABLE_BAND_POINTS):
-        direction = RecoveryDirection.IMPROVING
-    elif level_change > 0 or score_change >= RECOVERY_STABLE_BAND_POINTS:
-        direction = RecoveryDirection.WORSENING
-    else:
-        direction = RecoveryDirection.STABLE
-    at_risk = {BurnoutRiskLevel.HIGH, BurnoutRiskLevel.CRITICAL}
-    return RecoveryProgress(
-        score_change=score_change,
-        level_change=level_change,
-        direction=direction,
-        days_between=(current.assessed_on - previous.assessed_on).days,
-        recovered=previous.level in at_risk and current.level not in at_risk,
-    )

@@ -33,11 +33,10 @@ from twin.analysis.insights.common import check_percent, check_unit
 from twin.analysis.patterns.content import CONTENT_LABELS
 from twin.analysis.patterns.forgetting import (
     BASELINE_DECAY_PER_DAY,
-    MIN_REVIEWS_FOR_FIT,
-    MIN_SPAN_DAYS_FOR_FIT,
     REVIEW_TARGET_RECALL,
     half_life_days,
 )
+from twin.analysis.patterns.memory_curve import MIN_FIRST_REPEATS
 from twin.analysis.patterns.study_time import MIN_SESSIONS_PER_HOUR
 from twin.enums import ArticleCategory, BehavioralPatternType, BurnoutRiskLevel
 
@@ -237,14 +236,15 @@ class ContentOutcome:
 class TwinSnapshot:
     """What the articles may quote about the learner (None / 0 / empty = not known).
 
-    ``repeat_reviews`` / ``review_span_days`` say how far along the forgetting-curve fit is;
+    ``first_repeats`` (a card's second review after a correct first answer: what the
+    learner-facing forgetting curve is fitted on, issue 14) says how far along that fit is;
+    ``recall_rate`` is the share of them recalled;
     ``recent_*`` figures are over the last 30 days.
     """
 
     half_life_days: float | None = None
     review_interval_days: int | None = None
-    repeat_reviews: int = 0
-    review_span_days: float = 0.0
+    first_repeats: int = 0
     recall_rate: float | None = None
     best_hours: tuple[BestHour, ...] = ()
     recent_sessions: int = 0
@@ -302,16 +302,17 @@ def _forgetting_curve(t: TwinSnapshot) -> str:
     if t.half_life_days is None:
         return (
             f"{NOT_ENOUGH} to fit your own curve: the engine needs at least "
-            f"{MIN_REVIEWS_FOR_FIT} repeat reviews spread over {MIN_SPAN_DAYS_FOR_FIT:.0f} days, "
-            f"and has {t.repeat_reviews} over {t.review_span_days:.0f} days. Until then it uses "
+            f"{MIN_FIRST_REPEATS} first repeats (the second review of a card you answered "
+            f"correctly the first time) and has {t.first_repeats}. Until then it uses "
             f"its default curve (half-life {default:.1f} days)."
         )
     compare = "shorter than" if t.half_life_days < default else "longer than"
     if math.isclose(t.half_life_days, default, rel_tol=0.05):
         compare = "about the same as"
     return (
-        f"Fitted on your {t.repeat_reviews} repeat reviews, your half-life is "
-        f"{t.half_life_days:.1f} days: about half of what you review fades within that time. "
+        f"Fitted on your {t.first_repeats} first repeats of new cards, your half-life is "
+        f"{t.half_life_days:.1f} days: about half of what you have just learned fades within "
+        "that time. "
         f"That is {compare} the engine's default curve ({default:.1f} days)."
     )
 
@@ -326,11 +327,11 @@ def _review_interval(t: TwinSnapshot) -> str:
 
 
 def _recall_rate(t: TwinSnapshot) -> str:
-    if t.recall_rate is None or t.repeat_reviews == 0:
-        return f"{NOT_ENOUGH}: you have no repeat flashcard reviews yet."
+    if t.recall_rate is None or t.first_repeats == 0:
+        return f"{NOT_ENOUGH}: your own forgetting curve is not fitted yet."
     return (
-        f"You recalled {t.recall_rate:.0%} of your {t.repeat_reviews} repeat reviews — each of them "
-        "a retrieval attempt."
+        f"You recalled {t.recall_rate:.0%} of your {t.first_repeats} first repeats of new cards "
+        "— each of them a retrieval attempt."
     )
 
 
@@ -520,7 +521,7 @@ def _fast_forgetting(c: ArticleContext) -> bool:
     h = c.twin.half_life_days
     return (h is not None and h < half_life_days(BASELINE_DECAY_PER_DAY)) or (
         c.twin.recall_rate is not None
-        and c.twin.repeat_reviews >= MIN_REVIEWS_FOR_FIT
+        and c.twin.first_repeats >= MIN_FIRST_REPEATS
         and c.twin.recall_rate < LOW_RECALL_BELOW
     )
 

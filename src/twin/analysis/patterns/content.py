@@ -25,14 +25,21 @@ and every text says so.
 
 Confidence of the preference = ``min(1, items/50) × (2·P − 1)``, P = Φ(gap / √(se₁² + se₂²))
 between the top two used types' raw scores, with se = √(s(1−s)/items) (scores read
-as proportions). Fewer than 2 used types is no comparison: confidence 0, no pattern.
+as proportions).
+
+**Fewer than 2 used types is no comparison** (our rule differs from ENGINE.md's "0.25 each
+without data"): confidence 0, no pattern, and *no* preferences or style profile — empty,
+with ``insufficient = {"contentTypesUsed": {"have": n, "need": 2}}``. A learner who only
+ever used flashcards got a flat 25% for lecture, validation and clinical reasoning, which
+they never did, and a "learning style" from one format: a uniform answer that looks
+measured. Preferences exist only between formats the learner has outcomes for.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scipy import stats
 
@@ -55,6 +62,7 @@ CONTENT_ENGAGEMENT_WEIGHT = 0.15
 CONTENT_TIME_SHARE_WEIGHT = 0.10
 CONTENT_PRIOR_ITEMS = 10.0
 CONTENT_FULL_CONFIDENCE_ITEMS = 50
+MIN_CONTENT_TYPES_COMPARED = 2
 CONTENT_LABELS = {
     "lecture": "lectures",
     "flashcard": "flashcards",
@@ -94,6 +102,12 @@ class ContentResult:
     prob_dominant_beats_runner_up: float | None
     total_items: int
     confidence: float
+    insufficient: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def types_used(self) -> int:
+        """How many content types the learner has outcomes for."""
+        return sum(t.items > 0 and t.score is not None for t in self.types)
 
     @property
     def detected(self) -> bool:
@@ -296,6 +310,14 @@ def analyze_content(content: Sequence[ContentObs]) -> ContentResult:
         prob = float(stats.norm.cdf(gap / se)) if se > 0 else (1.0 if gap > 0 else 0.5)
         confidence = data_factor(mass, CONTENT_FULL_CONFIDENCE_ITEMS) * max(0.0, 2.0 * prob - 1.0)
 
+    insufficient: dict[str, dict[str, float]] = {}
+    if len(scored) < MIN_CONTENT_TYPES_COMPARED:
+        # No comparison between formats: nothing to prefer (see the module docstring).
+        preferences = {}
+        style = {}
+        insufficient = {
+            "contentTypesUsed": {"have": len(scored), "need": MIN_CONTENT_TYPES_COMPARED}
+        }
     types = tuple(
         ContentTypeStat(
             content_type=t,
@@ -305,7 +327,7 @@ def analyze_content(content: Sequence[ContentObs]) -> ContentResult:
             outcome_score=outcome[t],
             score=raw[t],
             shrunk_score=shrunk[t],
-            preference=preferences[t],
+            preference=preferences.get(t, 0.0),
         )
         for t in CONTENT_TYPES
     )
@@ -318,4 +340,5 @@ def analyze_content(content: Sequence[ContentObs]) -> ContentResult:
         prob_dominant_beats_runner_up=prob,
         total_items=mass,
         confidence=confidence,
+        insufficient=insufficient,
     )

@@ -1,4 +1,9 @@
-"""FORGETTING_CURVE: the learner's personal ``R(t) = R0·e^(−k·t)`` (t in days) by maximum likelihood.
+"""The ENGINE exponential ``R(t) = R0·e^(−k·t)`` over all repeat reviews: the documented baseline.
+
+ENGINE.md 5.1's forgetting curve, fitted exactly as specified below. It is *not* the
+learner-facing curve any more: in spaced-repetition data it sees almost no forgetting
+for anyone (see :mod:`twin.analysis.patterns.memory_curve`, which fits the curve of a
+new card after its first success and reports this fit beside it, as ``exponentialFit``).
 
 Data: repeat reviews (cards reviewed at least twice), each with the days elapsed since
 that card's previous review, when it happened and whether it was recalled. A fit needs
@@ -49,9 +54,8 @@ import numpy as np
 from scipy import optimize
 
 from twin.analysis.common import clip01, rounded
-from twin.analysis.patterns.common import DetectedPattern, data_factor
+from twin.analysis.patterns.common import data_factor
 from twin.analysis.patterns.inputs import ReviewObs
-from twin.enums import BehavioralPatternType
 
 BASELINE_R0 = 1.0
 BASELINE_DECAY_PER_DAY = 0.14
@@ -414,31 +418,6 @@ class ForgettingResult:
             "sessionLevelSpread": rounded(self.level_spread, 4),
             "sessions": self.sessions,
         }
-
-    def patterns(self) -> list[DetectedPattern]:
-        """The FORGETTING_CURVE pattern, only for a fitted curve."""
-        if not self.fitted:
-            return []
-        ci = self.decay_ci95
-        ci_text = f" (95% interval {ci[0]:.3f}–{ci[1]:.3f})" if ci else ""
-        return [
-            DetectedPattern(
-                pattern_type=BehavioralPatternType.FORGETTING_CURVE,
-                key="curve",
-                name=self.comparison_text(),
-                confidence=self.confidence,
-                evidence=(
-                    f"Fitted R(t) = {self.r0:.2f}·e^(−{self.decay_per_day:.3f}·t){ci_text}: half-life "
-                    f"{self.half_life_days:.1f} days vs {half_life_days(BASELINE_DECAY_PER_DAY):.1f} typical",
-                    f"{self.reviews} repeat reviews in {self.sessions} sessions over "
-                    f"{self.span_days:.0f} days, {(self.recall_rate or 0.0):.0%} recalled "
-                    f"(session-to-session spread of the recall level σ = {self.level_spread:.2f})",
-                    f"Mean log loss {self.mean_log_loss:.3f} vs {self.baseline_mean_log_loss:.3f} "
-                    "for the typical curve on the same reviews",
-                ),
-                data={**self.to_profile(), "recallRate": rounded(self.recall_rate or 0.0)},
-            )
-        ]
 
 
 def analyze_forgetting(reviews: Sequence[ReviewObs]) -> ForgettingResult:

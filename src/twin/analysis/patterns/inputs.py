@@ -9,11 +9,19 @@ the learner's zone first (``ts.astimezone(ZoneInfo(user.timezone))``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 CONTENT_TYPES: tuple[str, ...] = ("lecture", "flashcard", "validation", "clinical_reasoning")
 COMPLEXITIES: tuple[str, ...] = ("BASIC", "INTERMEDIATE", "ADVANCED")
 PERCENT_MAX = 100.0
+
+
+def _after(at: datetime, reference: datetime) -> bool:
+    """``at > reference``; a naive value is read as UTC when the other is aware."""
+    if (at.tzinfo is None) != (reference.tzinfo is None):
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+        reference = reference.replace(tzinfo=UTC) if reference.tzinfo is None else reference
+    return at > reference
 
 
 def _check_range(name: str, value: float | None, high: float) -> None:
@@ -110,16 +118,24 @@ class ReviewObs:
 
     Only reviews that have a previous review of the same card belong here (the service
     gets ``elapsed_days`` with ``LAG(reviewedAt) OVER (PARTITION BY cardId ORDER BY reviewedAt)``).
+    ``repeat_number`` counts the card's repeats (1 = its second review) and
+    ``previous_recalled`` says whether the review before this one was recalled; None when
+    unknown. The learner-facing forgetting curve uses the first repeats after a recalled
+    first review (see :mod:`twin.analysis.patterns.memory_curve`).
     """
 
     card_id: str
     reviewed_at: datetime
     elapsed_days: float
     recalled: bool
+    repeat_number: int | None = None
+    previous_recalled: bool | None = None
 
     def __post_init__(self) -> None:
         if self.elapsed_days < 0:
             raise ValueError(f"elapsed_days must be ≥ 0, got {self.elapsed_days}")
+        if self.repeat_number is not None and self.repeat_number < 1:
+            raise ValueError(f"repeat_number must be ≥ 1, got {self.repeat_number}")
 
 
 @dataclass(frozen=True)
@@ -168,6 +184,10 @@ class LearnerData:
     total_reviews: int | None = None
     first_session_at: datetime | None = None
     last_analyzed_at: datetime | None = None
+    # The learner's first and last activity (session or review) before ``now``, when the
+    # caller knows them beyond the sessions and reviews given (see activity_bounds).
+    first_activity_at: datetime | None = None
+    last_activity_at: datetime | None = None
 
     @property
     def review_count(self) -> int:
@@ -180,6 +200,26 @@ class LearnerData:
         if self.first_session_at is not None:
             return self.first_session_at
         return min((s.started_at for s in self.sessions), default=None)
+
+    def activity_bounds(self) -> tuple[datetime | None, datetime | None]:
+        """First and last activity: the given bounds, else sessions (start … end) and reviews."""
+        starts = [s.started_at for s in self.sessions] + [r.reviewed_at for r in self.reviews]
+        ends = [s.started_at + timedelta(minutes=s.duration_minutes) for s in self.sessions] + [
+            r.reviewed_at for r in self.reviews
+        ]
+        first = self.first_activity_at or self.first_session_at or min(starts, default=None)
+        last = self.last_activity_at or max(ends, default=None)
+        return first, last
+
+    @property
+    def has_new_data(self) -> bool:
+        """A session or review after ``last_analyzed_at`` (always True before the first analysis)."""
+        last = self.last_analyzed_at
+        if last is None:
+            return True
+        return any(_after(s.started_at, last) for s in self.sessions) or any(
+            _after(r.reviewed_at, last) for r in self.reviews
+        )
 
     def sessions_sorted(self) -> tuple[SessionObs, ...]:
         """Sessions in a canonical order (start, id) so results never depend on input order."""

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from twin.analysis.patterns.common import DetectedPattern
 from twin.analysis.patterns.content import CONTENT_LABELS, LEARNING_STYLE_CAVEAT
-from twin.analysis.patterns.forgetting import BASELINE_DECAY_PER_DAY, half_life_days
+from twin.analysis.patterns.forgetting import BASELINE_DECAY_PER_DAY
+from twin.analysis.patterns.memory_curve import REVIEW_TARGET_RECALL, half_life_days
 from twin.analysis.patterns.study_time import HOURS_PER_DAY
 from twin.enums import BehavioralPatternType, InsightType
 
@@ -69,7 +70,7 @@ def _str(data: dict[str, object], name: str, default: str = "") -> str:
 
 
 def _days(n: int) -> str:
-    return "day" if n == 1 else f"{n} days"
+    return "1 day" if n == 1 else f"{n} days"
 
 
 def _study_time(p: DetectedPattern) -> tuple[str, str, str]:
@@ -90,8 +91,10 @@ def _peak(p: DetectedPattern) -> tuple[str, str, str]:
     label = _str(d, "label")
     return (
         f"Your peak hours: {label}",
-        f"Your sessions in {label} average {_num(d, 'meanScore'):.0f}/100 "
-        f"(n = {_num(d, 'sessions'):.0f} sessions); {_num(d, 'consistency'):.0%} of them scored 80 or more.",
+        f"Your sessions in {label} average {_num(d, 'meanScore'):.0f}/100 vs "
+        f"{_num(d, 'restMean'):.0f} at other times (n = {_num(d, 'sessions'):.0f} and "
+        f"{_num(d, 'restSessions'):.0f} sessions); {_num(d, 'consistency'):.0%} of them scored "
+        f"above your average of {_num(d, 'overallMean'):.0f}.",
         f"Keep {label} for new or difficult material.",
     )
 
@@ -125,13 +128,28 @@ def _attention(p: DetectedPattern) -> tuple[str, str, str]:
 def _forgetting(p: DetectedPattern) -> tuple[str, str, str]:
     d = p.data
     interval = int(_num(d, "reviewIntervalDays", 1.0))
-    return (
-        p.name,
-        f"Half of what you learn fades in about {_num(d, 'halfLife'):.1f} days "
-        f"(typical: {half_life_days(BASELINE_DECAY_PER_DAY):.1f}), fitted on "
-        f"{_num(d, 'reviews'):.0f} repeat reviews over {_num(d, 'spanDays'):.0f} days.",
-        f"Review every {_days(interval)} to keep recall near 80%.",
+    at_interval = _num(d, "recallAtReviewInterval")
+    ci = d.get("halfLifeCi95")
+    ci_text = (
+        f"95% interval {float(ci[0]):.1f}–{float(ci[1]):.1f}; "
+        if isinstance(ci, list) and len(ci) == 2
+        else ""
     )
+    description = (
+        f"Half of what you learn fades in about {_num(d, 'halfLife'):.1f} days "
+        f"({ci_text}typical: {half_life_days(BASELINE_DECAY_PER_DAY):.1f}), measured on "
+        f"{_num(d, 'firstRepeats'):.0f} cards you got right the first time and saw again "
+        f"{_num(d, 'meanElapsedDays'):.1f} days later on average "
+        f"({_num(d, 'recallRate'):.0%} recalled)."
+    )
+    if at_interval < REVIEW_TARGET_RECALL and interval == 1:
+        action = f"Review new material the next day: after one day you keep about {at_interval:.0%} of it."
+    else:
+        action = (
+            f"Review new material after {_days(interval)}, while recall is still near 80% "
+            f"(about {at_interval:.0%} on your curve), then let the gaps grow."
+        )
+    return (p.name, description, action)
 
 
 def _content(p: DetectedPattern) -> tuple[str, str, str]:

@@ -6,10 +6,16 @@ A stored pattern and a new detection are "the same pattern" when pattern type an
 - New detection with no stored match: saved when its confidence is ≥ 0.6, with
   occurrenceCount 1 and its confidence capped at 0.95 (the ceiling every stored
   pattern respects; otherwise being seen again could lower it).
-- Seen again (any confidence): occurrenceCount + 1, lastSeenAt = now, misses reset to 0,
-  confidence + 0.05 up to 0.95, data and evidence replaced by the latest.
-- Not seen: confidence − 0.1 and misses + 1; deleted after 3 consecutive misses or when
-  the confidence falls below 0.4 (0.4 itself stays).
+- Seen again (any confidence) **on new data** (``new_data``: sessions or reviews since the
+  last analysis): occurrenceCount + 1, lastSeenAt = now, misses reset to 0, confidence
+  + 0.05 up to 0.95, data and evidence replaced by the latest.
+- Not seen on new data: confidence − 0.1 and misses + 1; deleted after 3 consecutive
+  misses or when the confidence falls below 0.4 (0.4 itself stays).
+- **No new data** (a forced re-analysis of the same data): a stored pattern keeps its
+  confidence, occurrences, misses and lastSeenAt — re-reading the same evidence is not a
+  confirmation, and missing it is not a miss; a detected one gets the latest data and
+  evidence. New detections are still saved by the rule above (they are what the
+  unchanged data show). So analysing the same data twice gives the same answer.
 - At most 100 patterns per learner: beyond that the lowest-confidence ones go first,
   the oldest (first detected) first among equals.
 
@@ -121,8 +127,13 @@ def plan_lifecycle(
     detected: Sequence[DetectedPattern],
     *,
     now: datetime,
+    new_data: bool = True,
 ) -> LifecyclePlan:
-    """Apply save / seen / missed / cap rules to the stored patterns and the new detections."""
+    """Apply save / seen / missed / cap rules to the stored patterns and the new detections.
+
+    ``new_data`` is False when nothing arrived since the last analysis: stored patterns
+    then keep their lifecycle state (see the module docstring).
+    """
     latest: dict[tuple[str, str], DetectedPattern] = {}
     for d in sorted(detected, key=lambda d: (str(d.pattern_type), d.key, -d.confidence)):
         latest.setdefault((str(d.pattern_type), d.key), d)
@@ -133,6 +144,24 @@ def plan_lifecycle(
     for s in sorted(stored, key=lambda s: s.pattern_id):
         ident = (s.pattern_type, s.key)
         hit = latest.get(ident)
+        if not new_data:
+            first_match = hit is not None and ident not in matched
+            if first_match:
+                matched.add(ident)
+            updates.append(
+                PatternUpdate(
+                    pattern_id=s.pattern_id,
+                    pattern_type=s.pattern_type,
+                    key=s.key,
+                    confidence=s.confidence,
+                    occurrence_count=s.occurrence_count,
+                    consecutive_misses=s.consecutive_misses,
+                    last_seen_at=s.last_seen_at,
+                    first_detected_at=s.first_detected_at,
+                    pattern=hit if first_match else None,
+                )
+            )
+            continue
         if hit is not None and ident not in matched:
             matched.add(ident)
             updates.append(

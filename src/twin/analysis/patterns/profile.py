@@ -7,8 +7,9 @@ says which minimum and how far along the learner is. An analyser's confidence is
 of its main finding, or — when it found nothing notable — the data factor of its
 sample (how well the data supports "nothing stands out"). ``dataQualityScore`` is the
 mean of the analysers' confidences (content included only with style profiling on).
-The service then calls ``plan_lifecycle`` with the stored patterns and
-``generate_insights`` with the plan's current patterns.
+The service then calls ``plan_lifecycle`` with the stored patterns (and ``new_data``:
+whether anything arrived since the last analysis) and ``generate_insights`` with the
+plan's current patterns.
 """
 
 from __future__ import annotations
@@ -23,9 +24,14 @@ from twin.analysis.patterns.attention import (
     analyze_attention,
 )
 from twin.analysis.patterns.common import DetectedPattern
-from twin.analysis.patterns.content import ContentResult, analyze_content, content_from_sessions
-from twin.analysis.patterns.forgetting import ForgettingResult, analyze_forgetting
+from twin.analysis.patterns.content import (
+    MIN_CONTENT_TYPES_COMPARED,
+    ContentResult,
+    analyze_content,
+    content_from_sessions,
+)
 from twin.analysis.patterns.inputs import LearnerData
+from twin.analysis.patterns.memory_curve import LearnerForgetting, analyze_learner_forgetting
 from twin.analysis.patterns.peaks import PeaksResult, analyze_peaks
 from twin.analysis.patterns.session_duration import DurationResult, analyze_session_duration
 from twin.analysis.patterns.study_time import (
@@ -36,7 +42,6 @@ from twin.analysis.patterns.study_time import (
 from twin.analysis.patterns.sufficiency import Sufficiency, assess_sufficiency
 
 MIN_DURATION_BUCKETS_COMPARED = 2
-MIN_CONTENT_TYPES_COMPARED = 2
 
 
 @dataclass(frozen=True)
@@ -78,9 +83,11 @@ class TwinAnalysis:
     peaks: PeaksResult
     attention: AttentionResult
     duration: DurationResult
-    forgetting: ForgettingResult
+    forgetting: LearnerForgetting
     content: ContentResult | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Data since the last analysis: only then is a stored pattern "seen again" (lifecycle).
+    new_data: bool = True
 
 
 def _insufficient(
@@ -88,7 +95,7 @@ def _insufficient(
     study: StudyTimeResult,
     attention: AttentionResult,
     duration: DurationResult,
-    forgetting: ForgettingResult,
+    forgetting: LearnerForgetting,
     content: ContentResult | None,
 ) -> dict[str, dict[str, dict[str, float]]]:
     out: dict[str, dict[str, dict[str, float]]] = {}
@@ -115,11 +122,8 @@ def _insufficient(
     if forgetting.insufficient:
         out["forgettingCurve"] = dict(forgetting.insufficient)
     if content is not None and not content.detected:
-        out["contentPreference"] = {
-            "contentTypesUsed": {
-                "have": sum(t.items > 0 for t in content.types),
-                "need": MIN_CONTENT_TYPES_COMPARED,
-            }
+        out["contentPreference"] = dict(content.insufficient) or {
+            "contentTypesUsed": {"have": content.types_used, "need": MIN_CONTENT_TYPES_COMPARED}
         }
     return out
 
@@ -129,10 +133,10 @@ def analyze_learner(data: LearnerData, *, style_profiling: bool = True) -> TwinA
     sessions = data.sessions_sorted()
     suff = assess_sufficiency(data)
     study = analyze_study_time(sessions)
-    peaks = analyze_peaks(sessions)
+    peaks = analyze_peaks(sessions, study)
     attention = analyze_attention(sessions)
     duration = analyze_session_duration(sessions)
-    forgetting = analyze_forgetting(data.reviews)
+    forgetting = analyze_learner_forgetting(data.reviews)
     content = None
     if style_profiling:
         content = analyze_content(data.content or content_from_sessions(sessions))
@@ -190,6 +194,13 @@ def analyze_learner(data: LearnerData, *, style_profiling: bool = True) -> TwinA
     notes: tuple[str, ...] = ()
     if not suff.sufficient:
         notes = ("Patterns are saved only after a full analysis is possible; see 'insufficient'.",)
+    if content is not None and content.insufficient:
+        used = [t.content_type for t in content.types if t.items > 0 and t.score is not None]
+        notes += (
+            "Content preferences and learning style: insufficient — "
+            + (f"one content type ({used[0]})" if len(used) == 1 else "no content type")
+            + f" used, {MIN_CONTENT_TYPES_COMPARED} needed for a comparison.",
+        )
     return TwinAnalysis(
         now=data.now,
         sufficiency=suff,
@@ -204,4 +215,5 @@ def analyze_learner(data: LearnerData, *, style_profiling: bool = True) -> TwinA
         forgetting=forgetting,
         content=content,
         notes=notes,
+        new_data=data.has_new_data,
     )

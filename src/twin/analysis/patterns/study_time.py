@@ -29,6 +29,20 @@ more hours, so fewer sessions per hour); a +10-point peak with 100 sessions in 6
 Confidence of a reported hour = ``min(1, n/50) × (1 − p_adj)`` where n is the number of
 scored sessions in the comparison (all of them: the test uses the rest as well) and
 p_adj the Bonferroni-adjusted two-sided p value of the hour's test.
+
+**Within the same fortnights.** A learner's level moves over weeks (an overload month
+studied late at night and badly, a good exam-free stretch studied in the morning), and
+a comparison of hours over the whole history reads that as a time-of-day effect: on a
+simulated family whose overloaded weeks are studied 2–4 h later, 14% of learners without
+any hour effect got an "optimal hour". So an hour is reported only when its window
+*also* beats the other hours of the same 14-day periods: least squares of the score on
+the window indicator with one fixed level per 14-day block (counted from the first
+session; by Frisch–Waugh–Lovell, score and indicator demeaned within blocks), one-sided
+p < 0.01. The check applies when the learner's level does differ between the periods
+(one-way ANOVA of the scores across blocks, p < 0.01); otherwise there is nothing for
+the periods to explain. Reporting needs the Bonferroni test in every case, so the family
+error stays its own; the second test only removes effects that exist between periods
+but not within them.
 """
 
 from __future__ import annotations
@@ -59,9 +73,17 @@ MIN_SESSIONS_PER_GROUP_FOR_VARIANCE = 2
 HOURS_PER_DAY = 24
 DAYS_PER_WEEK = 7
 WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+PERIOD_BLOCK_DAYS = 14.0  # the within-period check compares sessions of the same 14 days
+WITHIN_PERIOD_MAX_P = 0.01  # one-sided p of the within-period difference
+WITHIN_PERIOD_MIN_SHARE = 0.0  # of the pooled difference that must remain within periods
+# The within-period check applies when the learner's level differs between the periods.
+PERIOD_VARIATION_MAX_P = 0.01
+SECONDS_PER_DAY = 86_400.0
 METHOD = (
     "Welch t of the centred 3-hour window vs all other sessions; simultaneous 95% "
-    "interval by Bonferroni over the candidate hours (those with at least 5 sessions)"
+    "interval by Bonferroni over the candidate hours (those with at least 5 sessions); "
+    "and higher than the other hours of the same 14-day periods (fixed effects, one-sided "
+    "p < 0.01)"
 )
 
 
@@ -76,6 +98,11 @@ def session_score(session: SessionObs) -> float:
     if session.engagement is not None:
         parts.append((ENGAGEMENT_WEIGHT, session.engagement))
     return sum(w * v for w, v in parts) / sum(w for w, _ in parts)
+
+
+def session_scores(sessions: Sequence[SessionObs]) -> np.ndarray:
+    """:func:`session_score` of every session, as an array."""
+    return np.array([session_score(s) for s in sessions], dtype=float)
 
 
 @dataclass(frozen=True)
@@ -113,6 +140,83 @@ def welch_difference(a: np.ndarray, b: np.ndarray, *, confidence_level: float) -
 
 
 @dataclass(frozen=True)
+class WithinPeriodResult:
+    """Difference window − other sessions with one level per period (fixed effects)."""
+
+    difference: float
+    standard_error: float
+    df: int
+    p_greater: float
+
+
+def period_blocks(days: np.ndarray, block_days: float = PERIOD_BLOCK_DAYS) -> np.ndarray:
+    """Block number of each session: 14-day periods counted from the earliest one."""
+    d = np.asarray(days, dtype=float)
+    if d.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.asarray(np.floor((d - d.min()) / block_days), dtype=np.intp)
+
+
+def within_period_difference(
+    scores: np.ndarray, in_window: np.ndarray, blocks: np.ndarray
+) -> WithinPeriodResult | None:
+    """Least-squares effect of the window on the score with a fixed level per block.
+
+    Frisch–Waugh–Lovell: demean score and indicator within each block, regress one on the
+    other; ``df = n − blocks − 1``. None when no block has sessions both in and out of the
+    window, or no degrees of freedom are left.
+    """
+    y = np.asarray(scores, dtype=float)
+    x = np.asarray(in_window, dtype=float)
+    b = np.asarray(blocks, dtype=np.intp)
+    counts = np.bincount(b)
+    used = int(np.count_nonzero(counts))
+    df = len(y) - used - 1
+    if df <= 0:
+        return None
+    x_t = x - (np.bincount(b, weights=x) / np.maximum(counts, 1))[b]
+    y_t = y - (np.bincount(b, weights=y) / np.maximum(counts, 1))[b]
+    sxx = float(x_t @ x_t)
+    if sxx <= 1e-12:
+        return None
+    beta = float(x_t @ y_t) / sxx
+    resid = y_t - beta * x_t
+    se = math.sqrt(float(resid @ resid) / df / sxx)
+    if se == 0.0:
+        return WithinPeriodResult(beta, 0.0, df, 0.0 if beta > 0 else 1.0)
+    return WithinPeriodResult(beta, se, df, float(stats.t.sf(beta / se, df)))
+
+
+def period_variation_p(scores: np.ndarray, blocks: np.ndarray) -> float:
+    """One-way ANOVA p of the scores across periods (blocks with ≥ 2 sessions; 1 below 2 blocks)."""
+    groups = [
+        scores[blocks == b]
+        for b in np.unique(blocks)
+        if np.count_nonzero(blocks == b) >= MIN_SESSIONS_PER_GROUP_FOR_VARIANCE
+    ]
+    if len(groups) < MIN_SESSIONS_PER_GROUP_FOR_VARIANCE:
+        return 1.0
+    p = float(stats.f_oneway(*groups).pvalue)
+    return p if math.isfinite(p) else 1.0
+
+
+def holds_within_periods(
+    within: WithinPeriodResult | None, pooled_difference: float, *, periods_differ: bool = True
+) -> bool:
+    """The pooled advantage persists within the periods (required only when the learner's level
+    differs between periods): positive, at least ``WITHIN_PERIOD_MIN_SHARE`` of the pooled
+    difference, one-sided p below the maximum."""
+    if not periods_differ:
+        return True
+    return (
+        within is not None
+        and within.difference > 0.0
+        and within.difference >= WITHIN_PERIOD_MIN_SHARE * pooled_difference
+        and within.p_greater < WITHIN_PERIOD_MAX_P
+    )
+
+
+@dataclass(frozen=True)
 class HourStat:
     """What one local start hour shows; test fields are None when the hour was not a candidate."""
 
@@ -128,6 +232,8 @@ class HourStat:
     ci_high: float | None = None
     p_value: float | None = None
     p_adjusted: float | None = None
+    within_period_difference: float | None = None
+    within_period_p: float | None = None
     qualifies: bool = False
 
 
@@ -151,6 +257,8 @@ class OptimalHour:
     p_adjusted: float
     evidence_strength: float
     confidence: float
+    within_period_difference: float = 0.0
+    within_period_p: float = 0.0
 
     @property
     def label(self) -> str:
@@ -195,6 +303,8 @@ class StudyTimeResult:
                 f"(Welch, Bonferroni over {self.hours_tested} candidate hours; adjusted p = {o.p_adjusted:.3g})",
                 f"{o.sessions} sessions started at {o.label}, mean score {o.mean_score:.1f}; "
                 f"overall mean {o.overall_mean:.1f} over {self.sessions_scored} sessions",
+                f"Also {o.within_period_difference:+.1f} against the other hours of the same "
+                f"14-day periods (one-sided p = {o.within_period_p:.2g})",
             )
             out.append(
                 DetectedPattern(
@@ -224,6 +334,8 @@ class StudyTimeResult:
                         "pAdjusted": rounded(o.p_adjusted, 6),
                         "hoursTested": self.hours_tested,
                         "evidenceStrength": rounded(o.evidence_strength),
+                        "withinPeriodDifference": rounded(o.within_period_difference),
+                        "withinPeriodP": rounded(o.within_period_p, 6),
                         "method": METHOD,
                     },
                 )
@@ -247,9 +359,9 @@ def build_heatmap(sessions: Sequence[SessionObs]) -> Heatmap:
     perf = np.zeros((DAYS_PER_WEEK, HOURS_PER_DAY))
     score = np.zeros((DAYS_PER_WEEK, HOURS_PER_DAY))
     count = np.zeros((DAYS_PER_WEEK, HOURS_PER_DAY), dtype=int)
-    for s in sessions:
+    for s, value in zip(sessions, session_scores(sessions), strict=True):
         perf[s.weekday, s.hour] += s.performance
-        score[s.weekday, s.hour] += session_score(s)
+        score[s.weekday, s.hour] += value
         count[s.weekday, s.hour] += 1
 
     def means(total: np.ndarray) -> tuple[tuple[float | None, ...], ...]:
@@ -276,9 +388,11 @@ def analyze_study_time(sessions: Sequence[SessionObs]) -> StudyTimeResult:
     if n == 0:
         return StudyTimeResult(0, None, 0, (), (), heatmap, 0.0)
     hours = np.array([s.hour for s in ordered])
-    scores = np.array([session_score(s) for s in ordered])
+    scores = session_scores(ordered)
+    blocks = period_blocks(np.array([s.started_at.timestamp() / SECONDS_PER_DAY for s in ordered]))
     overall = float(scores.mean())
     counts = np.bincount(hours, minlength=HOURS_PER_DAY)
+    periods_differ = period_variation_p(scores, blocks) < PERIOD_VARIATION_MAX_P
 
     candidates = []
     for h in range(HOURS_PER_DAY):
@@ -310,7 +424,12 @@ def analyze_study_time(sessions: Sequence[SessionObs]) -> StudyTimeResult:
         w = welch_difference(win, rest, confidence_level=per_test_level)
         # Two-sided p of a positive difference is 2·p_greater; Bonferroni multiplies by m.
         p_adj = min(1.0, 2.0 * m * w.p_greater)
-        qualifies = w.ci_low > 0.0 and hour_mean > overall
+        # The within-period check only matters (and is only computed) once the pooled test passes.
+        passes = w.ci_low > 0.0 and hour_mean > overall
+        within = within_period_difference(scores, in_window, blocks) if passes else None
+        qualifies = passes and holds_within_periods(
+            within, w.difference, periods_differ=periods_differ
+        )
         stats_by_hour.append(
             HourStat(
                 h,
@@ -325,10 +444,12 @@ def analyze_study_time(sessions: Sequence[SessionObs]) -> StudyTimeResult:
                 ci_high=w.ci_high,
                 p_value=w.p_greater,
                 p_adjusted=p_adj,
+                within_period_difference=within.difference if within else None,
+                within_period_p=within.p_greater if within else None,
                 qualifies=qualifies,
             )
         )
-        if qualifies and rest_mean is not None:
+        if qualifies and rest_mean is not None and within is not None:
             strength = 1.0 - p_adj
             # The label spans only the hours that have sessions (the centre always has).
             present = [x for x in _window_order(h) if counts[x] > 0]
@@ -350,6 +471,8 @@ def analyze_study_time(sessions: Sequence[SessionObs]) -> StudyTimeResult:
                     p_adjusted=p_adj,
                     evidence_strength=strength,
                     confidence=data_factor(n, FULL_CONFIDENCE_SESSIONS) * strength,
+                    within_period_difference=within.difference,
+                    within_period_p=within.p_greater,
                 )
             )
     optimal.sort(key=lambda o: (-(o.window_mean - o.rest_mean), o.p_adjusted, o.hour))

@@ -180,12 +180,13 @@ class ProfileOut(Answer):
     content_preferences: dict[str, Rounded] = Field(
         default_factory=dict,
         description="Share of the learner's preference per content type (sums to 1); empty when "
-        "learning-style profiling is off",
+        "learning-style profiling is off or fewer than 2 content types were used (nothing to compare)",
         validation_alias=_profile("contentPreferences"),
     )
     learning_style_profile: dict[str, Rounded] = Field(
         default_factory=dict,
-        description="VARK-style shares (weak science; what worked for you); empty when off",
+        description="VARK-style shares (weak science; what worked for you); empty when off or "
+        "fewer than 2 content types were used",
         validation_alias=_profile("learningStyleProfile"),
     )
     personalized_forgetting_curve: dict[str, Any] = Field(

@@ -54,6 +54,7 @@ from twin.db.models.patterns import (
 from twin.db.models.personalization import (
     ExperimentAssignment,
     PersonalizationConfig,
+    PersonalizationDecision,
     PersonalizationEffectiveness,
     PersonalizationExperiment,
     PersonalizationOutcome,
@@ -107,6 +108,7 @@ __all__ = [
     "PerformanceMetric",
     "PerformancePrediction",
     "PersonalizationConfig",
+    "PersonalizationDecision",
     "PersonalizationEffectiveness",
     "PersonalizationExperiment",
     "PersonalizationOutcome",

@@ -61,6 +61,8 @@ class PersonalizationPreferences(Base):
     createdAt: Mapped[datetime] = created_column()
     updatedAt: Mapped[datetime] = updated_column()
     lastResetAt: Mapped[datetime | None]
+    # 0013 personalization: paused until then (engine defaults meanwhile)
+    pausedUntil: Mapped[datetime | None]
 
     configs: Mapped[list[PersonalizationConfig]] = relationship(
         back_populates="preferences", cascade="all, delete-orphan", passive_deletes=True
@@ -234,6 +236,8 @@ class PersonalizationOutcome(Base):
         index("personalization_outcomes", "outcomeType"),
         index("personalization_outcomes", "timestamp"),
         index("personalization_outcomes", "configId"),
+        # 0013 personalization: the learner's recent outcomes of a context (the baseline)
+        index("personalization_outcomes", "userId", "context", "timestamp"),
     )
 
     id: Mapped[str] = pk_column()
@@ -251,6 +255,44 @@ class PersonalizationOutcome(Base):
     difficultyLevel: Mapped[str | None]
     personalizationApplied: Mapped[bool] = mapped_column(server_default=sa.false(), default=False)
     strategyVariant: Mapped[str | None]
+    # 0013 personalization: the decision this outcome rewards, and the level in effect
+    decisionId: Mapped[str | None]
+    personalizationLevel: Mapped[str | None]
+
+
+class PersonalizationDecision(Base):
+    """One strategy decision of the bandit, with its propensity and, once known, its reward."""
+
+    __tablename__ = "personalization_decisions"
+    __table_args__ = (index("personalization_decisions", "userId", "context", "decidedAt"),)
+
+    userId: Mapped[str] = mapped_column(
+        fk("personalization_decisions", "userId", "users.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    id: Mapped[str] = pk_column()
+    context: Mapped[str]
+    strategyVariant: Mapped[str]
+    configId: Mapped[str | None]
+    propensity: Mapped[float]
+    probabilities: Mapped[dict[str, Any]]
+    mode: Mapped[str]
+    personalizationLevel: Mapped[str]
+    rewardScale: Mapped[float]
+    priors: Mapped[dict[str, Any]]
+    params: Mapped[dict[str, Any]]
+    parameters: Mapped[dict[str, Any]]
+    explanation: Mapped[dict[str, Any]]
+    decidedAt: Mapped[datetime] = created_column()
+    reward: Mapped[float | None]
+    rewardDetail: Mapped[dict[str, Any] | None]
+    rewardedAt: Mapped[datetime | None]
+    outcomeId: Mapped[str | None]
+    feedbackHelpful: Mapped[bool | None]
+    feedbackDifficulty: Mapped[str | None]
+    feedbackComment: Mapped[str | None]
+    feedbackAt: Mapped[datetime | None]
+    signals: Mapped[list[str]] = text_array_column()
 
 
 class ExperimentAssignment(Base):

@@ -1,8 +1,10 @@
 """Burnout risk (ENGINE.md 5.4): 14 local days of study in, a stored assessment out.
 
 The days come from :func:`~twin.analysis.cognitive.session.daily_aggregates`; the
-learner's history starts at their first session or mission. Every element of
-``contributingFactors`` carries the assessment's ``window`` (first and last local day,
+learner's history starts at their first session or mission. The days loaded are the
+window and the ``REFERENCE_DAYS`` (28) before it: the reference period the analysis judges
+performance, engagement and load against (the learner's earlier level, not one that
+adapts to an overload). Every element of ``contributingFactors`` carries the assessment's ``window`` (first and last local day,
 covered days, unmet minimum). Assessments happen once per learner at a time
 (``LearnerLock.BURNOUT_ASSESSMENT``), on request when the latest is older than 24 h and
 daily from the job.
@@ -18,16 +20,15 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from twin.analysis.cognitive.baseline import REFERENCE_DAYS
 from twin.analysis.cognitive.burnout import (
     WINDOW_DAYS,
-    AssessmentSnapshot,
     BurnoutAssessment,
     MissionOverride,
-    RecoveryProgress,
     assess_burnout_risk,
     mission_override_for,
-    track_recovery,
 )
+from twin.analysis.cognitive.recovery import AssessmentSnapshot, RecoveryProgress, track_recovery
 from twin.analysis.cognitive.session import daily_aggregates
 from twin.analysis.common import local_date, local_midnight_utc, naive_utc
 from twin.db.base import new_id
@@ -147,7 +148,8 @@ def assess_burnout(
     assessed_at = naive_utc(now)
     last_day = through or local_date(assessed_at, zone)
     first_day = last_day - timedelta(days=WINDOW_DAYS - 1)
-    since = local_midnight_utc(first_day, zone)
+    # The window and the reference period before it (the learner's earlier level).
+    since = local_midnight_utc(first_day - timedelta(days=REFERENCE_DAYS), zone)
     until = local_midnight_utc(last_day + timedelta(days=1), zone)
     if backfill_loads:
         ensure_session_loads(session, learner, since, until)
@@ -182,7 +184,7 @@ def assess_burnout(
     ).scalar_one_or_none()
     days = daily_aggregates(summaries, missions, loose, zone, last_day)
     history_start = local_date(first, zone) if first is not None else last_day + timedelta(days=1)
-    assessment = assess_burnout_risk(days, last_day, history_start=history_start)
+    assessment = assess_burnout_risk(days, last_day, history_start=history_start, reference=days)
     window = _window_json(assessment)
     factors = [{**f, "window": window} for f in assessment.contributing_factors_json()]
     previous = _latest_assessments(session, uid, 1, as_of=assessed_at)

@@ -39,7 +39,7 @@ from twin.db.models import ArticleRead, LearningArticle
 from twin.enums import ArticleCategory, BehavioralPatternType, BurnoutRiskLevel
 from twin.errors import NotFound, ValidationFailed
 from twin.learners import Learner, get_learner
-from twin.services.insights.common import goal_sessions, pattern_signals
+from twin.services.insights.common import FITTED_CURVE, goal_sessions, pattern_signals
 
 REFERENCES_HEADING = "\n## References\n"
 
@@ -267,7 +267,7 @@ def twin_snapshot(session: Session, learner: Learner, now: datetime) -> TwinSnap
     uid = learner.user_id
     profile = session.execute(_PROFILE_SQL, {"u": uid}).first()
     curve = profile.curve if profile is not None and isinstance(profile.curve, dict) else {}
-    fitted = curve.get("source") == "fitted"
+    fitted = curve.get("source") == FITTED_CURVE
     half_life = curve.get("halfLife") if fitted else None
     interval = curve.get("reviewIntervalDays") if fitted else None
     best: list[BestHour] = []
@@ -317,8 +317,9 @@ def twin_snapshot(session: Session, learner: Learner, now: datetime) -> TwinSnap
     return TwinSnapshot(
         half_life_days=float(half_life) if isinstance(half_life, int | float) else None,
         review_interval_days=int(interval) if isinstance(interval, int | float) else None,
-        repeat_reviews=int(curve.get("reviews", 0) or 0),
-        review_span_days=float(curve.get("spanDays", 0.0) or 0.0),
+        # The learner-facing curve's own evidence (its first repeats), not the ENGINE
+        # exponential's all-review count kept under "exponentialFit".
+        first_repeats=int(curve.get("firstRepeats", 0) or 0),
         recall_rate=recall,
         best_hours=tuple(best[:3]),
         recent_sessions=len(recent),

@@ -19,6 +19,7 @@ from twin.analysis.common import aware_utc, local_date, local_midnight_utc, naiv
 from twin.analysis.insights.common import DAYS_PER_WEEK, week_start
 from twin.analysis.insights.recommendations import PatternSignal
 from twin.analysis.patterns.inputs import CONTENT_TYPES, SessionObs
+from twin.analysis.patterns.memory_curve import SOURCE_FITTED
 from twin.enums import BehavioralPatternType
 from twin.learners import LearnerLock, lock_learner
 
@@ -136,7 +137,8 @@ def goal_sessions(
 _HALF_LIFE_SQL = sa.text(
     'SELECT "personalizedForgettingCurve" FROM user_learning_profiles WHERE "userId" = :u'
 )
-FITTED_CURVE = "fitted"
+# The learner-facing curve (issue 14: the new-card curve) marks a fit with its own source.
+FITTED_CURVE = SOURCE_FITTED
 
 
 def fitted_half_life(session: Session, user_id: str) -> float | None:

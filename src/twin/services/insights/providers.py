@@ -7,11 +7,14 @@ the parts and the pure analysis turns them into scored candidates. Today's provi
 - :class:`PatternProvider` (5.1): patterns with confidence ≥ 0.7 and the insights made
   from them (with their linked patterns, primary first);
 - :class:`InterventionProvider` (5.2): pending struggle interventions;
-- :class:`StrainProvider` (5.4): the latest burnout assessment and the 7-day load.
+- :class:`StrainProvider` (5.4): the latest burnout assessment and the 7-day load;
+- :class:`ExperimentWinnerProvider` (5.5): finished A/B experiments whose treatment won,
+  read through :func:`twin.services.experiments.experiment_winners`;
+- :class:`ScheduleSlotProvider` (5.3): the learner's first-ranked pending study slot.
 
-**Plugging in a capability** (schedule 5.3, personalization and experiment winners 5.5):
-write a provider returning ``RecommendationSources(schedule_slots=…, adherence=…)``,
-``(personalization=…)`` or ``(experiment_winners=…)`` — the signals, their candidates,
+**Plugging in a capability** (schedule adherence 5.3, personalization 5.5):
+write a provider returning ``RecommendationSources(adherence=…)`` or
+``(personalization=…)`` — the signals, their candidates,
 keys and texts already exist in :mod:`twin.analysis.insights.recommendations` — and add
 it to :data:`PROVIDERS`. Nothing else changes.
 """
@@ -22,22 +25,29 @@ from collections.abc import Sequence
 from dataclasses import fields, replace
 from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from twin.analysis.common import naive_utc
+from twin.analysis.experiments.statistics import DifferenceType
 from twin.analysis.insights.recommendations import (
     MIN_PATTERN_CONFIDENCE,
     BurnoutSignal,
+    ExperimentWinnerSignal,
     InsightSignal,
     InterventionSignal,
     LoadSignal,
     RecommendationSources,
+    ScheduleSlotSignal,
 )
+from twin.analysis.insights.recommendations.signals import MAX_SLOT_CANDIDATES
 from twin.enums import BurnoutRiskLevel, InsightType, InterventionType
 from twin.learners import Learner
+from twin.services.experiments import ExperimentWinner, experiment_winners
 from twin.services.insights.common import pattern_signals
+from twin.services.orchestration.slots import StoredSlot, pending_slots
 
 
 class CandidateProvider(Protocol):
@@ -188,12 +198,94 @@ class StrainProvider:
         return RecommendationSources(burnout=burnout, load=load)
 
 
+def winner_signal(winner: ExperimentWinner) -> ExperimentWinnerSignal | None:
+    """The recommendation signal of an experiment's winner (None when there is nothing to try).
+
+    A control that won means "keep the default": no change to recommend. The candidate's text
+    states the lift as a percentage, so only a relative effect with its interval and chance to
+    win is used (relative is the experiments' default difference type).
+    """
+    effect = winner.effect
+    low, high = effect.get("ci") or (None, None)
+    expected, chance = effect.get("expected"), effect.get("chanceToWin")
+    if (
+        winner.is_control
+        or effect.get("differenceType") != DifferenceType.RELATIVE.value
+        or expected is None
+        or chance is None
+        or low is None
+        or high is None
+    ):
+        return None
+    return ExperimentWinnerSignal(
+        experiment_id=winner.experiment_id,
+        name=winner.experiment_name,
+        winning_variant=winner.variant_id,
+        change_description=winner.variant_name,
+        metric=winner.primary_metric,
+        relative_lift=float(expected),
+        ci_low=float(low),
+        ci_high=float(high),
+        chance_to_win=min(1.0, max(0.0, float(chance))),
+        learner_variant=winner.assigned_variant_id,
+    )
+
+
+class ExperimentWinnerProvider:
+    """Finished experiments whose treatment won (5.5), with the learner's own variant."""
+
+    name = "experiments"
+
+    def provide(self, session: Session, learner: Learner, now: datetime) -> RecommendationSources:
+        """Winners completed by ``now``; the analysis skips those the learner already has."""
+        at = naive_utc(now)
+        signals = (
+            winner_signal(w)
+            for w in experiment_winners(session, user_id=learner.user_id)
+            if naive_utc(w.completed_at) <= at
+        )
+        return RecommendationSources(experiment_winners=tuple(s for s in signals if s is not None))
+
+
+def slot_signal(slot: StoredSlot, zone: ZoneInfo) -> ScheduleSlotSignal:
+    """A stored study slot as a recommendation signal (local weekday and hour of its start).
+
+    The slot's confidence is its hour score's (how many of the learner's own sessions back it).
+    """
+    start = slot.start.astimezone(zone)
+    confidence = slot.reasons.get("historicalConfidence")
+    return ScheduleSlotSignal(
+        schedule_recommendation_id=slot.id,
+        weekday=start.weekday(),
+        start_hour=start.hour,
+        label=f"{slot.weekday} {slot.local_start}",
+        score=min(100.0, max(0.0, float(slot.score))),
+        confidence=0.0 if confidence is None else min(1.0, max(0.0, float(confidence))),
+        reasons=(slot.reasoning,),
+    )
+
+
+class ScheduleSlotProvider:
+    """The study slots 5.3 offered the learner and they have not accepted yet."""
+
+    name = "schedule"
+
+    def provide(self, session: Session, learner: Learner, now: datetime) -> RecommendationSources:
+        """The first-ranked pending slot still ahead of ``now`` (5.3's rank decides ties)."""
+        slots = pending_slots(session, learner.user_id, now)[:MAX_SLOT_CANDIDATES]
+        return RecommendationSources(
+            schedule_slots=tuple(slot_signal(s, learner.zone) for s in slots)
+        )
+
+
 PROVIDERS: tuple[CandidateProvider, ...] = (
     PatternProvider(),
     InterventionProvider(),
     StrainProvider(),
+    ScheduleSlotProvider(),
+    ExperimentWinnerProvider(),
 )
-"""Every source of recommendations, in order (schedule, personalization and experiments plug in here)."""
+"""Every source of recommendations, in order (schedule adherence and personalization plug in here)."""
 
 
 def merge(parts: Sequence[RecommendationSources]) -> RecommendationSources:

@@ -11,7 +11,8 @@ One analysis of one learner (:func:`analyze_user`), in the caller's transaction:
    that finds it taken gets :class:`~twin.errors.Conflict`, a scheduled run skips.
    On request, at most one run a day unless 10 sessions arrived since ``lastAnalyzedAt``
    or a service forces it (``Conflict`` says when the next run is allowed).
-2. **Sufficiency** from three counts (completed sessions, first session, reviews). Below
+2. **Sufficiency** from three counts (completed sessions, the data span from the first to
+   the last session or review, reviews). Below
    the minimums of a full analysis (6 weeks, 20 sessions, 50 reviews) the answer is
    ``insufficient_data`` with the progress towards each minimum, and **nothing is
    stored** — no patterns, no insights, no profile: a profile built from a handful of
@@ -25,7 +26,9 @@ One analysis of one learner (:func:`analyze_user`), in the caller's transaction:
      events (content type, engagement, content minutes); local start time in the
      learner's IANA zone (``users.timezone``);
    * every review with ``LAG(reviewedAt) OVER (PARTITION BY cardId ORDER BY reviewedAt)``
-     and its objective's complexity. In Python they become, per session, performance =
+     (plus the previous rating and the review's ordinal on its card, for the first
+     repeats the forgetting curve is fitted on) and its objective's complexity. In
+     Python they become, per session, performance =
      100 × (GOOD/EASY reviews + Σ validation scores) / (reviews + validations);
      retention = share of the session's *repeat* reviews recalled (rating ≠ AGAIN; the
      log does not record when each card was due, so a repeat review stands in for a due

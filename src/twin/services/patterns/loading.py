@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,7 @@ from twin.analysis.patterns.inputs import (
     ReviewObs,
     SessionObs,
 )
-from twin.analysis.patterns.sufficiency import Sufficiency, reanalysis_due
+from twin.analysis.patterns.sufficiency import Sufficiency, data_span, reanalysis_due
 from twin.db.models import User
 
 ENGAGEMENT_BY_LEVEL = {"LOW": 25.0, "MEDIUM": 60.0, "HIGH": 90.0}
@@ -48,12 +48,13 @@ class DataCounts:
     reviews: int
     new_sessions: int
     last_analyzed_at: datetime | None
+    first_activity_at: datetime | None = None
+    last_activity_at: datetime | None = None
 
     def sufficiency(self, now: datetime, *, requested: bool, forced: bool) -> Sufficiency:
-        """The analysis module's Sufficiency from these counts."""
-        age = now - self.first_session_at if self.first_session_at is not None else timedelta(0)
+        """The analysis module's Sufficiency from these counts (span: first to last activity)."""
         return Sufficiency(
-            age=max(age, timedelta(0)),
+            span=data_span(self.first_activity_at, self.last_activity_at),
             completed_sessions=self.sessions,
             reviews=self.reviews,
             sessions_since_last_analysis=self.new_sessions,
@@ -75,15 +76,19 @@ COUNTS_SQL = sa.text(
       SELECT count(*) AS n, min("startedAt") AS first_at,
              count(*) FILTER (
                WHERE "startedAt" > coalesce((SELECT last_at FROM p), '-infinity'::timestamp)
-             ) AS new_n
+             ) AS new_n,
+             max(least("completedAt", :now)) AS last_activity
       FROM study_sessions
       WHERE "userId" = :u AND "completedAt" IS NOT NULL AND "startedAt" < :now
+    ), r AS (
+      SELECT count(*) AS n, min("reviewedAt") AS first_at, max("reviewedAt") AS last_at
+      FROM reviews WHERE "userId" = :u AND "reviewedAt" < :now
     )
-    SELECT s.n, s.first_at, s.new_n,
-           (SELECT count(*) FROM reviews r WHERE r."userId" = :u AND r."reviewedAt" < :now)
-             AS reviews,
+    SELECT s.n, s.first_at, s.new_n, r.n AS reviews,
+           least(s.first_at, r.first_at) AS first_activity,
+           greatest(s.last_activity, r.last_at) AS last_activity,
            (SELECT last_at FROM p) AS last_at
-    FROM s
+    FROM s, r
     """
 )
 
@@ -97,6 +102,10 @@ def data_counts(session: Session, user_id: str, now: datetime) -> DataCounts:
         reviews=int(row.reviews),
         new_sessions=int(row.new_n),
         last_analyzed_at=aware_utc(row.last_at) if row.last_at is not None else None,
+        first_activity_at=(
+            aware_utc(row.first_activity) if row.first_activity is not None else None
+        ),
+        last_activity_at=aware_utc(row.last_activity) if row.last_activity is not None else None,
     )
 
 
@@ -117,10 +126,12 @@ _REVIEWS_CTE = """
     rv AS (
       SELECT r."sessionId" AS sid, r."cardId" AS card_id, r.rating, r."reviewedAt" AS at,
              r."timeSpentMs" AS time_ms,
-             lag(r."reviewedAt") OVER (PARTITION BY r."cardId" ORDER BY r."reviewedAt", r.id)
-               AS previous_at
+             lag(r."reviewedAt") OVER card_order AS previous_at,
+             lag(r.rating) OVER card_order AS previous_rating,
+             row_number() OVER card_order AS ordinal
       FROM reviews r
       WHERE r."userId" = :u AND r."reviewedAt" < :now
+      WINDOW card_order AS (PARTITION BY r."cardId" ORDER BY r."reviewedAt", r.id)
     )
 """
 
@@ -218,7 +229,9 @@ REPEAT_REVIEWS_SQL = sa.text(
     + """
     SELECT (extract(epoch FROM rv.at - rv.previous_at) / 86400.0)::float8 AS elapsed_days,
            rv.rating <> 'AGAIN' AS recalled,
-           rv.at AT TIME ZONE 'UTC' AS reviewed_at
+           rv.at AT TIME ZONE 'UTC' AS reviewed_at,
+           (rv.ordinal - 1)::int AS repeat_number,
+           rv.previous_rating <> 'AGAIN' AS previous_recalled
     FROM rv
     WHERE rv.previous_at IS NOT NULL AND rv.at >= :since
     """
@@ -435,8 +448,8 @@ def load_learner_data(
     params = {"u": user.id, "now": storage_time(now), "since": storage_time(lower)}
     loaded = load_sessions(session, user, now, since=since)
     review_obs = [
-        ReviewObs("", at, days if days > 0.0 else 0.0, ok)
-        for days, ok, at in session.execute(REPEAT_REVIEWS_SQL, params).all()
+        ReviewObs("", at, days if days > 0.0 else 0.0, ok, repeat, previous_ok)
+        for days, ok, at, repeat, previous_ok in session.execute(REPEAT_REVIEWS_SQL, params).all()
     ]
     content = (
         content_by_primary_type(loaded.sessions, loaded.primary_types)
@@ -451,5 +464,7 @@ def load_learner_data(
         total_reviews=counts.reviews if since is None else loaded.reviews_in_window,
         first_session_at=counts.first_session_at if since is None else None,
         last_analyzed_at=counts.last_analyzed_at,
+        first_activity_at=counts.first_activity_at if since is None else None,
+        last_activity_at=counts.last_activity_at if since is None else None,
     )
     return LoadedData(data=data, primary_types=loaded.primary_types, counts=counts)

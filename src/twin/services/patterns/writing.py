@@ -132,7 +132,7 @@ def write_analysis(session: Session, user: User, analysis: TwinAnalysis, now: da
         )
         for r in rows
     ]
-    plan = plan_lifecycle(stored, analysis.patterns, now=now)
+    plan = plan_lifecycle(stored, analysis.patterns, now=now, new_data=analysis.new_data)
 
     ids: dict[tuple[str, str], str] = {}
     for c in plan.creates:
@@ -160,7 +160,7 @@ def write_analysis(session: Session, user: User, analysis: TwinAnalysis, now: da
         row.lastSeenAt = storage_time(u.last_seen_at)
         if u.pattern is not None:
             ids[(u.pattern_type, u.key)] = u.pattern_id
-            row.patternData = _pattern_data(u.pattern, 0)
+            row.patternData = _pattern_data(u.pattern, u.consecutive_misses)
             row.patternName = u.pattern.name
             row.evidence = list(u.pattern.evidence)
             row.detectedAt = stamp

@@ -1,0 +1,281 @@
+"""``POST …/personalization:apply``: the parameters to use for one context, and the log of why.
+
+Load → analysis → write: the learner (404 / 403 without consent), their preferences, the
+evidence (:mod:`.evidence`); when the context may be personalized, a running A/B experiment
+of the context comes first (issue 18's ``active_variant``, which assigns the learner on
+first use): its variant's config shapes the answer (:mod:`twin.analysis.personalization.
+experiment`) and the bandit stands aside — no arm drawn, no decision logged. Otherwise the
+context's four arms (created on first use), the pooled
+prior, the reward scale; then :func:`twin.analysis.personalization.personalize.personalize`
+(scope, Thompson decision with the exploration floor, the context's ``apply_*``); then one
+``personalization_decisions`` row with the chosen arm's propensity (only when the bandit
+chose: level NONE, a pause or a context switched off answer the engine defaults and log
+nothing). Client params are checked before anything is read or written, so bad input
+writes nothing.
+
+**Arms.** ``timesSelected`` counts the arm's *rewarded* decisions (the Beta posterior is
+``Beta(α₀ + c·totalReward, β₀ + c·(timesSelected − totalReward))``: a pending decision
+counted as selected would weigh as a failure until its outcome arrives);
+``confidenceScore`` is the posterior probability that the arm is the best.
+
+**Pooled prior.** Per arm, from the same context's arms of every other learner who shares
+anonymised patterns (``users.shareAnonymizedPatterns``) and has behavioural analysis on,
+with at least 3 rewarded decisions (:func:`pooled_priors`; each peer's reward scale is
+taken as 1, which over-states their noise: the prior's strength then sits at its cap of
+5 pseudo-trials). A learner who does not share is never anyone's peer.
+
+**Reward scale** ``c``: from the learner's last 50 rewards in the context
+(:func:`reward_scale`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from twin.analysis.common import aware_utc, storage_time
+from twin.analysis.personalization.bandit import (
+    MIN_PEER_PULLS,
+    BetaPrior,
+    PeerArm,
+    arm_confidences,
+    initial_stats,
+    pooled_priors,
+    reward_scale,
+)
+from twin.analysis.personalization.common import InvalidParameter
+from twin.analysis.personalization.experiment import apply_variant, read_variant_config
+from twin.analysis.personalization.params import check_params
+from twin.analysis.personalization.personalize import PersonalizationAnswer, personalize
+from twin.analysis.personalization.preferences import personalization_scope
+from twin.analysis.personalization.strategy import StrategyArm
+from twin.db.models import PersonalizationDecision
+from twin.enums import PersonalizationContext
+from twin.learners import LearnerLock, analysis_learner, lock_learner
+from twin.services.experiments.assignment import active_variant
+from twin.services.personalization.common import (
+    ensure_arms,
+    ensure_preferences_row,
+    invalid,
+    preferences_of,
+    stats_of,
+)
+from twin.services.personalization.evidence import load_evidence
+
+RECENT_REWARDS = 50
+"""Rewards the reward scale is estimated from (the learner's latest, in the context)."""
+
+_PEERS_SQL = sa.text(
+    """
+    SELECT c."strategyVariant" AS arm, c."timesSelected" AS n, c."totalReward" AS total
+    FROM personalization_configs c JOIN users u ON u.id = c."userId"
+    WHERE c.context = CAST(:context AS "PersonalizationContext") AND c."userId" <> :u
+      AND u."shareAnonymizedPatterns" AND u."behavioralAnalysisEnabled"
+      AND c."isActive" AND c."timesSelected" >= :min_pulls
+    """
+)
+_RECENT_REWARDS_SQL = sa.text(
+    """
+    SELECT reward FROM personalization_decisions
+    WHERE "userId" = :u AND context = :context AND reward IS NOT NULL
+    ORDER BY "rewardedAt" DESC, id DESC LIMIT :n
+    """
+)
+
+
+@dataclass(frozen=True)
+class DecisionInfo:
+    """How the bandit chose: the arm's probability, every arm's, and the mode."""
+
+    propensity: float
+    mode: str
+    probabilities: dict[str, float]
+    reward_scale: float
+    priors: dict[str, str]
+    """Per arm, where its prior came from (uniform, or pooled from how many learners)."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The answer of ``personalization:apply``."""
+
+    decision_id: str | None
+    """The logged decision (feedback and outcomes refer to it); None: nothing was decided."""
+    context: str
+    strategy: str | None
+    personalized: bool
+    scope: dict[str, Any]
+    parameters: dict[str, Any]
+    defaults: dict[str, Any]
+    evidence: list[dict[str, Any]]
+    overrides: list[str]
+    reasons: list[str]
+    decision: DecisionInfo | None
+    experiment: dict[str, Any] | None = None
+
+
+def peer_priors(
+    session: Session, user_id: str, context: PersonalizationContext
+) -> dict[StrategyArm, BetaPrior]:
+    """Per-arm pooled priors from learners who share anonymised patterns (uniform when too few)."""
+    by_arm: dict[StrategyArm, list[PeerArm]] = defaultdict(list)
+    for arm, n, total in session.execute(
+        _PEERS_SQL, {"context": context.value, "u": user_id, "min_pulls": MIN_PEER_PULLS}
+    ):
+        if arm in StrategyArm.__members__ and n > 0:
+            by_arm[StrategyArm(arm)].append(PeerArm(int(n), min(float(total), float(n))))
+    return pooled_priors(by_arm)
+
+
+def learner_scale(session: Session, user_id: str, context: PersonalizationContext) -> float:
+    """The reward scale ``c`` of the learner's recent rewards in ``context``."""
+    rewards = [
+        float(r)
+        for (r,) in session.execute(
+            _RECENT_REWARDS_SQL, {"u": user_id, "context": context.value, "n": RECENT_REWARDS}
+        )
+    ]
+    return reward_scale(rewards).scale
+
+
+def _applied(
+    answer: PersonalizationAnswer,
+    decision_id: str | None,
+    experiment: dict[str, Any] | None = None,
+) -> Applied:
+    body = answer.result.to_json()
+    d = answer.decision
+    info = None
+    if d is not None:
+        info = DecisionInfo(
+            propensity=d.propensity,
+            mode=d.mode,
+            probabilities={a.value: round(p, 6) for a, p in d.probabilities},
+            reward_scale=round(d.scale, 4),
+            priors={a.value: pr.note for a, pr in d.priors},
+        )
+    return Applied(
+        decision_id=decision_id,
+        context=body["context"],
+        strategy=body["strategy"],
+        personalized=body["personalized"],
+        scope=body["scope"],
+        parameters=body["parameters"],
+        defaults=body["defaults"],
+        evidence=body["evidence"],
+        overrides=body["overrides"],
+        reasons=body["reasons"],
+        decision=info,
+        experiment=experiment,
+    )
+
+
+def apply_personalization(
+    session: Session,
+    user_id: str,
+    context: PersonalizationContext,
+    params: Mapping[str, Any] | None,
+    now: datetime,
+    rng: np.random.Generator | None = None,
+) -> Applied:
+    """The personalized parameters of ``context`` for the learner at ``now``; the decision logged."""
+    analysis_learner(session, user_id)
+    try:
+        check_params(context, params)
+    except InvalidParameter as exc:
+        raise invalid(exc) from None
+    lock_learner(session, LearnerLock.PERSONALIZATION, user_id)
+    prefs_row = ensure_preferences_row(session, user_id, now)
+    preferences = preferences_of(prefs_row)
+    evidence = load_evidence(session, user_id, now)
+    scope = personalization_scope(preferences, context, aware_utc(now))
+    if scope.personalized:
+        # a running experiment of the context decides first; the bandit stands aside
+        variant = active_variant(session, user_id, context, now)
+        if variant is not None:
+            result = apply_variant(
+                context,
+                preferences,
+                aware_utc(now),
+                evidence,
+                read_variant_config(variant.config),
+                variant.reason,
+                params,
+            )
+            return _applied(
+                PersonalizationAnswer(None, result),
+                None,
+                {
+                    "experimentId": variant.experiment_id,
+                    "experimentName": variant.experiment_name,
+                    "variantId": variant.variant_id,
+                    "variantName": variant.variant_name,
+                    "isControl": variant.is_control,
+                    "newlyAssigned": variant.newly_assigned,
+                    "config": dict(variant.config),
+                    "reason": variant.reason,
+                },
+            )
+    # arms are created for a context only once the bandit has something to decide there
+    rows = ensure_arms(session, user_id, context, prefs_row, now) if scope.personalized else []
+    stats = stats_of(rows) if rows else initial_stats()
+    priors = peer_priors(session, user_id, context)
+    scale = learner_scale(session, user_id, context)
+    answer = personalize(
+        context,
+        preferences,
+        aware_utc(now),
+        evidence,
+        stats,
+        rng if rng is not None else np.random.default_rng(),
+        params=params,
+        priors=priors,
+        scale=scale,
+    )
+    if answer.decision is None:
+        return _applied(answer, None)
+    d = answer.decision
+    by_arm = {r.strategyVariant: r for r in rows}
+    if d.mode == "fixed" or not d.probabilities:
+        confidences = arm_confidences(stats, priors, scale)
+    else:
+        # the decision's probabilities are (1 − ε)·P(best) + ε/K: P(best) without a second
+        # integration (it is the request's largest cost)
+        k = len(d.probabilities)
+        confidences = {
+            a: max(0.0, (p - d.exploration / k) / (1.0 - d.exploration)) for a, p in d.probabilities
+        }
+    for arm, confidence in confidences.items():
+        by_arm[arm.value].confidenceScore = round(confidence, 6)
+    chosen = by_arm[d.arm.value]
+    decision = PersonalizationDecision(
+        userId=user_id,
+        context=context.value,
+        strategyVariant=d.arm.value,
+        configId=chosen.id,
+        propensity=d.propensity,
+        probabilities={a.value: p for a, p in d.probabilities},
+        mode=d.mode,
+        personalizationLevel=answer.result.scope.effective_level.value,
+        rewardScale=d.scale,
+        priors={a.value: pr.to_json() for a, pr in d.priors},
+        params=dict(params or {}),
+        parameters=answer.result.parameters.to_json(),
+        explanation={
+            "reasons": list(answer.result.reasons),
+            "overrides": list(answer.result.overrides),
+            "evidence": [e.to_json() for e in answer.result.evidence],
+        },
+        decidedAt=storage_time(now),
+        signals=[],
+    )
+    session.add(decision)
+    session.flush()
+    return _applied(answer, decision.id)

@@ -1,0 +1,199 @@
+"""The schedule page and its forms (issue 16): slots, plans, the calendar, the feed link."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+from starlette.background import BackgroundTask
+
+from twin.clock import utcnow
+from twin.errors import TwinError, ValidationFailed
+from twin.ui import data, week
+from twin.ui.routes import (
+    CALENDAR_KINDS,
+    ItemId,
+    UserId,
+    _learner_page,
+    _learner_url,
+    _viewer_for,
+    _yes_no,
+)
+from twin.ui.session import Viewer
+from twin.ui.web import (
+    CurrentViewer,
+    FormViewer,
+    UiRoute,
+    calendar_context,
+    database,
+    redirect,
+)
+
+router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
+
+
+def _schedule_page(
+    request: Request,
+    viewer: Viewer,
+    user_id: str,
+    done: str | None = None,
+    feed_url: str | None = None,
+) -> HTMLResponse:
+    ctx = data.schedule(database(request), user_id, utcnow())
+    drawn = week.week_chart(ctx["schedule"], ctx["busy"]) if "schedule" in ctx else None
+    chart_list = [drawn] if drawn is not None else []
+    return _learner_page(
+        request,
+        viewer,
+        "schedule.html",
+        "schedule",
+        {**ctx, "charts": chart_list, "feed_url": feed_url, "calendar_kinds": CALENDAR_KINDS},
+        done,
+    )
+
+
+@router.get("/learners/{user_id}/schedule", response_class=HTMLResponse)
+def schedule_page(
+    request: Request, user_id: UserId, viewer: CurrentViewer, done: str | None = None
+) -> Response:
+    """Best study times, recommended slots over the calendar's busy time, plans, the calendar."""
+    _viewer_for(viewer, user_id)
+    return _schedule_page(request, viewer, user_id, done)
+
+
+def _schedule_done(user_id: str, done: str, write_back: BackgroundTask | None = None) -> Response:
+    response = redirect(_learner_url(user_id, "schedule") + f"?done={done}")
+    response.background = write_back
+    return response
+
+
+def _write_back(request: Request, user_id: str) -> BackgroundTask:
+    """After the answer: the learner's CalDAV study calendar follows the change (if write-back
+    is on), as the API's schedule routes do; the change was committed before."""
+    return BackgroundTask(
+        data.write_back, database(request), user_id, utcnow(), calendar_context(request)
+    )
+
+
+@router.get("/learners/{user_id}/schedule/effectiveness", response_class=HTMLResponse)
+def effectiveness_page(request: Request, user_id: UserId, viewer: CurrentViewer) -> Response:
+    """Adherence to accepted slots and the followed-vs-other outcome differences."""
+    _viewer_for(viewer, user_id)
+    ctx = data.schedule_effectiveness(database(request), user_id, utcnow())
+    return _learner_page(
+        request, viewer, "schedule_effectiveness.html", "schedule", {**ctx, "charts": []}
+    )
+
+
+@router.post("/learners/{user_id}/schedule/recommend")
+def recommend(request: Request, user_id: UserId, viewer: FormViewer) -> Response:
+    """Find the learner's best free study slots of the next 7 days (the stored offer)."""
+    _viewer_for(viewer, user_id)
+    answer = data.recommend_slots(database(request), user_id, utcnow())
+    return _schedule_done(user_id, "rest" if answer["rest"] else "recommended")
+
+
+@router.post("/learners/{user_id}/schedule/slots/{slot_id}/accept")
+def accept_slot(request: Request, user_id: UserId, slot_id: ItemId, viewer: FormViewer) -> Response:
+    """Accept a recommended slot: a session is planned at it."""
+    _viewer_for(viewer, user_id)
+    data.accept_slot(database(request), user_id, slot_id, utcnow())
+    return _schedule_done(user_id, "slot-accepted", _write_back(request, user_id))
+
+
+@router.post("/learners/{user_id}/schedule/plans/{plan_id}/cancel")
+def cancel_plan(request: Request, user_id: UserId, plan_id: ItemId, viewer: FormViewer) -> Response:
+    """Cancel a planned session."""
+    _viewer_for(viewer, user_id)
+    data.cancel_plan(database(request), user_id, plan_id, utcnow())
+    return _schedule_done(user_id, "plan-cancelled", _write_back(request, user_id))
+
+
+@router.post("/learners/{user_id}/schedule/feed", response_class=HTMLResponse)
+def new_feed(request: Request, user_id: UserId, viewer: FormViewer) -> Response:
+    """A secret subscription link of the planned sessions, shown on this answer only (never in
+    a URL the browser keeps: the page is the POST's answer)."""
+    _viewer_for(viewer, user_id)
+    path = data.new_feed_path(database(request), user_id, utcnow())
+    feed_url = str(request.base_url).rstrip("/") + path
+    return _schedule_page(request, viewer, user_id, feed_url=feed_url)
+
+
+@router.post("/learners/{user_id}/calendar")
+def connect_calendar(
+    request: Request,
+    user_id: UserId,
+    viewer: FormViewer,
+    kind: Annotated[str, Form(max_length=20)],
+    url: Annotated[str, Form(min_length=1, max_length=2000)],
+    username: Annotated[str, Form(max_length=500)] = "",
+    password: Annotated[str, Form(max_length=500)] = "",
+    write_back: Annotated[str, Form(max_length=3)] = "",
+) -> Response:
+    """Connect an iCalendar feed URL or a CalDAV account (checked and read now, or nothing)."""
+    _viewer_for(viewer, user_id)
+    if kind not in CALENDAR_KINDS:
+        raise ValidationFailed(
+            "invalid form: kind: choose an iCalendar address or a CalDAV server",
+            details=[{"index": None, "field": "kind", "reason": "unknown kind"}],
+        )
+    data.connect_calendar(
+        database(request),
+        user_id,
+        kind=kind,
+        url=url.strip(),
+        username=username.strip() or None,
+        password=password or None,
+        write_back=_yes_no("write_back", write_back) if write_back else False,
+        now=utcnow(),
+        context=calendar_context(request),
+    )
+    return _schedule_done(user_id, "calendar-connected")
+
+
+@router.post("/learners/{user_id}/calendar/upload")
+async def upload_calendar(
+    request: Request,
+    user_id: UserId,
+    viewer: FormViewer,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """Upload an .ics file; a malformed one is a 422 naming its line and component."""
+    _viewer_for(viewer, user_id)
+    body = await file.read(data.MAX_ICS_BYTES + 1)  # one byte over the cap is enough to refuse
+    await run_in_threadpool(
+        data.upload_calendar,
+        database(request),
+        user_id,
+        body,
+        utcnow(),
+        calendar_context(request),
+    )
+    return _schedule_done(user_id, "calendar-connected")
+
+
+@router.post("/learners/{user_id}/calendar/sync")
+def sync_calendar(request: Request, user_id: UserId, viewer: FormViewer) -> Response:
+    """Read the connected calendar again; a failure is recorded and shown in its status."""
+    _viewer_for(viewer, user_id)
+    try:
+        _status, replanned = data.sync_calendar(
+            database(request), user_id, utcnow(), calendar_context(request)
+        )
+    except TwinError as exc:
+        if exc.http_status < 500:
+            raise
+        return _schedule_done(user_id, "sync-failed")
+    if replanned:
+        return _schedule_done(user_id, "calendar-replanned", _write_back(request, user_id))
+    return _schedule_done(user_id, "calendar-synced")
+
+
+@router.post("/learners/{user_id}/calendar/disconnect")
+def disconnect_calendar(request: Request, user_id: UserId, viewer: FormViewer) -> Response:
+    """Remove the calendar and its busy times."""
+    _viewer_for(viewer, user_id)
+    data.disconnect_calendar(database(request), user_id)
+    return _schedule_done(user_id, "calendar-removed")
