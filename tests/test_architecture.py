@@ -156,6 +156,7 @@ LAYERS = {
     "analysis": "analysis/{cap}/",
     "services": "services/{cap}.py or services/{cap}/",
     "api": "api/routers/{cap}.py",
+    "schemas": "api/schemas/{cap}.py",
     "jobs": "jobs/{cap}.py",
     "cli": "cli/{cap}.py",
 }
@@ -179,14 +180,6 @@ NOT_APPLICABLE: dict[tuple[str, str], str] = {
 }
 """(capability, layer) pairs that do not apply, each with the reason."""
 
-PENDING_UNTIL_PHASE_2: dict[tuple[str, str], str] = {
-    # Issue 13, phase 2 (the API layer, after issue 12): the recall route leaves the
-    # patterns router, and the learners router gets its capability's name.
-    ("recall", "api"): "GET .../cards/{cardId}/recall lives in api/routers/patterns.py",
-    ("learners", "api"): "the learners routes live in api/routers/users.py",
-}
-"""Known gaps of the layout, to be closed by phase 2; an entry must go once its gap closes."""
-
 BEING_BUILT: dict[tuple[str, str], str] = {
     # ENGINE 5.3, 5.5 and 5.6 arrive pure core first (issues 16-19); their services, routes,
     # jobs and commands follow, and each entry goes when its file lands.
@@ -203,17 +196,18 @@ def _present(layer: str, cap: str) -> bool:
         ).is_file()
     if layer == "api":
         return (SRC / "api" / "routers" / f"{cap}.py").is_file()
+    if layer == "schemas":
+        return (SRC / "api" / "schemas" / f"{cap}.py").is_file()
     return (SRC / layer / f"{cap}.py").is_file()
 
 
 def test_every_capability_has_its_files_in_every_layer_that_applies() -> None:
-    """analysis/<cap>/, services/<cap>, api/routers/<cap>.py, jobs/<cap>.py, cli/<cap>.py."""
+    """analysis/<cap>/, services/<cap>, api/routers/<cap>.py, api/schemas/<cap>.py, jobs/, cli/."""
     missing = [
         f"{cap}: {LAYERS[layer].format(cap=cap)}"
         for cap in CAPABILITIES
         for layer in LAYERS
         if (cap, layer) not in NOT_APPLICABLE
-        and (cap, layer) not in PENDING_UNTIL_PHASE_2
         and (cap, layer) not in BEING_BUILT
         and not _present(layer, cap)
     ]
@@ -221,14 +215,14 @@ def test_every_capability_has_its_files_in_every_layer_that_applies() -> None:
 
 
 def test_layers_that_do_not_apply_are_really_absent() -> None:
-    """A layer marked not applicable (or pending) has no file: the table says what exists."""
+    """A layer marked not applicable (or being built) has no file: the table says what exists."""
     stale = [
         f"{cap}/{layer}"
-        for (cap, layer) in {**NOT_APPLICABLE, **PENDING_UNTIL_PHASE_2, **BEING_BUILT}
+        for (cap, layer) in {**NOT_APPLICABLE, **BEING_BUILT}
         if _present(layer, cap)
     ]
-    assert stale == [], "remove from NOT_APPLICABLE / PENDING_UNTIL_PHASE_2: " + ", ".join(stale)
-    for cap, layer in {**NOT_APPLICABLE, **PENDING_UNTIL_PHASE_2, **BEING_BUILT}:
+    assert stale == [], "remove from NOT_APPLICABLE / BEING_BUILT: " + ", ".join(stale)
+    for cap, layer in {**NOT_APPLICABLE, **BEING_BUILT}:
         assert cap in CAPABILITIES and layer in LAYERS, (cap, layer)
 
 
@@ -259,3 +253,12 @@ def test_no_module_is_too_long_to_read_without_a_reason() -> None:
         if lines > MAX_MODULE_LINES and SIZE_REASON not in text:
             too_long.append(f"{path.relative_to(SRC)} ({lines} lines)")
     assert too_long == [], "split, or add a '# size: <why>' comment: " + ", ".join(too_long)
+
+
+def test_routers_hold_no_models() -> None:
+    """Request and answer models live in api/schemas/<cap>.py; a router only routes."""
+    found = []
+    for path in sorted((SRC / "api" / "routers").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        found += [f"{path.name}: {n.name}" for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    assert found == [], "move to api/schemas/: " + ", ".join(found)

@@ -14,7 +14,8 @@ from twin.config import load_settings
 from twin.db.engine import Database
 from twin.services import auth
 
-OPEN_PATHS = {"/healthz", "/readyz"}
+# Open by design: the health probes, and the calendar feed (its secret URL is its credential).
+OPEN_PATHS = {"/healthz", "/readyz", "/v1/feeds/{userId}/{token}.ics"}
 
 
 def _operations(client: TestClient) -> list[tuple[str, str]]:
@@ -42,6 +43,11 @@ def test_every_route_needs_a_credential_and_respects_scope(
     ops = _operations(client)
     assert len(ops) >= 7
     other = learner_headers("learner-b")
+    spec = client.get("/openapi.json").json()
+    unsecured = {
+        p for p, item in spec["paths"].items() for op in item.values() if "security" not in op
+    }
+    assert unsecured == OPEN_PATHS  # the document says which routes need the bearer scheme
     for method, template in ops:
         if template in OPEN_PATHS:
             continue

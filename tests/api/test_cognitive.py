@@ -217,25 +217,27 @@ def test_history_buckets_in_the_learners_zone(
     ).json()
     assert day["granularity"] == "day" and day["timezone"] == "Europe/Berlin"
     assert day["from"] == "2026-01-31T00:00:00.000Z" and day["readings"] == 3
-    assert [(b["start"], b["count"], b["meanLoad"]) for b in day["buckets"]] == [
-        ("2026-02-01T00:00:00+01:00", 1, 20.0),
-        ("2026-02-02T00:00:00+01:00", 2, 50.0),
+    # Starts are instants in UTC with a Z (local midnight in Berlin is 23:00 UTC the day
+    # before); localStart is the learner's clock.
+    assert [(b["start"], b["localStart"], b["count"], b["meanLoad"]) for b in day["buckets"]] == [
+        ("2026-01-31T23:00:00.000Z", "2026-02-01T00:00:00", 1, 20.0),
+        ("2026-02-01T23:00:00.000Z", "2026-02-02T00:00:00", 2, 50.0),
     ]
     week = client.get(
         f"/v1/users/{learner}/cognitive-load/history",
         params={**params, "granularity": "week"},
         headers=headers,
     ).json()
-    assert [(b["start"], b["count"]) for b in week["buckets"]] == [
-        ("2026-01-26T00:00:00+01:00", 1),
-        ("2026-02-02T00:00:00+01:00", 2),
+    assert [(b["localStart"], b["count"]) for b in week["buckets"]] == [
+        ("2026-01-26T00:00:00", 1),
+        ("2026-02-02T00:00:00", 2),
     ]
     hour = client.get(
         f"/v1/users/{learner}/cognitive-load/history",
         params={**params, "granularity": "hour"},
         headers=headers,
     ).json()
-    assert len(hour["buckets"]) == 3 and hour["buckets"][1]["start"] == "2026-02-02T00:00:00+01:00"
+    assert len(hour["buckets"]) == 3 and hour["buckets"][1]["start"] == "2026-02-01T23:00:00.000Z"
 
 
 @pytest.mark.parametrize(
@@ -346,3 +348,38 @@ def test_openapi_lists_the_routes(client: TestClient) -> None:
     assert "/v1/users/{userId}/cognitive-load:calculate" in paths
     for route in GET_ROUTES:
         assert f"/v1/users/{{userId}}/{route}" in paths
+
+
+def test_current_load_as_of_and_its_trend_in_words(
+    client: TestClient, headers: dict[str, str], learner: str, db: Database
+) -> None:
+    """asOf hides later readings; a first reading says it has nothing to compare with."""
+    with db.session() as s:
+        add_metric(s, learner, None, datetime(2026, 2, 1, 9, 0), 30.0)
+        add_metric(s, learner, None, datetime(2026, 2, 2, 9, 0), 45.5)
+        add_metric(s, learner, None, datetime(2026, 2, 3, 9, 0), 44.0)
+    url = f"/v1/users/{learner}/cognitive-load/current"
+    latest = client.get(url, headers=headers).json()
+    assert latest["current"]["loadScore"] == 44.0 and latest["previous"]["loadScore"] == 45.5
+    assert latest["trend"]["direction"] == "STABLE"  # -1.5 points: within the 5-point band
+    assert latest["trend"]["explanation"].startswith("within 5 points")
+    then = client.get(url, params={"asOf": "2026-02-02T12:00:00Z"}, headers=headers).json()
+    assert then["current"]["timestamp"] == "2026-02-02T09:00:00.000Z"
+    assert then["trend"] == {
+        "current": 45.5,
+        "previous": 30.0,
+        "delta": 15.5,  # 45.5 - 30.0
+        "direction": "INCREASING",
+        "explanation": "up 15.5 points since the previous reading",
+    }
+    first = client.get(url, params={"asOf": "2026-02-01T09:30:00Z"}, headers=headers).json()
+    assert first["previous"] is None and first["trend"]["previous"] is None
+    assert first["trend"]["direction"] == "NEW"
+    assert first["trend"]["explanation"].startswith("first reading")
+    none = client.get(url, params={"asOf": "2026-01-01T00:00:00Z"}, headers=headers).json()
+    assert none["current"] is None and none["insufficient"] == {
+        "loadReadings": {"have": 0, "need": 1}
+    }
+    future = (utcnow() + timedelta(days=1)).isoformat() + "Z"
+    r = client.get(url, params={"asOf": future}, headers=headers)
+    assert r.status_code == 200 and r.json() == latest  # a later asOf than now is read as now

@@ -19,7 +19,6 @@ from tests.services.insights.support import (
 )
 from twin.analysis.common import naive_utc
 from twin.api import app as app_module
-from twin.api.routers import insights as insights_router
 from twin.db.engine import Database
 from twin.services import auth
 
@@ -28,11 +27,11 @@ NOW = naive_utc(END)
 
 
 @pytest.fixture
-def api(insights_db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    """The app with the routes' clock at the cohort's END."""
-    monkeypatch.setattr(insights_router, "utcnow", lambda: NOW)
+def api(insights_db: Database) -> Iterator[TestClient]:
+    """The app with its clock (the one every route reads) at the cohort's END."""
     with TestClient(
-        app_module.create_app(database=insights_db), raise_server_exceptions=False
+        app_module.create_app(database=insights_db, clock=lambda: NOW),
+        raise_server_exceptions=False,
     ) as c:
         yield c
 

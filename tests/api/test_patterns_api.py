@@ -1,4 +1,4 @@
-"""The twin's HTTP routes: analysis, patterns, insights, profile, heatmap, deletion, recall."""
+"""The twin's HTTP routes: analysis, patterns, insights, profile, heatmap, deletion."""
 
 from __future__ import annotations
 
@@ -216,44 +216,6 @@ def test_privacy_switch_and_token_scope(
     assert client.delete(f"/v1/users/{L0}/patterns", headers=service_headers).status_code == 200
     _error(client.get("/v1/users/nobody/patterns", headers=service_headers), 404, "not_found")
     _error(client.get(f"/v1/users/{L0}/patterns"), 401, "unauthorized")
-
-
-def test_card_recall(
-    client: TestClient, service_headers: Headers, analysed: dict[str, Any], db: Database
-) -> None:
-    card = scalar(
-        db,
-        'SELECT "cardId" FROM reviews WHERE "userId" = :u GROUP BY "cardId" '
-        'ORDER BY count(*) DESC, "cardId" LIMIT 1',
-        u=L0,
-    )
-    last = scalar(db, 'SELECT max("reviewedAt") FROM reviews WHERE "cardId" = :c', c=card)
-    url = f"/v1/users/{L0}/cards/{card}/recall"
-    at = "2026-03-01T08:00:00+01:00"
-    response = client.get(url, params={"at": at}, headers=service_headers)
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["cardId"] == card and body["at"].startswith("2026-03-01T08:00:00")
-    assert 0 < body["recallProbability"] < 1 and body["reviewsBefore"] >= 1
-    assert body["model"]["fitted"] is True and body["model"]["reviewsUsed"] >= 300
-    assert body["lastReviewedAt"] < "2026-03-01T07:00:00"
-    now = client.get(url, headers=service_headers).json()  # default: now (after every review)
-    assert now["lastReviewedAt"].startswith(last.isoformat()[:19])
-    naive = client.get(url, params={"at": "2026-03-01T08:00:00"}, headers=service_headers)
-    assert _error(naive, 422, "validation_failed")["details"][0]["field"] == "query.at"
-    garbage = client.get(url, params={"at": "yesterday"}, headers=service_headers)
-    assert _error(garbage, 422, "validation_failed")["details"][0]["field"] == "query.at"
-    other_card = scalar(db, 'SELECT "cardId" FROM reviews WHERE "userId" = :u LIMIT 1', u=L1)
-    _error(
-        client.get(f"/v1/users/{L0}/cards/{other_card}/recall", headers=service_headers),
-        404,
-        "not_found",
-    )
-    _error(
-        client.get(f"/v1/users/{L0}/cards/no-such-card/recall", headers=service_headers),
-        404,
-        "not_found",
-    )
 
 
 def test_openapi_documents_the_routes(client: TestClient) -> None:

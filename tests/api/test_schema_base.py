@@ -39,3 +39,21 @@ def test_value_object_to_camel_case_json() -> None:
     }
     schema = _OuterOut.model_json_schema(by_alias=True)
     assert set(schema["properties"]) == {"riskScore", "curve", "labels"}
+
+
+def test_rounding_and_insufficient_data() -> None:
+    """round_to keeps the digits asked for; InsufficientData is written {requirement: {have, need}}."""
+    from typing import Annotated
+
+    from twin.analysis.common import InsufficientData
+    from twin.api.schemas.base import Insufficient, round_to
+
+    class _Out(Answer):
+        score: Annotated[float, round_to(2)]
+        insufficient: Insufficient | None
+
+    out = _Out.model_validate({"score": 12.3456, "insufficient": InsufficientData("days", 4, 7)})
+    assert out.model_dump(mode="json") == {
+        "score": 12.35,  # 12.3456 to two decimals
+        "insufficient": {"days": {"have": 4, "need": 7}},
+    }

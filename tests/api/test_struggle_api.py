@@ -54,6 +54,8 @@ def test_generate_list_detail_apply(
         "lectureId": f"{U}-l",
     }
     assert top["indicators"] and top["interventions"]
+    # Open and not due yet (due tomorrow): the status says what it waits for.
+    assert top["dueDatePassed"] is False and top["statusReason"].startswith("open (due ")
     everything = client.get(
         f"{BASE}/predictions", params={"minProbability": 0, "limit": 200}, headers=service_headers
     ).json()

@@ -1,4 +1,4 @@
-"""Feedback, model performance and struggle reduction over HTTP: shapes, 422, 404, 403."""
+"""The struggle router's outcome routes: feedback, model performance, struggle reduction."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 import twin.api.app as app_module
 from tests.services.struggle.test_outcomes import T0, add_prediction, make_world, prediction
-from twin.api.routers import struggle_outcomes as router_module
+from twin.api.routers import struggle as router_module
 from twin.db.engine import Database
 from twin.enums import PredictionStatus
 

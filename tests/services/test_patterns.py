@@ -22,11 +22,12 @@ from tests.services.patterns_support import (
     rows,
     scalar,
 )
-from twin.analysis.common import aware_utc
+from twin.analysis.common import aware_utc, iso_utc
 from twin.analysis.insights.articles import PLACEHOLDERS
 from twin.analysis.patterns.memory_curve import SOURCE_FITTED
 from twin.analysis.patterns.study_time import analyze_study_time
 from twin.analysis.recall import MIN_REVIEWS_FOR_FIT
+from twin.api.schemas.patterns import AnalyzeOut
 from twin.db.engine import Database
 from twin.db.models import BehavioralPattern
 from twin.enums import BehavioralPatternType
@@ -114,7 +115,7 @@ def test_round_trip_stores_patterns_insights_and_profile(cohort_db: Database) ->
     assert len(memory) == (1 if reviews >= MIN_REVIEWS_FOR_FIT else 0)
     if memory:
         assert memory[0].reviewsUsed == reviews and memory[0].model["fitted"] is True
-    summary = outcome.to_dict()
+    summary = AnalyzeOut.model_validate(outcome).model_dump(mode="json")
     assert summary["patterns"]["created"] == outcome.created
     assert summary["sufficiency"]["sufficient"] is True
 
@@ -173,7 +174,7 @@ def test_insufficient_data_is_an_answer_and_stores_nothing(cohort_db: Database) 
     outcome = _analyze(cohort_db, L1, early)
     assert outcome.status == ps.STATUS_INSUFFICIENT
     assert outcome.sufficiency is not None and not outcome.sufficiency.sufficient
-    missing = outcome.sufficiency.to_dict()["missing"]
+    missing = outcome.sufficiency.missing
     assert missing["dataSpanDays"]["need"] == 42
     assert missing["dataSpanDays"]["have"] < 21.5
     for table in ("behavioral_patterns", "behavioral_insights", "user_learning_profiles"):
@@ -224,7 +225,8 @@ def test_once_a_day_on_request_unless_forced(cohort_db: Database) -> None:
     with pytest.raises(Conflict) as caught:
         _analyze(cohort_db, RICH, END + timedelta(hours=1))
     assert "once a day" in caught.value.message
-    assert caught.value.details["nextAllowedAt"] == (END + timedelta(days=1)).isoformat()
+    # A day after END, written like every timestamp: ISO 8601 UTC with a Z.
+    assert caught.value.details["nextAllowedAt"] == iso_utc(END + timedelta(days=1))
     forced = _analyze(cohort_db, RICH, END + timedelta(hours=1), force=True)
     assert forced.status == ps.STATUS_ANALYZED and forced.updated > 0
     later = _analyze(cohort_db, RICH, END + timedelta(days=1, hours=2))

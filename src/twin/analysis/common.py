@@ -52,6 +52,11 @@ def naive_utc(ts: datetime) -> datetime:
     return ts if ts.tzinfo is None else ts.astimezone(UTC).replace(tzinfo=None)
 
 
+def iso_utc(ts: datetime) -> str:
+    """``ts`` as RFC 3339 UTC at millisecond precision with a Z (naive values are UTC)."""
+    return aware_utc(ts).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def storage_time(ts: datetime) -> datetime:
     """``ts`` as stored: naive UTC truncated to milliseconds (``TIMESTAMP(3)``)."""
     u = naive_utc(ts)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from twin.clock import utcnow
+from twin.analysis.common import naive_utc
+from twin.api.types import QueryTimestamp
 from twin.db.engine import Database
 from twin.errors import Forbidden, Unauthorized
 from twin.services.auth import (
@@ -26,6 +28,19 @@ def get_db(request: Request) -> Database:
     """The application's database."""
     db: Database = request.app.state.db
     return db
+
+
+def request_time(request: Request) -> datetime:
+    """The instant of the request (naive UTC, ms), read once from the app's clock.
+
+    The app's clock is :func:`twin.clock.utcnow` unless ``create_app(clock=…)`` says
+    otherwise; authentication and the handler see the same instant.
+    """
+    now: datetime | None = getattr(request.state, "now", None)
+    if now is None:
+        now = request.app.state.clock()
+        request.state.now = now
+    return now
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -70,7 +85,7 @@ def authenticate(request: Request) -> Principal:
                 session, request.app.state.settings.secret_key
             )
             request.app.state.token_secret = secret
-            principal = verify_learner_token(secret, credential, utcnow())
+            principal = verify_learner_token(secret, credential, request_time(request))
         else:
             raise Unauthorized("unrecognised credential: expected a service key or a learner token")
     if not principal.is_service:
@@ -84,6 +99,33 @@ def authenticate(request: Request) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+Now = Annotated[datetime, Depends(request_time)]
+"""The request's instant: the one clock of the API (``create_app(clock=…)`` in tests)."""
+
+AS_OF_DESCRIPTION = (
+    "See the learner as of this instant (RFC 3339 with an offset; default: now): nothing "
+    "recorded after it is used. An instant after now is read as now."
+)
+
+
+def analysis_time(
+    request: Request,
+    asOf: Annotated[QueryTimestamp | None, Query(description=AS_OF_DESCRIPTION)] = None,
+) -> datetime:
+    """The instant an analysis route looks at: ``asOf`` (naive UTC), else the request's instant.
+
+    A later ``asOf`` than now is read as now: nothing is recorded after now, so the answer is
+    the same, and nothing is assessed or stored under a date that has not come yet (a client
+    whose clock runs a little ahead is not refused either).
+    """
+    now = request_time(request)
+    if asOf is None:
+        return now
+    return min(naive_utc(asOf), now)
+
+
+AsOf = Annotated[datetime, Depends(analysis_time)]
+"""The instant an analysis route looks at (``asOf``, default now)."""
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 

@@ -180,8 +180,12 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Answered outside the middleware stack: the request id is added here.
+        request_id = getattr(request.state, "request_id", None)
+        log.exception("unhandled error (request_id=%s)", request_id, exc_info=exc)
         return JSONResponse(
-            status_code=500, content=error_body("internal_error", "internal server error")
+            status_code=500,
+            content=error_body("internal_error", "internal server error"),
+            headers={"X-Request-ID": request_id} if request_id else None,
         )

@@ -1,10 +1,13 @@
-"""Limits on what a client may send: the body size cap and per-credential rate limiting."""
+"""Around every request: the body size cap, per-credential rate limiting, request ids and the log."""
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 from starlette.responses import JSONResponse
@@ -148,3 +151,96 @@ class RateLimiter:
         ]
         for k in full:
             del self._buckets[k]
+
+
+# --- request ids and the access log ----------------------------------------------------------
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An incoming id is kept when it looks like an id (it ends up in logs and headers).
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+access_log = logging.getLogger("twin.api.access")
+MS_PER_SECOND = 1000.0
+# The calendar feed's URL holds its credential: /v1/feeds/{userId}/{token}.ics.
+FEED_PATH = re.compile(r"(/v1/feeds/[^/\s]+/)[^/?\s]+(\.ics)")
+
+
+def redact_path(path: str) -> str:
+    """``path`` with a calendar feed's secret token replaced by ``***``."""
+    return FEED_PATH.sub(r"\1***\2", path)
+
+
+class RedactFeedTokens(logging.Filter):
+    """Access-log lines (uvicorn's too) show a feed URL without its secret token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_path(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def request_id_of(headers: list[tuple[bytes, bytes]] | tuple[tuple[bytes, bytes], ...]) -> str:
+    """The caller's ``X-Request-ID`` when it is a sane id, else a new one."""
+    for name, value in headers:
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if REQUEST_ID_PATTERN.fullmatch(text):
+                return text
+            break
+    return uuid.uuid4().hex
+
+
+class RequestLogMiddleware:
+    """Give every request an id (echoed as ``X-Request-ID``) and log one line per request.
+
+    The line has the method, the path (never the query string or a header, and a feed's
+    token redacted, so never a credential), the status, the time taken and the request id; it is written by the
+    ``twin.api.access`` logger at INFO.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_of(scope.get("headers", ()))
+        scope.setdefault("state", {})["request_id"] = request_id
+        began = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
+                ]
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            access_log.info(
+                "%s %s %d %.1f ms request_id=%s",
+                scope.get("method", "?"),
+                redact_path(str(scope.get("path", "?"))),
+                status,
+                (time.perf_counter() - began) * MS_PER_SECOND,
+                request_id,
+            )
+
+
+def configure_access_log(level: str) -> None:
+    """Log requests at ``level`` (INFO by default: on), to stderr unless logging is set up;
+    feed tokens are redacted from these lines and from uvicorn's access log."""
+    access_log.setLevel(level)
+    for logger in (access_log, logging.getLogger("uvicorn.access")):
+        if not any(isinstance(f, RedactFeedTokens) for f in logger.filters):
+            logger.addFilter(RedactFeedTokens())
+    if not access_log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        access_log.addHandler(handler)

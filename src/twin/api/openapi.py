@@ -182,3 +182,24 @@ def document_errors(schema: dict[str, Any]) -> None:
         component = components.pop(name, None)
         if component is not None and f'"#/components/schemas/{name}"' in json.dumps(schema):
             components[name] = component
+
+
+BEARER_SCHEME = "bearerAuth"
+BEARER_COMPONENT: dict[str, Any] = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A service API key (`twin keys create NAME`, any learner) or a learner "
+    "token (`POST /v1/tokens`, that learner's routes only)",
+}
+
+
+def document_security(schema: dict[str, Any]) -> None:
+    """The bearer scheme, required by every ``/v1`` route (Swagger UI's Authorize button)
+    except the calendar feed, whose secret token in the URL is its credential."""
+    schema.setdefault("components", {}).setdefault("securitySchemes", {})[BEARER_SCHEME] = (
+        BEARER_COMPONENT
+    )
+    for path, item in schema.get("paths", {}).items():
+        if path.startswith("/v1/") and not path.startswith("/v1/feeds/"):
+            for operation in item.values():
+                operation["security"] = [{BEARER_SCHEME: []}]

@@ -8,9 +8,10 @@ query timestamps the same rule as ingested ones.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
+from fastapi import Path
 from pydantic import (
     AfterValidator,
     PlainSerializer,
@@ -20,7 +21,9 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
+from starlette.convertors import Convertor
 
+from twin.analysis.common import iso_utc
 from twin.ingest.schemas import (
     ID_JSON_SCHEMA,
     ID_RULE,
@@ -36,20 +39,28 @@ __all__ = [
     "IdPath",
     "JsonBool",
     "JsonFloat",
+    "NoColonSegment",
     "QueryTimestamp",
-    "UtcDatetime",
-    "utc_text",
+    "Timestamp",
+    "UserId",
     "whole_number",
 ]
 
 
-def utc_text(value: datetime) -> str:
-    """RFC 3339 with a Z: stored timestamps are naive UTC."""
-    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return aware.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-UtcDatetime = Annotated[datetime, PlainSerializer(utc_text, return_type=str, when_used="json")]
+TIMESTAMP_EXAMPLE = "2026-03-01T08:00:00.000Z"
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(iso_utc, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601 in UTC with a Z, milliseconds",
+            "examples": [TIMESTAMP_EXAMPLE],
+        }
+    ),
+]
+"""An instant in an answer: ISO 8601 UTC with a Z at millisecond precision (naive = UTC)."""
 
 JsonBool = StrictBool
 """true or false only (``"yes"``, ``1`` are refused)."""
@@ -75,6 +86,9 @@ IdPath = Annotated[
 ]
 """An id in the URL path (the id alphabet; 422 naming ``path.<name>`` otherwise)."""
 
+UserId = Annotated[IdPath, Path(description="The learner's id")]
+"""The ``{userId}`` of every learner's path."""
+
 
 def _query_timestamp(value: object) -> datetime:
     """An RFC 3339 timestamp with an offset, aware in that offset, at ms precision."""
@@ -89,3 +103,16 @@ QueryTimestamp = Annotated[
     datetime, PlainValidator(_query_timestamp), WithJsonSchema(TIMESTAMP_JSON_SCHEMA)
 ]
 """A timestamp query parameter, parsed like ingested ones (offset required, year 1900–2999)."""
+
+
+class NoColonSegment(Convertor[str]):
+    """A path segment without ``:`` — so ``/experiments/{id}:stop`` is never read as a GET of
+    an experiment whose id ends in ``:stop`` (engine ids never hold a colon)."""
+
+    regex = "[^/:]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value

@@ -99,7 +99,9 @@ def burnout_title(body: dict[str, Any]) -> str:
 
 def burnout_table(view: cognitive.BurnoutView) -> Table:
     """The assessment's factors, with risk, signals and recommendations in the caption."""
-    body = view.to_json()
+    from twin.api.schemas.cognitive import BurnoutOut
+
+    body = BurnoutOut.model_validate(view).model_dump(mode="json")
     table = Table("factor", "score", "weight", "adds", "measured", title=burnout_title(body))
     for column in table.columns[1:4]:
         column.justify = "right"
@@ -202,7 +204,9 @@ def current_line(current: cognitive.CurrentLoad) -> str:
     """The latest reading and its trend in one line (or that there is none)."""
     if current.current is None:
         return "No load reading yet."
-    c = current.current.to_json()
+    from twin.api.schemas.cognitive import StoredReadingOut
+
+    c = StoredReadingOut.model_validate(current.current).model_dump(mode="json")
     trend = (
         "first reading"
         if current.trend is None
@@ -228,6 +232,13 @@ def health_command(
     older than 24 hours (and the result is stored), as the API does.
     """
     from twin.analysis.cognitive.trend import Granularity
+    from twin.api.schemas.cognitive import (
+        BurnoutOut,
+        CurrentLoadOut,
+        LoadHistoryOut,
+        StressPatternsOut,
+        StressProfileOut,
+    )
     from twin.clock import utcnow
     from twin.learners import analysis_learner
     from twin.services import cognitive
@@ -240,15 +251,19 @@ def health_command(
         )
         current = cognitive.current_load(session, user)
         burnout = cognitive.burnout_risk(session, learner, now)
-        patterns = cognitive.stress_patterns(session, learner, now)
-        profile = cognitive.stress_profile_view(session, learner, now)
+        patterns = StressPatternsOut.model_validate(
+            cognitive.stress_patterns(session, learner, now)
+        ).model_dump(mode="json")
+        profile = StressProfileOut.model_validate(
+            cognitive.stress_profile_view(session, learner, now)
+        ).model_dump(mode="json")
     if as_json:
         print_json(
             {
                 "userId": user,
-                "currentLoad": current.to_json(),
-                "loadHistory": history.to_json(),
-                "burnoutRisk": burnout.to_json(),
+                "currentLoad": CurrentLoadOut.model_validate(current).model_dump(mode="json"),
+                "loadHistory": LoadHistoryOut.model_validate(history).model_dump(mode="json"),
+                "burnoutRisk": BurnoutOut.model_validate(burnout).model_dump(mode="json"),
                 "stressPatterns": patterns,
                 "stressProfile": profile,
             }

@@ -262,6 +262,7 @@ def outcome_line(outcome: patterns_service.AnalysisOutcome) -> str:
 def twin_json(db: Database, user_id: str, outcome: Any) -> dict[str, Any]:
     """The stored twin as one JSON document (what the tables show)."""
     from twin.analysis.common import aware_utc
+    from twin.api.schemas.recall import MemoryModelOut
     from twin.clock import utcnow
     from twin.services import patterns as patterns_service
     from twin.services import recall as recall_service
@@ -297,7 +298,7 @@ def twin_json(db: Database, user_id: str, outcome: Any) -> dict[str, Any]:
             "profile": profile,
             "patterns": pattern_rows(session, user_id),
             "insights": insight_rows(session, user_id),
-            "recallModel": model.summary(),
+            "recallModel": MemoryModelOut.model_validate(model).model_dump(mode="json"),
         }
 
 

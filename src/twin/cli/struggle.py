@@ -98,7 +98,9 @@ def intervention_lines(prediction: GeneratedPrediction) -> list[str]:
 
 def counts_line(result: GenerationResult) -> str:
     """What the run did, with counts that add up."""
-    c = result.to_json()["counts"]
+    from twin.api.schemas.struggle import GenerationCountsOut
+
+    c = GenerationCountsOut.model_validate(result.counts).model_dump(mode="json")
     predicted, kept = c["candidates"], c["awaitingOutcome"]
     text = f"{predicted + kept} objectives due or weakest: {predicted} predicted now"
     text += f" ({c['created']} new, {c['updated']} updated)"
@@ -248,7 +250,9 @@ def predict_command(
     with database(migrated=True) as db, db.session() as session:
         result = struggle.generate_predictions(session, user_id, utcnow(), days_ahead)
     if as_json:
-        print_json(result.to_json())
+        from twin.api.schemas.struggle import GenerateOut
+
+        print_json(GenerateOut.model_validate(result).model_dump(mode="json"))
         return
     if not result.predictions and not result.awaiting_outcome:
         console.print(

@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 import psycopg
-from pydantic import BaseModel, ConfigDict
 
 from twin.analysis.common import storage_time
 from twin.db.engine import Database
@@ -59,13 +59,12 @@ BATCH_FIELD = "records"
 PgConnection = psycopg.Connection[Any]
 
 
-class BatchResult(BaseModel):
+@dataclass(frozen=True)
+class BatchResult:
     """What was ingested: the kind, how many records, their ids in the order sent.
 
     The same batch sent twice gives the same result (nothing says "created").
     """
-
-    model_config = ConfigDict(frozen=True)
 
     kind: str
     received: int

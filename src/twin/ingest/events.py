@@ -17,10 +17,9 @@ index on ``(userId, timestamp, id)`` would allow a single scan; see the notes.)
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict
 
 from twin.analysis.common import storage_time
 from twin.db.engine import Database
@@ -50,23 +49,22 @@ _SELECT = (
 _ORDER = "ORDER BY timestamp DESC, id DESC LIMIT %(limit)s"
 
 
-class EventView(BaseModel):
-    """One stored behavioral event as the API shows it (timestamp in UTC)."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True)
+class EventView:
+    """One stored behavioral event (timestamp aware, in UTC)."""
 
     id: str
-    userId: str
-    eventType: EventType
-    eventData: dict[str, Any]
+    user_id: str
+    event_type: EventType
+    event_data: dict[str, Any]
     timestamp: datetime
-    completionQuality: CompletionQuality | None = None
-    contentType: str | None = None
-    dayOfWeek: int | None = None
-    difficultyLevel: str | None = None
-    engagementLevel: EngagementLevel | None = None
-    sessionPerformanceScore: int | None = None
-    timeOfDay: int | None = None
+    completion_quality: CompletionQuality | None = None
+    content_type: str | None = None
+    day_of_week: int | None = None
+    difficulty_level: str | None = None
+    engagement_level: EngagementLevel | None = None
+    session_performance_score: int | None = None
+    time_of_day: int | None = None
 
 
 def _invalid(field: str, reason: str) -> ValidationFailed:
@@ -155,17 +153,17 @@ def list_events(
     events = [
         EventView(
             id=r[0],
-            userId=r[1],
-            eventType=EventType(r[2]),
-            eventData=r[3],
+            user_id=r[1],
+            event_type=EventType(r[2]),
+            event_data=r[3],
             timestamp=r[4].replace(tzinfo=UTC),
-            completionQuality=r[5],
-            contentType=r[6],
-            dayOfWeek=r[7],
-            difficultyLevel=r[8],
-            engagementLevel=r[9],
-            sessionPerformanceScore=r[10],
-            timeOfDay=r[11],
+            completion_quality=None if r[5] is None else CompletionQuality(r[5]),
+            content_type=r[6],
+            day_of_week=r[7],
+            difficulty_level=r[8],
+            engagement_level=None if r[9] is None else EngagementLevel(r[9]),
+            session_performance_score=r[10],
+            time_of_day=r[11],
         )
         for r in rows[:limit]
     ]

@@ -231,6 +231,28 @@ def apply_privacy(session: Session, user: User, changes: dict[str, Any]) -> dict
     return deleted
 
 
+@dataclass(frozen=True)
+class PrivacyChange:
+    """The learner's privacy switches after a change, and the derived rows it deleted."""
+
+    behavioral_analysis_enabled: bool
+    learning_style_profiling_enabled: bool
+    share_anonymized_patterns: bool
+    deleted: dict[str, int]
+
+
+def change_privacy(session: Session, user_id: str, changes: dict[str, Any]) -> PrivacyChange:
+    """Apply privacy switches to the learner (404 if unknown); see :func:`apply_privacy`."""
+    user = get_user(session, user_id)
+    deleted = apply_privacy(session, user, changes)
+    return PrivacyChange(
+        behavioral_analysis_enabled=user.behavioralAnalysisEnabled,
+        learning_style_profiling_enabled=user.learningStyleProfilingEnabled,
+        share_anonymized_patterns=user.shareAnonymizedPatterns,
+        deleted=deleted,
+    )
+
+
 def upsert_user(session: Session, user_id: str, fields: dict[str, Any]) -> UpsertOutcome:
     """Create the learner or update the given fields (privacy switches take effect at once).
 

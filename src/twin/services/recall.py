@@ -25,7 +25,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -61,27 +60,31 @@ class StoredMemoryModel:
         """``"fitted"`` for the learner's own weights, ``"default"`` for FSRS-6 defaults."""
         return "fitted" if self.model.fitted else "default"
 
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready description of the model (no weights)."""
-        return {
-            "fitted": self.model.fitted,
-            "source": self.source,
-            "reviewsUsed": self.model.reviews_used,
-            "fittedAt": self.fitted_at,
-            "minReviewsForFit": MIN_REVIEWS_FOR_FIT,
-        }
+    @property
+    def fitted(self) -> bool:
+        """True once the learner's own weights were fitted."""
+        return self.model.fitted
+
+    @property
+    def reviews_used(self) -> int:
+        """Reviews the weights were fitted on (0 for the defaults)."""
+        return self.model.reviews_used
+
+    @property
+    def min_reviews_for_fit(self) -> int:
+        """Reviews a learner needs before their own weights are fitted."""
+        return MIN_REVIEWS_FOR_FIT
 
 
 DEFAULT_STORED_MODEL = StoredMemoryModel(DEFAULT_RECALL_MODEL, None)
 
 
 @dataclass(frozen=True)
-class MemoryRefresh:
-    """What :func:`refresh_memory_model` did."""
+class MemoryRefresh(StoredMemoryModel):
+    """The model in use after :func:`refresh_memory_model`, and what the refresh did."""
 
-    stored: StoredMemoryModel
-    refitted: bool
-    reviews_total: int
+    refitted: bool = False
+    reviews_total: int = 0
     seconds: float = 0.0
 
 
@@ -144,7 +147,7 @@ def refresh_memory_model(
     if not user.behavioralAnalysisEnabled or not (
         refit_due(total, used) or (force and total >= MIN_REVIEWS_FOR_FIT)
     ):
-        return MemoryRefresh(stored=stored, refitted=False, reviews_total=total)
+        return MemoryRefresh(stored.model, stored.fitted_at, refitted=False, reviews_total=total)
     began = time.perf_counter()
     model = fit_recall_model(
         learner_reviews(session, user.id, now),
@@ -171,11 +174,24 @@ def refresh_memory_model(
         )
     )
     return MemoryRefresh(
-        stored=StoredMemoryModel(model, aware_utc(fitted_at)),
+        model,
+        aware_utc(fitted_at),
         refitted=True,
         reviews_total=total,
         seconds=time.perf_counter() - began,
     )
+
+
+@dataclass(frozen=True)
+class StoredCardState:
+    """A card's memory state as review ingestion keeps it (FSRS-6 default parameters)."""
+
+    stability: float | None
+    difficulty: float | None
+    last_reviewed_at: datetime | None
+    next_review_at: datetime | None
+    review_count: int | None
+    note: str = "as kept by review ingestion (FSRS-6 default parameters)"
 
 
 @dataclass(frozen=True)
@@ -191,22 +207,7 @@ class CardRecall:
     elapsed_days: float | None
     stability_days: float | None
     difficulty: float | None
-    stored_state: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready answer."""
-        return {
-            "cardId": self.card_id,
-            "at": self.at,
-            "recallProbability": round(self.recall_probability, 6),
-            "model": self.model.summary(),
-            "reviewsBefore": self.reviews_before,
-            "lastReviewedAt": self.last_reviewed_at,
-            "elapsedDays": None if self.elapsed_days is None else round(self.elapsed_days, 4),
-            "stabilityDays": None if self.stability_days is None else round(self.stability_days, 4),
-            "difficulty": None if self.difficulty is None else round(self.difficulty, 4),
-            "storedState": self.stored_state,
-        }
+    stored_state: StoredCardState
 
 
 def card_recall(session: Session, user: User, card_id: str, at: datetime) -> CardRecall:
@@ -235,14 +236,13 @@ def card_recall(session: Session, user: User, card_id: str, at: datetime) -> Car
     )
     history = [Review(card_id=0, time=t, rating=RATING_NUMBERS[r]) for t, r in rows]
     state = card_memory(stored.model, history, before=storage_time(at))
-    stored_state = {
-        "stability": card.stability,
-        "difficulty": card.difficulty,
-        "lastReviewedAt": aware_utc(card.lastReviewedAt) if card.lastReviewedAt else None,
-        "nextReviewAt": aware_utc(card.nextReviewAt) if card.nextReviewAt else None,
-        "reviewCount": card.reviewCount,
-        "note": "as kept by review ingestion (FSRS-6 default parameters)",
-    }
+    stored_state = StoredCardState(
+        stability=card.stability,
+        difficulty=card.difficulty,
+        last_reviewed_at=aware_utc(card.lastReviewedAt) if card.lastReviewedAt else None,
+        next_review_at=aware_utc(card.nextReviewAt) if card.nextReviewAt else None,
+        review_count=card.reviewCount,
+    )
     if state is None:
         return CardRecall(card_id, at, 0.0, stored, 0, None, None, None, None, stored_state)
     memory, last = state

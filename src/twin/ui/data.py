@@ -1,13 +1,18 @@
 """Every call the dashboard makes into the engine, in one place.
 
 The pages read and write only through the services the API routers call (no SQL here or
-anywhere in ``twin.ui``), and get back the API's own answer shapes (the services'
-``to_json`` forms, camelCase) as plain dicts. When services move or answers change shape
-this module is the one to re-point. Each function opens one transaction,
-committed before the page is rendered, so a page never shows a write that could still
-fail. The overview will switch to the insights capability's aggregate dashboard call
-once it exists.
+anywhere in ``twin.ui``), and get back the API's own answer shapes (validated through the
+API's answer models, camelCase) as plain dicts. When services move or answers change shape
+this module is the one to re-point. Each function opens one transaction, committed before the page is
+rendered, so a page never shows a write that could still fail. The overview is the
+insights capability's aggregate dashboard call plus what it does not carry.
 """
+
+# size: the dashboard's one seam into the services (~880 lines, one short function per page
+# or action, each a read through the API's answer models); it grew past 800 lines when
+# the schedule, insights, learn, experiments and personalization pages merged. Split it by
+# page group (learner pages / operator pages) together with routes.py's imports, not inside
+# a merge.
 
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ from typing import Any
 from twin.analysis.cognitive.trend import Granularity
 from twin.analysis.insights.goals import GoalRequest
 from twin.analysis.patterns.forgetting import BASELINE_DECAY_PER_DAY, BASELINE_R0
+from twin.api.schemas.base import Answer
+from twin.api.schemas.cognitive import BurnoutOut, CurrentLoadOut, LoadHistoryOut
 from twin.api.schemas.experiments import ExperimentOut, ExperimentResultsOut
 from twin.api.schemas.insights import (
     CatalogueOut,
@@ -37,7 +44,15 @@ from twin.api.schemas.orchestration import (
     PlanOut,
     SlotsOut,
 )
+from twin.api.schemas.patterns import SufficiencyOut
 from twin.api.schemas.personalization import PersonalizationOverviewOut
+from twin.api.schemas.struggle import (
+    ApplyOut,
+    InterventionOut,
+    ModelPerformanceOut,
+    PredictionDetailOut,
+    PredictionStats,
+)
 from twin.config import load_settings
 from twin.db.engine import Database
 from twin.enums import (
@@ -101,6 +116,11 @@ APPLIED_RECOMMENDATIONS = 10
 NOTIFICATIONS_SHOWN = 20
 GOAL_TYPES = tuple(t for t in BehavioralGoalType if t is not BehavioralGoalType.CUSTOM)
 """The goal templates a learner picks from (CUSTOM needs a metric expression: API only)."""
+
+
+def _dump(model: type[Answer], value: Any) -> dict[str, Any]:
+    """The API's answer for ``value`` as JSON data: the pages show what the API answers."""
+    return model.model_validate(value).model_dump(mode="json")
 
 
 # --- credentials --------------------------------------------------------------------------------
@@ -221,7 +241,7 @@ def _profile_json(view: patterns_service.ProfileView) -> dict[str, Any]:
     profile = view.profile
     body: dict[str, Any] = {
         "status": view.status,
-        "sufficiency": view.sufficiency.to_dict(),
+        "sufficiency": _dump(SufficiencyOut, view.sufficiency),
     }
     if profile is not None:
         body.update(
@@ -253,11 +273,18 @@ def overview(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
         if not header.analysis_enabled:
             return {"learner": header}
         learner = _load_learner(session, user_id)
-        board = _json(DashboardOut, dashboard_service.dashboard(session, user_id, now))
-        load = cognitive_service.current_load(session, user_id).to_json()
-        spark = cognitive_service.load_history(
-            session, learner, now - timedelta(days=OVERVIEW_SPARKLINE_DAYS), now, Granularity.DAY
-        ).to_json()
+        board = _dump(DashboardOut, dashboard_service.dashboard(session, user_id, now))
+        load = _dump(CurrentLoadOut, cognitive_service.current_load(session, user_id))
+        spark = _dump(
+            LoadHistoryOut,
+            cognitive_service.load_history(
+                session,
+                learner,
+                now - timedelta(days=OVERVIEW_SPARKLINE_DAYS),
+                now,
+                Granularity.DAY,
+            ),
+        )
         patterns = patterns_service.list_patterns(session, user_id, limit=OVERVIEW_PATTERNS)
         profile = patterns_service.learning_profile(session, user_id, now)
         return {
@@ -373,31 +400,38 @@ def health(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
         if not header.analysis_enabled:
             return {"learner": header}
         learner = _load_learner(session, user_id)
-        history = cognitive_service.load_history(
-            session, learner, now - timedelta(days=LOAD_HISTORY_DAYS), now, Granularity.DAY
-        ).to_json()
+        history = _dump(
+            LoadHistoryOut,
+            cognitive_service.load_history(
+                session, learner, now - timedelta(days=LOAD_HISTORY_DAYS), now, Granularity.DAY
+            ),
+        )
         return {
             "learner": header,
-            "load": cognitive_service.current_load(session, user_id).to_json(),
+            "load": _dump(CurrentLoadOut, cognitive_service.current_load(session, user_id)),
             "history": history,
-            "burnout": cognitive_service.burnout_risk(session, learner, now).to_json(),
+            "burnout": _dump(BurnoutOut, cognitive_service.burnout_risk(session, learner, now)),
         }
 
 
-def struggles(db: Database, user_id: str) -> dict[str, Any]:
+def struggles(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
     """Predictions with their "why", interventions to apply, the learner's model performance."""
     with db.session() as session:
         header = _header(session, user_id)
         if not header.analysis_enabled:
             return {"learner": header}
-        listed = struggle_service.list_predictions(session, user_id, limit=STRUGGLE_PREDICTIONS)
+        listed = struggle_service.list_predictions(
+            session, user_id, limit=STRUGGLE_PREDICTIONS, now=now
+        )
         interventions = struggle_service.list_interventions(session, user_id)
-        performance = outcomes_service.model_performance(session, user_id).to_dict()
+        performance = _dump(
+            ModelPerformanceOut, outcomes_service.model_performance(session, user_id)
+        )
         return {
             "learner": header,
-            "predictions": [{**v.to_json(), "why": v.why()} for v in listed.predictions],
-            "stats": listed.stats,
-            "interventions": [struggle_service.intervention_json(r) for r in interventions],
+            "predictions": [_dump(PredictionDetailOut, v) for v in listed.predictions],
+            "stats": _dump(PredictionStats, listed.stats),
+            "interventions": [_dump(InterventionOut, r) for r in interventions],
             "performance": performance,
         }
 
@@ -498,7 +532,7 @@ def schedule(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
             "schedule": OverviewOut.model_validate(view).model_dump(mode="json"),
             "busy": BusyOut.model_validate(busy).model_dump(mode="json"),
             "profile": profile,
-            "burnout": None if burnout is None else burnout.to_json(),
+            "burnout": None if burnout is None else _dump(BurnoutOut, burnout),
         }
 
 
@@ -511,13 +545,7 @@ def schedule_effectiveness(db: Database, user_id: str, now: datetime) -> dict[st
         if not header.analysis_enabled:
             return {"learner": header}
         followed = effectiveness_service.effectiveness(session, user_id, now)
-        return {"learner": header, "effectiveness": _json(EffectivenessOut, followed)}
-
-
-def _json(model: Any, value: Any) -> dict[str, Any]:
-    """A service's view in the API's answer shape (camelCase, JSON types)."""
-    out: dict[str, Any] = model.model_validate(value).model_dump(mode="json")
-    return out
+        return {"learner": header, "effectiveness": _dump(EffectivenessOut, followed)}
 
 
 def insights(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
@@ -530,7 +558,7 @@ def insights(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
         )
         out: dict[str, Any] = {
             "learner": header,
-            "notifications": [_json(NotificationOut, n) for n in notes.notifications],
+            "notifications": [_dump(NotificationOut, n) for n in notes.notifications],
             "unread": notes.unread,
         }
         if not header.analysis_enabled:
@@ -545,10 +573,10 @@ def insights(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
         suggested = goals_service.suggestions(session, user_id, now)
         return {
             **out,
-            "recommendations": [_json(RecommendationOut, r) for r in recs],
-            "applied": [_json(RecommendationOut, r) for r in applied],
-            "goals": [_json(GoalOut, g) for g in goals],
-            "suggestions": [_json(GoalSuggestionOut, g) for g in suggested],
+            "recommendations": [_dump(RecommendationOut, r) for r in recs],
+            "applied": [_dump(RecommendationOut, r) for r in applied],
+            "goals": [_dump(GoalOut, g) for g in goals],
+            "suggestions": [_dump(GoalSuggestionOut, g) for g in suggested],
         }
 
 
@@ -556,7 +584,7 @@ def learn(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
     """The learning-science articles with the learner's reads, and the ones their twin calls for."""
     with db.session() as session:
         header = _header(session, user_id)
-        catalogue = _json(CatalogueOut, articles_service.learner_catalogue(session, user_id, now))
+        catalogue = _dump(CatalogueOut, articles_service.learner_catalogue(session, user_id, now))
         return {"learner": header, **catalogue}
 
 
@@ -565,7 +593,7 @@ def article(db: Database, user_id: str, slug: str, now: datetime) -> dict[str, A
     with db.session() as session:
         header = _header(session, user_id)
         read = articles_service.read_article(session, user_id, slug, now)
-        return {"learner": header, "article": _json(PersonalArticleOut, read)}
+        return {"learner": header, "article": _dump(PersonalArticleOut, read)}
 
 
 # --- learner actions ----------------------------------------------------------------------------
@@ -603,7 +631,7 @@ def apply_intervention(
     """Apply the intervention to the learner's next PENDING mission (409 when applied already)."""
     with db.session() as session:
         result = struggle_service.apply_intervention(session, user_id, intervention_id, now=now)
-        return result.to_json()
+        return _dump(ApplyOut, result)
 
 
 def acknowledge_insight(
@@ -728,7 +756,7 @@ def create_goal(
         goal_type=goal_type, target_value=target_value, deadline=deadline, title=title
     )
     with db.session() as session:
-        return _json(GoalOut, goals_service.create_goal(session, user_id, request, now))
+        return _dump(GoalOut, goals_service.create_goal(session, user_id, request, now))
 
 
 def read_notification(db: Database, user_id: str, notification_id: str, now: datetime) -> None:
@@ -839,13 +867,13 @@ def experiments(db: Database, now: datetime, cursor: str | None) -> dict[str, An
         items, next_cursor = experiments_service.list_experiments(
             session, now, limit=EXPERIMENT_PAGE_SIZE, cursor=cursor
         )
-        return {"items": [_json(ExperimentOut, e) for e in items], "next_cursor": next_cursor}
+        return {"items": [_dump(ExperimentOut, e) for e in items], "next_cursor": next_cursor}
 
 
 def experiment_results(db: Database, experiment_id: str, now: datetime) -> dict[str, Any]:
     """An experiment's results from its stored metrics: comparisons, intervals, verdict, SRM."""
     with db.session() as session:
-        return _json(
+        return _dump(
             ExperimentResultsOut,
             experiments_service.experiment_results(session, experiment_id, now),
         )

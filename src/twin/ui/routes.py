@@ -349,7 +349,7 @@ def struggles_page(
 ) -> Response:
     """Predictions with why, interventions to apply, feedback, this learner's model performance."""
     _viewer_for(viewer, user_id)
-    ctx = data.struggles(database(request), user_id)
+    ctx = data.struggles(database(request), user_id, utcnow())
     chart_list = []
     if "predictions" in ctx:
         if ctx["predictions"]:

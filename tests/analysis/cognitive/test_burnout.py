@@ -20,6 +20,7 @@ from twin.analysis.cognitive.burnout import (
     _SIGNAL_ADVICE,
     BurnoutFactorName,
     DailyStudyAggregate,
+    MissionOverride,
     WarningSignal,
     WarningSignalType,
     assess_burnout_risk,
@@ -101,13 +102,9 @@ def test_golden_fortnight() -> None:
     assert signals[WarningSignalType.LATE_NIGHT_STUDY].evidence["lateNightMinutes"] == 180.0
 
     assert result.mission_override is not None
-    assert result.mission_override.to_json() == {
-        "maxMinutes": 30,
-        "newContent": False,
-        "reviewOnly": True,
-        "restDays": 1,
-        "restWithinHours": 48,
-    }
+    assert result.mission_override == MissionOverride(
+        max_minutes=30, new_content=False, review_only=True, rest_days=1, rest_within_hours=48
+    )
 
 
 def test_json_shapes() -> None:
@@ -311,7 +308,7 @@ def test_recovery_tracking() -> None:
         AssessmentSnapshot(35.0, BurnoutRiskLevel.MEDIUM, d7),
     )
     assert worse.direction is RecoveryDirection.WORSENING
-    assert worse.to_json()["scoreChange"] == 5.0
+    assert worse.score_change == 5.0
 
 
 # --- synthetic learners ----------------------------------------------------------

@@ -43,7 +43,7 @@ def test_session_rules() -> None:
     assert much.review_only and much.break_now and much.review_share == 1.0
     keep = adapt_difficulty(45.0)
     assert keep.review_share is None and keep.break_every_minutes is None
-    assert much.to_json()["breakNow"] is True
+    assert much.break_now is True
 
 
 def test_cap_per_session() -> None:

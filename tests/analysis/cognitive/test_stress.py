@@ -149,7 +149,7 @@ def test_empty_profile() -> None:
     assert profile.load_tolerance is None
     assert profile.mean_recovery_hours is None
     assert profile.mean_load is None
-    assert profile.to_json()["insufficient"] == {"sessions": {"have": 0, "need": 5}}
+    assert profile.details_json()["insufficient"] == {"sessions": {"have": 0, "need": 5}}
 
 
 def test_recovery_time_golden() -> None:
@@ -202,5 +202,5 @@ def test_profile_lists_primary_stressors() -> None:
     sessions = _calm(10) + [_session(10 + i, 80.0, topic="renal") for i in range(4)]
     profile = stress_profile(sessions, NOW)
     assert [p.trigger for p in profile.primary_stressors] == [{"topicId": "renal"}]
-    assert profile.to_json()["primaryStressors"][0]["type"] == "TOPIC_SPECIFIC"
+    assert profile.details_json()["primaryStressors"][0]["type"] == "TOPIC_SPECIFIC"
     assert profile.load_tolerance_method == "p90_load"

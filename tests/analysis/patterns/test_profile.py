@@ -49,7 +49,7 @@ def test_full_learner_end_to_end() -> None:
     assert abs(result.forgetting.exponential.decay_per_day - 0.2) <= 0.05  # the ENGINE baseline
     assert abs(result.forgetting.curve.decay_per_day - 0.2) <= 0.05  # the new-card curve
 
-    profile = result.profile.to_dict()
+    profile = result.profile.columns()
     assert set(profile) == {
         "preferredStudyTimes",
         "averageSessionDuration",
@@ -80,9 +80,11 @@ def test_outputs_are_strict_json() -> None:
     for p in result.patterns:
         json.dumps(p.data, allow_nan=False)
         json.dumps(list(p.evidence), allow_nan=False)
-    json.dumps(result.profile.to_dict(), allow_nan=False)
-    json.dumps(result.study_time.heatmap.to_dict(), allow_nan=False)
-    json.dumps(result.sufficiency.to_dict(), allow_nan=False)
+    json.dumps(result.profile.columns(), allow_nan=False)
+    heatmap = result.study_time.heatmap
+    json.dumps([heatmap.mean_performance, heatmap.mean_score, heatmap.sessions], allow_nan=False)
+    sufficiency = result.sufficiency
+    json.dumps([sufficiency.progress, sufficiency.minimums, sufficiency.missing], allow_nan=False)
     json.dumps(result.insufficient, allow_nan=False)
 
 
@@ -90,8 +92,8 @@ def test_style_profiling_off_computes_no_content_profile() -> None:
     """learningStyleProfilingEnabled = false: no content result, {} in the profile, no content pattern."""
     result = analyze_learner(_full(), style_profiling=False)
     assert result.content is None
-    assert result.profile.to_dict()["contentPreferences"] == {}
-    assert result.profile.to_dict()["learningStyleProfile"] == {}
+    assert result.profile.columns()["contentPreferences"] == {}
+    assert result.profile.columns()["learningStyleProfile"] == {}
     assert "contentPreference" not in result.analyser_confidences
     assert all(
         p.pattern_type != BehavioralPatternType.CONTENT_TYPE_PREFERENCE for p in result.patterns

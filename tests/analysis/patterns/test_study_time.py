@@ -147,9 +147,8 @@ def test_heatmap_golden() -> None:
     assert r.heatmap.sessions[0][7] == 2
     assert r.heatmap.sessions[6][22] == 1
     assert r.heatmap.mean_performance[3][3] is None
-    d = r.heatmap.to_dict()
-    rows = d["sessions"]
-    assert isinstance(rows, list) and len(rows) == 7 and all(len(row) == 24 for row in rows)
+    rows = r.heatmap.sessions
+    assert len(rows) == 7 and all(len(row) == 24 for row in rows)
     assert sum(map(sum, r.heatmap.sessions)) == 3
 
 

@@ -62,7 +62,7 @@ def test_have_need_and_progress_golden() -> None:
         "reviews": {"have": 40, "need": 50},
     }
     assert s.progress == pytest.approx(0.6)
-    assert s.to_dict()["sufficient"] is False
+    assert s.sufficient is False
 
 
 def test_no_sessions() -> None:

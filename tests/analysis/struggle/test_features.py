@@ -88,7 +88,7 @@ def test_empty_context_unknowns_are_half_and_recorded() -> None:
     assert f.days_since_last_study == 1.0  # never studied
     assert f.workload_level == 0.0
     assert f.data_quality == pytest.approx(3 / 15)
-    assert f.to_json()["dataQuality"] == 0.2
+    assert f.stored_json()["dataQuality"] == 0.2
 
 
 def test_no_prerequisites_is_measured_zero() -> None:

@@ -25,6 +25,7 @@ from tests.services.cognitive.support import (
 )
 from twin.analysis.cognitive.load import SessionLoadInput, compute_cognitive_load, overload_severity
 from twin.analysis.cognitive.trend import Granularity
+from twin.api.schemas.cognitive import BurnoutOut, StressPatternsOut, StressProfileOut
 from twin.clock import utcnow
 from twin.db.engine import Database, create_db_engine
 from twin.db.models import (
@@ -309,7 +310,7 @@ def test_burnout_assessment_is_stored_with_factors_signals_and_override(
     with db.session() as s:
         view = svc.assess_burnout(s, analysis_learner(s, U), now)
     assert view.assessment_id is not None and view.level.value in {"HIGH", "CRITICAL"}
-    body = view.to_json()
+    body = BurnoutOut.model_validate(view).model_dump(mode="json")
     assert body["missionOverride"] is not None and body["missionOverride"]["reviewOnly"]
     assert body["window"] == {
         "start": "2026-03-01",
@@ -376,7 +377,8 @@ def test_burnout_reads_the_reference_period_before_the_window(db: Database, U: s
         view = svc.assess_burnout(
             s, analysis_learner(s, U), window_first + timedelta(days=13, hours=23)
         )
-    factors = {f["factor"]: f for f in view.to_json()["contributingFactors"]}
+    body = BurnoutOut.model_validate(view).model_dump(mode="json")
+    factors = {f["factor"]: f for f in body["contributingFactors"]}
     decline = factors["PERFORMANCE_DECLINE"]
     assert decline["evidence"]["referenceLevel"] == pytest.approx(85.0)
     assert decline["evidence"]["recentLevel"] == pytest.approx(60.0)
@@ -526,8 +528,12 @@ def test_stress_profile_of_a_learner_without_data(db: Database, U: str) -> None:
         make_learner(s, U)
     with db.session() as s:
         learner = analysis_learner(s, U)
-        profile = svc.stress_profile_view(s, learner, T0)
-        patterns = svc.stress_patterns(s, learner, T0)
+        profile = StressProfileOut.model_validate(
+            svc.stress_profile_view(s, learner, T0)
+        ).model_dump(mode="json")
+        patterns = StressPatternsOut.model_validate(svc.stress_patterns(s, learner, T0)).model_dump(
+            mode="json"
+        )
     assert profile["primaryStressors"] == [] and profile["loadTolerance"] is None
     assert profile["insufficient"] == {"sessions": {"have": 0, "need": 5}}
     assert patterns["patterns"] == []

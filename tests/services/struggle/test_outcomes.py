@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from twin.analysis.struggle.features import FEATURE_NAMES
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION
+from twin.api.schemas.base import Answer
+from twin.api.schemas.struggle import ModelPerformanceOut, StruggleReductionOut
 from twin.db.engine import Database
 from twin.db.models import (
     Card,
@@ -41,6 +44,12 @@ OBJECTIVES = "ABCDEF"
 # 2026-03-02 00:00 UTC = 09:00 Monday in Tokyo.
 T0 = datetime(2026, 3, 2, 0, 0)
 LECTURES_UPLOADED_AT = datetime(2025, 12, 1)
+
+
+def _answer(model: type[Answer], value: object) -> dict[str, Any]:
+    """The API's JSON answer for a service's value."""
+    answer: dict[str, Any] = model.model_validate(value).model_dump(mode="json")
+    return answer
 
 
 # --- builders (also used by the API, job and command tests) ----------------------------------
@@ -471,7 +480,7 @@ def test_model_performance_from_recorded_outcomes_only(db: Database) -> None:
         add_prediction(s, "m", "B", 0.99, T0)  # pending
         add_prediction(s, "m", "C", 0.99, T0, status=PredictionStatus.DISMISSED)
     with db.session() as s:
-        few = svc.model_performance(s, "m").to_dict()
+        few = _answer(ModelPerformanceOut, svc.model_performance(s, "m"))
     assert few["status"] == "insufficient_data"
     assert few["insufficient"] == {"outcomes": {"have": 9, "need": 10}}
     with db.session() as s:
@@ -488,7 +497,7 @@ def test_model_performance_from_recorded_outcomes_only(db: Database) -> None:
             model_version="struggle-lr-abc",
         )
     with db.session() as s:
-        out = svc.model_performance(s, "m").to_dict()
+        out = _answer(ModelPerformanceOut, svc.model_performance(s, "m"))
     overall = out["overall"]
     assert out["outcomes"] == 10 and out["status"] == "ok"
     assert overall["confusionMatrix"] == {
@@ -545,8 +554,8 @@ def test_struggle_reduction_baseline_before_first_prediction(db: Database) -> No
         add_reviews(s, "r", "C", datetime(2026, 3, 11, 12), ["AGAIN"] * 6)
     now = datetime(2026, 3, 15, 12, 0)
     with db.session() as s:
-        week = svc.struggle_reduction(s, "r", "week", now=now).to_dict()
-        everything = svc.struggle_reduction(s, "r", "all", now=now).to_dict()
+        week = _answer(StruggleReductionOut, svc.struggle_reduction(s, "r", "week", now=now))
+        everything = _answer(StruggleReductionOut, svc.struggle_reduction(s, "r", "all", now=now))
     assert week["status"] == "ok"
     assert week["baselineWindow"] == {"start": "2026-01-18", "end": "2026-03-01"}
     assert week["currentWindow"] == {"start": "2026-03-08", "end": "2026-03-15"}
@@ -557,7 +566,10 @@ def test_struggle_reduction_baseline_before_first_prediction(db: Database) -> No
     assert everything["currentWindow"]["start"] == "2026-03-01"
     assert everything["reduction"] == week["reduction"]
     with db.session() as s:
-        short = svc.struggle_reduction(s, "r", "week", now=datetime(2026, 3, 12, 12)).to_dict()
+        short = _answer(
+            StruggleReductionOut,
+            svc.struggle_reduction(s, "r", "week", now=datetime(2026, 3, 12, 12)),
+        )
     # By 03-12 only the objectives of 03-10 and 03-11 were studied in the window.
     assert short["insufficient"] == {"current objectives": {"have": 6, "need": 10}}
     with db.session() as s, pytest.raises(ValidationFailed):
@@ -568,7 +580,7 @@ def test_struggle_reduction_without_predictions(db: Database) -> None:
     """No prediction yet: no baseline can be placed."""
     with db.session() as s:
         make_world(s, "none")
-        out = svc.struggle_reduction(s, "none", "all", now=T0).to_dict()
+        out = _answer(StruggleReductionOut, svc.struggle_reduction(s, "none", "all", now=T0))
     assert out["insufficient"] == {"predictions": {"have": 0, "need": 1}}
 
 
@@ -673,6 +685,6 @@ def test_training_deploys_a_better_model(db: Database) -> None:
         summary = svc.model_performance  # the active model appears in every learner's answer
         make_world(s, "viewer")
     with db.session() as s:
-        view = summary(s, "viewer").to_dict()["activeModel"]
+        view = _answer(ModelPerformanceOut, summary(s, "viewer"))["activeModel"]
     assert view["version"] == report.candidate_version and view["heldOutMetrics"]["auc"] > 0.9
     assert _registry(db) == [(report.candidate_version, True, "logistic")]

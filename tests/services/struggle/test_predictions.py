@@ -14,6 +14,7 @@ from tests.conftest import PgServer
 from tests.services.struggle.support import delete_after, make_struggle_learner
 from twin.analysis.struggle.features import build_features
 from twin.analysis.struggle.rules import RULE_MODEL_VERSION, rule_predict
+from twin.api.schemas.struggle import PredictionDetailOut
 from twin.db.engine import Database, create_db_engine
 from twin.db.models import InterventionRecommendation, Mission, StrugglePrediction
 from twin.enums import InterventionStatus, MissionStatus
@@ -227,7 +228,7 @@ def test_a_prediction_whose_objective_was_studied_since_is_kept_for_its_outcome(
     assert f"{U}-oT" not in {p.objective.id for p in second.predictions}
     updated = {p.prediction_id for p in second.predictions if not p.created}
     assert updated == {p.prediction_id for p in first.predictions} - {target.prediction_id}
-    assert second.to_json()["counts"]["awaitingOutcome"] == 1
+    assert second.counts.awaiting_outcome == 1
     with db.session() as s:
         row = s.get(StrugglePrediction, target.prediction_id)
         assert row is not None and row.predictedAt == T
@@ -251,7 +252,7 @@ def test_privacy_and_unknown_learner(db: Database) -> None:
     with db.session() as s, pytest.raises(NotFound):
         struggle.generate_predictions(s, "nobody", T)
     with db.session() as s, pytest.raises(Forbidden):
-        struggle.list_predictions(s, "off")
+        struggle.list_predictions(s, "off", now=T)
     with db.session() as s:
         n = s.execute(
             sa.text(
@@ -267,24 +268,24 @@ def test_list_detail_and_interventions(db: Database) -> None:
         make_struggle_learner(s, U)
         result = struggle.generate_predictions(s, U, T)
     with db.session() as s:
-        listed = struggle.list_predictions(s, U)
-        everything = struggle.list_predictions(s, U, min_probability=0.0)
-        confirmed = struggle.list_predictions(s, U, status="CONFIRMED", min_probability=0.0)
-        assert all(v.row.predictedStruggleProbability >= 0.5 for v in listed.predictions)
+        listed = struggle.list_predictions(s, U, now=T)
+        everything = struggle.list_predictions(s, U, min_probability=0.0, now=T)
+        confirmed = struggle.list_predictions(s, U, status="CONFIRMED", min_probability=0.0, now=T)
+        assert all(v.probability >= 0.5 for v in listed.predictions)
         assert len(everything.predictions) == 5 + 3  # new ones and the fixture's past ones
-        assert [v.row.id for v in confirmed.predictions] == [f"{U}-past2", f"{U}-past0"] or [
-            v.row.id for v in confirmed.predictions
+        assert [v.id for v in confirmed.predictions] == [f"{U}-past2", f"{U}-past0"] or [
+            v.id for v in confirmed.predictions
         ] == [f"{U}-past0", f"{U}-past2"]
-        assert listed.stats["total"] == 8 and listed.stats["withOutcome"] == 3
-        assert listed.stats["byStatus"]["PENDING"] == 5
+        assert listed.stats.total == 8 and listed.stats.with_outcome == 3
+        assert listed.stats.by_status["PENDING"] == 5
         target = next(p for p in result.predictions if p.objective.id == f"{U}-oT")
-        view = struggle.prediction_detail(s, U, target.prediction_id)
-        body = view.to_json()
+        view = struggle.prediction_detail(s, U, target.prediction_id, now=T)
+        body = PredictionDetailOut.model_validate(view).model_dump(mode="json")
         assert body["objective"]["text"] == "Objective T"
         assert body["objective"]["complexity"] == "ADVANCED"
-        assert body["dueAt"] == T + DAY
+        assert view.due_at == T + DAY
         assert len(body["interventions"]) == len(target.interventions)
-        why = view.why()
+        why = body["why"]
         assert [f["feature"] for f in why["features"]][:2] == [
             "retentionScore",
             "retentionDeclineRate",
@@ -292,7 +293,7 @@ def test_list_detail_and_interventions(db: Database) -> None:
         assert len(why["features"]) == 15 and why["modelVersion"] == RULE_MODEL_VERSION
         assert why["topFactors"] and all(isinstance(t, str) for t in why["topFactors"])
         with pytest.raises(NotFound):
-            struggle.prediction_detail(s, U, "nope")
+            struggle.prediction_detail(s, U, "nope", now=T)
         ivs = struggle.list_interventions(s, U, status=InterventionStatus.PENDING)
         assert len(ivs) == result.interventions
         assert [iv.priority for iv in ivs] == sorted((iv.priority for iv in ivs), reverse=True)
@@ -320,9 +321,9 @@ def test_apply_prerequisite_review_inserts_weak_prerequisites(db: Database) -> N
     # the next PENDING mission planning oT is m3 (oT, oP1); oP2 (mastery 0.25) and oP3 (0)
     # are weak, oP1 (recall ≈ 0.98) is not
     assert result.mission.id == f"{U}-m3"
-    assert result.before["objectiveIds"] == [f"{U}-oT", f"{U}-oP1"]
-    assert result.after["objectiveIds"] == [f"{U}-oP2", f"{U}-oP3", f"{U}-oT", f"{U}-oP1"]
-    assert result.after["estimatedMinutes"] == 60  # 40 + 10 per inserted review
+    assert result.before.objective_ids == [f"{U}-oT", f"{U}-oP1"]
+    assert result.after.objective_ids == [f"{U}-oP2", f"{U}-oP3", f"{U}-oT", f"{U}-oP1"]
+    assert result.after.estimated_minutes == 60  # 40 + 10 per inserted review
     with db.session() as s:
         mission = s.get(Mission, f"{U}-m3")
         assert mission is not None and mission.estimatedMinutes == 60
@@ -350,8 +351,8 @@ def test_apply_difficulty_progression_to_a_given_mission(db: Database) -> None:
         result = struggle.apply_intervention(s, U, iv_id, mission_id=f"{U}-m4", now=T)
     # m4 (oX only) did not plan oT: oT is added with the mission's 40 minutes per objective,
     # then the time grows by 25%: (40 + 40) × 1.25 = 100
-    assert result.after["objectiveIds"] == [f"{U}-oX", f"{U}-oT"]
-    assert result.after["estimatedMinutes"] == 100
+    assert result.after.objective_ids == [f"{U}-oX", f"{U}-oT"]
+    assert result.after.estimated_minutes == 100
     with db.session() as s:
         mission = s.get(Mission, f"{U}-m4")
         assert mission is not None and mission.status == MissionStatus.PENDING

@@ -268,7 +268,7 @@ class BurnoutFactor:
         """Points of risk this factor adds (``weight × score``)."""
         return self.weight * self.score
 
-    def to_json(self) -> dict[str, Any]:
+    def stored_json(self) -> dict[str, Any]:
         """One element of ``burnout_risk_assessments.contributingFactors``."""
         return {
             "factor": self.name.value,
@@ -291,7 +291,7 @@ class WarningSignal:
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def stored_json(self) -> dict[str, Any]:
         """One element of ``burnout_risk_assessments.warningSignals``."""
         return {
             "type": self.type.value,
@@ -310,16 +310,6 @@ class MissionOverride:
     review_only: bool
     rest_days: int
     rest_within_hours: int
-
-    def to_json(self) -> dict[str, Any]:
-        """``{maxMinutes, newContent, reviewOnly, restDays, restWithinHours}``."""
-        return {
-            "maxMinutes": self.max_minutes,
-            "newContent": self.new_content,
-            "reviewOnly": self.review_only,
-            "restDays": self.rest_days,
-            "restWithinHours": self.rest_within_hours,
-        }
 
 
 @dataclass(frozen=True)
@@ -342,11 +332,11 @@ class BurnoutAssessment:
 
     def contributing_factors_json(self) -> list[dict[str, Any]]:
         """The ``contributingFactors`` JSON array."""
-        return [f.to_json() for f in self.factors]
+        return [f.stored_json() for f in self.factors]
 
     def warning_signals_json(self) -> list[dict[str, Any]]:
         """The ``warningSignals`` JSON array."""
-        return [s.to_json() for s in self.warning_signals]
+        return [s.stored_json() for s in self.warning_signals]
 
     def snapshot(self) -> AssessmentSnapshot:
         """The parts recovery tracking compares."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 HARDER_BELOW_LOAD = 30.0
 EASIER_FROM_LOAD = 60.0
@@ -54,20 +53,6 @@ class DifficultyAdjustment:
     break_every_minutes: int | None
     break_now: bool
     reason: str
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the API and orchestration plans."""
-        return {
-            "action": self.action.value,
-            "change": self.change,
-            "desiredChange": self.desired_change,
-            "capped": self.capped,
-            "reviewShare": self.review_share,
-            "reviewOnly": self.review_only,
-            "breakEveryMinutes": self.break_every_minutes,
-            "breakNow": self.break_now,
-            "reason": self.reason,
-        }
 
 
 def capped_change(desired: int, applied_this_session: int) -> int:

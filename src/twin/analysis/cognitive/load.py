@@ -179,7 +179,7 @@ class LoadSubScores:
     decline: float
     duration: float
 
-    def to_json(self) -> dict[str, float]:
+    def stored_json(self) -> dict[str, float]:
         """The sub-scores by name, to two decimals (how readings and indicators store them)."""
         return {
             "latency": round(self.latency, 2),
@@ -205,14 +205,19 @@ class StressIndicator:
         """The ``IndicatorType`` value this indicator belongs to."""
         return INDICATOR_CATEGORY[self.type]
 
-    def to_json(self) -> dict[str, Any]:
+    @property
+    def unit(self) -> str:
+        """What ``value`` measures."""
+        return _INDICATOR_UNIT[self.type]
+
+    def stored_json(self) -> dict[str, Any]:
         """One element of ``cognitive_load_metrics.stressIndicators``."""
         return {
             "type": self.type.value,
             "category": self.category,
             "severity": self.severity.value,
             "value": round(self.value, 4),
-            "unit": _INDICATOR_UNIT[self.type],
+            "unit": self.unit,
             "subScore": round(self.sub_score, 2),
             "contribution": round(self.contribution, 2),
         }
@@ -233,7 +238,7 @@ class CognitiveLoad:
 
     def stress_indicators_json(self) -> list[dict[str, Any]]:
         """The ``stressIndicators`` JSON array."""
-        return [indicator.to_json() for indicator in self.indicators]
+        return [indicator.stored_json() for indicator in self.indicators]
 
 
 def median_latency_ms(latencies_ms: Sequence[float]) -> float | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -39,16 +38,6 @@ class LoadBand:
     mean_performance: float | None
     mean_load: float | None
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "low": self.low,
-            "high": self.high,
-            "sessions": self.sessions,
-            "meanPerformance": self.mean_performance,
-            "meanLoad": self.mean_load,
-        }
-
 
 @dataclass(frozen=True)
 class LoadPerformanceAnalysis:
@@ -63,18 +52,10 @@ class LoadPerformanceAnalysis:
     inverted_u: bool
     confidence: float
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the API."""
-        return {
-            "sessions": self.sessions,
-            "pearsonR": self.pearson_r,
-            "pValue": self.p_value,
-            "significant": self.significant,
-            "bands": [b.to_json() for b in self.bands],
-            "bestBand": None if self.best_band is None else self.best_band.to_json(),
-            "invertedU": self.inverted_u,
-            "confidence": self.confidence,
-        }
+    @classmethod
+    def empty(cls, sessions: int) -> LoadPerformanceAnalysis:
+        """Nothing measured yet: ``sessions`` sessions, below the minimum."""
+        return cls(sessions, None, None, False, (), None, False, 0.0)
 
 
 def load_bands(loads: np.ndarray, performances: np.ndarray) -> tuple[LoadBand, ...]:

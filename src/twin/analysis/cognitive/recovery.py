@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any
 
 from twin.enums import BurnoutRiskLevel
 
@@ -40,16 +39,6 @@ class RecoveryProgress:
     direction: RecoveryDirection
     days_between: int
     recovered: bool
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the API."""
-        return {
-            "scoreChange": round(self.score_change, 2),
-            "levelChange": self.level_change,
-            "direction": self.direction.value,
-            "daysBetween": self.days_between,
-            "recovered": self.recovered,
-        }
 
 
 _LEVEL_RANK: dict[BurnoutRiskLevel, int] = {

@@ -152,8 +152,8 @@ class StressProfile:
     insufficient: InsufficientData | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the profile and the API."""
+    def details_json(self) -> dict[str, Any]:
+        """The stored form: ``learner_load_profiles.details`` (besides its ``patterns``)."""
         return {
             "primaryStressors": [
                 {"type": p.type.value, "trigger": p.trigger, "confidence": round(p.confidence, 3)}

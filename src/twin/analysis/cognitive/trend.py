@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -52,14 +51,18 @@ class LoadTrend:
     delta: float | None
     direction: TrendDirection
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the API."""
-        return {
-            "current": self.current,
-            "previous": self.previous,
-            "delta": self.delta,
-            "direction": self.direction.value,
-        }
+    @property
+    def explanation(self) -> str:
+        """The trend in words (a first reading has nothing to compare with)."""
+        if self.previous is None or self.delta is None:
+            return "first reading: there is no earlier reading to compare with"
+        if self.direction is TrendDirection.STABLE:
+            return (
+                f"within {LOAD_TREND_STABLE_BAND_POINTS:g} points of the previous reading "
+                f"({self.delta:+.1f})"
+            )
+        way = "up" if self.delta > 0 else "down"
+        return f"{way} {abs(self.delta):.1f} points since the previous reading"
 
 
 @dataclass(frozen=True)
@@ -71,14 +74,10 @@ class LoadBucket:
     max_load: float
     count: int
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the API."""
-        return {
-            "start": self.start.isoformat(),
-            "meanLoad": self.mean_load,
-            "maxLoad": self.max_load,
-            "count": self.count,
-        }
+    @property
+    def local_start(self) -> str:
+        """When the bucket starts on the local clock: ISO 8601 without an offset."""
+        return self.start.replace(tzinfo=None).isoformat()
 
 
 def load_trend(current: float, previous: float | None) -> LoadTrend:

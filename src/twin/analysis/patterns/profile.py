@@ -56,8 +56,8 @@ class LearningProfile:
     personalized_forgetting_curve: dict[str, object]
     data_quality_score: float
 
-    def to_dict(self) -> dict[str, object]:
-        """Column name → JSON-ready value (content fields ``{}`` when style profiling is off)."""
+    def columns(self) -> dict[str, object]:
+        """The ``user_learning_profiles`` columns it sets (content fields ``{}`` when off)."""
         return {
             "preferredStudyTimes": [dict(t) for t in self.preferred_study_times],
             "averageSessionDuration": self.average_session_duration,

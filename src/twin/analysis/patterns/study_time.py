@@ -72,6 +72,7 @@ FULL_CONFIDENCE_SESSIONS = 50
 MIN_SESSIONS_PER_GROUP_FOR_VARIANCE = 2
 HOURS_PER_DAY = 24
 DAYS_PER_WEEK = 7
+WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PERIOD_BLOCK_DAYS = 14.0  # the within-period check compares sessions of the same 14 days
 WITHIN_PERIOD_MAX_P = 0.01  # one-sided p of the within-period difference
 WITHIN_PERIOD_MIN_SHARE = 0.0  # of the pooled difference that must remain within periods
@@ -277,16 +278,6 @@ class Heatmap:
     mean_performance: tuple[tuple[float | None, ...], ...]
     mean_score: tuple[tuple[float | None, ...], ...]
     sessions: tuple[tuple[int, ...], ...]
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready form for the UI."""
-        return {
-            "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-            "hours": list(range(HOURS_PER_DAY)),
-            "meanPerformance": [list(r) for r in self.mean_performance],
-            "meanScore": [list(r) for r in self.mean_score],
-            "sessions": [list(r) for r in self.sessions],
-        }
 
 
 @dataclass(frozen=True)

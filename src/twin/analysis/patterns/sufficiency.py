@@ -84,17 +84,6 @@ class Sufficiency:
         )
         return sum(min(1.0, max(0.0, r)) for r in ratios) / len(ratios)
 
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready answer, e.g. for an insufficient-data response."""
-        return {
-            "sufficient": self.sufficient,
-            "progress": rounded(self.progress),
-            "minimums": self.minimums,
-            "missing": self.missing,
-            "sessionsSinceLastAnalysis": self.sessions_since_last_analysis,
-            "reanalysisDue": self.reanalysis_due,
-        }
-
 
 def data_span(first: datetime | None, last: datetime | None) -> timedelta:
     """``last − first`` (0 when either is missing or the order is reversed)."""

@@ -147,8 +147,8 @@ class OutcomeEvidence:
     """What the ENGINE rule says on the first study day (kept for comparison)."""
     engine_day: date | None
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready form (stored as ``featureVector.outcome``)."""
+    def stored_json(self) -> dict[str, Any]:
+        """As stored in ``featureVector.outcome``."""
         d = self.decision
         return {
             "rule": self.rule,

@@ -160,8 +160,8 @@ class FeatureVector:
         """Share of the 15 features that were actually measured."""
         return 1.0 - len(self.unknown) / len(FEATURE_NAMES)
 
-    def to_json(self) -> dict[str, object]:
-        """JSON-ready form for ``struggle_predictions.featureVector``."""
+    def stored_json(self) -> dict[str, object]:
+        """The features' part of ``struggle_predictions.featureVector``."""
         return {
             "features": {k: rounded(v) for k, v in self.as_dict().items()},
             "unknown": sorted(self.unknown),

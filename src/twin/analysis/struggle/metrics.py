@@ -83,6 +83,28 @@ class PerformanceReport:
     calibration: tuple[CalibrationBin, ...]
     confusion: ConfusionMatrix
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the metrics cannot say yet, in words (a metric without data is not a zero)."""
+        found: list[str] = []
+        if self.n_struggled == 0:
+            found.append(
+                "no confirmed struggles yet: recall, F1 and AUC need at least one recorded "
+                "struggle"
+                + (
+                    "; every predicted struggle so far was a false alarm"
+                    if self.confusion.false_positive
+                    else ""
+                )
+            )
+        elif self.n_struggled == self.n:
+            found.append("every recorded outcome was a struggle: AUC needs both kinds")
+        if self.confusion.true_positive + self.confusion.false_positive == 0:
+            found.append(
+                f"no prediction reached {DECISION_THRESHOLD:g} yet: precision needs at least one"
+            )
+        return tuple(found)
+
 
 def _arrays(
     probabilities: Probabilities,

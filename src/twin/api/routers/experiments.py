@@ -14,9 +14,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import WithJsonSchema
-from starlette.convertors import Convertor, register_url_convertor
+from starlette.convertors import register_url_convertor
 
-from twin.api.deps import CurrentPrincipal, DbSession, ServicePrincipal
+from twin.api.deps import CurrentPrincipal, DbSession, Now, ServicePrincipal
 from twin.api.guard import GuardedRoute
 from twin.api.schemas.experiments import (
     ExperimentIn,
@@ -25,8 +25,7 @@ from twin.api.schemas.experiments import (
     ExperimentResultsOut,
     LearnerExperimentsOut,
 )
-from twin.api.types import IdPath
-from twin.clock import utcnow
+from twin.api.types import IdPath, NoColonSegment
 from twin.enums import ExperimentStatus, PersonalizationContext
 from twin.ingest.schemas import ID_JSON_SCHEMA
 from twin.services import experiments as service
@@ -34,20 +33,7 @@ from twin.services import experiments as service
 ID_SEGMENT = "experiment_id"
 
 
-class _IdSegment(Convertor[str]):
-    """A path segment without ``:`` — so ``/experiments/{id}:stop`` is never read as a GET of
-    an experiment whose id ends in ``:stop`` (engine ids never hold a colon)."""
-
-    regex = "[^/:]+"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor(ID_SEGMENT, _IdSegment())
+register_url_convertor(ID_SEGMENT, NoColonSegment())
 
 router = APIRouter(tags=["experiments"], route_class=GuardedRoute)
 
@@ -87,12 +73,10 @@ NOT_FOUND: Responses = {404: {"description": "No experiment with this id"}}
     },
 )
 def create_experiment(
-    body: ExperimentIn, principal: ServicePrincipal, session: DbSession
+    body: ExperimentIn, principal: ServicePrincipal, session: DbSession, now: Now
 ) -> ExperimentOut:
     """Store an experiment; learners are assigned on their first personalization in its context."""
-    experiment = service.create_experiment(
-        session, body.to_new(), utcnow(), created_by=principal.name
-    )
+    experiment = service.create_experiment(session, body.to_new(), now, created_by=principal.name)
     return ExperimentOut.model_validate(experiment)
 
 
@@ -105,6 +89,7 @@ def create_experiment(
 def list_experiments(
     _: ServicePrincipal,
     session: DbSession,
+    now: Now,
     status: Annotated[ExperimentStatus | None, Query()] = None,
     context: Annotated[PersonalizationContext | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -120,7 +105,7 @@ def list_experiments(
 ) -> ExperimentListOut:
     """Experiments newest first, a page at a time (pass ``nextCursor`` back for the next)."""
     items, next_cursor = service.list_experiments(
-        session, utcnow(), status=status, context=context, limit=limit, cursor=cursor
+        session, now, status=status, context=context, limit=limit, cursor=cursor
     )
     return ExperimentListOut(
         items=[ExperimentOut.model_validate(e) for e in items], next_cursor=next_cursor
@@ -134,10 +119,10 @@ def list_experiments(
     responses={**ERRORS, **NOT_FOUND},
 )
 def get_experiment(
-    experimentId: ExperimentId, _: ServicePrincipal, session: DbSession
+    experimentId: ExperimentId, _: ServicePrincipal, session: DbSession, now: Now
 ) -> ExperimentOut:
     """The experiment's definition, state and participants."""
-    return ExperimentOut.model_validate(service.load_experiment(session, experimentId, utcnow()))
+    return ExperimentOut.model_validate(service.load_experiment(session, experimentId, now))
 
 
 @router.post(
@@ -151,10 +136,10 @@ def get_experiment(
     },
 )
 def stop_experiment(
-    experimentId: ExperimentId, _: ServicePrincipal, session: DbSession
+    experimentId: ExperimentId, _: ServicePrincipal, session: DbSession, now: Now
 ) -> ExperimentOut:
     """No more assignments; the final metrics and verdict follow at the next metrics run."""
-    return ExperimentOut.model_validate(service.stop_experiment(session, experimentId, utcnow()))
+    return ExperimentOut.model_validate(service.stop_experiment(session, experimentId, now))
 
 
 @router.get(
@@ -164,11 +149,11 @@ def stop_experiment(
     responses={**ERRORS, **NOT_FOUND},
 )
 def experiment_results(
-    experimentId: ExperimentId, _: ServicePrincipal, session: DbSession
+    experimentId: ExperimentId, _: ServicePrincipal, session: DbSession, now: Now
 ) -> ExperimentResultsOut:
     """Per metric: Welch (relative and absolute), CUPED, sequential, Bayesian; SRM; the verdict."""
     return ExperimentResultsOut.model_validate(
-        service.experiment_results(session, experimentId, utcnow())
+        service.experiment_results(session, experimentId, now)
     )
 
 
@@ -183,9 +168,7 @@ def experiment_results(
     },
 )
 def learner_experiments(
-    userId: UserId, _: CurrentPrincipal, session: DbSession
+    userId: UserId, _: CurrentPrincipal, session: DbSession, now: Now
 ) -> LearnerExperimentsOut:
     """The learner's variants, when they were assigned, and their own metrics."""
-    return LearnerExperimentsOut.model_validate(
-        service.learner_experiments(session, userId, utcnow())
-    )
+    return LearnerExperimentsOut.model_validate(service.learner_experiments(session, userId, now))

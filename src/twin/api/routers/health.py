@@ -20,7 +20,12 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database is reachable and migrated", response_model=None)
+@router.get(
+    "/readyz",
+    summary="The database is reachable and migrated",
+    response_model=None,
+    responses={503: {"description": "The database is unreachable or not migrated"}},
+)
 def readyz(request: Request) -> dict[str, Any] | JSONResponse:
     """Readiness: the database answers and is at the head revision."""
     db = request.app.state.db

@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
 
-from twin.api.deps import CurrentPrincipal, get_db
+from twin.analysis.common import naive_utc
+from twin.api.deps import CurrentPrincipal, Now, get_db
 from twin.api.guard import GuardedRoute, json_body
-from twin.api.routers.users import MAX_TIMEZONE_LENGTH, TIMEZONE_SCHEMA, UserId
-from twin.api.types import QueryTimestamp
-from twin.clock import utcnow
+from twin.api.schemas.ingest import (
+    BatchOut,
+    EventOut,
+    EventPage,
+    ImportOut,
+    batch_request_schema,
+)
+from twin.api.schemas.learners import MAX_TIMEZONE_LENGTH, TIMEZONE_SCHEMA
+from twin.api.types import QueryTimestamp, UserId
 from twin.enums import EventType
 from twin.errors import ValidationFailed
 from twin.ingest.events import CURSOR_PATTERN
 from twin.services import ingest as ingest_service
-from twin.services import learners as users_service
-from twin.services.ingest import (
-    DEFAULT_EVENT_PAGE,
-    KINDS,
-    MAX_BATCH_RECORDS,
-    MAX_EVENT_PAGE,
-    RECORD_MODELS,
-    BatchResult,
-    EventView,
-)
+from twin.services import learners as learners_service
+from twin.services.ingest import DEFAULT_EVENT_PAGE, KINDS, MAX_BATCH_RECORDS, MAX_EVENT_PAGE
 
 router = APIRouter(tags=["ingestion"], route_class=GuardedRoute)
 
@@ -43,37 +40,6 @@ KIND_TITLES = {
     "exams": "exams",
     "events": "behavioral events (timeOfDay/dayOfWeek filled in the learner's time zone)",
 }
-
-# Record schemas for the OpenAPI document, registered under components/schemas by the app.
-OPENAPI_SCHEMAS: dict[str, Any] = {}
-
-
-def _batch_schema(kind: str) -> dict[str, Any]:
-    model = RECORD_MODELS[kind]
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    OPENAPI_SCHEMAS.update(schema.pop("$defs", {}))
-    OPENAPI_SCHEMAS[model.__name__] = schema
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["records"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "records": {
-                                "type": "array",
-                                "maxItems": MAX_BATCH_RECORDS,
-                                "items": {"$ref": f"#/components/schemas/{model.__name__}"},
-                            }
-                        },
-                    }
-                }
-            },
-        }
-    }
 
 
 async def _records(request: Request) -> list[dict[str, Any]]:
@@ -100,19 +66,20 @@ async def _records(request: Request) -> list[dict[str, Any]]:
 
 
 def _add_batch_route(kind: str) -> None:
-    async def endpoint(userId: UserId, request: Request, _: CurrentPrincipal) -> BatchResult:
+    async def endpoint(userId: UserId, request: Request, _: CurrentPrincipal, now: Now) -> BatchOut:
         records = await _records(request)
         db = get_db(request)
-        return await run_in_threadpool(
-            ingest_service.ingest_batch, db, userId, kind, records, now=utcnow()
+        result = await run_in_threadpool(
+            ingest_service.ingest_batch, db, userId, kind, records, now=now
         )
+        return BatchOut.model_validate(result)
 
     endpoint.__name__ = f"ingest_{kind}"
     router.add_api_route(
         f"/users/{{userId}}/{kind}:batch",
         endpoint,
         methods=["POST"],
-        response_model=BatchResult,
+        response_model=BatchOut,
         summary=f"Upsert a batch of {KIND_TITLES.get(kind, kind)}",
         description=(
             f"Up to {MAX_BATCH_RECORDS:,} records; idempotent by record id (the same batch sent "
@@ -120,23 +87,12 @@ def _add_batch_route(kind: str) -> None:
             "the answer is 422 listing every bad record by index, field and reason, and nothing "
             "is written. References to another learner's records are rejected."
         ),
-        openapi_extra=_batch_schema(kind),
+        openapi_extra=batch_request_schema(kind),
     )
 
 
 for _kind in KINDS:
     _add_batch_route(_kind)
-
-
-class EventPage(BaseModel):
-    """A page of events, newest first."""
-
-    events: list[EventView]
-    nextCursor: str | None = Field(description="Pass back as `cursor` for the next page")
-
-
-def _naive_utc(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
 @router.get("/users/{userId}/events", response_model=EventPage, summary="List behavioral events")
@@ -162,25 +118,12 @@ def list_events(
         get_db(request),
         userId,
         eventType,
-        _naive_utc(since),
-        _naive_utc(until),
+        None if since is None else naive_utc(since),
+        None if until is None else naive_utc(until),
         limit,
         cursor,
     )
-    return EventPage(events=events, nextCursor=next_cursor)
-
-
-class ImportOut(BaseModel):
-    """What a review-log import wrote (rows already present count as written)."""
-
-    userId: str
-    courseId: str
-    rows: int
-    reviews: int
-    cards: int
-    sessions: int
-    events: int
-    skipped: list[dict[str, Any]]
+    return EventPage(events=[EventOut.model_validate(e) for e in events], next_cursor=next_cursor)
 
 
 @router.post(
@@ -209,17 +152,8 @@ def import_revlog(
     exist), a course, cards, reviews, sessions and events; re-import changes nothing."""
     if not principal.is_service:
         with get_db(request).session() as session:
-            users_service.get_user(session, userId)
+            learners_service.get_user(session, userId)
     result = ingest_service.import_revlog(
         get_db(request), file.file, userId, timezone=timezone, skip_bad=skipBad
     )
-    return ImportOut(
-        userId=result.user_id,
-        courseId=result.course_id,
-        rows=result.rows,
-        reviews=result.reviews,
-        cards=result.cards,
-        sessions=result.sessions,
-        events=result.events,
-        skipped=[{"line": p.line, "field": p.field, "reason": p.reason} for p in result.skipped],
-    )
+    return ImportOut.model_validate(result)

@@ -19,7 +19,7 @@ from twin.analysis.common import InsufficientData, aware_utc
 from twin.analysis.insights.correlation import CAVEAT
 from twin.analysis.insights.evolution import ALLOWED_COMPARE_WEEKS, DEFAULT_EVOLUTION_WEEKS
 from twin.analysis.insights.goals import GoalRequest
-from twin.api.deps import CurrentPrincipal, DbSession, ServicePrincipal
+from twin.api.deps import CurrentPrincipal, DbSession, Now, ServicePrincipal
 from twin.api.guard import GuardedRoute
 from twin.api.schemas.insights import (
     ArticleFeedbackIn,
@@ -54,7 +54,6 @@ from twin.api.schemas.insights import (
     WeekEvolutionOut,
 )
 from twin.api.types import IdPath
-from twin.clock import utcnow
 from twin.enums import GoalStatus
 from twin.errors import ValidationFailed
 from twin.ingest.schemas import ID_JSON_SCHEMA
@@ -137,10 +136,11 @@ def apply_recommendation(
     body: RecommendationApplyIn,
     _: CurrentPrincipal,
     session: DbSession,
+    now: Now,
 ) -> RecommendationOut:
     """Record the application; 409 when dismissed or already applied."""
     view = recommendations.apply_recommendation(
-        session, userId, recommendationId, body.applicationType, utcnow()
+        session, userId, recommendationId, body.applicationType, now
     )
     return RecommendationOut.model_validate(view)
 
@@ -152,10 +152,10 @@ def apply_recommendation(
     responses={**ANALYSIS_OFF, **UNKNOWN, **CONFLICT},
 )
 def dismiss_recommendation(
-    userId: UserId, recommendationId: ItemId, _: CurrentPrincipal, session: DbSession
+    userId: UserId, recommendationId: ItemId, _: CurrentPrincipal, session: DbSession, now: Now
 ) -> RecommendationOut:
     """Dismiss for good; 409 once applied."""
-    view = recommendations.dismiss_recommendation(session, userId, recommendationId, utcnow())
+    view = recommendations.dismiss_recommendation(session, userId, recommendationId, now)
     return RecommendationOut.model_validate(view)
 
 
@@ -168,9 +168,11 @@ def dismiss_recommendation(
     summary="Goals the twin suggests (≤ 3, each from a pattern with confidence ≥ 0.6)",
     responses={**ANALYSIS_OFF, **UNKNOWN},
 )
-def goal_suggestions(userId: UserId, _: CurrentPrincipal, session: DbSession) -> GoalSuggestionsOut:
+def goal_suggestions(
+    userId: UserId, _: CurrentPrincipal, session: DbSession, now: Now
+) -> GoalSuggestionsOut:
     """Suggestions with the learner's current value of each metric."""
-    found = goals.suggestions(session, userId, utcnow())
+    found = goals.suggestions(session, userId, now)
     return GoalSuggestionsOut(suggestions=[GoalSuggestionOut.model_validate(s) for s in found])
 
 
@@ -182,7 +184,7 @@ def goal_suggestions(userId: UserId, _: CurrentPrincipal, session: DbSession) ->
     responses={**ANALYSIS_OFF, **UNKNOWN, **BAD_INPUT},
 )
 def create_goal(
-    userId: UserId, body: GoalIn, _: CurrentPrincipal, session: DbSession
+    userId: UserId, body: GoalIn, _: CurrentPrincipal, session: DbSession, now: Now
 ) -> GoalDetailOut:
     """A template goal (its metric from the twin) or a CUSTOM one; 422 names every bad field."""
     view = goals.create_goal(
@@ -196,7 +198,7 @@ def create_goal(
             title=body.title,
             description=body.description,
         ),
-        utcnow(),
+        now,
     )
     return GoalDetailOut.model_validate(view)
 
@@ -239,7 +241,12 @@ def get_goal(
     responses={**ANALYSIS_OFF, **UNKNOWN, **CONFLICT, **BAD_INPUT},
 )
 def patch_goal(
-    userId: UserId, goalId: ItemId, body: GoalPatchIn, _: CurrentPrincipal, session: DbSession
+    userId: UserId,
+    goalId: ItemId,
+    body: GoalPatchIn,
+    _: CurrentPrincipal,
+    session: DbSession,
+    now: Now,
 ) -> GoalDetailOut:
     """At least one of title, status (ABANDONED) and expiryReason."""
     if body.title is None and body.status is None and body.expiryReason is None:
@@ -251,7 +258,7 @@ def patch_goal(
         session,
         userId,
         goalId,
-        utcnow(),
+        now,
         title=body.title,
         abandon=body.status == "ABANDONED",
         expiry_reason=body.expiryReason,
@@ -287,11 +294,11 @@ def list_notifications(
     responses=UNKNOWN,
 )
 def read_notification(
-    userId: UserId, notificationId: ItemId, _: CurrentPrincipal, session: DbSession
+    userId: UserId, notificationId: ItemId, _: CurrentPrincipal, session: DbSession, now: Now
 ) -> NotificationOut:
     """Reading it again keeps the first read time."""
     return NotificationOut.model_validate(
-        notifications.mark_read(session, userId, notificationId, utcnow())
+        notifications.mark_read(session, userId, notificationId, now)
     )
 
 
@@ -301,9 +308,11 @@ def read_notification(
     summary="Mark every notification read",
     responses=UNKNOWN,
 )
-def read_all_notifications(userId: UserId, _: CurrentPrincipal, session: DbSession) -> ReadAllOut:
+def read_all_notifications(
+    userId: UserId, _: CurrentPrincipal, session: DbSession, now: Now
+) -> ReadAllOut:
     """How many were unread."""
-    return ReadAllOut(marked_read=notifications.mark_all_read(session, userId, utcnow()))
+    return ReadAllOut(marked_read=notifications.mark_all_read(session, userId, now))
 
 
 # --- score, correlation, evolution, progress -------------------------------------------------
@@ -319,10 +328,11 @@ def behavioral_score(
     userId: UserId,
     _: CurrentPrincipal,
     session: DbSession,
+    now: Now,
     weeks: Annotated[int, Query(ge=1, le=score.MAX_HISTORY_WEEKS)] = score.DEFAULT_HISTORY_WEEKS,
 ) -> ScoreHistoryOut:
     """The last ``weeks`` weeks, oldest first (the current week is partial)."""
-    return ScoreHistoryOut.model_validate(score.score_history(session, userId, utcnow(), weeks))
+    return ScoreHistoryOut.model_validate(score.score_history(session, userId, now, weeks))
 
 
 @router.get(
@@ -335,14 +345,17 @@ def academic_correlation(
     userId: UserId,
     _: CurrentPrincipal,
     session: DbSession,
+    now: Now,
     weeks: Annotated[
         int, Query(ge=8, le=score.MAX_HISTORY_WEEKS)
     ] = score.DEFAULT_CORRELATION_WEEKS,
 ) -> CorrelationOut:
     """Pearson r, p, Fisher-z interval and strength over the last complete weeks (≥ 8)."""
-    result = score.correlation(session, userId, utcnow(), weeks)
+    result = score.correlation(session, userId, now, weeks)
     if isinstance(result, InsufficientData):
-        return CorrelationOut(correlation=None, insufficient=result.to_json(), caveat=CAVEAT)
+        return CorrelationOut.model_validate(
+            {"correlation": None, "insufficient": result, "caveat": CAVEAT}
+        )
     return CorrelationOut(
         correlation=CorrelationValueOut.model_validate(result), insufficient=None, caveat=CAVEAT
     )
@@ -405,7 +418,7 @@ def progress(
         )
     result = evolution.progress(session, userId, compareWeeks)
     if isinstance(result, InsufficientData):
-        return ProgressOut(progress=None, insufficient=result.to_json())
+        return ProgressOut.model_validate({"progress": None, "insufficient": result})
     return ProgressOut(progress=ProgressValueOut.model_validate(result), insufficient=None)
 
 
@@ -424,9 +437,11 @@ def list_articles(_: ServicePrincipal, session: DbSession) -> CatalogueOut:
     summary="The articles with the learner's reads and the ones their twin calls for",
     responses=UNKNOWN,
 )
-def learner_articles(userId: UserId, _: CurrentPrincipal, session: DbSession) -> CatalogueOut:
+def learner_articles(
+    userId: UserId, _: CurrentPrincipal, session: DbSession, now: Now
+) -> CatalogueOut:
     """Suggestions only when behavioural analysis is on."""
-    return CatalogueOut.model_validate(articles.learner_catalogue(session, userId, utcnow()))
+    return CatalogueOut.model_validate(articles.learner_catalogue(session, userId, now))
 
 
 @router.get(
@@ -436,10 +451,10 @@ def learner_articles(userId: UserId, _: CurrentPrincipal, session: DbSession) ->
     responses=UNKNOWN,
 )
 def read_article(
-    userId: UserId, slug: Slug, _: CurrentPrincipal, session: DbSession
+    userId: UserId, slug: Slug, _: CurrentPrincipal, session: DbSession, now: Now
 ) -> PersonalArticleOut:
     """ "Your data" sections from the learner's twin (none when analysis is off)."""
-    return PersonalArticleOut.model_validate(articles.read_article(session, userId, slug, utcnow()))
+    return PersonalArticleOut.model_validate(articles.read_article(session, userId, slug, now))
 
 
 @router.post(
@@ -449,14 +464,19 @@ def read_article(
     responses={**UNKNOWN, **BAD_INPUT},
 )
 def article_feedback(
-    userId: UserId, slug: Slug, body: ArticleFeedbackIn, _: CurrentPrincipal, session: DbSession
+    userId: UserId,
+    slug: Slug,
+    body: ArticleFeedbackIn,
+    _: CurrentPrincipal,
+    session: DbSession,
+    now: Now,
 ) -> ArticleSummaryOut:
     """Helpful, a rating 1–5, a comment, reading time, finished or not."""
     summary = articles.article_feedback(
         session,
         userId,
         slug,
-        utcnow(),
+        now,
         helpful=body.helpful,
         rating=body.rating,
         feedback=body.feedback,
@@ -475,10 +495,12 @@ def article_feedback(
     summary="Everything a learner's overview shows, in one call",
     responses={**ANALYSIS_OFF, **UNKNOWN},
 )
-def get_dashboard(userId: UserId, _: CurrentPrincipal, session: DbSession) -> DashboardOut:
+def get_dashboard(
+    userId: UserId, _: CurrentPrincipal, session: DbSession, now: Now
+) -> DashboardOut:
     """Score, metric cards with 4-week sparklines, top recommendations, active goals, unread
     notifications, latest load and burnout, top predictions."""
-    return DashboardOut.model_validate(dashboard.dashboard(session, userId, utcnow()))
+    return DashboardOut.model_validate(dashboard.dashboard(session, userId, now))
 
 
 @router.delete(
@@ -500,6 +522,8 @@ def clear_insights(
     summary="Run the learner's daily insights work now (service key)",
     responses={**ANALYSIS_OFF, **UNKNOWN},
 )
-def refresh_insights(userId: UserId, _: ServicePrincipal, session: DbSession) -> DailyRunOut:
+def refresh_insights(
+    userId: UserId, _: ServicePrincipal, session: DbSession, now: Now
+) -> DailyRunOut:
     """Scores, evaluations, goals, recommendations and notifications, as the daily job does."""
-    return DailyRunOut.model_validate(daily.run_daily(session, userId, utcnow()))
+    return DailyRunOut.model_validate(daily.run_daily(session, userId, now))

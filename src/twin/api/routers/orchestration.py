@@ -31,9 +31,8 @@ from twin.analysis.orchestration.slots import (
     PreferenceKind,
     PreferenceWindow,
 )
-from twin.api.deps import DbSession, get_db
+from twin.api.deps import DbSession, Now, get_db
 from twin.api.guard import GuardedRoute
-from twin.api.routers.users import UserId
 from twin.api.schemas.orchestration import (
     AcceptIn,
     AcceptOut,
@@ -56,8 +55,7 @@ from twin.api.schemas.orchestration import (
     SlotsOut,
     SyncOut,
 )
-from twin.api.types import IdPath, QueryTimestamp
-from twin.clock import utcnow
+from twin.api.types import IdPath, QueryTimestamp, UserId
 from twin.errors import ValidationFailed
 from twin.ingest.calendars.errors import CalendarTooLarge
 from twin.ingest.calendars.ics import MAX_ICS_BYTES
@@ -138,10 +136,13 @@ def _write_back(
 
 
 def _window(
-    start: datetime | None, end: datetime | None, default_back: timedelta, default_ahead: timedelta
+    start: datetime | None,
+    end: datetime | None,
+    default_back: timedelta,
+    default_ahead: timedelta,
+    now: datetime,
 ) -> tuple[datetime, datetime]:
-    now = utcnow().replace(tzinfo=UTC)
-    lo = start or (now - default_back)
+    lo = start or (now.replace(tzinfo=UTC) - default_back)
     hi = end or (lo + default_back + default_ahead)
     if hi <= lo:
         raise ValidationFailed(
@@ -160,9 +161,8 @@ def _window(
 
 
 @router.put("/users/{userId}/calendar", response_model=SyncOut, responses=CONNECT_ERRORS)
-def connect(userId: UserId, body: CalendarIn, request: Request) -> SyncOut:
+def connect(userId: UserId, body: CalendarIn, request: Request, now: Now) -> SyncOut:
     """Connect a feed URL or CalDAV account: checked, fetched and stored, or nothing is written."""
-    now = utcnow()
     connection = calendars.CalendarConnection(
         kind=CalendarKind(body.kind),
         url=body.url,
@@ -185,7 +185,7 @@ def connect(userId: UserId, body: CalendarIn, request: Request) -> SyncOut:
     },
     openapi_extra=ICS_BODY,
 )
-async def upload(userId: UserId, request: Request) -> SyncOut:
+async def upload(userId: UserId, request: Request, now: Now) -> SyncOut:
     """Upload an ``.ics`` file (``Content-Type: text/calendar``); 422 names the line and component."""
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type not in ICS_TYPES:
@@ -210,7 +210,6 @@ async def upload(userId: UserId, request: Request) -> SyncOut:
             )
         chunks.append(chunk)
     data = b"".join(chunks)
-    now = utcnow()
     outcome = await run_in_threadpool(
         calendars.upload_calendar, get_db(request), userId, data, now, _context(request)
     )
@@ -226,9 +225,8 @@ async def upload(userId: UserId, request: Request) -> SyncOut:
         409: {"description": "An uploaded calendar (upload it again), or replaced meanwhile"},
     },
 )
-def sync(userId: UserId, request: Request, background: BackgroundTasks) -> SyncOut:
+def sync(userId: UserId, request: Request, background: BackgroundTasks, now: Now) -> SyncOut:
     """Fetch the calendar again; a failure is recorded and the last good blocks are kept."""
-    now = utcnow()
     outcome = calendars.sync_calendar(get_db(request), userId, now, _context(request))
     if outcome.replanned:
         _write_back(background, request, userId, now)
@@ -236,9 +234,9 @@ def sync(userId: UserId, request: Request, background: BackgroundTasks) -> SyncO
 
 
 @router.get("/users/{userId}/calendar", response_model=CalendarStatusOut)
-def status(userId: UserId, session: DbSession) -> CalendarStatusOut:
+def status(userId: UserId, session: DbSession, now: Now) -> CalendarStatusOut:
     """The calendar's source, host and sync state (no secret is ever returned)."""
-    return CalendarStatusOut.model_validate(calendars.calendar_status(session, userId, utcnow()))
+    return CalendarStatusOut.model_validate(calendars.calendar_status(session, userId, now))
 
 
 @router.delete("/users/{userId}/calendar", response_model=DisconnectOut)
@@ -251,29 +249,31 @@ def disconnect(userId: UserId, session: DbSession) -> DisconnectOut:
 def busy(
     userId: UserId,
     session: DbSession,
+    now: Now,
     from_: Annotated[QueryTimestamp | None, Query(alias="from", description="RFC 3339")] = None,
     to: Annotated[
         QueryTimestamp | None, Query(description="RFC 3339; at most 62 days after from")
     ] = None,
 ) -> BusyOut:
     """The cached busy blocks of a window (default: the next 7 days) and their age."""
-    lo, hi = _window(from_, to, timedelta(0), DEFAULT_BUSY_WINDOW)
-    return BusyOut.model_validate(busy_view(session, userId, lo, hi, utcnow()))
+    lo, hi = _window(from_, to, timedelta(0), DEFAULT_BUSY_WINDOW, now)
+    return BusyOut.model_validate(busy_view(session, userId, lo, hi, now))
 
 
 # --- schedule --------------------------------------------------------------------------------
 
 
 @router.get("/users/{userId}/schedule", response_model=OverviewOut)
-def schedule(userId: UserId, session: DbSession) -> OverviewOut:
+def schedule(userId: UserId, session: DbSession, now: Now) -> OverviewOut:
     """The learner's schedule in one answer: calendar, next 7 days of plans, open slots, changes."""
-    return OverviewOut.model_validate(overview.schedule_overview(session, userId, utcnow()))
+    return OverviewOut.model_validate(overview.schedule_overview(session, userId, now))
 
 
 @router.get("/users/{userId}/schedule/slots", response_model=SlotsOut)
 def recommend_slots(
     userId: UserId,
     session: DbSession,
+    now: Now,
     days: Annotated[int, Query(ge=1, le=MAX_HORIZON_DAYS)] = DEFAULT_HORIZON_DAYS,
     duration: Annotated[
         int | None,
@@ -284,9 +284,7 @@ def recommend_slots(
     top: Annotated[int | None, Query(ge=1, le=slots.MAX_TOP_K)] = None,
 ) -> SlotsOut:
     """The top study slots of the next ``days`` days around the calendar; each one is stored."""
-    answer = slots.recommend(
-        session, userId, utcnow(), days=days, duration_minutes=duration, top_k=top
-    )
+    answer = slots.recommend(session, userId, now, days=days, duration_minutes=duration, top_k=top)
     return SlotsOut.model_validate(answer)
 
 
@@ -301,10 +299,10 @@ def accept_slot(
     session: DbSession,
     request: Request,
     background: BackgroundTasks,
+    now: Now,
     body: Annotated[AcceptIn | None, Body()] = None,
 ) -> AcceptOut:
     """Accept a slot (``appliedAt``) and plan the session at it; 409 when it passed or is busy."""
-    now = utcnow()
     outcome = slots.accept(
         session, userId, slotId, now, mission_id=body.missionId if body else None
     )
@@ -319,10 +317,14 @@ def accept_slot(
     responses={409: {"description": "The start is busy (details: free minutes, busy from)"}},
 )
 def create_plan(
-    userId: UserId, body: PlanIn, session: DbSession, request: Request, background: BackgroundTasks
+    userId: UserId,
+    body: PlanIn,
+    session: DbSession,
+    request: Request,
+    background: BackgroundTasks,
+    now: Now,
 ) -> PlanOut:
     """Plan a session at ``startTime`` or at a slot (accepting it), from the learner's real items."""
-    now = utcnow()
     if body.slotId is not None:
         plan = slots.accept(session, userId, body.slotId, now, mission_id=body.missionId).plan
     else:
@@ -336,20 +338,21 @@ def create_plan(
 def list_plans(
     userId: UserId,
     session: DbSession,
+    now: Now,
     from_: Annotated[QueryTimestamp | None, Query(alias="from", description="RFC 3339")] = None,
     to: Annotated[
         QueryTimestamp | None, Query(description="RFC 3339; at most 62 days after from")
     ] = None,
 ) -> PlanListOut:
     """The learner's plans starting in the window (default: 7 days back to 14 days ahead)."""
-    lo, hi = _window(from_, to, DEFAULT_PLANS_BACK, DEFAULT_PLANS_AHEAD)
-    return PlanListOut.model_validate(plans.plans_between(session, userId, lo, hi, utcnow()))
+    lo, hi = _window(from_, to, DEFAULT_PLANS_BACK, DEFAULT_PLANS_AHEAD, now)
+    return PlanListOut.model_validate(plans.plans_between(session, userId, lo, hi, now))
 
 
 @router.get("/users/{userId}/session-plans/{planId}", response_model=PlanOut)
-def get_plan(userId: UserId, planId: PlanId, session: DbSession) -> PlanOut:
+def get_plan(userId: UserId, planId: PlanId, session: DbSession, now: Now) -> PlanOut:
     """One session plan with its items, breaks, phases, reasons and (once it happened) actuals."""
-    return PlanOut.model_validate(plans.get_plan(session, userId, planId, utcnow()))
+    return PlanOut.model_validate(plans.get_plan(session, userId, planId, now))
 
 
 @router.delete(
@@ -363,9 +366,9 @@ def cancel_plan(
     session: DbSession,
     request: Request,
     background: BackgroundTasks,
+    now: Now,
 ) -> PlanOut:
     """Cancel a planned session: off the schedule and the study calendar (the plan is kept, CANCELLED)."""
-    now = utcnow()
     plan = plans.cancel_plan(session, userId, planId, now)
     _write_back(background, request, userId, now, session)
     return PlanOut.model_validate(plan)
@@ -377,10 +380,10 @@ def adapt(
     session: DbSession,
     request: Request,
     background: BackgroundTasks,
+    now: Now,
     body: Annotated[AdaptIn | None, Body()] = None,
 ) -> AdaptOut:
     """Apply a declared constraint, re-plan calendar conflicts, react to missed sessions."""
-    now = utcnow()
     constraint = None
     if body is not None and body.constraint is not None:
         c = body.constraint
@@ -400,12 +403,11 @@ def adapt(
 def schedule_effectiveness(
     userId: UserId,
     session: DbSession,
+    now: Now,
     days: Annotated[int, Query(ge=1, le=effectiveness.MAX_DAYS)] = effectiveness.DEFAULT_DAYS,
 ) -> EffectivenessOut:
     """Adherence to accepted slots and the outcome difference, or "insufficient data"."""
-    return EffectivenessOut.model_validate(
-        effectiveness.effectiveness(session, userId, utcnow(), days)
-    )
+    return EffectivenessOut.model_validate(effectiveness.effectiveness(session, userId, now, days))
 
 
 @router.get("/users/{userId}/schedule/preferences", response_model=PreferencesOut)
@@ -415,7 +417,9 @@ def get_preferences(userId: UserId, session: DbSession) -> PreferencesOut:
 
 
 @router.put("/users/{userId}/schedule/preferences", response_model=PreferencesOut)
-def put_preferences(userId: UserId, body: PreferencesIn, session: DbSession) -> PreferencesOut:
+def put_preferences(
+    userId: UserId, body: PreferencesIn, session: DbSession, now: Now
+) -> PreferencesOut:
     """Replace the learner's declared windows (PREFER scores 100, AVOID 0, elsewhere 25)."""
     windows = [
         PreferenceWindow(
@@ -423,9 +427,7 @@ def put_preferences(userId: UserId, body: PreferencesIn, session: DbSession) -> 
         )
         for w in body.windows
     ]
-    return PreferencesOut.model_validate(
-        adaptation.set_preferences(session, userId, windows, utcnow())
-    )
+    return PreferencesOut.model_validate(adaptation.set_preferences(session, userId, windows, now))
 
 
 # --- the secret feed -------------------------------------------------------------------------
@@ -434,9 +436,9 @@ def put_preferences(userId: UserId, body: PreferencesIn, session: DbSession) -> 
 @router.post(
     "/users/{userId}/schedule/feed-tokens", response_model=NewFeedTokenOut, status_code=201
 )
-def create_feed_token(userId: UserId, session: DbSession) -> NewFeedTokenOut:
+def create_feed_token(userId: UserId, session: DbSession, now: Now) -> NewFeedTokenOut:
     """A secret feed URL of the learner's planned sessions (shown once; revocable)."""
-    return NewFeedTokenOut.model_validate(feed.create_feed_token(session, userId, utcnow()))
+    return NewFeedTokenOut.model_validate(feed.create_feed_token(session, userId, now))
 
 
 @router.get("/users/{userId}/schedule/feed-tokens", response_model=FeedTokensOut)
@@ -446,9 +448,11 @@ def list_feed_tokens(userId: UserId, session: DbSession) -> FeedTokensOut:
 
 
 @router.delete("/users/{userId}/schedule/feed-tokens/{tokenId}", response_model=FeedTokenOut)
-def revoke_feed_token(userId: UserId, tokenId: TokenId, session: DbSession) -> FeedTokenOut:
+def revoke_feed_token(
+    userId: UserId, tokenId: TokenId, session: DbSession, now: Now
+) -> FeedTokenOut:
     """Revoke a feed token: its URL answers 404 from now on."""
-    return FeedTokenOut.model_validate(feed.revoke_feed_token(session, userId, tokenId, utcnow()))
+    return FeedTokenOut.model_validate(feed.revoke_feed_token(session, userId, tokenId, now))
 
 
 @feeds_router.get(
@@ -460,9 +464,10 @@ def calendar_feed(
     userId: UserId,
     token: Annotated[IdPath, Path(description="The secret feed token")],
     session: DbSession,
+    now: Now,
 ) -> Response:
     """The learner's planned sessions as iCalendar; the token in the URL is the credential."""
-    body = feed.feed_calendar(session, userId, token, utcnow())
+    body = feed.feed_calendar(session, userId, token, now)
     return Response(
         content=body,
         media_type="text/calendar; charset=utf-8",

@@ -19,9 +19,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from twin.analysis.common import InsufficientData
-from twin.api.deps import DbSession, ServicePrincipal
+from twin.api.deps import DbSession, Now, ServicePrincipal
 from twin.api.guard import GuardedRoute
-from twin.api.routers.users import UserId
 from twin.api.schemas.personalization import (
     EvaluationPolicy,
     PersonalizationApplyIn,
@@ -40,8 +39,7 @@ from twin.api.schemas.personalization import (
     PersonalizationRewardOut,
     PersonalizationSignalIn,
 )
-from twin.api.types import Id, QueryTimestamp
-from twin.clock import utcnow
+from twin.api.types import Id, QueryTimestamp, UserId
 from twin.enums import PersonalizationContext
 from twin.services.personalization import (
     decisions,
@@ -70,9 +68,9 @@ DECISION_ERRORS: dict[int | str, dict[str, Any]] = {
     response_model=PersonalizationOverviewOut,
     responses=ANALYSIS_ERRORS,
 )
-def get_overview(userId: UserId, session: DbSession) -> PersonalizationOverviewOut:
+def get_overview(userId: UserId, session: DbSession, now: Now) -> PersonalizationOverviewOut:
     """Level, each context's arms and latest decision (its parameters and why), effectiveness."""
-    return PersonalizationOverviewOut.model_validate(overview.overview(session, userId, utcnow()))
+    return PersonalizationOverviewOut.model_validate(overview.overview(session, userId, now))
 
 
 @router.get(
@@ -80,10 +78,10 @@ def get_overview(userId: UserId, session: DbSession) -> PersonalizationOverviewO
     response_model=PersonalizationPreferencesOut,
     responses={404: {"description": "No such learner"}},
 )
-def get_preferences(userId: UserId, session: DbSession) -> PersonalizationPreferencesOut:
+def get_preferences(userId: UserId, session: DbSession, now: Now) -> PersonalizationPreferencesOut:
     """The learner's level, toggles, disabled features, auto-adapt and pause (defaults if unset)."""
     return PersonalizationPreferencesOut.model_validate(
-        preferences.preferences_view(session, userId, utcnow())
+        preferences.preferences_view(session, userId, now)
     )
 
 
@@ -93,7 +91,7 @@ def get_preferences(userId: UserId, session: DbSession) -> PersonalizationPrefer
     responses={404: {"description": "No such learner"}},
 )
 def patch_preferences(
-    userId: UserId, body: PersonalizationPreferencesPatch, session: DbSession
+    userId: UserId, body: PersonalizationPreferencesPatch, session: DbSession, now: Now
 ) -> PersonalizationPreferencesOut:
     """Change only the fields given; ``pausedUntil: null`` ends a pause."""
     change = preferences.PreferencesChange(
@@ -109,7 +107,7 @@ def patch_preferences(
         paused_until=body.pausedUntil,
         clear_pause="pausedUntil" in body.model_fields_set and body.pausedUntil is None,
     )
-    view = preferences.update_preferences(session, userId, change, utcnow())
+    view = preferences.update_preferences(session, userId, change, now)
     return PersonalizationPreferencesOut.model_validate(view)
 
 
@@ -118,10 +116,10 @@ def patch_preferences(
     response_model=PersonalizationResetOut,
     responses={404: {"description": "No such learner"}},
 )
-def reset(userId: UserId, session: DbSession) -> PersonalizationResetOut:
+def reset(userId: UserId, session: DbSession, now: Now) -> PersonalizationResetOut:
     """Every switch back to its default (``lastResetAt``) and the learner's arms cleared."""
     return PersonalizationResetOut.model_validate(
-        preferences.reset_preferences(session, userId, utcnow())
+        preferences.reset_preferences(session, userId, now)
     )
 
 
@@ -131,10 +129,10 @@ def reset(userId: UserId, session: DbSession) -> PersonalizationResetOut:
     responses=ANALYSIS_ERRORS,
 )
 def apply(
-    userId: UserId, body: PersonalizationApplyIn, session: DbSession
+    userId: UserId, body: PersonalizationApplyIn, session: DbSession, now: Now
 ) -> PersonalizationApplyOut:
     """The parameters to use for a context, with the evidence, the arm and the decision id."""
-    result = decisions.apply_personalization(session, userId, body.context, body.params, utcnow())
+    result = decisions.apply_personalization(session, userId, body.context, body.params, now)
     return PersonalizationApplyOut.model_validate(result)
 
 
@@ -145,7 +143,7 @@ def apply(
     responses=DECISION_ERRORS,
 )
 def record_outcome(
-    userId: UserId, body: PersonalizationOutcomeIn, session: DbSession
+    userId: UserId, body: PersonalizationOutcomeIn, session: DbSession, now: Now
 ) -> PersonalizationOutcomeOut:
     """Store what a personalized session or mission produced; its decision's reward follows."""
     recorded = outcomes.record_outcome(
@@ -163,7 +161,7 @@ def record_outcome(
             difficulty_level=body.difficultyLevel,
             signals=tuple(dict.fromkeys(body.signals)),
         ),
-        utcnow(),
+        now,
     )
     return PersonalizationOutcomeOut.model_validate(recorded)
 
@@ -174,11 +172,11 @@ def record_outcome(
     responses=DECISION_ERRORS,
 )
 def feedback(
-    userId: UserId, body: PersonalizationFeedbackIn, session: DbSession
+    userId: UserId, body: PersonalizationFeedbackIn, session: DbSession, now: Now
 ) -> PersonalizationRewardOut:
     """Helpful and/or too easy / just right / too hard on a decision (the latest by default)."""
     view = outcomes.record_feedback(
-        session, userId, body.decisionId, body.helpful, body.difficulty, body.comment, utcnow()
+        session, userId, body.decisionId, body.helpful, body.difficulty, body.comment, now
     )
     return PersonalizationRewardOut.model_validate(view)
 
@@ -189,10 +187,10 @@ def feedback(
     responses=DECISION_ERRORS,
 )
 def signal(
-    userId: UserId, body: PersonalizationSignalIn, session: DbSession
+    userId: UserId, body: PersonalizationSignalIn, session: DbSession, now: Now
 ) -> PersonalizationRewardOut:
     """An implicit signal (mission skipped, recommendation dismissed, settings changed back)."""
-    view = outcomes.record_signal(session, userId, body.decisionId, body.signal, utcnow())
+    view = outcomes.record_signal(session, userId, body.decisionId, body.signal, now)
     return PersonalizationRewardOut.model_validate(view)
 
 
@@ -237,12 +235,13 @@ def decision_log(
 def get_effectiveness(
     userId: UserId,
     session: DbSession,
+    now: Now,
     from_: Annotated[QueryTimestamp | None, Query(alias="from", description="RFC 3339")] = None,
     to: Annotated[QueryTimestamp | None, Query(description="RFC 3339 (default: now)")] = None,
     context: PersonalizationContext | None = None,
 ) -> PersonalizationEffectivenessOut:
     """Improvement vs the window before, level–outcome r with p and 95% interval, composite."""
-    view = effectiveness.learner_effectiveness(session, userId, utcnow(), from_, to, context)
+    view = effectiveness.learner_effectiveness(session, userId, now, from_, to, context)
     return PersonalizationEffectivenessOut.model_validate(view)
 
 

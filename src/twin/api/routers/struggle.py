@@ -2,291 +2,84 @@
 
 Thin over :mod:`twin.services.struggle`: generate predictions, list them with their
 objective, indicators and interventions, explain one ("why"), list interventions and
-apply one to a mission. Every route answers 404 for an unknown learner and 403 when
-the learner's ``behavioralAnalysisEnabled`` is false. Feedback, model performance and
-struggle reduction live in ``struggle_outcomes``.
+apply one to a mission; then the outcomes: the learner's feedback, model performance
+and struggle reduction. Every route answers 404 for an unknown learner and 403 when
+the learner's ``behavioralAnalysisEnabled`` is false.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from enum import Enum
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
-from twin.api.deps import CurrentPrincipal, DbSession
+from twin.api.deps import AsOf, CurrentPrincipal, DbSession, Now
 from twin.api.guard import GuardedRoute
-from twin.api.types import Id, IdPath, UtcDatetime, whole_number
-from twin.clock import utcnow
+from twin.api.schemas.struggle import (
+    ApplyIn,
+    ApplyOut,
+    FeedbackIn,
+    FeedbackOut,
+    GenerateIn,
+    GenerateOut,
+    InterventionListOut,
+    InterventionOut,
+    ModelPerformanceOut,
+    PredictionDetailOut,
+    PredictionListOut,
+    StruggleReductionOut,
+)
+from twin.api.types import IdPath, UserId
 from twin.enums import InterventionStatus, PredictionStatus
 from twin.services import struggle as service
+from twin.services.struggle import outcomes as outcomes_service
 
-router = APIRouter(tags=["struggle prediction"], route_class=GuardedRoute)
+PREDICTION_TAGS: list[str | Enum] = ["struggle prediction"]
+OUTCOME_TAGS: list[str | Enum] = ["struggle prediction: outcomes"]
+ANALYSIS_OFF: dict[int | str, dict[str, Any]] = {
+    403: {"description": "behavioural analysis is switched off"}
+}
 
-UserId = Annotated[IdPath, Path(description="The learner's id")]
+router = APIRouter(route_class=GuardedRoute)
+
 ItemId = Annotated[IdPath, Path(description="The record's id")]
-DaysAhead = Annotated[
-    int,
-    Strict(),
-    Field(ge=service.MIN_DAYS_AHEAD, le=service.MAX_DAYS_AHEAD),
-    BeforeValidator(whole_number),
-]
-
-
-# --- schemas ---------------------------------------------------------------------------------
-
-
-class GenerateIn(BaseModel):
-    """Options of a generation run."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    daysAhead: DaysAhead = Field(
-        default=service.DEFAULT_DAYS_AHEAD,
-        description="Objectives due (missions, exams) within this many days, plus the weakest",
-    )
-
-
-class ObjectiveOut(BaseModel):
-    """The objective a prediction is about."""
-
-    id: str
-    text: str | None = None
-    complexity: str | None = None
-    courseId: str | None = None
-    courseName: str | None = None
-    lectureId: str | None = None
-
-
-class FactorOut(BaseModel):
-    """A feature pushing the probability up, in numbers and words."""
-
-    feature: str
-    value: float
-    contribution: float = Field(description="Log-odds contribution")
-    reason: str
-
-
-class GeneratedIndicatorOut(BaseModel):
-    """An indicator written by the run."""
-
-    type: str
-    severity: str
-    strength: float
-
-
-class GeneratedInterventionOut(BaseModel):
-    """An intervention written by the run."""
-
-    id: str
-    type: str
-    priority: int
-    description: str
-    reasoning: str
-
-
-class GeneratedPredictionOut(BaseModel):
-    """One stored prediction of the run."""
-
-    predictionId: str
-    objective: ObjectiveOut
-    dueAt: UtcDatetime
-    source: str = Field(description="mission, exam or weakest")
-    probability: float
-    confidence: float
-    modelVersion: str
-    dataQuality: float
-    atRisk: bool = Field(description="probability > 0.5 (indicators and interventions written)")
-    created: bool = Field(description="false: the open prediction was updated in place")
-    topFactors: list[FactorOut]
-    indicators: list[GeneratedIndicatorOut]
-    interventions: list[GeneratedInterventionOut]
-
-
-class AlertOut(BaseModel):
-    """A likely struggle (p ≥ 0.7) due within 3 days; priority 0-100."""
-
-    predictionId: str
-    objective: ObjectiveOut
-    probability: float
-    priority: float
-    urgency: float
-    dueAt: UtcDatetime
-
-
-class GenerateOut(BaseModel):
-    """What a run stored, most likely struggles first, and the top 3 alerts."""
-
-    userId: str
-    generatedAt: UtcDatetime
-    modelVersion: str
-    daysAhead: int
-    counts: dict[str, int]
-    predictions: list[GeneratedPredictionOut]
-    alerts: list[AlertOut]
-
-
-class IndicatorOut(BaseModel):
-    """A stored struggle indicator."""
-
-    id: str
-    type: str
-    severity: str
-    context: dict[str, Any]
-    detectedAt: UtcDatetime
-
-
-class InterventionOut(BaseModel):
-    """A stored intervention recommendation."""
-
-    id: str
-    predictionId: str | None
-    objectiveId: str | None
-    type: str
-    priority: int
-    description: str
-    reasoning: str
-    status: str
-    createdAt: UtcDatetime
-    appliedAt: UtcDatetime | None
-    appliedToMissionId: str | None
-
-
-class PredictionOut(BaseModel):
-    """A stored prediction with its objective, indicators and interventions."""
-
-    id: str
-    objective: ObjectiveOut
-    topicId: str | None
-    probability: float
-    confidence: float
-    status: PredictionStatus
-    modelVersion: str | None
-    dataQuality: float | None
-    source: str | None
-    dueAt: UtcDatetime | None
-    predictedAt: UtcDatetime
-    acknowledgedAt: UtcDatetime | None
-    actualOutcome: bool | None
-    actualOutcomeRecordedAt: UtcDatetime | None
-    interventionApplied: bool
-    interventionId: str | None
-    topFactors: list[FactorOut]
-    indicators: list[IndicatorOut]
-    interventions: list[InterventionOut]
-
-
-class PredictionStats(BaseModel):
-    """Counts over all of the learner's predictions."""
-
-    total: int
-    atRisk: int = Field(description="probability > 0.5")
-    withOutcome: int
-    byStatus: dict[str, int]
-    returned: int
-
-
-class PredictionListOut(BaseModel):
-    """Predictions, most likely first, and counts."""
-
-    userId: str
-    predictions: list[PredictionOut]
-    stats: PredictionStats
-
-
-class WhyFeatureOut(BaseModel):
-    """One of the 15 features behind a prediction."""
-
-    feature: str
-    value: float = Field(description="0-1 (0.5 when unknown)")
-    unknown: bool
-    contribution: float = Field(description="Log-odds contribution")
-    reason: str
-
-
-class WhyOut(BaseModel):
-    """Why the model predicted what it did."""
-
-    modelVersion: str | None
-    dataQuality: float | None
-    probability: float
-    features: list[WhyFeatureOut]
-    topFactors: list[str] = Field(description="The features pushing the probability up, in words")
-
-
-class PredictionDetailOut(PredictionOut):
-    """A prediction with its explanation."""
-
-    why: WhyOut
-
-
-class InterventionListOut(BaseModel):
-    """The learner's interventions, highest priority first."""
-
-    userId: str
-    interventions: list[InterventionOut]
-
-
-class ApplyIn(BaseModel):
-    """Which mission to change (default: the next PENDING mission planning the objective)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    missionId: Id | None = None
-
-
-class MissionOut(BaseModel):
-    """The mission after the change."""
-
-    id: str
-    date: UtcDatetime
-    status: str
-    estimatedMinutes: int
-    recommendedDuration: int | None
-    objectives: list[Any]
-
-
-class ApplyOut(BaseModel):
-    """The applied intervention, the changed mission, and the change."""
-
-    intervention: InterventionOut
-    mission: MissionOut
-    before: dict[str, Any]
-    after: dict[str, Any]
-
-
-# --- routes ----------------------------------------------------------------------------------
+PredictionId = Annotated[IdPath, Path(description="A prediction's id")]
 
 
 @router.post(
     "/users/{userId}/predictions:generate",
     response_model=GenerateOut,
     summary="Predict the learner's upcoming struggles now",
-    responses={403: {"description": "behavioural analysis is switched off"}},
+    responses=ANALYSIS_OFF,
+    tags=PREDICTION_TAGS,
 )
 def generate(
     userId: UserId,
     _: CurrentPrincipal,
     session: DbSession,
+    now: Now,
     body: Annotated[GenerateIn | None, Body()] = None,
 ) -> GenerateOut:
     """Predict every objective due within ``daysAhead`` days (missions, exams) and the weakest
     ones; store every prediction (open ones are updated in place), indicators and tailored
     interventions for p > 0.5; return the top 3 alerts (p ≥ 0.7 due within 3 days)."""
     days = body.daysAhead if body is not None else service.DEFAULT_DAYS_AHEAD
-    result = service.generate_predictions(session, userId, utcnow(), days_ahead=days)
-    return GenerateOut.model_validate(result.to_json())
+    result = service.generate_predictions(session, userId, now, days_ahead=days)
+    return GenerateOut.model_validate(result)
 
 
 @router.get(
     "/users/{userId}/predictions",
     response_model=PredictionListOut,
     summary="The learner's struggle predictions",
+    tags=PREDICTION_TAGS,
 )
 def list_predictions(
     userId: UserId,
     _: CurrentPrincipal,
     session: DbSession,
+    now: Now,
     status: Annotated[PredictionStatus | None, Query(description="Only this status")] = None,
     minProbability: Annotated[float, Query(ge=0.0, le=1.0)] = service.AT_RISK_ABOVE,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIST_LIMIT)] = service.DEFAULT_LIST_LIMIT,
@@ -294,35 +87,31 @@ def list_predictions(
     """Predictions with probability ≥ ``minProbability``, most likely first, each with its
     objective, indicators and interventions; ``stats`` counts all of them."""
     listed = service.list_predictions(
-        session, userId, status=status, min_probability=minProbability, limit=limit
+        session, userId, status=status, min_probability=minProbability, limit=limit, now=now
     )
-    return PredictionListOut.model_validate(
-        {
-            "userId": userId,
-            "predictions": [v.to_json() for v in listed.predictions],
-            "stats": listed.stats,
-        }
-    )
+    return PredictionListOut.model_validate(listed)
 
 
 @router.get(
     "/users/{userId}/predictions/{predictionId}",
     response_model=PredictionDetailOut,
     summary="One prediction and why",
+    tags=PREDICTION_TAGS,
 )
 def prediction_detail(
-    userId: UserId, predictionId: ItemId, _: CurrentPrincipal, session: DbSession
+    userId: UserId, predictionId: ItemId, _: CurrentPrincipal, session: DbSession, now: Now
 ) -> PredictionDetailOut:
     """The prediction with every feature's value, whether it was unknown, its contribution,
     the model version and the top factors in words."""
-    view = service.prediction_detail(session, userId, predictionId)
-    return PredictionDetailOut.model_validate({**view.to_json(), "why": view.why()})
+    view = service.prediction_detail(session, userId, predictionId, now=now)
+    return PredictionDetailOut.model_validate(view)
 
 
 @router.get(
     "/users/{userId}/interventions",
     response_model=InterventionListOut,
     summary="The learner's intervention recommendations",
+    tags=PREDICTION_TAGS,
 )
 def list_interventions(
     userId: UserId,
@@ -331,9 +120,9 @@ def list_interventions(
     status: Annotated[InterventionStatus | None, Query(description="Only this status")] = None,
 ) -> InterventionListOut:
     """Interventions, highest priority first, then newest."""
-    rows = service.list_interventions(session, userId, status=status)
-    return InterventionListOut.model_validate(
-        {"userId": userId, "interventions": [service.intervention_json(r) for r in rows]}
+    views = service.list_interventions(session, userId, status=status)
+    return InterventionListOut(
+        user_id=userId, interventions=[InterventionOut.model_validate(v) for v in views]
     )
 
 
@@ -342,16 +131,18 @@ def list_interventions(
     response_model=ApplyOut,
     summary="Apply an intervention to a mission",
     responses={
-        403: {"description": "behavioural analysis is switched off"},
+        **ANALYSIS_OFF,
         404: {"description": "unknown learner, intervention or mission"},
         409: {"description": "already applied, mission not PENDING, or no PENDING mission"},
     },
+    tags=PREDICTION_TAGS,
 )
 def apply_intervention(
     userId: UserId,
     interventionId: ItemId,
     _: CurrentPrincipal,
     session: DbSession,
+    now: Now,
     body: Annotated[ApplyIn | None, Body()] = None,
 ) -> ApplyOut:
     """Change the mission as the intervention says (prerequisite reviews inserted, time +25%,
@@ -361,6 +152,76 @@ def apply_intervention(
         userId,
         interventionId,
         mission_id=body.missionId if body is not None else None,
-        now=utcnow(),
+        now=now,
     )
-    return ApplyOut.model_validate(result.to_json())
+    return ApplyOut.model_validate(result)
+
+
+@router.post(
+    "/users/{userId}/predictions/{predictionId}/feedback",
+    response_model=FeedbackOut,
+    summary="Tell how a predicted objective actually went",
+    responses={**ANALYSIS_OFF, 404: {"description": "no such prediction for this learner"}},
+    tags=OUTCOME_TAGS,
+)
+def post_feedback(
+    userId: UserId,
+    predictionId: PredictionId,
+    body: FeedbackIn,
+    _: CurrentPrincipal,
+    session: DbSession,
+    now: Now,
+) -> FeedbackOut:
+    """Record the learner's feedback: their answer becomes the prediction's outcome and status
+    (CONFIRMED / FALSE_POSITIVE / MISSED / RESOLVED) and automatic capture never overrides it."""
+    result = outcomes_service.record_feedback(
+        session,
+        userId,
+        predictionId,
+        actual_struggle=body.actualStruggle,
+        feedback_type=body.feedbackType,
+        helpfulness=body.helpfulness,
+        comments=body.comments,
+        now=now,
+    )
+    return FeedbackOut.model_validate(result)
+
+
+@router.get(
+    "/users/{userId}/model-performance",
+    response_model=ModelPerformanceOut,
+    summary="How good the learner's struggle predictions were",
+    responses=ANALYSIS_OFF,
+    tags=OUTCOME_TAGS,
+)
+def get_model_performance(
+    userId: UserId, _: CurrentPrincipal, session: DbSession, now: AsOf
+) -> ModelPerformanceOut:
+    """Accuracy, precision, recall, F1, AUC, Brier, calibration, confusion matrix, weekly trend
+    and per model version — from recorded outcomes only (fewer than 10: insufficient data)."""
+    return ModelPerformanceOut.model_validate(
+        outcomes_service.model_performance(session, userId, as_of=now)
+    )
+
+
+@router.get(
+    "/users/{userId}/struggle-reduction",
+    response_model=StruggleReductionOut,
+    summary="How much less the learner struggles since predictions started",
+    responses=ANALYSIS_OFF,
+    tags=OUTCOME_TAGS,
+)
+def get_struggle_reduction(
+    userId: UserId,
+    _: CurrentPrincipal,
+    session: DbSession,
+    now: AsOf,
+    period: Annotated[
+        Literal["week", "month", "all"],
+        Query(description="Current window: last 7 or 30 complete local days, or all"),
+    ] = "month",
+) -> StruggleReductionOut:
+    """Share of objective-study-days that were struggles: the 6 weeks before the first
+    prediction against the chosen period (needs 10 study days in each window)."""
+    report = outcomes_service.struggle_reduction(session, userId, period, now=now)
+    return StruggleReductionOut.model_validate(report)

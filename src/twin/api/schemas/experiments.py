@@ -26,9 +26,9 @@ from twin.analysis.experiments.definition import MAX_WEIGHT, MIN_VARIANTS, Varia
 from twin.analysis.experiments.metrics import METRICS
 from twin.analysis.experiments.verdict import DecisionMethod
 from twin.api.schemas.base import Answer
-from twin.api.types import Id, JsonBool, JsonFloat, UtcDatetime, whole_number
+from twin.api.types import Id, JsonBool, JsonFloat, Timestamp, whole_number
 from twin.enums import ExperimentStatus, PersonalizationContext
-from twin.ingest.schemas import Timestamp
+from twin.ingest.schemas import Timestamp as TimestampIn
 from twin.services.experiments import NewExperiment
 
 MAX_VARIANTS = 10
@@ -110,10 +110,10 @@ class ExperimentIn(BaseModel):
     cupedCovariate: JsonBool = Field(
         default=False, description="Adjust by each metric's pre-period value (CUPED)"
     )
-    startDate: Timestamp | None = Field(
+    startDate: TimestampIn | None = Field(
         default=None, description="RFC 3339 with an offset; default: now"
     )
-    endDate: Timestamp = Field(description="RFC 3339 with an offset")
+    endDate: TimestampIn = Field(description="RFC 3339 with an offset")
     decisionMethod: DecisionMethod = Field(
         default=DecisionMethod.SEQUENTIAL,
         description="sequential (safe to read every day) or fixed_horizon (read at the end)",
@@ -170,7 +170,7 @@ class FinalResultOut(Answer):
 
     verdict: str
     winner: str | None
-    as_of: UtcDatetime
+    as_of: Timestamp
     reasons: list[str]
     p_value: float | None
 
@@ -193,13 +193,13 @@ class ExperimentOut(Answer):
     min_participants_per_arm: int
     min_duration_days: int
     cuped_covariate: bool
-    start_date: UtcDatetime
-    end_date: UtcDatetime
-    created_at: UtcDatetime
-    stopped_at: UtcDatetime | None
-    completed_at: UtcDatetime | None
+    start_date: Timestamp
+    end_date: Timestamp
+    created_at: Timestamp
+    stopped_at: Timestamp | None
+    completed_at: Timestamp | None
     participants: int
-    metrics_as_of: UtcDatetime | None
+    metrics_as_of: Timestamp | None
     analysis: AnalysisOut
     final: FinalResultOut | None
 
@@ -299,10 +299,10 @@ class ResultOut(Answer):
     reasons: list[str]
     method: str
     method_description: str
-    start: UtcDatetime
-    end: UtcDatetime
-    as_of: UtcDatetime
-    stopped_at: UtcDatetime | None
+    start: Timestamp
+    end: Timestamp
+    as_of: Timestamp
+    stopped_at: Timestamp | None
     days_elapsed: int
     ended: bool
     arms: list[ArmOut]
@@ -329,7 +329,7 @@ class ExperimentResultsOut(Answer):
 
     experiment: ExperimentOut
     result: ResultOut
-    metrics_as_of: UtcDatetime | None
+    metrics_as_of: Timestamp | None
     participants: int
     pending_participants: int
     arm_metrics: list[ArmMetricOut]
@@ -342,8 +342,8 @@ class ExperimentResultsOut(Answer):
 class PeriodOut(Answer):
     """A half-open period ``[start, end)``."""
 
-    start: UtcDatetime
-    end: UtcDatetime
+    start: Timestamp
+    end: Timestamp
     days: float
 
 
@@ -364,7 +364,7 @@ class PeriodMetricsOut(Answer):
 class ParticipantMetricsOut(Answer):
     """A participant's stored metrics."""
 
-    as_of: UtcDatetime
+    as_of: Timestamp
     pre: PeriodMetricsOut
     post: PeriodMetricsOut
 
@@ -376,14 +376,14 @@ class ParticipationOut(Answer):
     experiment_name: str
     context: PersonalizationContext
     state: str
-    start_date: UtcDatetime
-    end_date: UtcDatetime
-    stopped_at: UtcDatetime | None
+    start_date: Timestamp
+    end_date: Timestamp
+    stopped_at: Timestamp | None
     variant_id: str
     variant_name: str
     is_control: bool
     config: dict[str, Any]
-    assigned_at: UtcDatetime
+    assigned_at: Timestamp
     metrics: ParticipantMetricsOut | None
 
 

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator
 
 from twin.analysis.insights.evaluation import Verdict
-from twin.api.schemas.base import Answer
-from twin.api.types import Id, JsonBool, JsonFloat, UtcDatetime, whole_number
+from twin.api.schemas.base import Answer, Insufficient
+from twin.api.types import Id, JsonBool, JsonFloat, Timestamp, whole_number
 from twin.enums import (
     ApplicationType,
     ArticleCategory,
@@ -27,7 +27,8 @@ from twin.enums import (
     RecommendationStatus,
     RecommendationType,
 )
-from twin.ingest.schemas import LongText, Name, Timestamp
+from twin.ingest.schemas import LongText, Name
+from twin.ingest.schemas import Timestamp as TimestampIn
 
 MAX_READ_SECONDS = 86_400
 METRIC_PATTERN = r"^[A-Za-z]{1,40}(\([a-z]{1,20}=-?[0-9]{1,4}(,[a-z]{1,20}=-?[0-9]{1,4}){0,3}\))?$"
@@ -60,14 +61,14 @@ class OutcomeOut(Answer):
     """The application and, after its 14-day test period, the measured outcome."""
 
     application_type: ApplicationType
-    applied_at: UtcDatetime
+    applied_at: Timestamp
     baseline: dict[str, Any]
-    evaluated_at: UtcDatetime | None
+    evaluated_at: Timestamp | None
     verdict: Verdict | None
     change: float | None
     ci95: tuple[float, float] | None
     effectiveness: float | None
-    insufficient: dict[str, dict[str, int]] | None
+    insufficient: Insufficient | None
 
 
 class RecommendationOut(Answer):
@@ -85,9 +86,9 @@ class RecommendationOut(Answer):
     user_readiness: float
     priority_score: float
     status: RecommendationStatus
-    created_at: UtcDatetime
-    applied_at: UtcDatetime | None
-    dismissed_at: UtcDatetime | None
+    created_at: Timestamp
+    applied_at: Timestamp | None
+    dismissed_at: Timestamp | None
     sources: list[SourceOut]
     evidence: list[str]
     outcome: OutcomeOut | None
@@ -113,7 +114,7 @@ class RecommendationApplyIn(_Request):
 class ProgressEntryOut(Answer):
     """One day of a goal's progress history."""
 
-    at: UtcDatetime
+    at: Timestamp
     value: float | None
     progress: float
     best: float
@@ -132,9 +133,9 @@ class GoalOut(Answer):
     current_value: float
     progress: float
     status: GoalStatus
-    deadline: UtcDatetime
-    created_at: UtcDatetime
-    completed_at: UtcDatetime | None
+    deadline: Timestamp
+    created_at: Timestamp
+    completed_at: Timestamp | None
     expired: bool
     expiry_question: str | None
     expiry_options: list[str]
@@ -158,7 +159,7 @@ class GoalSuggestionOut(Answer):
     goal_type: BehavioralGoalType
     metric: str
     target_value: float
-    deadline: UtcDatetime
+    deadline: Timestamp
     title: str
     description: str
     current_value: float | None
@@ -190,7 +191,7 @@ class GoalIn(_Request):
     targetValue: JsonFloat | None = Field(
         default=None, allow_inf_nan=False, description="> 0 (template default when omitted)"
     )
-    deadline: Timestamp | None = Field(
+    deadline: TimestampIn | None = Field(
         default=None, description="In the future, at most 90 days ahead (template default)"
     )
     title: Name | None = None
@@ -218,8 +219,8 @@ class NotificationOut(Answer):
     message: str
     related_entity_type: str | None
     related_entity_id: str | None
-    created_at: UtcDatetime
-    read_at: UtcDatetime | None
+    created_at: Timestamp
+    read_at: Timestamp | None
 
 
 class NotificationListOut(Answer):
@@ -285,7 +286,7 @@ class CorrelationOut(Answer):
     """The correlation, or what is missing (at least 8 weeks with a score and a result)."""
 
     correlation: CorrelationValueOut | None
-    insufficient: dict[str, dict[str, int]] | None
+    insufficient: Insufficient | None
     caveat: str
 
 
@@ -341,14 +342,14 @@ class ProgressOut(Answer):
     """The comparison, or what is missing."""
 
     progress: ProgressValueOut | None
-    insufficient: dict[str, dict[str, int]] | None
+    insufficient: Insufficient | None
 
 
 class ExamResultIn(_Request):
     """An exam result."""
 
     score: JsonFloat = Field(ge=0, le=100, allow_inf_nan=False, description="0–100")
-    takenAt: Timestamp
+    takenAt: TimestampIn
     examId: Id | None = None
 
 
@@ -358,7 +359,7 @@ class ExamResultOut(Answer):
     id: str
     exam_id: str | None
     score: float
-    taken_at: UtcDatetime
+    taken_at: Timestamp
 
 
 # --- articles ----------------------------------------------------------------------------------
@@ -374,7 +375,7 @@ class ArticleSummaryOut(Answer):
     reading_time_minutes: int
     difficulty: str
     tags: list[str]
-    read_at: UtcDatetime | None
+    read_at: Timestamp | None
     helpful: bool | None
     rating: int | None
 
@@ -414,7 +415,7 @@ class PersonalArticleOut(Answer):
     personalized: bool
     references: list[ReferenceOut]
     reading_time_minutes: int
-    read_at: UtcDatetime
+    read_at: Timestamp
 
 
 class ArticleFeedbackIn(_Request):
@@ -451,7 +452,7 @@ class LoadSummaryOut(Answer):
     """The latest load reading and the 7-day mean."""
 
     latest_load: float | None
-    latest_at: UtcDatetime | None
+    latest_at: Timestamp | None
     mean_load_7d: float | None
 
 
@@ -461,7 +462,7 @@ class BurnoutSummaryOut(Answer):
     assessment_id: str
     risk_score: float
     level: BurnoutRiskLevel
-    assessed_at: UtcDatetime
+    assessed_at: Timestamp
 
 
 class PredictionSummaryOut(Answer):
@@ -471,14 +472,14 @@ class PredictionSummaryOut(Answer):
     objective_id: str
     objective: str
     probability: float
-    predicted_at: UtcDatetime
+    predicted_at: Timestamp
 
 
 class DashboardOut(Answer):
     """Everything a learner's overview shows, in one answer."""
 
     user_id: str
-    generated_at: UtcDatetime
+    generated_at: Timestamp
     score: ScoreWeekOut | None
     cards: list[MetricCardOut]
     recommendations: list[RecommendationOut]

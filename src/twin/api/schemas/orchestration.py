@@ -8,7 +8,6 @@ the host only, feed tokens are shown once, when created.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,7 +22,7 @@ from pydantic import (
 
 from twin.analysis.orchestration.adaptation import ConstraintKind
 from twin.api.schemas.base import Answer
-from twin.api.types import Id, JsonBool, QueryTimestamp, UtcDatetime, whole_number
+from twin.api.types import Id, JsonBool, QueryTimestamp, Timestamp, whole_number
 
 # Whole numbers: a JSON number (60 or 60.0), never a string or a boolean.
 MinuteOfDay = Annotated[int, Strict(), Field(ge=0, le=1440), BeforeValidator(whole_number)]
@@ -168,19 +167,19 @@ class CalendarStatusOut(Answer):
     display_host: str | None
     write_back: bool
     sync_enabled: bool
-    connected_at: UtcDatetime
-    last_sync_at: UtcDatetime | None
-    last_attempt_at: UtcDatetime | None
+    connected_at: Timestamp
+    last_sync_at: Timestamp | None
+    last_attempt_at: Timestamp | None
     last_error: SyncErrorOut | None
     consecutive_failures: int
-    window_start: UtcDatetime | None
-    window_end: UtcDatetime | None
+    window_start: Timestamp | None
+    window_end: Timestamp | None
     block_count: int
     event_count: int
     blocks_age_minutes: float | None
     stale: bool
-    next_sync_after: UtcDatetime | None
-    write_back_at: UtcDatetime | None
+    next_sync_after: Timestamp | None
+    write_back_at: Timestamp | None
     write_back_error: SyncErrorOut | None
 
 
@@ -204,18 +203,18 @@ class DisconnectOut(Answer):
 class BusyBlockOut(Answer):
     """A merged busy interval: weight 1 busy, 0.5 tentative."""
 
-    start: UtcDatetime
-    end: UtcDatetime
+    start: Timestamp
+    end: Timestamp
     weight: float
 
 
 class BusyOut(Answer):
     """The busy blocks of a window and how old they are."""
 
-    start: UtcDatetime
-    end: UtcDatetime
+    start: Timestamp
+    end: Timestamp
     blocks: list[BusyBlockOut]
-    synced_at: UtcDatetime | None
+    synced_at: Timestamp | None
     age_minutes: float | None
     stale: bool
     connected: bool
@@ -237,8 +236,8 @@ class SlotOut(Answer):
     id: str
     rank: int
     kind: str
-    start: datetime
-    end: datetime
+    start: Timestamp
+    end: Timestamp
     duration_minutes: int
     local_date: str
     local_start: str
@@ -247,7 +246,7 @@ class SlotOut(Answer):
     reasons: dict[str, Any]
     conflicts: list[dict[str, Any]]
     reasoning: str
-    accepted_at: UtcDatetime | None
+    accepted_at: Timestamp | None
     plan_id: str | None
 
 
@@ -265,7 +264,7 @@ class SlotsOut(Answer):
     candidates_busy: int
     history_sessions: int
     calendar_connected: bool
-    busy_synced_at: UtcDatetime | None
+    busy_synced_at: Timestamp | None
     busy_age_minutes: float | None
 
 
@@ -276,8 +275,8 @@ class PlanOut(Answer):
     status: str
     mission_id: str | None
     slot_id: str | None
-    planned_start: datetime
-    planned_end: datetime
+    planned_start: Timestamp
+    planned_end: Timestamp
     duration_minutes: int
     timezone: str
     intensity: str
@@ -292,15 +291,15 @@ class PlanOut(Answer):
     calendar_uid: str
     calendar_sequence: int
     busy_age_minutes: float | None
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class PlanListOut(Answer):
     """The learner's plans of a window."""
 
-    start: UtcDatetime
-    end: UtcDatetime
+    start: Timestamp
+    end: Timestamp
     plans: list[PlanOut]
 
 
@@ -320,7 +319,7 @@ class AdaptationOut(Answer):
 
     id: str
     type: str
-    applied_at: UtcDatetime
+    applied_at: Timestamp
     plan_id: str | None
     old: dict[str, Any] | None
     new: dict[str, Any] | None
@@ -380,7 +379,7 @@ class PeriodOut(Answer):
 class AdaptationScoreOut(Answer):
     """The 7 days before an adaptation against the 7 days after it."""
 
-    at: UtcDatetime
+    at: Timestamp
     before: PeriodOut
     after: PeriodOut
     complete: bool
@@ -397,8 +396,8 @@ class EffectivenessOut(Answer):
     """Adherence and outcome differences over the window, from stored data."""
 
     days: int
-    window_start: UtcDatetime
-    window_end: UtcDatetime
+    window_start: Timestamp
+    window_end: Timestamp
     sessions: int
     adherence: AdherenceOut
     performance: DifferenceOut | InsufficientOut
@@ -421,9 +420,9 @@ class FeedTokenOut(Answer):
     """A feed token as listed (never the token)."""
 
     id: str
-    created_at: UtcDatetime
-    revoked_at: UtcDatetime | None
-    last_used_at: UtcDatetime | None
+    created_at: Timestamp
+    revoked_at: Timestamp | None
+    last_used_at: Timestamp | None
     active: bool
 
 
@@ -439,7 +438,7 @@ class NewFeedTokenOut(Answer):
     id: str
     token: str
     path: str
-    created_at: UtcDatetime
+    created_at: Timestamp
 
 
 class OverviewOut(Answer):

@@ -17,7 +17,7 @@ from twin.analysis.personalization.preferences import PersonalizationFeature
 from twin.analysis.personalization.reward import DifficultyFeedback, ImplicitSignal
 from twin.api.openapi import NO_NUL_PATTERN
 from twin.api.schemas.base import Answer
-from twin.api.types import Id, JsonBool, JsonFloat, QueryTimestamp, UtcDatetime, whole_number
+from twin.api.types import Id, JsonBool, JsonFloat, QueryTimestamp, Timestamp, whole_number
 from twin.enums import PersonalizationContext, PersonalizationLevel
 
 MAX_PARAMS = 10
@@ -138,9 +138,9 @@ class PersonalizationPreferencesOut(Answer):
     session_enabled: bool
     disabled_features: list[str]
     auto_adapt: bool
-    paused_until: UtcDatetime | None
+    paused_until: Timestamp | None
     paused: bool
-    last_reset_at: UtcDatetime | None
+    last_reset_at: Timestamp | None
     stored: bool
 
 
@@ -230,7 +230,7 @@ class PersonalizationDecisionOut(Answer):
     propensity: float
     mode: str
     level: str
-    decided_at: UtcDatetime
+    decided_at: Timestamp
     parameters: dict[str, Any]
     reasons: list[str]
     overrides: list[str]
@@ -251,9 +251,9 @@ class PersonalizationEffectivenessOut(Answer):
 
     user_id: str
     context: str | None
-    window_start: UtcDatetime
-    window_end: UtcDatetime
-    baseline_start: UtcDatetime
+    window_start: Timestamp
+    window_end: Timestamp
+    baseline_start: Timestamp
     result: dict[str, Any] | None
     insufficient: dict[str, Any] | None
 

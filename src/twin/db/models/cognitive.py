@@ -105,7 +105,7 @@ class LearnerLoadProfile(Base):
     loadTolerance: Mapped[float | None]
     # mean of the load readings of the last 7 days
     meanLoad7d: Mapped[float | None]
-    # StressProfile.to_json(): primary stressors, tolerance method, recovery time, evidence
+    # StressProfile.details_json(): primary stressors, tolerance method, recovery time, evidence
     details: Mapped[dict[str, Any]] = mapped_column(
         server_default=sa.text("'{}'::jsonb"), default=dict
     )

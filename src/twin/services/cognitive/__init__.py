@@ -43,10 +43,17 @@ from twin.services.cognitive.load import (
     record_session_loads,
     touched_session_ids,
 )
-from twin.services.cognitive.load_performance import load_performance
+from twin.services.cognitive.load_performance import (
+    LoadPerformanceView,
+    SessionWindow,
+    load_performance,
+)
 from twin.services.cognitive.profile import load_profile, update_mean_load_7d
 from twin.services.cognitive.stress import (
+    StoredStressPattern,
     StressAnalysis,
+    StressPatternsView,
+    StressProfileView,
     refresh_stress,
     stress_patterns,
     stress_profile_view,
@@ -61,9 +68,14 @@ __all__ = [
     "DifficultyView",
     "ExplicitLoadData",
     "LoadHistory",
+    "LoadPerformanceView",
     "SessionReading",
+    "SessionWindow",
     "StoredReading",
+    "StoredStressPattern",
     "StressAnalysis",
+    "StressPatternsView",
+    "StressProfileView",
     "active_learners",
     "assess_burnout",
     "burnout_risk",

@@ -24,6 +24,7 @@ from twin.analysis.cognitive.baseline import REFERENCE_DAYS
 from twin.analysis.cognitive.burnout import (
     WINDOW_DAYS,
     BurnoutAssessment,
+    MissionOverride,
     assess_burnout_risk,
     mission_override_for,
 )
@@ -34,7 +35,6 @@ from twin.db.base import new_id
 from twin.db.models import BurnoutRiskAssessment
 from twin.enums import BurnoutRiskLevel
 from twin.learners import Learner, LearnerLock, lock_learner, try_lock_learner
-from twin.services.cognitive.common import iso
 from twin.services.cognitive.load import ensure_session_loads
 from twin.services.cognitive.profile import update_mean_load_7d
 from twin.services.cognitive.summaries import session_summaries
@@ -52,30 +52,20 @@ class BurnoutView:
     risk_score: float
     level: BurnoutRiskLevel
     confidence: float
-    factors: list[dict[str, Any]]
+    contributing_factors: list[dict[str, Any]]
+    """As stored in ``burnout_risk_assessments.contributingFactors``."""
     warning_signals: list[dict[str, Any]]
+    """As stored in ``burnout_risk_assessments.warningSignals``."""
     recommendations: list[str]
     window: dict[str, Any]
+    """The assessment's window as stored with its factors."""
     recovery: RecoveryProgress | None
     fresh: bool
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the API: mission override for HIGH/CRITICAL, recovery since the last one."""
-        override = mission_override_for(self.level, self.risk_score)
-        return {
-            "assessmentId": self.assessment_id,
-            "assessedAt": iso(self.assessed_at),
-            "fresh": self.fresh,
-            "riskScore": round(self.risk_score, 2),
-            "level": self.level.value,
-            "confidence": round(self.confidence, 3),
-            "window": self.window,
-            "contributingFactors": self.factors,
-            "warningSignals": self.warning_signals,
-            "recommendations": self.recommendations,
-            "missionOverride": None if override is None else override.to_json(),
-            "recovery": None if self.recovery is None else self.recovery.to_json(),
-        }
+    @property
+    def mission_override(self) -> MissionOverride | None:
+        """Limits for the mission planner while the risk is HIGH or CRITICAL."""
+        return mission_override_for(self.level, self.risk_score)
 
 
 def _window_json(assessment: BurnoutAssessment) -> dict[str, Any]:
@@ -100,13 +90,18 @@ def _snapshot(row: BurnoutRiskAssessment, zone: ZoneInfo) -> AssessmentSnapshot:
     return AssessmentSnapshot(float(row.riskScore), row.riskLevel, day)
 
 
-def _latest_assessments(session: Session, user_id: str, n: int = 2) -> list[BurnoutRiskAssessment]:
+def _latest_assessments(
+    session: Session, user_id: str, n: int = 2, as_of: datetime | None = None
+) -> list[BurnoutRiskAssessment]:
+    """The ``n`` latest assessments (made at or before ``as_of``, when given), newest first."""
+    query = sa.select(BurnoutRiskAssessment).where(BurnoutRiskAssessment.userId == user_id)
+    if as_of is not None:
+        query = query.where(BurnoutRiskAssessment.assessmentDate <= naive_utc(as_of))
     return list(
         session.scalars(
-            sa.select(BurnoutRiskAssessment)
-            .where(BurnoutRiskAssessment.userId == user_id)
-            .order_by(BurnoutRiskAssessment.assessmentDate.desc(), BurnoutRiskAssessment.id.desc())
-            .limit(n)
+            query.order_by(
+                BurnoutRiskAssessment.assessmentDate.desc(), BurnoutRiskAssessment.id.desc()
+            ).limit(n)
         )
     )
 
@@ -127,7 +122,7 @@ def _view(
         risk_score=float(row.riskScore),
         level=row.riskLevel,
         confidence=float(row.confidence),
-        factors=factors,
+        contributing_factors=factors,
         warning_signals=list(row.warningSignals or []),
         recommendations=list(row.recommendations),
         window=window,
@@ -192,7 +187,7 @@ def assess_burnout(
     assessment = assess_burnout_risk(days, last_day, history_start=history_start, reference=days)
     window = _window_json(assessment)
     factors = [{**f, "window": window} for f in assessment.contributing_factors_json()]
-    previous = _latest_assessments(session, uid, 1)
+    previous = _latest_assessments(session, uid, 1, as_of=assessed_at)
     if assessment.covered_days == 0:
         return BurnoutView(
             assessment_id=None,
@@ -200,7 +195,7 @@ def assess_burnout(
             risk_score=assessment.risk_score,
             level=assessment.level,
             confidence=assessment.confidence,
-            factors=factors,
+            contributing_factors=factors,
             warning_signals=assessment.warning_signals_json(),
             recommendations=list(assessment.recommendations),
             window=window,
@@ -224,9 +219,11 @@ def assess_burnout(
     return _view(row, previous[0] if previous else None, zone, fresh=True)
 
 
-def latest_burnout(session: Session, learner: Learner) -> BurnoutView | None:
-    """The learner's latest stored assessment (with recovery against the one before)."""
-    rows = _latest_assessments(session, learner.user_id, 2)
+def latest_burnout(
+    session: Session, learner: Learner, as_of: datetime | None = None
+) -> BurnoutView | None:
+    """The learner's latest stored assessment (at or before ``as_of``), with recovery."""
+    rows = _latest_assessments(session, learner.user_id, 2, as_of)
     if not rows:
         return None
     return _view(rows[0], rows[1] if len(rows) > 1 else None, learner.zone, fresh=False)
@@ -235,11 +232,11 @@ def latest_burnout(session: Session, learner: Learner) -> BurnoutView | None:
 def burnout_risk(session: Session, learner: Learner, now: datetime) -> BurnoutView:
     """The latest assessment, assessed anew (once, under the learner's lock) when older than 24 h."""
     now_naive = naive_utc(now)
-    latest = latest_burnout(session, learner)
+    latest = latest_burnout(session, learner, now_naive)
     if latest is not None and now_naive - latest.assessed_at <= ASSESSMENT_MAX_AGE:
         return latest
     lock_learner(session, LearnerLock.BURNOUT_ASSESSMENT, learner.user_id)
-    latest = latest_burnout(session, learner)  # another request may have assessed meanwhile
+    latest = latest_burnout(session, learner, now_naive)  # another request may have assessed
     if latest is not None and now_naive - latest.assessed_at <= ASSESSMENT_MAX_AGE:
         return latest
     return assess_burnout(session, learner, now_naive)

@@ -1,4 +1,4 @@
-"""Small helpers the cognitive services share: RFC 3339 times, id arrays, active learners."""
+"""Small helpers the cognitive services share: id arrays, active learners."""
 
 from __future__ import annotations
 
@@ -8,15 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Session
 
-from twin.analysis.common import aware_utc, naive_utc
+from twin.analysis.common import naive_utc
 
 IDS = sa.bindparam("ids", type_=pg.ARRAY(sa.Text()))
 """An array of ids bound as ``:ids`` (``= ANY(:ids)``)."""
-
-
-def iso(ts: datetime) -> str:
-    """RFC 3339 UTC with a Z (stored timestamps are naive UTC)."""
-    return aware_utc(ts).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def active_learners(session: Session, since: datetime, until: datetime) -> list[tuple[str, str]]:

@@ -3,43 +3,37 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from twin.analysis.cognitive.difficulty import DifficultyAdjustment, adapt_difficulty
 from twin.analysis.common import InsufficientData
 from twin.learners import Learner
-from twin.services.cognitive.load import StoredReading, current_load
+from twin.services.cognitive.load import NO_READING, StoredReading, current_load
 
 
 @dataclass(frozen=True)
 class DifficultyView:
     """The adjustment for the latest load, or what is missing."""
 
-    reading: StoredReading | None
+    based_on: StoredReading | None
     adjustment: DifficultyAdjustment | None
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the API."""
-        if self.reading is None or self.adjustment is None:
-            return {
-                "basedOn": None,
-                "adjustment": None,
-                "insufficient": InsufficientData("loadReadings", 0, 1).to_json(),
-            }
-        return {
-            "basedOn": self.reading.to_json(),
-            "adjustment": self.adjustment.to_json(),
-            "insufficient": None,
-        }
+    @property
+    def insufficient(self) -> InsufficientData | None:
+        """What is missing: a first load reading."""
+        return NO_READING if self.based_on is None or self.adjustment is None else None
 
 
 def difficulty_adjustment(
-    session: Session, learner: Learner, applied_this_session: int = 0
+    session: Session,
+    learner: Learner,
+    applied_this_session: int = 0,
+    as_of: datetime | None = None,
 ) -> DifficultyView:
-    """Difficulty change and session rules for the learner's latest load reading."""
-    current = current_load(session, learner.user_id).current
+    """Difficulty change and session rules for the learner's latest load reading (at ``as_of``)."""
+    current = current_load(session, learner.user_id, as_of).current
     if current is None:
         return DifficultyView(None, None)
     return DifficultyView(current, adapt_difficulty(current.load_score, applied_this_session))

@@ -48,6 +48,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.orm import Session
 
+from twin.analysis.cognitive.common import LoadLevel
 from twin.analysis.cognitive.load import (
     BASELINE_RECENT_SESSIONS,
     CognitiveLoad,
@@ -72,7 +73,7 @@ from twin.db.engine import Database
 from twin.db.models import CognitiveLoadMetric, StruggleIndicator
 from twin.enums import IndicatorType
 from twin.learners import Learner, LearnerLock, load_learner, lock_learner
-from twin.services.cognitive.common import IDS, iso
+from twin.services.cognitive.common import IDS
 from twin.services.cognitive.profile import update_mean_load_7d
 
 # One metric row per session per this much of its activity (update within, insert after).
@@ -86,6 +87,8 @@ NO_OBJECTIVE_ID = "none"
 # Sessions recomputed per batch by the backfill.
 BACKFILL_CHUNK_SESSIONS = 500
 SESSION_ENDED = "SESSION_ENDED"
+NO_READING = InsufficientData("loadReadings", 0, 1)
+"""The unmet minimum of answers that need a load reading."""
 log = logging.getLogger(__name__)
 
 
@@ -106,23 +109,10 @@ class SessionReading:
     overload_indicator_id: str | None
     objective_id: str | None
 
-    def to_json(self) -> dict[str, Any]:
-        """The reading with everything that explains it."""
-        return {
-            "metricId": self.metric_id,
-            "stored": self.metric_id is not None,
-            "sessionId": self.session_id,
-            "timestamp": iso(self.timestamp),
-            "loadScore": round(self.load.load_score, 2),
-            "level": self.load.level.value,
-            "overloaded": self.load.overloaded,
-            "subScores": self.load.sub_scores.to_json(),
-            "indicators": self.load.stress_indicators_json(),
-            "confidence": round(self.load.confidence, 3),
-            "confidenceNotes": list(self.load.confidence_notes),
-            "evidence": self.load.evidence,
-            "overloadIndicatorId": self.overload_indicator_id,
-        }
+    @property
+    def stored(self) -> bool:
+        """True when the reading was written (not a dry run)."""
+        return self.metric_id is not None
 
 
 def _read_sessions(session: Session, user_id: str, ids: Sequence[str]) -> dict[str, SessionFacts]:
@@ -281,7 +271,7 @@ def _write_overload(
         "objectiveSource": "dominant_objective" if objective_id else "none",
         "loadScore": round(load.load_score, 2),
         "level": load.level.value,
-        "subScores": load.sub_scores.to_json(),
+        "subScores": load.sub_scores.stored_json(),
         "indicators": load.stress_indicators_json(),
         "confidence": round(load.confidence, 3),
         "evidence": load.evidence,
@@ -555,20 +545,18 @@ class StoredReading:
     timestamp: datetime
     load_score: float
     indicators: list[dict[str, Any]]
+    """As stored in ``cognitive_load_metrics.stressIndicators``."""
     confidence: float
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the API."""
-        return {
-            "metricId": self.metric_id,
-            "sessionId": self.session_id,
-            "timestamp": iso(self.timestamp),
-            "loadScore": round(self.load_score, 2),
-            "level": load_level(self.load_score).value,
-            "overloaded": stored_overloaded(self.load_score, self.indicators),
-            "indicators": self.indicators,
-            "confidence": round(self.confidence, 3),
-        }
+    @property
+    def level(self) -> LoadLevel:
+        """The level of the stored score."""
+        return load_level(self.load_score)
+
+    @property
+    def overloaded(self) -> bool:
+        """Whether the stored reading counts as an overload."""
+        return stored_overloaded(self.load_score, self.indicators)
 
 
 @dataclass(frozen=True)
@@ -577,39 +565,33 @@ class CurrentLoad:
 
     current: StoredReading | None
     trend: LoadTrend | None
+    previous: StoredReading | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the API (an insufficient-data note when there is no reading)."""
-        if self.current is None:
-            return {
-                "current": None,
-                "trend": None,
-                "insufficient": InsufficientData("loadReadings", 0, 1).to_json(),
-            }
-        return {
-            "current": self.current.to_json(),
-            "trend": None if self.trend is None else self.trend.to_json(),
-            "insufficient": None,
-        }
+    @property
+    def insufficient(self) -> InsufficientData | None:
+        """What is missing: a first reading."""
+        return NO_READING if self.current is None else None
 
 
-def current_load(session: Session, user_id: str) -> CurrentLoad:
-    """The learner's latest load reading and the trend against the previous reading."""
+def current_load(session: Session, user_id: str, as_of: datetime | None = None) -> CurrentLoad:
+    """The learner's latest load reading (at or before ``as_of``) and its trend."""
     rows = session.execute(
         sa.text(
             'SELECT id, "sessionId", "timestamp", "loadScore", "stressIndicators", '
             '"confidenceLevel" FROM cognitive_load_metrics WHERE "userId" = :u '
+            'AND (CAST(:at AS timestamp) IS NULL OR "timestamp" <= :at) '
             'ORDER BY "timestamp" DESC, id DESC LIMIT 2'
         ),
-        {"u": user_id},
+        {"u": user_id, "at": None if as_of is None else naive_utc(as_of)},
     ).all()
     if not rows:
         return CurrentLoad(None, None)
     readings = [
         StoredReading(r[0], r[1], r[2], float(r[3]), list(r[4] or []), float(r[5])) for r in rows
     ]
-    previous = readings[1].load_score if len(readings) > 1 else None
-    return CurrentLoad(readings[0], load_trend(readings[0].load_score, previous))
+    previous = readings[1] if len(readings) > 1 else None
+    trend = load_trend(readings[0].load_score, None if previous is None else previous.load_score)
+    return CurrentLoad(readings[0], trend, previous)
 
 
 @dataclass(frozen=True)
@@ -622,17 +604,6 @@ class LoadHistory:
     timezone: str
     buckets: tuple[LoadBucket, ...]
     readings: int
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for the API."""
-        return {
-            "granularity": self.granularity.value,
-            "from": iso(self.start),
-            "to": iso(self.end),
-            "timezone": self.timezone,
-            "readings": self.readings,
-            "buckets": [b.to_json() for b in self.buckets],
-        }
 
 
 def load_history(

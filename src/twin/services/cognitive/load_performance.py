@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -11,16 +11,32 @@ from twin.analysis.cognitive.load_performance import (
     LoadPerformanceAnalysis,
     analyze_load_performance,
 )
-from twin.analysis.common import naive_utc
+from twin.analysis.common import InsufficientData, naive_utc
 from twin.learners import Learner
-from twin.services.cognitive.common import iso
 from twin.services.cognitive.summaries import session_summaries
 
 # Sessions (of this many days) paired with their performance for the load–performance analysis.
 LOAD_PERFORMANCE_HISTORY_DAYS = 90
 
 
-def load_performance(session: Session, learner: Learner, now: datetime) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SessionWindow:
+    """The sessions an analysis looked at: the ``days`` days before ``to``."""
+
+    days: int
+    to: datetime
+
+
+@dataclass(frozen=True)
+class LoadPerformanceView:
+    """The analysis (empty below its minimum), its window, and the unmet minimum if any."""
+
+    analysis: LoadPerformanceAnalysis
+    window: SessionWindow
+    insufficient: InsufficientData | None
+
+
+def load_performance(session: Session, learner: Learner, now: datetime) -> LoadPerformanceView:
     """Correlation of session load with session performance over the last 90 days."""
     end = naive_utc(now)
     summaries = session_summaries(
@@ -32,18 +48,7 @@ def load_performance(session: Session, learner: Learner, now: datetime) -> dict[
         if s.load is not None and s.performance is not None
     ]
     result = analyze_load_performance([p[0] for p in pairs], [p[1] for p in pairs])
-    window = {"days": LOAD_PERFORMANCE_HISTORY_DAYS, "to": iso(end)}
+    window = SessionWindow(LOAD_PERFORMANCE_HISTORY_DAYS, end)
     if isinstance(result, LoadPerformanceAnalysis):
-        return {**result.to_json(), "window": window, "insufficient": None}
-    return {
-        "sessions": result.have,
-        "pearsonR": None,
-        "pValue": None,
-        "significant": False,
-        "bands": [],
-        "bestBand": None,
-        "invertedU": False,
-        "confidence": 0.0,
-        "window": window,
-        "insufficient": result.to_json(),
-    }
+        return LoadPerformanceView(result, window, None)
+    return LoadPerformanceView(LoadPerformanceAnalysis.empty(result.have), window, result)

@@ -29,8 +29,8 @@ def upsert_load_profile(
     )
 
 
-def update_mean_load_7d(session: Session, user_id: str, now: datetime) -> float | None:
-    """Recompute and store the learner's 7-day mean load (profile field)."""
+def mean_load_7d(session: Session, user_id: str, now: datetime) -> float | None:
+    """The learner's mean load over the 7 days up to ``now``."""
     end = naive_utc(now)
     rows = session.execute(
         sa.text(
@@ -39,8 +39,13 @@ def update_mean_load_7d(session: Session, user_id: str, now: datetime) -> float 
         ),
         {"u": user_id, "a": end - timedelta(days=7), "b": end},
     ).all()
-    mean = recent_mean_load([r[0] for r in rows], [float(r[1]) for r in rows], end)
-    upsert_load_profile(session, user_id, {"meanLoad7d": mean}, end)
+    return recent_mean_load([r[0] for r in rows], [float(r[1]) for r in rows], end)
+
+
+def update_mean_load_7d(session: Session, user_id: str, now: datetime) -> float | None:
+    """Recompute and store the learner's 7-day mean load (profile field)."""
+    mean = mean_load_7d(session, user_id, now)
+    upsert_load_profile(session, user_id, {"meanLoad7d": mean}, naive_utc(now))
     return mean
 
 

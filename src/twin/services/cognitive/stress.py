@@ -27,13 +27,17 @@ from twin.analysis.cognitive.stress import (
     detect_stress_patterns,
     stress_profile,
 )
-from twin.analysis.common import aware_utc, local_date, naive_utc
+from twin.analysis.common import aware_utc, iso_utc, local_date, naive_utc
 from twin.db.base import new_id
 from twin.db.models import StressResponsePattern
 from twin.db.models.cognitive import LearnerLoadProfile
 from twin.learners import Learner, LearnerLock, lock_learner, try_lock_learner
-from twin.services.cognitive.common import iso
-from twin.services.cognitive.profile import load_profile, update_mean_load_7d, upsert_load_profile
+from twin.services.cognitive.profile import (
+    load_profile,
+    mean_load_7d,
+    update_mean_load_7d,
+    upsert_load_profile,
+)
 from twin.services.cognitive.summaries import session_summaries
 
 # GET stress-patterns / stress-profile analyse again when the last analysis is older.
@@ -100,7 +104,7 @@ def _store_patterns(
     }
     seen: set[tuple[str, str]] = set()
     for p in patterns:
-        data = {**p.pattern_data(), "lastSeenAt": iso(now)}
+        data = {**p.pattern_data(), "lastSeenAt": iso_utc(now)}
         key = _pattern_key(data)
         seen.add(key)
         row = existing.get(key)
@@ -131,7 +135,7 @@ def refresh_stress(session: Session, learner: Learner, now: datetime) -> StressA
     profile = stress_profile(records, at, patterns=patterns)
     _store_patterns(session, learner.user_id, patterns.patterns, at)
     details = {
-        **profile.to_json(),
+        **profile.details_json(),
         "patterns": {
             "sessions": patterns.sessions,
             "insufficient": None
@@ -165,13 +169,76 @@ def _fresh_profile(session: Session, learner: Learner, now: datetime) -> Learner
     return profile
 
 
+@dataclass(frozen=True)
+class StoredStressPattern:
+    """A stress pattern as stored: its row (id None when computed for an earlier instant)."""
+
+    id: str | None
+    confidence: float
+    detected_at: datetime
+    pattern_data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StressPatternsView:
+    """Stored patterns above a confidence, and what the last analysis saw."""
+
+    analyzed_at: datetime | None
+    min_confidence: float
+    sessions: int
+    insufficient: dict[str, dict[str, int]] | None
+    """The unmet minimum of the last analysis, as stored with the profile."""
+    patterns: list[StoredStressPattern]
+
+
+def _computed_as_of(session: Session, learner: Learner, now: datetime) -> StressAnalysis | None:
+    """The analysis as of ``now``, computed and not stored, when the stored one is newer.
+
+    The stored patterns and profile are those of the latest analysis; asked about an
+    earlier instant, the answer must not use anything recorded after it.
+    """
+    at = naive_utc(now)
+    profile = load_profile(session, learner.user_id)
+    if profile is None or profile.stressAnalyzedAt is None or profile.stressAnalyzedAt <= at:
+        return None
+    records = stress_records(session, learner, at)
+    patterns = detect_stress_patterns(records, at)
+    return StressAnalysis(patterns, stress_profile(records, at, patterns=patterns), at)
+
+
 def stress_patterns(
     session: Session,
     learner: Learner,
     now: datetime,
     min_confidence: float = MIN_PATTERN_CONFIDENCE,
-) -> dict[str, Any]:
-    """Stored patterns with confidence ≥ ``min_confidence`` (analysed anew when stale)."""
+) -> StressPatternsView:
+    """Stored patterns with confidence ≥ ``min_confidence`` (analysed anew when stale).
+
+    For an instant before the stored analysis the patterns are computed as of it (not stored).
+    """
+    computed = _computed_as_of(session, learner, now)
+    if computed is not None:
+        found = computed.patterns
+        kept = sorted(
+            (p for p in found.patterns if p.confidence >= min_confidence),
+            key=lambda p: -p.confidence,
+        )
+        seen = iso_utc(computed.analyzed_at)
+        return StressPatternsView(
+            analyzed_at=computed.analyzed_at,
+            min_confidence=min_confidence,
+            sessions=found.sessions,
+            insufficient=None if found.insufficient is None else found.insufficient.to_json(),
+            patterns=[
+                StoredStressPattern(
+                    None,
+                    p.confidence,
+                    computed.analyzed_at,
+                    {**p.pattern_data(), "lastSeenAt": seen},
+                )
+                for p in kept
+            ],
+        )
     profile = _fresh_profile(session, learner, now)
     rows = session.scalars(
         sa.select(StressResponsePattern)
@@ -182,34 +249,48 @@ def stress_patterns(
         .order_by(StressResponsePattern.confidence.desc(), StressResponsePattern.id)
     )
     meta = (profile.details or {}).get("patterns") or {}
-    return {
-        "analyzedAt": None if profile.stressAnalyzedAt is None else iso(profile.stressAnalyzedAt),
-        "minConfidence": min_confidence,
-        "sessions": meta.get("sessions", 0),
-        "insufficient": meta.get("insufficient"),
-        "patterns": [
-            {
-                "id": r.id,
-                "confidence": round(float(r.confidence), 4),
-                "detectedAt": iso(r.detectedAt),
-                **r.patternData,
-            }
+    return StressPatternsView(
+        analyzed_at=profile.stressAnalyzedAt,
+        min_confidence=min_confidence,
+        sessions=meta.get("sessions", 0),
+        insufficient=meta.get("insufficient"),
+        patterns=[
+            StoredStressPattern(r.id, float(r.confidence), r.detectedAt, dict(r.patternData))
             for r in rows
         ],
-    }
+    )
 
 
-def stress_profile_view(session: Session, learner: Learner, now: datetime) -> dict[str, Any]:
-    """Primary stressors, load tolerance, recovery time and the 7-day mean load."""
+@dataclass(frozen=True)
+class StressProfileView:
+    """The stress profile: its details (``StressProfile.details_json``) and load columns."""
+
+    details: dict[str, Any]
+    load_tolerance: float | None
+    mean_load_7d: float | None
+    analyzed_at: datetime | None
+
+
+def stress_profile_view(session: Session, learner: Learner, now: datetime) -> StressProfileView:
+    """Primary stressors, load tolerance, recovery time and the 7-day mean load.
+
+    For an instant before the stored analysis the profile is computed as of it (not stored).
+    """
+    computed = _computed_as_of(session, learner, now)
+    if computed is not None:
+        return StressProfileView(
+            details=computed.profile.details_json(),
+            load_tolerance=computed.profile.load_tolerance,
+            mean_load_7d=mean_load_7d(session, learner.user_id, computed.analyzed_at),
+            analyzed_at=computed.analyzed_at,
+        )
     profile = _fresh_profile(session, learner, now)
-    details = dict(profile.details or {})
-    details.pop("patterns", None)
-    return {
-        **details,
-        "loadTolerance": profile.loadTolerance,
-        "meanLoad7d": profile.meanLoad7d,
-        "analyzedAt": None if profile.stressAnalyzedAt is None else iso(profile.stressAnalyzedAt),
-    }
+    return StressProfileView(
+        details=dict(profile.details or {}),
+        load_tolerance=profile.loadTolerance,
+        mean_load_7d=profile.meanLoad7d,
+        analyzed_at=profile.stressAnalyzedAt,
+    )
 
 
 def weekly_stress_refresh(session: Session, learner: Learner, now: datetime) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from twin.analysis.common import aware_utc, rounded
+from twin.analysis.common import aware_utc, iso_utc
 from twin.analysis.patterns.profile import TwinAnalysis, analyze_learner
 from twin.analysis.patterns.sufficiency import (
     ON_REQUEST_MIN_INTERVAL,
@@ -48,6 +47,17 @@ def analysis_user(session: Session, user_id: str) -> User:
 
 
 @dataclass(frozen=True)
+class PatternCounts:
+    """What the pattern lifecycle of one analysis did."""
+
+    created: int
+    updated: int
+    deleted: int
+    not_saved: int
+    """Detected below the confidence needed to save."""
+
+
+@dataclass(frozen=True)
 class AnalysisOutcome:
     """What one call of :func:`analyze_user` did."""
 
@@ -66,40 +76,43 @@ class AnalysisOutcome:
     reason: str | None = None
     seconds: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary."""
-        a = self.analysis
-        return {
-            "userId": self.user_id,
-            "status": self.status,
-            "trigger": self.trigger,
-            "analyzedAt": self.now if self.status == STATUS_ANALYZED else None,
-            "reason": self.reason,
-            "sufficiency": self.sufficiency.to_dict() if self.sufficiency else None,
-            "patterns": {
-                "created": self.created,
-                "updated": self.updated,
-                "deleted": self.deleted,
-                "notSaved": self.not_saved,
-            },
-            "insightsCreated": list(self.insight_ids),
-            "dataQualityScore": a.profile.data_quality_score if a else None,
-            "analyserConfidences": (
-                {k: rounded(v) for k, v in a.analyser_confidences.items()} if a else {}
-            ),
-            "insufficient": a.insufficient if a else {},
-            "notes": list(a.notes) if a else [],
-            "memoryModel": (
-                {
-                    **self.memory.stored.summary(),
-                    "refitted": self.memory.refitted,
-                    "reviewsTotal": self.memory.reviews_total,
-                }
-                if self.memory
-                else None
-            ),
-            "durationMs": round(self.seconds * 1000.0, 1),
-        }
+    force_ignored: bool = False
+    """``force`` was asked for by a caller not allowed to force (set by the API)."""
+
+    @property
+    def analyzed_at(self) -> datetime | None:
+        """When the analysis ran (None unless it stored one)."""
+        return self.now if self.status == STATUS_ANALYZED else None
+
+    @property
+    def patterns(self) -> PatternCounts:
+        """What the pattern lifecycle did."""
+        return PatternCounts(self.created, self.updated, self.deleted, self.not_saved)
+
+    @property
+    def data_quality_score(self) -> float | None:
+        """Mean of the analysers' confidences (None without an analysis)."""
+        return self.analysis.profile.data_quality_score if self.analysis else None
+
+    @property
+    def analyser_confidences(self) -> dict[str, float]:
+        """Each analyser's confidence (empty without an analysis)."""
+        return dict(self.analysis.analyser_confidences) if self.analysis else {}
+
+    @property
+    def insufficient(self) -> dict[str, dict[str, dict[str, float]]]:
+        """Per analyser, the minimums it has not met."""
+        return self.analysis.insufficient if self.analysis else {}
+
+    @property
+    def notes(self) -> list[str]:
+        """What the analysers noted."""
+        return list(self.analysis.notes) if self.analysis else []
+
+    @property
+    def duration_ms(self) -> float:
+        """How long the call took."""
+        return self.seconds * 1000.0
 
 
 def _daily_limit_error(counts: DataCounts) -> Conflict:
@@ -107,13 +120,13 @@ def _daily_limit_error(counts: DataCounts) -> Conflict:
     next_at = counts.last_analyzed_at + ON_REQUEST_MIN_INTERVAL
     needed = REANALYSIS_MIN_NEW_SESSIONS - counts.new_sessions
     return Conflict(
-        f"this learner was analysed at {counts.last_analyzed_at.isoformat()}; an analysis on "
-        f"request runs at most once a day: the next is allowed at {next_at.isoformat()}, or "
+        f"this learner was analysed at {iso_utc(counts.last_analyzed_at)}; an analysis on "
+        f"request runs at most once a day: the next is allowed at {iso_utc(next_at)}, or "
         f"earlier after {needed} more session(s) (10 new sessions since the last analysis). "
         'A service key may force it with {"force": true}.',
         details={
-            "lastAnalyzedAt": counts.last_analyzed_at.isoformat(),
-            "nextAllowedAt": next_at.isoformat(),
+            "lastAnalyzedAt": iso_utc(counts.last_analyzed_at),
+            "nextAllowedAt": iso_utc(next_at),
             "sessionsSinceLastAnalysis": counts.new_sessions,
             "sessionsForEarlierRun": REANALYSIS_MIN_NEW_SESSIONS,
         },

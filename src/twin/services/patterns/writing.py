@@ -200,7 +200,7 @@ def write_analysis(session: Session, user: User, analysis: TwinAnalysis, now: da
             session.add(InsightPattern(id=new_id(), insightId=insight_id, patternId=pattern_id))
 
     values = {
-        **analysis.profile.to_dict(),
+        **analysis.profile.columns(),
         "lastAnalyzedAt": stamp,
     }
     insert = pg_insert(UserLearningProfile).values(id=new_id(), userId=user.id, **values)

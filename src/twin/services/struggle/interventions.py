@@ -38,7 +38,7 @@ from twin.enums import InterventionStatus, InterventionType, MissionStatus
 from twin.errors import Conflict, NotFound
 from twin.learners import analysis_learner
 from twin.services.struggle.loading import learner_state, load_learner_data
-from twin.services.struggle.views import intervention_json
+from twin.services.struggle.views import InterventionView
 
 MISSION_ENTRY_KEYS = {
     "break_interval_minutes": "breakIntervalMinutes",
@@ -50,30 +50,22 @@ MISSION_ENTRY_KEYS = {
 
 
 @dataclass(frozen=True)
+class MissionSummary:
+    """What an intervention changes of a mission: its time and its objectives."""
+
+    estimated_minutes: int
+    recommended_duration: int | None
+    objective_ids: list[str]
+
+
+@dataclass(frozen=True)
 class ApplyResult:
     """The applied intervention and the mission before and after."""
 
-    intervention: InterventionRecommendation
+    intervention: InterventionView
     mission: MissionRow
-    before: dict[str, Any]
-    after: dict[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        m = self.mission
-        return {
-            "intervention": intervention_json(self.intervention),
-            "mission": {
-                "id": m.id,
-                "date": m.date,
-                "status": m.status.value,
-                "estimatedMinutes": m.estimatedMinutes,
-                "recommendedDuration": m.recommendedDuration,
-                "objectives": list(m.objectives),
-            },
-            "before": self.before,
-            "after": self.after,
-        }
+    before: MissionSummary
+    after: MissionSummary
 
 
 def _choose_mission(
@@ -117,12 +109,10 @@ def _choose_mission(
     return pending[0]
 
 
-def _mission_summary(m: MissionRow) -> dict[str, Any]:
-    return {
-        "estimatedMinutes": m.estimatedMinutes,
-        "recommendedDuration": m.recommendedDuration,
-        "objectiveIds": mission_objective_ids(m.objectives),
-    }
+def _mission_summary(m: MissionRow) -> MissionSummary:
+    return MissionSummary(
+        m.estimatedMinutes, m.recommendedDuration, mission_objective_ids(m.objectives)
+    )
 
 
 def apply_intervention(
@@ -236,4 +226,4 @@ def apply_intervention(
             .values(interventionApplied=True, interventionId=iv.id)
         )
     session.flush()
-    return ApplyResult(iv, mission, before, _mission_summary(mission))
+    return ApplyResult(InterventionView.of(iv), mission, before, _mission_summary(mission))

@@ -82,6 +82,7 @@ from twin.analysis.struggle.metrics import (
     OutcomeRecord,
     PerformanceReport,
     StruggleReduction,
+    WeeklyPerformance,
     performance_report,
     weekly_trend,
 )
@@ -194,7 +195,7 @@ def capture_outcomes(session: Session, user_id: str, now: datetime) -> list[Capt
                         else {
                             **vectors[r.prediction_id],
                             "outcome": {
-                                **r.evidence.to_json(),
+                                **r.evidence.stored_json(),
                                 "struggled": r.struggled,
                                 "studyDate": None
                                 if r.study_date is None
@@ -434,43 +435,25 @@ def refresh_performance_metrics(
 # --- model performance -----------------------------------------------------------------------
 
 
-def _report_json(report: PerformanceReport | InsufficientData) -> dict[str, Any]:
-    """JSON form of a performance report (or of its insufficient-data answer)."""
-    if isinstance(report, InsufficientData):
-        return {"status": "insufficient_data", "insufficient": report.to_json()}
+@dataclass(frozen=True)
+class RuleModelSummary:
+    """The rule baseline predicts: no trained model is active."""
 
-    def r(x: float | None) -> float | None:
-        return None if x is None else rounded(x)
+    version: str
+    kind: str
+    held_out_metrics: None = None
 
-    cm = report.confusion
-    return {
-        "status": "ok",
-        "n": report.n,
-        "struggled": report.n_struggled,
-        "accuracy": r(report.accuracy),
-        "precision": r(report.precision),
-        "recall": r(report.recall),
-        "f1": r(report.f1),
-        "auc": r(report.auc),
-        "brier": r(report.brier),
-        "ece": r(report.ece),
-        "calibration": [
-            {
-                "lower": b.lower,
-                "upper": b.upper,
-                "count": b.count,
-                "meanPredicted": r(b.mean_predicted),
-                "observedRate": r(b.observed_rate),
-            }
-            for b in report.calibration
-        ],
-        "confusionMatrix": {
-            "truePositive": cm.true_positive,
-            "falsePositive": cm.false_positive,
-            "trueNegative": cm.true_negative,
-            "falseNegative": cm.false_negative,
-        },
-    }
+
+@dataclass(frozen=True)
+class TrainedModelSummary:
+    """A trained model from the registry predicts (global), with its held-out metrics."""
+
+    version: str
+    kind: str
+    activated_at: datetime | None
+    outcome_count: int
+    learner_count: int
+    held_out_metrics: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -479,98 +462,91 @@ class ModelPerformance:
 
     user_id: str
     outcomes: int
-    overall: PerformanceReport | InsufficientData
-    by_model_version: dict[str, PerformanceReport | InsufficientData]
-    weekly: list[tuple[date, PerformanceReport | InsufficientData]]
-    active_model: dict[str, Any]
+    active_model: RuleModelSummary | TrainedModelSummary
+    insufficient: InsufficientData | None = None
+    """Below :data:`MIN_OUTCOMES_FOR_METRICS` recorded outcomes: no metric at all."""
+    overall: PerformanceReport | None = None
+    by_model_version: dict[str, PerformanceReport | InsufficientData] | None = None
+    weekly: list[WeeklyPerformance] | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready answer (camelCase)."""
-        body: dict[str, Any] = {
-            "userId": self.user_id,
-            "outcomes": self.outcomes,
-            "minOutcomes": MIN_OUTCOMES_FOR_METRICS,
-            "activeModel": self.active_model,
-        }
-        if isinstance(self.overall, InsufficientData):
-            body["status"] = "insufficient_data"
-            body["insufficient"] = self.overall.to_json()
-            return body
-        body["status"] = "ok"
-        body["overall"] = _report_json(self.overall)
-        body["byModelVersion"] = {v: _report_json(r) for v, r in self.by_model_version.items()}
-        body["weeklyTrend"] = [
-            {"weekStart": d.isoformat(), **_report_json(r)} for d, r in self.weekly
-        ]
-        return body
+    @property
+    def status(self) -> Literal["ok", "insufficient_data"]:
+        """``insufficient_data`` below :data:`MIN_OUTCOMES_FOR_METRICS` recorded outcomes."""
+        return "insufficient_data" if self.insufficient is not None else "ok"
+
+    @property
+    def min_outcomes(self) -> int:
+        """Recorded outcomes needed before any metric is given."""
+        return MIN_OUTCOMES_FOR_METRICS
 
 
-def _active_model_summary(session: Session) -> dict[str, Any]:
+def _active_model_summary(session: Session) -> RuleModelSummary | TrainedModelSummary:
     """The registry's active model (global) and its held-out metrics."""
     row = active_registry_row(session)
     if row is None:
-        return {"version": RULE_MODEL_VERSION, "kind": "rules", "heldOutMetrics": None}
-    return {
-        "version": row.version,
-        "kind": row.kind,
-        "activatedAt": None if row.activatedAt is None else row.activatedAt.isoformat() + "Z",
-        "outcomeCount": row.outcomeCount,
-        "learnerCount": row.learnerCount,
-        "heldOutMetrics": dict(row.metrics),
-    }
+        return RuleModelSummary(RULE_MODEL_VERSION, "rules")
+    return TrainedModelSummary(
+        version=row.version,
+        kind=row.kind,
+        activated_at=row.activatedAt,
+        outcome_count=row.outcomeCount,
+        learner_count=row.learnerCount,
+        held_out_metrics=dict(row.metrics),
+    )
 
 
-def model_performance(session: Session, user_id: str) -> ModelPerformance:
+def model_performance(
+    session: Session, user_id: str, as_of: datetime | None = None
+) -> ModelPerformance:
     """Accuracy, precision, recall, F1, AUC, Brier, calibration, confusion, weekly trend.
 
     Only predictions with a recorded outcome count (never a claim without outcomes);
     below :data:`MIN_OUTCOMES_FOR_METRICS` the answer is ``{"outcomes": {have, need}}``.
-    Weeks are the learner's local ISO weeks of ``actualOutcomeRecordedAt``.
+    Weeks are the learner's local ISO weeks of ``actualOutcomeRecordedAt``. With ``as_of``
+    only outcomes recorded by then count.
     """
     zone = analysis_learner(session, user_id).zone
-    rows = session.execute(
-        sa.select(
-            StrugglePrediction.predictedStruggleProbability,
-            StrugglePrediction.actualOutcome,
-            StrugglePrediction.actualOutcomeRecordedAt,
-            StrugglePrediction.featureVector["modelVersion"].astext,
-        )
-        .where(
-            StrugglePrediction.userId == user_id,
-            StrugglePrediction.predictionStatus.in_(RECORDED_STATUSES),
-            StrugglePrediction.actualOutcome.is_not(None),
-        )
-        .order_by(StrugglePrediction.actualOutcomeRecordedAt)
-    ).all()
+    query = sa.select(
+        StrugglePrediction.predictedStruggleProbability,
+        StrugglePrediction.actualOutcome,
+        StrugglePrediction.actualOutcomeRecordedAt,
+        StrugglePrediction.featureVector["modelVersion"].astext,
+    ).where(
+        StrugglePrediction.userId == user_id,
+        StrugglePrediction.predictionStatus.in_(RECORDED_STATUSES),
+        StrugglePrediction.actualOutcome.is_not(None),
+    )
+    if as_of is not None:
+        query = query.where(StrugglePrediction.actualOutcomeRecordedAt <= naive_utc(as_of))
+    rows = session.execute(query.order_by(StrugglePrediction.actualOutcomeRecordedAt)).all()
     probs = [float(r[0]) for r in rows]
     ys = [bool(r[1]) for r in rows]
     overall = performance_report(probs, ys)
-    by_version: dict[str, PerformanceReport | InsufficientData] = {}
-    weekly: list[tuple[date, PerformanceReport | InsufficientData]] = []
-    if not isinstance(overall, InsufficientData):
-        versions: dict[str, list[int]] = defaultdict(list)
-        for i, r in enumerate(rows):
-            versions[r[3] or "unknown"].append(i)
-        by_version = {
-            v: performance_report([probs[i] for i in idx], [ys[i] for i in idx])
-            for v, idx in sorted(versions.items())
-        }
-        records = [
-            OutcomeRecord(
-                probability=probs[i],
-                struggled=ys[i],
-                recorded_at=(r[2] or datetime(1970, 1, 1)).replace(tzinfo=UTC).astimezone(zone),
-            )
-            for i, r in enumerate(rows)
-        ]
-        weekly = [(w.week_start, w.report) for w in weekly_trend(records)]
+    active = _active_model_summary(session)
+    if isinstance(overall, InsufficientData):
+        return ModelPerformance(user_id, len(rows), active, insufficient=overall)
+    versions: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        versions[r[3] or "unknown"].append(i)
+    by_version = {
+        v: performance_report([probs[i] for i in idx], [ys[i] for i in idx])
+        for v, idx in sorted(versions.items())
+    }
+    records = [
+        OutcomeRecord(
+            probability=probs[i],
+            struggled=ys[i],
+            recorded_at=(r[2] or datetime(1970, 1, 1)).replace(tzinfo=UTC).astimezone(zone),
+        )
+        for i, r in enumerate(rows)
+    ]
     return ModelPerformance(
-        user_id=user_id,
-        outcomes=len(rows),
+        user_id,
+        len(rows),
+        active,
         overall=overall,
         by_model_version=by_version,
-        weekly=weekly,
-        active_model=_active_model_summary(session),
+        weekly=weekly_trend(records),
     )
 
 
@@ -589,46 +565,61 @@ def objective_window_verdicts(
 
 
 @dataclass(frozen=True)
+class DateWindow:
+    """Local days ``start`` (inclusive) to ``end`` (exclusive)."""
+
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
 class ReductionReport:
     """Struggle reduction of one learner over one period, with its windows."""
 
     user_id: str
     period: str
     predictions_enabled_at: datetime | None
-    baseline: tuple[date, date] | None
-    current: tuple[date, date] | None
+    baseline_window: DateWindow | None
+    current_window: DateWindow | None
     result: StruggleReduction | InsufficientData
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready answer: windows as [start, end) local dates."""
+    @property
+    def status(self) -> Literal["ok", "insufficient_data"]:
+        """``insufficient_data`` when a window has too few studied objectives."""
+        return "insufficient_data" if isinstance(self.result, InsufficientData) else "ok"
 
-        def window(w: tuple[date, date] | None) -> dict[str, str] | None:
-            return None if w is None else {"start": w[0].isoformat(), "end": w[1].isoformat()}
+    @property
+    def insufficient(self) -> InsufficientData | None:
+        """The unmet minimum, if any."""
+        return self.result if isinstance(self.result, InsufficientData) else None
 
-        body: dict[str, Any] = {
-            "userId": self.user_id,
-            "period": self.period,
-            "predictionsEnabledAt": None
-            if self.predictions_enabled_at is None
-            else self.predictions_enabled_at.isoformat() + "Z",
-            "baselineWindow": window(self.baseline),
-            "currentWindow": window(self.current),
-        }
-        if isinstance(self.result, InsufficientData):
-            body["status"] = "insufficient_data"
-            body["insufficient"] = self.result.to_json()
-            return body
+    @property
+    def change(self) -> Literal["fell", "rose", "unchanged"] | None:
+        """Which way the share of struggles went (None without a result)."""
+        if not isinstance(self.result, StruggleReduction):
+            return None
+        if self.result.current_rate < self.result.baseline_rate:
+            return "fell"
+        if self.result.current_rate > self.result.baseline_rate:
+            return "rose"
+        return "unchanged"
+
+    @property
+    def summary(self) -> str:
+        """The result in one sentence."""
         r = self.result
-        body.update(
-            status="ok",
-            baselineRate=rounded(r.baseline_rate),
-            currentRate=rounded(r.current_rate),
-            reduction=rounded(r.reduction),
-            baselineObjectives=r.baseline_n,
-            currentObjectives=r.current_n,
-            meetsTarget=r.meets_target,
+        if not isinstance(r, StruggleReduction):
+            return f"not enough data yet: {r.requirement}: {r.have} of {r.need}"
+        before = (
+            f"{r.baseline_rate:.0%} of the objectives studied were struggles before predictions"
         )
-        return body
+        now = f"{r.current_rate:.0%} in the current window"
+        if self.change == "unchanged":
+            return f"struggles unchanged: {before}, {now}"
+        sign = "fewer" if self.change == "fell" else "more"
+        return (
+            f"struggles {self.change}: {before}, {now} ({abs(r.reduction):.0%} {sign} than before)"
+        )
 
 
 def struggle_reduction(
@@ -653,7 +644,7 @@ def struggle_reduction(
     now = naive_utc(now)
     first = session.scalar(
         sa.select(sa.func.min(StrugglePrediction.predictedAt)).where(
-            StrugglePrediction.userId == user_id
+            StrugglePrediction.userId == user_id, StrugglePrediction.predictedAt <= now
         )
     )
     if first is None:
@@ -676,4 +667,6 @@ def struggle_reduction(
         session, user_id, local_midnight_utc(current[0], zone), local_midnight_utc(current[1], zone)
     )
     result = reduction_of(sum(base), len(base), sum(cur), len(cur))
-    return ReductionReport(user_id, period, first, baseline, current, result)
+    return ReductionReport(
+        user_id, period, first, DateWindow(*baseline), DateWindow(*current), result
+    )

@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -69,7 +69,7 @@ from twin.enums import InterventionStatus, PredictionStatus, Severity
 from twin.learners import LearnerLock, analysis_learner, get_learner, lock_learner
 from twin.services.struggle.loading import learner_state, load_learner_data
 from twin.services.struggle.models import active_model
-from twin.services.struggle.views import objective_json
+from twin.services.struggle.views import FactorView
 
 TOP_FACTOR_COUNT = 3
 """Top factors stored with (and shown for) each prediction."""
@@ -122,6 +122,13 @@ def _score(features: FeatureVector, trained: Any) -> Scored:
     return Scored(pred.probability, pred.contributions, list(pred.top_factors), pred.model_version)
 
 
+class WrittenIntervention(NamedTuple):
+    """An intervention written for a prediction, with its id."""
+
+    id: str
+    intervention: Intervention
+
+
 @dataclass(frozen=True)
 class GeneratedPrediction:
     """One stored prediction of a generation run."""
@@ -137,50 +144,21 @@ class GeneratedPrediction:
     top_factors: list[tuple[str, float]]
     created: bool
     indicators: list[Indicator]
-    interventions: list[tuple[str, Intervention]]
+    interventions: list[WrittenIntervention]
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready summary."""
+    @property
+    def at_risk(self) -> bool:
+        """probability > 0.5: indicators and interventions were written."""
+        return self.probability > AT_RISK_ABOVE
+
+    @property
+    def factors(self) -> list[FactorView]:
+        """The top factors: feature, value, contribution and the reason in words."""
         values = self.features.as_dict()
-        return {
-            "predictionId": self.prediction_id,
-            "objective": objective_json(self.objective),
-            "dueAt": self.candidate.dueAt,
-            "source": self.candidate.source,
-            "probability": rounded(self.probability),
-            "confidence": rounded(self.confidence),
-            "modelVersion": self.model_version,
-            "dataQuality": rounded(self.features.data_quality),
-            "atRisk": self.probability > AT_RISK_ABOVE,
-            "created": self.created,
-            "topFactors": [
-                {
-                    "feature": n,
-                    "value": rounded(values[n]),
-                    "contribution": rounded(c),
-                    "reason": feature_reason(n, values[n]),
-                }
-                for n, c in self.top_factors
-            ],
-            "indicators": [
-                {
-                    "type": i.indicator_type.value,
-                    "severity": i.severity.value,
-                    "strength": rounded(i.strength),
-                }
-                for i in self.indicators
-            ],
-            "interventions": [
-                {
-                    "id": iid,
-                    "type": i.intervention_type.value,
-                    "priority": i.priority,
-                    "description": i.description,
-                    "reasoning": i.reasoning,
-                }
-                for iid, i in self.interventions
-            ],
-        }
+        return [
+            FactorView(name, values[name], contribution, feature_reason(name, values[name]))
+            for name, contribution in self.top_factors
+        ]
 
 
 @dataclass(frozen=True)
@@ -193,17 +171,6 @@ class AlertView:
     priority: float
     urgency: float
     due_at: datetime
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "predictionId": self.prediction_id,
-            "objective": objective_json(self.objective),
-            "probability": rounded(self.probability),
-            "priority": rounded(self.priority, 2),
-            "urgency": rounded(self.urgency),
-            "dueAt": self.due_at,
-        }
 
 
 @dataclass(frozen=True)
@@ -221,16 +188,19 @@ class KeptPrediction:
     predicted_at: datetime
     due_at: datetime
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "predictionId": self.prediction_id,
-            "objective": objective_json(self.objective),
-            "probability": rounded(self.probability),
-            "confidence": rounded(self.confidence),
-            "predictedAt": self.predicted_at,
-            "dueAt": self.due_at,
-        }
+
+@dataclass(frozen=True)
+class GenerationCounts:
+    """What a generation run did, in numbers."""
+
+    candidates: int
+    created: int
+    updated: int
+    at_risk: int
+    indicators: int
+    interventions: int
+    alerts: int
+    awaiting_outcome: int
 
 
 @dataclass(frozen=True)
@@ -255,27 +225,19 @@ class GenerationResult:
         """Predictions above 0.5."""
         return sum(1 for p in self.predictions if p.probability > AT_RISK_ABOVE)
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "userId": self.user_id,
-            "generatedAt": self.generated_at,
-            "modelVersion": self.model_version,
-            "daysAhead": self.days_ahead,
-            "counts": {
-                "candidates": len(self.predictions),
-                "created": self.created,
-                "updated": self.updated,
-                "atRisk": self.at_risk,
-                "indicators": self.indicators,
-                "interventions": self.interventions,
-                "alerts": len(self.alerts),
-                "awaitingOutcome": len(self.awaiting_outcome),
-            },
-            "predictions": [p.to_json() for p in self.predictions],
-            "awaitingOutcome": [k.to_json() for k in self.awaiting_outcome],
-            "alerts": [a.to_json() for a in self.alerts],
-        }
+    @property
+    def counts(self) -> GenerationCounts:
+        """The run in numbers."""
+        return GenerationCounts(
+            candidates=len(self.predictions),
+            created=self.created,
+            updated=self.updated,
+            at_risk=self.at_risk,
+            indicators=self.indicators,
+            interventions=self.interventions,
+            alerts=len(self.alerts),
+            awaiting_outcome=len(self.awaiting_outcome),
+        )
 
 
 def _open_predictions(
@@ -409,7 +371,7 @@ def generate_predictions(
         values = features.as_dict()
         vector = {
             "modelVersion": scored.model_version,
-            **features.to_json(),
+            **features.stored_json(),
             "contributions": {k: rounded(v) for k, v in scored.contributions.items()},
             "dueAt": cand.dueAt.isoformat(),
             "source": cand.source,
@@ -432,7 +394,7 @@ def generate_predictions(
         row.predictionDate = now
         row.predictedAt = now
         indicators: list[Indicator] = []
-        interventions: list[tuple[str, Intervention]] = []
+        interventions: list[WrittenIntervention] = []
         if scored.probability > AT_RISK_ABOVE:
             indicators = indicators_for(features, scored.contributions)
             for ind in indicators:
@@ -454,7 +416,7 @@ def generate_predictions(
                 )
             for iv in interventions_for(features, indicators, learner.profile):
                 iid = new_id()
-                interventions.append((iid, iv))
+                interventions.append(WrittenIntervention(iid, iv))
                 session.add(
                     InterventionRecommendation(
                         id=iid,
