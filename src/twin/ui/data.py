@@ -883,7 +883,3 @@ def stop_experiment(db: Database, experiment_id: str, now: datetime) -> None:
     """Stop a running or scheduled experiment (409 when stopped or ended already)."""
     with db.session() as session:
         experiments_service.stop_experiment(session, experiment_id, now)
-
-
-# size: one module per page family is the target (operator pages and the schedule forms are
-# the next to move out); kept whole while the answer-shape work of issue 13 lands on it.
