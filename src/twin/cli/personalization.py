@@ -4,20 +4,21 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
-from twin.analysis.common import InsufficientData
 from twin.cli.common import console, database, fail, num
 from twin.clock import utcnow
-from twin.db.engine import Database
 from twin.enums import PersonalizationContext
 from twin.errors import TwinError
-from twin.services.personalization import offpolicy, overview
-from twin.services.personalization.effectiveness import EffectivenessView, learner_effectiveness
+
+if TYPE_CHECKING:
+    # `twin --help` imports this module: the services, SQLAlchemy and numpy load in commands.
+    from twin.db.engine import Database
+    from twin.services.personalization import overview
+    from twin.services.personalization.effectiveness import EffectivenessView
 
 DEMO_SEED = 17
 DEMO_ADAPTED_WEEKS = 8
@@ -72,6 +73,8 @@ def effectiveness_lines(view: EffectivenessView) -> list[str]:
 
 def show_personalization(db: Database, user: str, now: datetime) -> None:
     """Print the learner's preferences, arms, latest decisions and effectiveness."""
+    from twin.services.personalization import overview
+
     with db.session() as session:
         view = overview.overview(session, user, now)
     p = view.preferences
@@ -98,6 +101,9 @@ def evaluation_lines(
     db: Database, context: PersonalizationContext, policy: str, user: str | None
 ) -> list[str]:
     """The IPS and DR value of ``policy`` on the log (of ``user``, or everyone)."""
+    from twin.analysis.common import InsufficientData
+    from twin.services.personalization import offpolicy
+
     with db.session() as session:
         result = offpolicy.evaluate_logged(session, context, policy, user)
     if isinstance(result, InsufficientData):
@@ -138,6 +144,10 @@ def personalize_command(
 
 def demo_personalization(db: Database, user: str, end: datetime) -> None:
     """The demo's section: 4 weeks of defaults, 8 personalized, then the arms and effectiveness."""
+    import numpy as np
+
+    from twin.services.personalization import overview
+    from twin.services.personalization.effectiveness import learner_effectiveness
     from twin.simulate.personalization import DEFAULT_EFFECTS, simulate_personalized_weeks
 
     hidden = ", ".join(f"{a.value} +{e:.2f}" for a, e in DEFAULT_EFFECTS.items())
