@@ -121,7 +121,7 @@ def _all_pages(db: Database, **kwargs: Any) -> list[list[EventView]]:
 def test_pages_are_newest_first_without_gaps_or_repeats(learners: Database) -> None:
     _seed_pages(learners)
     everything = list_events(learners, ALICE, limit=1000)[0]
-    assert all(e.userId == ALICE for e in everything)
+    assert all(e.user_id == ALICE for e in everything)
     keys = [(e.timestamp, e.id) for e in everything]
     assert keys == sorted(keys, reverse=True)
     for limit in (1, 4, 5, 38, 39):
