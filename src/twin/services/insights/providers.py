@@ -10,20 +10,22 @@ the parts and the pure analysis turns them into scored candidates. Today's provi
 - :class:`StrainProvider` (5.4): the latest burnout assessment and the 7-day load;
 - :class:`ExperimentWinnerProvider` (5.5): finished A/B experiments whose treatment won,
   read through :func:`twin.services.experiments.experiment_winners`;
-- :class:`ScheduleSlotProvider` (5.3): the learner's first-ranked pending study slot.
+- :class:`ScheduleSlotProvider` (5.3): the learner's first-ranked pending study slot;
+- :class:`ScheduleAdherenceProvider` (5.3): accepted slots vs the sessions that followed
+  them over the last 14 days (read through
+  :func:`twin.services.orchestration.effectiveness.effectiveness`).
 
-**Plugging in a capability** (schedule adherence 5.3, personalization 5.5):
-write a provider returning ``RecommendationSources(adherence=…)`` or
-``(personalization=…)`` — the signals, their candidates,
-keys and texts already exist in :mod:`twin.analysis.insights.recommendations` — and add
-it to :data:`PROVIDERS`. Nothing else changes.
+**Plugging in a capability**: write a provider returning its part of
+``RecommendationSources`` — the signals, their candidates, keys and texts live in
+:mod:`twin.analysis.insights.recommendations` — and add it to :data:`PROVIDERS`.
+Nothing else changes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -34,6 +36,7 @@ from twin.analysis.common import naive_utc
 from twin.analysis.experiments.statistics import DifferenceType
 from twin.analysis.insights.recommendations import (
     MIN_PATTERN_CONFIDENCE,
+    AdherenceSignal,
     BurnoutSignal,
     ExperimentWinnerSignal,
     InsightSignal,
@@ -47,7 +50,8 @@ from twin.enums import BurnoutRiskLevel, InsightType, InterventionType
 from twin.learners import Learner
 from twin.services.experiments import ExperimentWinner, experiment_winners
 from twin.services.insights.common import pattern_signals
-from twin.services.orchestration.slots import StoredSlot, pending_slots
+from twin.services.orchestration.effectiveness import effectiveness as schedule_effectiveness
+from twin.services.orchestration.slots import StoredSlot, accepted_slots, pending_slots
 
 
 class CandidateProvider(Protocol):
@@ -166,8 +170,6 @@ class StrainProvider:
 
     def provide(self, session: Session, learner: Learner, now: datetime) -> RecommendationSources:
         """Burnout (any level: the analysis decides) and the load profile's 7-day mean."""
-        from datetime import timedelta
-
         at = naive_utc(now)
         b = session.execute(_BURNOUT_SQL, {"u": learner.user_id, "now": at}).first()
         burnout = (
@@ -278,14 +280,53 @@ class ScheduleSlotProvider:
         )
 
 
+ADHERENCE_WINDOW_DAYS = 14  # the recent fortnight: long enough for a few accepted slots
+ADHERENCE_FULL_CONFIDENCE_SLOTS = 8  # accepted slots at which the kept share is fully trusted
+
+
+class ScheduleAdherenceProvider:
+    """Accepted study slots vs the sessions that followed them (5.3 effectiveness)."""
+
+    name = "adherence"
+
+    def provide(self, session: Session, learner: Learner, now: datetime) -> RecommendationSources:
+        """Slots accepted for the last 14 days and how many a session started within ±30 min of.
+
+        The signal's source id is the latest accepted slot of the window (a
+        ``study_schedule_recommendations`` row); no accepted slot, no signal. Whether the kept
+        share is low enough to recommend anything is the analysis's call.
+        """
+        start = now - timedelta(days=ADHERENCE_WINDOW_DAYS)
+        window = accepted_slots(session, learner.user_id, start, now)
+        if not window:
+            return RecommendationSources()
+        measured = schedule_effectiveness(
+            session, learner.user_id, now, days=ADHERENCE_WINDOW_DAYS
+        ).adherence
+        accepted = measured.accepted_slots
+        if accepted == 0:
+            return RecommendationSources()
+        latest = max(window, key=lambda s: (s.start, s.id))
+        return RecommendationSources(
+            adherence=AdherenceSignal(
+                window_id=latest.id,
+                accepted=accepted,
+                kept=min(accepted, measured.started_on_time),
+                window_days=ADHERENCE_WINDOW_DAYS,
+                confidence=min(1.0, accepted / ADHERENCE_FULL_CONFIDENCE_SLOTS),
+            )
+        )
+
+
 PROVIDERS: tuple[CandidateProvider, ...] = (
     PatternProvider(),
     InterventionProvider(),
     StrainProvider(),
     ScheduleSlotProvider(),
+    ScheduleAdherenceProvider(),
     ExperimentWinnerProvider(),
 )
-"""Every source of recommendations, in order (schedule adherence and personalization plug in here)."""
+"""Every source of recommendations, in order (personalization plugs in here)."""
 
 
 def merge(parts: Sequence[RecommendationSources]) -> RecommendationSources:
