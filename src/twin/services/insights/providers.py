@@ -13,7 +13,9 @@ the parts and the pure analysis turns them into scored candidates. Today's provi
 - :class:`ScheduleSlotProvider` (5.3): the learner's first-ranked pending study slot;
 - :class:`ScheduleAdherenceProvider` (5.3): accepted slots vs the sessions that followed
   them over the last 14 days (read through
-  :func:`twin.services.orchestration.effectiveness.effectiveness`).
+  :func:`twin.services.orchestration.effectiveness.effectiveness`);
+- :class:`PersonalizationProvider` (5.5): per context, the arm that did best in the latest
+  ``personalization_effectiveness`` window, its outcomes against the context's baseline.
 
 **Plugging in a capability**: write a provider returning its part of
 ``RecommendationSources`` — the signals, their candidates, keys and texts live in
@@ -44,14 +46,21 @@ from twin.analysis.insights.recommendations import (
     LoadSignal,
     RecommendationSources,
     ScheduleSlotSignal,
+    personalization_signal,
 )
 from twin.analysis.insights.recommendations.signals import MAX_SLOT_CANDIDATES
-from twin.enums import BurnoutRiskLevel, InsightType, InterventionType
+from twin.enums import BurnoutRiskLevel, InsightType, InterventionType, PersonalizationContext
 from twin.learners import Learner
 from twin.services.experiments import ExperimentWinner, experiment_winners
 from twin.services.insights.common import pattern_signals
 from twin.services.orchestration.effectiveness import effectiveness as schedule_effectiveness
 from twin.services.orchestration.slots import StoredSlot, accepted_slots, pending_slots
+from twin.services.personalization.common import (
+    CONTEXT_TOGGLES,
+    preferences_of,
+    preferences_row,
+)
+from twin.services.personalization.effectiveness import outcome_records
 
 
 class CandidateProvider(Protocol):
@@ -318,15 +327,63 @@ class ScheduleAdherenceProvider:
         )
 
 
+_ARM_WINDOWS_SQL = sa.text(
+    """
+    SELECT DISTINCT ON (c.context) e.id, c.context::text AS context, e."configId" AS config,
+           e."startDate" AS lo, e."endDate" AS hi
+    FROM personalization_effectiveness e
+    JOIN personalization_configs c ON c.id = e."configId" AND c."userId" = e."userId"
+    WHERE e."userId" = :u AND e."endDate" <= :now
+    ORDER BY c.context, e."endDate" DESC, e."compositeScore" DESC, e.id
+    """
+)
+
+
+class PersonalizationProvider:
+    """Personalization that measurably helped in a context (5.5 effectiveness)."""
+
+    name = "personalization"
+
+    def provide(self, session: Session, learner: Learner, now: datetime) -> RecommendationSources:
+        """Per enabled context, the best arm of the latest measured window vs the context's baseline.
+
+        The window and arm are the stored ``personalization_effectiveness`` row's (its id is the
+        source); the arm's outcomes in it are compared with all of the context's outcomes in the
+        window of the same length before — the baseline the daily job measured against. The
+        level to suggest is one above the learner's; the analysis keeps only a clear gain.
+        """
+        row = preferences_row(session, learner.user_id)
+        level = preferences_of(row).level
+        out = []
+        for r in session.execute(_ARM_WINDOWS_SQL, {"u": learner.user_id, "now": naive_utc(now)}):
+            context = PersonalizationContext(r.context)
+            if row is not None and not getattr(row, CONTEXT_TOGGLES[context]):
+                continue  # the learner switched this context off: do not argue for it
+            lo, hi = r.lo, r.hi
+            window = outcome_records(session, learner.user_id, lo, hi, context)
+            baseline = outcome_records(session, learner.user_id, lo - (hi - lo), lo, context)
+            signal = personalization_signal(
+                r.id,
+                context,
+                level,
+                [o for o, config in window if config == r.config],
+                [o for o, _ in baseline],
+            )
+            if signal is not None:
+                out.append(signal)
+        return RecommendationSources(personalization=tuple(out))
+
+
 PROVIDERS: tuple[CandidateProvider, ...] = (
     PatternProvider(),
     InterventionProvider(),
     StrainProvider(),
     ScheduleSlotProvider(),
     ScheduleAdherenceProvider(),
+    PersonalizationProvider(),
     ExperimentWinnerProvider(),
 )
-"""Every source of recommendations, in order (personalization plugs in here)."""
+"""Every source of recommendations, in order."""
 
 
 def merge(parts: Sequence[RecommendationSources]) -> RecommendationSources:
