@@ -28,6 +28,8 @@ from twin.analysis.insights.recommendations import (
     TypeHistory,
     generate_candidates,
     learned_impact,
+    next_level,
+    personalization_signal,
     priority_score,
     readiness,
     receptiveness,
@@ -252,6 +254,27 @@ def test_burnout_high_holds_back_everything_that_is_not_relief() -> None:
     assert cands["STUDY_TIME_OPTIMIZATION:OPTIMAL_STUDY_TIME:hour=07"].user_readiness == 0.6
     low = RecommendationSources(burnout=BurnoutSignal("ba-1", 10.0, BurnoutRiskLevel.LOW, 0.9))
     assert generate_candidates(low) == []
+
+
+def test_personalization_signal_from_outcomes() -> None:
+    """Arm scores 0.8/0.6 (retention only) vs baseline 0.5/0.3, 10 each: +30 points; each group's
+    sample SD is 10.54 points, SE = √(2·10.54²/10) = 4.71, Welch df 18 (t 2.101) → 30 ± 9.9.
+    Under 10 scored outcomes a side: no signal."""
+    from twin.analysis.personalization.effectiveness import OutcomeRecord
+
+    arm = [OutcomeRecord(PersonalizationLevel.MEDIUM, retention=r) for r in (0.8, 0.6) * 5]
+    base = [OutcomeRecord(PersonalizationLevel.NONE, retention=r) for r in (0.5, 0.3) * 5]
+    ctx, low = PersonalizationContext.SESSION, PersonalizationLevel.LOW
+    signal = personalization_signal("pe-9", ctx, low, arm, base)
+    assert signal is not None and signal.suggested_level == PersonalizationLevel.MEDIUM
+    assert signal.improvement == pytest.approx(30.0)
+    se = math.sqrt(2 * (10 * math.sqrt(10 / 9)) ** 2 / 10)
+    assert signal.ci_low == pytest.approx(30.0 - 2.100922 * se, abs=1e-4)
+    assert signal.sample_size == 10 and signal.confidence > 0.99
+    assert personalization_signal("pe-9", ctx, low, arm[:9], base) is None
+    assert personalization_signal("pe-9", ctx, low, arm, base[:9]) is None
+    assert next_level(PersonalizationLevel.HIGH) == PersonalizationLevel.HIGH
+    assert next_level(PersonalizationLevel.NONE) == PersonalizationLevel.LOW
 
 
 def test_schedule_adherence_personalization_and_experiments() -> None:

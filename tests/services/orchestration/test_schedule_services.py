@@ -26,7 +26,14 @@ from twin.db.engine import Database
 from twin.enums import RecommendationType
 from twin.errors import Conflict, Forbidden, NotFound
 from twin.learners import get_learner
-from twin.services.insights.providers import ScheduleSlotProvider, gather_sources
+from twin.services.insights import recommendations as recommendation_service
+from twin.services.insights.providers import (
+    ADHERENCE_FULL_CONFIDENCE_SLOTS,
+    ADHERENCE_WINDOW_DAYS,
+    ScheduleAdherenceProvider,
+    ScheduleSlotProvider,
+    gather_sources,
+)
 from twin.services.orchestration import adaptation, effectiveness, plans, slots
 from twin.services.orchestration.loading import plan_content, schedule_inputs
 
@@ -247,6 +254,51 @@ def test_effectiveness_from_stored_data(db: Database, learner: str) -> None:
     assert (perf.followed_n, perf.other_n) == (21, 10)
     assert perf.followed_mean == pytest.approx(100.0) and perf.other_mean == pytest.approx(50.0)
     assert perf.difference == pytest.approx(50.0) and perf.detected
+
+
+def _days_back(back: int, hour: int) -> datetime:
+    """Aware UTC of local ``hour`` o'clock ``back`` days before NOW."""
+    return local((NOW_AWARE.astimezone(ZONE) - timedelta(days=back)).date(), hour).replace(
+        tzinfo=UTC
+    )
+
+
+def test_poor_adherence_recommends_fewer_fixed_slots(db: Database, learner: str) -> None:
+    """Issue 19: 6 slots accepted in the last 14 days — 1 at a morning session (kept), 5 at noon
+    when the learner never studies (missed): 1/6 ≈ 17% < 50% → "Fewer, fixed study slots", its
+    source the latest accepted slot. Kept mornings instead: nothing to say."""
+    with db.session() as s:
+        assert (
+            ScheduleAdherenceProvider().provide(s, get_learner(s, U), NOW_AWARE).adherence is None
+        )
+    noon = [_days_back(back, 12) for back in (11, 9, 7, 5, 3)]  # acc-1 … acc-5, latest 3 days back
+    _accept_at(db, [_days_back(13, MORNING_HOUR), *noon])
+    with db.session() as s:
+        signal = ScheduleAdherenceProvider().provide(s, get_learner(s, U), NOW_AWARE).adherence
+    assert signal is not None
+    assert (signal.accepted, signal.kept, signal.window_days) == (6, 1, ADHERENCE_WINDOW_DAYS)
+    assert signal.window_id == "acc-5"
+    assert signal.confidence == pytest.approx(6 / ADHERENCE_FULL_CONFIDENCE_SLOTS)
+    with db.session() as s:
+        made = recommendation_service.generate(s, get_learner(s, U), NOW_AWARE)
+        views = recommendation_service.list_recommendations(s, U, checked=True)
+    (rec,) = [v for v in views if v.key == f"{RecommendationType.CONSISTENCY_BUILDING}:adherence"]
+    assert rec.id in made.created and rec.title == "Fewer, fixed study slots"
+    assert [(x.kind, x.id) for x in rec.sources] == [(SourceKind.SCHEDULE_ADHERENCE, "acc-5")]
+    assert rec.evidence[0] == "Adherence 17% (1/6 accepted slots kept)"
+    assert "You kept 1 of the 6 study slots" in rec.description
+
+
+def test_kept_slots_recommend_nothing_about_adherence(db: Database, learner: str) -> None:
+    """Every accepted slot in the window had its morning session: adherence 100%, no candidate;
+    slots accepted only before the 14-day window do not count either."""
+    _accept_at(db, [_days_back(back, MORNING_HOUR) for back in (20, 18, 16, 12, 9, 6, 4, 2)])
+    with db.session() as s:
+        signal = ScheduleAdherenceProvider().provide(s, get_learner(s, U), NOW_AWARE).adherence
+        sources = gather_sources(s, get_learner(s, U), NOW_AWARE)
+    assert signal is not None and (signal.accepted, signal.kept) == (5, 5)
+    keys = {c.key for c in generate_candidates(sources)}
+    assert f"{RecommendationType.CONSISTENCY_BUILDING}:adherence" not in keys
 
 
 def test_consent_and_unknown_learners(db: Database) -> None:

@@ -10,20 +10,24 @@ the parts and the pure analysis turns them into scored candidates. Today's provi
 - :class:`StrainProvider` (5.4): the latest burnout assessment and the 7-day load;
 - :class:`ExperimentWinnerProvider` (5.5): finished A/B experiments whose treatment won,
   read through :func:`twin.services.experiments.experiment_winners`;
-- :class:`ScheduleSlotProvider` (5.3): the learner's first-ranked pending study slot.
+- :class:`ScheduleSlotProvider` (5.3): the learner's first-ranked pending study slot;
+- :class:`ScheduleAdherenceProvider` (5.3): accepted slots vs the sessions that followed
+  them over the last 14 days (read through
+  :func:`twin.services.orchestration.effectiveness.effectiveness`);
+- :class:`PersonalizationProvider` (5.5): per context, the arm that did best in the latest
+  ``personalization_effectiveness`` window, its outcomes against the context's baseline.
 
-**Plugging in a capability** (schedule adherence 5.3, personalization 5.5):
-write a provider returning ``RecommendationSources(adherence=…)`` or
-``(personalization=…)`` — the signals, their candidates,
-keys and texts already exist in :mod:`twin.analysis.insights.recommendations` — and add
-it to :data:`PROVIDERS`. Nothing else changes.
+**Plugging in a capability**: write a provider returning its part of
+``RecommendationSources`` — the signals, their candidates, keys and texts live in
+:mod:`twin.analysis.insights.recommendations` — and add it to :data:`PROVIDERS`.
+Nothing else changes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -34,6 +38,7 @@ from twin.analysis.common import naive_utc
 from twin.analysis.experiments.statistics import DifferenceType
 from twin.analysis.insights.recommendations import (
     MIN_PATTERN_CONFIDENCE,
+    AdherenceSignal,
     BurnoutSignal,
     ExperimentWinnerSignal,
     InsightSignal,
@@ -41,13 +46,21 @@ from twin.analysis.insights.recommendations import (
     LoadSignal,
     RecommendationSources,
     ScheduleSlotSignal,
+    personalization_signal,
 )
 from twin.analysis.insights.recommendations.signals import MAX_SLOT_CANDIDATES
-from twin.enums import BurnoutRiskLevel, InsightType, InterventionType
+from twin.enums import BurnoutRiskLevel, InsightType, InterventionType, PersonalizationContext
 from twin.learners import Learner
 from twin.services.experiments import ExperimentWinner, experiment_winners
 from twin.services.insights.common import pattern_signals
-from twin.services.orchestration.slots import StoredSlot, pending_slots
+from twin.services.orchestration.effectiveness import effectiveness as schedule_effectiveness
+from twin.services.orchestration.slots import StoredSlot, accepted_slots, pending_slots
+from twin.services.personalization.common import (
+    CONTEXT_TOGGLES,
+    preferences_of,
+    preferences_row,
+)
+from twin.services.personalization.effectiveness import outcome_records
 
 
 class CandidateProvider(Protocol):
@@ -166,8 +179,6 @@ class StrainProvider:
 
     def provide(self, session: Session, learner: Learner, now: datetime) -> RecommendationSources:
         """Burnout (any level: the analysis decides) and the load profile's 7-day mean."""
-        from datetime import timedelta
-
         at = naive_utc(now)
         b = session.execute(_BURNOUT_SQL, {"u": learner.user_id, "now": at}).first()
         burnout = (
@@ -278,14 +289,101 @@ class ScheduleSlotProvider:
         )
 
 
+ADHERENCE_WINDOW_DAYS = 14  # the recent fortnight: long enough for a few accepted slots
+ADHERENCE_FULL_CONFIDENCE_SLOTS = 8  # accepted slots at which the kept share is fully trusted
+
+
+class ScheduleAdherenceProvider:
+    """Accepted study slots vs the sessions that followed them (5.3 effectiveness)."""
+
+    name = "adherence"
+
+    def provide(self, session: Session, learner: Learner, now: datetime) -> RecommendationSources:
+        """Slots accepted for the last 14 days and how many a session started within ±30 min of.
+
+        The signal's source id is the latest accepted slot of the window (a
+        ``study_schedule_recommendations`` row); no accepted slot, no signal. Whether the kept
+        share is low enough to recommend anything is the analysis's call.
+        """
+        start = now - timedelta(days=ADHERENCE_WINDOW_DAYS)
+        window = accepted_slots(session, learner.user_id, start, now)
+        if not window:
+            return RecommendationSources()
+        measured = schedule_effectiveness(
+            session, learner.user_id, now, days=ADHERENCE_WINDOW_DAYS
+        ).adherence
+        accepted = measured.accepted_slots
+        if accepted == 0:
+            return RecommendationSources()
+        latest = max(window, key=lambda s: (s.start, s.id))
+        return RecommendationSources(
+            adherence=AdherenceSignal(
+                window_id=latest.id,
+                accepted=accepted,
+                kept=min(accepted, measured.started_on_time),
+                window_days=ADHERENCE_WINDOW_DAYS,
+                confidence=min(1.0, accepted / ADHERENCE_FULL_CONFIDENCE_SLOTS),
+            )
+        )
+
+
+_ARM_WINDOWS_SQL = sa.text(
+    """
+    SELECT DISTINCT ON (c.context) e.id, c.context::text AS context, e."configId" AS config,
+           e."startDate" AS lo, e."endDate" AS hi
+    FROM personalization_effectiveness e
+    JOIN personalization_configs c ON c.id = e."configId" AND c."userId" = e."userId"
+    WHERE e."userId" = :u AND e."endDate" <= :now
+    ORDER BY c.context, e."endDate" DESC, e."compositeScore" DESC, e.id
+    """
+)
+
+
+class PersonalizationProvider:
+    """Personalization that measurably helped in a context (5.5 effectiveness)."""
+
+    name = "personalization"
+
+    def provide(self, session: Session, learner: Learner, now: datetime) -> RecommendationSources:
+        """Per enabled context, the best arm of the latest measured window vs the context's baseline.
+
+        The window and arm are the stored ``personalization_effectiveness`` row's (its id is the
+        source); the arm's outcomes in it are compared with all of the context's outcomes in the
+        window of the same length before — the baseline the daily job measured against. The
+        level to suggest is one above the learner's; the analysis keeps only a clear gain.
+        """
+        row = preferences_row(session, learner.user_id)
+        level = preferences_of(row).level
+        out = []
+        for r in session.execute(_ARM_WINDOWS_SQL, {"u": learner.user_id, "now": naive_utc(now)}):
+            context = PersonalizationContext(r.context)
+            if row is not None and not getattr(row, CONTEXT_TOGGLES[context]):
+                continue  # the learner switched this context off: do not argue for it
+            lo, hi = r.lo, r.hi
+            window = outcome_records(session, learner.user_id, lo, hi, context)
+            baseline = outcome_records(session, learner.user_id, lo - (hi - lo), lo, context)
+            signal = personalization_signal(
+                r.id,
+                context,
+                level,
+                [o for o, config in window if config == r.config],
+                [o for o, _ in baseline],
+            )
+            if signal is not None:
+                out.append(signal)
+        return RecommendationSources(personalization=tuple(out))
+
+
 PROVIDERS: tuple[CandidateProvider, ...] = (
     PatternProvider(),
     InterventionProvider(),
     StrainProvider(),
     ScheduleSlotProvider(),
+    ScheduleAdherenceProvider(),
+    PersonalizationProvider(),
     ExperimentWinnerProvider(),
 )
-"""Every source of recommendations, in order (schedule adherence and personalization plug in here)."""
+"""Every source of recommendations, in order."""
 
 
 def merge(parts: Sequence[RecommendationSources]) -> RecommendationSources:

@@ -74,6 +74,8 @@ from twin.analysis.insights.recommendations.signals import (
     PersonalizationSignal,
     RecommendationSources,
     ScheduleSlotSignal,
+    next_level,
+    personalization_signal,
 )
 from twin.analysis.insights.recommendations.templates import (
     CONFIDENCE_WEIGHT,
@@ -131,7 +133,9 @@ __all__ = [
     "TypeHistory",
     "generate_candidates",
     "learned_impact",
+    "next_level",
     "pattern_key",
+    "personalization_signal",
     "priority_score",
     "readiness",
     "receptiveness",

@@ -8,10 +8,20 @@ personalization and experiments 5.5); the candidates are made from them in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from twin.analysis.insights.common import check_percent, check_unit
+from twin.analysis.patterns.study_time import welch_difference
+from twin.analysis.personalization.effectiveness import (
+    MIN_BASELINE_OUTCOMES,
+    MIN_OUTCOMES,
+    OutcomeRecord,
+    outcome_score,
+)
 from twin.enums import (
     BehavioralPatternType,
     BurnoutRiskLevel,
@@ -32,6 +42,8 @@ HIGH_LOAD_FROM = 60.0  # 7-day mean load at which shorter sessions are recommend
 LOW_ADHERENCE_BELOW = 0.5  # share of accepted slots actually kept
 MIN_PLANNED_FOR_ADHERENCE = 4  # accepted slots before adherence is judged
 MAX_SLOT_CANDIDATES = 1  # the schedule's best slot is the recommendation; the rest are in 5.3
+OUTCOME_POINTS_PER_SCORE = 100.0  # 5.5's outcome score is in [0, 1]; the text speaks in points
+PERSONALIZATION_CONFIDENCE_LEVEL = 0.95
 
 
 # --- inputs ------------------------------------------------------------------------------
@@ -207,3 +219,53 @@ class RecommendationSources:
     adherence: AdherenceSignal | None = None
     personalization: tuple[PersonalizationSignal, ...] = ()
     experiment_winners: tuple[ExperimentWinnerSignal, ...] = ()
+
+
+_LEVEL_ORDER: tuple[PersonalizationLevel, ...] = (
+    PersonalizationLevel.NONE,
+    PersonalizationLevel.LOW,
+    PersonalizationLevel.MEDIUM,
+    PersonalizationLevel.HIGH,
+)
+
+
+def next_level(level: PersonalizationLevel) -> PersonalizationLevel:
+    """One level more personalization (HIGH stays HIGH: nothing to raise)."""
+    i = _LEVEL_ORDER.index(level)
+    return _LEVEL_ORDER[min(i + 1, len(_LEVEL_ORDER) - 1)]
+
+
+def personalization_signal(
+    effectiveness_id: str,
+    context: PersonalizationContext,
+    current_level: PersonalizationLevel,
+    arm_outcomes: Sequence[OutcomeRecord],
+    baseline_outcomes: Sequence[OutcomeRecord],
+) -> PersonalizationSignal | None:
+    """An arm's mean outcome score minus its context's baseline, in points, with a Welch 95% interval.
+
+    None under 5.5's minimum of 10 scored outcomes on either side (insufficient data is no
+    signal, never a zero). The confidence is one minus the two-sided p-value of the
+    difference: how sure it is not zero, whichever its sign.
+    """
+    arm = [x for x in map(outcome_score, arm_outcomes) if x is not None]
+    base = [x for x in map(outcome_score, baseline_outcomes) if x is not None]
+    if len(arm) < MIN_OUTCOMES or len(base) < MIN_BASELINE_OUTCOMES:
+        return None
+    w = welch_difference(
+        np.asarray(arm, dtype=float) * OUTCOME_POINTS_PER_SCORE,
+        np.asarray(base, dtype=float) * OUTCOME_POINTS_PER_SCORE,
+        confidence_level=PERSONALIZATION_CONFIDENCE_LEVEL,
+    )
+    p_two_sided = min(1.0, 2.0 * min(w.p_greater, 1.0 - w.p_greater))
+    return PersonalizationSignal(
+        effectiveness_id=effectiveness_id,
+        context=context,
+        current_level=current_level,
+        suggested_level=next_level(current_level),
+        improvement=w.difference,
+        ci_low=w.ci_low,
+        ci_high=w.ci_high,
+        sample_size=len(arm),
+        confidence=0.0 if math.isnan(p_two_sided) else min(1.0, max(0.0, 1.0 - p_two_sided)),
+    )
