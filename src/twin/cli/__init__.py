@@ -1,26 +1,5 @@
 """The ``twin`` command line: one module per capability, assembled here.
 
-command        what                                            module
-=============  ==============================================  ===================
-``import``     import learning data from files                 :mod:`.ingest`
-``keys``       service API keys                                :mod:`.learners`
-``learners``   the learners in the database                    :mod:`.learners`
-``analyze``    a learner's patterns and twin                   :mod:`.patterns`
-``health``     cognitive load, burnout risk, stress            :mod:`.cognitive`
-``predict``    struggle predictions                            :mod:`.struggle`
-``schedule``   study slots and plans around the calendar       :mod:`.orchestration`
-``calendar``   a learner's calendar and schedule feed          :mod:`.orchestration`
-``model``      the struggle-model registry                     :mod:`.struggle`
-``experiment`` A/B experiments: define, results, stop          :mod:`.experiments`
-``insights``   recommendations, goals, behavioral score        :mod:`.insights`
-``worker``     job workers                                     :mod:`.jobs`
-``db``         migrations, verification, the embedded server   :mod:`.db`
-``simulate``   simulated learners with known traits            :mod:`.simulate`
-``serve``      the HTTP API                                    :mod:`.serve`
-``demo``       everything end to end                           :mod:`.demo`
-``bench``      a benchmark of the source checkout              :mod:`.bench`
-=============  ==============================================  ===================
-=======
 ==================  ==============================================  ===================
 command             what                                            module
 ==================  ==============================================  ===================

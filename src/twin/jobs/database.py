@@ -13,18 +13,31 @@ module's ``run_…`` function with a Database directly.
 **The time of a tick.** A periodic task is called with the Unix time of the tick it
 serves (:func:`tick_time`), never the clock: a retried or late tick does the work of
 its own hour.
+
+**Learners at a local hour.** The daily runs (struggle at 05:00, insights at 06:00 local)
+are an hourly tick that serves the learners whose local hour at the tick is the run's:
+:func:`select_learners_at_local_hour` finds them, :func:`run_learner_tick` serves them a
+few at a time (threads, one connection each: the runs mostly wait for PostgreSQL) and
+fills a :class:`LearnerTickReport`. Each module keeps its own query, per-learner run and
+summary line.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import psycopg
 import sqlalchemy as sa
 from procrastinate import App, JobContext
 
+from twin.analysis.common import aware_utc
 from twin.db.engine import Database, create_db_engine
 
 # Connections per worker process: the pattern tick runs two learners at a time, plus one.
@@ -98,3 +111,68 @@ def job_database(context: JobContext) -> Database:
 def tick_time(timestamp: int | float) -> datetime:
     """The tick's Unix timestamp as an aware UTC datetime."""
     return datetime.fromtimestamp(timestamp, UTC)
+
+
+def select_learners_at_local_hour(
+    db: Database, select_sql: sa.TextClause, tick: datetime, local_hour: int
+) -> list[str]:
+    """Ids from ``select_sql`` (binds ``:tick``, a Unix time, and ``:hour``) at ``tick``."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select_sql, {"tick": aware_utc(tick).timestamp(), "hour": local_hour}
+        ).all()
+    return [r.id for r in rows]
+
+
+class LearnerOutcome(Protocol):
+    """One learner's run in a tick: what happened, as a word (``done``, ``locked`` …)."""
+
+    @property
+    def outcome(self) -> str: ...
+
+
+RunT = TypeVar("RunT", bound=LearnerOutcome)
+
+
+@dataclass
+class LearnerTickReport(Generic[RunT]):
+    """What one tick did: a run per learner served, and how long it took."""
+
+    tick: datetime
+    runs: list[RunT] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def outcomes(self) -> Counter[str]:
+        """Learners per outcome (``done``, ``locked``, ``failed`` …)."""
+        return Counter(r.outcome for r in self.runs)
+
+    def learners_line(self) -> str:
+        """``N learners (done 2, locked 1)``: the part every tick's summary line starts with."""
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "nobody due"
+        return f"{len(self.runs)} learners ({parts})"
+
+
+def run_learner_tick(
+    report: LearnerTickReport[RunT],
+    db: Database,
+    select_due: Callable[[Database, datetime], list[str]],
+    run_one: Callable[[Database, str, datetime], RunT],
+    *,
+    learners: list[str] | None,
+    threads: int,
+    thread_name_prefix: str,
+) -> None:
+    """Fill ``report``: every due learner (or ``learners``) run at its tick, ``threads`` at a time.
+
+    ``run_one`` reports its own errors (one learner's failure must not stop the others).
+    """
+    began = time.perf_counter()
+    tick = report.tick
+    due = select_due(db, tick) if learners is None else learners
+    if threads <= 1 or len(due) <= 1:
+        report.runs = [run_one(db, u, tick) for u in due]
+    else:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix=thread_name_prefix) as pool:
+            report.runs = list(pool.map(lambda u: run_one(db, u, tick), due))
+    report.seconds = time.perf_counter() - began

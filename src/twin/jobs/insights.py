@@ -17,10 +17,6 @@ run is mostly waiting for PostgreSQL.
 from __future__ import annotations
 
 import logging
-import time
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -29,7 +25,13 @@ from procrastinate import Blueprint, JobContext
 from twin.analysis.common import aware_utc
 from twin.db.engine import Database
 from twin.errors import Forbidden, TwinError
-from twin.jobs.database import job_database, tick_time
+from twin.jobs.database import (
+    LearnerTickReport,
+    job_database,
+    run_learner_tick,
+    select_learners_at_local_hour,
+    tick_time,
+)
 from twin.services.insights import daily
 
 log = logging.getLogger(__name__)
@@ -58,11 +60,7 @@ def select_due_learners(
     db: Database, tick: datetime, *, local_hour: int = DAILY_LOCAL_HOUR
 ) -> list[str]:
     """Learners with analysis on and a completed session whose local hour at ``tick`` is 6."""
-    with db.engine.connect() as conn:
-        rows = conn.execute(
-            SELECT_DUE_SQL, {"tick": aware_utc(tick).timestamp(), "hour": local_hour}
-        ).all()
-    return [r.id for r in rows]
+    return select_learners_at_local_hour(db, SELECT_DUE_SQL, tick, local_hour)
 
 
 def run_learner(db: Database, user_id: str, tick: datetime) -> daily.DailyRun:
@@ -79,47 +77,32 @@ def run_learner(db: Database, user_id: str, tick: datetime) -> daily.DailyRun:
     return daily.DailyRun(user_id, OUTCOME_FAILED)
 
 
-@dataclass
-class DailyTickReport:
+class DailyTickReport(LearnerTickReport[daily.DailyRun]):
     """What one tick did."""
-
-    tick: datetime
-    runs: list[daily.DailyRun] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def outcomes(self) -> Counter[str]:
-        """Learners per outcome (done, locked, failed)."""
-        return Counter(r.outcome for r in self.runs)
 
     def summary(self) -> str:
         """One log line."""
-        parts = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "nobody due"
         return (
-            f"insights daily tick {self.tick.isoformat()}: {len(self.runs)} learners ({parts}); "
+            f"insights daily tick {self.tick.isoformat()}: {self.learners_line()}; "
             f"{sum(r.recommendations_created for r in self.runs)} recommendations, "
             f"{sum(r.notifications for r in self.runs)} notifications in {self.seconds:.1f} s"
         )
 
 
 def run_daily_tick(
-    db: Database,
-    tick: datetime,
-    *,
-    threads: int = TICK_THREADS,
-    learners: list[str] | None = None,
+    db: Database, tick: datetime, *, threads: int = TICK_THREADS, learners: list[str] | None = None
 ) -> DailyTickReport:
     """Serve one tick: every due learner (or ``learners``), ``threads`` at a time."""
-    began = time.perf_counter()
-    tick = aware_utc(tick)
-    due = select_due_learners(db, tick) if learners is None else learners
-    report = DailyTickReport(tick=tick)
-    if threads <= 1 or len(due) <= 1:
-        report.runs = [run_learner(db, u, tick) for u in due]
-    else:
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="twin-insights") as pool:
-            report.runs = list(pool.map(lambda u: run_learner(db, u, tick), due))
-    report.seconds = time.perf_counter() - began
+    report = DailyTickReport(tick=aware_utc(tick))
+    run_learner_tick(
+        report,
+        db,
+        select_due_learners,
+        run_learner,
+        learners=learners,
+        threads=threads,
+        thread_name_prefix="twin-insights",
+    )
     return report
 
 

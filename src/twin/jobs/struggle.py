@@ -28,10 +28,7 @@ database connection each): while one waits for PostgreSQL the other computes.
 from __future__ import annotations
 
 import logging
-import time
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -41,7 +38,13 @@ from twin.analysis.common import aware_utc, naive_utc
 from twin.db.engine import Database
 from twin.db.models import StrugglePrediction
 from twin.errors import TwinError
-from twin.jobs.database import job_database, tick_time
+from twin.jobs.database import (
+    LearnerTickReport,
+    job_database,
+    run_learner_tick,
+    select_learners_at_local_hour,
+    tick_time,
+)
 from twin.learners import LearnerLock, try_lock_learner
 from twin.services.struggle import models as struggle_models
 from twin.services.struggle import outcomes as struggle_outcomes
@@ -83,11 +86,7 @@ def select_due_learners(
     db: Database, tick: datetime, *, local_hour: int = DAILY_LOCAL_HOUR
 ) -> list[str]:
     """Ids of learners with analysis on and objectives whose local hour at ``tick`` is 5."""
-    with db.engine.connect() as conn:
-        rows = conn.execute(
-            SELECT_DUE_SQL, {"tick": aware_utc(tick).timestamp(), "hour": local_hour}
-        ).all()
-    return [r.id for r in rows]
+    return select_learners_at_local_hour(db, SELECT_DUE_SQL, tick, local_hour)
 
 
 @dataclass(frozen=True)
@@ -148,47 +147,32 @@ def _run_safely(db: Database, user_id: str, tick: datetime) -> LearnerRun:
         return LearnerRun(user_id, OUTCOME_FAILED, error=f"{type(exc).__name__}: {exc}")
 
 
-@dataclass
-class DailyTickReport:
+class DailyTickReport(LearnerTickReport[LearnerRun]):
     """What one daily tick did."""
-
-    tick: datetime
-    runs: list[LearnerRun] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def outcomes(self) -> Counter[str]:
-        """Learners per outcome (``done``, ``locked``, ``failed`` …)."""
-        return Counter(r.outcome for r in self.runs)
 
     def summary(self) -> str:
         """One log line."""
-        parts = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "nobody due"
         return (
-            f"struggle daily tick {self.tick.isoformat()}: {len(self.runs)} learners ({parts}); "
+            f"struggle daily tick {self.tick.isoformat()}: {self.learners_line()}; "
             f"{sum(r.outcomes_recorded for r in self.runs)} outcomes, "
             f"{sum(r.predictions for r in self.runs)} predictions in {self.seconds:.1f} s"
         )
 
 
 def run_daily_tick(
-    db: Database,
-    tick: datetime,
-    *,
-    threads: int = TICK_THREADS,
-    learners: list[str] | None = None,
+    db: Database, tick: datetime, *, threads: int = TICK_THREADS, learners: list[str] | None = None
 ) -> DailyTickReport:
     """Serve one hourly tick: every due learner (or ``learners``), ``threads`` at a time."""
-    began = time.perf_counter()
-    tick = aware_utc(tick)
-    due = select_due_learners(db, tick) if learners is None else learners
-    report = DailyTickReport(tick=tick)
-    if threads <= 1 or len(due) <= 1:
-        report.runs = [_run_safely(db, u, tick) for u in due]
-    else:
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="twin-struggle") as pool:
-            report.runs = list(pool.map(lambda u: _run_safely(db, u, tick), due))
-    report.seconds = time.perf_counter() - began
+    report = DailyTickReport(tick=aware_utc(tick))
+    run_learner_tick(
+        report,
+        db,
+        select_due_learners,
+        _run_safely,
+        learners=learners,
+        threads=threads,
+        thread_name_prefix="twin-struggle",
+    )
     return report
 
 

@@ -14,10 +14,11 @@ CalDAV write-back runs after the answer (a background task) once the change is c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -78,6 +79,10 @@ feeds_router = APIRouter(prefix="/v1/feeds", tags=["schedule and calendars"])
 SlotId = Annotated[IdPath, Path(description="A recommended slot's id")]
 PlanId = Annotated[IdPath, Path(description="A session plan's id")]
 TokenId = Annotated[IdPath, Path(description="A feed token's id")]
+WindowFrom = Annotated[QueryTimestamp | None, Query(alias="from", description="RFC 3339")]
+WindowTo = Annotated[
+    QueryTimestamp | None, Query(description="RFC 3339; at most 62 days after from")
+]
 CONNECT_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"description": "The feed is larger than the cap (10 MB)"},
     422: {
@@ -120,19 +125,25 @@ def _context(request: Request) -> CalendarContext:
 
 
 def _write_back(
-    background: BackgroundTasks,
-    request: Request,
-    user_id: str,
-    now: datetime,
-    session: Session | None = None,
-) -> None:
-    """After the answer: bring the learner's CalDAV study calendar in line (when write-back is on).
+    request: Request, background: BackgroundTasks, now: Now
+) -> Callable[[str, Session | None], None]:
+    """The request's write-back: ``write_back(user_id, session)`` once the change is made."""
 
-    The change is committed first, so the write-back (its own transaction) reads it.
-    """
-    if session is not None:
-        session.commit()
-    background.add_task(writeback.write_back, get_db(request), user_id, now, _context(request))
+    def after_answer(user_id: str, session: Session | None) -> None:
+        """After the answer: bring the learner's CalDAV study calendar in line (when it is on).
+
+        The change (``session``) is committed first, so the write-back (its own
+        transaction) reads it.
+        """
+        if session is not None:
+            session.commit()
+        background.add_task(writeback.write_back, get_db(request), user_id, now, _context(request))
+
+    return after_answer
+
+
+WriteBack = Annotated[Callable[[str, Session | None], None], Depends(_write_back)]
+"""Write the learner's schedule back after the answer (routes that change it)."""
 
 
 def _window(
@@ -225,11 +236,11 @@ async def upload(userId: UserId, request: Request, now: Now) -> SyncOut:
         409: {"description": "An uploaded calendar (upload it again), or replaced meanwhile"},
     },
 )
-def sync(userId: UserId, request: Request, background: BackgroundTasks, now: Now) -> SyncOut:
+def sync(userId: UserId, request: Request, write_back: WriteBack, now: Now) -> SyncOut:
     """Fetch the calendar again; a failure is recorded and the last good blocks are kept."""
     outcome = calendars.sync_calendar(get_db(request), userId, now, _context(request))
     if outcome.replanned:
-        _write_back(background, request, userId, now)
+        write_back(userId, None)
     return SyncOut.model_validate(outcome)
 
 
@@ -250,10 +261,8 @@ def busy(
     userId: UserId,
     session: DbSession,
     now: Now,
-    from_: Annotated[QueryTimestamp | None, Query(alias="from", description="RFC 3339")] = None,
-    to: Annotated[
-        QueryTimestamp | None, Query(description="RFC 3339; at most 62 days after from")
-    ] = None,
+    from_: WindowFrom = None,
+    to: WindowTo = None,
 ) -> BusyOut:
     """The cached busy blocks of a window (default: the next 7 days) and their age."""
     lo, hi = _window(from_, to, timedelta(0), DEFAULT_BUSY_WINDOW, now)
@@ -297,8 +306,7 @@ def accept_slot(
     userId: UserId,
     slotId: SlotId,
     session: DbSession,
-    request: Request,
-    background: BackgroundTasks,
+    write_back: WriteBack,
     now: Now,
     body: Annotated[AcceptIn | None, Body()] = None,
 ) -> AcceptOut:
@@ -306,7 +314,7 @@ def accept_slot(
     outcome = slots.accept(
         session, userId, slotId, now, mission_id=body.missionId if body else None
     )
-    _write_back(background, request, userId, now, session)
+    write_back(userId, session)
     return AcceptOut.model_validate(outcome)
 
 
@@ -320,8 +328,7 @@ def create_plan(
     userId: UserId,
     body: PlanIn,
     session: DbSession,
-    request: Request,
-    background: BackgroundTasks,
+    write_back: WriteBack,
     now: Now,
 ) -> PlanOut:
     """Plan a session at ``startTime`` or at a slot (accepting it), from the learner's real items."""
@@ -330,7 +337,7 @@ def create_plan(
     else:
         assert body.startTime is not None
         plan = plans.create_plan(session, userId, body.startTime, now, mission_id=body.missionId)
-    _write_back(background, request, userId, now, session)
+    write_back(userId, session)
     return PlanOut.model_validate(plan)
 
 
@@ -339,10 +346,8 @@ def list_plans(
     userId: UserId,
     session: DbSession,
     now: Now,
-    from_: Annotated[QueryTimestamp | None, Query(alias="from", description="RFC 3339")] = None,
-    to: Annotated[
-        QueryTimestamp | None, Query(description="RFC 3339; at most 62 days after from")
-    ] = None,
+    from_: WindowFrom = None,
+    to: WindowTo = None,
 ) -> PlanListOut:
     """The learner's plans starting in the window (default: 7 days back to 14 days ahead)."""
     lo, hi = _window(from_, to, DEFAULT_PLANS_BACK, DEFAULT_PLANS_AHEAD, now)
@@ -364,13 +369,12 @@ def cancel_plan(
     userId: UserId,
     planId: PlanId,
     session: DbSession,
-    request: Request,
-    background: BackgroundTasks,
+    write_back: WriteBack,
     now: Now,
 ) -> PlanOut:
     """Cancel a planned session: off the schedule and the study calendar (the plan is kept, CANCELLED)."""
     plan = plans.cancel_plan(session, userId, planId, now)
-    _write_back(background, request, userId, now, session)
+    write_back(userId, session)
     return PlanOut.model_validate(plan)
 
 
@@ -378,8 +382,7 @@ def cancel_plan(
 def adapt(
     userId: UserId,
     session: DbSession,
-    request: Request,
-    background: BackgroundTasks,
+    write_back: WriteBack,
     now: Now,
     body: Annotated[AdaptIn | None, Body()] = None,
 ) -> AdaptOut:
@@ -395,7 +398,7 @@ def adapt(
         )
     outcome = adaptation.adapt(session, userId, now, constraint=constraint)
     if outcome.adaptations:
-        _write_back(background, request, userId, now, session)
+        write_back(userId, session)
     return AdaptOut.model_validate(outcome)
 
 

@@ -3,7 +3,7 @@
 Reading asks the server for each calendar's events of the window with
 ``search(start=, end=, event=True, expand=True)`` — recurring series come back as
 single instances — and turns every instance into a busy interval by the same rules as
-an ``.ics`` file (``ics.occurrence_interval``). The study calendar the engine writes to
+an ``.ics`` file (``ics.window_busy_interval``). The study calendar the engine writes to
 is never read as busy time (the learner's planned sessions would block themselves).
 
 Writing keeps one event per planned session, keyed by a stable UID: ``upsert`` creates
@@ -27,7 +27,7 @@ import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,7 +41,7 @@ from twin.analysis.orchestration.common import require_aware, zone
 from twin.ingest.calendars.errors import CalDavError, FeedRefused
 from twin.ingest.calendars.export import DEFAULT_CALENDAR_NAME, SessionEvent, session_vevent
 from twin.ingest.calendars.fetch import FetchPolicy, Resolver, check_url, redact
-from twin.ingest.calendars.ics import occurrence_interval
+from twin.ingest.calendars.ics import window_busy_interval
 
 DEFAULT_TIMEOUT_SECONDS = 15
 STUDY_CALENDAR_ID = "twin-study-sessions"
@@ -160,14 +160,9 @@ class CalDavConnection:
                 for obj in found:
                     for vevent in obj.icalendar_instance.walk("VEVENT"):
                         instances += 1
-                        interval = occurrence_interval(vevent, tz, skipped)
-                        if interval is None:
-                            continue
-                        start, end, weight = interval
-                        start = max(start, window_start).astimezone(UTC)
-                        end = min(end, window_end).astimezone(UTC)
-                        if end > start:
-                            intervals.append(BusyInterval(start, end, weight))
+                        busy = window_busy_interval(vevent, tz, window_start, window_end, skipped)
+                        if busy is not None:
+                            intervals.append(busy)
         intervals.sort(key=lambda iv: (iv.start, iv.end, iv.weight))
         return CalDavBusy(tuple(intervals), calendars, instances, skipped)
 

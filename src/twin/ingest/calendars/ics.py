@@ -440,15 +440,9 @@ def parse_ics(
         _drop_non_blocking(calendar, skipped)
         for occurrence in _occurrences(calendar, outline, window_start, window_end):
             occurrences += 1
-            interval = occurrence_interval(occurrence, tz, skipped)
-            if interval is None:
-                continue
-            start, end, weight = interval
-            # UTC from here on: equality of aware datetimes across zones ignores fold (PEP 495).
-            start = max(start, window_start).astimezone(UTC)
-            end = min(end, window_end).astimezone(UTC)
-            if end > start:
-                intervals.append(BusyInterval(start, end, weight))
+            busy = window_busy_interval(occurrence, tz, window_start, window_end, skipped)
+            if busy is not None:
+                intervals.append(busy)
     intervals.sort(key=lambda iv: (iv.start, iv.end, iv.weight))
     return ParsedCalendar(
         intervals=tuple(intervals),
@@ -460,6 +454,24 @@ def parse_ics(
         calendar_timezone=x_wr,
         outside_window=outside,
     )
+
+
+def window_busy_interval(
+    event: Any,
+    tz: ZoneInfo,
+    window_start: datetime,
+    window_end: datetime,
+    skipped: dict[str, int] | None = None,
+) -> BusyInterval | None:
+    """One expanded occurrence's busy time inside the window, in UTC, or None when there is none."""
+    interval = occurrence_interval(event, tz, skipped)
+    if interval is None:
+        return None
+    start, end, weight = interval
+    # UTC from here on: equality of aware datetimes across zones ignores fold (PEP 495).
+    start = max(start, window_start).astimezone(UTC)
+    end = min(end, window_end).astimezone(UTC)
+    return BusyInterval(start, end, weight) if end > start else None
 
 
 def occurrence_interval(
