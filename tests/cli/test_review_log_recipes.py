@@ -18,13 +18,13 @@ from twin.analysis.common import aware_utc
 from twin.ingest.revlog import parse_revlog
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-# Two reviews of card 1 and one of card 2; a rescheduling (ease 0) that is not a review.
+# Made-up values: two reviews of card 1 and one of card 2; a rescheduling (ease 0) that is not a review.
 ANKI_REVLOG = [
     # id (epoch ms), cid, usn, ease, ivl, lastIvl, factor, time (ms), type
-    (1711744352250, 1711684180217, -1, 1, 0, 0, 0, 25060, 0),
-    (1711744412500, 1711684180217, -1, 3, 1, 0, 2500, 7241, 0),
-    (1711744500000, 1711684780667, -1, 4, 4, 0, 2500, 3100, 1),
-    (1711744600000, 1711684780667, -1, 0, 10, 4, 2500, 0, 4),
+    (1700000000250, 1700000000001, -1, 1, 0, 0, 0, 20000, 0),
+    (1700000060500, 1700000000001, -1, 3, 1, 0, 2500, 8000, 0),
+    (1700000150000, 1700000000002, -1, 4, 4, 0, 2500, 3000, 1),
+    (1700000250000, 1700000000002, -1, 0, 10, 4, 2500, 0, 4),
 ]
 
 
@@ -49,12 +49,12 @@ def test_the_anki_query_gives_an_importable_log() -> None:
     rows, problems = parse_revlog(io.StringIO(text, newline=""))
     assert problems == []
     assert [(r.card_id, r.rating, r.duration_ms) for r in rows] == [
-        ("1711684180217", 1, 25060),
-        ("1711684180217", 3, 7241),
-        ("1711684780667", 4, 3100),
+        ("1700000000001", 1, 20000),
+        ("1700000000001", 3, 8000),
+        ("1700000000002", 4, 3000),
     ]
-    # 1711744352250 ms after the epoch is 2024-03-29 20:32:32.250 UTC
-    assert aware_utc(rows[0].reviewed_at) == datetime(2024, 3, 29, 20, 32, 32, 250000, tzinfo=UTC)
+    # 1700000000250 ms after the epoch is 2023-11-14 22:13:20.250 UTC
+    assert aware_utc(rows[0].reviewed_at) == datetime(2023, 11, 14, 22, 13, 20, 250000, tzinfo=UTC)
 
 
 def test_the_fsrs_conversion_gives_an_importable_log() -> None:
@@ -62,14 +62,14 @@ def test_the_fsrs_conversion_gives_an_importable_log() -> None:
     assert match is not None, "the FSRS recipe is in the README"
     fsrs = (
         "card_id,review_time,review_rating,review_state,review_duration\n"
-        "1711684180217,1711744352250,3,2,25060\n"
-        "1711684780667,1711744412500,1,1,7241\n"
+        "1700000000001,1700000000250,3,2,20000\n"
+        "1700000000002,1700000060500,1,1,8000\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", match[1]], input=fsrs, capture_output=True, text=True, check=True
     )
     rows, problems = parse_revlog(io.StringIO(done.stdout, newline=""))
     assert problems == []
-    assert [(r.card_id, r.rating) for r in rows] == [("1711684180217", 3), ("1711684780667", 1)]
-    # 1711744352250 ms after the epoch is 2024-03-29 20:32:32.250 UTC
-    assert aware_utc(rows[0].reviewed_at) == datetime(2024, 3, 29, 20, 32, 32, 250000, tzinfo=UTC)
+    assert [(r.card_id, r.rating) for r in rows] == [("1700000000001", 3), ("1700000000002", 1)]
+    # 1700000000250 ms after the epoch is 2023-11-14 22:13:20.250 UTC
+    assert aware_utc(rows[0].reviewed_at) == datetime(2023, 11, 14, 22, 13, 20, 250000, tzinfo=UTC)
