@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PgServer
+from tests.services.patterns_support import rows as rows
+from tests.services.patterns_support import scalar as scalar
 from twin.db.engine import Database, create_db_engine
 from twin.learners import analysis_learner
 from twin.services import cognitive as cognitive_service
@@ -81,18 +82,6 @@ def insights_db(insights_module_db: Database) -> Database:
         for statement in RESET_SQL:
             conn.execute(sa.text(statement))
     return insights_module_db
-
-
-def scalar(db: Database, sql: str, **params: Any) -> Any:
-    """One value of a query."""
-    with db.engine.connect() as conn:
-        return conn.execute(sa.text(sql), params).scalar()
-
-
-def rows(db: Database, sql: str, **params: Any) -> list[Any]:
-    """All rows of a query."""
-    with db.engine.connect() as conn:
-        return list(conn.execute(sa.text(sql), params).all())
 
 
 def count(db: Database, table: str, user: str) -> int:
