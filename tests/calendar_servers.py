@@ -355,3 +355,24 @@ def caldav_account(radicale_server: RadicaleServer) -> CalDavTestAccount:
     password = secrets.token_urlsafe(12)
     radicale_server.add_user(username, password)
     return CalDavTestAccount(radicale_server.url, username, password)
+
+
+# Europe/Berlin as calendar programs write it (EU DST rules), for test calendars.
+VTIMEZONE_BERLIN = """BEGIN:VTIMEZONE
+TZID:Europe/Berlin
+BEGIN:DAYLIGHT
+TZOFFSETFROM:+0100
+TZOFFSETTO:+0200
+TZNAME:CEST
+DTSTART:19700329T020000
+RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3
+END:DAYLIGHT
+BEGIN:STANDARD
+TZOFFSETFROM:+0200
+TZOFFSETTO:+0100
+TZNAME:CET
+DTSTART:19701025T030000
+RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10
+END:STANDARD
+END:VTIMEZONE
+"""

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from caldav.davclient import DAVClient
 
-from tests.calendar_servers import CalDavTestAccount, FeedServer, Route
+from tests.calendar_servers import VTIMEZONE_BERLIN, CalDavTestAccount, FeedServer, Route
 from twin.ingest.calendars.caldav_source import CalDavAccount, CalDavConnection
 from twin.ingest.calendars.errors import CalDavError, FeedRefused
 from twin.ingest.calendars.export import SessionEvent
@@ -16,25 +16,6 @@ from twin.ingest.calendars.fetch import FetchPolicy, parse_networks
 
 LOOPBACK = FetchPolicy(allowed_networks=parse_networks("127.0.0.0/8"))
 BERLIN = ZoneInfo("Europe/Berlin")
-
-VTIMEZONE_BERLIN = """BEGIN:VTIMEZONE
-TZID:Europe/Berlin
-BEGIN:DAYLIGHT
-TZOFFSETFROM:+0100
-TZOFFSETTO:+0200
-TZNAME:CEST
-DTSTART:19700329T020000
-RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3
-END:DAYLIGHT
-BEGIN:STANDARD
-TZOFFSETFROM:+0200
-TZOFFSETTO:+0100
-TZNAME:CET
-DTSTART:19701025T030000
-RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10
-END:STANDARD
-END:VTIMEZONE
-"""
 
 
 def _calendar(*vevents: str) -> str:
