@@ -28,7 +28,7 @@ from twin.services import auth
 __all__ = ["cohort_module_db", "db"]  # fixtures: the database holds a simulated cohort
 
 FUZZ_DIR = Path(__file__).resolve().parent / "fuzz"
-SEED = 12
+SEED = int(os.environ.get("TWIN_FUZZ_SEED", "12"))  # another seed explores other paths
 MAX_EXAMPLES = 25  # per operation and phase
 MAX_SECONDS = 150  # the whole run's budget
 TIMEOUT_SECONDS = MAX_SECONDS + 120
