@@ -1,14 +1,21 @@
-"""The daily personalization job (ENGINE.md 5.5): each learner's measured effectiveness per arm.
+"""The daily personalization job (ENGINE.md 5.5): derived outcomes and rewards, then effectiveness.
 
 Once a day (:data:`JOB_CRON`, 03:45 UTC: the windows are spans of UTC instants, so one
-global tick serves every zone) every learner with behavioural analysis on and a
-personalization outcome in the last 28 days gets
-:func:`twin.services.personalization.effectiveness.store_effectiveness`: one
-``personalization_effectiveness`` row per arm with at least 10 outcomes in the window, and
-the arm's ``effectivenessScore``. Rewards themselves are written when outcomes, feedback and
-signals arrive (requests), so nothing waits for this tick. Each learner runs in a transaction
-of its own holding the learner's PERSONALIZATION lock; one learner's failure is logged and
-counted, the others go on; a tick served twice replaces its own rows.
+global tick serves every zone) every learner with behavioural analysis on and either a
+SESSION/MISSION decision of the last 7 days still without an outcome, or a personalization
+outcome in the last 28 days, gets, in this order:
+
+1. :func:`twin.services.personalization.derived.derive_outcomes`: the outcomes of the
+   completed sessions and settled missions that followed those decisions, each rewarded
+   against the learner's own 14-day baseline (idempotent: derived outcome ids);
+2. :func:`twin.services.personalization.effectiveness.store_effectiveness`: one
+   ``personalization_effectiveness`` row per arm with at least 10 outcomes in the window,
+   and the arm's ``effectivenessScore``.
+
+Outcomes the platform reports (``POST …/outcomes``), feedback and signals are rewarded when
+they arrive. Each learner runs in a transaction of its own holding the learner's
+PERSONALIZATION lock; one learner's failure is logged and counted, the others go on; a tick
+served twice writes no second outcome and replaces its own effectiveness rows.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from twin.analysis.common import aware_utc, storage_time
 from twin.db.engine import Database
 from twin.jobs.database import job_database, tick_time
 from twin.learners import LearnerLock, lock_learner
+from twin.services.personalization.derived import LOOKBACK, derive_outcomes
 from twin.services.personalization.effectiveness import DEFAULT_WINDOW, store_effectiveness
 
 log = logging.getLogger(__name__)
@@ -36,10 +44,16 @@ JOB_CRON = "45 3 * * * 0"
 
 DUE_SQL = sa.text(
     """
-    SELECT DISTINCT o."userId"
-    FROM personalization_outcomes o JOIN users u ON u.id = o."userId"
-    WHERE u."behavioralAnalysisEnabled" AND o.timestamp >= :since AND o.timestamp < :tick
-    ORDER BY o."userId"
+    SELECT x."userId" FROM (
+      SELECT o."userId" FROM personalization_outcomes o
+      WHERE o.timestamp >= :since AND o.timestamp < :tick
+      UNION
+      SELECT d."userId" FROM personalization_decisions d
+      WHERE d.context IN ('SESSION', 'MISSION') AND d."outcomeId" IS NULL
+        AND d."decidedAt" >= :pending_since AND d."decidedAt" < :tick
+    ) x JOIN users u ON u.id = x."userId"
+    WHERE u."behavioralAnalysisEnabled"
+    ORDER BY x."userId"
     """
 )
 
@@ -51,6 +65,8 @@ class EffectivenessTickReport:
     tick: datetime
     learners: int = 0
     rows: int = 0
+    derived: int = 0
+    """Outcomes (and rewards) derived from completed sessions and missions."""
     outcomes: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
@@ -59,15 +75,21 @@ class EffectivenessTickReport:
         parts = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "nothing to do"
         return (
             f"personalization tick {self.tick.isoformat()}: {self.learners} learners ({parts}), "
-            f"{self.rows} effectiveness rows in {self.seconds:.1f} s"
+            f"{self.derived} derived outcomes, {self.rows} effectiveness rows "
+            f"in {self.seconds:.1f} s"
         )
 
 
 def due_learners(db: Database, tick: datetime) -> list[str]:
-    """Learners with analysis on and an outcome in the 28 days before ``tick``."""
+    """Learners with analysis on and a pending decision (7 days) or an outcome (28 days)."""
     at = storage_time(tick)
     with db.session() as session:
-        return list(session.scalars(DUE_SQL, {"since": at - DEFAULT_WINDOW, "tick": at}))
+        return list(
+            session.scalars(
+                DUE_SQL,
+                {"since": at - DEFAULT_WINDOW, "pending_since": at - LOOKBACK, "tick": at},
+            )
+        )
 
 
 def run_tick(
@@ -82,12 +104,14 @@ def run_tick(
         try:
             with db.session() as session:
                 lock_learner(session, LearnerLock.PERSONALIZATION, user_id)
+                derived = derive_outcomes(session, user_id, tick)
                 written = store_effectiveness(session, user_id, tick)
         except Exception:  # one learner's failure must not stop the others
             log.exception("personalization effectiveness of learner %s failed", user_id)
             report.outcomes["failed"] += 1
             continue
         report.rows += written
+        report.derived += derived
         report.outcomes["measured" if written else "insufficient"] += 1
     report.seconds = time.perf_counter() - began
     return report

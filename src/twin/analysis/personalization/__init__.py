@@ -8,6 +8,7 @@
 - ``apply``: one ``apply_*`` per context and the dispatch.
 - ``bandit``: Thompson sampling on [0, 1] rewards, propensities by integration, pooled prior.
 - ``reward``: the reward of one outcome against the learner's own baseline; feedback.
+- ``derived``: which completed session or mission followed which decision; its measures.
 - ``offpolicy``: inverse-propensity and doubly-robust value of another policy from the log.
 - ``effectiveness``: improvement vs baseline, level–outcome correlation, composite score.
 - ``personalize``: one request end to end — scope, strategy decision, parameters.

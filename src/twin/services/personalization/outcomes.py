@@ -169,6 +169,7 @@ def _rescore(session: Session, d: PersonalizationDecision, now: datetime) -> Rew
     new = float(result.reward)
     d.reward = new
     d.rewardDetail = {
+        **detail,
         "outcome": measured,
         "baseline": base,
         "reward": result.to_json(),
@@ -239,7 +240,28 @@ def record_outcome(
                     f"signals: {s.value} is already recorded for decision {decision.id!r}",
                     details={"field": "signals", "signal": s.value},
                 )
-    baseline = baseline_at(session, user_id, context, now)
+    return store_outcome(session, user_id, context, decision, body, now, now)
+
+
+def store_outcome(
+    session: Session,
+    user_id: str,
+    context: PersonalizationContext,
+    decision: PersonalizationDecision | None,
+    body: OutcomeIn,
+    at: datetime,
+    now: datetime,
+    *,
+    outcome_id: str | None = None,
+    source: dict[str, Any] | None = None,
+) -> OutcomeRecorded:
+    """Write one checked outcome that happened at ``at``; with a decision, reward it and its arm.
+
+    The caller holds the learner's PERSONALIZATION lock and has checked the decision (the
+    learner's, without an outcome). ``source`` (derived outcomes: the session or mission it
+    was read from) is kept in the decision's ``rewardDetail``.
+    """
+    baseline = baseline_at(session, user_id, context, at)
     level = (
         decision.personalizationLevel if decision is not None else PersonalizationLevel.NONE.value
     )
@@ -248,7 +270,7 @@ def record_outcome(
         configId=None if decision is None else decision.configId,
         outcomeType=OUTCOME_TYPES[context],
         context=context,
-        timestamp=storage_time(now),
+        timestamp=storage_time(at),
         retentionScore=body.retention,
         performanceScore=body.performance,
         completionRate=body.completion,
@@ -261,6 +283,8 @@ def record_outcome(
         decisionId=None if decision is None else decision.id,
         personalizationLevel=level,
     )
+    if outcome_id is not None:
+        row.id = outcome_id
     session.add(row)
     session.flush()
     reward = None
@@ -275,6 +299,7 @@ def record_outcome(
                 "completion": body.completion,
             },
             "baseline": _baseline_json(baseline),
+            **({} if source is None else {"source": source}),
         }
         reward = _rescore(session, decision, now)
     return OutcomeRecorded(row.id, context.value, decision is not None, level, reward)
