@@ -2,8 +2,9 @@
 
 When a learner takes part in a running experiment of a context (issue 18's
 ``active_variant``), the experiment decides that context's personalization and the bandit
-stands aside: no arm is drawn and no decision is logged (the experiment's own assignment is
-the record). A variant's ``config`` is a JSON object; this module reads the keys it knows:
+stands aside: no arm is drawn (the service logs the decision with the variant's assignment
+probability as its propensity). A variant's ``config`` is a JSON object; this module reads
+the keys it knows:
 
 - ``strategy``: the arm whose weights shape the parameters (default BALANCED, the middle
   arm, so that a config that sets only parameters compares them on neutral ground);

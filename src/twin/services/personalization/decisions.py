@@ -4,7 +4,9 @@ Load → analysis → write: the learner (404 / 403 without consent), their pref
 evidence (:mod:`.evidence`); when the context may be personalized, a running A/B experiment
 of the context comes first (issue 18's ``active_variant``, which assigns the learner on
 first use): its variant's config shapes the answer (:mod:`twin.analysis.personalization.
-experiment`) and the bandit stands aside — no arm drawn, no decision logged. Otherwise the
+experiment`) and the bandit stands aside — no arm drawn; the decision is logged with mode
+``experiment`` and the variant's assignment probability as its propensity (its arm's
+statistics do not move). Otherwise the
 context's four arms (created on first use), the pooled
 prior, the reward scale; then :func:`twin.analysis.personalization.personalize.personalize`
 (scope, Thompson decision with the exploration floor, the context's ``apply_*``); then one
@@ -52,14 +54,18 @@ from twin.analysis.personalization.bandit import (
 )
 from twin.analysis.personalization.common import InvalidParameter
 from twin.analysis.personalization.experiment import apply_variant, read_variant_config
-from twin.analysis.personalization.params import check_params
+from twin.analysis.personalization.params import Personalized, check_params
 from twin.analysis.personalization.personalize import PersonalizationAnswer, personalize
 from twin.analysis.personalization.preferences import personalization_scope
 from twin.analysis.personalization.strategy import StrategyArm
 from twin.db.models import PersonalizationDecision
 from twin.enums import PersonalizationContext
 from twin.learners import LearnerLock, analysis_learner, lock_learner
-from twin.services.experiments.assignment import active_variant
+from twin.services.experiments.assignment import (
+    ActiveVariant,
+    active_variant,
+    running_experiment,
+)
 from twin.services.personalization.common import (
     ensure_arms,
     ensure_preferences_row,
@@ -68,6 +74,9 @@ from twin.services.personalization.common import (
     stats_of,
 )
 from twin.services.personalization.evidence import load_evidence
+
+EXPERIMENT_MODE = "experiment"
+"""The ``mode`` of a decision an A/B experiment's variant took (the bandit's: thompson, fixed)."""
 
 RECENT_REWARDS = 50
 """Rewards the reward scale is estimated from (the learner's latest, in the context)."""
@@ -149,10 +158,10 @@ def _applied(
     answer: PersonalizationAnswer,
     decision_id: str | None,
     experiment: dict[str, Any] | None = None,
+    info: DecisionInfo | None = None,
 ) -> Applied:
     body = answer.result.to_json()
     d = answer.decision
-    info = None
     if d is not None:
         info = DecisionInfo(
             propensity=d.propensity,
@@ -175,6 +184,75 @@ def _applied(
         decision=info,
         experiment=experiment,
     )
+
+
+def _log_experiment_decision(
+    session: Session,
+    user_id: str,
+    context: PersonalizationContext,
+    params: Mapping[str, Any] | None,
+    now: datetime,
+    result: Personalized[Any],
+    variant: ActiveVariant,
+    experiment: dict[str, Any],
+) -> tuple[PersonalizationDecision, DecisionInfo] | None:
+    """Log the decision an experiment's variant took (None when it personalized nothing).
+
+    Its propensity is the variant's assignment probability (its weight's share): what the
+    hash gave this learner's variant, so the log stays usable off-line. ``probabilities``
+    are per arm (the shares of the variants using each arm); ``configId`` stays empty — a
+    variant also sets the level, params and length, so its outcome is not a pull of the
+    bandit's arm and never moves it.
+    """
+    if result.arm is None:
+        return None
+    running = running_experiment(session, context, now)
+    if running is None or running.id != variant.experiment_id:
+        return None
+    total = sum(v.weight for v in running.variants)
+    shares = {v.id: (v.weight / total if total > 0 else 0.0) for v in running.variants}
+    propensity = shares.get(variant.variant_id, 0.0)
+    if not 0.0 < propensity <= 1.0:
+        return None
+    by_arm: dict[str, float] = defaultdict(float)
+    for v in running.variants:
+        by_arm[read_variant_config(v.config).strategy.value] += shares[v.id]
+    probabilities = {a: round(p, 6) for a, p in sorted(by_arm.items())}
+    decision = PersonalizationDecision(
+        userId=user_id,
+        context=context.value,
+        strategyVariant=result.arm.value,
+        configId=None,
+        propensity=propensity,
+        probabilities=probabilities,
+        mode=EXPERIMENT_MODE,
+        personalizationLevel=result.scope.effective_level.value,
+        rewardScale=1.0,
+        priors={},
+        params=dict(params or {}),
+        parameters=result.parameters.to_json(),
+        explanation={
+            "reasons": list(result.reasons),
+            "overrides": list(result.overrides),
+            "evidence": [e.to_json() for e in result.evidence],
+            "experiment": {
+                **{k: experiment[k] for k in ("experimentId", "variantId", "isControl")},
+                "variantShares": {k: round(p, 6) for k, p in shares.items()},
+            },
+        },
+        decidedAt=storage_time(now),
+        signals=[],
+    )
+    session.add(decision)
+    session.flush()
+    info = DecisionInfo(
+        propensity=propensity,
+        mode=EXPERIMENT_MODE,
+        probabilities=probabilities,
+        reward_scale=1.0,
+        priors={},
+    )
+    return decision, info
 
 
 def apply_personalization(
@@ -209,19 +287,24 @@ def apply_personalization(
                 variant.reason,
                 params,
             )
+            experiment = {
+                "experimentId": variant.experiment_id,
+                "experimentName": variant.experiment_name,
+                "variantId": variant.variant_id,
+                "variantName": variant.variant_name,
+                "isControl": variant.is_control,
+                "newlyAssigned": variant.newly_assigned,
+                "config": dict(variant.config),
+                "reason": variant.reason,
+            }
+            logged = _log_experiment_decision(
+                session, user_id, context, params, now, result, variant, experiment
+            )
             return _applied(
                 PersonalizationAnswer(None, result),
-                None,
-                {
-                    "experimentId": variant.experiment_id,
-                    "experimentName": variant.experiment_name,
-                    "variantId": variant.variant_id,
-                    "variantName": variant.variant_name,
-                    "isControl": variant.is_control,
-                    "newlyAssigned": variant.newly_assigned,
-                    "config": dict(variant.config),
-                    "reason": variant.reason,
-                },
+                None if logged is None else logged[0].id,
+                experiment,
+                None if logged is None else logged[1],
             )
     # arms are created for a context only once the bandit has something to decide there
     rows = ensure_arms(session, user_id, context, prefs_row, now) if scope.personalized else []
