@@ -264,7 +264,7 @@ def apply_personalization(
     rng: np.random.Generator | None = None,
 ) -> Applied:
     """The personalized parameters of ``context`` for the learner at ``now``; the decision logged."""
-    analysis_learner(session, user_id)
+    learner = analysis_learner(session, user_id)
     try:
         check_params(context, params)
     except InvalidParameter as exc:
@@ -272,7 +272,13 @@ def apply_personalization(
     lock_learner(session, LearnerLock.PERSONALIZATION, user_id)
     prefs_row = ensure_preferences_row(session, user_id, now)
     preferences = preferences_of(prefs_row)
-    evidence = load_evidence(session, user_id, now)
+    evidence = load_evidence(
+        session,
+        user_id,
+        now,
+        timezone=learner.timezone,
+        content_allowed=learner.style_profiling_enabled,
+    )
     scope = personalization_scope(preferences, context, aware_utc(now))
     if scope.personalized:
         # a running experiment of the context decides first; the bandit stands aside
