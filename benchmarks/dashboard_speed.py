@@ -385,15 +385,19 @@ def server_times(
 
 
 @contextmanager
-def served(db: Database) -> Iterator[str]:
-    """The app served by uvicorn in a thread on a free loopback port; yields its base URL."""
+def served(db: Database, port: int = 0) -> Iterator[str]:
+    """The app served by uvicorn in a thread on loopback (``port``, 0: a free one); its base URL."""
     import uvicorn
 
     from twin.api.app import create_app
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only when the
+    # listening socket says TCP; without it Nagle holds the response's second write until
+    # the client's delayed ACK, adding ~40 ms to every keep-alive request (`twin serve`
+    # binds through getaddrinfo and never had that delay)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(create_app(database=db), log_level="warning", lifespan="on")

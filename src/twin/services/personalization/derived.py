@@ -40,7 +40,12 @@ from twin.analysis.personalization.derived import (
 from twin.analysis.personalization.reward import Outcome
 from twin.db.models import PersonalizationDecision
 from twin.enums import PersonalizationContext
-from twin.services.personalization.outcomes import OutcomeIn, store_outcome
+from twin.services.personalization.common import arm_rows
+from twin.services.personalization.outcomes import (
+    OutcomeIn,
+    refresh_confidences,
+    store_outcome,
+)
 
 LOOKBACK = timedelta(days=7)
 """Decisions older than this are no longer waiting for a derived outcome."""
@@ -53,14 +58,6 @@ _DECISIONS_SQL = sa.text(
     FROM personalization_decisions
     WHERE "userId" = :u AND context IN ('SESSION', 'MISSION')
       AND "decidedAt" >= :since AND "decidedAt" < :now
-    """
-)
-_PENDING_SQL = sa.text(
-    """
-    SELECT EXISTS (
-      SELECT 1 FROM personalization_decisions
-      WHERE "userId" = :u AND context IN ('SESSION', 'MISSION') AND "outcomeId" IS NULL
-        AND "decidedAt" >= :since AND "decidedAt" < :now)
     """
 )
 _SESSIONS_SQL = sa.text(
@@ -184,21 +181,34 @@ def derive_outcomes(session: Session, user_id: str, now: datetime) -> int:
     """Write the outcomes (and rewards) of the learner's settled sessions and missions; count."""
     at = storage_time(now)
     since = at - LOOKBACK
-    if not session.execute(_PENDING_SQL, {"u": user_id, "since": since, "now": at}).scalar():
-        return 0
     decisions = _decisions(session, user_id, since, at)
     contexts = {d.context.value for d in decisions if not d.has_outcome}
+    if not contexts:
+        return 0
     pairs = match_sources(decisions, _sources(session, user_id, since, at, contexts))
     if not pairs:
         return 0
     ids = {s.source_id: derived_outcome_id(user_id, s.kind, s.source_id) for _, s in pairs}
     taken = set(session.scalars(_TAKEN_SQL, {"u": user_id, "ids": list(ids.values())}))
+    pairs = [(ref, s) for ref, s in pairs if ids[s.source_id] not in taken]
+    if not pairs:
+        return 0
+    # the decisions and the learner's arms in two statements, not two per outcome
+    rows = {
+        d.id: d
+        for d in session.scalars(
+            sa.select(PersonalizationDecision).where(
+                PersonalizationDecision.userId == user_id,
+                PersonalizationDecision.id.in_([ref.decision_id for ref, _ in pairs]),
+            )
+        )
+    }
+    arms = arm_rows(session, user_id)
+    scales: dict[str, float] = {}
     written = 0
     for ref, source in pairs:
         outcome_id = ids[source.source_id]
-        if outcome_id in taken:
-            continue
-        decision = session.get(PersonalizationDecision, (user_id, ref.decision_id))
+        decision = rows.get(ref.decision_id)
         if decision is None or decision.outcomeId is not None:
             continue
         measured = derive_outcome(source, ref.planned_minutes)
@@ -223,7 +233,12 @@ def derive_outcomes(session: Session, user_id: str, now: datetime) -> int:
             now,
             outcome_id=outcome_id,
             source={"kind": source.kind.value, "id": source.source_id},
+            arms=arms,
         )
-        taken.add(outcome_id)
+        if decision.configId is not None:
+            scales[decision.context] = decision.rewardScale
         written += 1
+    for context, scale in scales.items():  # once per context, after every outcome
+        refresh_confidences([a for a in arms if a.context == context], scale)
+    session.flush()
     return written

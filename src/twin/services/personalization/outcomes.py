@@ -17,6 +17,7 @@ reward for the off-policy log.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -142,8 +143,17 @@ def _feedback(d: PersonalizationDecision) -> Feedback:
     )
 
 
-def _rescore(session: Session, d: PersonalizationDecision, now: datetime) -> RewardView:
-    """Recompute the decision's reward from what is known and move its arm by the change."""
+def _rescore(
+    session: Session,
+    d: PersonalizationDecision,
+    now: datetime,
+    arms: Sequence[PersonalizationConfig] | None = None,
+) -> RewardView:
+    """Recompute the decision's reward from what is known and move its arm by the change.
+
+    ``arms``: the learner's arms when the caller has them loaded (saves two statements);
+    the caller then refreshes the arms' confidences (:func:`refresh_confidences`) once.
+    """
     detail = d.rewardDetail or {}
     measured = detail.get("outcome") or {}
     base = detail.get("baseline")
@@ -162,7 +172,10 @@ def _rescore(session: Session, d: PersonalizationDecision, now: datetime) -> Rew
     result = compute_reward(outcome, baseline)
     arm = None
     if d.configId is not None:
-        arm = session.get(PersonalizationConfig, d.configId)
+        if arms is None:
+            arm = session.get(PersonalizationConfig, d.configId)
+        else:
+            arm = next((a for a in arms if a.id == d.configId), None)
     if isinstance(result, InsufficientData):
         return _view(d, arm)
     old = d.reward
@@ -184,13 +197,19 @@ def _rescore(session: Session, d: PersonalizationDecision, now: datetime) -> Rew
         arm.totalReward = min(max(0.0, arm.totalReward), float(arm.timesSelected))
         arm.avgReward = arm.totalReward / arm.timesSelected if arm.timesSelected else 0.0
         arm.updatedAt = storage_time(now)
-        siblings = arm_rows(session, d.userId, PersonalizationContext(d.context))
-        by_arm = {r.strategyVariant: r for r in siblings}
-        scale = min(25.0, max(1.0, float(d.rewardScale)))
-        for a, c in arm_confidences(stats_of(siblings), scale=scale).items():
-            by_arm[a.value].confidenceScore = round(c, 6)
+        if arms is None:  # else the caller refreshes once after all its outcomes
+            siblings = arm_rows(session, d.userId, PersonalizationContext(d.context))
+            refresh_confidences(siblings, d.rewardScale)
     session.flush()
     return _view(d, arm)
+
+
+def refresh_confidences(siblings: Sequence[PersonalizationConfig], scale: float) -> None:
+    """Each arm's ``confidenceScore``: the posterior probability that it is the best."""
+    by_arm = {r.strategyVariant: r for r in siblings}
+    bounded = min(25.0, max(1.0, float(scale)))
+    for a, c in arm_confidences(stats_of(siblings), scale=bounded).items():
+        by_arm[a.value].confidenceScore = round(c, 6)
 
 
 def _view(d: PersonalizationDecision, arm: PersonalizationConfig | None) -> RewardView:
@@ -254,6 +273,7 @@ def store_outcome(
     *,
     outcome_id: str | None = None,
     source: dict[str, Any] | None = None,
+    arms: Sequence[PersonalizationConfig] | None = None,
 ) -> OutcomeRecorded:
     """Write one checked outcome that happened at ``at``; with a decision, reward it and its arm.
 
@@ -301,7 +321,7 @@ def store_outcome(
             "baseline": _baseline_json(baseline),
             **({} if source is None else {"source": source}),
         }
-        reward = _rescore(session, decision, now)
+        reward = _rescore(session, decision, now, arms)
     return OutcomeRecorded(row.id, context.value, decision is not None, level, reward)
 
 
