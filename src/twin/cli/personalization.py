@@ -48,11 +48,9 @@ def effectiveness_lines(view: EffectivenessView) -> list[str]:
     """The effectiveness in a few lines (or what is still missing)."""
     head = f"effectiveness {view.window_start:%Y-%m-%d} → {view.window_end:%Y-%m-%d}"
     if view.result is None:
-        miss = view.insufficient or {}
-        return [
-            f"{head}: insufficient data ({miss.get('requirement')}: "
-            f"{miss.get('have')} of {miss.get('need')})"
-        ]
+        miss = view.insufficient
+        have = "?" if miss is None else f"{miss.requirement}: {miss.have} of {miss.need}"
+        return [f"{head}: insufficient data ({have})"]
     r = view.result
     ci = r.get("confidenceInterval") or {}
     corr = (

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from twin.analysis.common import InsufficientData
-from twin.api.deps import DbSession, Now, ServicePrincipal
+from twin.api.deps import AsOf, DbSession, Now, ServicePrincipal
 from twin.api.guard import GuardedRoute
 from twin.api.schemas.personalization import (
     EvaluationPolicy,
@@ -68,8 +68,12 @@ DECISION_ERRORS: dict[int | str, dict[str, Any]] = {
     response_model=PersonalizationOverviewOut,
     responses=ANALYSIS_ERRORS,
 )
-def get_overview(userId: UserId, session: DbSession, now: Now) -> PersonalizationOverviewOut:
-    """Level, each context's arms and latest decision (its parameters and why), effectiveness."""
+def get_overview(userId: UserId, session: DbSession, now: AsOf) -> PersonalizationOverviewOut:
+    """Level, each context's arms and latest decision (its parameters and why), effectiveness.
+
+    With ``asOf``: the decisions up to then and the effectiveness of the 28 days before it
+    (the arms are their current statistics: they keep no history).
+    """
     return PersonalizationOverviewOut.model_validate(overview.overview(session, userId, now))
 
 
@@ -216,11 +220,15 @@ def arms(
 def decision_log(
     userId: UserId,
     session: DbSession,
+    now: AsOf,
     context: PersonalizationContext | None = None,
     limit: Annotated[int, Query(ge=1, le=overview.MAX_DECISIONS)] = 50,
 ) -> PersonalizationDecisionsOut:
-    """The decision log, newest first: arm, propensity, level, parameters, reward, feedback."""
-    rows = overview.decisions(session, userId, context, limit)
+    """The decision log, newest first: arm, propensity, level, parameters, reward, feedback.
+
+    With ``asOf``: the decisions taken up to then.
+    """
+    rows = overview.decisions(session, userId, context, limit, until=now)
     return PersonalizationDecisionsOut.model_validate({"decisions": rows})
 
 
@@ -235,9 +243,11 @@ def decision_log(
 def get_effectiveness(
     userId: UserId,
     session: DbSession,
-    now: Now,
+    now: AsOf,
     from_: Annotated[QueryTimestamp | None, Query(alias="from", description="RFC 3339")] = None,
-    to: Annotated[QueryTimestamp | None, Query(description="RFC 3339 (default: now)")] = None,
+    to: Annotated[
+        QueryTimestamp | None, Query(description="RFC 3339 (default: asOf, else now)")
+    ] = None,
     context: PersonalizationContext | None = None,
 ) -> PersonalizationEffectivenessOut:
     """Improvement vs the window before, level–outcome r with p and 95% interval, composite."""
@@ -270,11 +280,7 @@ def evaluation(
                 "effective_sample_size": None,
                 "max_weight": None,
                 "decisions": None,
-                "insufficient": {
-                    "requirement": result.requirement,
-                    "have": result.have,
-                    "need": result.need,
-                },
+                "insufficient": result,
             }
         )
     return PersonalizationEvaluationOut.model_validate(

@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from twin.analysis.personalization.preferences import PersonalizationFeature
 from twin.analysis.personalization.reward import DifficultyFeedback, ImplicitSignal
 from twin.api.openapi import NO_NUL_PATTERN
-from twin.api.schemas.base import Answer
+from twin.api.schemas.base import Answer, Insufficient, Rounded
 from twin.api.types import Id, JsonBool, JsonFloat, QueryTimestamp, Timestamp, whole_number
 from twin.enums import PersonalizationContext, PersonalizationLevel
 
@@ -130,7 +130,7 @@ class PersonalizationPreferencesOut(Answer):
     user_id: str
     level: str
     level_meaning: str
-    min_confidence: float | None
+    min_confidence: Rounded | None
     features: list[str]
     mission_enabled: bool
     content_enabled: bool
@@ -154,10 +154,10 @@ class PersonalizationResetOut(Answer):
 class PersonalizationDecisionInfoOut(Answer):
     """How the bandit chose."""
 
-    propensity: float
+    propensity: Rounded
     mode: str
-    probabilities: dict[str, float]
-    reward_scale: float
+    probabilities: dict[str, Rounded]
+    reward_scale: Rounded
     priors: dict[str, str]
 
 
@@ -184,10 +184,10 @@ class PersonalizationRewardOut(Answer):
     decision_id: str
     strategy: str
     context: str
-    reward: float | None
+    reward: Rounded | None
     detail: dict[str, Any] | None
     arm_times_selected: int | None
-    arm_avg_reward: float | None
+    arm_avg_reward: Rounded | None
 
 
 class PersonalizationOutcomeOut(Answer):
@@ -207,12 +207,12 @@ class PersonalizationArmOut(Answer):
     context: str
     strategy: str
     times_selected: int
-    total_reward: float
-    avg_reward: float
-    posterior_mean: float
-    confidence: float
+    total_reward: Rounded
+    avg_reward: Rounded
+    posterior_mean: Rounded
+    confidence: Rounded
     is_active: bool
-    effectiveness_score: float | None
+    effectiveness_score: Rounded | None
 
 
 class PersonalizationArmsOut(Answer):
@@ -227,14 +227,14 @@ class PersonalizationDecisionOut(Answer):
     decision_id: str
     context: str
     strategy: str
-    propensity: float
+    propensity: Rounded
     mode: str
     level: str
     decided_at: Timestamp
     parameters: dict[str, Any]
     reasons: list[str]
     overrides: list[str]
-    reward: float | None
+    reward: Rounded | None
     feedback_helpful: bool | None
     feedback_difficulty: str | None
     signals: list[str]
@@ -255,7 +255,7 @@ class PersonalizationEffectivenessOut(Answer):
     window_end: Timestamp
     baseline_start: Timestamp
     result: dict[str, Any] | None
-    insufficient: dict[str, Any] | None
+    insufficient: Insufficient | None
 
 
 class PersonalizationContextOut(Answer):
@@ -282,10 +282,10 @@ class PersonalizationEstimateOut(Answer):
     """A policy value with its 95% interval."""
 
     method: str
-    value: float
-    low: float
-    high: float
-    standard_error: float
+    value: Rounded
+    low: Rounded
+    high: Rounded
+    standard_error: Rounded
     n: int
 
 
@@ -296,8 +296,8 @@ class PersonalizationEvaluationOut(Answer):
     policy: str
     ips: PersonalizationEstimateOut | None
     dr: PersonalizationEstimateOut | None
-    logged_value: float | None
-    effective_sample_size: float | None
-    max_weight: float | None
+    logged_value: Rounded | None
+    effective_sample_size: Rounded | None
+    max_weight: Rounded | None
     decisions: int | None
-    insufficient: dict[str, Any] | None
+    insufficient: Insufficient | None

@@ -166,8 +166,8 @@ def _applied(
         info = DecisionInfo(
             propensity=d.propensity,
             mode=d.mode,
-            probabilities={a.value: round(p, 6) for a, p in d.probabilities},
-            reward_scale=round(d.scale, 4),
+            probabilities={a.value: p for a, p in d.probabilities},
+            reward_scale=d.scale,
             priors={a.value: pr.note for a, pr in d.priors},
         )
     return Applied(

@@ -61,8 +61,8 @@ class EffectivenessView:
     baseline_start: datetime
     result: dict[str, Any] | None
     """The measured numbers (:class:`Effectiveness`'s stored shape); None when insufficient."""
-    insufficient: dict[str, Any] | None
-    """``{requirement, have, need}`` when there are too few outcomes."""
+    insufficient: InsufficientData | None
+    """What is missing when there are too few outcomes (the API's shared ``Insufficient``)."""
 
 
 def _record(row: Any) -> OutcomeRecord | None:
@@ -136,7 +136,7 @@ def learner_effectiveness(
             hi,
             base_lo,
             None,
-            {"requirement": measured.requirement, "have": measured.have, "need": measured.need},
+            measured,
         )
     return EffectivenessView(
         user_id,

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from twin.analysis.common import storage_time
 from twin.analysis.personalization.bandit import posterior
 from twin.db.models import PersonalizationDecision
 from twin.enums import PersonalizationContext
@@ -97,10 +98,10 @@ def arm_views(
                 context=r.context.value,
                 strategy=r.strategyVariant,
                 times_selected=int(r.timesSelected),
-                total_reward=round(float(r.totalReward), 6),
-                avg_reward=round(float(r.avgReward), 6),
-                posterior_mean=round(mean, 6),
-                confidence=round(float(r.confidenceScore), 6),
+                total_reward=float(r.totalReward),
+                avg_reward=float(r.avgReward),
+                posterior_mean=mean,
+                confidence=float(r.confidenceScore),
                 is_active=bool(r.isActive),
                 effectiveness_score=r.effectivenessScore,
             )
@@ -142,10 +143,14 @@ def decisions(
     user_id: str,
     context: PersonalizationContext | None = None,
     limit: int = 50,
+    *,
+    until: datetime | None = None,
 ) -> list[DecisionView]:
-    """The learner's latest decisions (of one context), newest first."""
+    """The learner's latest decisions (of one context; taken at or before ``until``), newest first."""
     analysis_learner(session, user_id)
     query = sa.select(PersonalizationDecision).where(PersonalizationDecision.userId == user_id)
+    if until is not None:
+        query = query.where(PersonalizationDecision.decidedAt <= storage_time(until))
     if context is not None:
         query = query.where(PersonalizationDecision.context == context.value)
     query = query.order_by(
@@ -155,8 +160,12 @@ def decisions(
 
 
 def overview(session: Session, user_id: str, now: datetime) -> Overview:
-    """Level, arms, latest decision per context, counts and the last 28 days' effectiveness."""
+    """Level, arms, latest decision per context, counts and the last 28 days' effectiveness.
+
+    Decisions are those taken at or before ``now`` (an ``asOf`` reads the log as it was).
+    """
     analysis_learner(session, user_id)
+    at = storage_time(now)
     prefs = preferences_view(session, user_id, now)
     toggles = {
         "MISSION": prefs.mission_enabled,
@@ -172,6 +181,7 @@ def overview(session: Session, user_id: str, now: datetime) -> Overview:
             .where(
                 PersonalizationDecision.userId == user_id,
                 PersonalizationDecision.context == context.value,
+                PersonalizationDecision.decidedAt <= at,
             )
             .order_by(PersonalizationDecision.decidedAt.desc(), PersonalizationDecision.id.desc())
             .limit(1)
@@ -186,9 +196,10 @@ def overview(session: Session, user_id: str, now: datetime) -> Overview:
         )
     counts = session.execute(
         sa.text(
-            'SELECT count(*), count(reward) FROM personalization_decisions WHERE "userId" = :u'
+            "SELECT count(*), count(reward) FROM personalization_decisions "
+            'WHERE "userId" = :u AND "decidedAt" <= :at'
         ),
-        {"u": user_id},
+        {"u": user_id, "at": at},
     ).one()
     return Overview(
         user_id=user_id,
