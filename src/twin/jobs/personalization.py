@@ -14,8 +14,10 @@ outcome in the last 28 days, gets, in this order:
 
 Outcomes the platform reports (``POST …/outcomes``), feedback and signals are rewarded when
 they arrive. Each learner runs in a transaction of its own holding the learner's
-PERSONALIZATION lock; one learner's failure is logged and counted, the others go on; a tick
-served twice writes no second outcome and replaces its own effectiveness rows.
+PERSONALIZATION lock (three learners at a time, :data:`TICK_WORKERS`); one learner's failure
+is logged and counted, the others go on; a tick served twice writes no second outcome and
+replaces its own effectiveness rows. Commits are asynchronous (``synchronous_commit = off``):
+a crash can lose the last moments of a tick, which the next tick recomputes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -42,6 +45,8 @@ JOB_NAME = "personalization_effectiveness"
 # Daily at 03:45 UTC, second 0 (minute hour day month weekday second).
 JOB_CRON = "45 3 * * * 0"
 
+TICK_WORKERS = 3
+"""Learners served at once (each on its own pooled connection; the pool holds 5)."""
 ASYNC_COMMIT_SQL = sa.text("SET LOCAL synchronous_commit = off")
 
 DUE_SQL = sa.text(
@@ -94,27 +99,46 @@ def due_learners(db: Database, tick: datetime) -> list[str]:
         )
 
 
+def _serve_learner(db: Database, user_id: str, tick: datetime) -> tuple[int, int] | None:
+    """One learner's transaction: (derived outcomes, effectiveness rows); None when it failed."""
+    try:
+        with db.session() as session:
+            # the tick's writes are recomputed by the next tick if a crash loses them:
+            # no need to wait for the WAL flush of each learner's commit
+            session.execute(ASYNC_COMMIT_SQL)
+            lock_learner(session, LearnerLock.PERSONALIZATION, user_id)
+            derived = derive_outcomes(session, user_id, tick)
+            written = store_effectiveness(session, user_id, tick)
+    except Exception:  # one learner's failure must not stop the others
+        log.exception("personalization tick of learner %s failed", user_id)
+        return None
+    return derived, written
+
+
 def run_tick(
-    db: Database, tick: datetime, *, learners: list[str] | None = None
+    db: Database,
+    tick: datetime,
+    *,
+    learners: list[str] | None = None,
+    workers: int = TICK_WORKERS,
 ) -> EffectivenessTickReport:
-    """Serve one daily tick: every due learner (or ``learners``), one transaction each."""
+    """Serve one daily tick: every due learner (or ``learners``), one transaction each.
+
+    ``workers`` learners are served at a time, each on a connection of its own: a learner's
+    work is mostly waiting for the database, so a few overlap well.
+    """
     began = time.perf_counter()
     tick = aware_utc(tick)
     report = EffectivenessTickReport(tick)
-    for user_id in due_learners(db, tick) if learners is None else learners:
+    due = due_learners(db, tick) if learners is None else learners
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = list(pool.map(lambda u: _serve_learner(db, u, tick), due))
+    for result in results:
         report.learners += 1
-        try:
-            with db.session() as session:
-                # the tick's writes are recomputed by the next tick if a crash loses them:
-                # no need to wait for the WAL flush of each learner's commit
-                session.execute(ASYNC_COMMIT_SQL)
-                lock_learner(session, LearnerLock.PERSONALIZATION, user_id)
-                derived = derive_outcomes(session, user_id, tick)
-                written = store_effectiveness(session, user_id, tick)
-        except Exception:  # one learner's failure must not stop the others
-            log.exception("personalization effectiveness of learner %s failed", user_id)
+        if result is None:
             report.outcomes["failed"] += 1
             continue
+        derived, written = result
         report.rows += written
         report.derived += derived
         report.outcomes["measured" if written else "insufficient"] += 1

@@ -15,6 +15,7 @@ composite score. A tick served twice replaces its rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,7 +42,7 @@ _OUTCOMES_SQL = sa.text(
     SELECT "retentionScore" AS retention, "performanceScore" AS performance,
            "completionRate" AS completion, "engagementScore" AS engagement,
            "personalizationApplied" AS applied, "personalizationLevel" AS level,
-           "configId" AS config
+           "configId" AS config, context::text AS context, timestamp AS at
     FROM personalization_outcomes
     WHERE "userId" = :u AND timestamp >= :lo AND timestamp < :hi
       AND (CAST(:context AS text) IS NULL OR context::text = CAST(:context AS text))
@@ -149,8 +150,17 @@ def learner_effectiveness(
     )
 
 
-def store_effectiveness(session: Session, user_id: str, now: datetime) -> int:
-    """One ``personalization_effectiveness`` row per arm with ≥ 10 recent outcomes; how many."""
+def store_effectiveness(
+    session: Session,
+    user_id: str,
+    now: datetime,
+    arms: Sequence[PersonalizationConfig] | None = None,
+) -> int:
+    """One ``personalization_effectiveness`` row per arm with ≥ 10 recent outcomes; how many.
+
+    ``arms``: the learner's arms when the caller has them loaded. The outcomes of both
+    windows and every context are read in one statement.
+    """
     hi = aware_utc(now)
     lo = hi - DEFAULT_WINDOW
     base_lo = lo - DEFAULT_WINDOW
@@ -163,12 +173,29 @@ def store_effectiveness(session: Session, user_id: str, now: datetime) -> int:
         )
     )
     by_context: dict[PersonalizationContext, list[PersonalizationConfig]] = {}
-    for arm in arm_rows(session, user_id):
+    for arm in arm_rows(session, user_id) if arms is None else arms:
         by_context.setdefault(arm.context, []).append(arm)
-    for context, arms in by_context.items():
-        window = outcome_records(session, user_id, lo, hi, context)
-        baseline = [r for r, _ in outcome_records(session, user_id, base_lo, lo, context)]
-        for arm in arms:
+    if not by_context:
+        session.flush()
+        return 0
+    windows: dict[str, list[tuple[OutcomeRecord, str | None]]] = {}
+    baselines: dict[str, list[OutcomeRecord]] = {}
+    split = storage_time(lo)
+    for row in session.execute(
+        _OUTCOMES_SQL,
+        {"u": user_id, "lo": storage_time(base_lo), "hi": storage_time(hi), "context": None},
+    ):
+        record = _record(row)
+        if record is None:
+            continue
+        if row.at >= split:
+            windows.setdefault(row.context, []).append((record, row.config))
+        else:
+            baselines.setdefault(row.context, []).append(record)
+    for context, context_arms in by_context.items():
+        window = windows.get(context.value, [])
+        baseline = baselines.get(context.value, [])
+        for arm in context_arms:
             own = [r for r, config in window if config == arm.id]
             measured = measure_effectiveness(own, baseline)
             if not isinstance(measured, Effectiveness):
