@@ -69,6 +69,7 @@ what such bias can cost.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -340,8 +341,19 @@ _BASE_BREAKS = np.concatenate(
 _MARKS = np.asarray(QUANTILE_MARKS)
 
 
+PROB_BEST_CACHE_SIZE = 4096
+"""Posteriors remembered: a learner asking again before any new reward reuses the integral."""
+
+
 def prob_best(alphas: Sequence[float], betas: Sequence[float]) -> FloatArray:
     """P(arm k's Beta draw is the largest) for every arm, by numerical integration."""
+    key = (tuple(float(x) for x in alphas), tuple(float(x) for x in betas))
+    return np.array(_prob_best_cached(*key))
+
+
+@functools.lru_cache(maxsize=PROB_BEST_CACHE_SIZE)
+def _prob_best_cached(alphas: tuple[float, ...], betas: tuple[float, ...]) -> tuple[float, ...]:
+    """:func:`prob_best` of exact parameters (a pure function of them, so safe to remember)."""
     a = np.asarray(alphas, dtype=np.float64)
     b = np.asarray(betas, dtype=np.float64)
     k_arms = a.size
@@ -350,7 +362,7 @@ def prob_best(alphas: Sequence[float], betas: Sequence[float]) -> FloatArray:
     if not (np.all(a > 0) and np.all(b > 0) and np.all(np.isfinite(a + b))):
         raise ValueError("Beta parameters must be positive and finite")
     if k_arms == 1:
-        return np.ones(1)
+        return (1.0,)
     # Quantiles of every arm at the marks: where each arm's mass (and so each step) lies.
     marks = special.betaincinv(a[:, None], b[:, None], _MARKS[None, :])
     out = np.empty(k_arms)
@@ -361,7 +373,7 @@ def prob_best(alphas: Sequence[float], betas: Sequence[float]) -> FloatArray:
         x = special.betaincinv(a[k], b[k], nodes)
         cdf = special.betainc(a[others][:, None], b[others][:, None], x[None, :])
         out[k] = float(weights @ np.prod(cdf, axis=0))
-    return out
+    return tuple(float(v) for v in out)
 
 
 def propensities(posteriors: Sequence[Posterior]) -> FloatArray:
