@@ -32,6 +32,7 @@ taken as 1, which over-states their noise: the prior's strength then sits at its
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -81,22 +82,23 @@ EXPERIMENT_MODE = "experiment"
 RECENT_REWARDS = 50
 """Rewards the reward scale is estimated from (the learner's latest, in the context)."""
 
-_PEERS_SQL = sa.text(
+_BANDIT_SQL = sa.text(
     """
-    SELECT c."strategyVariant" AS arm, c."timesSelected" AS n, c."totalReward" AS total
-    FROM personalization_configs c JOIN users u ON u.id = c."userId"
-    WHERE c.context = CAST(:context AS "PersonalizationContext") AND c."userId" <> :u
-      AND u."shareAnonymizedPatterns" AND u."behavioralAnalysisEnabled"
-      AND c."isActive" AND c."timesSelected" >= :min_pulls
+    SELECT
+      (SELECT coalesce(json_agg(json_build_array(c."strategyVariant", c."timesSelected",
+                                                 c."totalReward")), '[]')
+       FROM personalization_configs c JOIN users u ON u.id = c."userId"
+       WHERE c.context = CAST(:context AS "PersonalizationContext") AND c."userId" <> :u
+         AND u."shareAnonymizedPatterns" AND u."behavioralAnalysisEnabled"
+         AND c."isActive" AND c."timesSelected" >= :min_pulls) AS peers,
+      (SELECT coalesce(json_agg(r.reward), '[]')
+       FROM (SELECT reward FROM personalization_decisions
+             WHERE "userId" = :u AND context = CAST(:context AS text) AND reward IS NOT NULL
+             ORDER BY "rewardedAt" DESC, id DESC LIMIT :n) r) AS rewards
     """
 )
-_RECENT_REWARDS_SQL = sa.text(
-    """
-    SELECT reward FROM personalization_decisions
-    WHERE "userId" = :u AND context = :context AND reward IS NOT NULL
-    ORDER BY "rewardedAt" DESC, id DESC LIMIT :n
-    """
-)
+"""The bandit's inputs beyond the learner's arms, in one round trip: the peers' arms of the
+context (pooled prior) and the learner's latest rewards there (reward scale)."""
 
 
 @dataclass(frozen=True)
@@ -130,28 +132,25 @@ class Applied:
     experiment: dict[str, Any] | None = None
 
 
-def peer_priors(
+def bandit_inputs(
     session: Session, user_id: str, context: PersonalizationContext
-) -> dict[StrategyArm, BetaPrior]:
-    """Per-arm pooled priors from learners who share anonymised patterns (uniform when too few)."""
+) -> tuple[dict[StrategyArm, BetaPrior], float]:
+    """Per-arm pooled priors (uniform when too few peers) and the learner's reward scale ``c``."""
+    row = session.execute(
+        _BANDIT_SQL,
+        {
+            "context": context.value,
+            "u": user_id,
+            "min_pulls": MIN_PEER_PULLS,
+            "n": RECENT_REWARDS,
+        },
+    ).one()
+    peers, rewards = (json.loads(v) if isinstance(v, str) else v for v in (row.peers, row.rewards))
     by_arm: dict[StrategyArm, list[PeerArm]] = defaultdict(list)
-    for arm, n, total in session.execute(
-        _PEERS_SQL, {"context": context.value, "u": user_id, "min_pulls": MIN_PEER_PULLS}
-    ):
+    for arm, n, total in peers:
         if arm in StrategyArm.__members__ and n > 0:
             by_arm[StrategyArm(arm)].append(PeerArm(int(n), min(float(total), float(n))))
-    return pooled_priors(by_arm)
-
-
-def learner_scale(session: Session, user_id: str, context: PersonalizationContext) -> float:
-    """The reward scale ``c`` of the learner's recent rewards in ``context``."""
-    rewards = [
-        float(r)
-        for (r,) in session.execute(
-            _RECENT_REWARDS_SQL, {"u": user_id, "context": context.value, "n": RECENT_REWARDS}
-        )
-    ]
-    return reward_scale(rewards).scale
+    return pooled_priors(by_arm), reward_scale([float(r) for r in rewards]).scale
 
 
 def _applied(
@@ -315,8 +314,7 @@ def apply_personalization(
     # arms are created for a context only once the bandit has something to decide there
     rows = ensure_arms(session, user_id, context, prefs_row, now) if scope.personalized else []
     stats = stats_of(rows) if rows else initial_stats()
-    priors = peer_priors(session, user_id, context)
-    scale = learner_scale(session, user_id, context)
+    priors, scale = bandit_inputs(session, user_id, context)
     answer = personalize(
         context,
         preferences,
