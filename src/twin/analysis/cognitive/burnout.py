@@ -92,7 +92,7 @@ chronic-load and recovery factors (half of the weight) cannot see.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -490,22 +490,14 @@ def _factors(
         {"totalMinutes": total_minutes, "coveredDays": covered_days, "basis": "busier week"},
     )
 
-    perf = level_change(
-        [r.mean_performance for r in records], [r.mean_performance for r in reference]
-    )
-    perf_drop = perf.drop
-    performance = BurnoutFactor(
+    performance = _drop_factor(
         BurnoutFactorName.PERFORMANCE_DECLINE,
-        performance_decline_factor(perf_drop) if perf_drop is not None else 0.0,
+        [r.mean_performance for r in records],
+        [r.mean_performance for r in reference],
+        performance_decline_factor,
         weights.performance_decline,
-        perf_drop,
-        "performance points lost (fitted in the window, or below the reference period)",
-        perf_drop is not None,
-        {
-            "daysWithPerformance": sum(r.mean_performance is not None for r in records),
-            "needDays": TREND_MIN_DAYS,
-            **perf.evidence(),
-        },
+        "performance",
+        "daysWithPerformance",
     )
 
     typical_load = reference_load(reference)
@@ -553,20 +545,14 @@ def _factors(
         {"planned": planned, "missedOrSkipped": missed},
     )
 
-    eng = level_change([r.engagement for r in records], [r.engagement for r in reference])
-    eng_drop = eng.drop
-    engagement = BurnoutFactor(
+    engagement = _drop_factor(
         BurnoutFactorName.ENGAGEMENT_DECAY,
-        engagement_decay_factor(eng_drop) if eng_drop is not None else 0.0,
+        [r.engagement for r in records],
+        [r.engagement for r in reference],
+        engagement_decay_factor,
         weights.engagement_decay,
-        eng_drop,
-        "engagement points lost (fitted in the window, or below the reference period)",
-        eng_drop is not None,
-        {
-            "daysWithEngagement": sum(r.engagement is not None for r in records),
-            "needDays": TREND_MIN_DAYS,
-            **eng.evidence(),
-        },
+        "engagement",
+        "daysWithEngagement",
     )
 
     recovery_days = sum(1 for r in records if is_recovery_day(r))
@@ -583,6 +569,33 @@ def _factors(
         },
     )
     return (intensity, performance, chronic, irregularity, engagement, recovery)
+
+
+def _drop_factor(
+    name: BurnoutFactorName,
+    window: Sequence[float | None],
+    earlier: Sequence[float | None],
+    score: Callable[[float], float],
+    weight: float,
+    measure: str,
+    days_key: str,
+) -> BurnoutFactor:
+    """A factor of a daily measure's drop: fitted in the window, or below the earlier level."""
+    change = level_change(window, earlier)
+    drop = change.drop
+    return BurnoutFactor(
+        name,
+        score(drop) if drop is not None else 0.0,
+        weight,
+        drop,
+        f"{measure} points lost (fitted in the window, or below the reference period)",
+        drop is not None,
+        {
+            days_key: sum(v is not None for v in window),
+            "needDays": TREND_MIN_DAYS,
+            **change.evidence(),
+        },
+    )
 
 
 def _signal_severity(score: float) -> Severity:
@@ -612,26 +625,20 @@ def _warning_signals(
                 dict(chronic.evidence),
             )
         )
-    perf = by_name[BurnoutFactorName.PERFORMANCE_DECLINE]
-    if perf.value is not None and perf.value >= SIGNAL_DROP_MIN_POINTS:
-        signals.append(
-            WarningSignal(
-                WarningSignalType.PERFORMANCE_DROP,
-                _signal_severity(perf.score),
-                _drop_message("Performance", perf),
-                {"dropPoints": round(perf.value, 2), **perf.evidence},
+    for factor_name, signal_type, measure in (
+        (BurnoutFactorName.PERFORMANCE_DECLINE, WarningSignalType.PERFORMANCE_DROP, "Performance"),
+        (BurnoutFactorName.ENGAGEMENT_DECAY, WarningSignalType.ENGAGEMENT_LOSS, "Engagement"),
+    ):
+        drop = by_name[factor_name]
+        if drop.value is not None and drop.value >= SIGNAL_DROP_MIN_POINTS:
+            signals.append(
+                WarningSignal(
+                    signal_type,
+                    _signal_severity(drop.score),
+                    _drop_message(measure, drop),
+                    {"dropPoints": round(drop.value, 2), **drop.evidence},
+                )
             )
-        )
-    eng = by_name[BurnoutFactorName.ENGAGEMENT_DECAY]
-    if eng.value is not None and eng.value >= SIGNAL_DROP_MIN_POINTS:
-        signals.append(
-            WarningSignal(
-                WarningSignalType.ENGAGEMENT_LOSS,
-                _signal_severity(eng.score),
-                _drop_message("Engagement", eng),
-                {"dropPoints": round(eng.value, 2), **eng.evidence},
-            )
-        )
     irregular = by_name[BurnoutFactorName.IRREGULARITY]
     missed = int(irregular.evidence["missedOrSkipped"])
     if (
