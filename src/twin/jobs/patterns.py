@@ -64,7 +64,7 @@ from twin.analysis.patterns.sufficiency import (
 )
 from twin.db.engine import Database, create_db_engine
 from twin.errors import TwinError
-from twin.jobs.database import job_database, tick_time
+from twin.jobs.database import serve_tick
 from twin.services import patterns as patterns_service
 
 log = logging.getLogger(__name__)
@@ -330,8 +330,7 @@ def run_tick(
 
 def weekly_pattern_analysis(context: JobContext, *, timestamp: int) -> None:
     """The hourly tick: analyse learners at Sunday 23:xx local time, and those with 10 new sessions."""
-    report = run_tick(job_database(context), tick_time(timestamp))
-    log.info(report.summary())
+    serve_tick(context, timestamp, run_tick, log)
 
 
 def register_tasks(blueprint: Blueprint) -> None:

@@ -43,6 +43,7 @@ from twin.jobs.database import (
     job_database,
     run_learner_tick,
     select_learners_at_local_hour,
+    serve_tick,
     tick_time,
 )
 from twin.learners import LearnerLock, try_lock_learner
@@ -163,9 +164,8 @@ def run_daily_tick(
     db: Database, tick: datetime, *, threads: int = TICK_THREADS, learners: list[str] | None = None
 ) -> DailyTickReport:
     """Serve one hourly tick: every due learner (or ``learners``), ``threads`` at a time."""
-    report = DailyTickReport(tick=aware_utc(tick))
-    run_learner_tick(
-        report,
+    return run_learner_tick(
+        DailyTickReport(tick=aware_utc(tick)),
         db,
         select_due_learners,
         _run_safely,
@@ -173,7 +173,6 @@ def run_daily_tick(
         threads=threads,
         thread_name_prefix="twin-struggle",
     )
-    return report
 
 
 def run_retraining(db: Database, tick: datetime) -> struggle_models.TrainingReport:
@@ -184,8 +183,7 @@ def run_retraining(db: Database, tick: datetime) -> struggle_models.TrainingRepo
 
 def struggle_daily(context: JobContext, *, timestamp: int) -> None:
     """The hourly tick: learners at 05:xx local time (a sync task: run in a thread)."""
-    report = run_daily_tick(job_database(context), tick_time(timestamp))
-    log.info(report.summary())
+    serve_tick(context, timestamp, run_daily_tick, log)
 
 
 def struggle_weekly_retraining(context: JobContext, *, timestamp: int) -> None:
