@@ -9,7 +9,9 @@ the learner's zone first (``ts.astimezone(ZoneInfo(user.timezone))``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from twin.analysis.common import aware_utc
 
 CONTENT_TYPES: tuple[str, ...] = ("lecture", "flashcard", "validation", "clinical_reasoning")
 COMPLEXITIES: tuple[str, ...] = ("BASIC", "INTERMEDIATE", "ADVANCED")
@@ -19,8 +21,7 @@ PERCENT_MAX = 100.0
 def _after(at: datetime, reference: datetime) -> bool:
     """``at > reference``; a naive value is read as UTC when the other is aware."""
     if (at.tzinfo is None) != (reference.tzinfo is None):
-        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
-        reference = reference.replace(tzinfo=UTC) if reference.tzinfo is None else reference
+        return aware_utc(at) > aware_utc(reference)
     return at > reference
 
 

@@ -31,9 +31,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from twin.analysis.common import storage_time
+from twin.analysis.common import iso_utc, storage_time
 from twin.analysis.experiments.metrics import METRICS
-from twin.analysis.experiments.periods import instant_text
 from twin.analysis.experiments.statistics import (
     ArmStatistic,
     ProportionStatistic,
@@ -308,7 +307,7 @@ def result_document(results: ExperimentResults) -> dict[str, Any]:
         "verdict": r.verdict.value,
         "winner": r.winner,
         "reasons": list(r.reasons),
-        "asOf": instant_text(r.as_of),
+        "asOf": iso_utc(r.as_of),
         "method": r.method.value,
         "methodDescription": r.method_description,
         "primaryMetric": results.experiment.primary_metric,
