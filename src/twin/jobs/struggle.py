@@ -46,7 +46,7 @@ from twin.jobs.database import (
     serve_tick,
     tick_time,
 )
-from twin.learners import LearnerLock, try_lock_learner
+from twin.learners import LearnerLock, load_learner, try_lock_learner
 from twin.services.struggle import models as struggle_models
 from twin.services.struggle import outcomes as struggle_outcomes
 
@@ -111,10 +111,8 @@ def run_learner(db: Database, user_id: str, tick: datetime) -> LearnerRun:
     with db.session() as session:
         if not try_lock_learner(session, LearnerLock.STRUGGLE_DAILY_RUN, user_id):
             return LearnerRun(user_id, OUTCOME_LOCKED)
-        enabled = session.scalar(
-            sa.text('SELECT "behavioralAnalysisEnabled" FROM users WHERE id = :u'), {"u": user_id}
-        )
-        if not enabled:
+        learner = load_learner(session, user_id)
+        if learner is None or not learner.analysis_enabled:
             return LearnerRun(user_id, OUTCOME_SKIPPED)
         done = session.scalar(
             sa.select(StrugglePrediction.id)
