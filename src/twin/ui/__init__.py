@@ -1,6 +1,6 @@
 """The dashboard: server-rendered pages at ``/ui`` over the same services as the API.
 
-``twin.ui.data`` is the one module that calls the engine; ``routes`` holds the sign-in,
+``twin.ui.data`` (a package, by page family) is the only code that calls the engine; ``routes`` holds the sign-in,
 the core pages and forms (``routes_schedule``, ``routes_insights`` and
 ``routes_experiments`` those of the later capabilities), ``charts`` the plotly figures with their text alternatives, ``web`` the templates,
 static files, sessions and security headers.
