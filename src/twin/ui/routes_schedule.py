@@ -223,6 +223,12 @@ MINUTES_PER_HOUR = 60
 MINUTES_PER_DAY = 24 * MINUTES_PER_HOUR
 
 
+def _clock(minute: int) -> str:
+    """Minute of the day → ``HH:MM`` (the day's end, minute 1440, is 00:00)."""
+    minute %= MINUTES_PER_DAY
+    return f"{minute // MINUTES_PER_HOUR:02d}:{minute % MINUTES_PER_HOUR:02d}"
+
+
 def _day_choice(weekdays: list[int]) -> str:
     days = tuple(sorted(weekdays))
     return next((key for key, _label, chosen in DAY_CHOICES if chosen == days), "all")
@@ -241,8 +247,8 @@ def _settings_page(
         rows = [
             {
                 "kind": w["kind"],
-                "start": w["start"],
-                "end": "00:00" if w["endMinute"] == MINUTES_PER_DAY else w["end"],
+                "start": _clock(w["startMinute"]),
+                "end": _clock(w["endMinute"]),
                 "days": _day_choice(w["weekdays"]),
                 "label": w.get("label", ""),
             }
