@@ -667,17 +667,31 @@ def cohort_chart(entry: dict[str, Any], min_bin: int) -> Chart:
             else ""
         )
     )
+    # A withheld range is drawn as a grey bar up to min_bin − 1 ("1 to 2"), never its count.
     figure = {
         "data": [
             {
                 "type": "bar",
+                "name": "learners",
                 "x": labels,
-                "y": [0 if c is None else c for c in counts],
+                "y": [None if c is None else c for c in counts],
                 "marker": {"color": BLUE},
                 "hovertemplate": "%{x} " + unit + ": %{y} learners<extra></extra>",
-            }
+            },
+            {
+                "type": "bar",
+                "name": f"fewer than {min_bin} (count withheld)",
+                "x": labels,
+                "y": [min_bin - 1 if c is None else None for c in counts],
+                "marker": {"color": GREY, "pattern": {"shape": "/"}},
+                "hovertemplate": "%{x} " + unit + f": fewer than {min_bin}<extra></extra>",
+            },
         ],
         "layout": _layout(
+            showlegend=bool(withheld),
+            legend=LEGEND,
+            margin=MARGIN_WITH_LEGEND,
+            barmode="overlay",
             xaxis={"title": {"text": unit}, "type": "category"},
             yaxis={"title": {"text": "learners"}, "rangemode": "tozero"},
         ),
