@@ -29,6 +29,7 @@ from benchmarks.dashboard_speed import (
 )
 from tests.services.test_cohorts import seed_cohort
 from tests.ui.conftest import XSS_NAME, screenshot_path
+from twin.analysis.common import InsufficientData
 from twin.clock import utcnow
 from twin.db.engine import Database
 from twin.services import experiments as experiments_service
@@ -606,6 +607,27 @@ def test_personalization_shows_the_arms_and_changes_the_level(
             {"u": seeded.user_id},
         ).scalar()
     assert level == "HIGH"
+    assert learner.errors == []
+
+
+def test_progress_page_shows_the_correlation_as_the_service_measured_it(
+    learner: Session, seeded: SeededLearner, module_db: Database
+) -> None:
+    from twin.services.insights import score as score_service
+
+    with module_db.session() as s:
+        found = score_service.correlation(s, seeded.user_id, utcnow())
+    learner.open(learner_path(seeded.user_id, "progress"))
+    main = learner.page.inner_text("main")
+    if isinstance(found, InsufficientData):
+        assert "Insufficient data" in main
+    else:
+        assert f"r = {found.r:.2f}" in main
+        assert f"95% interval {found.ci_low:.2f} to {found.ci_high:.2f}" in main
+        assert ("not a clear link" in main) is not found.clear
+    learner.page.click("a:has-text('4 weeks ago')")
+    learner.page.wait_for_url("**/progress?compare=4")
+    assert "This week against 4 weeks ago" in learner.page.inner_text("main")
     assert learner.errors == []
 
 
