@@ -28,6 +28,7 @@ import socket
 import statistics
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -471,6 +472,9 @@ def render_times(
     out: dict[str, dict[str, float]] = {}
     paths = page_paths(uid, experiment_id)
     with served(db) as base, sync_playwright() as pw:
+        # The server answers one request first, as a running one has: the first request of
+        # this process costs ~0.5–1 s that no learner's visit would (the browser is fresh).
+        urllib.request.urlopen(f"{base}/ui/signin", timeout=30).read()
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             for role in ("learner", "operator"):
