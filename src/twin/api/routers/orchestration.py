@@ -251,9 +251,11 @@ def status(userId: UserId, session: DbSession, now: Now) -> CalendarStatusOut:
 
 
 @router.delete("/users/{userId}/calendar", response_model=DisconnectOut)
-def disconnect(userId: UserId, session: DbSession) -> DisconnectOut:
-    """Remove the calendar: sealed credentials, sync state and busy blocks."""
-    return DisconnectOut.model_validate(calendars.disconnect_calendar(session, userId))
+def disconnect(userId: UserId, request: Request, now: Now) -> DisconnectOut:
+    """Remove the calendar (sealed credentials, sync state, busy blocks) and, with write-back,
+    the study events it wrote to the CalDAV server (``remoteEvents`` says what happened)."""
+    outcome = writeback.disconnect(get_db(request), userId, now, _context(request))
+    return DisconnectOut.model_validate(outcome)
 
 
 @router.get("/users/{userId}/calendar/busy", response_model=BusyOut)
