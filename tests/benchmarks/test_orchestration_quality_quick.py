@@ -46,5 +46,9 @@ def test_quick_orchestration_benchmark(db: Database) -> None:
     speed = result["speed"]
     assert speed["feedEvents"] > 2000 and speed["busyBlocks"] > 0
     assert speed["slots7Days"]["n"] == 3 and speed["sessionPlan"]["n"] == 3
-    assert report_table(result).row_count == 10
+    assert report_table(result).row_count == 11
     assert speed["inProcess"]["slots7Days"]["n"] == 3
+    # Round trips per call (BEGIN/COMMIT aside): slots = learner+lock, context, session
+    # facts, stored slots; a plan = learner+lock, context, content, one write; a cancel =
+    # learner+lock, the plan, the update (11, 19 and 4 before the round trips were cut).
+    assert speed["inProcess"]["statements"] == {"slots7Days": 4, "sessionPlan": 4, "cancelPlan": 3}

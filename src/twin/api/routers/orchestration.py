@@ -9,7 +9,8 @@ Calendar routes: ``PUT/GET/DELETE …/calendar``, ``POST …/calendar:upload`` (
 ``…/schedule/feed-tokens``; and, without a bearer header, ``GET /v1/feeds/{userId}/{token}.ics``.
 
 Routes that analyse or plan answer 403 when the learner's behavioural analysis is off;
-CalDAV write-back runs after the answer (a background task) once the change is committed.
+CalDAV write-back runs after the answer (a background task) once the change is committed,
+for learners who have it on (the services say so; nobody else pays for it).
 """
 
 from __future__ import annotations
@@ -316,7 +317,8 @@ def accept_slot(
     outcome = slots.accept(
         session, userId, slotId, now, mission_id=body.missionId if body else None
     )
-    write_back(userId, session)
+    if outcome.plan.write_back:
+        write_back(userId, session)
     return AcceptOut.model_validate(outcome)
 
 
@@ -339,7 +341,8 @@ def create_plan(
     else:
         assert body.startTime is not None
         plan = plans.create_plan(session, userId, body.startTime, now, mission_id=body.missionId)
-    write_back(userId, session)
+    if plan.write_back:
+        write_back(userId, session)
     return PlanOut.model_validate(plan)
 
 
@@ -376,7 +379,8 @@ def cancel_plan(
 ) -> PlanOut:
     """Cancel a planned session: off the schedule and the study calendar (the plan is kept, CANCELLED)."""
     plan = plans.cancel_plan(session, userId, planId, now)
-    write_back(userId, session)
+    if plan.write_back:
+        write_back(userId, session)
     return PlanOut.model_validate(plan)
 
 

@@ -37,17 +37,10 @@ from twin.db.base import new_id
 from twin.db.models import PlannedSession, StudyScheduleRecommendation
 from twin.enums import ObjectiveComplexity
 from twin.errors import Conflict, NotFound
-from twin.learners import LearnerLock, analysis_learner, lock_learner
-from twin.services.orchestration.busy import load_busy
+from twin.learners import LearnerLock, locked_analysis_learner
 from twin.services.orchestration.common import age_minutes, stored, utc
-from twin.services.orchestration.loading import schedule_inputs
-from twin.services.orchestration.plans import (
-    PlanView,
-    create_plan,
-    load_plan,
-    plan_view,
-    planned_blocks,
-)
+from twin.services.orchestration.loading import schedule_context
+from twin.services.orchestration.plans import PlanView, load_plan, plan_for, plan_view
 
 SLOT_TYPE = "slot"
 DAYS_PER_WEEK = 7
@@ -182,10 +175,11 @@ def recommend(
     top_k: int | None = None,
 ) -> SlotsAnswer:
     """The learner's top slots of the next ``days`` days, stored (see the module docstring)."""
-    learner = analysis_learner(session, user_id)
-    lock_learner(session, LearnerLock.SCHEDULE, user_id)
+    learner = locked_analysis_learner(session, user_id, LearnerLock.SCHEDULE)
     now = utc(now)
-    inputs = schedule_inputs(session, learner, now)
+    horizon_end = now + timedelta(days=days + 1)
+    context = schedule_context(session, learner, now, window=(now, horizon_end))
+    inputs, snapshot = context.inputs, context.busy
     duration = duration_minutes or inputs.session_minutes
     if duration is None:
         duration = slot_duration_minutes(ObjectiveComplexity.INTERMEDIATE, inputs.timing)
@@ -194,8 +188,6 @@ def recommend(
         per_week = inputs.sessions_per_week
         top_k = DEFAULT_TOP_K if per_week is None else max(1, -(-per_week * days // DAYS_PER_WEEK))
     top_k = min(MAX_TOP_K, top_k)
-    horizon_end = now + timedelta(days=days + 1)
-    snapshot = load_busy(session, user_id, now, horizon_end)
     request = SlotRequest(
         now=now,
         timezone=learner.timezone,
@@ -208,7 +200,7 @@ def recommend(
         days=days,
         top_k=top_k,
         busy_synced_at=snapshot.synced_at,
-        blocked=tuple(planned_blocks(session, user_id, now, horizon_end)),
+        blocked=context.planned,
     )
     answer = recommend_slots(request)
     rows = _store(session, user_id, answer.slots, now)
@@ -252,8 +244,7 @@ def accept(
     mission_id: str | None = None,
 ) -> AcceptOutcome:
     """Accept a slot: ``appliedAt`` = now and a plan at its start (idempotent once accepted)."""
-    analysis_learner(session, user_id)
-    lock_learner(session, LearnerLock.SCHEDULE, user_id)
+    learner = locked_analysis_learner(session, user_id, LearnerLock.SCHEDULE)
     row = _slot_row(session, user_id, slot_id)
     if row.appliedAt is not None:
         placed = session.scalar(
@@ -271,7 +262,7 @@ def accept(
             f"slot {slot_id!r} started at {start.isoformat()}, which has passed; ask "
             "GET …/schedule/slots for new ones"
         )
-    created = create_plan(session, user_id, start, now, mission_id=mission_id, slot_id=slot_id)
+    created = plan_for(session, learner, start, now, mission_id=mission_id, slot_id=slot_id)
     row.appliedAt = stored(now)
     session.flush()
     return AcceptOutcome(_stored_slot(row, created.id), created, False)
