@@ -4,8 +4,8 @@ preferences, and the real content of a session plan (due and new cards, the miss
 Every query is scoped to one learner and reads only rows recorded before ``now`` (or, for
 the content of a plan, the state at the plan's start). Few round trips per answer, each
 reading aggregates, never row by row: a slot request reads the learner's context
-(:data:`CONTEXT_SQL`) and the session facts; a plan the context and its content
-(:data:`PLAN_CONTENT_SQL`) — one statement each.
+(:data:`CONTEXT_SQL`, with the stored pending slots) and the session facts; a plan the
+context and its content (:data:`PLAN_CONTENT_SQL`) — one statement each.
 
 Session outcomes use ENGINE 5.1's definitions, as the pattern analysis does: performance
 = share of GOOD/EASY reviews and validation scores (0–100), retention = recall of the
@@ -247,7 +247,8 @@ CONTEXT_SQL = sa.text(
       coalesce(st."writeBack" AND ci."calendarProvider" = :caldav, false) AS write_back,
       busy.starts AS busy_starts, busy.ends AS busy_ends, busy.weights AS busy_weights,
       planned.starts AS planned_starts, planned.ends AS planned_ends,
-      sm.ids AS session_ids, sm.starts AS session_starts, sm.minutes AS session_lengths
+      sm.ids AS session_ids, sm.starts AS session_starts, sm.minutes AS session_lengths,
+      pending.slots AS pending_slots
     FROM (SELECT 1) AS one
     LEFT JOIN schedule_preferences pr ON pr."userId" = :u
     LEFT JOIN calendar_integrations ci ON ci."userId" = :u
@@ -276,12 +277,20 @@ CONTEXT_SQL = sa.text(
       FROM study_sessions s
       WHERE s."userId" = :u AND s."startedAt" >= :minutes_since AND s."startedAt" < :now
     ) sm ON :with_minutes
+    LEFT JOIN LATERAL (
+      SELECT jsonb_agg(jsonb_build_object('id', r.id, 'data', r."recommendedSchedule",
+                                          'reasoning', r.reasoning)) AS slots
+      FROM study_schedule_recommendations r
+      WHERE r."userId" = :u AND r."appliedAt" IS NULL AND r."recommendedSchedule"->>'type' = 'slot'
+        AND (r."recommendedSchedule"->>'start')::timestamptz >= CAST(:now_utc AS timestamptz)
+    ) pending ON :with_pending
     """
 )
 """Everything of a learner a slot or plan request reads besides the session facts and the
 plan's items, in one round trip: timing numbers, patterns, preferences, the memory model,
 the calendar (busy blocks of the window, sync time, write-back) and the PLANNED sessions of
-the window; with ``with_minutes``, the lengths of the recent sessions (a plan's heavy-week rule)."""
+the window; with ``with_minutes``, the lengths of the recent sessions (a plan's heavy-week rule);
+with ``with_pending``, the learner's pending recommended slots that have not started."""
 
 
 @dataclass(frozen=True)
@@ -381,6 +390,8 @@ class ScheduleContext:
     write_back: bool
     """CalDAV write-back is on: a change to the schedule is written to the study calendar."""
     recall_weights: Any
+    pending_slots: tuple[dict[str, Any], ...] = ()
+    """With ``pending_slots``: the stored pending slots not started yet (id, data, reasoning)."""
 
 
 def _facts_of_lengths(row: Any) -> list[SessionFacts]:
@@ -399,6 +410,7 @@ def schedule_context(
     window: tuple[datetime, datetime],
     hour_scores: bool = True,
     exclude: str | None = None,
+    pending_slots: bool = False,
 ) -> ScheduleContext:
     """The learner's inputs as of ``now``, busy time and planned sessions of ``window``.
 
@@ -406,6 +418,7 @@ def schedule_context(
     12 weeks. Without ``hour_scores`` (a plan needs only the timing numbers) the sessions
     come with their lengths only, and the hour-score table and recent sessions stay empty.
     ``exclude``: a plan whose own planned session is not counted (a plan being moved).
+    ``pending_slots``: also read the stored pending slots (a slot request replaces them).
     """
     now = utc(now)
     user_id = learner.user_id
@@ -423,6 +436,8 @@ def schedule_context(
             "exclude": exclude or "",
             "with_minutes": not hour_scores,
             "minutes_since": stored(now - timedelta(weeks=MEDIAN_WEEKS + 1)),
+            "with_pending": pending_slots,
+            "now_utc": now,
         },
     ).one()
     if hour_scores:
@@ -447,6 +462,7 @@ def schedule_context(
         ),
         write_back=bool(row.write_back),
         recall_weights=(RecallModel.from_dict(model) if model else DEFAULT_RECALL_MODEL).weights,
+        pending_slots=tuple(row.pending_slots or ()),
     )
 
 
