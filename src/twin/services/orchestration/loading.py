@@ -4,8 +4,8 @@ preferences, and the real content of a session plan (due and new cards, the miss
 Every query is scoped to one learner and reads only rows recorded before ``now`` (or, for
 the content of a plan, the state at the plan's start). Few round trips per answer, each
 reading aggregates, never row by row: a slot request reads the learner's context
-(:data:`CONTEXT_SQL`, with the stored pending slots) and the session facts; a plan the
-context and its content (:data:`PLAN_CONTENT_SQL`) — one statement each.
+(:data:`CONTEXT_SQL`, with the stored pending slots) and the session facts; a plan reads
+its context and its content (:data:`PLAN_CONTENT_SQL`) in one (:data:`PLAN_INPUTS_SQL`).
 
 Session outcomes use ENGINE 5.1's definitions, as the pattern analysis does: performance
 = share of GOOD/EASY reviews and validation scores (0–100), retention = recall of the
@@ -224,9 +224,7 @@ def session_obs(facts: Sequence[SessionFacts], learner: Learner) -> list[Session
 
 # --- the twin's timing numbers -------------------------------------------------------------
 
-CONTEXT_SQL = sa.text(
-    """
-    SELECT
+CONTEXT_COLUMNS = """
       -- for the statements after this one (the session facts): see session_facts
       set_config('plan_cache_mode', 'force_custom_plan', true) AS plan_cache,
       (SELECT "meanLoad7d" FROM learner_load_profiles WHERE "userId" = :u) AS mean_load,
@@ -249,7 +247,8 @@ CONTEXT_SQL = sa.text(
       planned.starts AS planned_starts, planned.ends AS planned_ends,
       sm.ids AS session_ids, sm.starts AS session_starts, sm.minutes AS session_lengths,
       pending.slots AS pending_slots
-    FROM (SELECT 1) AS one
+"""
+CONTEXT_JOINS = """
     LEFT JOIN schedule_preferences pr ON pr."userId" = :u
     LEFT JOIN calendar_integrations ci ON ci."userId" = :u
     LEFT JOIN calendar_sync_states st ON st."userId" = :u
@@ -284,8 +283,8 @@ CONTEXT_SQL = sa.text(
       WHERE r."userId" = :u AND r."appliedAt" IS NULL AND r."recommendedSchedule"->>'type' = 'slot'
         AND (r."recommendedSchedule"->>'start')::timestamptz >= CAST(:now_utc AS timestamptz)
     ) pending ON :with_pending
-    """
-)
+"""
+CONTEXT_SQL = sa.text(f"SELECT {CONTEXT_COLUMNS} FROM (SELECT 1) AS one {CONTEXT_JOINS}")
 """Everything of a learner a slot or plan request reads besides the session facts and the
 plan's items, in one round trip: timing numbers, patterns, preferences, the memory model,
 the calendar (busy blocks of the window, sync time, write-back) and the PLANNED sessions of
@@ -402,49 +401,35 @@ def _facts_of_lengths(row: Any) -> list[SessionFacts]:
     ]
 
 
-def schedule_context(
-    session: Session,
+def _context_params(
     learner: Learner,
     now: datetime,
-    *,
     window: tuple[datetime, datetime],
-    hour_scores: bool = True,
-    exclude: str | None = None,
-    pending_slots: bool = False,
-) -> ScheduleContext:
-    """The learner's inputs as of ``now``, busy time and planned sessions of ``window``.
+    *,
+    hour_scores: bool,
+    exclude: str | None,
+    pending_slots: bool,
+) -> dict[str, Any]:
+    return {
+        "u": learner.user_id,
+        "now": stored(now),
+        "burnout_since": stored(now - BURNOUT_MAX_AGE),
+        "n": ITEM_TIME_REVIEWS,
+        "caldav": CALDAV_PROVIDER,
+        "planned": PLANNED_STATUS,
+        "window_start": stored(window[0]),
+        "window_end": stored(window[1]),
+        "exclude": exclude or "",
+        "with_minutes": not hour_scores,
+        "minutes_since": stored(now - timedelta(weeks=MEDIAN_WEEKS + 1)),
+        "with_pending": pending_slots,
+        "now_utc": now,
+    }
 
-    Two statements: :data:`CONTEXT_SQL`, then (with ``hour_scores``) the session facts of
-    12 weeks. Without ``hour_scores`` (a plan needs only the timing numbers) the sessions
-    come with their lengths only, and the hour-score table and recent sessions stay empty.
-    ``exclude``: a plan whose own planned session is not counted (a plan being moved).
-    ``pending_slots``: also read the stored pending slots (a slot request replaces them).
-    """
-    now = utc(now)
-    user_id = learner.user_id
-    row = session.execute(
-        CONTEXT_SQL,
-        {
-            "u": user_id,
-            "now": stored(now),
-            "burnout_since": stored(now - BURNOUT_MAX_AGE),
-            "n": ITEM_TIME_REVIEWS,
-            "caldav": CALDAV_PROVIDER,
-            "planned": PLANNED_STATUS,
-            "window_start": stored(window[0]),
-            "window_end": stored(window[1]),
-            "exclude": exclude or "",
-            "with_minutes": not hour_scores,
-            "minutes_since": stored(now - timedelta(weeks=MEDIAN_WEEKS + 1)),
-            "with_pending": pending_slots,
-            "now_utc": now,
-        },
-    ).one()
-    if hour_scores:
-        since = now - timedelta(weeks=HOUR_SCORE_WEEKS)
-        facts = session_facts(session, user_id, since, now, custom_plans_set=True)
-    else:
-        facts = _facts_of_lengths(row)
+
+def _context_of(
+    learner: Learner, now: datetime, row: Any, facts: list[SessionFacts]
+) -> ScheduleContext:
     busy = BusyTime.of(
         BusyInterval(utc(s), utc(e), float(w))
         for s, e, w in zip(
@@ -464,6 +449,42 @@ def schedule_context(
         recall_weights=(RecallModel.from_dict(model) if model else DEFAULT_RECALL_MODEL).weights,
         pending_slots=tuple(row.pending_slots or ()),
     )
+
+
+def schedule_context(
+    session: Session,
+    learner: Learner,
+    now: datetime,
+    *,
+    window: tuple[datetime, datetime],
+    hour_scores: bool = True,
+    exclude: str | None = None,
+    pending_slots: bool = False,
+) -> ScheduleContext:
+    """The learner's inputs as of ``now``, busy time and planned sessions of ``window``.
+
+    Two statements: :data:`CONTEXT_SQL`, then (with ``hour_scores``) the session facts of
+    12 weeks. Without ``hour_scores`` (a plan needs only the timing numbers) the sessions
+    come with their lengths only, and the hour-score table and recent sessions stay empty.
+    ``exclude``: a plan whose own planned session is not counted (a plan being moved).
+    ``pending_slots``: also read the stored pending slots (a slot request replaces them).
+    """
+    now = utc(now)
+    params = _context_params(
+        learner,
+        now,
+        window,
+        hour_scores=hour_scores,
+        exclude=exclude,
+        pending_slots=pending_slots,
+    )
+    row = session.execute(CONTEXT_SQL, params).one()
+    if hour_scores:
+        since = now - timedelta(weeks=HOUR_SCORE_WEEKS)
+        facts = session_facts(session, learner.user_id, since, now, custom_plans_set=True)
+    else:
+        facts = _facts_of_lengths(row)
+    return _context_of(learner, now, row, facts)
 
 
 def schedule_inputs(
@@ -532,8 +553,7 @@ def _inputs(learner: Learner, now: datetime, facts: list[SessionFacts], row: Any
 # --- the content of a plan ----------------------------------------------------------------
 
 
-PLAN_CONTENT_SQL = sa.text(
-    """
+CONTENT_CTES = """
     WITH mission AS (
       -- the given mission, else the learner's first open mission of the plan's local day
       SELECT m.id, m.date, m.objectives FROM missions m
@@ -578,7 +598,8 @@ PLAN_CONTENT_SQL = sa.text(
       ORDER BY p."predictedStruggleProbability" DESC, p.id
       LIMIT :n_struggles
     )
-    SELECT
+"""
+CONTENT_COLUMNS = """
       (SELECT array_agg(id ORDER BY "nextReviewAt", id) FROM due) AS due_ids,
       (SELECT array_agg("objectiveId" ORDER BY "nextReviewAt", id) FROM due) AS due_objectives,
       (SELECT array_agg(stability::float8 ORDER BY "nextReviewAt", id) FROM due) AS due_stability,
@@ -595,8 +616,9 @@ PLAN_CONTENT_SQL = sa.text(
         WHERE v."userId" = :u AND v."objectiveId" IN (SELECT id FROM objective_ids)
           AND v.score >= :ok AND v."respondedAt" >= :validated_since
           AND v."respondedAt" < :at) AS validated
-    FROM (SELECT 1) AS one LEFT JOIN mission ON true
-    """
+"""
+PLAN_CONTENT_SQL = sa.text(
+    f"{CONTENT_CTES} SELECT {CONTENT_COLUMNS} FROM (SELECT 1) AS one LEFT JOIN mission ON true"
 )
 """The content of a plan starting at ``:at`` in one round trip: due cards (by the end of the
 longest session), new cards (the mission's objectives first), predicted struggles with their
@@ -667,44 +689,31 @@ def _validations(
     )
 
 
-def plan_content(
-    session: Session,
-    learner: Learner,
-    at: datetime,
-    minutes: float,
-    mission_id: str | None,
-    now: datetime,
-    *,
-    recall_weights: Any = None,
-) -> PlanContent:
-    """Due cards (recall at ``at`` with the learner's model), new cards, the mission and struggles.
-
-    ``recall_weights``: the learner's memory-model weights (:class:`ScheduleContext` has them);
-    the FSRS-6 defaults when None.
-    """
-    at = utc(at)
+def _content_params(
+    learner: Learner, at: datetime, minutes: float, mission_id: str | None, now: datetime
+) -> dict[str, Any]:
     local = at.astimezone(learner.zone).date()
     day_start = datetime(local.year, local.month, local.day, tzinfo=learner.zone)
-    row = session.execute(
-        PLAN_CONTENT_SQL,
-        {
-            "u": learner.user_id,
-            "mission": mission_id or "",
-            "day_start": stored(day_start),
-            "day_end": stored(day_start + timedelta(days=1)),
-            "open": list(OPEN_MISSION_STATUSES),
-            "due": stored(at + timedelta(minutes=minutes)),
-            "n_due": MAX_DUE_CARDS,
-            "n_new": MAX_NEW_CARDS,
-            "min_p": STRUGGLE_MIN_PROBABILITY,
-            "horizon": stored(at + timedelta(days=STRUGGLE_HORIZON_DAYS)),
-            "now": stored(now),
-            "n_struggles": MAX_STRUGGLES,
-            "ok": VALIDATED_SCORE,
-            "validated_since": stored(at - timedelta(days=VALIDATION_RECENT_DAYS)),
-            "at": stored(at),
-        },
-    ).one()
+    return {
+        "u": learner.user_id,
+        "mission": mission_id or "",
+        "day_start": stored(day_start),
+        "day_end": stored(day_start + timedelta(days=1)),
+        "open": list(OPEN_MISSION_STATUSES),
+        "due": stored(at + timedelta(minutes=minutes)),
+        "n_due": MAX_DUE_CARDS,
+        "n_new": MAX_NEW_CARDS,
+        "min_p": STRUGGLE_MIN_PROBABILITY,
+        "horizon": stored(at + timedelta(days=STRUGGLE_HORIZON_DAYS)),
+        "now": stored(now),
+        "n_struggles": MAX_STRUGGLES,
+        "ok": VALIDATED_SCORE,
+        "validated_since": stored(at - timedelta(days=VALIDATION_RECENT_DAYS)),
+        "at": stored(at),
+    }
+
+
+def _content_of(row: Any, at: datetime, recall_weights: Any) -> PlanContent:
     weights = DEFAULT_RECALL_MODEL.weights if recall_weights is None else recall_weights
     due = []
     for card_id, objective_id, stability, last in zip(
@@ -744,3 +753,53 @@ def plan_content(
         struggles=tuple(struggles),
         complexity=_complexity(row.complexities),
     )
+
+
+def plan_content(
+    session: Session,
+    learner: Learner,
+    at: datetime,
+    minutes: float,
+    mission_id: str | None,
+    now: datetime,
+    *,
+    recall_weights: Any = None,
+) -> PlanContent:
+    """Due cards (recall at ``at`` with the learner's model), new cards, the mission and struggles.
+
+    ``recall_weights``: the learner's memory-model weights (:class:`ScheduleContext` has them);
+    the FSRS-6 defaults when None.
+    """
+    at = utc(at)
+    params = _content_params(learner, at, minutes, mission_id, now)
+    return _content_of(session.execute(PLAN_CONTENT_SQL, params).one(), at, recall_weights)
+
+
+PLAN_INPUTS_SQL = sa.text(
+    f"{CONTENT_CTES} SELECT {CONTEXT_COLUMNS}, {CONTENT_COLUMNS} "
+    f"FROM (SELECT 1) AS one {CONTEXT_JOINS} LEFT JOIN mission ON true"
+)
+""":data:`CONTEXT_SQL` and :data:`PLAN_CONTENT_SQL` in one statement: all a plan reads."""
+
+
+def plan_inputs(
+    session: Session,
+    learner: Learner,
+    at: datetime,
+    now: datetime,
+    *,
+    minutes: float,
+    mission_id: str | None,
+    window: tuple[datetime, datetime],
+    exclude: str | None = None,
+) -> tuple[ScheduleContext, PlanContent]:
+    """A plan's context (timing, busy time and planned sessions of ``window``, without hour
+    scores) and its content at ``at``, in one round trip (:data:`PLAN_INPUTS_SQL`)."""
+    now, at = utc(now), utc(at)
+    params = _context_params(
+        learner, now, window, hour_scores=False, exclude=exclude, pending_slots=False
+    )
+    params |= _content_params(learner, at, minutes, mission_id, now)
+    row = session.execute(PLAN_INPUTS_SQL, params).one()
+    context = _context_of(learner, now, row, _facts_of_lengths(row))
+    return context, _content_of(row, at, context.recall_weights)

@@ -59,7 +59,7 @@ from twin.services.orchestration.common import (
     stored,
     utc,
 )
-from twin.services.orchestration.loading import ScheduleInputs, plan_content, schedule_context
+from twin.services.orchestration.loading import ScheduleInputs, plan_inputs
 
 MAX_PLAN_AHEAD_DAYS = 60
 PAST_START_GRACE = timedelta(minutes=5)
@@ -190,14 +190,16 @@ def compute_plan_data(
     exclude: str | None = None,
 ) -> tuple[dict[str, Any], datetime, datetime, str | None, bool]:
     """The plan at ``start`` as ``planData`` JSON, its start and end, its mission id and whether
-    write-back is on (409 when busy). Two statements: the context around ``start`` (calendar
-    busy time and the other planned sessions, timing) and the plan's content."""
-    context = schedule_context(
+    write-back is on (409 when busy). One statement reads the context around ``start``
+    (calendar busy time and the other planned sessions, timing) and the plan's content."""
+    context, content = plan_inputs(
         session,
         learner,
+        start,
         now,
+        minutes=LONGEST_SESSION_MINUTES,
+        mission_id=mission_id,
         window=(start - PLAN_BUSY_SPAN, start + PLAN_BUSY_SPAN),
-        hour_scores=False,
         exclude=exclude,
     )
     inputs = inputs or context.inputs
@@ -208,15 +210,6 @@ def compute_plan_data(
         ]
     )
     synced_at = context.busy.synced_at
-    content = plan_content(
-        session,
-        learner,
-        start,
-        LONGEST_SESSION_MINUTES,
-        mission_id,
-        now,
-        recall_weights=context.recall_weights,
-    )
     if mission_id is not None and content.mission is None:
         raise NotFound(f"learner {learner.user_id!r} has no mission {mission_id!r}")
     mission = content.mission
