@@ -75,8 +75,8 @@ def test_data_flows_one_way() -> None:
 OVER_THE_SERVICES = {
     # The dashboard (issue 20): server-rendered pages at /ui. It is not a capability (it
     # computes and stores nothing of its own) but a presentation layer beside the API: its
-    # pages read and write through the same services the routers call, from ui/data.py.
-    "ui": "the dashboard: pages over the services (ui/data.py calls them)",
+    # pages read and write through the same services the routers call, from ui/data/.
+    "ui": "the dashboard: pages over the services (ui/data/ calls them)",
 }
 """Top-level packages that present what the capabilities compute; none is a capability."""
 
@@ -109,7 +109,7 @@ def test_every_top_level_package_is_a_known_layer() -> None:
 
 def test_dashboard_reads_and_writes_only_through_the_services() -> None:
     """twin.ui has no SQL of its own (no database driver or SQLAlchemy), calls the engine's
-    services from ui/data.py only, and nothing below it imports it (the app mounts it; one
+    services from ui/data/ only, and nothing below it imports it (the app mounts it; one
     command prints its link)."""
     problems = []
     for package in OVER_THE_SERVICES:
@@ -117,8 +117,8 @@ def test_dashboard_reads_and_writes_only_through_the_services() -> None:
             for name in _imports_of(path):
                 if name.startswith(("sqlalchemy", "psycopg", "twin.db.models", "twin.jobs")):
                     problems.append(f"{path.relative_to(SRC)} imports {name}")
-                if name.startswith("twin.services") and path.name != "data.py":
-                    problems.append(f"{path.relative_to(SRC)} calls a service outside data.py")
+                if name.startswith("twin.services") and path.parent.name != "data":
+                    problems.append(f"{path.relative_to(SRC)} calls a service outside ui/data/")
             text = path.read_text()
             if any(sql in text for sql in ("SELECT ", "INSERT ", "UPDATE ", "DELETE FROM")):
                 problems.append(f"{path.relative_to(SRC)} holds SQL")

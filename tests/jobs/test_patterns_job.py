@@ -24,7 +24,7 @@ from tests.services.patterns_support import (
 from twin.db.engine import Database
 from twin.jobs import patterns as job
 from twin.jobs.app import create_job_app, libpq_conninfo
-from twin.jobs.database import close_cached_databases, sqlalchemy_url
+from twin.jobs.database import close_cached_databases, job_database, sqlalchemy_url
 from twin.jobs.registry import PERIODIC_JOBS
 from twin.services import patterns as ps
 
@@ -199,8 +199,8 @@ def test_the_task_builds_its_database_from_the_job_app(cohort_db: Database) -> N
     context: Any = SimpleNamespace(app=app)
     job.weekly_pattern_analysis(context, timestamp=int(TICK.timestamp()))
     assert count_rows(cohort_db, "user_learning_profiles", L0) == 1
-    first = job.job_database(context)
-    assert job.job_database(context) is first  # cached per process and connection string
+    first = job_database(context)
+    assert job_database(context) is first  # cached per process and connection string
     close_cached_databases()
 
 

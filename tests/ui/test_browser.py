@@ -27,7 +27,9 @@ from benchmarks.dashboard_speed import (
     seed_experiment,
     served,
 )
+from tests.services.test_cohorts import seed_cohort
 from tests.ui.conftest import XSS_NAME, screenshot_path
+from twin.analysis.common import InsufficientData
 from twin.clock import utcnow
 from twin.db.engine import Database
 from twin.services import experiments as experiments_service
@@ -48,7 +50,9 @@ LEARNER_PAGES: dict[str, tuple[str, ...]] = {
     "health": ("load-gauge", "load-history", "burnout-factors"),
     "struggles": ("predictions",),
     "insights": (),
+    "progress": ("score-history",),
     "schedule": ("week",),
+    "schedule/settings": (),
     "personalization": (),
     "learn": (),
     "privacy": (),
@@ -57,12 +61,19 @@ LEARNER_PAGES: dict[str, tuple[str, ...]] = {
 SKETCHES: dict[str, tuple[str, ...]] = {
     "learner-overview": ("score-sparkline", "load-meter", "load-sparkline")
 }
+COHORT_MEASURES = (
+    "behavioralScore",
+    "optimalHour",
+    "sessionMinutes",
+    "burnoutRisk",
+    "halfLifeDays",
+)
 OPERATOR_PAGES: dict[str, tuple[str, ...]] = {
     "high-risk": (),
     "learners": (),
     "models": (),
     "experiments": (),
-    "cohorts": (),
+    "cohorts": tuple(f"cohort-{m}" for m in COHORT_MEASURES),
 }
 CHARTS_JS = """() => Array.from(document.querySelectorAll('[data-figure]')).map(el => {
   const traces = el.data || [];
@@ -106,6 +117,7 @@ def seeded(module_db: Database) -> SeededLearner:
     learner = seed_dashboard_learner(module_db, weeks=WEEKS, seed=SEED, name=XSS_NAME)
     with module_db.session() as s:
         users_service.upsert_user(s, OTHER, {"name": "Someone else"})
+    seed_cohort(module_db, sharing=12, not_sharing=2)  # the operator's cohort page
     return learner
 
 
@@ -271,7 +283,8 @@ def test_a_link_opened_from_another_site_signs_in_and_leaves_no_token(
 
 @pytest.mark.parametrize("name", list(LEARNER_PAGES))
 def test_learner_page(name: str, learner: Session, seeded: SeededLearner) -> None:
-    check_page(learner, learner_path(seeded.user_id, name), f"learner-{name}", LEARNER_PAGES[name])
+    shot = f"learner-{name.replace('/', '-')}"
+    check_page(learner, learner_path(seeded.user_id, name), shot, LEARNER_PAGES[name])
 
 
 @pytest.mark.parametrize("name", list(OPERATOR_PAGES))
@@ -597,6 +610,102 @@ def test_personalization_shows_the_arms_and_changes_the_level(
     assert learner.errors == []
 
 
+def test_progress_page_shows_the_correlation_as_the_service_measured_it(
+    learner: Session, seeded: SeededLearner, module_db: Database
+) -> None:
+    from twin.services.insights import score as score_service
+
+    with module_db.session() as s:
+        found = score_service.correlation(s, seeded.user_id, utcnow())
+    learner.open(learner_path(seeded.user_id, "progress"))
+    main = learner.page.inner_text("main")
+    if isinstance(found, InsufficientData):
+        assert "Insufficient data" in main
+    else:
+        assert f"r = {found.r:.2f}" in main
+        assert f"95% interval {found.ci_low:.2f} to {found.ci_high:.2f}" in main
+        assert ("not a clear link" in main) is not found.clear
+    learner.page.click("a:has-text('4 weeks ago')")
+    learner.page.wait_for_url("**/progress?compare=4")
+    assert "This week against 4 weeks ago" in learner.page.inner_text("main")
+    assert learner.errors == []
+
+
+def axe_blocking(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}"
+        for v in Axe().run(page).response["violations"]
+        if v["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+def test_rename_a_goal_with_an_error_on_its_form_then_abandon_it(
+    learner: Session, seeded: SeededLearner, module_db: Database
+) -> None:
+    page = learner.page
+    learner.open(learner_path(seeded.user_id, "insights"))
+    form = page.locator("form.goal-edit").first
+    goal_id = (form.get_attribute("action") or "").split("/goals/")[1].split("/")[0]
+    form.locator("input[name=title]").fill("   ")
+    form.locator("button").click()
+    page.wait_for_selector(".form-error[role=alert]")
+    assert "title" in page.inner_text(".form-error")
+    assert page.locator("input[aria-invalid=true]").count() == 1
+    assert axe_blocking(page) == []
+    page.screenshot(path=str(screenshot_path("learner-insights-goal-error-1440")), full_page=True)
+    form = page.locator(f"form[action$='/goals/{goal_id}/edit']")
+    form.locator("input[name=title]").fill("Steadier sessions")
+    form.locator("button").click()
+    page.wait_for_url("**/insights?done=goal-renamed")
+    page.locator(f"form[action$='/goals/{goal_id}/abandon'] button").click()
+    page.wait_for_url("**/insights?done=goal-abandoned")
+    with module_db.session() as s:
+        title, status = s.execute(
+            sa.text("SELECT title, status::text FROM behavioral_goals WHERE id = :g"),
+            {"g": goal_id},
+        ).one()
+    assert (title, status) == ("Steadier sessions", "ABANDONED")
+    learner.errors.clear()  # Chromium logs the 422 document itself
+
+
+def test_declare_study_windows_and_revoke_a_feed_link(
+    learner: Session, seeded: SeededLearner, module_db: Database
+) -> None:
+    page = learner.page
+    learner.open(learner_path(seeded.user_id, "schedule/settings"))
+    page.select_option("#w1-kind", "PREFER")
+    page.fill("#w1-start", "07:30")
+    page.fill("#w1-end", "09:00")
+    page.select_option("#w1-days", "weekdays")
+    page.fill("#w1-label", "before lectures")
+    page.click("button:has-text('Save study windows')")
+    page.wait_for_url("**/schedule/settings?done=preferences-saved")
+    with module_db.session() as s:
+        windows = s.execute(
+            sa.text('SELECT windows FROM schedule_preferences WHERE "userId" = :u'),
+            {"u": seeded.user_id},
+        ).scalar()
+    assert [(w["kind"], w["startMinute"], w["endMinute"], w["weekdays"]) for w in windows] == [
+        ("PREFER", 450, 540, [0, 1, 2, 3, 4])
+    ]
+    learner.open(learner_path(seeded.user_id, "schedule"))
+    page.click("button:has-text('Create a subscription link')")
+    page.wait_for_selector("#feed-url")
+    learner.open(learner_path(seeded.user_id, "schedule/settings"))
+    revoke = page.locator("form.feed-revoke").first
+    token_id = (revoke.get_attribute("action") or "").split("/feed-tokens/")[1].split("/")[0]
+    revoke.locator("button").click()
+    page.wait_for_url("**/schedule/settings?done=feed-revoked")
+    with module_db.session() as s:
+        revoked = s.execute(
+            sa.text('SELECT "revokedAt" FROM calendar_feed_tokens WHERE id = :t'),
+            {"t": token_id},
+        ).scalar()
+    assert revoked is not None
+    assert learner.errors == []
+
+
 def test_switching_analysis_off_removes_derived_data(
     learner: Session, seeded: SeededLearner, module_db: Database
 ) -> None:
@@ -690,6 +799,37 @@ def test_operator_experiments_list_and_result_page(
         ).scalar()
     assert stopped is not None and "The experiment is stopped" in page.inner_text("[role=status]")
     assert operator.errors == []
+
+
+def test_operator_defines_an_experiment_with_an_error_shown_on_the_form(
+    operator: Session, module_db: Database
+) -> None:
+    page = operator.page
+    operator.open("/ui/operator/experiments")
+    page.fill("#exp-name", "Shorter sessions")
+    page.select_option("#exp-context", "SESSION")
+    page.select_option("#exp-metric", "performance")
+    page.fill("#exp-treatment-name", "Shorter")
+    page.fill("#exp-treatment-config", '{"durationMinutes": 30')
+    page.fill("#exp-end", (utcnow() + timedelta(days=21)).date().isoformat())
+    page.click("button:has-text('Define experiment')")
+    page.wait_for_selector(".form-error[role=alert]")
+    assert "treatment_config: not JSON" in page.inner_text(".form-error")
+    assert page.input_value("#exp-name") == "Shorter sessions"  # what was typed stays
+    assert axe_blocking(page) == []
+    page.screenshot(path=str(screenshot_path("operator-experiments-error-1440")), full_page=True)
+    page.fill("#exp-treatment-config", '{"durationMinutes": 30}')
+    page.click("button:has-text('Define experiment')")
+    page.wait_for_url("**?done=experiment-created")
+    with module_db.session() as s:
+        made = s.execute(
+            sa.text(
+                "SELECT context::text, variants FROM personalization_experiments "
+                "WHERE \"experimentName\" = 'Shorter sessions'"
+            )
+        ).one()
+    assert made[0] == "SESSION" and [v["name"] for v in made[1]] == ["Control", "Shorter"]
+    operator.errors.clear()  # Chromium logs the 422 document itself
 
 
 def test_operator_sees_high_risk_list_and_signs_out(operator: Session) -> None:

@@ -281,3 +281,44 @@ def test_week_chart_splits_blocks_at_local_midnight_and_lists_them() -> None:
     assert chart.table.rows[0] == ("2026-12-08", "23:00", "24:00", "busy (tentative)")
     assert ("2026-12-09", "10:30", "11:05", "slot #1, score 77") in chart.table.rows
     assert week.week_chart({**schedule, "pendingSlots": [], "upcoming": []}, {"blocks": []}) is None
+
+
+def test_cohort_chart_never_shows_a_withheld_count() -> None:
+    from twin.analysis.patterns.cohort import Scale, cohort_distribution
+
+    # 5 learners at 42 and 5 at 61 (shown), one at 3 and one at 97 (withheld: 1 each).
+    dist = cohort_distribution([42.0] * 5 + [61.0] * 5 + [3.0, 97.0], Scale(0, 100, 10))
+    entry = {"key": "behavioralScore", "label": "Behavioral score", "unit": "points"}
+    chart = charts.cohort_chart({**entry, "distribution": dist}, 3)
+    figure = validated(chart)
+    shown, withheld = figure["data"]
+    assert shown["y"] == [None, 0, 0, 0, 5, 0, 5, 0, 0, None]
+    assert withheld["y"] == [2, None, None, None, None, None, None, None, None, 2]
+    assert chart.table is not None
+    assert chart.table.rows[0] == ("0–10 points", "fewer than 3")
+    assert chart.table.rows[4] == ("40–50 points", "5")
+    # Median of 12 values (5 × 42, 5 × 61, 3, 97) is (42 + 61) / 2 = 51.5.
+    assert "over 12 learners" in chart.summary and "median 51.5 points" in chart.summary
+    assert "2 bins with fewer than 3 learners not shown" in chart.summary
+
+
+def test_score_history_chart_marks_the_week_in_progress() -> None:
+    weeks = [
+        {
+            "weekStart": f"2026-11-{d:02d}",
+            "score": s,
+            "components": {"consistency": 50.0, "quality": None},
+            "sessions": 4,
+            "complete": d != 30,
+        }
+        for d, s in ((16, 40.0), (23, 55.0), (30, 61.0))
+    ]
+    history = {"weeks": weeks, "latest": weeks[1], "weights": {"consistency": 0.5, "quality": 0.5}}
+    chart = charts.score_history_chart(history)
+    figure = validated(chart)
+    assert figure["data"][0]["y"] == [40.0, 55.0, 61.0]
+    assert figure["data"][0]["marker"]["color"] == [charts.BLUE, charts.BLUE, charts.GREY]
+    assert "(a week still in progress)" in chart.summary
+    assert "latest complete week: 55 of 100" in chart.summary
+    assert chart.table is not None
+    assert chart.table.rows[-1] == ("2026-11-30 (so far)", "61", "4", "50", "—")

@@ -36,7 +36,9 @@ LEARNER_PAGES = (
     "/health",
     "/struggles",
     "/insights",
+    "/progress",
     "/schedule",
+    "/schedule/settings",
     "/personalization",
     "/learn",
     "/privacy",
@@ -673,3 +675,195 @@ def test_personalization_page_shows_decisions_and_changes_the_level(
     assert level == "LOW"
     after = browser_client.get(changed.headers["location"]).text
     assert "Your personalization level: low" in after and "level is changed" in after
+
+
+def test_goal_rename_and_abandon_show_their_errors_on_the_form(
+    browser_client: TestClient, learners: Database
+) -> None:
+    base = f"/ui/learners/{LEARNER}"
+    sign_in(browser_client, learners)
+    csrf = csrf_of(browser_client, f"{base}/insights")
+    deadline = (utcnow() + timedelta(days=30)).date().isoformat()
+    made = browser_client.post(
+        f"{base}/goals",
+        data={
+            "csrf": csrf,
+            "goal_type": "SESSION_DURATION",
+            "target_value": "0.8",
+            "deadline": deadline,
+            "title": "Longer sessions",
+        },
+    )
+    assert made.status_code == 303, made.text.split("<main", 1)[-1][:800]
+
+    def goal() -> tuple[str, str, str]:
+        with learners.session() as s:
+            row = s.execute(
+                sa.text('SELECT id, title, status::text FROM behavioral_goals WHERE "userId" = :u'),
+                {"u": LEARNER},
+            ).one()
+        return row[0], row[1], row[2]
+
+    goal_id, _title, _status = goal()
+    blank = browser_client.post(f"{base}/goals/{goal_id}/edit", data={"csrf": csrf, "title": "  "})
+    assert blank.status_code == 422
+    # The page again, the message next to the goal's form, the field marked invalid.
+    assert 'class="form-error" role="alert"' in blank.text and "title" in blank.text
+    assert 'aria-invalid="true"' in blank.text and "Your goals" in blank.text
+    assert goal() == (goal_id, "Longer sessions", "ACTIVE")  # nothing written
+    renamed = browser_client.post(
+        f"{base}/goals/{goal_id}/edit", data={"csrf": csrf, "title": "Focus <b>longer</b>"}
+    )
+    assert renamed.headers["location"] == f"{base}/insights?done=goal-renamed"
+    assert goal() == (goal_id, "Focus <b>longer</b>", "ACTIVE")
+    page = browser_client.get(renamed.headers["location"]).text
+    assert "Focus &lt;b&gt;longer&lt;/b&gt;" in page and "title is changed" in page
+    dropped = browser_client.post(f"{base}/goals/{goal_id}/abandon", data={"csrf": csrf})
+    assert dropped.headers["location"] == f"{base}/insights?done=goal-abandoned"
+    assert goal()[2] == "ABANDONED"
+    again = browser_client.post(f"{base}/goals/{goal_id}/abandon", data={"csrf": csrf})
+    assert again.status_code == 409 and "only an ACTIVE goal can be abandoned" in again.text
+    forged = browser_client.post(f"{base}/goals/{goal_id}/edit", data={"title": "x"})
+    assert forged.status_code == 403 and goal()[1] == "Focus <b>longer</b>"
+
+
+def test_study_windows_and_feed_link_revocation(
+    browser_client: TestClient, learners: Database
+) -> None:
+    base = f"/ui/learners/{LEARNER}"
+    sign_in(browser_client, learners)
+    page = browser_client.get(f"{base}/schedule/settings")
+    assert page.status_code == 200 and "No subscription link yet" in page.text
+    csrf = CSRF_RE.search(page.text).group(1)  # type: ignore[union-attr]
+
+    def windows() -> list[dict[str, object]]:
+        with learners.session() as s:
+            found = s.execute(
+                sa.text('SELECT windows FROM schedule_preferences WHERE "userId" = :u'),
+                {"u": LEARNER},
+            ).scalar()
+        return list(found or [])
+
+    rows = {
+        "csrf": csrf,
+        "kind": ["PREFER", "AVOID", ""],
+        "start": ["08:00", "22:00", ""],
+        "end": ["10:30", "00:00", ""],
+        "days": ["weekdays", "all", "all"],
+        "label": ["mornings", "late", ""],
+    }
+    saved = browser_client.post(f"{base}/schedule/preferences", data=rows)
+    assert saved.headers["location"] == f"{base}/schedule/settings?done=preferences-saved"
+    stored = [(w["kind"], w["startMinute"], w["endMinute"], w["weekdays"]) for w in windows()]
+    # 08:00 = minute 480, 10:30 = 630; an end of 00:00 is the day's end, minute 1440.
+    assert stored == [("PREFER", 480, 630, [0, 1, 2, 3, 4]), ("AVOID", 1320, 1440, list(range(7)))]
+    shown = browser_client.get(saved.headers["location"]).text
+    assert 'value="mornings"' in shown and "study windows are saved" in shown
+    backwards = {**rows, "start": ["10:00", "25:00", ""], "end": ["08:00", "23:00", ""]}
+    bad = browser_client.post(f"{base}/schedule/preferences", data=backwards)
+    assert bad.status_code == 422 and 'class="form-error" role="alert"' in bad.text
+    assert "window 2: start: give a time HH:MM" in bad.text
+    assert 'value="25:00"' in bad.text  # what was typed stays on the form
+    bad = browser_client.post(
+        f"{base}/schedule/preferences", data={**rows, "start": ["11:00", "22:00", ""]}
+    )
+    assert bad.status_code == 422 and "window 1" in bad.text and "startMinute" in bad.text
+    assert len(windows()) == 2  # nothing written
+
+    browser_client.post(f"{base}/schedule/feed", data={"csrf": csrf})
+    listed = browser_client.get(f"{base}/schedule/settings").text
+    token_id = re.search(r'/schedule/feed-tokens/([^/"]+)/revoke', listed).group(1)  # type: ignore[union-attr]
+    revoked = browser_client.post(
+        f"{base}/schedule/feed-tokens/{token_id}/revoke", data={"csrf": csrf}
+    )
+    assert revoked.headers["location"] == f"{base}/schedule/settings?done=feed-revoked"
+    with learners.session() as s:
+        at = s.execute(
+            sa.text('SELECT "revokedAt" FROM calendar_feed_tokens WHERE id = :t'), {"t": token_id}
+        ).scalar()
+    assert at is not None
+    after = browser_client.get(revoked.headers["location"]).text
+    assert "/revoke" not in after and "revoked 20" in after
+    other = browser_client.post(
+        f"/ui/learners/{OTHER}/schedule/feed-tokens/{token_id}/revoke", data={"csrf": csrf}
+    )
+    assert other.status_code == 403
+
+
+def test_operator_defines_an_experiment_with_errors_on_the_form(
+    browser_client: TestClient, learners: Database
+) -> None:
+    operator = operator_client(browser_client, learners)
+    csrf = csrf_of(operator, "/ui/operator/experiments")
+    end = (utcnow() + timedelta(days=28)).date().isoformat()
+    entered = {
+        "csrf": csrf,
+        "name": "Shorter missions <i>",
+        "description": "Do shorter missions keep performance?",
+        "context": "MISSION",
+        "primary_metric": "performance",
+        "control_name": "Control",
+        "control_config": '{"durationFactor": 1.0}',
+        "treatment_name": "Shorter",
+        "treatment_config": '{"durationFactor": 0.8',
+        "treatment_share": "50",
+        "end_date": end,
+        "min_participants": "20",
+        "min_days": "14",
+        "method": "sequential",
+    }
+
+    def experiments() -> list[tuple[str, str]]:
+        with learners.session() as s:
+            return [
+                (r[0], r[1])
+                for r in s.execute(
+                    sa.text(
+                        'SELECT "experimentName", status::text FROM personalization_experiments'
+                    )
+                )
+            ]
+
+    bad = operator.post("/ui/operator/experiments", data=entered)
+    assert bad.status_code == 422 and "treatment_config: not JSON" in bad.text
+    assert 'class="form-error" role="alert"' in bad.text
+    assert 'value="Shorter missions &lt;i&gt;"' in bad.text  # what was typed stays, escaped
+    assert experiments() == []
+    made = operator.post(
+        "/ui/operator/experiments", data={**entered, "treatment_config": '{"durationFactor": 0.8}'}
+    )
+    assert made.status_code == 303, made.text.split("<main", 1)[-1][:800]
+    assert made.headers["location"].endswith("?done=experiment-created")
+    assert [name for name, _status in experiments()] == ["Shorter missions <i>"]
+    page = operator.get(made.headers["location"]).text
+    assert "The experiment is defined" in page
+    overlap = operator.post(
+        "/ui/operator/experiments",
+        data={**entered, "name": "Again", "treatment_config": '{"durationFactor": 0.7}'},
+    )
+    assert overlap.status_code == 409 and 'class="form-error"' in overlap.text
+    assert len(experiments()) == 1
+    sign_in(browser_client, learners)
+    learner_csrf = csrf_of(browser_client, f"/ui/learners/{LEARNER}")
+    refused = browser_client.post(
+        "/ui/operator/experiments", data={**entered, "csrf": learner_csrf}
+    )
+    assert refused.status_code == 403 and len(experiments()) == 1
+
+
+def test_cohort_page_shows_sharing_learners_only_above_the_minimum(
+    browser_client: TestClient, learners: Database
+) -> None:
+    from tests.services.test_cohorts import OUTLIER, seed_cohort
+
+    operator = operator_client(browser_client, learners)
+    seed_cohort(learners, sharing=9, not_sharing=3)
+    few = operator.get("/ui/operator/cohorts").text
+    assert "<strong>9</strong> learners who chose to share" in few
+    assert few.count("Not shown: too few sharing learners") == 5 and "data-figure" not in few
+    seed_cohort(learners, sharing=3, not_sharing=0, seed=8, prefix="more")  # 12 sharing now
+    page = operator.get("/ui/operator/cohorts").text
+    assert "<strong>12</strong> learners who chose to share" in page
+    assert page.count("data-figure=") == 5 and "Not shown" not in page
+    assert "median" in page and "learners per range" in page  # each chart's text alternative
+    assert "cohort-0" not in page and f"{OUTLIER:.0f}" not in page  # no id, no private value

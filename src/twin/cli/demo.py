@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -108,28 +109,41 @@ def demo(
         if not report.ok:
             raise typer.Exit(1)
         took["database"] = time.perf_counter() - started
-        console.rule("[bold]2. data")
-        console.print(f"the demo's now: {now:%Y-%m-%d %H:%M} UTC")
-        demo_data(db, learners=learners, weeks=weeks, now=now)
-        took["data"] = time.perf_counter() - started - sum(took.values())
-        console.rule("[bold]3. the twins")
-        demo_twins(db, now)
-        took["twins"] = time.perf_counter() - started - sum(took.values())
-        console.rule("[bold]4. struggle predictions")
-        demo_predictions(db, now)
-        took["predictions"] = time.perf_counter() - started - sum(took.values())
-        console.rule("[bold]5. a learner's week: slots over their calendar, one plan")
-        demo_schedule(db, now, seed=DEMO_SEED)
-        took["schedule"] = time.perf_counter() - started - sum(took.values())
-        console.rule("[bold]6. an A/B experiment")
-        demo_experiment(db, now, learners=min(DEMO_EXPERIMENT_LEARNERS, max(12, 4 * learners)))
-        took["experiment"] = time.perf_counter() - started - sum(took.values())
-        console.rule("[bold]7. insights: recommendations, goals, score")
-        demo_insights_section(db, now)
-        took["insights"] = time.perf_counter() - started - sum(took.values())
-        console.rule("[bold]8. personalization: 4 weeks of defaults, 8 weeks adapted")
-        demo_personalization_section(db, now)
-        took["personalization"] = time.perf_counter() - started - sum(took.values())
+
+        def step(title: str, name: str, run: Callable[[], None]) -> None:
+            """One numbered section of the set-up, timed."""
+            console.rule(f"[bold]{title}")
+            run()
+            took[name] = time.perf_counter() - started - sum(took.values())
+
+        def data() -> None:
+            console.print(f"the demo's now: {now:%Y-%m-%d %H:%M} UTC")
+            demo_data(db, learners=learners, weeks=weeks, now=now)
+
+        experiment_learners = min(DEMO_EXPERIMENT_LEARNERS, max(12, 4 * learners))
+        step("2. data", "data", data)
+        step("3. the twins", "twins", lambda: demo_twins(db, now))
+        step("4. struggle predictions", "predictions", lambda: demo_predictions(db, now))
+        step(
+            "5. a learner's week: slots over their calendar, one plan",
+            "schedule",
+            lambda: demo_schedule(db, now, seed=DEMO_SEED),
+        )
+        step(
+            "6. an A/B experiment",
+            "experiment",
+            lambda: demo_experiment(db, now, learners=experiment_learners),
+        )
+        step(
+            "7. insights: recommendations, goals, score",
+            "insights",
+            lambda: demo_insights_section(db, now),
+        )
+        step(
+            "8. personalization: 4 weeks of defaults, 8 weeks adapted",
+            "personalization",
+            lambda: demo_personalization_section(db, now),
+        )
         parts = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in took.items())
         console.print(f"set-up finished in {time.perf_counter() - started:.1f} s ({parts})")
     if serve_api:
@@ -447,47 +461,48 @@ def demo_predictions(db: Database, now: datetime) -> None:
         console.print(predictions_block(result, limit=DEMO_PREDICTIONS_SHOWN, at_risk_only=True))
 
 
+def _demo_learner(db: Database, select_sql: str) -> str | None:
+    """The simulated learner ``select_sql`` picks (binds ``:s``, the demo's seed); None, said
+    on the console, when there is none."""
+    import sqlalchemy as sa
+
+    with db.engine.connect() as conn:
+        user = conn.execute(sa.text(select_sql), {"s": DEMO_SEED}).scalar()
+    if user is None:
+        console.print("no simulated learner: skipped")
+        return None
+    return str(user)
+
+
 def demo_insights_section(db: Database, now: datetime) -> None:
     """The first simulated learner's recommendations, goals and score as of the demo's now."""
-    import sqlalchemy as sa
 
     from twin.analysis.common import aware_utc
     from twin.cli.insights import demo_insights
 
-    with db.engine.connect() as conn:
-        row = conn.execute(
-            sa.text(
-                'SELECT DISTINCT s."userId" FROM study_sessions s '
-                'JOIN simulation_truth t ON t."userId" = s."userId" '
-                "WHERE t.seed = :s ORDER BY 1 LIMIT 1"
-            ),
-            {"s": DEMO_SEED},
-        ).first()
-    if row is None:
-        console.print("no simulated learner: skipped")
-        return
-    demo_insights(db, row[0], aware_utc(now))
+    user = _demo_learner(
+        db,
+        'SELECT DISTINCT s."userId" FROM study_sessions s '
+        'JOIN simulation_truth t ON t."userId" = s."userId" '
+        "WHERE t.seed = :s ORDER BY 1 LIMIT 1",
+    )
+    if user is not None:
+        demo_insights(db, user, aware_utc(now))
 
 
 def demo_personalization_section(db: Database, now: datetime) -> None:
     """The second simulated learner's arms and effectiveness after 8 adapted weeks."""
-    import sqlalchemy as sa
 
     from twin.analysis.common import aware_utc
     from twin.cli.personalization import demo_personalization
 
-    with db.engine.connect() as conn:
-        user = conn.execute(
-            sa.text(
-                'SELECT t."userId" FROM simulation_truth t JOIN users u ON u.id = t."userId" '
-                'WHERE t.seed = :s AND u."behavioralAnalysisEnabled" ORDER BY 1 OFFSET 1 LIMIT 1'
-            ),
-            {"s": DEMO_SEED},
-        ).scalar()
-    if user is None:
-        console.print("no simulated learner: skipped")
-        return
-    demo_personalization(db, str(user), aware_utc(now))
+    user = _demo_learner(
+        db,
+        'SELECT t."userId" FROM simulation_truth t JOIN users u ON u.id = t."userId" '
+        'WHERE t.seed = :s AND u."behavioralAnalysisEnabled" ORDER BY 1 OFFSET 1 LIMIT 1',
+    )
+    if user is not None:
+        demo_personalization(db, user, aware_utc(now))
 
 
 def demo_banner(db: Database, host: str, port: int) -> None:

@@ -12,7 +12,7 @@ section: one simulated learner's week over their simulated calendar, and one pla
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
@@ -158,6 +158,7 @@ def schedule_command(
     as_json: JsonOption = False,
 ) -> None:
     """Recommend study slots around the learner's calendar and show their week."""
+    from twin.analysis.common import aware_utc
     from twin.services.orchestration import plans, slots
     from twin.services.orchestration.busy import busy_view
 
@@ -191,7 +192,7 @@ def schedule_command(
             }
         )
         return
-    console.print(week_table(answer, busy, planned, now.replace(tzinfo=UTC), f"The week of {user}"))
+    console.print(week_table(answer, busy, planned, aware_utc(now), f"The week of {user}"))
     if accept and not answer.slots:
         console.print("no slot to accept" + (f": {answer.rest.message}" if answer.rest else ""))
     if plan is not None:
@@ -332,6 +333,7 @@ def demo_schedule(db: Database, now: datetime | None = None, seed: int | None = 
     import numpy as np
     import sqlalchemy as sa
 
+    from twin.analysis.common import aware_utc
     from twin.services.orchestration import calendars, plans, slots
     from twin.services.orchestration.busy import busy_view
     from twin.services.orchestration.common import PlanStatus, calendar_context
@@ -357,7 +359,7 @@ def demo_schedule(db: Database, now: datetime | None = None, seed: int | None = 
     if now is None:
         # The learner's "now" is the end of their simulated data (their next day's start).
         now = last + timedelta(hours=1)
-    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now  # naive means UTC
+    now = aware_utc(now)  # naive means UTC
     zone = ZoneInfo(timezone)
     start = now.astimezone(zone).date()
     cal = sample_calendar(user_id, timezone, peak, np.random.default_rng(0), start, 28)

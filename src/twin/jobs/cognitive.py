@@ -29,7 +29,7 @@ from procrastinate import Blueprint, JobContext
 
 from twin.analysis.common import aware_utc
 from twin.db.engine import Database
-from twin.jobs.database import job_database, tick_time
+from twin.jobs.database import serve_tick
 from twin.learners import load_learner
 from twin.services import cognitive
 
@@ -121,8 +121,7 @@ def run_cognitive_tick(db: Database, tick: datetime) -> TickReport:
 
 def cognitive_health(context: JobContext, *, timestamp: int) -> None:
     """The hourly tick (a sync task: procrastinate runs it in a thread)."""
-    report = run_cognitive_tick(job_database(context), tick_time(timestamp))
-    log.info("cognitive health %s", report.summary())
+    serve_tick(context, timestamp, run_cognitive_tick, log, "cognitive health ")
 
 
 def register_tasks(blueprint: Blueprint) -> None:

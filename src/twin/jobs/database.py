@@ -14,6 +14,10 @@ module's ``run_…`` function with a Database directly.
 serves (:func:`tick_time`), never the clock: a retried or late tick does the work of
 its own hour.
 
+**A periodic task's body.** Every periodic task is the same three steps — the worker's
+database, the tick's time, a ``run_…`` function whose report's summary is logged —
+written once as :func:`serve_tick`; each task is one call of it.
+
 **Learners at a local hour.** The daily runs (struggle at 05:00, insights at 06:00 local)
 are an hourly tick that serves the learners whose local hour at the tick is the run's:
 :func:`select_learners_at_local_hour` finds them, :func:`run_learner_tick` serves them a
@@ -24,6 +28,7 @@ summary line.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -113,6 +118,27 @@ def tick_time(timestamp: int | float) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
+class TickReport(Protocol):
+    """What a ``run_…`` function of a job module returns: a report with a one-line summary."""
+
+    def summary(self) -> str: ...
+
+
+def serve_tick(
+    context: JobContext,
+    timestamp: int,
+    run: Callable[[Database, datetime], TickReport],
+    log: logging.Logger,
+    label: str = "",
+) -> None:
+    """A periodic task's body: ``run`` on the worker's database at the tick, its summary logged.
+
+    ``label`` starts the log line when the summary does not name the job itself.
+    """
+    report = run(job_database(context), tick_time(timestamp))
+    log.info("%s%s", label, report.summary())
+
+
 def select_learners_at_local_hour(
     db: Database, select_sql: sa.TextClause, tick: datetime, local_hour: int
 ) -> list[str]:
@@ -132,6 +158,7 @@ class LearnerOutcome(Protocol):
 
 
 RunT = TypeVar("RunT", bound=LearnerOutcome)
+ReportT = TypeVar("ReportT", bound="LearnerTickReport[Any]")
 
 
 @dataclass
@@ -154,16 +181,17 @@ class LearnerTickReport(Generic[RunT]):
 
 
 def run_learner_tick(
-    report: LearnerTickReport[RunT],
+    report: ReportT,
     db: Database,
     select_due: Callable[[Database, datetime], list[str]],
-    run_one: Callable[[Database, str, datetime], RunT],
+    run_one: Callable[[Database, str, datetime], LearnerOutcome],
     *,
     learners: list[str] | None,
     threads: int,
     thread_name_prefix: str,
-) -> None:
-    """Fill ``report``: every due learner (or ``learners``) run at its tick, ``threads`` at a time.
+) -> ReportT:
+    """Fill and return ``report``: every due learner (or ``learners``) run at its tick,
+    ``threads`` at a time.
 
     ``run_one`` reports its own errors (one learner's failure must not stop the others).
     """
@@ -176,3 +204,4 @@ def run_learner_tick(
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix=thread_name_prefix) as pool:
             report.runs = list(pool.map(lambda u: run_one(db, u, tick), due))
     report.seconds = time.perf_counter() - began
+    return report

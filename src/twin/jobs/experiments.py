@@ -24,7 +24,7 @@ from procrastinate import Blueprint, JobContext
 
 from twin.analysis.common import aware_utc, naive_utc
 from twin.db.engine import Database
-from twin.jobs.database import job_database, tick_time
+from twin.jobs.database import serve_tick
 from twin.services import experiments as service
 
 log = logging.getLogger(__name__)
@@ -114,8 +114,7 @@ def run_metrics_tick(
 
 def experiment_metrics(context: JobContext, *, timestamp: int) -> None:
     """The daily tick (a sync task: run in a thread)."""
-    report = run_metrics_tick(job_database(context), tick_time(timestamp))
-    log.info(report.summary())
+    serve_tick(context, timestamp, run_metrics_tick, log)
 
 
 def register_tasks(blueprint: Blueprint) -> None:

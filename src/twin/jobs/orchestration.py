@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -33,7 +34,7 @@ from twin.analysis.common import aware_utc, storage_time
 from twin.config import load_settings
 from twin.db.engine import Database
 from twin.errors import TwinError
-from twin.jobs.database import job_database, tick_time
+from twin.jobs.database import serve_tick
 from twin.services.orchestration import adaptation, calendars, writeback
 from twin.services.orchestration.common import (
     SYNC_INTERVAL,
@@ -153,20 +154,24 @@ def run_adaptation_tick(db: Database, tick: datetime, context: CalendarContext) 
     return report
 
 
+def _with_calendars(
+    run: Callable[[Database, datetime, CalendarContext], TickReport],
+) -> Callable[[Database, datetime], TickReport]:
+    """``run`` with the calendar context of the worker's settings (read at the tick)."""
+    settings = calendar_context(load_settings())
+    return lambda db, tick: run(db, tick, settings)
+
+
 def calendar_sync(context: JobContext, *, timestamp: int) -> None:
     """The hourly sync tick (a sync task: procrastinate runs it in a thread)."""
-    report = run_sync_tick(
-        job_database(context), tick_time(timestamp), calendar_context(load_settings())
-    )
-    log.info("calendar sync %s", report.summary())
+    serve_tick(context, timestamp, _with_calendars(run_sync_tick), log, "calendar sync ")
 
 
 def schedule_adaptation(context: JobContext, *, timestamp: int) -> None:
     """The hourly adaptation tick."""
-    report = run_adaptation_tick(
-        job_database(context), tick_time(timestamp), calendar_context(load_settings())
+    serve_tick(
+        context, timestamp, _with_calendars(run_adaptation_tick), log, "schedule adaptation "
     )
-    log.info("schedule adaptation %s", report.summary())
 
 
 def register_tasks(blueprint: Blueprint) -> None:

@@ -51,11 +51,12 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from procrastinate import Blueprint, JobContext
 
+from twin.analysis.common import aware_utc, naive_utc
 from twin.analysis.patterns.sufficiency import (
     FULL_ANALYSIS_MIN_REVIEWS,
     FULL_ANALYSIS_MIN_SESSIONS,
@@ -64,7 +65,7 @@ from twin.analysis.patterns.sufficiency import (
 )
 from twin.db.engine import Database, create_db_engine
 from twin.errors import TwinError
-from twin.jobs.database import job_database, tick_time
+from twin.jobs.database import serve_tick
 from twin.services import patterns as patterns_service
 
 log = logging.getLogger(__name__)
@@ -138,8 +139,8 @@ SELECT_LEARNERS_SQL = sa.text(
 
 def select_learners(db: Database, tick: datetime) -> list[tuple[str, str]]:
     """(learner id, reason) of the learners this tick should analyse, by id."""
-    tick = tick.astimezone(UTC)
-    now = tick.replace(tzinfo=None)
+    tick = aware_utc(tick)
+    now = naive_utc(tick)
     with db.engine.connect() as conn:
         rows = conn.execute(
             SELECT_LEARNERS_SQL,
@@ -303,7 +304,7 @@ def run_tick(
     processes (``processes=0``: never); a smaller one on ``threads`` threads.
     """
     began = time.perf_counter()
-    tick = tick.astimezone(UTC)
+    tick = aware_utc(tick)
     report = TickReport(tick=tick)
     learners = [user_id for user_id, _reason in select_learners(db, tick)]
     report.selected = len(learners)
@@ -330,8 +331,7 @@ def run_tick(
 
 def weekly_pattern_analysis(context: JobContext, *, timestamp: int) -> None:
     """The hourly tick: analyse learners at Sunday 23:xx local time, and those with 10 new sessions."""
-    report = run_tick(job_database(context), tick_time(timestamp))
-    log.info(report.summary())
+    serve_tick(context, timestamp, run_tick, log)
 
 
 def register_tasks(blueprint: Blueprint) -> None:

@@ -43,9 +43,10 @@ from twin.jobs.database import (
     job_database,
     run_learner_tick,
     select_learners_at_local_hour,
+    serve_tick,
     tick_time,
 )
-from twin.learners import LearnerLock, try_lock_learner
+from twin.learners import LearnerLock, load_learner, try_lock_learner
 from twin.services.struggle import models as struggle_models
 from twin.services.struggle import outcomes as struggle_outcomes
 
@@ -110,10 +111,8 @@ def run_learner(db: Database, user_id: str, tick: datetime) -> LearnerRun:
     with db.session() as session:
         if not try_lock_learner(session, LearnerLock.STRUGGLE_DAILY_RUN, user_id):
             return LearnerRun(user_id, OUTCOME_LOCKED)
-        enabled = session.scalar(
-            sa.text('SELECT "behavioralAnalysisEnabled" FROM users WHERE id = :u'), {"u": user_id}
-        )
-        if not enabled:
+        learner = load_learner(session, user_id)
+        if learner is None or not learner.analysis_enabled:
             return LearnerRun(user_id, OUTCOME_SKIPPED)
         done = session.scalar(
             sa.select(StrugglePrediction.id)
@@ -163,9 +162,8 @@ def run_daily_tick(
     db: Database, tick: datetime, *, threads: int = TICK_THREADS, learners: list[str] | None = None
 ) -> DailyTickReport:
     """Serve one hourly tick: every due learner (or ``learners``), ``threads`` at a time."""
-    report = DailyTickReport(tick=aware_utc(tick))
-    run_learner_tick(
-        report,
+    return run_learner_tick(
+        DailyTickReport(tick=aware_utc(tick)),
         db,
         select_due_learners,
         _run_safely,
@@ -173,7 +171,6 @@ def run_daily_tick(
         threads=threads,
         thread_name_prefix="twin-struggle",
     )
-    return report
 
 
 def run_retraining(db: Database, tick: datetime) -> struggle_models.TrainingReport:
@@ -184,8 +181,7 @@ def run_retraining(db: Database, tick: datetime) -> struggle_models.TrainingRepo
 
 def struggle_daily(context: JobContext, *, timestamp: int) -> None:
     """The hourly tick: learners at 05:xx local time (a sync task: run in a thread)."""
-    report = run_daily_tick(job_database(context), tick_time(timestamp))
-    log.info(report.summary())
+    serve_tick(context, timestamp, run_daily_tick, log)
 
 
 def struggle_weekly_retraining(context: JobContext, *, timestamp: int) -> None:

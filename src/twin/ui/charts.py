@@ -646,3 +646,106 @@ def registry_chart(models: Sequence[dict[str, Any]]) -> Chart:
         ),
     }
     return Chart("registry", "Held-out AUC by model version", summary, figure)
+
+
+def cohort_chart(entry: dict[str, Any], min_bin: int) -> Chart:
+    """A measure's histogram over the sharing learners; withheld bins are drawn empty and
+    said so in the table (never a count below ``min_bin``)."""
+    dist = entry["distribution"]
+    unit = entry["unit"]
+    labels = [f"{_num(b.low, 0)}–{_num(b.high, 0)}" for b in dist.bins]
+    counts = [b.learners for b in dist.bins]
+    withheld = sum(1 for c in counts if c is None)
+    summary = (
+        f"{entry['label']} over {dist.learners} learners who share anonymized patterns: "
+        f"median {_num(dist.median)} {unit}, half of them between {_num(dist.q25)} and "
+        f"{_num(dist.q75)} {unit}."
+        + (
+            f" {withheld} bin{'s' if withheld != 1 else ''} with fewer than {min_bin} learners "
+            "not shown."
+            if withheld
+            else ""
+        )
+    )
+    # A withheld range is drawn as a grey bar up to min_bin − 1 ("1 to 2"), never its count.
+    figure = {
+        "data": [
+            {
+                "type": "bar",
+                "name": "learners",
+                "x": labels,
+                "y": [None if c is None else c for c in counts],
+                "marker": {"color": BLUE},
+                "hovertemplate": "%{x} " + unit + ": %{y} learners<extra></extra>",
+            },
+            {
+                "type": "bar",
+                "name": f"fewer than {min_bin} (count withheld)",
+                "x": labels,
+                "y": [min_bin - 1 if c is None else None for c in counts],
+                "marker": {"color": GREY, "pattern": {"shape": "/"}},
+                "hovertemplate": "%{x} " + unit + f": fewer than {min_bin}<extra></extra>",
+            },
+        ],
+        "layout": _layout(
+            showlegend=bool(withheld),
+            legend=LEGEND,
+            margin=MARGIN_WITH_LEGEND,
+            barmode="overlay",
+            xaxis={"title": {"text": unit}, "type": "category"},
+            yaxis={"title": {"text": "learners"}, "rangemode": "tozero"},
+        ),
+    }
+    rows = tuple(
+        (f"{label} {unit}", f"fewer than {min_bin}" if c is None else str(c))
+        for label, c in zip(labels, counts, strict=True)
+    )
+    table = Table(f"{entry['label']}: learners per range", ("range", "learners"), rows)
+    return Chart(f"cohort-{entry['key']}", entry["label"], summary, figure, table)
+
+
+def score_history_chart(history: dict[str, Any]) -> Chart:
+    """The weekly behavioral score (0–100), the current partial week marked."""
+    weeks = history["weeks"]
+    days = [w["weekStart"] for w in weeks]
+    scores = [w["score"] for w in weeks]
+    latest = history.get("latest")
+    summary = (
+        f"Behavioral score over {len(weeks)} weeks, from {_num(scores[0], 0)} in the week of "
+        f"{days[0]} to {_num(scores[-1], 0)} in the week of {days[-1]}"
+        + ("" if weeks[-1]["complete"] else " (a week still in progress)")
+        + (f"; latest complete week: {_num(latest['score'], 0)} of 100." if latest else ".")
+    )
+    figure = {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": days,
+                "y": scores,
+                "line": {"color": BLUE, "width": 2},
+                "marker": {
+                    "color": [BLUE if w["complete"] else GREY for w in weeks],
+                    "size": 8,
+                },
+                "hovertemplate": "week of %{x}: %{y:.0f}<extra></extra>",
+            }
+        ],
+        "layout": _layout(
+            xaxis={"title": {"text": "week starting"}, "type": "category"},
+            yaxis={"title": {"text": "score (0–100)"}, "range": [0, 100]},
+        ),
+    }
+    components = sorted(history.get("weights") or {})
+    rows = tuple(
+        (
+            w["weekStart"] + ("" if w["complete"] else " (so far)"),
+            _num(w["score"], 0),
+            str(w["sessions"]),
+            *(_num(w["components"].get(c), 0) for c in components),
+        )
+        for w in weeks
+    )
+    headers = ("week", "score", "sessions", *components)
+    table = Table("Behavioral score and its components per week", headers, rows)
+    return Chart("score-history", "Weekly behavioral score", summary, figure, table)

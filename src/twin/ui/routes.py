@@ -7,15 +7,17 @@ with a redirect (303) to the page they came from, carrying a fixed message key.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from twin.clock import utcnow
 from twin.enums import InterventionStatus, PersonalizationLevel
-from twin.errors import NotFound, Unauthorized, ValidationFailed
+from twin.errors import Conflict, NotFound, TwinError, Unauthorized, ValidationFailed
 from twin.ui import charts, data, sketches
+from twin.ui.data import operator as operator_data
 from twin.ui.session import (
     SIGN_IN_MESSAGES,
     SessionInvalid,
@@ -58,6 +60,7 @@ LEARNER_PAGES: tuple[tuple[str, str], ...] = (
     ("health", "Health"),
     ("struggles", "Struggles"),
     ("insights", "Insights"),
+    ("progress", "Progress"),
     ("schedule", "Schedule"),
     ("personalization", "Personalization"),
     ("learn", "Learn"),
@@ -102,6 +105,12 @@ DONE_MESSAGES = {
     ),
     "rec-dismissed": "The recommendation is dismissed and will not be made again.",
     "goal-set": "Your goal is set; its progress is measured from your data every day.",
+    "goal-renamed": "The goal's title is changed.",
+    "goal-abandoned": "The goal is abandoned; its history is kept.",
+    "preferences-saved": "Your study windows are saved; the next slots are scored with them.",
+    "feed-revoked": "The feed link is revoked: calendars subscribed to it get nothing from now on.",
+    "experiment-created": "The experiment is defined; learners are assigned on their next "
+    "personalization in its context.",
     "read": "The notification is marked as read.",
     "read-all": "Every notification is marked as read.",
     "article-feedback": "Thank you: your feedback on the article is saved.",
@@ -119,6 +128,28 @@ PRIVACY_SWITCHES: dict[str, tuple[str, str]] = {
 CALENDAR_KINDS = ("ics_url", "caldav")
 
 
+@dataclass(frozen=True)
+class FormError:
+    """A form's rejected input, shown on the form it came from (the page is answered again
+    with the error next to the form, 422 or 409, nothing written)."""
+
+    form: str
+    message: str
+    fields: tuple[str, ...]
+    status: int
+
+    @classmethod
+    def of(cls, form: str, exc: TwinError) -> FormError:
+        """The form's error from the engine's (its message and the fields it names)."""
+        details = exc.details if isinstance(exc.details, list) else []
+        fields = tuple(str(d.get("field")) for d in details if isinstance(d, dict))
+        return cls(form, exc.message, fields, exc.http_status)
+
+
+FORM_ERRORS = (ValidationFailed, Conflict)
+"""The engine's errors a form shows on itself; any other stays an error page."""
+
+
 def _done(done: str | None) -> str | None:
     return DONE_MESSAGES.get(done or "")
 
@@ -134,6 +165,8 @@ def _learner_page(
     page: str,
     context: dict[str, object],
     done: str | None = None,
+    *,
+    form_error: FormError | None = None,
 ) -> HTMLResponse:
     learner = context["learner"]
     return render(
@@ -146,9 +179,11 @@ def _learner_page(
             "done": _done(done),
             "learner": learner,
             "base": _learner_url(str(getattr(learner, "id", ""))),
+            "form_error": form_error,
             **{k: v for k, v in context.items() if k != "learner"},
         },
         viewer=viewer,
+        status_code=200 if form_error is None else form_error.status,
     )
 
 
@@ -540,7 +575,13 @@ def erase(
 
 
 def _operator_page(
-    request: Request, viewer: Viewer, template: str, page: str, context: dict[str, object]
+    request: Request,
+    viewer: Viewer,
+    template: str,
+    page: str,
+    context: dict[str, object],
+    *,
+    form_error: FormError | None = None,
 ) -> HTMLResponse:
     return render(
         request,
@@ -550,9 +591,11 @@ def _operator_page(
             "pages": OPERATOR_PAGES,
             "title": dict(OPERATOR_PAGES)[page],
             "learner": None,
+            "form_error": form_error,
             **context,
         },
         viewer=viewer,
+        status_code=200 if form_error is None else form_error.status,
     )
 
 
@@ -566,12 +609,14 @@ def operator_home(viewer: OperatorViewer) -> Response:
 def high_risk_page(
     request: Request,
     viewer: OperatorViewer,
-    min_probability: Annotated[float, Query(alias="min", ge=0.0, le=1.0)] = data.HIGH_RISK_FROM,
+    min_probability: Annotated[
+        float, Query(alias="min", ge=0.0, le=1.0)
+    ] = operator_data.HIGH_RISK_FROM,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     done: str | None = None,
 ) -> Response:
     """PENDING predictions above a probability across learners, newest first, a page at a time."""
-    page = data.high_risk(database(request), min_probability, cursor)
+    page = operator_data.high_risk(database(request), min_probability, cursor)
     return _operator_page(
         request,
         viewer,
@@ -597,7 +642,7 @@ def learners_page(
 ) -> Response:
     """Find a learner by id or name: learners by id, a page at a time, with a search box."""
     search = q.strip()
-    found = data.find_learners(database(request), search or None, cursor)
+    found = operator_data.find_learners(database(request), search or None, cursor)
     return _operator_page(
         request,
         viewer,
@@ -616,19 +661,24 @@ def learners_page(
 @router.get("/operator/models", response_class=HTMLResponse)
 def models_page(request: Request, viewer: OperatorViewer) -> Response:
     """The struggle-model registry with held-out metrics."""
-    registry = data.model_registry(database(request))
+    registry = operator_data.model_registry(database(request))
     chart_list = [charts.registry_chart(registry["models"])] if registry["models"] else []
     return _operator_page(
         request, viewer, "models.html", "models", {**registry, "charts": chart_list, "done": None}
     )
 
 
-@router.get("/operator/{page}", response_class=HTMLResponse)
-def operator_placeholder(
-    request: Request, page: Literal["cohorts"], viewer: OperatorViewer
-) -> Response:
-    """Operator pages of capabilities still being built."""
-    return _operator_page(request, viewer, f"{page}.html", page, {"charts": [], "done": None})
+@router.get("/operator/cohorts", response_class=HTMLResponse)
+def cohorts_page(request: Request, viewer: OperatorViewer) -> Response:
+    """Twin measures over the learners who share anonymized patterns, never fewer than the
+    minimum group size (no learner can be picked out)."""
+    ctx = operator_data.cohorts(database(request))
+    chart_list = [
+        charts.cohort_chart(m, ctx["minBin"]) for m in ctx["measures"] if "distribution" in m
+    ]
+    return _operator_page(
+        request, viewer, "cohorts.html", "cohorts", {**ctx, "charts": chart_list, "done": None}
+    )
 
 
 @router.get("/{rest:path}", response_class=HTMLResponse)

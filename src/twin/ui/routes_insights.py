@@ -6,13 +6,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request, Response
+from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from twin.clock import utcnow
 from twin.errors import ValidationFailed
-from twin.ui import data, prose
+from twin.ui import charts, prose
+from twin.ui.data import insights as data
 from twin.ui.routes import (
+    FORM_ERRORS,
+    FormError,
     ItemId,
     UserId,
     _learner_page,
@@ -20,6 +23,7 @@ from twin.ui.routes import (
     _viewer_for,
     _yes_no,
 )
+from twin.ui.session import Viewer
 from twin.ui.web import (
     CurrentViewer,
     FormViewer,
@@ -38,6 +42,16 @@ def insights_page(
 ) -> Response:
     """Recommendations with their evidence, goals with progress, notifications."""
     _viewer_for(viewer, user_id)
+    return _insights_page(request, viewer, user_id, done)
+
+
+def _insights_page(
+    request: Request,
+    viewer: Viewer,
+    user_id: str,
+    done: str | None = None,
+    form_error: FormError | None = None,
+) -> HTMLResponse:
     ctx = data.insights(database(request), user_id, utcnow())
     if "applied" in ctx:
         ctx["applied_rows"] = [_applied_row(r) for r in ctx["applied"]]
@@ -49,6 +63,7 @@ def insights_page(
         "insights",
         {**ctx, "charts": [], "goal_types": goal_types},
         done,
+        form_error=form_error,
     )
 
 
@@ -60,6 +75,34 @@ def _applied_row(rec: dict[str, object]) -> tuple[str, str, str, str]:
         if outcome.get("change") is not None:
             change = f"{float(outcome['change']):+.1f}"
     return (str(rec["title"]), str(rec.get("appliedAt") or "")[:10], verdict, change)
+
+
+@router.get("/learners/{user_id}/progress", response_class=HTMLResponse)
+def progress_page(
+    request: Request,
+    user_id: UserId,
+    viewer: CurrentViewer,
+    compare: Annotated[int, Query(ge=2, le=8)] = 2,
+) -> Response:
+    """The behavioral score's history, its correlation with results (with its interval, or
+    what is missing), pattern evolution and progress against 2, 4 or 8 weeks ago."""
+    _viewer_for(viewer, user_id)
+    if compare not in data.COMPARE_WEEKS:
+        raise ValidationFailed(
+            "invalid request: compare: choose 2, 4 or 8 weeks",
+            details=[{"index": None, "field": "compare", "reason": "must be 2, 4 or 8"}],
+        )
+    ctx = data.progress(database(request), user_id, utcnow(), compare)
+    chart_list = []
+    if "score" in ctx and ctx["score"]["weeks"]:
+        chart_list.append(charts.score_history_chart(ctx["score"]))
+    return _learner_page(
+        request,
+        viewer,
+        "progress.html",
+        "progress",
+        {**ctx, "charts": chart_list, "compare_choices": data.COMPARE_WEEKS},
+    )
 
 
 @router.get("/learners/{user_id}/learn", response_class=HTMLResponse)
@@ -211,3 +254,37 @@ def read_notification(
     _viewer_for(viewer, user_id)
     data.read_notification(database(request), user_id, notification_id, utcnow())
     return _insights_done(user_id, "read")
+
+
+@router.post("/learners/{user_id}/goals/{goal_id}/edit", response_class=HTMLResponse)
+def edit_goal(
+    request: Request,
+    user_id: UserId,
+    goal_id: ItemId,
+    viewer: FormViewer,
+    title: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Rename a goal; a blank title is shown on the form (422), nothing written."""
+    _viewer_for(viewer, user_id)
+    try:
+        data.edit_goal(database(request), user_id, goal_id, utcnow(), title=title, abandon=False)
+    except FORM_ERRORS as exc:
+        return _insights_page(
+            request, viewer, user_id, form_error=FormError.of(f"goal-{goal_id}", exc)
+        )
+    return _insights_done(user_id, "goal-renamed")
+
+
+@router.post("/learners/{user_id}/goals/{goal_id}/abandon", response_class=HTMLResponse)
+def abandon_goal(
+    request: Request, user_id: UserId, goal_id: ItemId, viewer: FormViewer
+) -> Response:
+    """Abandon an active goal (409 on the form when it is over already)."""
+    _viewer_for(viewer, user_id)
+    try:
+        data.edit_goal(database(request), user_id, goal_id, utcnow(), title=None, abandon=True)
+    except FORM_ERRORS as exc:
+        return _insights_page(
+            request, viewer, user_id, form_error=FormError.of(f"goal-{goal_id}", exc)
+        )
+    return _insights_done(user_id, "goal-abandoned")

@@ -35,6 +35,7 @@ from twin.db.engine import Database
 from twin.errors import Forbidden, NotFound, TwinError, Unauthorized
 from twin.ui import data
 from twin.ui.data import LEARNER_TOKEN_PREFIX, KeyCache, TokenExpired
+from twin.ui.data import schedule as schedule_data
 from twin.ui.session import (
     COOKIE_PATH,
     CSRF_COOKIE,
@@ -309,14 +310,14 @@ def token_secret(request: Request) -> bytes:
     return secret
 
 
-def calendar_context(request: Request) -> data.CalendarContext:
+def calendar_context(request: Request) -> schedule_data.CalendarContext:
     """The app's calendar context, shared with the API's calendar routes (tests inject one)."""
     context = getattr(request.app.state, "calendar_context", None)
     if context is None:
         settings = getattr(request.app.state, "settings", None) or load_settings()
-        context = data.calendar_context(settings)
+        context = schedule_data.calendar_context(settings)
         request.app.state.calendar_context = context
-    assert isinstance(context, data.CalendarContext)
+    assert isinstance(context, schedule_data.CalendarContext)
     return context
 
 

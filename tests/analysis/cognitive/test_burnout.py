@@ -17,21 +17,21 @@ from twin.analysis.cognitive.baseline import (
     rolling_loads,
 )
 from twin.analysis.cognitive.burnout import (
-    _SIGNAL_ADVICE,
     BurnoutFactorName,
     DailyStudyAggregate,
-    MissionOverride,
-    WarningSignal,
-    WarningSignalType,
     assess_burnout_risk,
     intensity_factor,
     is_recovery_day,
-    mission_override_for,
     peak_week_hours,
-    recommendations_for,
     recovery_deficit_factor,
     risk_level,
 )
+from twin.analysis.cognitive.burnout_advice import (
+    SIGNAL_ADVICE,
+    MissionOverride,
+    recommendations_for,
+)
+from twin.analysis.cognitive.burnout_signals import WarningSignal, WarningSignalType
 from twin.analysis.cognitive.recovery import AssessmentSnapshot, RecoveryDirection, track_recovery
 from twin.enums import BurnoutRiskLevel, Severity
 
@@ -261,24 +261,6 @@ def test_duplicate_days_are_rejected() -> None:
     """Two aggregates for one day is a service bug, not data."""
     with pytest.raises(ValueError, match="two aggregates"):
         assess_burnout_risk([_overloaded_on(NOW), _overloaded_on(NOW)], NOW)
-
-
-def test_interventions_by_level() -> None:
-    """Recommendations and mission overrides follow the level."""
-    assert "Keep going" in recommendations_for(BurnoutRiskLevel.LOW)[0]
-    medium = " ".join(recommendations_for(BurnoutRiskLevel.MEDIUM, (), 120.0))
-    assert "25%" in medium and "90 min" in medium and "break" in medium  # 120 × 0.75 = 90
-    high = " ".join(recommendations_for(BurnoutRiskLevel.HIGH))
-    assert "48 hours" in high and "Review only" in high
-    critical = " ".join(recommendations_for(BurnoutRiskLevel.CRITICAL))
-    assert "2–3 days off" in critical and "No new content" in critical
-    assert mission_override_for(BurnoutRiskLevel.LOW, 10.0) is None
-    assert mission_override_for(BurnoutRiskLevel.MEDIUM, 40.0) is None
-    critical_override = mission_override_for(BurnoutRiskLevel.CRITICAL, 80.0)
-    assert critical_override is not None and critical_override.rest_days == 2
-    assert not critical_override.new_content and critical_override.review_only
-    severe = mission_override_for(BurnoutRiskLevel.CRITICAL, 90.0)
-    assert severe is not None and severe.rest_days == 3
 
 
 def test_recovery_tracking() -> None:
@@ -514,7 +496,7 @@ def test_the_issue_learner_is_not_told_to_keep_going() -> None:
     # floor makes it HIGH (rest day, review only), and the late-night advice is there.
     assert result.level is BurnoutRiskLevel.HIGH
     assert result.recommendations[0].startswith("Take a rest day")
-    assert _SIGNAL_ADVICE[WarningSignalType.LATE_NIGHT_STUDY] in result.recommendations
+    assert SIGNAL_ADVICE[WarningSignalType.LATE_NIGHT_STUDY] in result.recommendations
 
 
 # --- the serious-signal floor (issue 14: sustained overload whose load stays calm) -----------
@@ -653,6 +635,6 @@ def test_advice_never_contradicts_a_serious_warning_sign(
     elif level is BurnoutRiskLevel.LOW:
         assert advice[0] == "Keep going: your current rhythm looks sustainable."
     tail = advice[-len(signals) :] if signals else ()
-    assert sorted(tail) == sorted(_SIGNAL_ADVICE[s.type] for s in signals)
+    assert sorted(tail) == sorted(SIGNAL_ADVICE[s.type] for s in signals)
     if serious:
-        assert tail[0] == _SIGNAL_ADVICE[serious[0].type]
+        assert tail[0] == SIGNAL_ADVICE[serious[0].type]

@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from twin.analysis.experiments.definition import ExperimentDefinition, Variant
 from twin.analysis.experiments.metrics import (
     METRICS,
+    MetricSums,
     MetricValue,
     PeriodCounts,
+    arm_statistic,
     metric_values,
 )
 from twin.analysis.experiments.periods import (
@@ -27,6 +29,11 @@ from twin.analysis.experiments.plan import (
     minimum_participants,
     plan_problems,
     tuning_parameter,
+)
+from twin.analysis.experiments.statistics import (
+    ProportionStatistic,
+    RegressionAdjustedStatistic,
+    SampleMeanStatistic,
 )
 from twin.enums import PersonalizationContext
 
@@ -176,3 +183,27 @@ def test_tau_is_the_expected_participants_with_a_floor() -> None:
     assert tuning_parameter(two, AnalysisPlan(), 7) == 40.0  # never below the verdict's minimum
     assert plan_problems(AnalysisPlan(expected_participants=0))[0].field == "expectedParticipants"
     assert plan_problems(AnalysisPlan(expected_participants=5)) == ()
+
+
+def test_arm_statistic_from_sums() -> None:
+    """An arm's SQL sums become the statistic its metric's kind asks for (by hand).
+
+    study_minutes (sample mean) over values 10, 20, 30: Σv = 60, Σv² = 1400 → mean 20,
+    sample variance (1400 − 60²/3)/2 = 100. active_last_week (proportion) 2 of 3 → 2/3;
+    with CUPED the same sums plus the pre-period ones give a regression-adjusted arm; an arm
+    with nobody measured is an empty statistic of the same kind; a sum of squares a hair
+    below zero (float rounding of all-zero values) counts as 0.
+    """
+    minutes = MetricSums(3, 60.0, 1400.0, 30.0, 350.0, 700.0, 3)
+    plain = arm_statistic("study_minutes", minutes, cuped=False)
+    assert isinstance(plain, SampleMeanStatistic)
+    assert (plain.n, plain.mean, plain.variance) == (3, 20.0, 100.0)
+    cuped = arm_statistic("study_minutes", minutes, cuped=True)
+    assert isinstance(cuped, RegressionAdjustedStatistic)
+    assert (cuped.pre.mean, cuped.post.mean) == (10.0, 20.0)
+    active = arm_statistic("active_last_week", MetricSums(3, 2.0, 2.0, 0, 0, 0, 0), cuped=False)
+    assert isinstance(active, ProportionStatistic) and active.mean == pytest.approx(2 / 3)
+    empty = arm_statistic("active_last_week", MetricSums(0, 0, 0, 0, 0, 0, 0), cuped=False)
+    assert isinstance(empty, ProportionStatistic) and empty.n == 0
+    zeros = arm_statistic("study_minutes", MetricSums(2, 0.0, -1e-18, 0, 0, 0, 0), cuped=False)
+    assert isinstance(zeros, SampleMeanStatistic) and zeros.variance == 0.0

@@ -7,7 +7,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.analysis.patterns.synth import T0, session
-from twin.analysis.patterns.inputs import ContentObs, LearnerData, ReviewMark, ReviewObs, SessionObs
+from twin.analysis.patterns.inputs import (
+    ContentObs,
+    LearnerData,
+    ReviewMark,
+    ReviewObs,
+    SessionObs,
+    content_by_primary_type,
+)
 
 
 def test_hour_and_weekday_come_from_the_local_start() -> None:
@@ -80,3 +87,28 @@ def test_learner_data_defaults() -> None:
     assert data.first_session == T0 + timedelta(days=1, hours=9)
     assert [s.session_id for s in data.sessions_sorted()] == ["a", "b"]
     assert LearnerData(now=T0, total_reviews=70).review_count == 70
+
+
+def test_content_by_primary_type_golden() -> None:
+    """Outcomes are means over the sessions of each main type; minutes come from every mix.
+
+    By hand: flashcard sessions a (performance 60, retention 0.8, mix 30 flashcard + 10
+    lecture) and b (80, no retention, no mix, 20 min) → performance (60 + 80)/2 = 70,
+    retention 0.8 (b has none), minutes 30 + 20 = 50; lecture: no session of that main
+    type, 10 min from a's mix and 15 from c's (c has no main type) → items 0, outcomes
+    None; validation and clinical reasoning: nothing → left out. In CONTENT_TYPES order.
+    """
+    a = session(
+        "a",
+        performance=60.0,
+        retention=0.8,
+        engagement=50.0,
+        content_minutes=(("flashcard", 30.0), ("lecture", 10.0)),
+    )
+    b = session("b", day=1, duration=20.0, performance=80.0, engagement=70.0)
+    c = session("c", day=2, performance=40.0, content_minutes=(("lecture", 15.0),))
+    lecture, flashcard = content_by_primary_type([a, b, c], {"a": "flashcard", "b": "flashcard"})
+    assert flashcard == ContentObs(
+        "flashcard", items=2, minutes=50.0, performance=70.0, retention=0.8, engagement=60.0
+    )
+    assert lecture == ContentObs("lecture", items=0, minutes=25.0)

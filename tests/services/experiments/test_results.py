@@ -10,7 +10,7 @@ import pytest
 
 from tests.services.experiments.support import DAY, NOW, START, assign, new_experiment
 from twin.analysis.experiments.frequentist import welch_ttest
-from twin.analysis.experiments.metrics import MetricValue
+from twin.analysis.experiments.metrics import MetricValue, arm_statistic
 from twin.analysis.experiments.periods import (
     ParticipantMetrics,
     PeriodMetrics,
@@ -28,7 +28,7 @@ from twin.enums import ExperimentStatus, PersonalizationContext, RecommendationT
 from twin.learners import Learner
 from twin.services import experiments as service
 from twin.services.experiments.measurement import store_metrics
-from twin.services.experiments.results import arm_statistic, arm_sums
+from twin.services.experiments.results import arm_sums
 from twin.services.insights.providers import ExperimentWinnerProvider, gather_sources
 
 METRIC = "performance"

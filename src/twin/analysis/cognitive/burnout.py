@@ -55,7 +55,8 @@ it, most are not (see the README for the figures).
 **Advice never contradicts a warning sign.** "Keep going: your current rhythm looks
 sustainable" is only said when no warning sign is HIGH or CRITICAL; otherwise the
 advice says the overall risk is low *but* names the serious signs first, each with what
-to do (late-night study at CRITICAL is addressed, whatever the overall score).
+to do (late-night study at CRITICAL is addressed, whatever the overall score). The
+advice and the mission limits are in :mod:`twin.analysis.cognitive.burnout_advice`.
 
 **Serious signs raise the level** (issue 14). The weighted score misses a sustained
 overload whose load stays calm (the chronic-load factor at 0, the score at 30–43) while
@@ -65,7 +66,8 @@ one kind —, irregular plans, chronic load, late-night study), or late-night st
 CRITICAL with performance HIGH or worse below the earlier level; a drop counts only when
 it is below the reference period's level, not a line fitted through a noisy fortnight.
 The reason is appended to those signs' messages (evidence ``raisesLevelTo``) and is
-``BurnoutAssessment.floor_reason``. Measured without the database
+``BurnoutAssessment.floor_reason``; the signs and the floor's rule are in
+:mod:`twin.analysis.cognitive.burnout_signals`. Measured without the database
 (``benchmarks.srs_recovery``, seeds 909 / 4242 / 5353): sustained overloads HIGH+ by
 their third week 89% / 94% / 89% → 96% / 100% / 96%, learners without episodes ever
 HIGH+ 0% / 2.5% / 3.7% → 4.7% / 2.5% / 4.6%.
@@ -90,7 +92,7 @@ chronic-load and recovery factors (half of the weight) cannot see.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -106,6 +108,29 @@ from twin.analysis.cognitive.baseline import (
     level_change,
     reference_load,
     rolling_loads,
+)
+
+# The mission limits are read from here by analysis/orchestration and
+# analysis/personalization (re-exported until they import burnout_advice).
+from twin.analysis.cognitive.burnout_advice import (
+    CRITICAL_MAX_SESSION_MINUTES as CRITICAL_MAX_SESSION_MINUTES,
+)
+from twin.analysis.cognitive.burnout_advice import (
+    CRITICAL_REST_DAYS as CRITICAL_REST_DAYS,
+)
+from twin.analysis.cognitive.burnout_advice import (
+    HIGH_MAX_SESSION_MINUTES as HIGH_MAX_SESSION_MINUTES,
+)
+from twin.analysis.cognitive.burnout_advice import (
+    MissionOverride,
+    mission_override_for,
+    recommendations_for,
+)
+from twin.analysis.cognitive.burnout_signals import (
+    WarningSignal,
+    WarningSignalType,
+    floor_message,
+    serious_signal_floor,
 )
 from twin.analysis.cognitive.common import banded_severity, clamp_score, scaled_score
 from twin.analysis.cognitive.recovery import AssessmentSnapshot
@@ -152,28 +177,8 @@ LATE_NIGHT_DAYS_AT_MAX = 7.0
 SIGNAL_MEDIUM_MIN = 40.0
 SIGNAL_HIGH_MIN = 60.0
 SIGNAL_CRITICAL_MIN = 80.0
-SERIOUS_SIGNAL_SEVERITIES = frozenset({Severity.HIGH, Severity.CRITICAL})
-
-# --- serious-signal floor --------------------------------------------------
-# ENGINE's weighted score misses a sustained overload whose load stays calm: the load
-# baseline drifts with the learner's slowed answers, so the chronic-load factor (a quarter
-# of the weight) stays 0 while performance, engagement and late-night study are CRITICAL,
-# and the score sits at 30–43 (MEDIUM) for weeks. Several independent signs at their worst
-# are the overload itself, so they put the level at HIGH at least, whatever the score.
-SIGNAL_FLOOR_MIN_CRITICAL_GROUPS = 2
+# Serious signs of independent kinds put the score here at least (burnout_signals).
 SIGNAL_FLOOR_RISK = RISK_HIGH_MIN
-
-# --- interventions ---------------------------------------------------------
-MEDIUM_LOAD_REDUCTION_FRACTION = 0.25
-MEDIUM_BREAK_EVERY_MINUTES = 25
-HIGH_MAX_SESSION_MINUTES = 30
-HIGH_REST_DAYS = 1
-HIGH_REST_WITHIN_HOURS = 48
-CRITICAL_MAX_SESSION_MINUTES = 20
-CRITICAL_REST_DAYS = 2
-CRITICAL_EXTENDED_REST_DAYS = 3
-CRITICAL_EXTENDED_REST_RISK = 90.0
-CRITICAL_REST_WITHIN_HOURS = 0
 
 
 @dataclass(frozen=True)
@@ -200,35 +205,6 @@ class BurnoutFactorName(StrEnum):
     IRREGULARITY = "IRREGULARITY"
     ENGAGEMENT_DECAY = "ENGAGEMENT_DECAY"
     RECOVERY_DEFICIT = "RECOVERY_DEFICIT"
-
-
-class WarningSignalType(StrEnum):
-    """Named warning signs shown with an assessment."""
-
-    CHRONIC_OVERLOAD = "CHRONIC_OVERLOAD"
-    PERFORMANCE_DROP = "PERFORMANCE_DROP"
-    ENGAGEMENT_LOSS = "ENGAGEMENT_LOSS"
-    IRREGULAR_PATTERN = "IRREGULAR_PATTERN"
-    NO_RECOVERY = "NO_RECOVERY"
-    LATE_NIGHT_STUDY = "LATE_NIGHT_STUDY"
-
-
-# For the serious-signal floor, signals that measure one thing count once: a late-night day
-# is never a recovery day, so NO_RECOVERY follows LATE_NIGHT_STUDY (and overloaded days are
-# not light days either, so it follows CHRONIC_OVERLOAD too: it is counted with neither).
-# Performance and engagement come from the same sessions and fall together on a bad stretch
-# (on the srs family's held-out seeds, both at CRITICAL on 5–10% of learners without any
-# episode): one sign of how the studying goes.
-SIGNAL_FLOOR_GROUPS: dict[WarningSignalType, str] = {
-    WarningSignalType.CHRONIC_OVERLOAD: "load",
-    WarningSignalType.PERFORMANCE_DROP: "outcomes",
-    WarningSignalType.ENGAGEMENT_LOSS: "outcomes",
-    WarningSignalType.IRREGULAR_PATTERN: "plans kept",
-    WarningSignalType.LATE_NIGHT_STUDY: "sleep",
-}
-_DROP_SIGNALS = frozenset({WarningSignalType.PERFORMANCE_DROP, WarningSignalType.ENGAGEMENT_LOSS})
-# baseline.LevelChange.basis of a drop below the reference period's level.
-SUSTAINED_DROP_BASIS = "reference"
 
 
 @dataclass(frozen=True)
@@ -280,36 +256,6 @@ class BurnoutFactor:
             "measured": self.measured,
             "evidence": self.evidence,
         }
-
-
-@dataclass(frozen=True)
-class WarningSignal:
-    """A named warning sign, its severity and the numbers behind it."""
-
-    type: WarningSignalType
-    severity: Severity
-    message: str
-    evidence: dict[str, Any] = field(default_factory=dict)
-
-    def stored_json(self) -> dict[str, Any]:
-        """One element of ``burnout_risk_assessments.warningSignals``."""
-        return {
-            "type": self.type.value,
-            "severity": self.severity.value,
-            "message": self.message,
-            "evidence": self.evidence,
-        }
-
-
-@dataclass(frozen=True)
-class MissionOverride:
-    """Limits the mission planner must apply while the risk is HIGH or CRITICAL."""
-
-    max_minutes: int
-    new_content: bool
-    review_only: bool
-    rest_days: int
-    rest_within_hours: int
 
 
 @dataclass(frozen=True)
@@ -481,7 +427,7 @@ def assess_burnout_risk(
     floor_reason = None
     triggering = serious_signal_floor(signals)
     if triggering and risk < SIGNAL_FLOOR_RISK:
-        floor_reason = _floor_reason(triggering)
+        floor_reason = floor_message(triggering)
         risk = SIGNAL_FLOOR_RISK
         signals = tuple(
             replace(
@@ -525,56 +471,6 @@ def assess_burnout_risk(
     )
 
 
-def serious_signal_floor(signals: Sequence[WarningSignal]) -> tuple[WarningSignal, ...]:
-    """The warning signs that put the level at HIGH at least (empty when they do not).
-
-    Either CRITICAL signs of two or more independent kinds (:data:`SIGNAL_FLOOR_GROUPS`),
-    or late-night study at CRITICAL with performance HIGH or worse below the learner's
-    earlier level. A performance or engagement drop counts only when it is below the
-    earlier level (the reference period: a drop that has lasted): a line fitted through
-    14 noisy days falls steeply by chance, and both measures fall together on bad days.
-    """
-    critical = [
-        s
-        for s in signals
-        if s.severity is Severity.CRITICAL and s.type in SIGNAL_FLOOR_GROUPS and _lasting(s)
-    ]
-    by_group: dict[str, WarningSignal] = {}
-    for s in critical:
-        by_group.setdefault(SIGNAL_FLOOR_GROUPS[s.type], s)
-    if len(by_group) >= SIGNAL_FLOOR_MIN_CRITICAL_GROUPS:
-        return tuple(by_group.values())
-    late = [s for s in critical if s.type is WarningSignalType.LATE_NIGHT_STUDY]
-    sustained_drop = [
-        s
-        for s in signals
-        if s.type is WarningSignalType.PERFORMANCE_DROP
-        and s.severity in SERIOUS_SIGNAL_SEVERITIES
-        and _lasting(s)
-    ]
-    if late and sustained_drop:
-        return (late[0], sustained_drop[0])
-    return ()
-
-
-def _lasting(signal: WarningSignal) -> bool:
-    """A drop below the earlier level, or a sign that is not a drop."""
-    if signal.type in _DROP_SIGNALS:
-        return signal.evidence.get("basis") == SUSTAINED_DROP_BASIS
-    return True
-
-
-def _floor_reason(triggering: Sequence[WarningSignal]) -> str:
-    """The sentence that says why the level is HIGH although the weighted score is lower."""
-    names = " and ".join(
-        f"{s.type.value.replace('_', ' ').lower()} ({s.severity.value})" for s in triggering
-    )
-    return (
-        f"Risk raised to {BurnoutRiskLevel.HIGH.value}: {names} together are serious "
-        "whatever the weighted score."
-    )
-
-
 def _factors(
     records: Sequence[DailyStudyAggregate],
     covered_days: int,
@@ -594,22 +490,14 @@ def _factors(
         {"totalMinutes": total_minutes, "coveredDays": covered_days, "basis": "busier week"},
     )
 
-    perf = level_change(
-        [r.mean_performance for r in records], [r.mean_performance for r in reference]
-    )
-    perf_drop = perf.drop
-    performance = BurnoutFactor(
+    performance = _drop_factor(
         BurnoutFactorName.PERFORMANCE_DECLINE,
-        performance_decline_factor(perf_drop) if perf_drop is not None else 0.0,
+        [r.mean_performance for r in records],
+        [r.mean_performance for r in reference],
+        performance_decline_factor,
         weights.performance_decline,
-        perf_drop,
-        "performance points lost (fitted in the window, or below the reference period)",
-        perf_drop is not None,
-        {
-            "daysWithPerformance": sum(r.mean_performance is not None for r in records),
-            "needDays": TREND_MIN_DAYS,
-            **perf.evidence(),
-        },
+        "performance",
+        "daysWithPerformance",
     )
 
     typical_load = reference_load(reference)
@@ -657,20 +545,14 @@ def _factors(
         {"planned": planned, "missedOrSkipped": missed},
     )
 
-    eng = level_change([r.engagement for r in records], [r.engagement for r in reference])
-    eng_drop = eng.drop
-    engagement = BurnoutFactor(
+    engagement = _drop_factor(
         BurnoutFactorName.ENGAGEMENT_DECAY,
-        engagement_decay_factor(eng_drop) if eng_drop is not None else 0.0,
+        [r.engagement for r in records],
+        [r.engagement for r in reference],
+        engagement_decay_factor,
         weights.engagement_decay,
-        eng_drop,
-        "engagement points lost (fitted in the window, or below the reference period)",
-        eng_drop is not None,
-        {
-            "daysWithEngagement": sum(r.engagement is not None for r in records),
-            "needDays": TREND_MIN_DAYS,
-            **eng.evidence(),
-        },
+        "engagement",
+        "daysWithEngagement",
     )
 
     recovery_days = sum(1 for r in records if is_recovery_day(r))
@@ -687,6 +569,33 @@ def _factors(
         },
     )
     return (intensity, performance, chronic, irregularity, engagement, recovery)
+
+
+def _drop_factor(
+    name: BurnoutFactorName,
+    window: Sequence[float | None],
+    earlier: Sequence[float | None],
+    score: Callable[[float], float],
+    weight: float,
+    measure: str,
+    days_key: str,
+) -> BurnoutFactor:
+    """A factor of a daily measure's drop: fitted in the window, or below the earlier level."""
+    change = level_change(window, earlier)
+    drop = change.drop
+    return BurnoutFactor(
+        name,
+        score(drop) if drop is not None else 0.0,
+        weight,
+        drop,
+        f"{measure} points lost (fitted in the window, or below the reference period)",
+        drop is not None,
+        {
+            days_key: sum(v is not None for v in window),
+            "needDays": TREND_MIN_DAYS,
+            **change.evidence(),
+        },
+    )
 
 
 def _signal_severity(score: float) -> Severity:
@@ -716,26 +625,20 @@ def _warning_signals(
                 dict(chronic.evidence),
             )
         )
-    perf = by_name[BurnoutFactorName.PERFORMANCE_DECLINE]
-    if perf.value is not None and perf.value >= SIGNAL_DROP_MIN_POINTS:
-        signals.append(
-            WarningSignal(
-                WarningSignalType.PERFORMANCE_DROP,
-                _signal_severity(perf.score),
-                _drop_message("Performance", perf),
-                {"dropPoints": round(perf.value, 2), **perf.evidence},
+    for factor_name, signal_type, measure in (
+        (BurnoutFactorName.PERFORMANCE_DECLINE, WarningSignalType.PERFORMANCE_DROP, "Performance"),
+        (BurnoutFactorName.ENGAGEMENT_DECAY, WarningSignalType.ENGAGEMENT_LOSS, "Engagement"),
+    ):
+        drop = by_name[factor_name]
+        if drop.value is not None and drop.value >= SIGNAL_DROP_MIN_POINTS:
+            signals.append(
+                WarningSignal(
+                    signal_type,
+                    _signal_severity(drop.score),
+                    _drop_message(measure, drop),
+                    {"dropPoints": round(drop.value, 2), **drop.evidence},
+                )
             )
-        )
-    eng = by_name[BurnoutFactorName.ENGAGEMENT_DECAY]
-    if eng.value is not None and eng.value >= SIGNAL_DROP_MIN_POINTS:
-        signals.append(
-            WarningSignal(
-                WarningSignalType.ENGAGEMENT_LOSS,
-                _signal_severity(eng.score),
-                _drop_message("Engagement", eng),
-                {"dropPoints": round(eng.value, 2), **eng.evidence},
-            )
-        )
     irregular = by_name[BurnoutFactorName.IRREGULARITY]
     missed = int(irregular.evidence["missedOrSkipped"])
     if (
@@ -785,91 +688,3 @@ def _drop_message(measure: str, factor: BurnoutFactor) -> str:
             f"before ({factor.evidence['recentLevel']:.0f} vs {factor.evidence['referenceLevel']:.0f})."
         )
     return f"{measure} fell by about {factor.value:.0f} points over the period."
-
-
-_SIGNAL_ADVICE: dict[WarningSignalType, str] = {
-    WarningSignalType.CHRONIC_OVERLOAD: "Alternate demanding days with light review days.",
-    WarningSignalType.PERFORMANCE_DROP: "Go back to material you know before adding new topics.",
-    WarningSignalType.ENGAGEMENT_LOSS: "Shorten sessions and vary the content type.",
-    WarningSignalType.IRREGULAR_PATTERN: "Plan fewer sessions you can actually keep.",
-    WarningSignalType.NO_RECOVERY: "Keep at least two light or rest days a week.",
-    WarningSignalType.LATE_NIGHT_STUDY: "Finish studying before 23:00; sleep consolidates memory.",
-}
-
-
-def recommendations_for(
-    level: BurnoutRiskLevel,
-    signals: Sequence[WarningSignal] = (),
-    mean_daily_minutes: float = 0.0,
-) -> tuple[str, ...]:
-    """Recommendations for a risk level, then one per warning signal (serious signs first).
-
-    Never "keep going" next to a HIGH or CRITICAL warning sign: below HIGH risk the
-    advice then says the overall risk is low or moderate *but* names the serious signs.
-    """
-    serious = [s for s in signals if s.severity in SERIOUS_SIGNAL_SEVERITIES]
-    ordered = serious + [s for s in signals if s not in serious]
-    if serious and level in (BurnoutRiskLevel.LOW, BurnoutRiskLevel.MEDIUM):
-        names = ", ".join(
-            f"{s.type.value.replace('_', ' ').lower()} ({s.severity.value})" for s in serious
-        )
-        head = [
-            f"Your overall burnout risk is {level.value}, but "
-            f"{'a warning sign is' if len(serious) == 1 else 'warning signs are'} serious: "
-            f"{names}. Act on {'it' if len(serious) == 1 else 'them'} now."
-        ]
-    else:
-        head = []
-    if level is BurnoutRiskLevel.LOW:
-        advice = head or ["Keep going: your current rhythm looks sustainable."]
-    elif level is BurnoutRiskLevel.MEDIUM:
-        lighter = mean_daily_minutes * (1 - MEDIUM_LOAD_REDUCTION_FRACTION)
-        target = f" (about {lighter:.0f} min on study days)" if lighter > 0 else ""
-        advice = [
-            *head,
-            f"Lighten your schedule by about {MEDIUM_LOAD_REDUCTION_FRACTION:.0%}{target}.",
-            f"Take a short break every {MEDIUM_BREAK_EVERY_MINUTES} minutes.",
-        ]
-    elif level is BurnoutRiskLevel.HIGH:
-        advice = [
-            f"Take a rest day within the next {HIGH_REST_WITHIN_HOURS} hours.",
-            f"Review only: no new content, sessions of at most {HIGH_MAX_SESSION_MINUTES} minutes.",
-        ]
-    else:
-        advice = [
-            "Take 2–3 days off studying, starting now.",
-            "No new content until your risk is back to MEDIUM; short review sessions only.",
-        ]
-    advice.extend(_SIGNAL_ADVICE[s.type] for s in ordered)
-    return tuple(advice)
-
-
-def mission_override_for(level: BurnoutRiskLevel, risk_score: float) -> MissionOverride | None:
-    """Mission limits for HIGH and CRITICAL risk; None below."""
-    if level is BurnoutRiskLevel.HIGH:
-        return MissionOverride(
-            max_minutes=HIGH_MAX_SESSION_MINUTES,
-            new_content=False,
-            review_only=True,
-            rest_days=HIGH_REST_DAYS,
-            rest_within_hours=HIGH_REST_WITHIN_HOURS,
-        )
-    if level is BurnoutRiskLevel.CRITICAL:
-        rest = (
-            CRITICAL_EXTENDED_REST_DAYS
-            if risk_score >= CRITICAL_EXTENDED_REST_RISK
-            else CRITICAL_REST_DAYS
-        )
-        return MissionOverride(
-            max_minutes=CRITICAL_MAX_SESSION_MINUTES,
-            new_content=False,
-            review_only=True,
-            rest_days=rest,
-            rest_within_hours=CRITICAL_REST_WITHIN_HOURS,
-        )
-    return None
-
-
-# size: factors, warning signals, the serious-signal floor and the advice share the
-# assessment's dataclasses; the earlier-level reference (baseline.py) and recovery
-# (recovery.py) are already split out. Advice is the next seam to move.

@@ -22,8 +22,10 @@ in absolute mode too), then a variance ≤ 0 in either arm (n ≤ 1, n = 0, all-
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from scipy.stats import t as student_t
 
@@ -31,6 +33,7 @@ from twin.analysis.experiments.statistics import (
     ArmPair,
     ArmStatistic,
     DifferenceType,
+    EffectMoments,
     ErrorMessage,
     arm_pair,
     effect_moments,
@@ -132,6 +135,9 @@ class FrequentistResult:
         return self.error is None and self.p_value < self.alpha
 
 
+_Config = TypeVar("_Config", bound=FrequentistConfig)
+
+
 def frequentist_error(pair: ArmPair) -> ErrorMessage | None:
     """Why a t-test cannot run on these arms: zero control mean first, then a variance ≤ 0."""
     if pair.a.unadjusted_mean == 0:
@@ -149,22 +155,33 @@ def welch_dof(pair: ArmPair) -> float:
     return numerator / denominator
 
 
-def _default_result(
-    method: FrequentistMethod, config: FrequentistConfig, pair: ArmPair, error: ErrorMessage
+def _result(
+    method: FrequentistMethod,
+    config: FrequentistConfig,
+    pair: ArmPair,
+    *,
+    expected: float = 0.0,
+    half_width: float = 0.0,
+    p_value: float = 1.0,
+    stddev: float = 0.0,
+    error: ErrorMessage | None = None,
+    diagnostics: EffectDiagnostics | None = None,
 ) -> FrequentistResult:
+    """A result with the symmetric interval ``expected ± half_width``; the defaults are the
+    fixed numbers of an error case (expected 0, ci [0, 0], p 1, stddev 0)."""
     return FrequentistResult(
         method=method,
         difference_type=config.difference_type,
         alpha=config.alpha,
         n_a=pair.a.n,
         n_b=pair.b.n,
-        expected=0.0,
-        ci=(0.0, 0.0),
-        p_value=1.0,
-        stddev=0.0,
+        expected=expected,
+        ci=(expected - half_width, expected + half_width),
+        p_value=p_value,
+        stddev=stddev,
         error=error,
         theta=pair.theta,
-        diagnostics=None,
+        diagnostics=diagnostics,
     )
 
 
@@ -192,34 +209,59 @@ def _diagnostics(
     )
 
 
+@dataclass(frozen=True)
+class _Interval:
+    """What a test adds to the effect's moments: the interval's half-width and the p-value."""
+
+    half_width: float
+    p_value: float
+    diagnostics: EffectDiagnostics
+
+
+def _compare(
+    method: FrequentistMethod,
+    stat_a: ArmStatistic,
+    stat_b: ArmStatistic,
+    config: _Config,
+    interval: Callable[[ArmPair, EffectMoments, _Config], _Interval],
+) -> FrequentistResult:
+    """Both tests' shared path: the error cases, then Δ ± the test's half-width."""
+    pair = arm_pair(stat_a, stat_b)
+    error = frequentist_error(pair)
+    if error is not None:
+        return _result(method, config, pair, error=error)
+    moments = effect_moments(pair, config.difference_type)
+    found = interval(pair, moments, config)
+    return _result(
+        method,
+        config,
+        pair,
+        expected=moments.point_estimate,
+        half_width=found.half_width,
+        p_value=found.p_value,
+        stddev=math.sqrt(moments.variance),
+        diagnostics=found.diagnostics,
+    )
+
+
 def welch_ttest(
     stat_a: ArmStatistic, stat_b: ArmStatistic, config: FrequentistConfig | None = None
 ) -> FrequentistResult:
     """Two-sided Welch t-test of treatment b against control a (fixed horizon: look once)."""
-    config = config or FrequentistConfig()
-    pair = arm_pair(stat_a, stat_b)
-    error = frequentist_error(pair)
-    if error is not None:
-        return _default_result(FrequentistMethod.WELCH, config, pair, error)
-    moments = effect_moments(pair, config.difference_type)
+    return _compare(
+        FrequentistMethod.WELCH, stat_a, stat_b, config or FrequentistConfig(), _welch_interval
+    )
+
+
+def _welch_interval(pair: ArmPair, moments: EffectMoments, config: FrequentistConfig) -> _Interval:
     se = math.sqrt(moments.variance)
     dof = welch_dof(pair)
     t_statistic = (moments.point_estimate - config.test_value) / se
     # 2·sf rather than gbstats' 2·(1 − cdf): equal to 1e-16 absolute, and exact far in the tail.
     p_value = float(2.0 * student_t.sf(abs(t_statistic), dof))
-    half_width = float(student_t.ppf(1.0 - config.alpha / 2.0, dof)) * se
-    return FrequentistResult(
-        method=FrequentistMethod.WELCH,
-        difference_type=config.difference_type,
-        alpha=config.alpha,
-        n_a=pair.a.n,
-        n_b=pair.b.n,
-        expected=moments.point_estimate,
-        ci=(moments.point_estimate - half_width, moments.point_estimate + half_width),
+    return _Interval(
+        half_width=float(student_t.ppf(1.0 - config.alpha / 2.0, dof)) * se,
         p_value=min(1.0, p_value),
-        stddev=se,
-        error=None,
-        theta=pair.theta,
         diagnostics=_diagnostics(pair, moments.variance, dof=dof, t_statistic=t_statistic),
     )
 
@@ -234,12 +276,18 @@ def sequential_ttest(
     stat_a: ArmStatistic, stat_b: ArmStatistic, config: SequentialConfig | None = None
 ) -> FrequentistResult:
     """Always-valid two-sided test of b against a: its interval may be read at every look."""
-    config = config or SequentialConfig()
-    pair = arm_pair(stat_a, stat_b)
-    error = frequentist_error(pair)
-    if error is not None:
-        return _default_result(FrequentistMethod.SEQUENTIAL, config, pair, error)
-    moments = effect_moments(pair, config.difference_type)
+    return _compare(
+        FrequentistMethod.SEQUENTIAL,
+        stat_a,
+        stat_b,
+        config or SequentialConfig(),
+        _sequential_interval,
+    )
+
+
+def _sequential_interval(
+    pair: ArmPair, moments: EffectMoments, config: SequentialConfig
+) -> _Interval:
     total_n = pair.a.n + pair.b.n
     rho = sequential_rho(config.alpha, config.tuning_parameter)
     spread = total_n * rho**2 + 1.0  # Nρ² + 1
@@ -248,17 +296,8 @@ def sequential_ttest(
     )
     z_squared = (moments.point_estimate - config.test_value) ** 2 / moments.variance
     p_value = min(1.0, math.sqrt(spread) * math.exp(-(rho**2) * total_n * z_squared / (2 * spread)))
-    return FrequentistResult(
-        method=FrequentistMethod.SEQUENTIAL,
-        difference_type=config.difference_type,
-        alpha=config.alpha,
-        n_a=pair.a.n,
-        n_b=pair.b.n,
-        expected=moments.point_estimate,
-        ci=(moments.point_estimate - half_width, moments.point_estimate + half_width),
+    return _Interval(
+        half_width=half_width,
         p_value=p_value,
-        stddev=math.sqrt(moments.variance),
-        error=None,
-        theta=pair.theta,
         diagnostics=_diagnostics(pair, moments.variance, rho=rho, total_n=total_n),
     )

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from twin.analysis.experiments.statistics import StatisticKind
+from twin.analysis.experiments.statistics import (
+    ArmStatistic,
+    ProportionStatistic,
+    RegressionAdjustedStatistic,
+    SampleMeanStatistic,
+    StatisticKind,
+)
 
 
 class Direction(StrEnum):
@@ -308,3 +314,47 @@ def metric_definition(name: str, *, field: str = "metric") -> MetricDefinition:
 def metric_values(counts: PeriodCounts) -> dict[str, MetricValue]:
     """Every catalogue metric of one participant in one period."""
     return {name: metric.measure(counts) for name, metric in METRICS.items()}
+
+
+@dataclass(frozen=True)
+class MetricSums:
+    """One arm's sums of one metric over its participants (the service aggregates them in SQL).
+
+    ``total``, ``squares``: Σv and Σv² of the post-period values; ``pre_total``,
+    ``pre_squares``, ``products``: Σx, Σx² and Σvx of the pre-period values (CUPED).
+    """
+
+    n: int
+    total: float
+    squares: float
+    pre_total: float
+    pre_squares: float
+    products: float
+    pre_n: int
+    """Participants of the arm with a measured pre-period value (before imputation)."""
+
+
+def arm_statistic(metric: str, sums: MetricSums, cuped: bool) -> ArmStatistic:
+    """The sufficient statistic of one arm of one metric (CUPED: with the pre-period sums)."""
+    kind = METRICS[metric].kind
+    # A float sum of squares can come out a hair below zero only for all-zero values.
+    squares = max(0.0, sums.squares)
+    if sums.n == 0:
+        if kind is StatisticKind.PROPORTION and not cuped:
+            return ProportionStatistic(n=0, sum=0.0)
+        if not cuped:
+            return SampleMeanStatistic(n=0, sum=0.0, sum_squares=0.0)
+        return RegressionAdjustedStatistic(0, 0.0, 0.0, 0.0, 0.0, 0.0, kind)
+    if cuped:
+        return RegressionAdjustedStatistic(
+            n=sums.n,
+            sum=sums.total,
+            sum_squares=squares,
+            pre_sum=sums.pre_total,
+            pre_sum_squares=max(0.0, sums.pre_squares),
+            post_pre_sum_of_products=sums.products,
+            post_kind=kind,
+        )
+    if kind is StatisticKind.PROPORTION:
+        return ProportionStatistic(n=sums.n, sum=min(float(sums.n), max(0.0, sums.total)))
+    return SampleMeanStatistic(n=sums.n, sum=sums.total, sum_squares=squares)

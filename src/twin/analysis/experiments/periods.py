@@ -29,10 +29,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
+from twin.analysis.common import iso_utc, naive_utc
 from twin.analysis.experiments.metrics import METRICS, MetricValue
 
 PRE_PERIOD_DAYS = 14
@@ -90,14 +91,9 @@ def participant_periods(
     )
 
 
-def instant_text(instant: datetime) -> str:
-    """A naive-UTC instant as RFC 3339 with milliseconds and a Z."""
-    return instant.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def parse_instant(text: str) -> datetime:
-    """The inverse of :func:`instant_text` (any offset accepted; naive UTC out)."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
+    """The inverse of :func:`~twin.analysis.common.iso_utc` (any offset accepted; naive UTC out)."""
+    return naive_utc(datetime.fromisoformat(text))
 
 
 @dataclass(frozen=True)
@@ -118,8 +114,8 @@ class PeriodMetrics:
     def to_json(self) -> dict[str, Any]:
         """The period's part of the stored document."""
         return {
-            "start": instant_text(self.period.start),
-            "end": instant_text(self.period.end),
+            "start": iso_utc(self.period.start),
+            "end": iso_utc(self.period.end),
             "days": round(self.period.days, 6),
             "values": {name: self.values[name].value for name in sorted(self.values)},
             "n": {name: self.values[name].n for name in sorted(self.values)},
@@ -159,7 +155,7 @@ class ParticipantMetrics:
                     raise ValueError("metric values must be finite")
         return {
             "version": METRICS_DOCUMENT_VERSION,
-            "asOf": instant_text(self.as_of),
+            "asOf": iso_utc(self.as_of),
             "pre": self.pre.to_json(),
             "post": self.post.to_json(),
         }

@@ -8,8 +8,11 @@ the learner's zone first (``ts.astimezone(ZoneInfo(user.timezone))``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from twin.analysis.common import aware_utc
 
 CONTENT_TYPES: tuple[str, ...] = ("lecture", "flashcard", "validation", "clinical_reasoning")
 COMPLEXITIES: tuple[str, ...] = ("BASIC", "INTERMEDIATE", "ADVANCED")
@@ -19,8 +22,7 @@ PERCENT_MAX = 100.0
 def _after(at: datetime, reference: datetime) -> bool:
     """``at > reference``; a naive value is read as UTC when the other is aware."""
     if (at.tzinfo is None) != (reference.tzinfo is None):
-        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
-        reference = reference.replace(tzinfo=UTC) if reference.tzinfo is None else reference
+        return aware_utc(at) > aware_utc(reference)
     return at > reference
 
 
@@ -224,3 +226,47 @@ class LearnerData:
     def sessions_sorted(self) -> tuple[SessionObs, ...]:
         """Sessions in a canonical order (start, id) so results never depend on input order."""
         return tuple(sorted(self.sessions, key=lambda s: (s.started_at, s.session_id)))
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def content_by_primary_type(
+    sessions: Sequence[SessionObs], primary: dict[str, str]
+) -> tuple[ContentObs, ...]:
+    """Per content type, the mean outcomes of the sessions attributed to it (minutes from all sessions).
+
+    ``primary`` maps a session id to its main content type (the service reads it from the
+    session's start and end events); a session without one counts towards no type's
+    outcomes, and its minutes count only through its content mix. A session with a type
+    but no content mix adds its whole duration to that type.
+    """
+    minutes: dict[str, float] = dict.fromkeys(CONTENT_TYPES, 0.0)
+    members: dict[str, list[SessionObs]] = {t: [] for t in CONTENT_TYPES}
+    for s in sessions:
+        for content_type, m in s.content_minutes:
+            minutes[content_type] += m
+        kind = primary.get(s.session_id)
+        if kind is not None:
+            members[kind].append(s)
+            if not s.content_minutes:
+                minutes[kind] += s.duration_minutes
+    out = []
+    for content_type in CONTENT_TYPES:
+        group = members[content_type]
+        if not group and minutes[content_type] <= 0:
+            continue
+        out.append(
+            ContentObs(
+                content_type=content_type,
+                items=len(group),
+                minutes=minutes[content_type],
+                performance=_mean([s.performance for s in group]),
+                retention=_mean([s.retention for s in group]),
+                completion=_mean([s.completion_rate for s in group]),
+                engagement=_mean([s.engagement for s in group]),
+            )
+        )
+    return tuple(out)

@@ -24,10 +24,9 @@ from twin.analysis.cognitive.baseline import REFERENCE_DAYS
 from twin.analysis.cognitive.burnout import (
     WINDOW_DAYS,
     BurnoutAssessment,
-    MissionOverride,
     assess_burnout_risk,
-    mission_override_for,
 )
+from twin.analysis.cognitive.burnout_advice import MissionOverride, mission_override_for
 from twin.analysis.cognitive.recovery import AssessmentSnapshot, RecoveryProgress, track_recovery
 from twin.analysis.cognitive.session import daily_aggregates
 from twin.analysis.common import local_date, local_midnight_utc, naive_utc

@@ -31,16 +31,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from twin.analysis.common import storage_time
-from twin.analysis.experiments.metrics import METRICS
-from twin.analysis.experiments.periods import instant_text
-from twin.analysis.experiments.statistics import (
-    ArmStatistic,
-    ProportionStatistic,
-    RegressionAdjustedStatistic,
-    SampleMeanStatistic,
-    StatisticKind,
-)
+from twin.analysis.common import iso_utc, storage_time
+from twin.analysis.experiments.metrics import MetricSums, arm_statistic
 from twin.analysis.experiments.verdict import (
     ExperimentResult,
     MetricComparison,
@@ -58,20 +50,6 @@ from twin.services.experiments.definitions import (
 
 RESULT_VERSION = 1
 """Version of the stored ``result`` document."""
-
-
-@dataclass(frozen=True)
-class MetricSums:
-    """One arm's sums of one metric, as the aggregate returns them."""
-
-    n: int
-    total: float
-    squares: float
-    pre_total: float
-    pre_squares: float
-    products: float
-    pre_n: int
-    """Participants of the arm with a measured pre-period value (before imputation)."""
 
 
 @dataclass(frozen=True)
@@ -146,32 +124,6 @@ def arm_sums(session: Session, experiment_id: str, metrics: tuple[str, ...]) -> 
             )
         )
     return out
-
-
-def arm_statistic(metric: str, sums: MetricSums, cuped: bool) -> ArmStatistic:
-    """The sufficient statistic of one arm of one metric (CUPED: with the pre-period sums)."""
-    kind = METRICS[metric].kind
-    # A float sum of squares can come out a hair below zero only for all-zero values.
-    squares = max(0.0, sums.squares)
-    if sums.n == 0:
-        if kind is StatisticKind.PROPORTION and not cuped:
-            return ProportionStatistic(n=0, sum=0.0)
-        if not cuped:
-            return SampleMeanStatistic(n=0, sum=0.0, sum_squares=0.0)
-        return RegressionAdjustedStatistic(0, 0.0, 0.0, 0.0, 0.0, 0.0, kind)
-    if cuped:
-        return RegressionAdjustedStatistic(
-            n=sums.n,
-            sum=sums.total,
-            sum_squares=squares,
-            pre_sum=sums.pre_total,
-            pre_sum_squares=max(0.0, sums.pre_squares),
-            post_pre_sum_of_products=sums.products,
-            post_kind=kind,
-        )
-    if kind is StatisticKind.PROPORTION:
-        return ProportionStatistic(n=sums.n, sum=min(float(sums.n), max(0.0, sums.total)))
-    return SampleMeanStatistic(n=sums.n, sum=sums.total, sum_squares=squares)
 
 
 @dataclass(frozen=True)
@@ -308,7 +260,7 @@ def result_document(results: ExperimentResults) -> dict[str, Any]:
         "verdict": r.verdict.value,
         "winner": r.winner,
         "reasons": list(r.reasons),
-        "asOf": instant_text(r.as_of),
+        "asOf": iso_utc(r.as_of),
         "method": r.method.value,
         "methodDescription": r.method_description,
         "primaryMetric": results.experiment.primary_metric,

@@ -7,7 +7,6 @@ the previous review of its card; content by primary type (items as the fallback)
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +25,7 @@ from twin.analysis.patterns.inputs import (
     ReviewMark,
     ReviewObs,
     SessionObs,
+    content_by_primary_type,
 )
 from twin.analysis.patterns.sufficiency import Sufficiency, data_span, reanalysis_due
 from twin.db.models import User
@@ -293,44 +293,6 @@ def _primary_type(content_type: str | None, minutes: tuple[tuple[str, float], ..
     if minutes:
         return max(minutes, key=lambda m: (m[1], -CONTENT_TYPES.index(m[0])))[0]
     return None
-
-
-def _mean(values: Sequence[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return sum(present) / len(present) if present else None
-
-
-def content_by_primary_type(
-    sessions: Sequence[SessionObs], primary: dict[str, str]
-) -> tuple[ContentObs, ...]:
-    """Per content type, the mean outcomes of the sessions attributed to it (minutes from all sessions)."""
-    minutes: dict[str, float] = dict.fromkeys(CONTENT_TYPES, 0.0)
-    members: dict[str, list[SessionObs]] = {t: [] for t in CONTENT_TYPES}
-    for s in sessions:
-        for content_type, m in s.content_minutes:
-            minutes[content_type] += m
-        kind = primary.get(s.session_id)
-        if kind is not None:
-            members[kind].append(s)
-            if not s.content_minutes:
-                minutes[kind] += s.duration_minutes
-    out = []
-    for content_type in CONTENT_TYPES:
-        group = members[content_type]
-        if not group and minutes[content_type] <= 0:
-            continue
-        out.append(
-            ContentObs(
-                content_type=content_type,
-                items=len(group),
-                minutes=minutes[content_type],
-                performance=_mean([s.performance for s in group]),
-                retention=_mean([s.retention for s in group]),
-                completion=_mean([s.completion_rate for s in group]),
-                engagement=_mean([s.engagement for s in group]),
-            )
-        )
-    return tuple(out)
 
 
 def _item_level_content(session: Session, params: dict[str, Any]) -> tuple[ContentObs, ...]:

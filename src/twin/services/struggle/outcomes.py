@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -62,6 +62,7 @@ from sqlalchemy.orm import Session
 
 from twin.analysis.common import (
     InsufficientData,
+    aware_utc,
     local_date,
     local_midnight_utc,
     naive_utc,
@@ -536,7 +537,7 @@ def model_performance(
         OutcomeRecord(
             probability=probs[i],
             struggled=ys[i],
-            recorded_at=(r[2] or datetime(1970, 1, 1)).replace(tzinfo=UTC).astimezone(zone),
+            recorded_at=aware_utc(r[2] or datetime(1970, 1, 1)).astimezone(zone),
         )
         for i, r in enumerate(rows)
     ]

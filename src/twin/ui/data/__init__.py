@@ -1,18 +1,16 @@
-"""Every call the dashboard makes into the engine, in one place.
+"""Every call the dashboard makes into the engine: this package and nowhere else.
 
 The pages read and write only through the services the API routers call (no SQL here or
 anywhere in ``twin.ui``), and get back the API's own answer shapes (validated through the
 API's answer models, camelCase) as plain dicts. When services move or answers change shape
-this module is the one to re-point. Each function opens one transaction, committed before the page is
-rendered, so a page never shows a write that could still fail. The overview is the
-insights capability's aggregate dashboard call plus what it does not carry.
-"""
+this package is the one to re-point. Each function opens one transaction, committed before
+the page is rendered, so a page never shows a write that could still fail.
 
-# size: the dashboard's one seam into the services (~880 lines, one short function per page
-# or action, each a read through the API's answer models); it grew past 800 lines when
-# the schedule, insights, learn, experiments and personalization pages merged. Split it by
-# page group (learner pages / operator pages) together with routes.py's imports, not inside
-# a merge.
+This module: credentials, the learner header and the core learner pages (overview,
+patterns, health, struggles, personalization, privacy) with their actions. By page family:
+``data.schedule`` (schedule pages), ``data.insights`` (insights, progress, learn) and
+``data.operator`` (operator pages).
+"""
 
 from __future__ import annotations
 
@@ -22,28 +20,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from twin.analysis.cognitive.trend import Granularity
-from twin.analysis.insights.goals import GoalRequest
 from twin.analysis.patterns.forgetting import BASELINE_DECAY_PER_DAY, BASELINE_R0
 from twin.api.schemas.base import Answer
 from twin.api.schemas.cognitive import BurnoutOut, CurrentLoadOut, LoadHistoryOut
-from twin.api.schemas.experiments import ExperimentOut, ExperimentResultsOut
-from twin.api.schemas.insights import (
-    CatalogueOut,
-    DashboardOut,
-    GoalOut,
-    GoalSuggestionOut,
-    NotificationOut,
-    PersonalArticleOut,
-    RecommendationOut,
-)
-from twin.api.schemas.orchestration import (
-    BusyOut,
-    CalendarStatusOut,
-    EffectivenessOut,
-    OverviewOut,
-    PlanOut,
-    SlotsOut,
-)
+from twin.api.schemas.insights import DashboardOut
 from twin.api.schemas.patterns import SufficiencyOut
 from twin.api.schemas.personalization import PersonalizationOverviewOut
 from twin.api.schemas.struggle import (
@@ -55,41 +35,16 @@ from twin.api.schemas.struggle import (
 )
 from twin.config import load_settings
 from twin.db.engine import Database
-from twin.enums import (
-    ApplicationType,
-    BehavioralGoalType,
-    BehavioralPatternType,
-    FeedbackType,
-    PersonalizationLevel,
-)
-from twin.ingest.calendars.ics import MAX_ICS_BYTES as ICS_CAP_BYTES
+from twin.enums import BehavioralPatternType, FeedbackType, PersonalizationLevel
 from twin.learners import Learner, analysis_learner, load_learner
 from twin.services import auth as auth_service
 from twin.services import cognitive as cognitive_service
-from twin.services import experiments as experiments_service
 from twin.services import learners as users_service
 from twin.services import patterns as patterns_service
 from twin.services import struggle as struggle_service
-from twin.services.insights import articles as articles_service
 from twin.services.insights import dashboard as dashboard_service
-from twin.services.insights import goals as goals_service
-from twin.services.insights import notifications as notifications_service
-from twin.services.insights import recommendations as recommendations_service
-from twin.services.orchestration import busy as busy_service
-from twin.services.orchestration import calendars as calendar_service
-from twin.services.orchestration import effectiveness as effectiveness_service
-from twin.services.orchestration import feed as feed_service
-from twin.services.orchestration import overview as schedule_service
-from twin.services.orchestration import plans as plans_service
-from twin.services.orchestration import slots as slots_service
-from twin.services.orchestration import writeback as writeback_service
-from twin.services.orchestration.common import CalendarContext as CalendarContext
-from twin.services.orchestration.common import CalendarKind
-from twin.services.orchestration.common import calendar_context as _calendar_context
 from twin.services.personalization import overview as personalization_service
 from twin.services.personalization import preferences as personalization_preferences
-from twin.services.struggle import high_risk as high_risk_service
-from twin.services.struggle import models as models_service
 from twin.services.struggle import outcomes as outcomes_service
 
 LOAD_HISTORY_DAYS = 30
@@ -105,17 +60,6 @@ ATTENTION_TYPES = (
     BehavioralPatternType.SESSION_DURATION_PREFERENCE,
     BehavioralPatternType.PERFORMANCE_PEAK,
 )
-HIGH_RISK_FROM = high_risk_service.HIGH_RISK_FROM
-HIGH_RISK_PAGE_SIZE = high_risk_service.DEFAULT_PAGE_SIZE
-LEARNER_PAGE_SIZE = 25
-EXPERIMENT_PAGE_SIZE = 25
-SCHEDULE_DAYS = schedule_service.UPCOMING_DAYS
-MAX_ICS_BYTES = ICS_CAP_BYTES
-OPEN_RECOMMENDATIONS = 6
-APPLIED_RECOMMENDATIONS = 10
-NOTIFICATIONS_SHOWN = 20
-GOAL_TYPES = tuple(t for t in BehavioralGoalType if t is not BehavioralGoalType.CUSTOM)
-"""The goal templates a learner picks from (CUSTOM needs a metric expression: API only)."""
 
 
 def _dump(model: type[Answer], value: Any) -> dict[str, Any]:
@@ -514,88 +458,6 @@ def set_personalization_level(
         )
 
 
-def schedule(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
-    """The learner's schedule (one call: calendar, next 7 days of plans, open slots, changes),
-    the busy blocks of the next 7 days, and the best study times the slots are scored by."""
-    with db.session() as session:
-        header = _header(session, user_id)
-        if not header.analysis_enabled:
-            return {"learner": header}
-        view = schedule_service.schedule_overview(session, user_id, now)
-        busy = busy_service.busy_view(
-            session, user_id, now, now + timedelta(days=SCHEDULE_DAYS), now
-        )
-        profile = _profile_json(patterns_service.learning_profile(session, user_id, now))
-        burnout = cognitive_service.latest_burnout(session, _load_learner(session, user_id))
-        return {
-            "learner": header,
-            "schedule": OverviewOut.model_validate(view).model_dump(mode="json"),
-            "busy": BusyOut.model_validate(busy).model_dump(mode="json"),
-            "profile": profile,
-            "burnout": None if burnout is None else _dump(BurnoutOut, burnout),
-        }
-
-
-def schedule_effectiveness(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
-    """Whether following the schedule helped: adherence to accepted slots over 30 days and
-    the followed-vs-other differences with their intervals (its own page: it reads every
-    session of the window, ~60 ms)."""
-    with db.session() as session:
-        header = _header(session, user_id)
-        if not header.analysis_enabled:
-            return {"learner": header}
-        followed = effectiveness_service.effectiveness(session, user_id, now)
-        return {"learner": header, "effectiveness": _dump(EffectivenessOut, followed)}
-
-
-def insights(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
-    """Open recommendations with their evidence, applied ones with their outcome, goals with
-    progress, the twin's goal suggestions, and the learner's notifications."""
-    with db.session() as session:
-        header = _header(session, user_id)
-        notes = notifications_service.list_notifications(
-            session, user_id, limit=NOTIFICATIONS_SHOWN, checked=True
-        )
-        out: dict[str, Any] = {
-            "learner": header,
-            "notifications": [_dump(NotificationOut, n) for n in notes.notifications],
-            "unread": notes.unread,
-        }
-        if not header.analysis_enabled:
-            return out
-        recs = recommendations_service.list_recommendations(
-            session, user_id, limit=OPEN_RECOMMENDATIONS, checked=True
-        )
-        applied = recommendations_service.list_recommendations(
-            session, user_id, status="APPLIED", limit=APPLIED_RECOMMENDATIONS, checked=True
-        )
-        goals = goals_service.list_goals(session, user_id, checked=True)
-        suggested = goals_service.suggestions(session, user_id, now)
-        return {
-            **out,
-            "recommendations": [_dump(RecommendationOut, r) for r in recs],
-            "applied": [_dump(RecommendationOut, r) for r in applied],
-            "goals": [_dump(GoalOut, g) for g in goals],
-            "suggestions": [_dump(GoalSuggestionOut, g) for g in suggested],
-        }
-
-
-def learn(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
-    """The learning-science articles with the learner's reads, and the ones their twin calls for."""
-    with db.session() as session:
-        header = _header(session, user_id)
-        catalogue = _dump(CatalogueOut, articles_service.learner_catalogue(session, user_id, now))
-        return {"learner": header, **catalogue}
-
-
-def article(db: Database, user_id: str, slug: str, now: datetime) -> dict[str, Any]:
-    """One article with the learner's own data filled in (the read is recorded, as the API does)."""
-    with db.session() as session:
-        header = _header(session, user_id)
-        read = articles_service.read_article(session, user_id, slug, now)
-        return {"learner": header, "article": _dump(PersonalArticleOut, read)}
-
-
 # --- learner actions ----------------------------------------------------------------------------
 
 
@@ -643,144 +505,6 @@ def acknowledge_insight(
         patterns_service.acknowledge_insight(session, user_id, insight_id, applied=applied, now=now)
 
 
-def calendar_context(settings: Any) -> CalendarContext:
-    """How calendars are reached under the engine's settings (address policy, secret)."""
-    return _calendar_context(settings)
-
-
-def recommend_slots(db: Database, user_id: str, now: datetime) -> dict[str, Any]:
-    """Score the next 7 days around the calendar and store the top slots (the learner's offer)."""
-    with db.session() as session:
-        answer = slots_service.recommend(session, user_id, now, days=SCHEDULE_DAYS)
-        return SlotsOut.model_validate(answer).model_dump(mode="json")
-
-
-def accept_slot(db: Database, user_id: str, slot_id: str, now: datetime) -> dict[str, Any]:
-    """Accept a recommended slot: the session is planned at it (409 once it has passed)."""
-    with db.session() as session:
-        outcome = slots_service.accept(session, user_id, slot_id, now)
-        return PlanOut.model_validate(outcome.plan).model_dump(mode="json")
-
-
-def cancel_plan(db: Database, user_id: str, plan_id: str, now: datetime) -> dict[str, Any]:
-    """Cancel a planned session (kept, CANCELLED; 409 unless it is still PLANNED)."""
-    with db.session() as session:
-        plan = plans_service.cancel_plan(session, user_id, plan_id, now)
-        return PlanOut.model_validate(plan).model_dump(mode="json")
-
-
-def connect_calendar(
-    db: Database,
-    user_id: str,
-    *,
-    kind: str,
-    url: str,
-    username: str | None,
-    password: str | None,
-    write_back: bool,
-    now: datetime,
-    context: CalendarContext,
-) -> dict[str, Any]:
-    """Check, fetch and store a feed URL or CalDAV account (a failure writes nothing)."""
-    connection = calendar_service.CalendarConnection(
-        kind=CalendarKind(kind),
-        url=url,
-        username=username,
-        password=password,
-        write_back=write_back,
-    )
-    outcome = calendar_service.connect_calendar(db, user_id, connection, now, context)
-    return CalendarStatusOut.model_validate(outcome.status).model_dump(mode="json")
-
-
-def upload_calendar(
-    db: Database, user_id: str, body: bytes, now: datetime, context: CalendarContext
-) -> dict[str, Any]:
-    """Store an uploaded .ics (422 naming the line and component when it is malformed)."""
-    outcome = calendar_service.upload_calendar(db, user_id, body, now, context)
-    return CalendarStatusOut.model_validate(outcome.status).model_dump(mode="json")
-
-
-def sync_calendar(
-    db: Database, user_id: str, now: datetime, context: CalendarContext
-) -> tuple[dict[str, Any], bool]:
-    """Fetch the calendar again: its status and whether sessions were re-planned."""
-    outcome = calendar_service.sync_calendar(db, user_id, now, context)
-    status = CalendarStatusOut.model_validate(outcome.status).model_dump(mode="json")
-    return status, bool(outcome.replanned)
-
-
-def disconnect_calendar(db: Database, user_id: str) -> None:
-    """Remove the calendar, its sealed credentials, sync state and busy blocks."""
-    with db.session() as session:
-        calendar_service.disconnect_calendar(session, user_id)
-
-
-def new_feed_path(db: Database, user_id: str, now: datetime) -> str:
-    """A new secret feed of the learner's planned sessions: its path (shown this once)."""
-    with db.session() as session:
-        return feed_service.create_feed_token(session, user_id, now).path
-
-
-def write_back(db: Database, user_id: str, now: datetime, context: CalendarContext) -> None:
-    """Bring the learner's CalDAV study calendar in line (nothing when write-back is off)."""
-    writeback_service.write_back(db, user_id, now, context)
-
-
-def apply_recommendation(db: Database, user_id: str, rec_id: str, now: datetime) -> None:
-    """The learner applies a recommendation (its baseline is stored; 409 dismissed/applied)."""
-    with db.session() as session:
-        recommendations_service.apply_recommendation(
-            session, user_id, rec_id, ApplicationType.MANUAL, now
-        )
-
-
-def dismiss_recommendation(db: Database, user_id: str, rec_id: str, now: datetime) -> None:
-    """Dismiss a recommendation for good (409 once applied)."""
-    with db.session() as session:
-        recommendations_service.dismiss_recommendation(session, user_id, rec_id, now)
-
-
-def create_goal(
-    db: Database,
-    user_id: str,
-    *,
-    goal_type: str,
-    target_value: float | None,
-    deadline: datetime | None,
-    title: str | None,
-    now: datetime,
-) -> dict[str, Any]:
-    """Set a goal from a template (422 naming every bad field, nothing written)."""
-    request = GoalRequest(
-        goal_type=goal_type, target_value=target_value, deadline=deadline, title=title
-    )
-    with db.session() as session:
-        return _dump(GoalOut, goals_service.create_goal(session, user_id, request, now))
-
-
-def read_notification(db: Database, user_id: str, notification_id: str, now: datetime) -> None:
-    """Mark one notification read."""
-    with db.session() as session:
-        notifications_service.mark_read(session, user_id, notification_id, now)
-
-
-def read_all_notifications(db: Database, user_id: str, now: datetime) -> int:
-    """Mark every notification read: how many were unread."""
-    with db.session() as session:
-        return notifications_service.mark_all_read(session, user_id, now)
-
-
-def article_feedback(
-    db: Database, user_id: str, slug: str, now: datetime, *, helpful: bool, rating: int | None
-) -> None:
-    """The learner's feedback on an article they read."""
-    with db.session() as session:
-        articles_service.article_feedback(
-            session, user_id, slug, now, helpful=helpful, rating=rating
-        )
-
-
 def set_privacy(db: Database, user_id: str, flag: str, value: bool) -> dict[str, int]:
     """Set one privacy switch; switching analysis off deletes the derived data at once."""
     with db.session() as session:
@@ -804,82 +528,3 @@ def export_chunks(db: Database, user_id: str) -> Iterator[str]:
             yield from users_service.export_user(session, user_id)
 
     return stream()
-
-
-# --- operators ----------------------------------------------------------------------------------
-
-
-def high_risk(
-    db: Database, min_probability: float, cursor: str | None
-) -> high_risk_service.HighRiskPage:
-    """One page of the seed's high-risk query (PENDING predictions above a probability)."""
-    with db.session() as session:
-        return high_risk_service.high_risk_predictions(
-            session, min_probability=min_probability, limit=HIGH_RISK_PAGE_SIZE, cursor=cursor
-        )
-
-
-@dataclass(frozen=True)
-class LearnerList:
-    """One page of learners for the operator, and the learner whose id is the search exactly."""
-
-    rows: list[LearnerHeader]
-    next_cursor: str | None
-    exact: LearnerHeader | None
-
-
-def find_learners(db: Database, search: str | None, cursor: str | None) -> LearnerList:
-    """Learners by id whose id or name contains ``search`` (all without it), a page at a time."""
-    with db.session() as session:
-        users, next_cursor = users_service.list_users(
-            session, LEARNER_PAGE_SIZE, cursor, search=search or None
-        )
-        exact = None
-        if search and cursor is None and load_learner(session, search) is not None:
-            exact = _header(session, search)
-        return LearnerList([_header_of(u) for u in users], next_cursor, exact)
-
-
-def model_registry(db: Database) -> dict[str, Any]:
-    """The struggle-model registry: every version with its held-out metrics, the active one."""
-    with db.session() as session:
-        rows = [
-            {
-                "version": r.version,
-                "kind": r.kind,
-                "isActive": r.isActive,
-                "trainedAt": r.trainedAt,
-                "trainingWindowStart": r.trainingWindowStart,
-                "trainingWindowEnd": r.trainingWindowEnd,
-                "outcomeCount": r.outcomeCount,
-                "learnerCount": r.learnerCount,
-                "metrics": dict(r.metrics),
-                "decision": r.decision,
-            }
-            for r in models_service.list_models(session)
-        ]
-    return {"models": rows, "rulesVersion": models_service.RULES.version}
-
-
-def experiments(db: Database, now: datetime, cursor: str | None) -> dict[str, Any]:
-    """One page of operator experiments, newest first, with their state and final verdict."""
-    with db.session() as session:
-        items, next_cursor = experiments_service.list_experiments(
-            session, now, limit=EXPERIMENT_PAGE_SIZE, cursor=cursor
-        )
-        return {"items": [_dump(ExperimentOut, e) for e in items], "next_cursor": next_cursor}
-
-
-def experiment_results(db: Database, experiment_id: str, now: datetime) -> dict[str, Any]:
-    """An experiment's results from its stored metrics: comparisons, intervals, verdict, SRM."""
-    with db.session() as session:
-        return _dump(
-            ExperimentResultsOut,
-            experiments_service.experiment_results(session, experiment_id, now),
-        )
-
-
-def stop_experiment(db: Database, experiment_id: str, now: datetime) -> None:
-    """Stop a running or scheduled experiment (409 when stopped or ended already)."""
-    with db.session() as session:
-        experiments_service.stop_experiment(session, experiment_id, now)
