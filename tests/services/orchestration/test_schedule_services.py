@@ -35,7 +35,8 @@ from twin.services.insights.providers import (
     gather_sources,
 )
 from twin.services.orchestration import adaptation, effectiveness, plans, slots
-from twin.services.orchestration.loading import plan_content, schedule_inputs
+from twin.services.orchestration.content import plan_content
+from twin.services.orchestration.loading import schedule_inputs
 
 U = "orch-svc"
 # A Monday noon (UTC): the learner's history is the 21 days before.

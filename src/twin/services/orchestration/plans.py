@@ -59,7 +59,8 @@ from twin.services.orchestration.common import (
     stored,
     utc,
 )
-from twin.services.orchestration.loading import ScheduleInputs, plan_inputs
+from twin.services.orchestration.content import plan_inputs
+from twin.services.orchestration.loading import ScheduleInputs
 
 MAX_PLAN_AHEAD_DAYS = 60
 PAST_START_GRACE = timedelta(minutes=5)
