@@ -3,6 +3,7 @@
     python -m benchmarks.orchestration_quality [--learners 200 --history-weeks 8
                                                 --follow-weeks 4 --seed 16]
                                                [--requests 200] [--database-url URL]
+                                               [--port 8180] [--speed-only]
 
 Two worlds of simulated learners (:mod:`twin.simulate`), each with a simulated calendar
 (:mod:`twin.simulate.calendars`: classes, a job, commitments with exceptions, a call in
@@ -374,23 +375,61 @@ def _feed(now: datetime) -> bytes:
     ).encode()
 
 
+class StatementCounter:
+    """Counts the SQL statements the engine sends (each one a round trip to the database)."""
+
+    def __init__(self, db: Database) -> None:
+        self.engine = db.engine
+        self.count = 0
+
+    def _seen(self, *_args: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> StatementCounter:
+        sa.event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def take(self) -> int:
+        """Statements since the last call."""
+        n, self.count = self.count, 0
+        return n
+
+
 def _in_process(db: Database, user_id: str, requests: int, starts: list[str]) -> dict[str, Any]:
-    """The same two calls through the services in this process (no HTTP): the server's share."""
+    """The same two calls through the services in this process (no HTTP): the server's share,
+    and the SQL statements each call sends (BEGIN and COMMIT not counted)."""
     slot_times, plan_times = [], []
-    for i in range(requests):
-        began = time.perf_counter()
-        with db.session() as session:
-            slots.recommend(session, user_id, datetime.now(UTC), days=7)
-        slot_times.append(time.perf_counter() - began)
-        began = time.perf_counter()
-        with db.session() as session:
-            plan = plans.create_plan(
-                session, user_id, datetime.fromisoformat(starts[i % len(starts)]), datetime.now(UTC)
-            )
-        plan_times.append(time.perf_counter() - began)
-        with db.session() as session:
-            plans.cancel_plan(session, user_id, plan.id, datetime.now(UTC))
-    return {"slots7Days": _percentiles(slot_times), "sessionPlan": _percentiles(plan_times)}
+    counts: dict[str, list[int]] = {"slots7Days": [], "sessionPlan": [], "cancelPlan": []}
+    with StatementCounter(db) as counter:
+        for i in range(requests):
+            counter.take()
+            began = time.perf_counter()
+            with db.session() as session:
+                slots.recommend(session, user_id, datetime.now(UTC), days=7)
+            slot_times.append(time.perf_counter() - began)
+            counts["slots7Days"].append(counter.take())
+            began = time.perf_counter()
+            with db.session() as session:
+                plan = plans.create_plan(
+                    session,
+                    user_id,
+                    datetime.fromisoformat(starts[i % len(starts)]),
+                    datetime.now(UTC),
+                )
+            plan_times.append(time.perf_counter() - began)
+            counts["sessionPlan"].append(counter.take())
+            with db.session() as session:
+                plans.cancel_plan(session, user_id, plan.id, datetime.now(UTC))
+            counts["cancelPlan"].append(counter.take())
+    return {
+        "slots7Days": _percentiles(slot_times),
+        "sessionPlan": _percentiles(plan_times),
+        # the median call's: a slot request that stores new slots sends one more
+        "statements": {k: sorted(v)[len(v) // 2] for k, v in counts.items()},
+    }
 
 
 def measure_speed(db: Database, user_id: str, requests: int, port: int) -> dict[str, Any]:
@@ -577,6 +616,77 @@ def run(options: Options) -> dict[str, Any]:
         }
 
 
+def run_speed_only(options: Options) -> dict[str, Any]:
+    """Step 5 alone: one simulated learner (history only), then the speed measurements."""
+    weeks = options.history_weeks + options.follow_weeks
+    start = datetime.now(UTC).date() - timedelta(days=7 * weeks)
+    with scratch_database(options.database_url, prefix="twin-bench-orch-") as (db, where):
+        learner = cohort(options.seed, 1, start, options.history_weeks, 0, "matters")[0]
+        copy_learners(db, [generate(learner, start, weeks, "matters", follow=False)])
+        console.print("[bold]speed[/] over HTTP …")
+        speed = measure_speed(db, learner.user_id, options.requests, options.port)
+        return {
+            "benchmark": RESULT_NAME + "_speed",
+            "measuredAt": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine(db, where),
+            "parameters": {
+                "historyWeeks": weeks,
+                "seed": options.seed,
+                "requests": options.requests,
+            },
+            "speed": speed,
+        }
+
+
+def _speed_rows(row: Any, s: dict[str, Any]) -> None:
+    row(
+        "upload + store a 2,000-event feed (HTTP)",
+        f"≤ {TARGET_PARSE_SECONDS:g} s",
+        f"min {s['uploadSeconds']['min']:.2f} s, median {s['uploadSeconds']['median']:.2f} s",
+        s["uploadSeconds"]["min"] <= TARGET_PARSE_SECONDS,
+    )
+    row(
+        "GET slots, 7 days, 2,000-event calendar",
+        f"p95 ≤ {TARGET_P95_MS:g} ms",
+        f"p50 {s['slots7Days']['p50Ms']:.1f}, p95 {s['slots7Days']['p95Ms']:.1f} ms",
+        s["slots7Days"]["p95Ms"] <= TARGET_P95_MS,
+    )
+    row(
+        "POST session-plans",
+        f"p95 ≤ {TARGET_P95_MS:g} ms",
+        f"p50 {s['sessionPlan']['p50Ms']:.1f}, p95 {s['sessionPlan']['p95Ms']:.1f} ms",
+        s["sessionPlan"]["p95Ms"] <= TARGET_P95_MS,
+    )
+    ip = s["inProcess"]
+    row(
+        "  … the same, services in process (no HTTP)",
+        "",
+        f"slots p95 {ip['slots7Days']['p95Ms']:.1f} ms, plan p95 {ip['sessionPlan']['p95Ms']:.1f} ms",
+        None,
+    )
+    n = ip.get("statements")
+    if n:
+        row(
+            "  … SQL statements per call (median)",
+            "",
+            f"slots {n['slots7Days']}, plan {n['sessionPlan']}, cancel {n['cancelPlan']}",
+            None,
+        )
+
+
+def speed_table(result: dict[str, Any]) -> Table:
+    """The speed targets alone (``--speed-only``)."""
+    table = Table("measure", "target", "figure", "ok", title="Study timing: speed (issue 16)")
+
+    def row(name: str, target: str, figure: str, ok: bool | None) -> None:
+        table.add_row(name, target, figure, "—" if ok is None else ("✓" if ok else "✗"))
+
+    s = result["speed"]
+    _speed_rows(row, s)
+    table.caption = f"load average {s['loadAverage']:.1f} on {s['cpus']} CPUs during the speed runs"
+    return table
+
+
 def report_table(result: dict[str, Any]) -> Table:
     """Every target with its figure."""
     table = Table(
@@ -636,31 +746,7 @@ def report_table(result: dict[str, Any]) -> Table:
         None if e["detectedShare"] is None else e["detectedShare"] <= TARGET_FALSE_DETECTION,
     )
     s = result["speed"]
-    row(
-        "upload + store a 2,000-event feed (HTTP)",
-        f"≤ {TARGET_PARSE_SECONDS:g} s",
-        f"min {s['uploadSeconds']['min']:.2f} s, median {s['uploadSeconds']['median']:.2f} s",
-        s["uploadSeconds"]["min"] <= TARGET_PARSE_SECONDS,
-    )
-    row(
-        "GET slots, 7 days, 2,000-event calendar",
-        f"p95 ≤ {TARGET_P95_MS:g} ms",
-        f"p50 {s['slots7Days']['p50Ms']:.1f}, p95 {s['slots7Days']['p95Ms']:.1f} ms",
-        s["slots7Days"]["p95Ms"] <= TARGET_P95_MS,
-    )
-    row(
-        "POST session-plans",
-        f"p95 ≤ {TARGET_P95_MS:g} ms",
-        f"p50 {s['sessionPlan']['p50Ms']:.1f}, p95 {s['sessionPlan']['p95Ms']:.1f} ms",
-        s["sessionPlan"]["p95Ms"] <= TARGET_P95_MS,
-    )
-    ip = s["inProcess"]
-    row(
-        "  … the same, services in process (no HTTP)",
-        "",
-        f"slots p95 {ip['slots7Days']['p95Ms']:.1f} ms, plan p95 {ip['sessionPlan']['p95Ms']:.1f} ms",
-        None,
-    )
+    _speed_rows(row, s)
     table.caption = (
         f"{result['parameters']['learnersPerWorld']} learners per world × "
         f"{result['parameters']['historyWeeks']}+{result['parameters']['followWeeks']} weeks; load "
@@ -678,12 +764,21 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=Options.requests)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--database-url", default=None)
-    a = parser.parse_args()
-    result = run(
-        Options(
-            a.learners, a.history_weeks, a.follow_weeks, a.seed, a.requests, a.port, a.database_url
-        )
+    parser.add_argument(
+        "--speed-only",
+        action="store_true",
+        help="only step 5 (HTTP speed) on one learner; writes orchestration_quality_speed.json",
     )
+    a = parser.parse_args()
+    options = Options(
+        a.learners, a.history_weeks, a.follow_weeks, a.seed, a.requests, a.port, a.database_url
+    )
+    if a.speed_only:
+        result = run_speed_only(options)
+        console.print(speed_table(result))
+        console.print(f"wrote {write_result(RESULT_NAME + '_speed', result)}")
+        return
+    result = run(options)
     console.print(report_table(result))
     console.print(f"wrote {write_result(RESULT_NAME, result)}")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -138,8 +139,10 @@ _LEARNER_SQL = sa.text(
 def load_learner(session: Session, user_id: str) -> Learner | None:
     """The learner, or None when unknown (no consent check)."""
     row = session.execute(_LEARNER_SQL, {"u": user_id}).first()
-    if row is None:
-        return None
+    return None if row is None else _learner_of(user_id, tuple(row)[:5])
+
+
+def _learner_of(user_id: str, row: tuple[Any, ...]) -> Learner:
     timezone, enabled, style, default_minutes, profile_minutes = row
     if profile_minutes is not None and profile_minutes > 0:
         optimal, source = float(profile_minutes), OPTIMAL_FROM_PROFILE
@@ -161,5 +164,27 @@ def get_learner(session: Session, user_id: str) -> Learner:
 def analysis_learner(session: Session, user_id: str) -> Learner:
     """The learner (404 when unknown), checked for consent to behavioural analysis (403)."""
     learner = get_learner(session, user_id)
+    check_analysis_consent(user_id, learner.analysis_enabled)
+    return learner
+
+
+_LOCKED_LEARNER_SQL = sa.text(
+    'SELECT u.timezone, u."behavioralAnalysisEnabled", u."learningStyleProfilingEnabled", '
+    'u."defaultMissionMinutes", p."optimalSessionDuration", '
+    "pg_advisory_xact_lock(:c, hashtext(:u))::text AS locked FROM users u "
+    'LEFT JOIN user_learning_profiles p ON p."userId" = u.id WHERE u.id = :u'
+)
+
+
+def locked_analysis_learner(session: Session, user_id: str, lock: LearnerLock) -> Learner:
+    """:func:`analysis_learner` and :func:`lock_learner` in one round trip (404, 403 as there).
+
+    The lock is taken in the statement that reads the learner (only for a known learner);
+    the queries after it see what the lock's previous holder committed.
+    """
+    row = session.execute(_LOCKED_LEARNER_SQL, {"c": int(lock), "u": user_id}).first()
+    if row is None:
+        raise unknown_learner(user_id)
+    learner = _learner_of(user_id, tuple(row)[:5])
     check_analysis_consent(user_id, learner.analysis_enabled)
     return learner

@@ -7,13 +7,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from caldav.davclient import DAVClient
 from fastapi.testclient import TestClient
 
-from tests.calendar_servers import CalDavTestAccount, FeedServer, Route
+from tests.calendar_servers import CalDavTestAccount, FeedServer, Route, start_radicale
 from tests.services.orchestration.support import ZONE, daily_ics, make_schedule_learner
 from twin.api.app import create_app
 from twin.clock import utcnow
@@ -209,3 +210,119 @@ def test_secrets_never_reach_the_logs(
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "pr1vate-addr3ss" not in text
     assert caldav_account.password not in text
+
+
+def _connect_with_write_back(
+    client: TestClient, headers: dict[str, str], account: CalDavTestAccount
+) -> None:
+    r = client.put(
+        f"{BASE}/calendar",
+        json={
+            "kind": "caldav",
+            "url": account.url,
+            "username": account.username,
+            "password": account.password,
+            "writeBack": True,
+        },
+        headers=headers,
+    )
+    assert r.status_code == 200, r.text
+
+
+def _plan_at(client: TestClient, headers: dict[str, str], start: datetime) -> str:
+    r = client.post(f"{BASE}/session-plans", json={"startTime": start.isoformat()}, headers=headers)
+    assert r.status_code == 201, r.text
+    return str(r.json()["calendarUid"])
+
+
+def _tomorrow_at(hour: int, days: int = 1) -> datetime:
+    day = datetime.now(ZONE).date() + timedelta(days=days)
+    return datetime.combine(day, datetime.min.time(), tzinfo=ZONE).replace(hour=hour)
+
+
+def test_disconnect_removes_the_study_events_it_wrote(
+    db: Database,
+    app_client: TestClient,
+    service_headers: dict[str, str],
+    caldav_account: CalDavTestAccount,
+) -> None:
+    _connect_with_write_back(app_client, service_headers, caldav_account)
+    uids = {
+        _plan_at(app_client, service_headers, _tomorrow_at(9)),
+        _plan_at(app_client, service_headers, _tomorrow_at(15, days=2)),
+    }
+    assert set(_study_events(caldav_account)) == uids
+    # An event the learner put into the study calendar themselves is not the engine's.
+    own = (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\nUID:own-note@t\n"
+        "DTSTAMP:20250101T000000Z\nDTSTART:20300101T090000Z\nDTEND:20300101T100000Z\n"
+        "SUMMARY:My own reminder\nEND:VEVENT\nEND:VCALENDAR\n"
+    )
+    with DAVClient(
+        url=caldav_account.url, username=caldav_account.username, password=caldav_account.password
+    ) as c:
+        for cal in c.principal().calendars():  # type: ignore[no-untyped-call]
+            if str(cal.url).rstrip("/").endswith(STUDY_CALENDAR_ID):
+                cal.save_event(ical=own)
+
+    r = app_client.delete(f"{BASE}/calendar", headers=service_headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["kind"] == "caldav"
+    assert r.json()["remoteEvents"] == {"status": "removed", "removed": 2, "error": None}
+    assert set(_study_events(caldav_account)) == {"own-note@t"}
+    assert caldav_account.password not in r.text
+    with db.engine.connect() as conn:
+        left = conn.execute(
+            sa.text('SELECT count(*) FROM calendar_integrations WHERE "userId" = :u'), {"u": U}
+        ).scalar_one()
+    assert left == 0
+    assert app_client.get(f"{BASE}/calendar", headers=service_headers).status_code == 404
+
+
+def test_disconnect_succeeds_and_says_so_when_the_server_is_gone(
+    db: Database,
+    app_client: TestClient,
+    service_headers: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    server = start_radicale(tmp_path)
+    try:
+        server.add_user("gone", "pw-gone-123")
+        account = CalDavTestAccount(server.url, "gone", "pw-gone-123")
+        _connect_with_write_back(app_client, service_headers, account)
+        uid = _plan_at(app_client, service_headers, _tomorrow_at(9))
+        assert set(_study_events(account)) == {uid}
+    finally:
+        server.stop()
+    r = app_client.delete(f"{BASE}/calendar", headers=service_headers)
+    assert r.status_code == 200, r.text
+    remote = r.json()["remoteEvents"]
+    assert remote["status"] == "failed" and remote["removed"] == 0
+    assert remote["error"]["rule"] == "connect" and "reached" in remote["error"]["message"]
+    assert "pw-gone-123" not in r.text
+    with db.engine.connect() as conn:
+        left = conn.execute(
+            sa.text('SELECT count(*) FROM calendar_sync_states WHERE "userId" = :u'), {"u": U}
+        ).scalar_one()
+    assert left == 0
+
+
+def test_disconnect_without_write_back_never_touches_the_server(
+    app_client: TestClient,
+    service_headers: dict[str, str],
+    caldav_account: CalDavTestAccount,
+) -> None:
+    r = app_client.put(
+        f"{BASE}/calendar",
+        json={
+            "kind": "caldav",
+            "url": caldav_account.url,
+            "username": caldav_account.username,
+            "password": caldav_account.password,
+        },
+        headers=service_headers,
+    )
+    assert r.status_code == 200, r.text
+    r = app_client.delete(f"{BASE}/calendar", headers=service_headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["remoteEvents"] == {"status": "none", "removed": 0, "error": None}

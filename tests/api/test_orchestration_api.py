@@ -290,6 +290,15 @@ def test_privacy_switch_export_and_erasure_cover_the_schedule(
         assert _count(db, table) == 0, table
     assert _count(db, "calendar_integrations") == 1
     assert app_client.get(f"{BASE}/schedule/slots", headers=service_headers).status_code == 403
+    # The plan route reads the learner, checks consent and locks in one statement: still 403
+    # (and 404 for an unknown learner), nothing written.
+    later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    r = app_client.post(f"{BASE}/session-plans", json={"startTime": later}, headers=service_headers)
+    assert r.status_code == 403 and _count(db, "session_orchestration_plans") == 0
+    r = app_client.post(
+        "/v1/users/nobody-here/session-plans", json={"startTime": later}, headers=service_headers
+    )
+    assert r.status_code == 404 and r.json()["error"]["details"]["userId"] == "nobody-here"
     status = app_client.get(f"{BASE}/calendar", headers=service_headers).json()
     assert status["blockCount"] == 0 and status["lastSyncAt"] is None
 

@@ -196,7 +196,11 @@ def test_removing_the_calendar_deletes_its_rows(
 
     gone = app_client.delete(f"{BASE}/calendar", headers=service_headers)
     assert gone.status_code == 200, gone.text
-    assert gone.json() == {"kind": "ics_upload", "blocksDeleted": 10}
+    assert gone.json() == {
+        "kind": "ics_upload",
+        "blocksDeleted": 10,
+        "remoteEvents": {"status": "none", "removed": 0, "error": None},
+    }
     assert {t: _count(db, t) for t in CALENDAR_TABLES} == dict.fromkeys(CALENDAR_TABLES, 0)
     after = app_client.get(f"{BASE}/schedule/slots", headers=service_headers).json()
     assert not after["calendarConnected"] and after["busyAgeMinutes"] is None

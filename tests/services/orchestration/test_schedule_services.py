@@ -35,7 +35,8 @@ from twin.services.insights.providers import (
     gather_sources,
 )
 from twin.services.orchestration import adaptation, effectiveness, plans, slots
-from twin.services.orchestration.loading import plan_content, schedule_inputs
+from twin.services.orchestration.content import plan_content
+from twin.services.orchestration.loading import schedule_inputs
 
 U = "orch-svc"
 # A Monday noon (UTC): the learner's history is the 21 days before.
@@ -153,6 +154,29 @@ def test_slots_prefer_the_learners_good_hour_and_rows_follow_the_offer(
         ).all()
     assert {r[0] for r in rows} == {top.id} | {x.id for x in again.slots}
     assert dict(rows)[top.id] is True
+    # The same offer again keeps its rows (same ids); a stored row whose content differs
+    # from the new offer's is rewritten in place (same id, the offer's score).
+    first = again.slots[0]
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                'UPDATE study_schedule_recommendations SET "recommendedSchedule" = '
+                '"recommendedSchedule" || \'{"score": -1}\'::jsonb WHERE id = :id'
+            ),
+            {"id": first.id},
+        )
+    with db.session() as s:
+        third = slots.recommend(s, U, NOW_AWARE, days=7, duration_minutes=30)
+    assert [x.id for x in third.slots] == [x.id for x in again.slots]
+    with db.engine.connect() as conn:
+        score = conn.execute(
+            sa.text(
+                "SELECT \"recommendedSchedule\"->>'score' FROM study_schedule_recommendations "
+                "WHERE id = :id"
+            ),
+            {"id": first.id},
+        ).scalar_one()
+    assert float(score) == pytest.approx(first.score, abs=1e-6)
     # The accepted session blocks its time for later slots.
     plan_start = accepted.plan.planned_start
     assert all(abs(x.start - plan_start) >= timedelta(minutes=30) for x in again.slots)

@@ -562,16 +562,21 @@ class _RecentIndex:
             for s in sessions
             if since <= s.started_at <= now
         ]
+        # Every day of the horizon asks the same minutes of the day: answer each once.
+        self._seen: dict[int, tuple[float, int]] = {}
 
     def at(self, minute: int) -> tuple[float, int]:
+        found = self._seen.get(minute)
+        if found is not None:
+            return found
         values = [
             p
             for m, p in self.points
             if _circular_minutes(m, minute) <= RECENT_SUCCESS_HALF_WIDTH_MINUTES
         ]
-        if not values:
-            return RECENT_SUCCESS_NEUTRAL, 0
-        return sum(values) / len(values), len(values)
+        found = (sum(values) / len(values), len(values)) if values else (RECENT_SUCCESS_NEUTRAL, 0)
+        self._seen[minute] = found
+        return found
 
 
 def combine_score(

@@ -9,7 +9,8 @@ Calendar routes: ``PUT/GET/DELETE …/calendar``, ``POST …/calendar:upload`` (
 ``…/schedule/feed-tokens``; and, without a bearer header, ``GET /v1/feeds/{userId}/{token}.ics``.
 
 Routes that analyse or plan answer 403 when the learner's behavioural analysis is off;
-CalDAV write-back runs after the answer (a background task) once the change is committed.
+CalDAV write-back runs after the answer (a background task) once the change is committed,
+for learners who have it on (the services say so; nobody else pays for it).
 """
 
 from __future__ import annotations
@@ -251,9 +252,11 @@ def status(userId: UserId, session: DbSession, now: Now) -> CalendarStatusOut:
 
 
 @router.delete("/users/{userId}/calendar", response_model=DisconnectOut)
-def disconnect(userId: UserId, session: DbSession) -> DisconnectOut:
-    """Remove the calendar: sealed credentials, sync state and busy blocks."""
-    return DisconnectOut.model_validate(calendars.disconnect_calendar(session, userId))
+def disconnect(userId: UserId, request: Request, now: Now) -> DisconnectOut:
+    """Remove the calendar (sealed credentials, sync state, busy blocks) and, with write-back,
+    the study events it wrote to the CalDAV server (``remoteEvents`` says what happened)."""
+    outcome = writeback.disconnect(get_db(request), userId, now, _context(request))
+    return DisconnectOut.model_validate(outcome)
 
 
 @router.get("/users/{userId}/calendar/busy", response_model=BusyOut)
@@ -314,7 +317,8 @@ def accept_slot(
     outcome = slots.accept(
         session, userId, slotId, now, mission_id=body.missionId if body else None
     )
-    write_back(userId, session)
+    if outcome.plan.write_back:
+        write_back(userId, session)
     return AcceptOut.model_validate(outcome)
 
 
@@ -337,7 +341,8 @@ def create_plan(
     else:
         assert body.startTime is not None
         plan = plans.create_plan(session, userId, body.startTime, now, mission_id=body.missionId)
-    write_back(userId, session)
+    if plan.write_back:
+        write_back(userId, session)
     return PlanOut.model_validate(plan)
 
 
@@ -374,7 +379,8 @@ def cancel_plan(
 ) -> PlanOut:
     """Cancel a planned session: off the schedule and the study calendar (the plan is kept, CANCELLED)."""
     plan = plans.cancel_plan(session, userId, planId, now)
-    write_back(userId, session)
+    if plan.write_back:
+        write_back(userId, session)
     return PlanOut.model_validate(plan)
 
 

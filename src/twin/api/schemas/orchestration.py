@@ -193,11 +193,22 @@ class SyncOut(Answer):
     replanned: list[str]
 
 
+class RemoteEventsOut(Answer):
+    """The study events write-back put on the CalDAV server: ``none`` (write-back was off),
+    ``removed`` (how many), ``failed`` (the server could not be used; ``error`` names the rule,
+    the events stay there) or ``left`` (not attempted)."""
+
+    status: str
+    removed: int
+    error: SyncErrorOut | None
+
+
 class DisconnectOut(Answer):
-    """What removing the calendar deleted."""
+    """What removing the calendar deleted, here and on the CalDAV server."""
 
     kind: str
     blocks_deleted: int
+    remote_events: RemoteEventsOut
 
 
 class BusyBlockOut(Answer):

@@ -166,6 +166,14 @@ class CalDavConnection:
         intervals.sort(key=lambda iv: (iv.start, iv.end, iv.weight))
         return CalDavBusy(tuple(intervals), calendars, instances, skipped)
 
+    def existing_study_calendar(self) -> StudyCalendar | None:
+        """The engine's study calendar on this account, or None (never created here)."""
+        with self._errors("open study calendar"):
+            for calendar in self._calendars():
+                if _is_study_calendar(calendar):
+                    return StudyCalendar(self, calendar)
+        return None
+
     def study_calendar(self, name: str = DEFAULT_CALENDAR_NAME) -> StudyCalendar:
         """The engine's study calendar on this account, created when missing."""
         with self._errors("open study calendar"):
@@ -226,6 +234,19 @@ class StudyCalendar:
                 return False
             existing.delete()
             return True
+
+    def remove_events(self, uid_suffix: str) -> int:
+        """Delete every event whose UID ends with ``uid_suffix`` (the engine's); how many went."""
+        removed = 0
+        with self._connection._errors("delete"):
+            for obj in self._calendar.events():
+                uids = [str(v.get("UID", "")) for v in obj.icalendar_instance.walk("VEVENT")]
+                # Only objects made wholly of the engine's events: a learner's own event
+                # that found its way into the study calendar stays.
+                if uids and all(uid.endswith(uid_suffix) for uid in uids):
+                    obj.delete()
+                    removed += 1
+        return removed
 
     def events(self) -> dict[str, tuple[datetime, datetime]]:
         """UID → (start, end) of every event in the study calendar."""

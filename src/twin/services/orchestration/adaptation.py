@@ -169,7 +169,7 @@ def _replan(
         record = replan.record
         if replan.new_slot is not None:
             try:
-                data, begin, end, _mission = compute_plan_data(
+                data, begin, end, _mission, _write_back = compute_plan_data(
                     session,
                     learner,
                     utc(replan.new_slot.start),

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -131,12 +132,35 @@ class SyncOutcome:
     replanned: tuple[str, ...]
 
 
+class RemoteEventsStatus(StrEnum):
+    """What became of the study events the engine wrote to the CalDAV server at a disconnect."""
+
+    NONE = "none"
+    """Write-back was off: the engine never wrote to the server, so nothing was touched."""
+    REMOVED = "removed"
+    """The engine's events were deleted from the study calendar (``removed`` says how many)."""
+    FAILED = "failed"
+    """The server could not be used (``error`` names the rule): the events are still there."""
+    LEFT = "left"
+    """The caller disconnected without reaching the server (the events are still there)."""
+
+
+@dataclass(frozen=True)
+class RemoteEvents:
+    """The outcome on the CalDAV server of a disconnect (write-back's study events)."""
+
+    status: RemoteEventsStatus
+    removed: int = 0
+    error: SyncError | None = None
+
+
 @dataclass(frozen=True)
 class DisconnectOutcome:
-    """What ``DELETE …/calendar`` removed."""
+    """What ``DELETE …/calendar`` removed, here and on the CalDAV server."""
 
     kind: str
     blocks_deleted: int
+    remote_events: RemoteEvents = RemoteEvents(RemoteEventsStatus.NONE)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -581,20 +605,44 @@ def sync_calendar(
         )
 
 
-def disconnect_calendar(session: Session, user_id: str) -> DisconnectOutcome:
-    """Remove the learner's calendar, its sealed credentials, sync state and busy blocks."""
+def remove_calendar(
+    session: Session, user_id: str, context: CalendarContext | None
+) -> tuple[DisconnectOutcome, CalDavAccount | None]:
+    """Remove the learner's calendar, its sealed credentials, sync state and busy blocks.
+
+    With a ``context``, also the CalDAV account when write-back is on (opened before the
+    credentials are deleted), so the caller can remove the study events once this is
+    committed; without one, such events are reported as ``left``.
+    """
     get_learner(session, user_id)
     lock_learner(session, LearnerLock.CALENDAR_SYNC, user_id)
     integration = _integration(session, user_id)
     if integration is None:
         raise NotFound(f"learner {user_id!r} has no calendar to remove")
+    state = _state(session, user_id)
+    wrote = (
+        state is not None
+        and state.writeBack
+        and integration.calendarProvider == CalendarKind.CALDAV
+    )
+    account = None
+    if wrote and context is not None:
+        found = caldav_account(session, user_id, context)
+        account = found[0] if found else None
     blocks = session.execute(
         sa.delete(CalendarBusyBlock).where(CalendarBusyBlock.userId == user_id)
     ).rowcount  # type: ignore[attr-defined]
     kind = integration.calendarProvider
     session.delete(integration)
     session.flush()
-    return DisconnectOutcome(kind=kind, blocks_deleted=int(blocks or 0))
+    remote = RemoteEvents(RemoteEventsStatus.LEFT if wrote else RemoteEventsStatus.NONE)
+    return DisconnectOutcome(kind, int(blocks or 0), remote), account
+
+
+def disconnect_calendar(session: Session, user_id: str) -> DisconnectOutcome:
+    """Remove the calendar in ``session`` without reaching the server (study events are ``left``;
+    :func:`twin.services.orchestration.writeback.disconnect` removes them too)."""
+    return remove_calendar(session, user_id, None)[0]
 
 
 def caldav_account(

@@ -2,8 +2,10 @@
 preferences, and the real content of a session plan (due and new cards, the mission, struggles).
 
 Every query is scoped to one learner and reads only rows recorded before ``now`` (or, for
-the content of a plan, the state at the plan's start). A handful of queries per answer:
-the slot and plan targets (p95 ≤ 50 ms) are met by reading aggregates, never row by row.
+the content of a plan, the state at the plan's start). Few round trips per answer, each
+reading aggregates, never row by row: a slot request reads the learner's context
+(:data:`CONTEXT_SQL`, with the stored pending slots) and the session facts; a plan reads
+its context and its content in one (:mod:`twin.services.orchestration.content`).
 
 Session outcomes use ENGINE 5.1's definitions, as the pattern analysis does: performance
 = share of GOOD/EASY reviews and validation scores (0–100), retention = recall of the
@@ -24,15 +26,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from twin.analysis.orchestration.busy import BusyInterval, BusyTime
 from twin.analysis.orchestration.plan_inputs import (
-    DueCard,
     ItemTimes,
     LearnerTiming,
-    MissionObjective,
-    NewCard,
     OptimalWindow,
-    StruggleForecast,
-    ValidationPrompt,
 )
 from twin.analysis.orchestration.slots import (
     HourScoreTable,
@@ -43,12 +41,12 @@ from twin.analysis.orchestration.slots import (
 )
 from twin.analysis.patterns.inputs import SessionObs
 from twin.analysis.patterns.study_time import build_heatmap
-from twin.analysis.recall.fsrs6 import retrievability
-from twin.enums import BurnoutRiskLevel, InterventionType, ObjectiveComplexity
+from twin.analysis.recall import DEFAULT_RECALL_MODEL, RecallModel
+from twin.enums import BurnoutRiskLevel
 from twin.learners import OPTIMAL_FROM_PROFILE, Learner
-from twin.services.orchestration.common import stored, utc
+from twin.services.orchestration.busy import BusySnapshot
+from twin.services.orchestration.common import CalendarKind, PlanStatus, stored, utc
 from twin.services.patterns.loading import ENGAGEMENT_BY_LEVEL
-from twin.services.recall import load_memory_model
 
 HOUR_SCORE_WEEKS = 12
 RECENT_DAYS = 14
@@ -58,16 +56,9 @@ MIN_WEEKS_FOR_MEDIAN = 2
 BURNOUT_MAX_AGE = timedelta(days=7)
 PERCENT = 100.0
 MS_PER_SECOND = 1000.0
-MAX_DUE_CARDS = 400
-MAX_NEW_CARDS = 60
-MAX_STRUGGLES = 3
-STRUGGLE_MIN_PROBABILITY = 0.5
-STRUGGLE_HORIZON_DAYS = 14
 ITEM_TIME_REVIEWS = 500
-VALIDATED_SCORE = 0.7
-VALIDATION_RECENT_DAYS = 14
-OPEN_MISSION_STATUSES = ("PENDING", "IN_PROGRESS")
-SECONDS_PER_DAY = 86_400.0
+CALDAV_PROVIDER = CalendarKind.CALDAV.value
+PLANNED_STATUS = PlanStatus.PLANNED.value
 
 
 @dataclass(frozen=True)
@@ -152,12 +143,22 @@ def _engagement(score: float | None, level: str | None) -> float | None:
 
 
 def session_facts(
-    session: Session, user_id: str, since: datetime, until: datetime
+    session: Session,
+    user_id: str,
+    since: datetime,
+    until: datetime,
+    *,
+    custom_plans_set: bool = False,
 ) -> list[SessionFacts]:
-    """The learner's sessions started in ``[since, until)`` with their outcomes, in time order."""
+    """The learner's sessions started in ``[since, until)`` with their outcomes, in time order.
+
+    ``custom_plans_set``: the transaction already runs with ``plan_cache_mode =
+    force_custom_plan`` (:data:`CONTEXT_SQL` sets it), so it is not set again.
+    """
     # psycopg prepares a statement run 5 times; PostgreSQL may then switch to a generic plan,
     # which for a per-learner aggregate is much slower than the plan for the learner's values.
-    session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    if not custom_plans_set:
+        session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
     rows = session.execute(
         SESSION_FACTS_SQL, {"u": user_id, "since": stored(since), "until": stored(until)}
     )
@@ -207,26 +208,72 @@ def session_obs(facts: Sequence[SessionFacts], learner: Learner) -> list[Session
 
 # --- the twin's timing numbers -------------------------------------------------------------
 
-TIMING_SQL = sa.text(
-    """
-    SELECT
+CONTEXT_COLUMNS = """
+      -- for the statements after this one (the session facts): see session_facts
+      set_config('plan_cache_mode', 'force_custom_plan', true) AS plan_cache,
       (SELECT "meanLoad7d" FROM learner_load_profiles WHERE "userId" = :u) AS mean_load,
       (SELECT "riskLevel"::text FROM burnout_risk_assessments
         WHERE "userId" = :u AND "assessmentDate" <= :now AND "assessmentDate" > :burnout_since
         ORDER BY "assessmentDate" DESC LIMIT 1) AS burnout,
       (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY "timeSpentMs")
          FROM (SELECT "timeSpentMs" FROM reviews WHERE "userId" = :u AND "reviewedAt" < :now
-               ORDER BY "reviewedAt" DESC LIMIT :n) r) AS review_ms
-    """
-)
-PATTERNS_SQL = sa.text(
-    """
-    SELECT "patternType"::text AS kind, "patternData" AS data
-    FROM behavioral_patterns
-    WHERE "userId" = :u AND "patternType" IN ('OPTIMAL_STUDY_TIME', 'ATTENTION_CYCLE')
-    ORDER BY "lastSeenAt" DESC
-    """
-)
+               ORDER BY "reviewedAt" DESC LIMIT :n) r) AS review_ms,
+      (SELECT coalesce(jsonb_agg(jsonb_build_array("patternType"::text, "patternData")
+                                 ORDER BY "lastSeenAt" DESC), '[]'::jsonb)
+         FROM behavioral_patterns
+        WHERE "userId" = :u AND "patternType" IN ('OPTIMAL_STUDY_TIME', 'ATTENTION_CYCLE')
+      ) AS patterns,
+      (SELECT model FROM learner_memory_models WHERE "userId" = :u) AS memory_model,
+      pr.windows, pr."sessionMinutes" AS session_minutes, pr."sessionsPerWeek" AS per_week,
+      ci."userId" IS NOT NULL AS connected, ci."lastSyncAt" AS synced_at,
+      coalesce(st."writeBack" AND ci."calendarProvider" = :caldav, false) AS write_back,
+      busy.starts AS busy_starts, busy.ends AS busy_ends, busy.weights AS busy_weights,
+      planned.starts AS planned_starts, planned.ends AS planned_ends,
+      sm.ids AS session_ids, sm.starts AS session_starts, sm.minutes AS session_lengths,
+      pending.slots AS pending_slots
+"""
+CONTEXT_JOINS = """
+    LEFT JOIN schedule_preferences pr ON pr."userId" = :u
+    LEFT JOIN calendar_integrations ci ON ci."userId" = :u
+    LEFT JOIN calendar_sync_states st ON st."userId" = :u
+    LEFT JOIN LATERAL (
+      SELECT array_agg(b."startsAt" ORDER BY b."startsAt") AS starts,
+             array_agg(b."endsAt" ORDER BY b."startsAt") AS ends,
+             array_agg(b.weight ORDER BY b."startsAt") AS weights
+      FROM calendar_busy_blocks b
+      WHERE b."userId" = :u AND b."startsAt" < :window_end AND b."endsAt" > :window_start
+    ) busy ON ci."userId" IS NOT NULL
+    LEFT JOIN LATERAL (
+      SELECT array_agg(p."plannedStart" ORDER BY p."plannedStart") AS starts,
+             array_agg(p."plannedEnd" ORDER BY p."plannedStart") AS ends
+      FROM planned_sessions p
+      WHERE p."userId" = :u AND p.status = :planned
+        AND p."plannedStart" < :window_end AND p."plannedEnd" > :window_start
+        AND p."planId" <> :exclude
+    ) planned ON true
+    LEFT JOIN LATERAL (
+      SELECT array_agg(s.id ORDER BY s."startedAt", s.id) AS ids,
+             array_agg(s."startedAt" ORDER BY s."startedAt", s.id) AS starts,
+             array_agg(coalesce(s."durationMs" / 60000.0,
+                                extract(epoch FROM s."completedAt" - s."startedAt") / 60.0)::float8
+                       ORDER BY s."startedAt", s.id) AS minutes
+      FROM study_sessions s
+      WHERE s."userId" = :u AND s."startedAt" >= :minutes_since AND s."startedAt" < :now
+    ) sm ON :with_minutes
+    LEFT JOIN LATERAL (
+      SELECT jsonb_agg(jsonb_build_object('id', r.id, 'data', r."recommendedSchedule",
+                                          'reasoning', r.reasoning)) AS slots
+      FROM study_schedule_recommendations r
+      WHERE r."userId" = :u AND r."appliedAt" IS NULL AND r."recommendedSchedule"->>'type' = 'slot'
+        AND (r."recommendedSchedule"->>'start')::timestamptz >= CAST(:now_utc AS timestamptz)
+    ) pending ON :with_pending
+"""
+CONTEXT_SQL = sa.text(f"SELECT {CONTEXT_COLUMNS} FROM (SELECT 1) AS one {CONTEXT_JOINS}")
+"""Everything of a learner a slot or plan request reads besides the session facts and the
+plan's items, in one round trip: timing numbers, patterns, preferences, the memory model,
+the calendar (busy blocks of the window, sync time, write-back) and the PLANNED sessions of
+the window; with ``with_minutes``, the lengths of the recent sessions (a plan's heavy-week rule);
+with ``with_pending``, the learner's pending recommended slots that have not started."""
 
 
 @dataclass(frozen=True)
@@ -244,7 +291,8 @@ class ScheduleInputs:
     facts: tuple[SessionFacts, ...] = field(default=(), repr=False)
 
 
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
+    """``value`` as a finite float, or None."""
     if isinstance(value, int | float) and math.isfinite(float(value)):
         return float(value)
     return None
@@ -315,46 +363,125 @@ def load_preferences(
     return preference_windows(row.windows or []), row.sessionMinutes, row.sessionsPerWeek
 
 
-STUDY_MINUTES_SQL = sa.text(
-    """
-    SELECT s.id, s."startedAt",
-           coalesce(s."durationMs" / 60000.0,
-                    extract(epoch FROM s."completedAt" - s."startedAt") / 60.0)::float8 AS minutes
-    FROM study_sessions s
-    WHERE s."userId" = :u AND s."startedAt" >= :since AND s."startedAt" < :until
-    ORDER BY s."startedAt", s.id
-    """
-)
+@dataclass(frozen=True)
+class ScheduleContext:
+    """A slot or plan request's reading of the learner (:func:`schedule_context`)."""
+
+    inputs: ScheduleInputs
+    busy: BusySnapshot
+    planned: tuple[tuple[datetime, datetime], ...]
+    """The learner's PLANNED sessions overlapping the window (their start and end)."""
+    write_back: bool
+    """CalDAV write-back is on: a change to the schedule is written to the study calendar."""
+    recall_weights: Any
+    pending_slots: tuple[dict[str, Any], ...] = ()
+    """With ``pending_slots``: the stored pending slots not started yet (id, data, reasoning)."""
 
 
-def study_minutes(
-    session: Session, user_id: str, since: datetime, until: datetime
-) -> list[SessionFacts]:
-    """Sessions of ``[since, until)`` with their length only (what the plan's heavy-week rule needs)."""
-    rows = session.execute(
-        STUDY_MINUTES_SQL, {"u": user_id, "since": stored(since), "until": stored(until)}
-    )
+def facts_of_lengths(row: Any) -> list[SessionFacts]:
+    ids, starts, lengths = row.session_ids or [], row.session_starts or [], row.session_lengths
     return [
-        SessionFacts(r.id, utc(r.startedAt), r.minutes, True, None, 0, None, None, None, None)
-        for r in rows
+        SessionFacts(i, utc(t), m, True, None, 0, None, None, None, None)
+        for i, t, m in zip(ids, starts, lengths or [], strict=True)
     ]
+
+
+def context_params(
+    learner: Learner,
+    now: datetime,
+    window: tuple[datetime, datetime],
+    *,
+    hour_scores: bool,
+    exclude: str | None,
+    pending_slots: bool,
+) -> dict[str, Any]:
+    return {
+        "u": learner.user_id,
+        "now": stored(now),
+        "burnout_since": stored(now - BURNOUT_MAX_AGE),
+        "n": ITEM_TIME_REVIEWS,
+        "caldav": CALDAV_PROVIDER,
+        "planned": PLANNED_STATUS,
+        "window_start": stored(window[0]),
+        "window_end": stored(window[1]),
+        "exclude": exclude or "",
+        "with_minutes": not hour_scores,
+        "minutes_since": stored(now - timedelta(weeks=MEDIAN_WEEKS + 1)),
+        "with_pending": pending_slots,
+        "now_utc": now,
+    }
+
+
+def context_of(
+    learner: Learner, now: datetime, row: Any, facts: list[SessionFacts]
+) -> ScheduleContext:
+    busy = BusyTime.of(
+        BusyInterval(utc(s), utc(e), float(w))
+        for s, e, w in zip(
+            row.busy_starts or [], row.busy_ends or [], row.busy_weights or [], strict=True
+        )
+    )
+    synced = utc(row.synced_at) if row.synced_at else None
+    model = row.memory_model
+    return ScheduleContext(
+        inputs=_inputs(learner, now, facts, row),
+        busy=BusySnapshot(busy, synced, bool(row.connected)),
+        planned=tuple(
+            (utc(s), utc(e))
+            for s, e in zip(row.planned_starts or [], row.planned_ends or [], strict=True)
+        ),
+        write_back=bool(row.write_back),
+        recall_weights=(RecallModel.from_dict(model) if model else DEFAULT_RECALL_MODEL).weights,
+        pending_slots=tuple(row.pending_slots or ()),
+    )
+
+
+def schedule_context(
+    session: Session,
+    learner: Learner,
+    now: datetime,
+    *,
+    window: tuple[datetime, datetime],
+    hour_scores: bool = True,
+    exclude: str | None = None,
+    pending_slots: bool = False,
+) -> ScheduleContext:
+    """The learner's inputs as of ``now``, busy time and planned sessions of ``window``.
+
+    Two statements: :data:`CONTEXT_SQL`, then (with ``hour_scores``) the session facts of
+    12 weeks. Without ``hour_scores`` (a plan needs only the timing numbers) the sessions
+    come with their lengths only, and the hour-score table and recent sessions stay empty.
+    ``exclude``: a plan whose own planned session is not counted (a plan being moved).
+    ``pending_slots``: also read the stored pending slots (a slot request replaces them).
+    """
+    now = utc(now)
+    params = context_params(
+        learner,
+        now,
+        window,
+        hour_scores=hour_scores,
+        exclude=exclude,
+        pending_slots=pending_slots,
+    )
+    row = session.execute(CONTEXT_SQL, params).one()
+    if hour_scores:
+        since = now - timedelta(weeks=HOUR_SCORE_WEEKS)
+        facts = session_facts(session, learner.user_id, since, now, custom_plans_set=True)
+    else:
+        facts = facts_of_lengths(row)
+    return context_of(learner, now, row, facts)
 
 
 def schedule_inputs(
     session: Session, learner: Learner, now: datetime, *, hour_scores: bool = True
 ) -> ScheduleInputs:
-    """The learner's hour scores, recent sessions, timing and preferences as of ``now``.
+    """The learner's hour scores, recent sessions, timing and preferences as of ``now``."""
+    return schedule_context(
+        session, learner, now, window=(utc(now), utc(now)), hour_scores=hour_scores
+    ).inputs
 
-    Without ``hour_scores`` (a plan needs only the timing numbers) the sessions are read
-    with their lengths only, and the hour-score table and recent sessions stay empty.
-    """
-    now = utc(now)
-    user_id = learner.user_id
-    since = now - timedelta(weeks=HOUR_SCORE_WEEKS)
-    if hour_scores:
-        facts = session_facts(session, user_id, since, now)
-    else:
-        facts = study_minutes(session, user_id, now - timedelta(weeks=MEDIAN_WEEKS + 1), now)
+
+def _inputs(learner: Learner, now: datetime, facts: list[SessionFacts], row: Any) -> ScheduleInputs:
     scored = session_obs(facts, learner)
     table = HourScoreTable(hour_scores_from_heatmap(build_heatmap(scored)))
     recent_since = now - timedelta(days=RECENT_DAYS)
@@ -363,20 +490,13 @@ def schedule_inputs(
         for f in facts
         if f.started_at >= recent_since and f.completed and f.performance is not None
     )
-    row = session.execute(
-        TIMING_SQL,
-        {
-            "u": user_id,
-            "now": stored(now),
-            "burnout_since": stored(now - BURNOUT_MAX_AGE),
-            "n": ITEM_TIME_REVIEWS,
-        },
-    ).one()
     fatigue: float | None = None
     windows: list[OptimalWindow] = []
-    for kind, data in session.execute(PATTERNS_SQL, {"u": user_id}):
+    for kind, data in row.patterns or []:
+        if not isinstance(data, dict):
+            continue
         if kind == "ATTENTION_CYCLE" and fatigue is None:
-            fatigue = _number(data.get("medianTimeToFatigueMinutes"))
+            fatigue = number(data.get("medianTimeToFatigueMinutes"))
         elif kind == "OPTIMAL_STUDY_TIME":
             start, end = data.get("windowStartHour"), data.get("windowEndHour")
             if (
@@ -396,11 +516,10 @@ def schedule_inputs(
         optimal_windows=tuple(windows),
         study_hours_last_7_days=last7,
         median_weekly_study_hours=median,
-        recent_mean_load=_number(row.mean_load),
+        recent_mean_load=number(row.mean_load),
         burnout=BurnoutRiskLevel(row.burnout) if row.burnout else None,
     )
-    review_seconds = _number(row.review_ms)
-    preferences, minutes, per_week = load_preferences(session, user_id)
+    review_seconds = number(row.review_ms)
     return ScheduleInputs(
         hour_scores=table,
         recent=recent,
@@ -408,215 +527,9 @@ def schedule_inputs(
         item_times=ItemTimes(
             review_seconds=review_seconds / MS_PER_SECOND if review_seconds else None
         ),
-        preferences=preferences,
-        session_minutes=minutes,
-        sessions_per_week=per_week,
+        preferences=preference_windows(row.windows or []),
+        session_minutes=row.session_minutes,
+        sessions_per_week=row.per_week,
         sessions_scored=len(scored),
         facts=tuple(facts),
-    )
-
-
-# --- the content of a plan ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MissionInfo:
-    """The mission a plan serves: its id, date and objectives."""
-
-    mission_id: str
-    date: datetime
-    objectives: tuple[MissionObjective, ...]
-
-
-@dataclass(frozen=True)
-class PlanContent:
-    """The learner's real items for a plan starting at ``at``."""
-
-    due_cards: tuple[DueCard, ...]
-    new_cards: tuple[NewCard, ...]
-    mission: MissionInfo | None
-    validations: tuple[ValidationPrompt, ...]
-    struggles: tuple[StruggleForecast, ...]
-    complexity: ObjectiveComplexity
-
-
-DUE_CARDS_SQL = sa.text(
-    """
-    SELECT c.id, c."objectiveId", c.stability, c."lastReviewedAt"
-    FROM cards c JOIN courses co ON co.id = c."courseId"
-    WHERE co."userId" = :u AND c."lastReviewedAt" IS NOT NULL AND c."nextReviewAt" <= :due
-    ORDER BY c."nextReviewAt", c.id
-    LIMIT :n
-    """
-)
-NEW_CARDS_SQL = sa.text(
-    """
-    SELECT c.id, c."objectiveId"
-    FROM cards c JOIN courses co ON co.id = c."courseId"
-    WHERE co."userId" = :u AND c."reviewCount" = 0 AND c."lastReviewedAt" IS NULL
-    ORDER BY (c."objectiveId" = ANY(:mission_objectives)) DESC NULLS LAST, c.id
-    LIMIT :n
-    """
-)
-STRUGGLES_SQL = sa.text(
-    """
-    SELECT p.id, p."learningObjectiveId" AS objective_id, p."predictedStruggleProbability" AS p,
-           coalesce(array_agg(i."interventionType"::text ORDER BY i.priority DESC)
-                    FILTER (WHERE i.id IS NOT NULL), ARRAY[]::text[]) AS interventions
-    FROM struggle_predictions p
-    LEFT JOIN intervention_recommendations i
-      ON i."predictionId" = p.id AND i."userId" = :u AND i.status IN ('PENDING', 'IN_PROGRESS')
-    WHERE p."userId" = :u AND p."predictionStatus" = 'PENDING'
-      AND p."predictedStruggleProbability" >= :min_p
-      AND p."predictionDate" <= :horizon AND p."predictedAt" <= :now
-    GROUP BY p.id
-    ORDER BY p."predictedStruggleProbability" DESC, p.id
-    LIMIT :n
-    """
-)
-
-
-def _mission(
-    session: Session, learner: Learner, at: datetime, mission_id: str | None
-) -> MissionInfo | None:
-    if mission_id is not None:
-        row = session.execute(
-            sa.text('SELECT id, date, objectives FROM missions WHERE id = :m AND "userId" = :u'),
-            {"m": mission_id, "u": learner.user_id},
-        ).first()
-    else:
-        # The learner's open mission of the plan's local day, when there is one.
-        local = at.astimezone(learner.zone).date()
-        start = datetime(local.year, local.month, local.day, tzinfo=learner.zone)
-        row = session.execute(
-            sa.text(
-                'SELECT id, date, objectives FROM missions WHERE "userId" = :u '
-                "AND date >= :start AND date < :end AND status::text = ANY(:open) "
-                "ORDER BY date, id LIMIT 1"
-            ),
-            {
-                "u": learner.user_id,
-                "start": stored(start),
-                "end": stored(start + timedelta(days=1)),
-                "open": list(OPEN_MISSION_STATUSES),
-            },
-        ).first()
-    if row is None:
-        return None
-    objectives = []
-    for o in row.objectives or []:
-        if not isinstance(o, dict) or not o.get("objectiveId"):
-            continue
-        minutes = _number(o.get("estimatedMinutes"))
-        objectives.append(
-            MissionObjective(
-                objective_id=str(o["objectiveId"]),
-                estimated_minutes=minutes if minutes and minutes > 0 else 10.0,
-                completed=bool(o.get("completed", False)),
-            )
-        )
-    return MissionInfo(row.id, utc(row.date), tuple(objectives))
-
-
-def _complexity(session: Session, objective_ids: Sequence[str]) -> ObjectiveComplexity:
-    """The most demanding complexity among the mission's objectives (INTERMEDIATE without one)."""
-    if not objective_ids:
-        return ObjectiveComplexity.INTERMEDIATE
-    levels = session.scalars(
-        sa.text("SELECT complexity::text FROM learning_objectives WHERE id = ANY(:ids)"),
-        {"ids": list(objective_ids)},
-    ).all()
-    order = [
-        ObjectiveComplexity.BASIC,
-        ObjectiveComplexity.INTERMEDIATE,
-        ObjectiveComplexity.ADVANCED,
-    ]
-    found = [ObjectiveComplexity(v) for v in levels if v in {c.value for c in order}]
-    return max(found, key=order.index) if found else ObjectiveComplexity.INTERMEDIATE
-
-
-def _validations(
-    session: Session, user_id: str, objectives: Sequence[MissionObjective], at: datetime
-) -> tuple[ValidationPrompt, ...]:
-    """A validation for each open mission objective not validated (score ≥ 0.7) in 14 days."""
-    open_ids = [o.objective_id for o in objectives if not o.completed]
-    if not open_ids:
-        return ()
-    validated = set(
-        session.scalars(
-            sa.text(
-                'SELECT DISTINCT "objectiveId" FROM validation_responses WHERE "userId" = :u '
-                'AND "objectiveId" = ANY(:ids) AND score >= :ok AND "respondedAt" >= :since '
-                'AND "respondedAt" < :at'
-            ),
-            {
-                "u": user_id,
-                "ids": open_ids,
-                "ok": VALIDATED_SCORE,
-                "since": stored(at - timedelta(days=VALIDATION_RECENT_DAYS)),
-                "at": stored(at),
-            },
-        )
-    )
-    return tuple(
-        ValidationPrompt(f"{oid}:validation", oid, "EXPLAIN_TO_PATIENT")
-        for oid in open_ids
-        if oid not in validated
-    )
-
-
-def plan_content(
-    session: Session,
-    learner: Learner,
-    at: datetime,
-    minutes: float,
-    mission_id: str | None,
-    now: datetime,
-) -> PlanContent:
-    """Due cards (recall at ``at`` with the learner's model), new cards, the mission and struggles."""
-    at = utc(at)
-    user_id = learner.user_id
-    weights = load_memory_model(session, user_id).model.weights
-    due = []
-    for card_id, objective_id, stability, last in session.execute(
-        DUE_CARDS_SQL,
-        {"u": user_id, "due": stored(at + timedelta(minutes=minutes)), "n": MAX_DUE_CARDS},
-    ):
-        elapsed = max(0.0, (at - utc(last)).total_seconds() / SECONDS_PER_DAY)
-        recall = float(retrievability(weights, max(float(stability), 0.001), elapsed))
-        due.append(DueCard(card_id, min(1.0, max(0.0, recall)), objective_id))
-    mission = _mission(session, learner, at, mission_id)
-    objective_ids = [o.objective_id for o in mission.objectives] if mission else []
-    new = [
-        NewCard(card_id, objective_id)
-        for card_id, objective_id in session.execute(
-            NEW_CARDS_SQL, {"u": user_id, "mission_objectives": objective_ids, "n": MAX_NEW_CARDS}
-        )
-    ]
-    struggles = []
-    for row in session.execute(
-        STRUGGLES_SQL,
-        {
-            "u": user_id,
-            "min_p": STRUGGLE_MIN_PROBABILITY,
-            "horizon": stored(at + timedelta(days=STRUGGLE_HORIZON_DAYS)),
-            "now": stored(now),
-            "n": MAX_STRUGGLES,
-        },
-    ):
-        kinds = tuple(
-            dict.fromkeys(
-                InterventionType(k)
-                for k in row.interventions
-                if k in InterventionType._value2member_map_
-            )
-        )
-        struggles.append(StruggleForecast(row.objective_id, float(row.p), kinds))
-    return PlanContent(
-        due_cards=tuple(due),
-        new_cards=tuple(new),
-        mission=mission,
-        validations=_validations(session, user_id, mission.objectives, at) if mission else (),
-        struggles=tuple(struggles),
-        complexity=_complexity(session, objective_ids),
     )

@@ -19,6 +19,7 @@ done; ``planned_sessions.status`` becomes DONE.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,18 +35,32 @@ from twin.analysis.orchestration.plan import actuals_from_items, plan_session
 from twin.analysis.orchestration.plan_inputs import PlanConflict, PlanRequest
 from twin.db.base import new_id
 from twin.db.engine import Database
-from twin.db.models import Mission, PlannedSession, SessionOrchestrationPlan
+from twin.db.models import (
+    CalendarIntegration,
+    CalendarSyncState,
+    Mission,
+    PlannedSession,
+    SessionOrchestrationPlan,
+)
 from twin.errors import Conflict, NotFound, ValidationFailed
-from twin.learners import Learner, LearnerLock, analysis_learner, learner_zone, lock_learner
-from twin.services.orchestration.busy import load_busy
+from twin.learners import (
+    Learner,
+    LearnerLock,
+    analysis_learner,
+    learner_zone,
+    lock_learner,
+    locked_analysis_learner,
+)
 from twin.services.orchestration.common import (
+    CalendarKind,
     PlanStatus,
     age_minutes,
     calendar_uid,
     stored,
     utc,
 )
-from twin.services.orchestration.loading import ScheduleInputs, plan_content, schedule_inputs
+from twin.services.orchestration.content import plan_inputs
+from twin.services.orchestration.loading import ScheduleInputs
 
 MAX_PLAN_AHEAD_DAYS = 60
 PAST_START_GRACE = timedelta(minutes=5)
@@ -86,10 +101,16 @@ class PlanView:
     busy_age_minutes: float | None
     created_at: datetime
     updated_at: datetime
+    write_back: bool = False
+    """CalDAV write-back is on (not part of the answer): the router writes the change back."""
 
 
 def plan_view(
-    plan: SessionOrchestrationPlan, placed: PlannedSession, now: datetime | None = None
+    plan: SessionOrchestrationPlan,
+    placed: PlannedSession,
+    now: datetime | None = None,
+    *,
+    write_back: bool = False,
 ) -> PlanView:
     """The view of a stored plan and its place on the schedule."""
     data = plan.planData
@@ -120,6 +141,7 @@ def plan_view(
         ),
         created_at=utc(plan.createdAt),
         updated_at=utc(placed.updatedAt),
+        write_back=write_back,
     )
 
 
@@ -145,19 +167,6 @@ def planned_blocks(
     return [(utc(s), utc(e)) for pid, s, e in rows if pid != exclude]
 
 
-def _busy_around(
-    session: Session, user_id: str, start: datetime, *, exclude: str | None = None
-) -> tuple[BusyTime, datetime | None]:
-    """Calendar busy time plus the other planned sessions around ``start``, and the sync time."""
-    lo, hi = start - PLAN_BUSY_SPAN, start + PLAN_BUSY_SPAN
-    snapshot = load_busy(session, user_id, lo, hi)
-    planned = [
-        BusyInterval(s, e, BUSY_WEIGHT)
-        for s, e in planned_blocks(session, user_id, lo, hi, exclude=exclude)
-    ]
-    return BusyTime.of([*snapshot.busy.segments, *planned]), snapshot.synced_at
-
-
 def _check_start(start: datetime, now: datetime) -> None:
     if start < utc(now) - PAST_START_GRACE:
         raise ValidationFailed(
@@ -180,11 +189,28 @@ def compute_plan_data(
     mission_id: str | None,
     inputs: ScheduleInputs | None = None,
     exclude: str | None = None,
-) -> tuple[dict[str, Any], datetime, datetime, str | None]:
-    """The plan at ``start`` as ``planData`` JSON, its start and end, and its mission id (409 when busy)."""
-    inputs = inputs or schedule_inputs(session, learner, now, hour_scores=False)
-    busy, synced_at = _busy_around(session, learner.user_id, start, exclude=exclude)
-    content = plan_content(session, learner, start, LONGEST_SESSION_MINUTES, mission_id, now)
+) -> tuple[dict[str, Any], datetime, datetime, str | None, bool]:
+    """The plan at ``start`` as ``planData`` JSON, its start and end, its mission id and whether
+    write-back is on (409 when busy). One statement reads the context around ``start``
+    (calendar busy time and the other planned sessions, timing) and the plan's content."""
+    context, content = plan_inputs(
+        session,
+        learner,
+        start,
+        now,
+        minutes=LONGEST_SESSION_MINUTES,
+        mission_id=mission_id,
+        window=(start - PLAN_BUSY_SPAN, start + PLAN_BUSY_SPAN),
+        exclude=exclude,
+    )
+    inputs = inputs or context.inputs
+    busy = BusyTime.of(
+        [
+            *context.busy.busy.segments,
+            *(BusyInterval(s, e, BUSY_WEIGHT) for s, e in context.planned),
+        ]
+    )
+    synced_at = context.busy.synced_at
     if mission_id is not None and content.mission is None:
         raise NotFound(f"learner {learner.user_id!r} has no mission {mission_id!r}")
     mission = content.mission
@@ -215,7 +241,26 @@ def compute_plan_data(
         ) from exc
     data = plan.to_plan_data()
     data["busySyncedAt"] = synced_at.isoformat() if synced_at else None
-    return data, utc(plan.start), utc(plan.end), request.mission_id
+    return data, utc(plan.start), utc(plan.end), request.mission_id, context.write_back
+
+
+STORE_PLAN_SQL = sa.text(
+    """
+    WITH plan AS (
+      INSERT INTO session_orchestration_plans (id, "userId", "missionId", "planData", "createdAt")
+      VALUES (:plan_id, :u, :mission, CAST(:data AS jsonb), :now)
+    ), mission AS (
+      UPDATE missions SET "recommendedStartTime" = :start, "recommendedDuration" = :minutes
+      WHERE id = :mission AND "userId" = :u
+    )
+    INSERT INTO planned_sessions ("userId", id, "planId", "slotId", "missionId", "plannedStart",
+                                  "plannedEnd", status, "calendarUid", "calendarSequence",
+                                  "createdAt", "updatedAt")
+    VALUES (:u, :placed_id, :plan_id, :slot, :mission, :start, :end, :status, :uid, 0, :now, :now)
+    """
+)
+"""A new plan, its place on the schedule and its mission's orchestration fields: one statement
+(the planned session's foreign key is checked at its end, after the plan's insert)."""
 
 
 def create_plan(
@@ -228,19 +273,30 @@ def create_plan(
     slot_id: str | None = None,
 ) -> PlanView:
     """Plan a session at ``start`` (aware) from the learner's items; store it on the schedule."""
-    learner = analysis_learner(session, user_id)
-    lock_learner(session, LearnerLock.SCHEDULE, user_id)
+    learner = locked_analysis_learner(session, user_id, LearnerLock.SCHEDULE)
+    return plan_for(session, learner, utc(start), now, mission_id=mission_id, slot_id=slot_id)
+
+
+def plan_for(
+    session: Session,
+    learner: Learner,
+    start: datetime,
+    now: datetime,
+    *,
+    mission_id: str | None = None,
+    slot_id: str | None = None,
+) -> PlanView:
+    """:func:`create_plan` for a learner already read and locked (``LearnerLock.SCHEDULE``)."""
+    user_id = learner.user_id
     start = utc(start)
     _check_start(start, now)
-    data, begin, end, mission = compute_plan_data(
+    data, begin, end, mission, write_back = compute_plan_data(
         session, learner, start, now, mission_id=mission_id
     )
     data["slotId"] = slot_id
     plan = SessionOrchestrationPlan(
         id=new_id(), userId=user_id, missionId=mission, planData=data, createdAt=stored(now)
     )
-    session.add(plan)
-    session.flush()
     placed = PlannedSession(
         userId=user_id,
         id=new_id(),
@@ -255,15 +311,25 @@ def create_plan(
         createdAt=stored(now),
         updatedAt=stored(now),
     )
-    session.add(placed)
-    if mission is not None:
-        session.execute(
-            sa.update(Mission)
-            .where(Mission.id == mission, Mission.userId == user_id)
-            .values(recommendedStartTime=stored(begin), recommendedDuration=data["durationMinutes"])
-        )
-    session.flush()
-    return plan_view(plan, placed, now)
+    session.execute(
+        STORE_PLAN_SQL,
+        {
+            "plan_id": plan.id,
+            "placed_id": placed.id,
+            "u": user_id,
+            "mission": mission,
+            "slot": slot_id,
+            "data": json.dumps(data),
+            "now": stored(now),
+            "start": placed.plannedStart,
+            "end": placed.plannedEnd,
+            "minutes": data["durationMinutes"],
+            "status": placed.status,
+            "uid": placed.calendarUid,
+        },
+    )
+    # ``plan`` and ``placed`` stay transient: the statement above stored them.
+    return plan_view(plan, placed, now, write_back=write_back)
 
 
 def load_plan(
@@ -326,11 +392,32 @@ def list_plans(
     return [plan_view(p, s, now) for p, s in rows]
 
 
+WRITE_BACK_ON = (
+    sa.select(CalendarSyncState.writeBack)
+    .join(CalendarIntegration, CalendarIntegration.userId == CalendarSyncState.userId)
+    .where(CalendarIntegration.calendarProvider == CalendarKind.CALDAV.value)
+)
+
+
 def cancel_plan(session: Session, user_id: str, plan_id: str, now: datetime) -> PlanView:
     """Take a planned session off the schedule (its calendar event goes at the next write-back)."""
-    analysis_learner(session, user_id)
-    lock_learner(session, LearnerLock.SCHEDULE, user_id)
-    plan, placed = load_plan(session, user_id, plan_id)
+    locked_analysis_learner(session, user_id, LearnerLock.SCHEDULE)
+    found = session.execute(
+        sa.select(
+            SessionOrchestrationPlan,
+            PlannedSession,
+            WRITE_BACK_ON.where(CalendarSyncState.userId == user_id).scalar_subquery(),
+        )
+        .join(PlannedSession, PlannedSession.planId == SessionOrchestrationPlan.id)
+        .where(
+            SessionOrchestrationPlan.userId == user_id,
+            SessionOrchestrationPlan.id == plan_id,
+            PlannedSession.userId == user_id,
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"learner {user_id!r} has no session plan {plan_id!r}")
+    plan, placed, write_back = found
     if placed.status != PlanStatus.PLANNED:
         raise Conflict(
             f"session plan {plan_id!r} is {placed.status}, not PLANNED: nothing to cancel"
@@ -339,7 +426,7 @@ def cancel_plan(session: Session, user_id: str, plan_id: str, now: datetime) -> 
     placed.calendarSequence += 1
     placed.updatedAt = stored(now)
     session.flush()
-    return plan_view(plan, placed, now)
+    return plan_view(plan, placed, now, write_back=bool(write_back))
 
 
 # --- actuals --------------------------------------------------------------------------------

@@ -15,9 +15,10 @@ has passed or its time has become busy).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -37,17 +38,10 @@ from twin.db.base import new_id
 from twin.db.models import PlannedSession, StudyScheduleRecommendation
 from twin.enums import ObjectiveComplexity
 from twin.errors import Conflict, NotFound
-from twin.learners import LearnerLock, analysis_learner, lock_learner
-from twin.services.orchestration.busy import load_busy
+from twin.learners import LearnerLock, locked_analysis_learner
 from twin.services.orchestration.common import age_minutes, stored, utc
-from twin.services.orchestration.loading import schedule_inputs
-from twin.services.orchestration.plans import (
-    PlanView,
-    create_plan,
-    load_plan,
-    plan_view,
-    planned_blocks,
-)
+from twin.services.orchestration.loading import schedule_context
+from twin.services.orchestration.plans import PlanView, load_plan, plan_for, plan_view
 
 SLOT_TYPE = "slot"
 DAYS_PER_WEEK = 7
@@ -103,7 +97,9 @@ class AcceptOutcome:
     already_accepted: bool
 
 
-def _stored_slot(row: StudyScheduleRecommendation, plan_id: str | None = None) -> StoredSlot:
+def _stored_slot(
+    row: StudyScheduleRecommendation | _SlotRow, plan_id: str | None = None
+) -> StoredSlot:
     data = row.recommendedSchedule
     return StoredSlot(
         id=row.id,
@@ -128,47 +124,74 @@ def _key(start: Any, minutes: Any, kind: Any) -> tuple[str, int, str]:
     return (utc(datetime.fromisoformat(str(start))).isoformat(), int(minutes), str(kind))
 
 
+@dataclass(frozen=True)
+class _SlotRow:
+    """A stored slot row as :func:`_stored_slot` reads it (the ORM row's fields)."""
+
+    id: str
+    recommendedSchedule: dict[str, Any]
+    reasoning: str
+    appliedAt: datetime | None = None
+
+
 def _store(
-    session: Session, user_id: str, slots: tuple[ScoredSlot, ...], now: datetime
-) -> list[StudyScheduleRecommendation]:
-    """Keep re-offered pending slots (same id), insert new ones, drop pending ones not offered."""
-    pending = list(
-        session.scalars(
-            sa.select(StudyScheduleRecommendation).where(
-                StudyScheduleRecommendation.userId == user_id,
-                StudyScheduleRecommendation.appliedAt.is_(None),
-                StudyScheduleRecommendation.recommendedSchedule["type"].astext == SLOT_TYPE,
-                sa.cast(
-                    StudyScheduleRecommendation.recommendedSchedule["start"].astext,
-                    sa.TIMESTAMP(timezone=True),
-                )
-                >= utc(now),
-            )
-        )
-    )
+    session: Session,
+    user_id: str,
+    slots: tuple[ScoredSlot, ...],
+    now: datetime,
+    pending: Sequence[dict[str, Any]],
+) -> list[_SlotRow]:
+    """Keep re-offered pending slots (same id), insert new ones, drop pending ones not offered.
+
+    ``pending``: the stored pending slots (read with the request's context). At most one
+    statement each for the inserts, the changed rows and the dropped ones; none when the
+    offer is unchanged (a GET repeated costs no write).
+    """
     by_key = {
-        _key(
-            r.recommendedSchedule["start"],
-            r.recommendedSchedule["durationMinutes"],
-            r.recommendedSchedule["kind"],
-        ): r
-        for r in pending
+        _key(p["data"]["start"], p["data"]["durationMinutes"], p["data"]["kind"]): p
+        for p in pending
     }
-    kept: list[StudyScheduleRecommendation] = []
+    kept: list[_SlotRow] = []
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for slot in slots:
         data = {"type": SLOT_TYPE, **slot.to_json()}
-        row = by_key.pop(_key(data["start"], data["durationMinutes"], data["kind"]), None)
-        if row is None:
-            row = StudyScheduleRecommendation(id=new_id(), userId=user_id, createdAt=stored(now))
-            session.add(row)
-        # An offer made again unchanged is not written again (a GET repeated costs no write).
-        if row.recommendedSchedule != data:
-            row.recommendedSchedule = data
-            row.reasoning = slot.reasoning_text()
+        found = by_key.pop(_key(data["start"], data["durationMinutes"], data["kind"]), None)
+        if found is not None and found["data"] == data:
+            kept.append(_SlotRow(found["id"], data, str(found["reasoning"])))
+            continue
+        row = _SlotRow(found["id"] if found else new_id(), data, slot.reasoning_text())
         kept.append(row)
-    for stale in by_key.values():
-        session.delete(stale)
-    session.flush()
+        values = {"rid": row.id, "data": data, "reasoning": row.reasoning}
+        (updates if found else inserts).append(values)
+    table = cast(sa.Table, StudyScheduleRecommendation.__table__)
+    if inserts:
+        session.execute(
+            sa.insert(table),
+            [
+                {
+                    "id": v["rid"],
+                    "userId": user_id,
+                    "recommendedSchedule": v["data"],
+                    "reasoning": v["reasoning"],
+                    "createdAt": stored(now),
+                }
+                for v in inserts
+            ],
+        )
+    if updates:
+        session.connection().execute(
+            sa.update(table)
+            .where(table.c.userId == user_id, table.c.id == sa.bindparam("rid"))
+            .values(recommendedSchedule=sa.bindparam("data"), reasoning=sa.bindparam("reasoning")),
+            updates,
+        )
+    if by_key:
+        session.execute(
+            sa.delete(table).where(
+                table.c.userId == user_id, table.c.id.in_([p["id"] for p in by_key.values()])
+            )
+        )
     return kept
 
 
@@ -182,10 +205,11 @@ def recommend(
     top_k: int | None = None,
 ) -> SlotsAnswer:
     """The learner's top slots of the next ``days`` days, stored (see the module docstring)."""
-    learner = analysis_learner(session, user_id)
-    lock_learner(session, LearnerLock.SCHEDULE, user_id)
+    learner = locked_analysis_learner(session, user_id, LearnerLock.SCHEDULE)
     now = utc(now)
-    inputs = schedule_inputs(session, learner, now)
+    horizon_end = now + timedelta(days=days + 1)
+    context = schedule_context(session, learner, now, window=(now, horizon_end), pending_slots=True)
+    inputs, snapshot = context.inputs, context.busy
     duration = duration_minutes or inputs.session_minutes
     if duration is None:
         duration = slot_duration_minutes(ObjectiveComplexity.INTERMEDIATE, inputs.timing)
@@ -194,8 +218,6 @@ def recommend(
         per_week = inputs.sessions_per_week
         top_k = DEFAULT_TOP_K if per_week is None else max(1, -(-per_week * days // DAYS_PER_WEEK))
     top_k = min(MAX_TOP_K, top_k)
-    horizon_end = now + timedelta(days=days + 1)
-    snapshot = load_busy(session, user_id, now, horizon_end)
     request = SlotRequest(
         now=now,
         timezone=learner.timezone,
@@ -208,10 +230,10 @@ def recommend(
         days=days,
         top_k=top_k,
         busy_synced_at=snapshot.synced_at,
-        blocked=tuple(planned_blocks(session, user_id, now, horizon_end)),
+        blocked=context.planned,
     )
     answer = recommend_slots(request)
-    rows = _store(session, user_id, answer.slots, now)
+    rows = _store(session, user_id, answer.slots, now, context.pending_slots)
     return SlotsAnswer(
         timezone=learner.timezone,
         kind=answer.kind.value,
@@ -252,8 +274,7 @@ def accept(
     mission_id: str | None = None,
 ) -> AcceptOutcome:
     """Accept a slot: ``appliedAt`` = now and a plan at its start (idempotent once accepted)."""
-    analysis_learner(session, user_id)
-    lock_learner(session, LearnerLock.SCHEDULE, user_id)
+    learner = locked_analysis_learner(session, user_id, LearnerLock.SCHEDULE)
     row = _slot_row(session, user_id, slot_id)
     if row.appliedAt is not None:
         placed = session.scalar(
@@ -271,7 +292,7 @@ def accept(
             f"slot {slot_id!r} started at {start.isoformat()}, which has passed; ask "
             "GET …/schedule/slots for new ones"
         )
-    created = create_plan(session, user_id, start, now, mission_id=mission_id, slot_id=slot_id)
+    created = plan_for(session, learner, start, now, mission_id=mission_id, slot_id=slot_id)
     row.appliedAt = stored(now)
     session.flush()
     return AcceptOutcome(_stored_slot(row, created.id), created, False)

@@ -12,7 +12,8 @@ back; the outcome (``writeBackAt`` or ``writeBackError``) is kept in the sync st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -21,8 +22,15 @@ from twin.analysis.orchestration.common import iso
 from twin.db.engine import Database
 from twin.db.models import CalendarSyncState
 from twin.errors import TwinError
-from twin.ingest.calendars.caldav_source import CalDavConnection
-from twin.services.orchestration.calendars import caldav_account
+from twin.ingest.calendars.caldav_source import CalDavAccount, CalDavConnection
+from twin.services.orchestration.calendars import (
+    DisconnectOutcome,
+    RemoteEvents,
+    RemoteEventsStatus,
+    SyncError,
+    caldav_account,
+    remove_calendar,
+)
 from twin.services.orchestration.common import (
     CALENDAR_UID_SUFFIX,
     CalendarContext,
@@ -33,6 +41,8 @@ from twin.services.orchestration.feed import feed_events
 
 KEEP_DAYS_BACK = 14
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class WriteBackResult:
@@ -42,6 +52,16 @@ class WriteBackResult:
     updated: int
     deleted: int
     error: str | None = None
+
+
+def _error(error: TwinError, now: datetime) -> dict[str, str]:
+    details = error.details if isinstance(error.details, dict) else {}
+    return {
+        "rule": str(details.get("rule", error.code)),
+        "message": error.message,
+        "at": iso(utc(now)),
+        "code": error.code,
+    }
 
 
 def _record(db: Database, user_id: str, now: datetime, error: TwinError | None) -> None:
@@ -55,13 +75,7 @@ def _record(db: Database, user_id: str, now: datetime, error: TwinError | None) 
             state.writeBackAt = stored(now)
             state.writeBackError = None
         else:
-            details = error.details if isinstance(error.details, dict) else {}
-            state.writeBackError = {
-                "rule": str(details.get("rule", error.code)),
-                "message": error.message,
-                "at": iso(utc(now)),
-                "code": error.code,
-            }
+            state.writeBackError = _error(error, now)
 
 
 def write_back(
@@ -98,3 +112,39 @@ def write_back(
         return WriteBackResult(created, updated, deleted, exc.message)
     _record(db, user_id, now, None)
     return WriteBackResult(created, updated, deleted)
+
+
+def remove_study_events(
+    account: CalDavAccount, now: datetime, context: CalendarContext
+) -> RemoteEvents:
+    """Delete the engine's events from the account's study calendar (best effort, never raises)."""
+    removed = 0
+    try:
+        with CalDavConnection(account, policy=context.policy, resolver=context.resolver) as conn:
+            study = conn.existing_study_calendar()
+            if study is not None:
+                removed = study.remove_events(CALENDAR_UID_SUFFIX)
+    except TwinError as exc:
+        error = _error(exc, now)
+        log.warning(
+            "study events left on the CalDAV server at disconnect: %s (%s)",
+            error["rule"],
+            error["message"],
+        )
+        return RemoteEvents(RemoteEventsStatus.FAILED, removed, SyncError(**error))
+    return RemoteEvents(RemoteEventsStatus.REMOVED, removed)
+
+
+def disconnect(
+    db: Database, user_id: str, now: datetime, context: CalendarContext
+) -> DisconnectOutcome:
+    """``DELETE …/calendar``: remove the calendar (committed), then the study events it wrote.
+
+    The calendar is gone whatever the server does; ``remote_events`` says whether its
+    study events were removed, or why they could not be (they stay on the server).
+    """
+    with db.session() as session:
+        outcome, account = remove_calendar(session, user_id, context)
+    if account is None:
+        return outcome
+    return replace(outcome, remote_events=remove_study_events(account, now, context))
