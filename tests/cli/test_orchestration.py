@@ -68,6 +68,7 @@ def test_upload_schedule_accept_feed(db: Database, env: None, tmp_path: Path) ->
     assert fed.exit_code == 0 and "/v1/feeds/cli-s/twf_" in fed.output
     gone = runner.invoke(_app(), ["calendar", "disconnect", "cli-s"])
     assert gone.exit_code == 0 and "removed the ics_upload calendar" in gone.output
+    assert "nothing was written to a CalDAV server" in gone.output
 
 
 def test_errors_say_what_to_do(db: Database, env: None, tmp_path: Path) -> None:

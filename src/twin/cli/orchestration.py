@@ -292,14 +292,32 @@ def status_command(user: Annotated[str, typer.Argument(help="The learner's id.")
     console.print(_status_line(status))
 
 
+def _remote_events_line(remote: calendars.RemoteEvents) -> str:
+    """What became of the study events written to the CalDAV server, in one line."""
+    status = str(remote.status)
+    if status == "removed":
+        return f"removed {remote.removed} study events from the CalDAV server"
+    if status == "failed":
+        why = f" ({remote.error.rule}: {remote.error.message})" if remote.error else ""
+        return (
+            f"could not remove the study events from the CalDAV server{why}; they are still there"
+        )
+    if status == "left":
+        return "the study events written to the CalDAV server were left there"
+    return "nothing was written to a CalDAV server"
+
+
 @calendar_app.command("disconnect")
 def disconnect_command(user: Annotated[str, typer.Argument(help="The learner's id.")]) -> None:
-    """Remove the calendar, its sealed credentials and busy blocks."""
-    from twin.services.orchestration import calendars
+    """Remove the calendar, its sealed credentials and busy blocks (and, with CalDAV write-back,
+    the study events the engine wrote to the server)."""
+    from twin.services.orchestration import writeback
+    from twin.services.orchestration.common import calendar_context
 
-    with database(migrated=True) as db, db.session() as session:
-        outcome = calendars.disconnect_calendar(session, user)
+    with database(migrated=True) as db:
+        outcome = writeback.disconnect(db, user, utcnow(), calendar_context(load_settings()))
     console.print(f"removed the {outcome.kind} calendar ({outcome.blocks_deleted} busy blocks)")
+    console.print(_remote_events_line(outcome.remote_events))
 
 
 @calendar_app.command("feed")

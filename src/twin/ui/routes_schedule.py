@@ -200,7 +200,7 @@ def sync_calendar(request: Request, user_id: UserId, viewer: FormViewer) -> Resp
 def disconnect_calendar(request: Request, user_id: UserId, viewer: FormViewer) -> Response:
     """Remove the calendar and its busy times."""
     _viewer_for(viewer, user_id)
-    data.disconnect_calendar(database(request), user_id)
+    data.disconnect_calendar(database(request), user_id, utcnow(), calendar_context(request))
     return _schedule_done(user_id, "calendar-removed")
 
 

@@ -639,12 +639,6 @@ def remove_calendar(
     return DisconnectOutcome(kind, int(blocks or 0), remote), account
 
 
-def disconnect_calendar(session: Session, user_id: str) -> DisconnectOutcome:
-    """Remove the calendar in ``session`` without reaching the server (study events are ``left``;
-    :func:`twin.services.orchestration.writeback.disconnect` removes them too)."""
-    return remove_calendar(session, user_id, None)[0]
-
-
 def caldav_account(
     session: Session, user_id: str, context: CalendarContext
 ) -> tuple[CalDavAccount, CalendarSyncState] | None:

@@ -142,10 +142,12 @@ def sync_calendar(
     return status, bool(outcome.replanned)
 
 
-def disconnect_calendar(db: Database, user_id: str) -> None:
-    """Remove the calendar, its sealed credentials, sync state and busy blocks."""
-    with db.session() as session:
-        calendar_service.disconnect_calendar(session, user_id)
+def disconnect_calendar(
+    db: Database, user_id: str, now: datetime, context: CalendarContext
+) -> None:
+    """Remove the calendar (sealed credentials, sync state, busy blocks) and, with CalDAV
+    write-back, the study events it wrote to the server — as ``DELETE …/calendar`` does."""
+    writeback_service.disconnect(db, user_id, now, context)
 
 
 def new_feed_path(db: Database, user_id: str, now: datetime) -> str:
