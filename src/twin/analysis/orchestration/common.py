@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# The project-wide rounding, re-exported for the orchestration modules that import it here.
+from twin.analysis.common import rounded as rounded
+
 MINUTES_PER_HOUR = 60
 MINUTES_PER_DAY = 24 * MINUTES_PER_HOUR
 SECONDS_PER_MINUTE = 60.0
@@ -78,11 +81,6 @@ def add_minutes(moment: datetime, minutes: float) -> datetime:
 def minutes_between(start: datetime, end: datetime) -> float:
     """Real (absolute) minutes from ``start`` to ``end``, whatever their zones."""
     return (utc(end) - utc(start)).total_seconds() / SECONDS_PER_MINUTE
-
-
-def rounded(x: float, digits: int = 4) -> float:
-    """``x`` rounded for storage and display."""
-    return round(float(x), digits)
 
 
 def iso(moment: datetime) -> str:

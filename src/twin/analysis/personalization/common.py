@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import math
 
+# The project-wide helpers, re-exported for the personalization modules that import them here.
+from twin.analysis.common import clip01 as clip01
+from twin.analysis.common import rounded as rounded
+
 Z_95 = 1.959963984540054
 """Two-sided 95% normal quantile."""
 
@@ -26,13 +30,3 @@ def check_range(field: str, value: float, low: float, high: float) -> None:
 def check_probability(field: str, value: float) -> None:
     """Raise InvalidParameter unless ``value`` is in [0, 1]."""
     check_range(field, value, 0.0, 1.0)
-
-
-def clip01(x: float) -> float:
-    """``x`` clipped to [0, 1]."""
-    return min(1.0, max(0.0, x))
-
-
-def rounded(x: float, digits: int = 4) -> float:
-    """``x`` rounded for storage and display."""
-    return round(float(x), digits)
