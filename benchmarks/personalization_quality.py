@@ -57,8 +57,11 @@ and database by implementing the protocol with them.
    Context key and cluster of the log: the learner (DR's reward model is per learner and
    arm; standard errors are cluster-robust over learners). True
    value = mean over the logged decisions of Σₐ π(a)·E[reward | arm a, the learner's
-   state then] (Monte Carlo, 25 fresh sessions per logged state). Target: the IPS and DR
-   95% intervals contain it in ≥ 90% of trials (per policy).
+   state then] (Monte Carlo, 25 fresh sessions per logged state). Target: the IPS
+   (self-normalised) and DR 95% intervals contain it in ≥ 90% of trials (per policy);
+   each coverage comes with its Wilson 95% interval (the benchmark's own noise), and the
+   plain ``mean(w·r)`` IPS interval the engine used before is reported beside it.
+   ``--ope-only`` runs this part alone (``personalization_ope.json``).
 4. **Cost of the pure core**: one decision (Thompson draw + integrated propensities over
    four arms) plus one ``apply_session``; p50/p95 over 2,000 calls on this machine.
 
