@@ -45,7 +45,7 @@ def test_golden_ips_and_dr() -> None:
     assert ev.ips.value == pytest.approx(0.75)
     assert ev.ips.standard_error == pytest.approx(se)
     assert (ev.ips.low, ev.ips.high) == pytest.approx((0.75 - Z * se, 0.75 + Z * se))
-    assert ev.ips.method == "IPS (self-normalised)"
+    assert ev.ips.method == "IPS"
     dr_terms = np.array([0.94, 0.50, 0.72, 1.16] + [4.1 / 6] * 6)
     assert ev.dr.value == pytest.approx(0.742)
     assert ev.dr.standard_error == pytest.approx(dr_terms.std(ddof=1) / math.sqrt(10))

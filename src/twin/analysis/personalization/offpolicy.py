@@ -56,7 +56,7 @@ MIN_CLUSTERS = 2
 CONFIDENCE_QUANTILE = 0.975
 REWARD_MODEL_PRIOR_DECISIONS = 2.0
 PROBABILITY_SUM_TOLERANCE = 1e-6
-IPS_METHOD = "IPS (self-normalised)"
+IPS_METHOD = "IPS"  # self-normalised (module docstring); the name the API and CLI have always shown
 
 TargetPolicy = Callable[[Hashable], Mapping[StrategyArm, float]]
 """Candidate policy: context → probability of each arm (arms left out have probability 0)."""
