@@ -12,8 +12,11 @@ policy π (probabilities over arms for a context), with ``wᵢ = π(aᵢ|xᵢ)/p
   happens to be from 1 — a few decisions of a rarely logged arm carry weights up to
   1/(0.1/4) = 40 — and its sampling distribution is skewed right with a standard error
   that is small exactly when the big weights happen to be missing. On the benchmark's
-  simulated logs its t interval covered the truth in 90–93% of trials only (one policy
-  88% in an earlier run); normalising by ``Σ wᵢ`` cancels the weights' own noise. Its
+  simulated logs (321 trials, 40 learners each) its clustered t interval covered the truth
+  for 96.9% / 94.1% / 93.5% of trials (always BALANCED / always CONSERVATIVE / uniform),
+  missing mostly by being too low; the self-normalised one covers 96.9% / 96.6% / 96.0%
+  while being 2.2–2.8× narrower (mean half-width 0.033 / 0.032 / 0.015 against 0.082 /
+  0.089 / 0.034): normalising by ``Σ wᵢ`` cancels the weights' own noise. Its
   standard error is the delta method's: the terms ``ψᵢ = wᵢ·(rᵢ − V)/mean(w)`` (mean 0)
   take the place of the plain terms below. No decision the candidate would take
   (``Σ wᵢ = 0``): insufficient data;
