@@ -141,11 +141,15 @@ def engine_applied(
     verdicts = _verdicts(db, [s.user_id for s in cohort])
     counts: dict[bool, Counter[str]] = {True: Counter(), False: Counter()}
     changes: dict[bool, list[float]] = {True: [], False: []}
+    half_widths: list[float] = []
     for sim in cohort:
         verdict, change = verdicts.get(sim.user_id, (None, None))
         counts[sim.truth["helped"]][verdict or "insufficient"] += 1
         if change is not None:
             changes[sim.truth["helped"]].append(change)
+        width = _half_widths(db, sim.user_id) if not sim.truth["helped"] else None
+        if width is not None:
+            half_widths.append(width)
 
     def shares(c: Counter[str], deltas: list[float]) -> dict[str, Any]:
         n = sum(c.values())
@@ -155,9 +159,19 @@ def engine_applied(
         out["meanScoreChange"] = float(np.mean(deltas)) if deltas else None
         return out
 
+    # Calibration: where following does nothing, the spread of the measured change across
+    # learners is what the interval's standard error claims to be (SE ≈ half-width / 1.96;
+    # the interval uses t with ~30 df, so this overstates the SE by ~4%).
+    null_sd = float(np.std(changes[False], ddof=1)) if len(changes[False]) > 1 else None
+    claimed = float(np.sqrt(np.mean(np.square(half_widths)))) / 1.96 if half_widths else None
     return {
         "helped": shares(counts[True], changes[True]),
         "notHelped": shares(counts[False], changes[False]),
+        "calibration": {
+            "notHelpedChangeSd": null_sd,
+            "notHelpedRmsStandardError": claimed,
+            "ratio": None if null_sd is None or not claimed else null_sd / claimed,
+        },
         "jobSeconds": round(report.seconds, 2),
         "scenario": {
             "weeks": APPLIED_WEEKS,
@@ -178,6 +192,19 @@ def _verdicts(db: Database, users: list[str]) -> dict[str, tuple[str | None, flo
             {"u": users},
         ).all()
     return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _half_widths(db: Database, user: str) -> float | None:
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT (\"currentMetrics\"->'ci95'->>1)::float8 - (\"currentMetrics\"->'ci95'->>0)::float8 "
+                'FROM applied_recommendations WHERE "userId" = :u AND "evaluatedAt" IS NOT NULL '
+                "AND \"currentMetrics\"->'ci95' IS NOT NULL"
+            ),
+            {"u": user},
+        ).first()
+    return None if row is None or row[0] is None else float(row[0]) / 2
 
 
 # --- goals -------------------------------------------------------------------------------------

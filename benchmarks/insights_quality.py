@@ -21,7 +21,8 @@ Two questions, each asked of cohorts whose truth is known:
    their behavioral score and their exam / validation results, and learners with none.
    :func:`twin.analysis.insights.correlation.academic_correlation` must find r > 0 with
    an interval excluding 0 for ≥ 80% of the linked, and a "clear" link (interval
-   excluding 0, either side) for ≤ 5% of the unlinked.
+   excluding 0 and p < 0.05, either side; both on the effective number of weeks) for
+   ≤ 5% of the unlinked.
 
 Both are measured on a headline scenario (the targets' verdict) and on a grid around
 it (effect size × sessions per week; link strength × weeks), plus stress scenarios that
@@ -81,10 +82,10 @@ TARGET_FOUND_WHEN_LINKED = 0.80
 TARGET_CLEAR_WHEN_UNLINKED = 0.05
 FULL_LEARNERS = 2_000
 QUICK_LEARNERS = 300
-ENGINE_SIZES = {  # learners per engine cohort: (full, quick)
-    "applied": (200, 30),
+ENGINE_SIZES = {  # learners per engine cohort: (full, quick); ≥ 200 per arm so a share's interval is ±6 points
+    "applied": (400, 30),
     "goals": (20, 3),
-    "correlation": (150, 15),
+    "correlation": (300, 15),
 }
 DAYS_PER_WEEK = 7
 SCORE_MIN, SCORE_MAX = 0.0, 100.0
@@ -475,7 +476,8 @@ def run(learners: int, seed: int, quick: bool) -> dict[str, Any]:
             },
             "correlation": {
                 "minWeeks": MIN_WEEKS,
-                "rule": "clear when the Fisher-z 95% interval excludes 0",
+                "rule": "clear when p < 0.05 and the Fisher-z 95% interval excludes 0, both on "
+                "Pyper & Peterman's effective number of weeks N* (≤ weeks)",
             },
             "source": "targets: engine cohorts (benchmarks.insights_engine); grids and stress: pure statistical simulation (SyntheticApplied, SyntheticCorrelation)",
         },
@@ -600,6 +602,14 @@ def report_table(result: dict[str, Any]) -> Table:
         f"{ci(t['improvedWhenNotHelped'])} (score {ea['notHelped']['meanScoreChange']:+.1f})",
         t["improvedWhenNotHelped"]["met"],
     )
+    cal = ea.get("calibration", {})
+    if cal.get("ratio") is not None:
+        row(
+            "engine: spread of the change where it does nothing / the SE claimed",
+            "≈ 1 if calibrated",
+            f"{cal['ratio']:.2f} (sd {cal['notHelpedChangeSd']:.1f} vs SE {cal['notHelpedRmsStandardError']:.1f})",
+            None,
+        )
     g = e["goals"]
     row(
         "engine: goal progress = recomputation from raw data",

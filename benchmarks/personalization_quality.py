@@ -57,8 +57,11 @@ and database by implementing the protocol with them.
    Context key and cluster of the log: the learner (DR's reward model is per learner and
    arm; standard errors are cluster-robust over learners). True
    value = mean over the logged decisions of Σₐ π(a)·E[reward | arm a, the learner's
-   state then] (Monte Carlo, 25 fresh sessions per logged state). Target: the IPS and DR
-   95% intervals contain it in ≥ 90% of trials (per policy).
+   state then] (Monte Carlo, 25 fresh sessions per logged state). Target: the IPS
+   (self-normalised) and DR 95% intervals contain it in ≥ 90% of trials (per policy);
+   each coverage comes with its Wilson 95% interval (the benchmark's own noise), and the
+   plain ``mean(w·r)`` IPS interval the engine used before is reported beside it.
+   ``--ope-only`` runs this part alone (``personalization_ope.json``).
 4. **Cost of the pure core**: one decision (Thompson draw + integrated propensities over
    four arms) plus one ``apply_session``; p50/p95 over 2,000 calls on this machine.
 
@@ -111,7 +114,11 @@ from twin.analysis.personalization.evidence import (
     LoadState,
     StrugglePrediction,
 )
-from twin.analysis.personalization.offpolicy import LoggedDecision, evaluate_policy
+from twin.analysis.personalization.offpolicy import (
+    LoggedDecision,
+    evaluate_policy,
+    standard_error,
+)
 from twin.analysis.personalization.params import SessionParams
 from twin.analysis.personalization.reward import (
     Baseline,
@@ -912,6 +919,15 @@ def prior_comparison(
 # --- 3. off-policy evaluation ----------------------------------------------------------
 
 
+def plain_ips(
+    log: Sequence[LoggedDecision], policy: dict[StrategyArm, float]
+) -> tuple[float, float]:
+    """The plain ``mean(w·r)`` interval with the same clustered t (the engine's IPS before)."""
+    terms = np.array([policy.get(d.arm, 0.0) / d.propensity * d.reward for d in log])
+    se, q = standard_error(terms, [d.cluster for d in log])
+    return float(terms.mean()) - q * se, float(terms.mean()) + q * se
+
+
 def ope_trial(n: int, seed: int, trial: int, exploration: float) -> dict[str, Any]:
     """One simulated log with propensities; IPS/DR estimates and the true value per policy."""
     rng = np.random.default_rng([seed, 97, trial])
@@ -944,11 +960,13 @@ def ope_trial(n: int, seed: int, trial: int, exploration: float) -> dict[str, An
         ev = evaluate_policy(log, lambda _ctx, pol=pol: pol)
         assert not isinstance(ev, InsufficientData)
         truth = statistics.fmean(truth_terms[name])
+        plain = plain_ips(log, pol)
         out[name] = {
             "truth": truth,
             "ips": ev.ips.to_json(),
             "dr": ev.dr.to_json(),
             "ipsCovers": ev.ips.covers(truth),
+            "plainIpsCovers": plain[0] <= truth <= plain[1],
             "drCovers": ev.dr.covers(truth),
             "ess": round(ev.effective_sample_size, 1),
             "maxWeight": round(ev.max_weight, 1),
@@ -956,16 +974,34 @@ def ope_trial(n: int, seed: int, trial: int, exploration: float) -> dict[str, An
     return out
 
 
-def ope_coverage(trials: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
+def wilson_interval(hits: int, n: int, z: float = 1.959964) -> list[float]:
+    """Wilson 95% interval of a coverage measured over ``n`` trials (the benchmark's own noise)."""
+    share = hits / n
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [round(centre - half, 4), round(centre + half, 4)]
+
+
+def ope_coverage(trials: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per candidate policy: share of trials whose IPS / DR interval covers the truth, and more."""
 
     def mean_of(name: str, f: Callable[[dict[str, Any]], float]) -> float:
         return round(statistics.fmean(f(t[name]) for t in trials), 4)
 
+    def share(name: str, key: str) -> float:
+        return round(float(sum(t[name][key] for t in trials)) / len(trials), 4)
+
+    def interval(name: str, key: str) -> list[float]:
+        return wilson_interval(sum(t[name][key] for t in trials), len(trials))
+
     return {
         name: {
-            "ips": round(sum(t[name]["ipsCovers"] for t in trials) / len(trials), 4),
-            "dr": round(sum(t[name]["drCovers"] for t in trials) / len(trials), 4),
+            "ips": share(name, "ipsCovers"),
+            "ipsInterval95": interval(name, "ipsCovers"),
+            "plainIps": share(name, "plainIpsCovers"),
+            "plainIpsInterval95": interval(name, "plainIpsCovers"),
+            "dr": share(name, "drCovers"),
+            "drInterval95": interval(name, "drCovers"),
             "meanTruth": mean_of(name, lambda x: x["truth"]),
             "meanIps": mean_of(name, lambda x: x["ips"]["value"]),
             "meanDr": mean_of(name, lambda x: x["dr"]["value"]),
@@ -980,6 +1016,60 @@ def ope_coverage(trials: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]
         }
         for name in OPE_POLICIES
     }
+
+
+def off_policy(opts: Options) -> dict[str, Any]:
+    """Part 3: coverage of the IPS and DR intervals per candidate policy and logging policy."""
+    t0 = time.perf_counter()
+    out: dict[str, Any] = {
+        "learnersPerTrial": opts.ope_learners,
+        "weeks": OPE_WEEKS,
+        "target": TARGET_OPE_COVERAGE,
+        "logging": {},
+    }
+    for label, eps, n_trials in (
+        ("engine (floor 0.1)", EXPLORATION_FLOOR, opts.ope_trials),
+        ("plain Thompson", 0.0, opts.ope_trials_plain),
+    ):
+        if n_trials <= 0:
+            continue
+        trials = [ope_trial(opts.ope_learners, opts.seed, i, eps) for i in range(n_trials)]
+        out["logging"][label] = {
+            "exploration": eps,
+            "trials": n_trials,
+            "decisionsPerTrial": statistics.fmean(t["decisions"] for t in trials),
+            "coverage": ope_coverage(trials),
+        }
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
+def ope_table(off: dict[str, Any]) -> Table:
+    """Coverage per logging policy and candidate, with the coverage's own 95% interval."""
+    table = Table(title="off-policy evaluation: 95% intervals covering the true value")
+    for col in ("log", "candidate", "trials", "IPS (self-normalised)", "plain IPS", "DR"):
+        table.add_column(col, justify="left" if col in ("log", "candidate") else "right")
+    for label, logged in off["logging"].items():
+        for name, c in logged["coverage"].items():
+            table.add_row(
+                label,
+                name,
+                str(logged["trials"]),
+                *(
+                    f"{c[k]:.1%} [{c[k + 'Interval95'][0]:.1%}–{c[k + 'Interval95'][1]:.1%}]"
+                    for k in ("ips", "plainIps", "dr")
+                ),
+            )
+    return table
+
+
+def run_ope_only(opts: Options) -> dict[str, Any]:
+    """Only part 3, printed and returned (``--ope-only``)."""
+    result: dict[str, Any] = {"options": opts.__dict__ | {"horizons": list(opts.horizons)}}
+    result["offPolicy"] = off_policy(opts)
+    console.print(ope_table(result["offPolicy"]))
+    result["machine"] = machine()
+    return result
 
 
 # --- 4. cost ---------------------------------------------------------------------------
@@ -1049,6 +1139,7 @@ class Options:
     ope_learners: int
     horizons: tuple[int, ...]
     prior_caps: tuple[float, ...]
+    ope_only: bool = False
 
 
 def options(argv: Sequence[str] | None = None) -> Options:
@@ -1060,16 +1151,24 @@ def options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--ope-trials", type=int, default=None)
     parser.add_argument("--ope-trials-plain", type=int, default=None)
     parser.add_argument("--ope-learners", type=int, default=None)
+    parser.add_argument(
+        "--ope-only",
+        action="store_true",
+        help="only part 3 (off-policy evaluation); writes personalization_ope.json",
+    )
     a = parser.parse_args(argv)
     return Options(
         quick=a.quick,
         seed=a.seed,
         learners=a.learners or (60 if a.quick else 200),
-        ope_trials=a.ope_trials or (15 if a.quick else 120),
-        ope_trials_plain=a.ope_trials_plain or (15 if a.quick else 50),
+        ope_trials=a.ope_trials if a.ope_trials is not None else (15 if a.quick else 120),
+        ope_trials_plain=(
+            a.ope_trials_plain if a.ope_trials_plain is not None else (15 if a.quick else 50)
+        ),
         ope_learners=a.ope_learners or (20 if a.quick else 40),
         horizons=(200, 1000) if a.quick else (200, 1000, 5000),
         prior_caps=(MAX_PRIOR_STRENGTH,) if a.quick else PRIOR_CAPS,
+        ope_only=a.ope_only,
     )
 
 
@@ -1165,25 +1264,7 @@ def run(opts: Options, report: Callable[[str], None] = console.print) -> dict[st
     result["priors"] = priors
 
     # 3. off-policy evaluation: the engine's logging policy (with its floor) and plain Thompson
-    t0 = time.perf_counter()
-    result["offPolicy"] = {
-        "learnersPerTrial": opts.ope_learners,
-        "weeks": OPE_WEEKS,
-        "target": TARGET_OPE_COVERAGE,
-        "logging": {},
-    }
-    for label, eps, n_trials in (
-        ("engine (floor 0.1)", EXPLORATION_FLOOR, opts.ope_trials),
-        ("plain Thompson", 0.0, opts.ope_trials_plain),
-    ):
-        trials = [ope_trial(opts.ope_learners, opts.seed, i, eps) for i in range(n_trials)]
-        result["offPolicy"]["logging"][label] = {
-            "exploration": eps,
-            "trials": n_trials,
-            "decisionsPerTrial": statistics.fmean(t["decisions"] for t in trials),
-            "coverage": ope_coverage(trials),
-        }
-    result["offPolicy"]["seconds"] = round(time.perf_counter() - t0, 1)
+    result["offPolicy"] = off_policy(opts)
 
     # 4. cost
     result["speed"] = speed(opts.seed)
@@ -1248,6 +1329,7 @@ def run(opts: Options, report: Callable[[str], None] = console.print) -> dict[st
         "decision + apply_session (pure)", f"p50 {sp['p50Ms']} ms, p95 {sp['p95Ms']} ms", "", ""
     )
     console.print(table)
+    console.print(ope_table(result["offPolicy"]))
     curve_table = Table(title="share identified after n sessions (pairs with advantage ≥ 0.1)")
     curve_table.add_column("population / prior")
     checkpoints = [3, 6, 12, 18, 24, 30, 36, 42, 48]
@@ -1270,9 +1352,13 @@ def run(opts: Options, report: Callable[[str], None] = console.print) -> dict[st
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run, print, write the JSON."""
     opts = options(argv)
-    result = run(opts)
+    began = time.perf_counter()
+    result = run_ope_only(opts) if opts.ope_only else run(opts)
+    result.setdefault("seconds", round(time.perf_counter() - began, 1))
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     name = "personalization_quality_quick.json" if opts.quick else "personalization_quality.json"
+    if opts.ope_only:
+        name = "personalization_ope.json"
     path = RESULTS_DIR / name
     path.write_text(json.dumps(result, indent=2) + "\n")
     console.print(f"written to {path} ({result['seconds']} s)")

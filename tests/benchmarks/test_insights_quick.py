@@ -9,6 +9,8 @@ from twin.db.engine import Database
 def test_engine_cohorts_run_end_to_end(db: Database) -> None:
     applied = engine.engine_applied(db, 4, 71, helped_share=0.5)
     assert applied["helped"]["learners"] + applied["notHelped"]["learners"] == 4
+    ratio = applied["calibration"]["ratio"]
+    assert ratio is None or ratio > 0  # spread of the null change / the SE the interval claims
     goals = engine.engine_goals(db, 1, 72)
     assert goals["goals"] == 5 and goals["exact"] and goals["eventsNotifiedMoreThanOnce"] == 0
     linked = engine.engine_correlation(db, 2, 73, rho=engine.LINK_RHO)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.personalization_quality import Options, run
+from benchmarks.personalization_quality import Options, run, run_ope_only
 
 
 @pytest.mark.slow
@@ -33,3 +33,25 @@ def test_quick_personalization_benchmark() -> None:
     assert len(result["priors"]) == 2
     assert set(result["offPolicy"]["logging"]) == {"engine (floor 0.1)", "plain Thompson"}
     assert result["speed"]["calls"] > 0 and result["speed"]["p95Ms"] > 0
+
+
+@pytest.mark.slow
+def test_ope_only_reports_coverage_with_its_interval() -> None:
+    """``--ope-only``: part 3 alone, each coverage with its Wilson interval and the plain IPS beside it."""
+    options = Options(
+        quick=True,
+        seed=17,
+        learners=8,
+        ope_trials=2,
+        ope_trials_plain=0,
+        ope_learners=6,
+        horizons=(200,),
+        prior_caps=(5.0,),
+        ope_only=True,
+    )
+    off = run_ope_only(options)["offPolicy"]
+    assert set(off["logging"]) == {"engine (floor 0.1)"}
+    for c in off["logging"]["engine (floor 0.1)"]["coverage"].values():
+        for key in ("ips", "plainIps", "dr"):
+            low, high = c[key + "Interval95"]
+            assert 0.0 <= low <= c[key] <= high <= 1.0

@@ -105,7 +105,11 @@ def evaluation_lines(
     with db.session() as session:
         result = offpolicy.evaluate_logged(session, context, policy, user)
     if isinstance(result, InsufficientData):
-        return [f"{policy}: insufficient data ({result.have} of {result.need} rewarded decisions)"]
+        if result.requirement == "decisions":
+            return [
+                f"{policy}: insufficient data ({result.have} of {result.need} rewarded decisions)"
+            ]
+        return [f"{policy}: insufficient data (no logged decision takes an arm the policy would)"]
     lines = [
         f"{policy.upper()} on {result.decisions} {context.value} decisions",
         f"  the logged policy earned {result.logged_value:.3f}; effective sample "

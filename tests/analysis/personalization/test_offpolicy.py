@@ -31,15 +31,21 @@ LOG = [
 def test_golden_ips_and_dr() -> None:
     """Always BALANCED on ten logged decisions, by hand.
 
-    IPS terms 2·r on the four BALANCED rows (1.6, 1.2, 1.4, 1.8), 0 elsewhere: mean 0.6,
-    sample variance 5.6/9. DR with q = (Σr − own + 2·0.55)/(n − own + 2) (context mean 0.55):
+    Self-normalised IPS: weights 2 on the four BALANCED rows, 0 elsewhere, so
+    V = Σw·r/Σw = (1.6 + 1.2 + 1.4 + 1.8)/8 = 0.75 (the plain mean(w·r) would say 0.6).
+    Delta method: ψ = w·(r − V)/mean(w) = 2.5·(r − 0.75) = 0.125, −0.375, −0.125, 0.375 on
+    those rows, 0 elsewhere; Σψ² = 0.3125, SE = √(0.3125/9)/√10 = 0.0589256.
+    DR with q = (Σr − own + 2·0.55)/(n − own + 2) (context mean 0.55):
     BALANCED rows 2r − q(r) = 0.94, 0.50, 0.72, 1.16; other rows q = 4.1/6: mean 0.742.
     """
     ev = evaluate_policy(LOG, fixed_policy(A.BALANCED))
     assert isinstance(ev, PolicyEvaluation)
-    se = math.sqrt(5.6 / 9) / math.sqrt(10)
-    assert ev.ips.value == pytest.approx(0.6)
-    assert (ev.ips.low, ev.ips.high) == pytest.approx((0.6 - Z * se, 0.6 + Z * se))
+    se = math.sqrt(0.3125 / 9) / math.sqrt(10)
+    assert se == pytest.approx(0.0589256, abs=1e-7)
+    assert ev.ips.value == pytest.approx(0.75)
+    assert ev.ips.standard_error == pytest.approx(se)
+    assert (ev.ips.low, ev.ips.high) == pytest.approx((0.75 - Z * se, 0.75 + Z * se))
+    assert ev.ips.method == "IPS"
     dr_terms = np.array([0.94, 0.50, 0.72, 1.16] + [4.1 / 6] * 6)
     assert ev.dr.value == pytest.approx(0.742)
     assert ev.dr.standard_error == pytest.approx(dr_terms.std(ddof=1) / math.sqrt(10))
@@ -49,16 +55,20 @@ def test_golden_ips_and_dr() -> None:
 
 
 def test_cluster_robust_standard_error() -> None:
-    """Decisions 1–5 from learner u1, 6–10 from u2. IPS deviations from 0.6: 1.0, 0.6, 0.8,
-    1.2, −0.6 | −0.6 × 5; per-learner sums 3.0 and −3.0; SE = √(2/1 · 18)/10 = 0.6; the
-    interval uses t with G − 1 = 1 degree of freedom."""
-    log = [replace(d, cluster="u1" if i < 5 else "u2") for i, d in enumerate(LOG)]
+    """Decisions 1–3 from learner u1, 4–10 from u2. Self-normalised IPS V = 0.75 with
+    influence terms ψ = 0.125, −0.375, −0.125 | 0.375, 0 × 6 (see the golden test); per-learner
+    sums −0.375 and 0.375; SE = √(2/1 · 2 · 0.140625)/10 = 0.075; the interval uses t with
+    G − 1 = 1 degree of freedom. DR's terms go through the same clustered formula."""
+    log = [replace(d, cluster="u1" if i < 3 else "u2") for i, d in enumerate(LOG)]
     ev = evaluate_policy(log, fixed_policy(A.BALANCED))
     assert isinstance(ev, PolicyEvaluation)
-    assert ev.ips.value == pytest.approx(0.6)
-    assert ev.ips.standard_error == pytest.approx(0.6)
+    assert ev.ips.value == pytest.approx(0.75)
+    assert ev.ips.standard_error == pytest.approx(0.075)
     # Two clusters: Student's t with 1 degree of freedom, 12.706.
-    assert ev.ips.high - ev.ips.value == pytest.approx(12.7062047361747 * 0.6)
+    assert ev.ips.high - ev.ips.value == pytest.approx(12.7062047361747 * 0.075)
+    dr_terms = np.array([0.94, 0.50, 0.72, 1.16] + [4.1 / 6] * 6) - 0.742
+    sums = (dr_terms[:3].sum(), dr_terms[3:].sum())
+    assert ev.dr.standard_error == pytest.approx(math.sqrt(2 * (sums[0] ** 2 + sums[1] ** 2)) / 10)
     mixed = [*log[:9], replace(LOG[9], cluster=None)]
     with pytest.raises(InvalidParameter) as err:
         evaluate_policy(mixed, fixed_policy(A.BALANCED))
@@ -66,17 +76,24 @@ def test_cluster_robust_standard_error() -> None:
 
 
 def test_logging_policy_evaluates_to_its_own_mean() -> None:
-    """Evaluating the logging policy itself: every weight is 1, IPS = the mean logged reward."""
+    """Evaluating the logging policy itself: every weight is 1, IPS = the mean logged reward,
+    and its delta-method SE is the plain sd(r)/√n."""
     probs = {A.BALANCED: 0.5, A.CONSERVATIVE: 0.25, A.PATTERN_HEAVY: 0.25}
     ev = evaluate_policy(LOG, lambda _c: probs)
     assert isinstance(ev, PolicyEvaluation)
     assert ev.ips.value == pytest.approx(ev.logged_value)
+    rewards = np.array([d.reward for d in LOG])
+    assert ev.ips.standard_error == pytest.approx(rewards.std(ddof=1) / math.sqrt(10))
 
 
 def test_too_short_and_bad_logs() -> None:
-    """Under 10 decisions: insufficient data; a zero propensity or bad policy names the field."""
+    """Under 10 decisions: insufficient data; a zero propensity or bad policy names the field;
+    a candidate that never takes a logged arm has no decision to weigh: insufficient data."""
     assert evaluate_policy(LOG[:9], fixed_policy(A.BALANCED)) == InsufficientData(
         "decisions", 9, 10
+    )
+    assert evaluate_policy(LOG, fixed_policy(A.PREDICTION_HEAVY)) == InsufficientData(
+        "decisionsTheCandidateWouldTake", 0, 1
     )
     bad = [*LOG[:9], LoggedDecision("x", A.BALANCED, 0.0, 0.5)]
     with pytest.raises(InvalidParameter) as err:

@@ -5,8 +5,21 @@ personalization context, or context and learner), the arm ``aᵢ`` the engine ch
 propensity ``pᵢ`` the policy gave it when it chose, and the reward ``rᵢ``. For a candidate
 policy π (probabilities over arms for a context), with ``wᵢ = π(aᵢ|xᵢ)/pᵢ``:
 
-- **inverse propensity (IPS)**: ``V = mean(wᵢ·rᵢ)`` — unbiased whenever every arm π may
-  pick had a positive propensity;
+- **inverse propensity, self-normalised (IPS)**: ``V = Σ wᵢ·rᵢ / Σ wᵢ`` — the weighted
+  mean reward of the decisions the candidate would have made. Consistent whenever every
+  arm π may pick had a positive propensity (its bias is O(1/n)). Why not the plain
+  ``mean(wᵢ·rᵢ)``: its error is dominated by how far ``mean(wᵢ)`` (1 in expectation)
+  happens to be from 1 — a few decisions of a rarely logged arm carry weights up to
+  1/(0.1/4) = 40 — and its sampling distribution is skewed right with a standard error
+  that is small exactly when the big weights happen to be missing. On the benchmark's
+  simulated logs (321 trials, 40 learners each) its clustered t interval covered the truth
+  for 96.9% / 94.1% / 93.5% of trials (always BALANCED / always CONSERVATIVE / uniform),
+  missing mostly by being too low; the self-normalised one covers 96.9% / 96.6% / 96.0%
+  while being 2.2–2.8× narrower (mean half-width 0.033 / 0.032 / 0.015 against 0.082 /
+  0.089 / 0.034): normalising by ``Σ wᵢ`` cancels the weights' own noise. Its
+  standard error is the delta method's: the terms ``ψᵢ = wᵢ·(rᵢ − V)/mean(w)`` (mean 0)
+  take the place of the plain terms below. No decision the candidate would take
+  (``Σ wᵢ = 0``): insufficient data;
 - **doubly robust (DR)**: ``V = mean(Σₐ π(a|xᵢ)·q(xᵢ, a) + wᵢ·(rᵢ − q(xᵢ, aᵢ)))`` with a
   reward model q: the mean logged reward of (context, arm), leaving decision i itself out
   (so its own reward cannot leak into its correction term) and shrunk towards the
@@ -19,8 +32,9 @@ independent (they share the learner's responses, and a bandit's propensities dep
 the rewards before them), so when the log says which learner (``cluster``) each decision
 belongs to, SE is cluster-robust — the spread of the per-learner sums, learners being
 independent — with Student's t quantile on G − 1 degrees of freedom (G learners);
-otherwise ``sd(terms)/√n`` with the normal quantile. On the benchmark's simulated logs the iid SE
-left the IPS interval of a uniformly random policy covering the truth in 88% of trials. The effective sample size ``(Σw)²/Σw²`` and the largest weight say
+otherwise ``sd(terms)/√n`` with the normal quantile. (On the benchmark's simulated logs the
+iid SE left the plain IPS interval of a uniformly random policy covering the truth in 88% of
+trials.) The effective sample size ``(Σw)²/Σw²`` and the largest weight say
 how far the candidate is from what was logged: a few huge weights make any interval wide
 (or, with few decisions, too optimistic).
 """
@@ -45,6 +59,7 @@ MIN_CLUSTERS = 2
 CONFIDENCE_QUANTILE = 0.975
 REWARD_MODEL_PRIOR_DECISIONS = 2.0
 PROBABILITY_SUM_TOLERANCE = 1e-6
+IPS_METHOD = "IPS"  # self-normalised (module docstring); the name the API and CLI have always shown
 
 TargetPolicy = Callable[[Hashable], Mapping[StrategyArm, float]]
 """Candidate policy: context → probability of each arm (arms left out have probability 0)."""
@@ -137,6 +152,16 @@ def _estimate(method: str, terms: np.ndarray, clusters: Sequence[Hashable] | Non
     return Estimate(method, value, value - q * se, value + q * se, se, terms.size)
 
 
+def self_normalised_ips(
+    weights: np.ndarray, rewards: np.ndarray, clusters: Sequence[Hashable] | None
+) -> Estimate:
+    """``Σ w·r / Σ w`` with the delta-method SE: :func:`standard_error` of ``w·(r − V)/mean(w)``."""
+    value = float((weights * rewards).sum() / weights.sum())
+    influence = weights * (rewards - value) / weights.mean()
+    se, q = standard_error(influence, clusters)
+    return Estimate(IPS_METHOD, value, value - q * se, value + q * se, se, weights.size)
+
+
 def _validate(log: Sequence[LoggedDecision]) -> None:
     for i, d in enumerate(log):
         if not (math.isfinite(d.propensity) and 0.0 < d.propensity <= 1.0):
@@ -185,7 +210,7 @@ def _reward_model(
 def evaluate_policy(
     log: Sequence[LoggedDecision], target: TargetPolicy
 ) -> PolicyEvaluation | InsufficientData:
-    """IPS and doubly-robust value of ``target`` from ``log`` (at least 10 decisions)."""
+    """Self-normalised IPS and doubly-robust value of ``target`` from ``log`` (at least 10 decisions)."""
     if len(log) < MIN_DECISIONS:
         return InsufficientData("decisions", len(log), MIN_DECISIONS)
     _validate(log)
@@ -201,7 +226,6 @@ def evaluate_policy(
         ctx_sum[d.context] += d.reward
         ctx_n[d.context] += 1
     cache: dict[Hashable, dict[StrategyArm, float]] = {}
-    ips_terms = np.empty(n)
     dr_terms = np.empty(n)
     weights = np.empty(n)
     for i, d in enumerate(log):
@@ -210,16 +234,17 @@ def evaluate_policy(
             probs = cache[d.context] = _policy_probs(target, d.context)
         w = probs.get(d.arm, 0.0) / d.propensity
         weights[i] = w
-        ips_terms[i] = w * d.reward
         prior = ctx_sum[d.context] / ctx_n[d.context]
         direct = sum(
             p * _reward_model(sums, counts, d, a, prior) for a, p in probs.items() if p > 0.0
         )
         dr_terms[i] = direct + w * (d.reward - _reward_model(sums, counts, d, d.arm, prior))
-    ess = float(weights.sum() ** 2 / (weights**2).sum()) if weights.any() else 0.0
+    if not weights.any():
+        return InsufficientData("decisionsTheCandidateWouldTake", 0, 1)
+    ess = float(weights.sum() ** 2 / (weights**2).sum())
     clusters = _clusters(log)
     return PolicyEvaluation(
-        ips=_estimate("IPS", ips_terms, clusters),
+        ips=self_normalised_ips(weights, rewards, clusters),
         dr=_estimate("DR", dr_terms, clusters),
         logged_value=float(rewards.mean()),
         effective_sample_size=ess,

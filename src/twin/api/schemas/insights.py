@@ -275,6 +275,10 @@ class CorrelationValueOut(Answer):
     ci_low: float
     ci_high: float
     weeks: int
+    effective_weeks: float = Field(
+        description="Pyper & Peterman's effective number of independent weeks (≤ weeks): "
+        "p and the interval use it, so weeks that move together count less"
+    )
     strength: str
     clear: bool
     summary: str
