@@ -9,7 +9,10 @@ sets one goal per learner, then times :func:`twin.jobs.insights.run_daily_tick` 
 learner at once (all in one tick: the worst case) on two consecutive days — the first run
 also backfills each learner's weekly scores (12 weeks), the second is the steady state.
 Then ``GET /v1/users/{id}/dashboard`` through a real server (uvicorn on loopback, a service
-key), sequential requests over sampled learners after a warm-up: p50 / p95 / max.
+key), sequential requests over sampled learners after a warm-up: p50 / p95 / max. SQL
+statements are counted (a ``before_cursor_execute`` listener): per learner in each daily
+run, per request for the dashboard (authentication included; the pool's pre-ping is not a
+statement SQLAlchemy sees).
 
 Targets: the daily job for 1,000 learners ≤ 60 s; dashboard p95 ≤ 50 ms. Prints a table and
 writes ``benchmarks/results/insights_speed.json``.
@@ -21,6 +24,8 @@ import argparse
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -52,6 +57,21 @@ TICK_HOUR_UTC = 6
 SERVER_START_TIMEOUT_S = 20.0
 MIN_CONSOLE_WIDTH = 110
 console = Console(width=max(MIN_CONSOLE_WIDTH, Console().width))
+
+
+@contextmanager
+def statement_counter(db: Database) -> Iterator[list[int]]:
+    """A one-item list holding how many SQL statements the engine sent while inside."""
+    seen = [0]
+
+    def count(*_args: Any) -> None:
+        seen[0] += 1
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def learner_ids(db: Database) -> list[str]:
@@ -86,7 +106,8 @@ def daily_runs(
     for d in range(2):
         tick = first + timedelta(days=d)
         console.print(f"[bold]daily job[/] {tick.isoformat()} over {len(learners)} learners …")
-        report = run_daily_tick(db, tick, threads=threads, learners=learners)
+        with statement_counter(db) as statements:
+            report = run_daily_tick(db, tick, threads=threads, learners=learners)
         out.append(
             {
                 "tick": tick.isoformat(),
@@ -94,6 +115,7 @@ def daily_runs(
                 "outcomes": dict(report.outcomes),
                 "seconds": round(report.seconds, 2),
                 "msPerLearner": round(1000 * report.seconds / max(1, len(report.runs)), 1),
+                "statementsPerLearner": round(statements[0] / max(1, len(report.runs)), 1),
                 "recommendationsCreated": sum(r.recommendations_created for r in report.runs),
                 "notifications": sum(r.notifications for r in report.runs),
                 "weeksScored": sum(r.weeks_scored for r in report.runs),
@@ -124,16 +146,19 @@ def dashboard_latency(
     headers = {"Authorization": f"Bearer {key}"}
     times: list[float] = []
     statuses: dict[int, int] = {}
+    statements = 0
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=10.0) as c:
             for i in range(WARMUP_REQUESTS + requests):
                 uid = sample[i % len(sample)]
-                began = time.perf_counter()
-                r = c.get(f"/v1/users/{uid}/dashboard")
-                elapsed = time.perf_counter() - began
+                with statement_counter(db) as sent:
+                    began = time.perf_counter()
+                    r = c.get(f"/v1/users/{uid}/dashboard")
+                    elapsed = time.perf_counter() - began
                 statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
                 if i >= WARMUP_REQUESTS:
                     times.append(elapsed)
+                    statements += sent[0]
             body = c.get(f"/v1/users/{sample[0]}/dashboard").json()
     finally:
         server.should_exit = True
@@ -147,6 +172,7 @@ def dashboard_latency(
         "p50Ms": round(float(np.percentile(ms, 50)), 2),
         "p95Ms": round(p95, 2),
         "maxMs": round(float(ms.max()), 2),
+        "statementsPerRequest": round(statements / max(1, len(times)), 2),
         "meetsTarget": p95 <= DASHBOARD_TARGET_P95_MS and set(statuses) == {200},
         "exampleSizes": {
             "recommendations": len(body.get("recommendations", [])),
@@ -203,14 +229,16 @@ def report_table(result: dict[str, Any]) -> Table:
         table.add_row(
             f"daily job, {day['learners']} learners ({label})",
             f"≤ {DAILY_JOB_TARGET_SECONDS:.0f} s",
-            f"{day['seconds']:.1f} s ({day['msPerLearner']:.0f} ms/learner)",
+            f"{day['seconds']:.1f} s ({day['msPerLearner']:.0f} ms, "
+            f"{day['statementsPerLearner']:.0f} statements/learner)",
             ok(day["meetsTarget"]),
         )
     d = result["dashboard"]
     table.add_row(
         f"GET …/dashboard over HTTP, {d['requests']} requests: p50 / p95",
         f"p95 ≤ {DASHBOARD_TARGET_P95_MS:.0f} ms",
-        f"{d['p50Ms']:.1f} / {d['p95Ms']:.1f} ms (max {d['maxMs']:.0f})",
+        f"{d['p50Ms']:.1f} / {d['p95Ms']:.1f} ms (max {d['maxMs']:.0f}; "
+        f"{d['statementsPerRequest']:.0f} statements)",
         ok(d["meetsTarget"]),
     )
     m = result["machine"]
