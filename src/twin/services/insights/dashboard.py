@@ -1,6 +1,6 @@
 """One aggregate call for a learner's dashboard (ENGINE.md 5.6: the source system made 9+).
 
-:func:`dashboard` reads, with four indexed single-learner statements and no analysis:
+:func:`dashboard` reads, with two indexed single-learner statements and no analysis:
 the latest weekly score and its components, metric cards (the score and each component)
 with 4-week sparklines, the top open recommendations, active goals, unread notifications,
 the latest load and burnout assessment, and the top pending struggle predictions. Every
@@ -9,25 +9,26 @@ never recomputed here).
 
 Round trips are what a request waits for on a busy machine (each one a wake-up of the
 database process), so :data:`_OVERVIEW_SQL` reads in one statement the learner's consent
-and zone, the stored scores, the unread count, the load, the burnout assessment and the
-predictions (small JSON arrays for the lists); the open recommendations with their keys
-and applications, the active goals and the newest unread notifications are one statement
-each. 11 statements before, 4 now (``benchmarks/insights_speed.py`` counts them).
+and zone, the stored scores, the unread count and newest unread notifications, the active
+goals, the load, the burnout assessment and the predictions (small JSON arrays for the
+lists, typed back into transient rows); the open recommendations with their keys and
+applications are the second. 11 statements before, 2 now (``benchmarks/insights_speed.py``
+counts them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from twin.analysis.common import naive_utc
 from twin.analysis.insights.score import COMPONENT_WEIGHTS, Component
-from twin.db.models import BehavioralScore
-from twin.enums import BurnoutRiskLevel, GoalStatus
+from twin.db.models import BehavioralGoal, BehavioralScore, InsightNotification
+from twin.enums import BurnoutRiskLevel
 from twin.learners import analysis_learner, learner_zone
 from twin.services.insights import goals as goals_service
 from twin.services.insights import notifications as notifications_service
@@ -122,6 +123,12 @@ _OVERVIEW_SQL = sa.text(
                   WHERE "userId" = u.id ORDER BY "weekStart" DESC LIMIT :weeks) s) AS scores,
            (SELECT count(*) FROM insight_notifications
             WHERE "userId" = u.id AND "readAt" IS NULL) AS unread,
+           (SELECT coalesce(json_agg(row_to_json(n) ORDER BY n."createdAt" DESC, n.id DESC),
+                            '[]'::json)
+            FROM (SELECT * FROM insight_notifications WHERE "userId" = u.id AND "readAt" IS NULL
+                  ORDER BY "createdAt" DESC, id DESC LIMIT :k) n) AS notes,
+           (SELECT coalesce(json_agg(row_to_json(g) ORDER BY g.deadline, g.id), '[]'::json)
+            FROM behavioral_goals g WHERE g."userId" = u.id AND g.status = 'ACTIVE') AS goals,
            (SELECT "meanLoad7d" FROM learner_load_profiles WHERE "userId" = u.id) AS mean_load,
            m."loadScore" AS latest_load, m."timestamp" AS latest_at,
            b.id AS burnout_id, b."riskScore" AS risk, b.level AS risk_level,
@@ -163,6 +170,28 @@ def _score_row(item: dict[str, Any]) -> BehavioralScore:
     )
 
 
+_Row = TypeVar("_Row", BehavioralGoal, InsightNotification)
+
+
+def _transient(model: type[_Row], item: dict[str, Any]) -> _Row:
+    """A row from its ``row_to_json`` (not attached to the session): enums, times, floats typed."""
+    values: dict[str, Any] = {}
+    for attr in model.__mapper__.column_attrs:
+        column = attr.columns[0]
+        v = item.get(column.name)
+        enum_class = getattr(column.type, "enum_class", None)
+        if v is None:
+            pass
+        elif enum_class is not None:
+            v = enum_class(v)
+        elif isinstance(column.type, sa.DateTime):
+            v = _json_time(v)
+        elif isinstance(column.type, sa.Float):
+            v = float(v)
+        values[attr.key] = v
+    return model(**values)
+
+
 def _json_time(value: str) -> datetime:
     """A ``timestamp`` as json_build_object writes it (ISO 8601, naive UTC)."""
     return datetime.fromisoformat(value)
@@ -193,9 +222,10 @@ def _cards(weeks: list[ScoreWeek]) -> tuple[MetricCard, ...]:
 
 
 def dashboard(session: Session, user_id: str, now: datetime) -> Dashboard:
-    """The learner's overview in one call (stored figures only, four statements)."""
+    """The learner's overview in one call (stored figures only, two statements)."""
     row = session.execute(
-        _OVERVIEW_SQL, {"u": user_id, "weeks": SPARKLINE_WEEKS + 1, "n": TOP_PREDICTIONS}
+        _OVERVIEW_SQL,
+        {"u": user_id, "weeks": SPARKLINE_WEEKS + 1, "n": TOP_PREDICTIONS, "k": UNREAD_SHOWN},
     ).first()
     if row is None or not row.enabled:
         analysis_learner(session, user_id)  # the 404 or 403, worded as everywhere
@@ -205,8 +235,11 @@ def dashboard(session: Session, user_id: str, now: datetime) -> Dashboard:
     complete = [w for w in weeks if w.complete]
     shown_weeks = complete[-SPARKLINE_WEEKS:] if complete else weeks[-SPARKLINE_WEEKS:]
     recs = recommendations_service.top_open(session, user_id, TOP_RECOMMENDATIONS)
-    goals = goals_service.list_goals(session, user_id, GoalStatus.ACTIVE, checked=True)
-    notes = notifications_service.latest_unread(session, user_id, UNREAD_SHOWN)
+    goals = [goals_service.goal_view(_transient(BehavioralGoal, g)) for g in row.goals]
+    notes = tuple(
+        notifications_service.notification_view(_transient(InsightNotification, n))
+        for n in row.notes
+    )
     return Dashboard(
         user_id=user_id,
         generated_at=naive_utc(now),
