@@ -132,17 +132,6 @@ def list_notifications(
     return NotificationList(tuple(notification_view(r) for r in rows), int(count or 0))
 
 
-def latest_unread(session: Session, user_id: str, limit: int) -> tuple[NotificationView, ...]:
-    """The ``limit`` newest unread notifications (the caller counts them and checks the learner)."""
-    rows = session.scalars(
-        sa.select(InsightNotification)
-        .where(InsightNotification.userId == user_id, InsightNotification.readAt.is_(None))
-        .order_by(InsightNotification.createdAt.desc(), InsightNotification.id.desc())
-        .limit(limit)
-    )
-    return tuple(notification_view(r) for r in rows)
-
-
 def mark_read(
     session: Session, user_id: str, notification_id: str, now: datetime
 ) -> NotificationView:
