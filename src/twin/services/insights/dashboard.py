@@ -1,24 +1,35 @@
 """One aggregate call for a learner's dashboard (ENGINE.md 5.6: the source system made 9+).
 
-:func:`dashboard` reads, with a handful of indexed single-learner queries and no analysis:
+:func:`dashboard` reads, with two indexed single-learner statements and no analysis:
 the latest weekly score and its components, metric cards (the score and each component)
 with 4-week sparklines, the top open recommendations, active goals, unread notifications,
 the latest load and burnout assessment, and the top pending struggle predictions. Every
-figure is what the jobs and requests stored; nothing is computed here.
+figure is what the jobs and requests stored (the weekly scores are the daily run's rows,
+never recomputed here).
+
+Round trips are what a request waits for on a busy machine (each one a wake-up of the
+database process), so :data:`_OVERVIEW_SQL` reads in one statement the learner's consent
+and zone, the stored scores, the unread count and newest unread notifications, the active
+goals, the load, the burnout assessment and the predictions (small JSON arrays for the
+lists, typed back into transient rows); the open recommendations with their keys and
+applications are the second. 11 statements before, 2 now (``benchmarks/insights_speed.py``
+counts them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from twin.analysis.common import naive_utc
 from twin.analysis.insights.score import COMPONENT_WEIGHTS, Component
-from twin.enums import BurnoutRiskLevel, GoalStatus
-from twin.learners import analysis_learner
+from twin.db.models import BehavioralGoal, BehavioralScore, InsightNotification
+from twin.enums import BurnoutRiskLevel
+from twin.learners import analysis_learner, learner_zone
 from twin.services.insights import goals as goals_service
 from twin.services.insights import notifications as notifications_service
 from twin.services.insights import recommendations as recommendations_service
@@ -26,7 +37,7 @@ from twin.services.insights.common import local_week
 from twin.services.insights.goals import GoalView
 from twin.services.insights.notifications import NotificationView
 from twin.services.insights.recommendations import RecommendationView
-from twin.services.insights.score import ScoreWeek, _week_view, stored_scores
+from twin.services.insights.score import ScoreWeek, _week_view
 
 SPARKLINE_WEEKS = 4
 TOP_RECOMMENDATIONS = 3
@@ -101,32 +112,89 @@ class Dashboard:
     predictions: tuple[PredictionSummary, ...]
 
 
-_LOAD_SQL = sa.text(
+_OVERVIEW_SQL = sa.text(
     """
-    SELECT (SELECT "meanLoad7d" FROM learner_load_profiles WHERE "userId" = :u) AS mean_load,
-           m."loadScore" AS latest, m."timestamp" AS at
-    FROM (SELECT 1) one
+    SELECT u.timezone, u."behavioralAnalysisEnabled" AS enabled,
+           (SELECT coalesce(json_agg(json_build_object(
+                      'weekStart', s."weekStart", 'score', s.score,
+                      'components', s.components, 'sessions', s.sessions)
+                    ORDER BY s."weekStart"), '[]'::json)
+            FROM (SELECT "weekStart", score, components, sessions FROM behavioral_scores
+                  WHERE "userId" = u.id ORDER BY "weekStart" DESC LIMIT :weeks) s) AS scores,
+           (SELECT count(*) FROM insight_notifications
+            WHERE "userId" = u.id AND "readAt" IS NULL) AS unread,
+           (SELECT coalesce(json_agg(row_to_json(n) ORDER BY n."createdAt" DESC, n.id DESC),
+                            '[]'::json)
+            FROM (SELECT * FROM insight_notifications WHERE "userId" = u.id AND "readAt" IS NULL
+                  ORDER BY "createdAt" DESC, id DESC LIMIT :k) n) AS notes,
+           (SELECT coalesce(json_agg(row_to_json(g) ORDER BY g.deadline, g.id), '[]'::json)
+            FROM behavioral_goals g WHERE g."userId" = u.id AND g.status = 'ACTIVE') AS goals,
+           (SELECT "meanLoad7d" FROM learner_load_profiles WHERE "userId" = u.id) AS mean_load,
+           m."loadScore" AS latest_load, m."timestamp" AS latest_at,
+           b.id AS burnout_id, b."riskScore" AS risk, b.level AS risk_level,
+           b."assessmentDate" AS assessed_at,
+           (SELECT coalesce(json_agg(json_build_object(
+                      'id', p.id, 'objectiveId', p.objective_id, 'objective', p.objective,
+                      'probability', p.probability, 'at', p.at)
+                    ORDER BY p.probability DESC, p.id), '[]'::json)
+            FROM (SELECT p.id, p."learningObjectiveId" AS objective_id,
+                         coalesce(o.objective, p."learningObjectiveId") AS objective,
+                         p."predictedStruggleProbability" AS probability, p."predictedAt" AS at
+                  FROM struggle_predictions p
+                  LEFT JOIN learning_objectives o ON o.id = p."learningObjectiveId"
+                  WHERE p."userId" = u.id AND p."predictionStatus" = 'PENDING'
+                  ORDER BY p."predictedStruggleProbability" DESC, p.id LIMIT :n) p)
+             AS predictions
+    FROM users u
     LEFT JOIN LATERAL (
       SELECT "loadScore", "timestamp" FROM cognitive_load_metrics
-      WHERE "userId" = :u ORDER BY "timestamp" DESC LIMIT 1
+      WHERE "userId" = u.id ORDER BY "timestamp" DESC LIMIT 1
     ) m ON true
+    LEFT JOIN LATERAL (
+      SELECT id, "riskScore", "riskLevel"::text AS level, "assessmentDate"
+      FROM burnout_risk_assessments
+      WHERE "userId" = u.id ORDER BY "assessmentDate" DESC, id DESC LIMIT 1
+    ) b ON true
+    WHERE u.id = :u
     """
 )
-_BURNOUT_SQL = sa.text(
-    'SELECT id, "riskScore", "riskLevel"::text AS level, "assessmentDate" AS at '
-    'FROM burnout_risk_assessments WHERE "userId" = :u ORDER BY "assessmentDate" DESC, id DESC LIMIT 1'
-)
-_PREDICTIONS_SQL = sa.text(
-    """
-    SELECT p.id, p."learningObjectiveId" AS objective_id,
-           coalesce(o.objective, p."learningObjectiveId") AS objective,
-           p."predictedStruggleProbability" AS probability, p."predictedAt" AS at
-    FROM struggle_predictions p
-    LEFT JOIN learning_objectives o ON o.id = p."learningObjectiveId"
-    WHERE p."userId" = :u AND p."predictionStatus" = 'PENDING'
-    ORDER BY p."predictedStruggleProbability" DESC, p.id LIMIT :n
-    """
-)
+
+
+def _score_row(item: dict[str, Any]) -> BehavioralScore:
+    """A stored week from its JSON (not attached to the session)."""
+    return BehavioralScore(
+        weekStart=date.fromisoformat(item["weekStart"]),
+        score=float(item["score"]),
+        components=item["components"],
+        sessions=int(item["sessions"]),
+    )
+
+
+_Row = TypeVar("_Row", BehavioralGoal, InsightNotification)
+
+
+def _transient(model: type[_Row], item: dict[str, Any]) -> _Row:
+    """A row from its ``row_to_json`` (not attached to the session): enums, times, floats typed."""
+    values: dict[str, Any] = {}
+    for attr in model.__mapper__.column_attrs:
+        column = attr.columns[0]
+        v = item.get(column.name)
+        enum_class = getattr(column.type, "enum_class", None)
+        if v is None:
+            pass
+        elif enum_class is not None:
+            v = enum_class(v)
+        elif isinstance(column.type, sa.DateTime):
+            v = _json_time(v)
+        elif isinstance(column.type, sa.Float):
+            v = float(v)
+        values[attr.key] = v
+    return model(**values)
+
+
+def _json_time(value: str) -> datetime:
+    """A ``timestamp`` as json_build_object writes it (ISO 8601, naive UTC)."""
+    return datetime.fromisoformat(value)
 
 
 def _cards(weeks: list[ScoreWeek]) -> tuple[MetricCard, ...]:
@@ -154,24 +222,24 @@ def _cards(weeks: list[ScoreWeek]) -> tuple[MetricCard, ...]:
 
 
 def dashboard(session: Session, user_id: str, now: datetime) -> Dashboard:
-    """The learner's overview in one call (stored figures only)."""
-    learner = analysis_learner(session, user_id)
-    current = local_week(now, learner.zone)
-    weeks = [
-        _week_view(r, current) for r in stored_scores(session, user_id, weeks=SPARKLINE_WEEKS + 1)
-    ]
+    """The learner's overview in one call (stored figures only, two statements)."""
+    row = session.execute(
+        _OVERVIEW_SQL,
+        {"u": user_id, "weeks": SPARKLINE_WEEKS + 1, "n": TOP_PREDICTIONS, "k": UNREAD_SHOWN},
+    ).first()
+    if row is None or not row.enabled:
+        analysis_learner(session, user_id)  # the 404 or 403, worded as everywhere
+    assert row is not None
+    current = local_week(now, learner_zone(row.timezone))
+    weeks = [_week_view(_score_row(item), current) for item in row.scores]
     complete = [w for w in weeks if w.complete]
     shown_weeks = complete[-SPARKLINE_WEEKS:] if complete else weeks[-SPARKLINE_WEEKS:]
-    recs = recommendations_service.list_recommendations(
-        session, user_id, limit=TOP_RECOMMENDATIONS, checked=True
+    recs = recommendations_service.top_open(session, user_id, TOP_RECOMMENDATIONS)
+    goals = [goals_service.goal_view(_transient(BehavioralGoal, g)) for g in row.goals]
+    notes = tuple(
+        notifications_service.notification_view(_transient(InsightNotification, n))
+        for n in row.notes
     )
-    goals = goals_service.list_goals(session, user_id, GoalStatus.ACTIVE, checked=True)
-    notes = notifications_service.list_notifications(
-        session, user_id, unread=True, limit=UNREAD_SHOWN, checked=True
-    )
-    load = session.execute(_LOAD_SQL, {"u": user_id}).one()
-    burnout = session.execute(_BURNOUT_SQL, {"u": user_id}).first()
-    predictions = session.execute(_PREDICTIONS_SQL, {"u": user_id, "n": TOP_PREDICTIONS}).all()
     return Dashboard(
         user_id=user_id,
         generated_at=naive_utc(now),
@@ -179,20 +247,26 @@ def dashboard(session: Session, user_id: str, now: datetime) -> Dashboard:
         cards=_cards(shown_weeks),
         recommendations=tuple(recs),
         goals=tuple(goals),
-        unread_notifications=notes.unread,
-        notifications=notes.notifications,
+        unread_notifications=int(row.unread),
+        notifications=notes,
         load=LoadSummary(
-            latest_load=None if load.latest is None else float(load.latest),
-            latest_at=load.at,
-            mean_load_7d=None if load.mean_load is None else float(load.mean_load),
+            latest_load=None if row.latest_load is None else float(row.latest_load),
+            latest_at=row.latest_at,
+            mean_load_7d=None if row.mean_load is None else float(row.mean_load),
         ),
         burnout=None
-        if burnout is None
+        if row.burnout_id is None
         else BurnoutSummary(
-            burnout.id, float(burnout.riskScore), BurnoutRiskLevel(burnout.level), burnout.at
+            row.burnout_id, float(row.risk), BurnoutRiskLevel(row.risk_level), row.assessed_at
         ),
         predictions=tuple(
-            PredictionSummary(p.id, p.objective_id, p.objective, float(p.probability), p.at)
-            for p in predictions
+            PredictionSummary(
+                p["id"],
+                p["objectiveId"],
+                p["objective"],
+                float(p["probability"]),
+                _json_time(p["at"]),
+            )
+            for p in row.predictions
         ),
     )

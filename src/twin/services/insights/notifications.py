@@ -60,7 +60,8 @@ class NotificationList:
     unread: int
 
 
-def _view(row: InsightNotification) -> NotificationView:
+def notification_view(row: InsightNotification) -> NotificationView:
+    """The view of a stored notification."""
     return NotificationView(
         id=row.id,
         notification_type=row.notificationType,
@@ -128,7 +129,7 @@ def list_notifications(
         .select_from(InsightNotification)
         .where(InsightNotification.userId == user_id, InsightNotification.readAt.is_(None))
     )
-    return NotificationList(tuple(_view(r) for r in rows), int(count or 0))
+    return NotificationList(tuple(notification_view(r) for r in rows), int(count or 0))
 
 
 def mark_read(
@@ -146,7 +147,7 @@ def mark_read(
     if row.readAt is None:
         row.readAt = naive_utc(now)
         session.flush()
-    return _view(row)
+    return notification_view(row)
 
 
 def mark_all_read(session: Session, user_id: str, now: datetime) -> int:

@@ -148,6 +148,14 @@ def _views(session: Session, rows: Sequence[Recommendation]) -> list[Recommendat
             sa.select(AppliedRecommendation).where(AppliedRecommendation.recommendationId.in_(ids))
         )
     }
+    return _build_views(rows, keys, applied)
+
+
+def _build_views(
+    rows: Sequence[Recommendation],
+    keys: dict[str, RecommendationKey],
+    applied: dict[str, AppliedRecommendation],
+) -> list[RecommendationView]:
     out = []
     for r in rows:
         k = keys.get(r.id)
@@ -294,25 +302,7 @@ def list_recommendations(
     query = sa.select(Recommendation).where(Recommendation.userId == user_id)
     chosen = status or OPEN_FILTER
     if chosen == OPEN_FILTER:
-        rows = list(
-            session.scalars(
-                query.where(
-                    Recommendation.status.in_(OPEN_STATUSES),
-                    Recommendation.appliedAt.is_(None),
-                    Recommendation.dismissedAt.is_(None),
-                )
-            )
-        )
-        views = {v.id: v for v in _views(session, rows)}
-        shown = top_pending(
-            [
-                OpenRecommendation(v.key or f"row:{v.id}", v.recommendation_type, v.priority_score)
-                for v in views.values()
-            ],
-            limit=limit,
-        )
-        by_key = {v.key or f"row:{v.id}": v for v in views.values()}
-        return [by_key[o.key] for o in shown]
+        return top_open(session, user_id, limit)
     if chosen == APPLIED_FILTER:
         query = query.where(Recommendation.appliedAt.is_not(None))
     else:
@@ -323,6 +313,46 @@ def list_recommendations(
         )
     )
     return _views(session, rows)
+
+
+def top_open(session: Session, user_id: str, limit: int) -> list[RecommendationView]:
+    """The top ``limit`` open recommendations (≤ 2 per type), read in one statement.
+
+    Every open row with its key and application (LEFT JOINs on their unique
+    ``recommendationId``), then :func:`~twin.analysis.insights.recommendations.top_pending`.
+    """
+    rows: dict[str, Recommendation] = {}
+    keys: dict[str, RecommendationKey] = {}
+    applied: dict[str, AppliedRecommendation] = {}
+    query = (
+        sa.select(Recommendation, RecommendationKey, AppliedRecommendation)
+        .outerjoin(RecommendationKey, RecommendationKey.recommendationId == Recommendation.id)
+        .outerjoin(
+            AppliedRecommendation, AppliedRecommendation.recommendationId == Recommendation.id
+        )
+        .where(
+            Recommendation.userId == user_id,
+            Recommendation.status.in_(OPEN_STATUSES),
+            Recommendation.appliedAt.is_(None),
+            Recommendation.dismissedAt.is_(None),
+        )
+    )
+    for r, k, a in session.execute(query):
+        rows[r.id] = r
+        if k is not None:
+            keys[r.id] = k
+        if a is not None:
+            applied[r.id] = a
+    views = _build_views(list(rows.values()), keys, applied)
+    shown = top_pending(
+        [
+            OpenRecommendation(v.key or f"row:{v.id}", v.recommendation_type, v.priority_score)
+            for v in views
+        ],
+        limit=limit,
+    )
+    by_key = {v.key or f"row:{v.id}": v for v in views}
+    return [by_key[o.key] for o in shown]
 
 
 def _recommendation(session: Session, user_id: str, recommendation_id: str) -> Recommendation:
