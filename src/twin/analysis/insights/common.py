@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+
+# The project-wide helpers, re-exported for the insight modules that import them here.
+from twin.analysis.common import clip01 as clip01
+from twin.analysis.common import rounded as rounded
 
 DAYS_PER_WEEK = 7
 PERCENT_MAX = 100.0
@@ -42,18 +45,6 @@ class SourceRef:
     def to_json(self) -> dict[str, str]:
         """``{"kind": "pattern", "id": "…"}``."""
         return {"kind": str(self.kind), "id": self.id}
-
-
-def clip01(x: float) -> float:
-    """``x`` clipped to [0, 1]; NaN raises (a NaN here is a bug upstream, not a value)."""
-    if math.isnan(x):
-        raise ValueError("NaN is not a valid value in [0, 1]")
-    return min(1.0, max(0.0, x))
-
-
-def rounded(x: float, digits: int = 4) -> float:
-    """``x`` rounded for storage and display."""
-    return round(float(x), digits)
 
 
 def check_unit(name: str, value: float) -> None:
