@@ -332,11 +332,10 @@ def plan_for(
     return plan_view(plan, placed, now, write_back=write_back)
 
 
-def load_plan(
-    session: Session, user_id: str, plan_id: str
-) -> tuple[SessionOrchestrationPlan, PlannedSession]:
+def _plan_row(session: Session, user_id: str, plan_id: str, *extra: Any) -> tuple[Any, ...]:
+    """The plan with its planned session (and ``extra`` columns); 404 when the learner has none."""
     row = session.execute(
-        sa.select(SessionOrchestrationPlan, PlannedSession)
+        sa.select(SessionOrchestrationPlan, PlannedSession, *extra)
         .join(PlannedSession, PlannedSession.planId == SessionOrchestrationPlan.id)
         .where(
             SessionOrchestrationPlan.userId == user_id,
@@ -346,6 +345,13 @@ def load_plan(
     ).first()
     if row is None:
         raise NotFound(f"learner {user_id!r} has no session plan {plan_id!r}")
+    return tuple(row)
+
+
+def load_plan(
+    session: Session, user_id: str, plan_id: str
+) -> tuple[SessionOrchestrationPlan, PlannedSession]:
+    row = _plan_row(session, user_id, plan_id)
     return row[0], row[1]
 
 
@@ -402,22 +408,12 @@ WRITE_BACK_ON = (
 def cancel_plan(session: Session, user_id: str, plan_id: str, now: datetime) -> PlanView:
     """Take a planned session off the schedule (its calendar event goes at the next write-back)."""
     locked_analysis_learner(session, user_id, LearnerLock.SCHEDULE)
-    found = session.execute(
-        sa.select(
-            SessionOrchestrationPlan,
-            PlannedSession,
-            WRITE_BACK_ON.where(CalendarSyncState.userId == user_id).scalar_subquery(),
-        )
-        .join(PlannedSession, PlannedSession.planId == SessionOrchestrationPlan.id)
-        .where(
-            SessionOrchestrationPlan.userId == user_id,
-            SessionOrchestrationPlan.id == plan_id,
-            PlannedSession.userId == user_id,
-        )
-    ).first()
-    if found is None:
-        raise NotFound(f"learner {user_id!r} has no session plan {plan_id!r}")
-    plan, placed, write_back = found
+    plan, placed, write_back = _plan_row(
+        session,
+        user_id,
+        plan_id,
+        WRITE_BACK_ON.where(CalendarSyncState.userId == user_id).scalar_subquery(),
+    )
     if placed.status != PlanStatus.PLANNED:
         raise Conflict(
             f"session plan {plan_id!r} is {placed.status}, not PLANNED: nothing to cancel"
