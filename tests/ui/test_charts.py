@@ -322,3 +322,22 @@ def test_score_history_chart_marks_the_week_in_progress() -> None:
     assert "latest complete week: 55 of 100" in chart.summary
     assert chart.table is not None
     assert chart.table.rows[-1] == ("2026-11-30 (so far)", "61", "4", "50", "—")
+
+
+def test_a_week_in_progress_without_sessions_is_a_gap_not_a_zero() -> None:
+    weeks = [
+        {
+            "weekStart": f"2026-11-{d:02d}",
+            "score": s,
+            "components": {"consistency": s},
+            "sessions": n,
+            "complete": d != 30,
+        }
+        for d, s, n in ((16, 40.0, 3), (23, 55.0, 5), (30, 0.0, 0))
+    ]
+    chart = charts.score_history_chart({"weeks": weeks, "latest": weeks[1], "weights": {}})
+    figure = validated(chart)
+    assert figure["data"][0]["y"] == [40.0, 55.0, None]
+    assert "no session yet" in chart.summary and " to 0 " not in chart.summary
+    assert chart.table is not None
+    assert chart.table.rows[-1][:3] == ("2026-11-30 (so far)", "no session yet", "0")

@@ -704,16 +704,27 @@ def cohort_chart(entry: dict[str, Any], min_bin: int) -> Chart:
     return Chart(f"cohort-{entry['key']}", entry["label"], summary, figure, table)
 
 
+def _not_started(week: dict[str, Any]) -> bool:
+    """A week in progress without a session: its stored score of 0 is not a score yet."""
+    return not week["complete"] and not week["sessions"]
+
+
 def score_history_chart(history: dict[str, Any]) -> Chart:
-    """The weekly behavioral score (0–100), the current partial week marked."""
+    """The weekly behavioral score (0–100), the current partial week marked; a week in
+    progress without a session yet has no score to draw (a gap, not a drop to 0)."""
     weeks = history["weeks"]
     days = [w["weekStart"] for w in weeks]
-    scores = [w["score"] for w in weeks]
+    scores = [None if _not_started(w) else w["score"] for w in weeks]
     latest = history.get("latest")
+    last = (
+        " (a week in progress, no session yet)"
+        if _not_started(weeks[-1])
+        else f" to {_num(scores[-1], 0)} in the week of {days[-1]}"
+        + ("" if weeks[-1]["complete"] else " (a week still in progress)")
+    )
     summary = (
         f"Behavioral score over {len(weeks)} weeks, from {_num(scores[0], 0)} in the week of "
-        f"{days[0]} to {_num(scores[-1], 0)} in the week of {days[-1]}"
-        + ("" if weeks[-1]["complete"] else " (a week still in progress)")
+        f"{days[0]}{last}"
         + (f"; latest complete week: {_num(latest['score'], 0)} of 100." if latest else ".")
     )
     figure = {
@@ -740,7 +751,7 @@ def score_history_chart(history: dict[str, Any]) -> Chart:
     rows = tuple(
         (
             w["weekStart"] + ("" if w["complete"] else " (so far)"),
-            _num(w["score"], 0),
+            "no session yet" if _not_started(w) else _num(w["score"], 0),
             str(w["sessions"]),
             *(_num(w["components"].get(c), 0) for c in components),
         )
