@@ -135,6 +135,28 @@ def test_week_activity_from_raw_sessions_and_reviews() -> None:
     assert w.mean_session_completion == pytest.approx((1.0 + 0.5 + 0.5) / 3)
 
 
+def test_a_week_of_perfect_sessions_scores_exactly_100() -> None:
+    """A perfect session's weighted mean (0.4 + 0.3 + 0.2 + 0.1 weights, every part 100) came out
+    as 100.00000000000001, which ``WeekActivity`` refused: the daily job failed for such learners
+    (2 of 400 in the insights benchmark's applied cohort)."""
+    at = datetime(2026, 3, 2, 8, 0)
+    perfect = [
+        SessionObs(
+            f"s{i}",
+            at + timedelta(hours=i),
+            30,
+            performance=100,
+            retention=1.0,
+            completion=1.0,
+            engagement=100,
+        )
+        for i in range(3)
+    ]
+    w = week_activity(MONDAY, perfect)
+    assert w.mean_session_score == 100.0
+    assert 0.0 <= weekly_score(w).score <= 100.0
+
+
 def test_invalid_weeks_are_rejected() -> None:
     """Impossible counts raise."""
     for bad in (

@@ -97,7 +97,11 @@ def session_score(session: SessionObs) -> float:
         parts.append((COMPLETION_WEIGHT, completion * PERCENT_MAX))
     if session.engagement is not None:
         parts.append((ENGAGEMENT_WEIGHT, session.engagement))
-    return sum(w * v for w, v in parts) / sum(w for w, _ in parts)
+    # A weighted mean of values in [0, 100] is in [0, 100], but in floating point a perfect
+    # session comes out as 100.00000000000001 (0.4 + 0.3 + 0.2 ≠ 0.9 exactly), which the
+    # weekly behavioral score refuses; clamp the rounding error away.
+    score = sum(w * v for w, v in parts) / sum(w for w, _ in parts)
+    return min(PERCENT_MAX, max(0.0, score))
 
 
 def session_scores(sessions: Sequence[SessionObs]) -> np.ndarray:
