@@ -51,7 +51,15 @@ from twin.simulate.insights import (
     load_learners,
 )
 
-APPLIED_WEEKS = 6
+# The applied cohort studies 10 weeks; it applies on day 28 and is measured on day 43. The
+# main generator places its 0–2 overload/burnout episodes per learner anywhere from day 14
+# to 8 days before the end of the generated span, so the span sets how often episodes
+# happen: 10 weeks is the span of the burnout benchmark (``benchmarks.cognitive_quality``)
+# the episode rate was made for. Over 6 weeks every episode falls in the three weeks around
+# applying — the rate of one every ~4 weeks per learner; that cohort is kept as a stress
+# scenario (APPLIED_WEEKS_PACKED), measured in ``insights_quality``, not hidden.
+APPLIED_WEEKS = 10
+APPLIED_WEEKS_PACKED = 6
 APPLIED_DAY = 28
 APPLIED_GAIN = 0.5  # session quality and recall × 1.5 for the helped (score change measured)
 GOAL_WEEKS = 6
@@ -91,7 +99,8 @@ def _load(db: Database, learners: list[SimulatedLearner]) -> None:
         load_learners(db, learners[i : i + LOAD_CHUNK])
 
 
-def _local_day(learner: SimulatedLearner, start: date, day: int) -> datetime:
+def local_day(learner: SimulatedLearner, start: date, day: int) -> datetime:
+    """Local midnight of ``start + day`` in the learner's zone, as aware UTC."""
     zone = ZoneInfo(learner.data.traits.timezone)
     return local_midnight_utc(start + timedelta(days=day), zone).replace(tzinfo=UTC)
 
@@ -106,7 +115,13 @@ def _tick(start: date, day: int) -> datetime:
 
 
 def engine_applied(
-    db: Database, learners: int, seed: int, *, helped_share: float = 0.5, threads: int = 2
+    db: Database,
+    learners: int,
+    seed: int,
+    *,
+    helped_share: float = 0.5,
+    threads: int = 2,
+    weeks: int = APPLIED_WEEKS,
 ) -> dict[str, Any]:
     """IMPROVED / NEUTRAL / DECLINED shares among the truly helped and the others."""
     start = DEFAULT_START
@@ -116,7 +131,7 @@ def engine_applied(
             seed,
             i,
             start,
-            APPLIED_WEEKS,
+            weeks,
             applied_day=APPLIED_DAY,
             helped=bool(rng.random() < helped_share),
             gain=APPLIED_GAIN,
@@ -125,7 +140,7 @@ def engine_applied(
     ]
     _load(db, cohort)
     for sim in cohort:
-        at = _local_day(sim, start, APPLIED_DAY)
+        at = local_day(sim, start, APPLIED_DAY)
         with db.session() as session:
             learner = analysis_learner(session, sim.user_id)
             made = rec_service.generate(session, learner, at, providers=[TruthProvider()])
@@ -174,7 +189,7 @@ def engine_applied(
         },
         "jobSeconds": round(report.seconds, 2),
         "scenario": {
-            "weeks": APPLIED_WEEKS,
+            "weeks": weeks,
             "appliedDay": APPLIED_DAY,
             "qualityGain": APPLIED_GAIN,
             "metric": "sessionScore (5.1), 14 days before vs 14 days after applying",
@@ -295,7 +310,7 @@ def engine_goals(db: Database, learners: int, seed: int, *, threads: int = 2) ->
     _load(db, cohort)
     goal_ids: dict[str, tuple[str, str]] = {}
     for sim in cohort:
-        at = _local_day(sim, start, GOAL_SET_DAY) + timedelta(hours=TICK_HOUR)
+        at = local_day(sim, start, GOAL_SET_DAY) + timedelta(hours=TICK_HOUR)
         for req in _goal_requests(sim, at + timedelta(days=GOAL_DEADLINE_DAYS)):
             with db.session() as session:
                 view = goals_service.create_goal(session, sim.user_id, req, at)

@@ -24,6 +24,12 @@ Two questions, each asked of cohorts whose truth is known:
    excluding 0 and p < 0.05, either side; both on the effective number of weeks) for
    ≤ 5% of the unlinked.
 
+The applied cohort through the engine studies 10 weeks (episodes at the rate the
+generator's burnout benchmark uses; see ``APPLIED_WEEKS`` in :mod:`benchmarks.insights_engine`).
+The same generator is also run without the database (:class:`SimulatorApplied`, 2,000
+learners) at 10 weeks and at 6 weeks, where every overload/burnout episode falls in the
+three weeks around applying — a stress row showing what episodes cost the evaluation.
+
 Both are measured on a headline scenario (the targets' verdict) and on a grid around
 it (effect size × sessions per week; link strength × weeks), plus stress scenarios that
 break the methods' assumptions (a learner who improves anyway; two series that drift
@@ -71,8 +77,10 @@ from twin.analysis.insights.evaluation import (
     MIN_OBSERVATIONS_PER_WINDOW,
     TEST_PERIOD_DAYS,
     EvaluationResult,
+    Observation,
     Verdict,
     evaluate_application,
+    split_windows,
 )
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -86,6 +94,9 @@ ENGINE_SIZES = {  # learners per engine cohort: (full, quick); ≥ 200 per arm s
     "applied": (400, 30),
     "goals": (20, 3),
     "correlation": (300, 15),
+    # ≤ 5% against a nominal 5%: 300 learners give ±2.5 points of simulation noise, too
+    # coarse to tell 4% from 6%; 1,000 give ±1.3.
+    "correlationUnlinked": (1_000, 15),
 }
 DAYS_PER_WEEK = 7
 SCORE_MIN, SCORE_MAX = 0.0, 100.0
@@ -167,6 +178,48 @@ class SyntheticApplied:
                 values = np.clip(level + rng.normal(0.0, s.noise_sd, n), SCORE_MIN, SCORE_MAX)
                 windows[int(in_test)].extend(values.tolist())
             yield AppliedCase(f"L{i}", helped, tuple(windows[0]), tuple(windows[1]))
+
+
+@dataclass(frozen=True)
+class SimulatorApplied:
+    """The engine cohort's learners without the database: the main generator, day 28, gain 0.5.
+
+    Each learner comes from :func:`twin.simulate.insights.applied_learner` (as in
+    :func:`benchmarks.insights_engine.engine_applied`), is read the way the services read
+    the database (:func:`twin.simulate.truth_adapter.adapt_learner`) and scored per session
+    with 5.1's :func:`session_score`; the windows are split at local midnight of day 28.
+    ``weeks`` is the generated span, which sets how densely episodes fall around applying
+    (see ``APPLIED_WEEKS`` in :mod:`benchmarks.insights_engine`).
+    """
+
+    weeks: int
+    seed: int
+
+    def cases(self, learners: int, rng: np.random.Generator) -> Iterator[AppliedCase]:
+        """``learners`` generated learners, about half of them helped."""
+        from benchmarks.insights_engine import APPLIED_DAY, APPLIED_GAIN, local_day
+        from twin.analysis.patterns.study_time import session_score
+        from twin.simulate.generate import DEFAULT_START
+        from twin.simulate.insights import applied_learner
+        from twin.simulate.truth_adapter import adapt_learner
+
+        for i in range(learners):
+            helped = bool(rng.random() < 0.5)
+            sim = applied_learner(
+                self.seed,
+                i,
+                DEFAULT_START,
+                self.weeks,
+                applied_day=APPLIED_DAY,
+                helped=helped,
+                gain=APPLIED_GAIN,
+            )
+            sessions = adapt_learner(sim.data).patterns_input.sessions
+            observed = [
+                Observation(s.started_at.astimezone(UTC), session_score(s)) for s in sessions
+            ]
+            baseline, test = split_windows(observed, local_day(sim, DEFAULT_START, APPLIED_DAY))
+            yield AppliedCase(sim.user_id, helped, tuple(baseline), tuple(test))
 
 
 AppliedEvaluator = Callable[[AppliedCase], Verdict | None]
@@ -369,10 +422,10 @@ def run_engine(seed: int, quick: bool) -> dict[str, Any]:
         console.print(f"goals {size['goals']} learners × 5 goals, 21 days × 2 …")
         goals = engine_goals(db, size["goals"], seed * 10 + 2)
         console.print(
-            f"correlation {size['correlation']} linked + {size['correlation']} unlinked …"
+            f"correlation {size['correlation']} linked + {size['correlationUnlinked']} unlinked …"
         )
         linked = engine_correlation(db, size["correlation"], seed * 10 + 3, rho=LINK_RHO)
-        unlinked = engine_correlation(db, size["correlation"], seed * 10 + 4, rho=0.0)
+        unlinked = engine_correlation(db, size["correlationUnlinked"], seed * 10 + 4, rho=0.0)
     return {
         "applied": applied,
         "goals": goals,
@@ -423,6 +476,20 @@ def run(learners: int, seed: int, quick: bool) -> dict[str, Any]:
     applied_stress = [
         {"scenario": asdict(s), **measure_applied(SyntheticApplied(s), learners, rng())}
         for s in APPLIED_STRESS
+    ]
+
+    from benchmarks.insights_engine import APPLIED_WEEKS, APPLIED_WEEKS_PACKED
+
+    simulator = [
+        {
+            "weeks": weeks,
+            "episodes": label,
+            **measure_applied(SimulatorApplied(weeks, seed * 10 + 5), learners, rng()),
+        }
+        for weeks, label in (
+            (APPLIED_WEEKS, "at the burnout benchmark's rate (0–2 per learner over 10 weeks)"),
+            (APPLIED_WEEKS_PACKED, "packed into the 3 weeks around applying (stress)"),
+        )
     ]
 
     linked = measure_correlation(SyntheticCorrelation(HEADLINE_LINKED), learners, rng())
@@ -485,6 +552,7 @@ def run(learners: int, seed: int, quick: bool) -> dict[str, Any]:
         "applied": {
             "headline": {"scenario": asdict(HEADLINE_APPLIED), **headline},
             "nobodyHelped": null,
+            "simulatorCohorts": simulator,
             "gridAllHelped": applied_grid,
             "stress": applied_stress,
         },
@@ -610,6 +678,15 @@ def report_table(result: dict[str, Any]) -> Table:
             f"{cal['ratio']:.2f} (sd {cal['notHelpedChangeSd']:.1f} vs SE {cal['notHelpedRmsStandardError']:.1f})",
             None,
         )
+    for sc in a.get("simulatorCohorts", []):
+        row(
+            f"generator, no database, {sc['weeks']} weeks: IMPROVED helped / not helped",
+            "",
+            f"{pct(sc['helped']['IMPROVED'])} of {sc['helped']['learners']} / "
+            f"{pct(sc['notHelped']['IMPROVED'])} of {sc['notHelped']['learners']} "
+            f"(episodes {sc['episodes']})",
+            None,
+        )
     g = e["goals"]
     row(
         "engine: goal progress = recomputation from raw data",
@@ -682,8 +759,9 @@ def report_table(result: dict[str, Any]) -> Table:
     p = result["parameters"]
     table.caption = (
         f"engine cohorts: {e['applied']['helped']['learners'] + e['applied']['notHelped']['learners']} "
-        f"applied, {e['goals']['learners']} with goals, {e['correlationLinked']['learners']} × 2 "
-        f"for the correlation ({e['seconds']:.0f} s); statistics: "
+        f"applied, {e['goals']['learners']} with goals, {e['correlationLinked']['learners']} linked + "
+        f"{e['correlationUnlinked']['learners']} unlinked for the correlation "
+        f"({e['seconds']:.0f} s); statistics: "
         f"{p['learnersPerScenario']} simulated learners per scenario, seed {p['seed']}; "
         f"{result['seconds']:.1f} s; load average {result['machine']['loadAverage1m']}; "
         "\\[brackets]: 95% interval of the simulation's own noise"
