@@ -12,6 +12,7 @@ before the window and stayed down counts as much as one dropping now.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -149,7 +150,9 @@ def rolling_loads(
             out.append(None)
             continue
         history.append(r.mean_load)
-        out.append(float(np.median(history[-int(RELATIVE_ROLLING_DAYS) :])))
+        # statistics.median: the same value as np.median on three numbers, ~20x faster, and
+        # burnout calls this for every day of every window assessed.
+        out.append(float(statistics.median(history[-int(RELATIVE_ROLLING_DAYS) :])))
     return out
 
 
