@@ -14,6 +14,7 @@ fails at once (:func:`_no_server_outside_the_db_tier`) instead of quietly starti
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 from collections.abc import Iterator
@@ -38,6 +39,28 @@ from twin.db.engine import Database, create_db_engine, normalize_url
 # threadpool_limits the ones numpy has already loaded.
 os.environ["OPENBLAS_NUM_THREADS"] = "1"
 threadpool_limits(limits=1, user_api="blas")
+
+# The cyclic garbage collector, tuned for a test run: what the tests do is unchanged, only
+# when unreachable cycles are freed. With Python's defaults it took ~9 s of the fast tier
+# (2.9 s while collecting, 5.9 s in the tests), mostly full collections walking the same
+# long-lived objects again and again: imported modules, collected tests, module fixtures.
+# Objects that exist once a test module is collected are moved out of its reach
+# (gc.freeze, after each module and after collection), and young collections run every
+# 7,000 allocations instead of 700: 1.8 s in all.
+GC_YOUNG_THRESHOLD = 7_000
+gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """A module is collected: what it created lives for the whole run (see gc above)."""
+    gc.freeze()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Collection done: free its garbage once, then keep the survivors out of later collections."""
+    gc.collect()
+    gc.freeze()
+
 
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
 REVLOG_CSV = SHARED_DIR / "data" / "revlog_single_learner.csv"
