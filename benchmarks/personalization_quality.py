@@ -472,15 +472,16 @@ def untreated_baseline(learner: SimLearner) -> Baseline:
 
 
 def advantage(
-    learner: SimLearner, context: PersonalizationContext, rng: np.random.Generator
+    learner: SimLearner,
+    context: PersonalizationContext,
+    rng: np.random.Generator,
+    draws: int = ADVANTAGE_DRAWS,
 ) -> float:
     """Expected reward of the best arm minus the runner-up (0 with no difference)."""
     if learner.best_arm(context) is None:
         return 0.0
     means = sorted(
-        expected_rewards(
-            learner, context, untreated_baseline(learner), rng, ADVANTAGE_DRAWS
-        ).values()
+        expected_rewards(learner, context, untreated_baseline(learner), rng, draws).values()
     )
     return means[-1] - means[-2]
 
@@ -807,13 +808,14 @@ def peers_of(run: CohortRun) -> Peers:
 
 
 def advantages(
-    learners: Sequence[SimLearner], seed: int
+    learners: Sequence[SimLearner], seed: int, draws: int = ADVANTAGE_DRAWS
 ) -> dict[tuple[str, PersonalizationContext], float]:
-    """Advantage of the best arm per (learner, context)."""
+    """Advantage of the best arm per (learner, context), from ``draws`` sessions per arm."""
     out = {}
     for lr in learners:
         for ctx in CONTEXTS:
-            out[(lr.learner_id, ctx)] = advantage(lr, ctx, learner_rng(seed, lr, ctx, tag=2))
+            rng = learner_rng(seed, lr, ctx, tag=2)
+            out[(lr.learner_id, ctx)] = advantage(lr, ctx, rng, draws)
     return out
 
 
@@ -874,7 +876,11 @@ def effectiveness_check(
 
 
 def prior_comparison(
-    population: str, n: int, seed: int, caps: Sequence[float] = (MAX_PRIOR_STRENGTH,)
+    population: str,
+    n: int,
+    seed: int,
+    caps: Sequence[float] = (MAX_PRIOR_STRENGTH,),
+    advantage_draws: int = ADVANTAGE_DRAWS,
 ) -> dict[str, Any]:
     """Peers (cohort A, uniform prior) → pooled priors → new learners (B) with each prior.
 
@@ -886,7 +892,7 @@ def prior_comparison(
     newcomers = make_cohort(n, rng, population, "n")
     peer_run = run_cohort(peers, seed)
     shared = peers_of(peer_run)
-    adv = advantages(newcomers, seed)
+    adv = advantages(newcomers, seed, advantage_draws)
     pairs = [
         (lr, ctx)
         for lr in newcomers
@@ -1140,6 +1146,8 @@ class Options:
     horizons: tuple[int, ...]
     prior_caps: tuple[float, ...]
     ope_only: bool = False
+    advantage_draws: int = ADVANTAGE_DRAWS
+    """Monte Carlo sessions per arm behind each true advantage (fewer only in the smoke test)."""
 
 
 def options(argv: Sequence[str] | None = None) -> Options:
@@ -1235,7 +1243,7 @@ def run(opts: Options, report: Callable[[str], None] = console.print) -> dict[st
     rng = np.random.default_rng([opts.seed, 1])
     cohort = make_cohort(opts.learners, rng, "skewed", "a")
     run_a = run_cohort(cohort, opts.seed)
-    adv = advantages(cohort, opts.seed)
+    adv = advantages(cohort, opts.seed, opts.advantage_draws)
     rec = recovery(run_a, adv)
     eff = effectiveness_check(run_a, adv)
     result["recovery"] = rec | {"target": TARGET_RECOVERY, "seconds": round(run_a.seconds, 1)}
@@ -1258,7 +1266,7 @@ def run(opts: Options, report: Callable[[str], None] = console.print) -> dict[st
 
     # 2b. pooled vs uniform prior
     priors = [
-        prior_comparison(pop, opts.learners, opts.seed, opts.prior_caps)
+        prior_comparison(pop, opts.learners, opts.seed, opts.prior_caps, opts.advantage_draws)
         for pop in ("skewed", "even")
     ]
     result["priors"] = priors

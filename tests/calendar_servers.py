@@ -139,7 +139,10 @@ class FeedServer:
             self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self.port = int(self._httpd.server_address[1])
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            # stop() waits for the loop's next poll: 10 ms, not 50, on every test's teardown
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            daemon=True,
         )
 
     def start(self) -> FeedServer:

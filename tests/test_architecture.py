@@ -4,6 +4,7 @@ that repeats for every capability, and modules small enough to read."""
 from __future__ import annotations
 
 import ast
+import functools
 import pkgutil
 import subprocess
 import sys
@@ -44,7 +45,8 @@ def test_analysis_imports_nothing_from_io_layers() -> None:
     assert out.stdout.strip() == "", f"twin.analysis pulled in: {out.stdout.strip()}"
 
 
-def _imports_of(path: Path) -> set[str]:
+@functools.cache  # parsed once per run: three tests walk the same modules
+def _imports_of(path: Path) -> frozenset[str]:
     tree = ast.parse(path.read_text())
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -52,7 +54,7 @@ def _imports_of(path: Path) -> set[str]:
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
-    return names
+    return frozenset(names)
 
 
 def test_data_flows_one_way() -> None:

@@ -35,3 +35,9 @@ def test_demo_takes_port_and_host() -> None:
 
 def test_reset_deletes_through_the_command_that_asks_first() -> None:
     assert dry_run("reset")[-1] == ".venv/bin/twin db reset"
+
+
+def test_fast_tier_runs_without_the_database_and_keeps_bytecode() -> None:
+    assert dry_run("test-fast")[-1] == (
+        'PYTHONDONTWRITEBYTECODE= .venv/bin/python -m pytest -m "not db" -q'
+    )

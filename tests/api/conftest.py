@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from twin.api.app import create_app
 from twin.clock import utcnow
-from twin.config import load_settings
+from twin.config import Settings, load_settings
 from twin.db.engine import Database
 from twin.services import auth
 
@@ -18,6 +20,17 @@ from twin.services import auth
 def client(db: Database) -> Iterator[TestClient]:
     with TestClient(create_app(database=db), raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def offline_app() -> FastAPI:
+    """The API without a database (its pages and OpenAPI document only), built once.
+
+    Building the OpenAPI document takes most of a second; the database-free tests that read
+    it (the document, the pages, the fuzz configuration, the browser) share this one app.
+    """
+    settings = Settings(database_url=None, data_dir=Path("/nonexistent"))
+    return create_app(settings, database=object())  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from tests.api.live import LiveServer
@@ -25,6 +26,8 @@ from tests.services.patterns_support import cohort_db as db
 from tests.services.patterns_support import cohort_module_db, learner
 from twin.db.engine import Database
 from twin.services import auth
+
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
 
 __all__ = ["cohort_module_db", "db"]  # fixtures: this module's `db` is the simulated cohort
 

@@ -14,6 +14,8 @@ from twin.config import load_settings
 from twin.db.engine import Database
 from twin.services import auth
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 # Open by design: the health probes, and the calendar feed (its secret URL is its credential).
 OPEN_PATHS = {"/healthz", "/readyz", "/v1/feeds/{userId}/{token}.ics"}
 

@@ -23,6 +23,8 @@ from twin.ingest.calendars.caldav_source import STUDY_CALENDAR_ID
 from twin.ingest.calendars.fetch import FetchPolicy, parse_networks
 from twin.services.orchestration.common import QUIET_LOGGERS, CalendarContext
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 U = "orch-dav"
 BASE = f"/v1/users/{U}"
 LOOPBACK = CalendarContext(policy=FetchPolicy(allowed_networks=parse_networks("127.0.0.0/8")))

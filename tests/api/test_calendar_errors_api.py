@@ -23,6 +23,8 @@ from twin.db.engine import Database
 from twin.ingest.calendars.fetch import FetchPolicy, parse_networks
 from twin.services.orchestration.common import CalendarContext
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 U = "orch-bad"
 BASE = f"/v1/users/{U}"
 LOOPBACK = parse_networks("127.0.0.0/8")

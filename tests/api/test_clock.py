@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from twin.api.app import create_app
 from twin.db.engine import Database
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 FIXED = datetime(2031, 5, 4, 12, 0, 0)
 
 

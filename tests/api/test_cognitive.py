@@ -18,6 +18,8 @@ from twin.clock import utcnow
 from twin.db.engine import Database, create_db_engine
 from twin.services import auth
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 GET_ROUTES = (
     "cognitive-load/current",
     "cognitive-load/history",

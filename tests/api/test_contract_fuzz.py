@@ -20,11 +20,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.api.live import LiveServer
 from tests.services.patterns_support import cohort_db as db
 from tests.services.patterns_support import cohort_module_db
 from twin.db.engine import Database
 from twin.services import auth
+
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
 
 __all__ = ["cohort_module_db", "db"]  # fixtures: the database holds a simulated cohort
 

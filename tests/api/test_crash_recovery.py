@@ -15,11 +15,14 @@ import time
 from dataclasses import dataclass, field
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from tests.api.live import LiveServer
 from twin.db.engine import Database
 from twin.services import auth
+
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
 
 SEED = 20_12
 ROUNDS = 4

@@ -18,9 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
-
-from twin.api.app import create_app
-from twin.config import Settings
+from fastapi import FastAPI
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,9 +36,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
+def base_url(offline_app: FastAPI) -> Iterator[str]:
     """The API (database-free: only its pages and OpenAPI document are used) on loopback."""
-    app = create_app(Settings(database_url=None, data_dir=Path("/nonexistent")), database=object())  # type: ignore[arg-type]
+    app = offline_app
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -16,6 +16,8 @@ from twin.db.engine import Database
 from twin.enums import PersonalizationContext
 from twin.services import experiments as service
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 
 def _iso(t: datetime) -> str:
     return t.astimezone(UTC).isoformat().replace("+00:00", "Z")

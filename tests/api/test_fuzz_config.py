@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from schemathesis.config import SchemathesisConfig
-
-from twin.api.app import create_app
 
 CONFIG = Path(__file__).resolve().parent / "fuzz" / "schemathesis.toml"
 
@@ -29,9 +28,9 @@ USE_AFTER_FREE_OFF = {
 
 
 @pytest.fixture(scope="module")
-def operations() -> dict[str, object]:
+def operations(offline_app: FastAPI) -> dict[str, object]:
     config = SchemathesisConfig.from_path(str(CONFIG))
-    schema = schemathesis.openapi.from_dict(create_app().openapi(), config=config)
+    schema = schemathesis.openapi.from_dict(offline_app.openapi(), config=config)
     ops = [result.ok() for result in schema.get_all_operations()]
     return {f"{op.method.upper()} {op.path}": (schema, op) for op in ops}
 

@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from twin.db.engine import Database
 from twin.services.ingest import KINDS, RECORD_MODELS
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 USER = "learner-1"
 
 

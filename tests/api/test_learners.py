@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from tests.db.rows import insert_one_row_everywhere
 from twin.db.engine import Database
 from twin.services.learners import DERIVED_TABLES
+
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
 
 ERASED = "erase-me"
 KEPT = "keep-me"

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from twin.api.app import V1_ROUTERS, create_app
+from twin.api.app import V1_ROUTERS
 from twin.api.guard import GuardedRoute
 from twin.api.openapi import ERROR_REF, NO_NUL_PATTERN
 from twin.config import Settings
@@ -19,8 +20,8 @@ SETTINGS = Settings(database_url=None, data_dir=Path("/nonexistent"))
 
 
 @pytest.fixture(scope="module")
-def app() -> Any:
-    return create_app(SETTINGS, database=object())  # type: ignore[arg-type]
+def app(offline_app: FastAPI) -> Any:
+    return offline_app
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,8 @@ from twin.db.engine import Database
 from twin.ingest.calendars.fetch import FetchPolicy, parse_networks
 from twin.services.orchestration.common import CalendarContext
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 U = "orch-api"
 BASE = f"/v1/users/{U}"
 LOOPBACK = CalendarContext(policy=FetchPolicy(allowed_networks=parse_networks("127.0.0.0/8")))

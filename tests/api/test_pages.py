@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from twin.api.app import create_app
 from twin.api.docs import ASSETS_URL
 from twin.config import Settings
 
@@ -31,8 +31,8 @@ ANALYSIS_ROUTES = (
 
 
 @pytest.fixture(scope="module")
-def client() -> TestClient:
-    return TestClient(create_app(SETTINGS, database=object()), raise_server_exceptions=False)  # type: ignore[arg-type]
+def client(offline_app: FastAPI) -> TestClient:
+    return TestClient(offline_app, raise_server_exceptions=False)
 
 
 def test_landing_page_links_docs_and_health(client: TestClient) -> None:

@@ -21,6 +21,8 @@ from twin.db.engine import Database, create_db_engine
 from twin.services import auth
 from twin.services.personalization import outcomes as outcome_service
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 
 @pytest.fixture(scope="module")
 def db(pg_server: PgServer, template_db: str) -> Iterator[Database]:

@@ -24,6 +24,8 @@ from twin.api.app import create_app
 from twin.clock import utcnow
 from twin.db.engine import Database
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 U = "orch-routes"
 BASE = f"/v1/users/{U}"
 CALENDAR_TABLES = ("calendar_integrations", "calendar_sync_states", "calendar_busy_blocks")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -12,6 +13,8 @@ from tests.services.struggle.support import make_struggle_learner
 from twin.analysis.struggle.features import FEATURE_NAMES
 from twin.clock import utcnow
 from twin.db.engine import Database
+
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
 
 U = "api-sp"
 BASE = f"/v1/users/{U}"

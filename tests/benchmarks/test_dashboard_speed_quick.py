@@ -9,6 +9,8 @@ import pytest
 from benchmarks.dashboard_speed import TARGET_SERVER_P95_MS, page_paths, report_table, run
 from twin.db.engine import Database
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 
 @pytest.mark.slow
 def test_quick_run_times_every_page(db: Database) -> None:

@@ -10,6 +10,8 @@ import pytest
 from benchmarks import experiment_quality, experiment_speed
 from twin.db.engine import Database
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 
 @pytest.mark.slow
 def test_quality_benchmark_runs_both_levels_and_the_service_agrees(db: Database) -> None:

@@ -10,6 +10,8 @@ import pytest
 from benchmarks.orchestration_quality import Options, report_table, run
 from twin.db.engine import Database
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 
 def _free_port() -> int:
     with socket.socket() as s:

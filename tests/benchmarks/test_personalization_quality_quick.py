@@ -19,6 +19,9 @@ def test_quick_personalization_benchmark() -> None:
         ope_learners=6,
         horizons=(200,),
         prior_caps=(5.0,),
+        # The true advantages only sort pairs into eligible or not; the smoke run checks the
+        # parts run end to end, not their figures (400 draws: benchmarks/results).
+        advantage_draws=50,
     )
     result = run(options, report=lambda _text: None)
     oracle = result["oracle"]

@@ -10,6 +10,8 @@ import pytest
 from benchmarks import personalization_speed as bench
 from twin.db.engine import Database
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 
 @pytest.mark.slow
 def test_quick_personalization_speed_benchmark(db: Database) -> None:

@@ -19,6 +19,8 @@ from twin.db import migrate
 from twin.db.engine import Database
 from twin.db.query_patterns import EPIC5_INDEXES, QUERY_PATTERNS
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 # Small enough to run in seconds, big enough that the planner prefers every 0002 index.
 TINY_LEARNERS = 300
 TINY_EVENTS = 30_000

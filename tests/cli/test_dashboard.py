@@ -13,6 +13,8 @@ from twin.cli import app
 from twin.db.engine import Database
 from twin.services import learners as users_service
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 
 def test_link_signs_the_learner_in(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TWIN_DATABASE_URL", db.url)

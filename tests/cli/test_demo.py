@@ -29,6 +29,8 @@ from twin.db.engine import Database, open_database
 from twin.services import auth
 from twin.services import learners as learners_service
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 runner = CliRunner()
 WIDE = 250  # no wrapping: one printed row per line
 TWIN_ROW = re.compile(

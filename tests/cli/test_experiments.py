@@ -17,6 +17,8 @@ from twin.db.engine import Database
 from twin.enums import PersonalizationContext
 from twin.services import experiments as service
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 
 @pytest.fixture
 def env(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:

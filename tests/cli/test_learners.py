@@ -16,6 +16,8 @@ from twin.db.models import StudySession, User
 from twin.errors import Unauthorized
 from twin.services import auth
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 runner = CliRunner()
 
 

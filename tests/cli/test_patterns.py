@@ -19,6 +19,8 @@ from tests.services.patterns_support import (
 from twin.cli.patterns import analyze_command
 from twin.db.engine import Database
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 __all__ = ["cohort_db", "cohort_module_db"]  # fixtures used here
 
 L0 = learner(0)

@@ -15,6 +15,8 @@ from twin.cli import personalization as cli_personalization
 from twin.db.engine import Database
 from twin.simulate.personalization import simulate_personalized_weeks
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 END = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 

@@ -16,6 +16,8 @@ from twin.cli.struggle import predict_command
 from twin.clock import utcnow
 from twin.db.engine import Database
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 
 def _app() -> typer.Typer:
     app = typer.Typer()

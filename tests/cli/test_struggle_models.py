@@ -11,6 +11,8 @@ from tests.services.struggle.test_outcomes import add_training_learners
 from twin.cli.struggle import model_app
 from twin.db.engine import Database
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 
 @pytest.fixture
 def env(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:

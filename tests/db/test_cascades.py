@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from tests.db.rows import insert_one_row_everywhere
 from twin.db.engine import Database
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 
 def _count(conn: sa.Connection, table: str, where: str = "TRUE") -> int:
     return int(conn.execute(sa.text(f'SELECT count(*) FROM "{table}" WHERE {where}')).scalar_one())

@@ -15,6 +15,8 @@ from twin.db.base import metadata
 from twin.db.engine import Database
 from twin.db.query_patterns import EPIC5_INDEXES
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 # Columns that 0002 adds: their values are expected to be lost by a downgrade to 0001.
 EPIC5_COLUMNS = {
     ("experiment_assignments", "metrics"),

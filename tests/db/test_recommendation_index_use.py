@@ -7,12 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from twin.db.engine import Database
 from twin.db.query_patterns import QueryPattern
 from twin.db.verify import check_planner
 from twin.services.insights.recommendations import list_recommendations
+
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
 
 USER = "u7"  # a learner of verify's planner sample (2,000 learners × 20 recommendations)
 

@@ -9,6 +9,8 @@ from twin.db.engine import Database
 from twin.db.query_patterns import EPIC5_INDEXES, QUERY_PATTERNS
 from twin.db.verify import check_planner, verify_database
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 
 def test_verify_passes_on_a_fresh_database(db: Database) -> None:
     report = verify_database(db.engine)

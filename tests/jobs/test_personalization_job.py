@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 import sqlalchemy as sa
 
 from tests.services.experiments.support import add_learner
@@ -15,6 +16,8 @@ from twin.jobs.registry import PERIODIC_JOBS
 from twin.services.personalization import outcomes
 from twin.services.personalization.decisions import apply_personalization
 from twin.services.personalization.preferences import PreferencesChange, update_preferences
+
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
 
 TICK = datetime(2026, 5, 4, 3, 45, tzinfo=UTC)
 MISSION = PersonalizationContext.MISSION

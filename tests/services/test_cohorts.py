@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import numpy as np
+import pytest
 
 from twin.analysis.common import InsufficientData
 from twin.analysis.patterns.cohort import MIN_COHORT_LEARNERS, CohortDistribution
@@ -16,6 +17,8 @@ from twin.db.models import BehavioralScore, BurnoutRiskAssessment, UserLearningP
 from twin.enums import BurnoutRiskLevel
 from twin.services import learners as users_service
 from twin.services.patterns import cohorts
+
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
 
 OUTLIER = 999.0
 """What the learners who do not share are given: it must never show up."""

@@ -7,6 +7,8 @@ import pytest
 from twin.db.engine import Database
 from twin.services import learners as svc
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 # Ids and names chosen to trip a naive ILIKE: wildcards, the escape character, case.
 LEARNERS = {
     "a-1": "Ada Lovelace",

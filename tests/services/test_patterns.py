@@ -39,6 +39,8 @@ from twin.services import recall as recall_service
 from twin.services.insights.articles import twin_snapshot
 from twin.services.learners import get_user
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 __all__ = ["cohort_db", "cohort_module_db"]  # fixtures used here
 
 L0, L1 = learner(0), learner(1)

@@ -16,6 +16,7 @@ from scipy import stats
 from scipy.optimize import minimize
 
 from tests.analysis.recall import fsrs_reference
+from tests.simulate.conftest import CLASSIC_LEARNERS, CLASSIC_SEED, CLASSIC_WEEKS
 from twin.simulate.generate import (
     DEFAULT_START,
     TABLE_ORDER,
@@ -34,9 +35,10 @@ DAY_MS = 86_400_000
 
 
 @pytest.fixture(scope="module")
-def cohort() -> list[LearnerData]:
-    """Sixty learners of one seed over twelve weeks (about a second to generate)."""
-    return [generate_cohort_learner(SEED, i, DEFAULT_START, WEEKS) for i in range(COHORT)]
+def cohort(classic_cohort: list[LearnerData]) -> list[LearnerData]:
+    """Sixty learners of one seed over twelve weeks (the session's classic cohort)."""
+    assert (SEED, WEEKS, COHORT) == (CLASSIC_SEED, CLASSIC_WEEKS, CLASSIC_LEARNERS)
+    return classic_cohort
 
 
 def _rows(data: LearnerData) -> dict[str, list[tuple[Any, ...]]]:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import typer
 from typer.testing import CliRunner
 
+from tests.simulate.conftest import CLASSIC_SEED, CLASSIC_WEEKS
 from twin.cli.simulate import simulate_command
 from twin.db.engine import Database
 from twin.errors import ValidationFailed
@@ -70,11 +71,12 @@ def _dated_rows(data: LearnerData, table: str, before_ms: int) -> list[tuple[obj
 
 
 @pytest.fixture(scope="module")
-def pairs() -> list[tuple[LearnerData, LearnerData]]:
+def pairs(classic_cohort: list[LearnerData]) -> list[tuple[LearnerData, LearnerData]]:
     """(without, with interventions on every struggle objective from day 42) per learner."""
+    assert (SEED, WEEKS) == (CLASSIC_SEED, CLASSIC_WEEKS) and len(classic_cohort) >= LEARNERS
     out = []
     for i in range(LEARNERS):
-        base = generate_cohort_learner(SEED, i, DEFAULT_START, WEEKS)
+        base = classic_cohort[i]  # generate_cohort_learner(SEED, i, DEFAULT_START, WEEKS)
         treated = generate_cohort_learner(
             SEED, i, DEFAULT_START, WEEKS, interventions=_struggle_plan(base)
         )

@@ -36,6 +36,8 @@ from twin.services import experiments as experiments_service
 from twin.services import learners as users_service
 from twin.ui import comparisons
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 WEEKS = 8
 SEED = 20
 OTHER = "ui-other-learner"

@@ -28,6 +28,8 @@ from twin.services import cognitive as cognitive_service
 from twin.services import learners as users_service
 from twin.ui.web import CONTENT_SECURITY_POLICY, plotly_path, plotly_url, static_url
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 LEARNER = "ada"
 OTHER = "bob"
 LEARNER_PAGES = (

@@ -392,83 +392,72 @@ def test_parse_params_round_trip() -> None:
 conf = st.floats(0.0, 1.0)
 
 
+_IDS = ["o1", "o2", "o3", "o4"]
+# The parts of random evidence, built once: hypothesis validates a strategy the first time it
+# draws from it, so strategies built inside the composite were validated again on every example.
+_STUDY_TIME = st.none() | st.builds(
+    StudyTimeFinding, st.lists(st.integers(0, 23), min_size=1, max_size=3).map(tuple), conf
+)
+_DURATION = st.none() | st.builds(DurationFinding, st.floats(10, 150), conf)
+_ATTENTION = st.none() | st.builds(AttentionFinding, st.floats(5, 120), conf)
+_FORGETTING = st.none() | st.builds(
+    ForgettingFinding, st.floats(0.5, 1.0), st.floats(0.005, 1.0), conf
+)
+_CONTENT = st.none() | st.builds(
+    ContentFinding,
+    st.lists(
+        st.builds(
+            ContentOutcome,
+            st.sampled_from(["lecture", "flashcard", "validation", "clinical_reasoning"]),
+            conf,
+            st.integers(0, 50),
+        ),
+        max_size=4,
+        unique_by=lambda o: o.content_type,
+    ).map(tuple),
+    conf,
+)
+_CALIBRATION = st.none() | st.builds(CalibrationFinding, conf, conf, st.integers(5, 50), conf)
+_STRUGGLES = st.lists(
+    st.builds(
+        StrugglePrediction,
+        st.sampled_from(_IDS),
+        conf,
+        conf,
+        st.lists(st.sampled_from(["g1", "g2"]), max_size=2, unique=True).map(tuple),
+    ),
+    max_size=3,
+    unique_by=lambda s: s.objective_id,
+)
+_STRONG_AREAS = st.lists(
+    st.builds(StrongArea, st.sampled_from(_IDS), conf, conf),
+    max_size=3,
+    unique_by=lambda a: a.objective_id,
+)
+_LOAD = st.none() | st.builds(LoadState, st.floats(0, 100), conf)
+_BURNOUT = st.none() | st.sampled_from(list(BurnoutRiskLevel))
+_SCHEDULE = st.none() | st.builds(
+    Schedule,
+    st.lists(st.builds(FreeWindow, st.integers(0, 23), st.integers(0, 240)), max_size=3).map(tuple),
+    conf,
+)
+
+
 @st.composite
 def evidence(draw: st.DrawFn) -> Evidence:
     """Random evidence: any finding may be absent, any confidence."""
-    ids = ["o1", "o2", "o3", "o4"]
     return Evidence(
-        study_time=draw(
-            st.none()
-            | st.builds(
-                StudyTimeFinding,
-                st.lists(st.integers(0, 23), min_size=1, max_size=3).map(tuple),
-                conf,
-            )
-        ),
-        duration=draw(st.none() | st.builds(DurationFinding, st.floats(10, 150), conf)),
-        attention=draw(st.none() | st.builds(AttentionFinding, st.floats(5, 120), conf)),
-        forgetting=draw(
-            st.none()
-            | st.builds(ForgettingFinding, st.floats(0.5, 1.0), st.floats(0.005, 1.0), conf)
-        ),
-        content=draw(
-            st.none()
-            | st.builds(
-                ContentFinding,
-                st.lists(
-                    st.builds(
-                        ContentOutcome,
-                        st.sampled_from(
-                            ["lecture", "flashcard", "validation", "clinical_reasoning"]
-                        ),
-                        conf,
-                        st.integers(0, 50),
-                    ),
-                    max_size=4,
-                    unique_by=lambda o: o.content_type,
-                ).map(tuple),
-                conf,
-            )
-        ),
-        calibration=draw(
-            st.none() | st.builds(CalibrationFinding, conf, conf, st.integers(5, 50), conf)
-        ),
-        struggles=tuple(
-            draw(
-                st.lists(
-                    st.builds(
-                        StrugglePrediction,
-                        st.sampled_from(ids),
-                        conf,
-                        conf,
-                        st.lists(st.sampled_from(["g1", "g2"]), max_size=2, unique=True).map(tuple),
-                    ),
-                    max_size=3,
-                    unique_by=lambda s: s.objective_id,
-                )
-            )
-        ),
-        strong_areas=tuple(
-            draw(
-                st.lists(
-                    st.builds(StrongArea, st.sampled_from(ids), conf, conf),
-                    max_size=3,
-                    unique_by=lambda a: a.objective_id,
-                )
-            )
-        ),
-        load=draw(st.none() | st.builds(LoadState, st.floats(0, 100), conf)),
-        burnout=draw(st.none() | st.sampled_from(list(BurnoutRiskLevel))),
-        schedule=draw(
-            st.none()
-            | st.builds(
-                Schedule,
-                st.lists(
-                    st.builds(FreeWindow, st.integers(0, 23), st.integers(0, 240)), max_size=3
-                ).map(tuple),
-                conf,
-            )
-        ),
+        study_time=draw(_STUDY_TIME),
+        duration=draw(_DURATION),
+        attention=draw(_ATTENTION),
+        forgetting=draw(_FORGETTING),
+        content=draw(_CONTENT),
+        calibration=draw(_CALIBRATION),
+        struggles=tuple(draw(_STRUGGLES)),
+        strong_areas=tuple(draw(_STRONG_AREAS)),
+        load=draw(_LOAD),
+        burnout=draw(_BURNOUT),
+        schedule=draw(_SCHEDULE),
     )
 
 

@@ -119,12 +119,16 @@ def test_coverage_on_simulated_logs() -> None:
     covered_ips = covered_dr = 0
     width_ips = width_dr = 0.0
     trials = 300
+    # rng.choice(4, p=logging_p) is this search on one uniform draw (the same stream), without
+    # re-validating p on each of the 120,000 decisions.
+    cdf = np.cumsum(logging_p)
+    cdf /= cdf[-1]
     for _ in range(trials):
         log = []
         for _ in range(400):
             ctx = "a" if rng.random() < 0.5 else "b"
-            k = int(rng.choice(4, p=logging_p))
-            reward = float(np.clip(means[ctx][k] + rng.normal(0, 0.15), 0, 1))
+            k = int(cdf.searchsorted(rng.random(), side="right"))
+            reward = min(1.0, max(0.0, float(means[ctx][k] + rng.normal(0, 0.15))))
             log.append(LoggedDecision(ctx, ARMS[k], float(logging_p[k]), reward))
         ev = evaluate_policy(log, fixed_policy(A.CONSERVATIVE))
         assert isinstance(ev, PolicyEvaluation)

@@ -5,7 +5,8 @@ zones, tentative, cancelled, transparent and all-day events), parsed for a 5-wee
 - "history": events spread over the past year and the next two months, as real exports are;
 - "dense": every event within ten weeks around the window (the worst case: nothing to skip).
 The best of 3 runs is compared with the target (the machine is shared, and the minimum is the
-measurement least disturbed by other work); every run is printed. When the machine is loaded
+measurement least disturbed by other work); the runs stop at the first within the bound, as
+the best of 3 would then be too, and every run made is printed. When the machine is loaded
 beyond its cores (1-minute load average above the CPU count) the bound is scaled by
 load / cores — the share of a core a CPU-bound test gets — and the scaled bound is printed too.
 """
@@ -39,8 +40,11 @@ def test_parse_2000_event_feed_within_a_second(kind: str, first_day: date, span_
     text = calendar_text(specs)
     recurring = sum(1 for s in specs if s.freq)
     overrides = sum(len(s.overrides) for s in specs)
-    times = []
-    for _ in range(RUNS):
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    bound = TARGET_SECONDS * max(1.0, load)
+    times: list[float] = []
+    # Up to 3 runs: once one is within the bound the best of 3 is too, so the rest are skipped.
+    while len(times) < RUNS and (not times or min(times) > bound):
         started = time.perf_counter()
         parsed = parse_ics(
             text, window_start=WINDOW_START, window_end=WINDOW_END, timezone="Europe/Berlin"
@@ -54,8 +58,6 @@ def test_parse_2000_event_feed_within_a_second(kind: str, first_day: date, span_
     )
     assert parsed.components == EVENTS + overrides
     assert len(parsed.intervals) > 0
-    load = os.getloadavg()[0] / (os.cpu_count() or 1)
-    bound = TARGET_SECONDS * max(1.0, load)
     print(f"target {TARGET_SECONDS:.1f} s; load per core {load:.2f} → bound {bound:.2f} s")
     assert min(times) <= bound
 

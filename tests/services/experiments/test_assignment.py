@@ -24,6 +24,8 @@ from twin.errors import Forbidden, NotFound
 from twin.services import experiments as service
 from twin.services import learners as learners_service
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 MISSION = PersonalizationContext.MISSION
 
 

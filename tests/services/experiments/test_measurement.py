@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from tests.services.experiments.support import (
@@ -20,6 +21,8 @@ from twin.db.engine import Database
 from twin.enums import PersonalizationContext
 from twin.services import experiments as service
 from twin.services.experiments.measurement import Participant, measure, period_counts
+
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
 
 MISSION = PersonalizationContext.MISSION
 

@@ -31,6 +31,8 @@ from twin.services.experiments.measurement import store_metrics
 from twin.services.experiments.results import arm_sums
 from twin.services.insights.providers import ExperimentWinnerProvider, gather_sources
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 METRIC = "performance"
 
 

@@ -38,6 +38,8 @@ from twin.services.orchestration import adaptation, effectiveness, plans, slots
 from twin.services.orchestration.content import plan_content
 from twin.services.orchestration.loading import schedule_inputs
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 U = "orch-svc"
 # A Monday noon (UTC): the learner's history is the 21 days before.
 NOW = datetime(2025, 3, 10, 12, 0)

@@ -25,6 +25,8 @@ from twin.jobs import personalization as job
 from twin.services.personalization import outcomes
 from twin.services.personalization.decisions import apply_personalization
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 """The decision's time; the session starts an hour later."""
 TICK = T0 + timedelta(days=1)

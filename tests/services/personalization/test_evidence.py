@@ -28,6 +28,8 @@ from twin.enums import BehavioralPatternType, MasteryLevel, PersonalizationConte
 from twin.services.personalization.decisions import apply_personalization
 from twin.services.personalization.evidence import load_evidence
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 NOW = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
 

@@ -5,6 +5,7 @@ probability as its propensity, and no arm moves); elsewhere the bandit decides a
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.services.experiments.support import DAY, NOW, START, add_learner, count, new_experiment
 from twin.db.engine import Database
@@ -13,6 +14,8 @@ from twin.services import experiments as experiments_service
 from twin.services.personalization import outcomes
 from twin.services.personalization.decisions import apply_personalization
 from twin.services.personalization.overview import decisions
+
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
 
 
 def test_a_running_experiment_decides_and_the_bandit_stands_aside(db: Database) -> None:

@@ -13,6 +13,8 @@ from twin.enums import PredictionStatus
 from twin.errors import ValidationFailed
 from twin.services.struggle import high_risk as svc
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 
 @pytest.fixture
 def cohort(db: Database) -> Database:

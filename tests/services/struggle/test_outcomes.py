@@ -40,6 +40,8 @@ from twin.errors import Forbidden, NotFound, ValidationFailed
 from twin.services.struggle import models as models_service
 from twin.services.struggle import outcomes as svc
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 OBJECTIVES = "ABCDEF"
 # 2026-03-02 00:00 UTC = 09:00 Monday in Tokyo.
 T0 = datetime(2026, 3, 2, 0, 0)

@@ -24,6 +24,8 @@ from twin.simulate.generate import DEFAULT_START
 from twin.simulate.load import load_cohort
 from twin.simulate.traits import user_id
 
+pytestmark = pytest.mark.db  # every test here uses PostgreSQL
+
 U = "sp"
 
 

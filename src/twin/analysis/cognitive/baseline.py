@@ -12,11 +12,15 @@ before the window and stayed down counts as much as one dropping now.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+# Medians here are statistics.median: the same value as np.median on a list of numbers,
+# without numpy's per-call overhead on a handful of values (burnout assesses every day).
 
 if TYPE_CHECKING:
     from twin.analysis.cognitive.burnout import DailyStudyAggregate
@@ -127,7 +131,7 @@ def level_change(window: Sequence[float | None], reference: Sequence[float | Non
     fitted = fitted_drop([i for i, _ in days], [v for _, v in days])
     ref = [v for v in reference if v is not None]
     recent = [v for _, v in days[-RECENT_LEVEL_DAYS:]]
-    reference_level = float(np.median(ref)) if len(ref) >= REFERENCE_MIN_DAYS else None
+    reference_level = float(statistics.median(ref)) if len(ref) >= REFERENCE_MIN_DAYS else None
     recent_level = math.fsum(recent) / len(recent) if len(recent) >= RECENT_MIN_DAYS else None
     return LevelChange(fitted, reference_level, recent_level, len(ref), len(recent))
 
@@ -135,7 +139,7 @@ def level_change(window: Sequence[float | None], reference: Sequence[float | Non
 def reference_load(reference: Sequence[DailyStudyAggregate]) -> float | None:
     """The learner's typical daily load in the reference period (median; None below 6 days)."""
     loads = [r.mean_load for r in reference if r.mean_load is not None]
-    return float(np.median(loads)) if len(loads) >= REFERENCE_MIN_DAYS else None
+    return float(statistics.median(loads)) if len(loads) >= REFERENCE_MIN_DAYS else None
 
 
 def rolling_loads(
@@ -149,7 +153,7 @@ def rolling_loads(
             out.append(None)
             continue
         history.append(r.mean_load)
-        out.append(float(np.median(history[-int(RELATIVE_ROLLING_DAYS) :])))
+        out.append(float(statistics.median(history[-int(RELATIVE_ROLLING_DAYS) :])))
     return out
 
 

@@ -26,12 +26,11 @@ Cost: about 30–50 µs per call on one core for a 50-response session (see
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-
-import numpy as np
 
 from twin.analysis.cognitive.common import SEVERITY_RANK, LoadLevel, clamp_score, scaled_score
 from twin.enums import Severity
@@ -246,7 +245,7 @@ def median_latency_ms(latencies_ms: Sequence[float]) -> float | None:
     valid = [x for x in latencies_ms if x > 0 and math.isfinite(x)]
     if not valid:
         return None
-    return float(np.median(valid))
+    return float(statistics.median(valid))
 
 
 def baseline_latency_ms(previous_session_medians_ms: Sequence[float]) -> float | None:
@@ -257,7 +256,7 @@ def baseline_latency_ms(previous_session_medians_ms: Sequence[float]) -> float |
     valid = [x for x in previous_session_medians_ms if x > 0 and math.isfinite(x)]
     if len(valid) < BASELINE_MIN_SESSIONS:
         return None
-    return float(np.median(valid[-BASELINE_RECENT_SESSIONS:]))
+    return float(statistics.median(valid[-BASELINE_RECENT_SESSIONS:]))
 
 
 def latency_subscore(latency_ratio: float) -> float:
@@ -338,13 +337,13 @@ def _latency_ratio(
     valid = [x for x in latencies if x > 0 and math.isfinite(x)]
     if not valid:
         return None, "none", None, baseline_ms
-    median = float(np.median(valid))
+    median = float(statistics.median(valid))
     if baseline_ms is not None and baseline_ms > 0:
         return median / baseline_ms, "learner_baseline", median, baseline_ms
     if len(valid) >= SESSION_START_BASELINE_MIN_RESPONSES:
         first_third = len(valid) // 3
-        reference = float(np.median(valid[:first_third]))
-        later = float(np.median(valid[first_third:]))
+        reference = float(statistics.median(valid[:first_third]))
+        later = float(statistics.median(valid[first_third:]))
         return later / reference, "session_start", median, reference
     return None, "none", median, None
 
