@@ -22,6 +22,8 @@ from twin.api import app as app_module
 from twin.db.engine import Database
 from twin.services import auth
 
+pytestmark = pytest.mark.db
+
 __all__ = ["insights_db", "insights_module_db"]
 NOW = naive_utc(END)
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 
 from tests.services.insights.support import END, insights_db, insights_module_db, learner, scalar
 from twin.db.engine import Database
 from twin.jobs import insights as job
 from twin.jobs.registry import PERIODIC_JOBS
+
+pytestmark = pytest.mark.db
 
 __all__ = ["insights_db", "insights_module_db"]
 

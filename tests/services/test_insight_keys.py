@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from tests.services.patterns_support import (
     END,
     cohort_db,
@@ -17,6 +19,8 @@ from tests.services.patterns_support import (
 )
 from twin.db.engine import Database
 from twin.services import patterns as ps
+
+pytestmark = pytest.mark.db
 
 __all__ = ["cohort_db", "cohort_module_db"]  # fixtures used here
 

@@ -23,6 +23,8 @@ from twin.errors import Conflict, NotFound, ValidationFailed
 from twin.services import learners as learners_service
 from twin.services.insights import clear, daily, goals, recommendations
 
+pytestmark = pytest.mark.db
+
 __all__ = ["insights_db", "insights_module_db"]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.services.insights.support import (
     END,
     count,
@@ -15,6 +17,8 @@ from tests.services.insights.support import (
 )
 from twin.db.engine import Database
 from twin.services.insights import daily
+
+pytestmark = pytest.mark.db
 
 __all__ = ["insights_db", "insights_module_db"]
 

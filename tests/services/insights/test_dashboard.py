@@ -20,6 +20,8 @@ from twin.errors import Forbidden, NotFound
 from twin.services.insights import daily, dashboard, goals, notifications, score
 from twin.services.insights import recommendations as recs
 
+pytestmark = pytest.mark.db
+
 __all__ = ["insights_db", "insights_module_db"]
 
 DASHBOARD_STATEMENTS = 2  # the overview, the open recommendations

@@ -25,6 +25,8 @@ from twin.services.personalization.decisions import apply_personalization
 from twin.services.personalization.effectiveness import store_effectiveness
 from twin.services.personalization.preferences import PreferencesChange, update_preferences
 
+pytestmark = pytest.mark.db
+
 TICK = datetime(2026, 5, 4, 3, 45, tzinfo=UTC)
 MISSION = PersonalizationContext.MISSION
 KEY = f"{RecommendationType.EXPERIMENTAL_SUGGESTION}:personalization:MISSION"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.services.insights.support import END, LEARNERS, insights_db, insights_module_db, learner
 from twin.analysis.common import aware_utc
 from twin.analysis.insights.common import DAYS_PER_WEEK
@@ -22,6 +24,8 @@ from twin.learners import analysis_learner
 from twin.services.insights.common import local_week, week_bounds
 from twin.services.insights.score import score_input, score_weeks
 from twin.services.patterns import load_learner_data
+
+pytestmark = pytest.mark.db
 
 __all__ = ["insights_db", "insights_module_db"]
 
