@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -40,45 +41,89 @@ def app_client(db: Database) -> Iterator[TestClient]:
         yield c
 
 
-def _meeting_tomorrow(account: CalDavTestAccount) -> datetime:
-    """A 10:00–12:00 Berlin meeting tomorrow in the account's 'work' calendar; its start."""
-    day = datetime.now(ZONE).date() + timedelta(days=1)
-    start = datetime.combine(day, datetime.min.time(), tzinfo=ZONE).replace(hour=10)
-    ics = (
-        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\nUID:meeting@t\n"
+def _event_ics(uid: str, start: datetime, end: datetime, summary: str) -> str:
+    """One VEVENT in UTC, as a calendar program would store it."""
+    return (
+        f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\nUID:{uid}\n"
         "DTSTAMP:20250101T000000Z\n"
         f"DTSTART:{start.astimezone(UTC):%Y%m%dT%H%M%SZ}\n"
-        f"DTEND:{(start + timedelta(hours=2)).astimezone(UTC):%Y%m%dT%H%M%SZ}\n"
-        "SUMMARY:Ward round\nEND:VEVENT\nEND:VCALENDAR\n"
+        f"DTEND:{end.astimezone(UTC):%Y%m%dT%H%M%SZ}\n"
+        f"SUMMARY:{summary}\nEND:VEVENT\nEND:VCALENDAR\n"
     )
-    with DAVClient(url=account.url, username=account.username, password=account.password) as c:
+
+
+def _dav(account: CalDavTestAccount) -> DAVClient:
+    return DAVClient(url=account.url, username=account.username, password=account.password)
+
+
+def _meeting_tomorrow(account: CalDavTestAccount) -> datetime:
+    """A 10:00–12:00 Berlin meeting tomorrow in the account's 'work' calendar; its start."""
+    start = _tomorrow_at(10)
+    ics = _event_ics("meeting@t", start, start + timedelta(hours=2), "Ward round")
+    with _dav(account) as c:
         c.principal().make_calendar(name="Work", cal_id="work").save_event(ical=ics)  # type: ignore[no-untyped-call]
     return start
 
 
 def _add_work_event(account: CalDavTestAccount, uid: str, start: datetime, end: datetime) -> None:
     """Another busy event in the account's existing 'work' calendar."""
-    ics = (
-        f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\nUID:{uid}\n"
-        "DTSTAMP:20250101T000000Z\n"
-        f"DTSTART:{start.astimezone(UTC):%Y%m%dT%H%M%SZ}\n"
-        f"DTEND:{end.astimezone(UTC):%Y%m%dT%H%M%SZ}\n"
-        "SUMMARY:Extra clinic\nEND:VEVENT\nEND:VCALENDAR\n"
-    )
-    with DAVClient(url=account.url, username=account.username, password=account.password) as c:
-        c.principal().calendar(cal_id="work").save_event(ical=ics)  # type: ignore[no-untyped-call,union-attr]
+    ics = _event_ics(uid, start, end, "Extra clinic")
+    with _dav(account) as c:
+        c.principal().calendar(cal_id="work").save_event(ical=ics)  # type: ignore[no-untyped-call]
+
+
+def _study_calendar(client: DAVClient) -> Any:
+    """The study calendar the engine writes into, or None."""
+    for cal in client.principal().calendars():  # type: ignore[no-untyped-call]
+        if str(cal.url).rstrip("/").endswith(STUDY_CALENDAR_ID):
+            return cal
+    return None
 
 
 def _study_events(account: CalDavTestAccount) -> dict[str, tuple[datetime, datetime]]:
-    with DAVClient(url=account.url, username=account.username, password=account.password) as c:
-        for cal in c.principal().calendars():  # type: ignore[no-untyped-call]
-            if str(cal.url).rstrip("/").endswith(STUDY_CALENDAR_ID):
-                return {
-                    str(v.get("UID")): (v.start, v.end)
-                    for obj in cal.events()
-                    for v in obj.icalendar_instance.walk("VEVENT")
-                }
-    return {}
+    with _dav(account) as c:
+        cal = _study_calendar(c)
+        if cal is None:
+            return {}
+        return {
+            str(v.get("UID")): (v.start, v.end)
+            for obj in cal.events()
+            for v in obj.icalendar_instance.walk("VEVENT")
+        }
+
+
+def _connect(
+    client: TestClient,
+    headers: dict[str, str],
+    account: CalDavTestAccount,
+    *,
+    password: str | None = None,
+    write_back: bool = False,
+) -> Any:
+    """PUT the CalDAV account as the learner's calendar (the account's password unless given)."""
+    body: dict[str, object] = {
+        "kind": "caldav",
+        "url": account.url,
+        "username": account.username,
+        "password": account.password if password is None else password,
+    }
+    if write_back:
+        body["writeBack"] = True
+    return client.put(f"{BASE}/calendar", json=body, headers=headers)
+
+
+def _rows(db: Database, table: str) -> int:
+    with db.engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.text(f'SELECT count(*) FROM {table} WHERE "userId" = :u'), {"u": U}
+            ).scalar_one()
+        )
+
+
+def _tomorrow_at(hour: int, days: int = 1) -> datetime:
+    day = datetime.now(ZONE).date() + timedelta(days=days)
+    return datetime.combine(day, datetime.min.time(), tzinfo=ZONE).replace(hour=hour)
 
 
 def test_caldav_busy_and_write_back(
@@ -88,17 +133,7 @@ def test_caldav_busy_and_write_back(
     caldav_account: CalDavTestAccount,
 ) -> None:
     meeting = _meeting_tomorrow(caldav_account)
-    r = app_client.put(
-        f"{BASE}/calendar",
-        json={
-            "kind": "caldav",
-            "url": caldav_account.url,
-            "username": caldav_account.username,
-            "password": caldav_account.password,
-            "writeBack": True,
-        },
-        headers=service_headers,
-    )
+    r = _connect(app_client, service_headers, caldav_account, write_back=True)
     assert r.status_code == 200, r.text
     assert r.json()["status"]["writeBack"] and r.json()["blocks"] == 1
     assert caldav_account.password not in r.text
@@ -157,25 +192,12 @@ def test_wrong_app_password_is_refused_and_nothing_is_written(
     service_headers: dict[str, str],
     caldav_account: CalDavTestAccount,
 ) -> None:
-    r = app_client.put(
-        f"{BASE}/calendar",
-        json={
-            "kind": "caldav",
-            "url": caldav_account.url,
-            "username": caldav_account.username,
-            "password": "not-the-password",
-        },
-        headers=service_headers,
-    )
+    r = _connect(app_client, service_headers, caldav_account, password="not-the-password")
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"] == "calendar_unusable"
     assert r.json()["error"]["details"]["rule"] == "auth"
     assert "not-the-password" not in r.text
-    with db.engine.connect() as conn:
-        n = conn.execute(
-            sa.text('SELECT count(*) FROM calendar_integrations WHERE "userId" = :u'), {"u": U}
-        ).scalar_one()
-    assert n == 0
+    assert _rows(db, "calendar_integrations") == 0
 
 
 def test_secrets_never_reach_the_logs(
@@ -197,16 +219,7 @@ def test_secrets_never_reach_the_logs(
     )
     feed_server.routes[path] = Route(status=503)
     app_client.post(f"{BASE}/calendar:sync", headers=service_headers)
-    app_client.put(
-        f"{BASE}/calendar",
-        json={
-            "kind": "caldav",
-            "url": caldav_account.url,
-            "username": caldav_account.username,
-            "password": caldav_account.password,
-        },
-        headers=service_headers,
-    )
+    _connect(app_client, service_headers, caldav_account)
     # The libraries that would log a URL's path stay at WARNING whatever the engine's level.
     assert all(logging.getLogger(n).getEffectiveLevel() >= logging.WARNING for n in QUIET_LOGGERS)
     text = "\n".join(r.getMessage() for r in caplog.records)
@@ -217,17 +230,7 @@ def test_secrets_never_reach_the_logs(
 def _connect_with_write_back(
     client: TestClient, headers: dict[str, str], account: CalDavTestAccount
 ) -> None:
-    r = client.put(
-        f"{BASE}/calendar",
-        json={
-            "kind": "caldav",
-            "url": account.url,
-            "username": account.username,
-            "password": account.password,
-            "writeBack": True,
-        },
-        headers=headers,
-    )
+    r = _connect(client, headers, account, write_back=True)
     assert r.status_code == 200, r.text
 
 
@@ -235,11 +238,6 @@ def _plan_at(client: TestClient, headers: dict[str, str], start: datetime) -> st
     r = client.post(f"{BASE}/session-plans", json={"startTime": start.isoformat()}, headers=headers)
     assert r.status_code == 201, r.text
     return str(r.json()["calendarUid"])
-
-
-def _tomorrow_at(hour: int, days: int = 1) -> datetime:
-    day = datetime.now(ZONE).date() + timedelta(days=days)
-    return datetime.combine(day, datetime.min.time(), tzinfo=ZONE).replace(hour=hour)
 
 
 def test_disconnect_removes_the_study_events_it_wrote(
@@ -255,17 +253,10 @@ def test_disconnect_removes_the_study_events_it_wrote(
     }
     assert set(_study_events(caldav_account)) == uids
     # An event the learner put into the study calendar themselves is not the engine's.
-    own = (
-        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\nUID:own-note@t\n"
-        "DTSTAMP:20250101T000000Z\nDTSTART:20300101T090000Z\nDTEND:20300101T100000Z\n"
-        "SUMMARY:My own reminder\nEND:VEVENT\nEND:VCALENDAR\n"
-    )
-    with DAVClient(
-        url=caldav_account.url, username=caldav_account.username, password=caldav_account.password
-    ) as c:
-        for cal in c.principal().calendars():  # type: ignore[no-untyped-call]
-            if str(cal.url).rstrip("/").endswith(STUDY_CALENDAR_ID):
-                cal.save_event(ical=own)
+    own_start = datetime(2030, 1, 1, 9, tzinfo=UTC)
+    own = _event_ics("own-note@t", own_start, own_start + timedelta(hours=1), "My own reminder")
+    with _dav(caldav_account) as c:
+        _study_calendar(c).save_event(ical=own)
 
     r = app_client.delete(f"{BASE}/calendar", headers=service_headers)
     assert r.status_code == 200, r.text
@@ -273,11 +264,7 @@ def test_disconnect_removes_the_study_events_it_wrote(
     assert r.json()["remoteEvents"] == {"status": "removed", "removed": 2, "error": None}
     assert set(_study_events(caldav_account)) == {"own-note@t"}
     assert caldav_account.password not in r.text
-    with db.engine.connect() as conn:
-        left = conn.execute(
-            sa.text('SELECT count(*) FROM calendar_integrations WHERE "userId" = :u'), {"u": U}
-        ).scalar_one()
-    assert left == 0
+    assert _rows(db, "calendar_integrations") == 0
     assert app_client.get(f"{BASE}/calendar", headers=service_headers).status_code == 404
 
 
@@ -302,11 +289,7 @@ def test_disconnect_succeeds_and_says_so_when_the_server_is_gone(
     assert remote["status"] == "failed" and remote["removed"] == 0
     assert remote["error"]["rule"] == "connect" and "reached" in remote["error"]["message"]
     assert "pw-gone-123" not in r.text
-    with db.engine.connect() as conn:
-        left = conn.execute(
-            sa.text('SELECT count(*) FROM calendar_sync_states WHERE "userId" = :u'), {"u": U}
-        ).scalar_one()
-    assert left == 0
+    assert _rows(db, "calendar_sync_states") == 0
 
 
 def test_disconnect_without_write_back_never_touches_the_server(
@@ -314,16 +297,7 @@ def test_disconnect_without_write_back_never_touches_the_server(
     service_headers: dict[str, str],
     caldav_account: CalDavTestAccount,
 ) -> None:
-    r = app_client.put(
-        f"{BASE}/calendar",
-        json={
-            "kind": "caldav",
-            "url": caldav_account.url,
-            "username": caldav_account.username,
-            "password": caldav_account.password,
-        },
-        headers=service_headers,
-    )
+    r = _connect(app_client, service_headers, caldav_account)
     assert r.status_code == 200, r.text
     r = app_client.delete(f"{BASE}/calendar", headers=service_headers)
     assert r.status_code == 200, r.text
